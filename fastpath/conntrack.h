@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Connection table: one per worker, fixed memory chosen at start, touched
+ * only by its own worker (no locks). An rte_hash maps a flow key to a slot
+ * position; a parallel array holds one cache line of state per slot.
+ * Entries age by protocol state; a full table evicts the stalest entry of
+ * a small sample instead of failing. conntrack.c builds, ages and evicts;
+ * this header also holds the inline per-packet state updates.
+ */
+#ifndef EP_CONNTRACK_H
+#define EP_CONNTRACK_H
+
+#include <stdint.h>
+
+#include "parse.h"
+
+enum ct_state {
+	CT_FREE = 0,
+	CT_SYN = 1, /* TCP: only the opening SYN seen so far */
+	CT_EST = 2, /* TCP: traffic beyond the SYN */
+	CT_FIN = 3, /* TCP: FIN or RST seen */
+	CT_UDP = 4, /* UDP (and ICMP echo) */
+	CT_STATE_MAX
+};
+
+/* Default timeouts in milliseconds (documented in docs/fastpath.md). */
+#define CT_TIMEOUT_SYN_MS 30000u
+#define CT_TIMEOUT_EST_MS 300000u
+#define CT_TIMEOUT_FIN_MS 10000u
+#define CT_TIMEOUT_UDP_MS 60000u
+
+/* Entry flags. */
+#define CT_F_REPLY 0x01u /* reverse (backend -> client) entry of a NAT flow */
+
+#define CT_NO_PEER UINT32_MAX
+
+/* One cache line of per-flow state. */
+struct ct_entry {
+	uint8_t addr[16]; /* forward: backend address; reply: the VIP */
+	uint64_t last_tsc; /* TSC of the last packet (either direction) */
+	uint32_t backend_sid;
+	uint32_t service_sid;
+	uint32_t peer_pos; /* NAT: the other direction's slot, or CT_NO_PEER */
+	uint16_t port; /* forward: backend port; reply: VIP port (net) */
+	uint16_t in_port; /* DPDK port the client's packets arrive on */
+	uint8_t state; /* enum ct_state */
+	uint8_t flags; /* CT_F_* */
+	uint8_t fwd_mode; /* enum ep_fwd_mode */
+	uint8_t family;
+	uint8_t client_mac[6]; /* NAT: destination MAC for replies */
+	uint8_t pad[14];
+} __attribute__((aligned(64)));
+
+struct ct_table;
+
+/* Called for every entry the table removes on its own (age, eviction). */
+typedef void (*ct_removed_cb)(const struct ct_entry *e, void *arg);
+
+struct ct_params {
+	const char *name; /* unique per table (rte_hash name) */
+	uint32_t entries; /* capacity, >= 8 */
+	int socket_id;
+	uint64_t tsc_hz;
+	uint32_t timeout_ms[CT_STATE_MAX]; /* 0 = the CT_TIMEOUT_* default */
+	ct_removed_cb on_remove; /* may be NULL */
+	void *cb_arg;
+};
+
+/* Create a table; NULL with rte_errno set on failure. */
+struct ct_table *ct_create(const struct ct_params *p);
+void ct_free(struct ct_table *t);
+
+/* Number of live entries (forward and reply). */
+uint32_t ct_count(const struct ct_table *t);
+uint32_t ct_capacity(const struct ct_table *t);
+
+/*
+ * Look up `n` (<= 64) keys with their precomputed hashes. pos[i] gets the
+ * slot position or a negative value when absent. Returns the hit count.
+ */
+uint32_t ct_lookup_bulk(struct ct_table *t, const struct flow_key **keys,
+			const uint32_t *hashes, uint32_t n, int32_t *pos);
+
+/* Single lookup; slot position or negative when absent. */
+int32_t ct_lookup(struct ct_table *t, const struct flow_key *key,
+		  uint32_t hash);
+
+/*
+ * Insert a key that is not present. When the table is full the stalest
+ * entry of a sample (FIN before SYN before UDP before EST, then oldest)
+ * is evicted first and reported through on_remove. Returns the new slot
+ * (its entry zeroed, peer_pos = CT_NO_PEER) or -ENOSPC.
+ */
+int32_t ct_insert(struct ct_table *t, const struct flow_key *key, uint32_t hash,
+		  uint64_t now_tsc);
+
+/* The state of slot `pos` (valid while the slot is live). */
+struct ct_entry *ct_entry_at(struct ct_table *t, int32_t pos);
+
+/* The key stored at slot `pos`, or NULL. */
+const struct flow_key *ct_key_at(const struct ct_table *t, int32_t pos);
+
+/* Remove slot `pos` and its NAT peer, if any; on_remove is not called. */
+void ct_remove(struct ct_table *t, int32_t pos);
+
+/*
+ * Visit up to `budget` slots from where the last call stopped, removing
+ * forward entries idle longer than their state's timeout (with their NAT
+ * peers) and reporting each through on_remove. Returns how many were
+ * removed.
+ */
+uint32_t ct_age(struct ct_table *t, uint64_t now_tsc, uint32_t budget);
+
+/*
+ * Copy up to `max` live forward entries whose service_sid matches
+ * (UINT32_MAX = any) into `out`, starting at the table's beginning.
+ * Returns the number copied. Runs on the owning worker only.
+ */
+uint32_t ct_sample(const struct ct_table *t, uint32_t service_sid,
+		   uint64_t now_tsc, uint64_t tsc_hz, uint16_t worker,
+		   struct ep_flow_entry *out, uint32_t max);
+
+/* Advance a TCP/UDP entry's state for one packet of its flow. */
+static inline void ct_touch(struct ct_entry *e, uint8_t proto,
+			    uint8_t tcp_flags, uint64_t now_tsc)
+{
+	e->last_tsc = now_tsc;
+	if (proto != 6 /* IPPROTO_TCP */)
+		return;
+	if (tcp_flags & (0x01 /* FIN */ | 0x04 /* RST */))
+		e->state = CT_FIN;
+	else if (e->state == CT_SYN && !(tcp_flags & 0x02 /* SYN */))
+		e->state = CT_EST;
+}
+
+#endif /* EP_CONNTRACK_H */

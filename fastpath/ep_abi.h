@@ -1,0 +1,346 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * edgepath shared-memory ABI: the only definitions that cross the process
+ * boundary between the fast path (DPDK primary) and the slow path (DPDK
+ * secondary). Ring and memzone names, control messages, the flat binary
+ * configuration and the statistics layout all live here, under one version.
+ * Any change to a struct below bumps EP_ABI_VERSION.
+ */
+#ifndef EP_ABI_H
+#define EP_ABI_H
+
+#include <stdint.h>
+
+#define EP_ABI_VERSION 1u
+
+/* Default EAL --file-prefix shared by both processes. */
+#define EP_FILE_PREFIX_DEFAULT "edgepath"
+
+/* Named objects created by the fast path and looked up by the slow path. */
+#define EP_MZ_SHARED "ep_shared" /* struct ep_shared */
+#define EP_MZ_STATS "ep_stats" /* struct ep_stats */
+#define EP_MZ_CFG_STAGE "ep_cfg_stage" /* EP_CFG_STAGE_SIZE bytes */
+#define EP_MZ_FLOWS "ep_flows" /* struct ep_flow_sample */
+#define EP_RING_CTRL "ep_ctrl" /* sp -> fp, struct ep_ctrl_msg */
+#define EP_RING_EVENT "ep_event" /* fp -> sp, struct ep_event_msg */
+#define EP_RING_PUNT "ep_punt" /* fp -> sp, struct rte_mbuf * */
+#define EP_RING_INJECT "ep_inject" /* sp -> fp, struct rte_mbuf * */
+#define EP_POOL_PKT "ep_pkt_pool" /* packet mbufs, both processes */
+
+#define EP_CTRL_RING_SIZE 64u
+#define EP_PUNT_RING_SIZE 4096u
+
+/* Hard limits: the fast path sizes its memory from these at start. */
+#define EP_MAX_WORKERS 16u
+#define EP_MAX_PORTS 8u
+#define EP_MAX_SERVICES 2048u
+#define EP_MAX_BACKENDS 32768u /* all services together */
+#define EP_MAX_NODE_ADDRS 32u
+#define EP_NAME_LEN 32u
+#define EP_CFG_STAGE_SIZE (8u << 20)
+#define EP_MAGLEV_DEFAULT_SIZE 65537u
+#define EP_MAGLEV_MAX_SIZE 655373u
+#define EP_FLOW_SAMPLE_MAX 1024u
+
+/* ------------------------------------------------------------------ */
+/* Addresses                                                            */
+
+/*
+ * An IPv4 or IPv6 address in network byte order. IPv4 uses the first four
+ * bytes and leaves the rest zero, so two ep_ip compare with memcmp.
+ */
+struct ep_ip {
+	uint8_t family; /* EP_AF_INET or EP_AF_INET6, 0 = unset */
+	uint8_t pad[3];
+	uint8_t bytes[16];
+};
+
+#define EP_AF_INET 4u
+#define EP_AF_INET6 6u
+
+/* ------------------------------------------------------------------ */
+/* Flat binary configuration, written by the slow path into the staging  */
+/* memzone and announced with EP_CTRL_APPLY_CONFIG.                      */
+
+#define EP_CFG_MAGIC 0x46435045u /* "EPCF" little-endian */
+
+enum ep_fwd_mode {
+	EP_FWD_DSR = 1, /* rewrite MACs; backend holds the VIP */
+	EP_FWD_ENCAP = 2, /* IP-in-IP (or GUE when EP_SVC_F_GUE) */
+	EP_FWD_NAT = 3, /* destination NAT, replies reverse-translated */
+};
+
+enum ep_sched {
+	EP_SCHED_MAGLEV = 1,
+	EP_SCHED_RR = 2, /* round-robin: weights ignored beyond 0/non-0 */
+	EP_SCHED_WRR = 3, /* smooth weighted round-robin */
+	EP_SCHED_LC = 4, /* least active connections per weight */
+};
+
+/* Service flags. */
+#define EP_SVC_F_AFFINITY 0x01u /* pick by source address only */
+#define EP_SVC_F_GUE 0x02u /* encap mode: GUE (IP in UDP) */
+
+enum ep_backend_state {
+	EP_BE_UP = 0,
+	EP_BE_DOWN = 1, /* no new flows; established flows kept */
+	EP_BE_DRAIN = 2, /* no new flows; established flows kept */
+};
+
+struct ep_cfg_node {
+	uint16_t backend_port; /* DPDK port towards the backends */
+	uint16_t gue_port; /* UDP destination port for GUE */
+	uint32_t flags;
+	struct ep_ip encap_src4; /* outer source for IPv4 encap */
+	struct ep_ip encap_src6; /* outer source for IPv6 encap */
+};
+
+/* An address the fast path answers ARP/ND for (besides every VIP). */
+struct ep_cfg_node_addr {
+	struct ep_ip addr;
+	uint16_t port_id;
+	uint16_t pad[3];
+};
+
+struct ep_cfg_service {
+	char name[EP_NAME_LEN];
+	struct ep_ip vip;
+	uint16_t port; /* host order; 0 = every port */
+	uint8_t proto; /* IPPROTO_TCP or IPPROTO_UDP */
+	uint8_t fwd_mode; /* enum ep_fwd_mode */
+	uint8_t sched; /* enum ep_sched */
+	uint8_t flags; /* EP_SVC_F_* */
+	uint16_t pad;
+	uint32_t stats_id; /* < EP_MAX_SERVICES, stable for this service */
+	uint32_t maglev_size; /* prime; 0 = EP_MAGLEV_DEFAULT_SIZE */
+	uint32_t first_backend; /* index into the backend array */
+	uint32_t n_backends;
+};
+
+struct ep_cfg_backend {
+	struct ep_ip addr;
+	uint16_t port; /* host order; 0 = the packet's own port */
+	uint16_t weight; /* 0 = no new flows */
+	uint8_t state; /* enum ep_backend_state */
+	uint8_t has_mac; /* 1: mac is a static neighbour entry */
+	uint8_t mac[6];
+	uint32_t stats_id; /* < EP_MAX_BACKENDS, stable for this backend */
+	uint32_t pad;
+};
+
+struct ep_cfg_hdr {
+	uint32_t magic;
+	uint32_t abi_version;
+	uint64_t version; /* the slow path's configuration version */
+	uint32_t total_len;
+	uint32_t n_services;
+	uint32_t n_backends;
+	uint32_t n_node_addrs;
+	uint32_t off_services; /* byte offsets from the header's start */
+	uint32_t off_backends;
+	uint32_t off_node_addrs;
+	uint32_t pad;
+	struct ep_cfg_node node;
+};
+
+/* ------------------------------------------------------------------ */
+/* Control and event rings (fixed-size elements, rte_ring_elem).        */
+
+enum ep_ctrl_type {
+	EP_CTRL_HELLO = 1, /* slow path attached; answered with state */
+	EP_CTRL_APPLY_CONFIG = 2, /* staging area holds a flat config */
+	EP_CTRL_FLOWS_SAMPLE = 3, /* fill EP_MZ_FLOWS; arg0 = service stats_id
+				     or UINT32_MAX, arg1 = limit */
+};
+
+struct ep_ctrl_msg {
+	uint32_t type;
+	uint32_t seq;
+	uint32_t len; /* APPLY_CONFIG: bytes in the staging area */
+	uint32_t crc; /* APPLY_CONFIG: rte_hash_crc of those bytes, seed 0 */
+	uint64_t version;
+	uint32_t arg0;
+	uint32_t arg1;
+};
+
+#define EP_EVENT_ERR_LEN 160u
+
+struct ep_event_msg {
+	uint32_t type; /* the ep_ctrl_type answered */
+	uint32_t seq; /* the request's seq */
+	int32_t status; /* 0 or a negative errno */
+	uint32_t count; /* FLOWS_SAMPLE: entries written */
+	uint64_t generation; /* snapshot generation now in force */
+	uint64_t version; /* configuration version now in force */
+	char error[EP_EVENT_ERR_LEN]; /* why, when status < 0 */
+};
+
+/* ------------------------------------------------------------------ */
+/* Process-wide state.                                                  */
+
+#define EP_SHARED_MAGIC 0x48535045u /* "EPSH" */
+
+struct ep_shared {
+	uint32_t magic;
+	uint32_t abi_version;
+	int32_t fp_pid;
+	uint32_t n_workers;
+	uint64_t boot_tsc; /* changes on every fast path start */
+	uint64_t tsc_hz;
+	uint64_t generation; /* snapshot generation in force (atomic) */
+	uint64_t version; /* configuration version in force (atomic) */
+	uint32_t n_ports;
+	uint32_t stopping; /* set when the fast path is shutting down */
+	uint16_t worker_lcore[EP_MAX_WORKERS];
+};
+
+/* ------------------------------------------------------------------ */
+/* Statistics: one X-macro list per kind, so enum, /metrics names and    */
+/* telemetry keys cannot drift apart.                                   */
+
+/* Worker counters (per lcore). */
+#define EP_WORKER_COUNTERS(X)                                                  \
+	X(RX_PKTS, "rx_packets")                                               \
+	X(RX_BYTES, "rx_bytes")                                                \
+	X(TX_PKTS, "tx_packets")                                               \
+	X(TX_BYTES, "tx_bytes")                                                \
+	X(FWD_PKTS, "forwarded_packets")                                       \
+	X(PUNT_PKTS, "punted_packets")                                         \
+	X(ARP_REPLIES, "arp_replies")                                          \
+	X(ND_ADVERTS, "nd_advertisements")                                     \
+	X(NEIGH_REQUESTS, "neighbour_requests")                                \
+	X(NEIGH_LEARNED, "neighbour_learned")                                  \
+	X(NAT_REPLIES, "nat_replies")                                          \
+	X(CT_HITS, "ct_hits")                                                  \
+	X(CT_MISSES, "ct_misses")                                              \
+	X(CT_INSERTS, "ct_inserts")                                            \
+	X(CT_EVICTIONS, "ct_evictions")                                        \
+	X(CT_EXPIRED, "ct_expired")                                            \
+	X(CT_FALLBACK, "ct_stateless_fallback")                                \
+	X(HANDOFF_OUT, "handoff_out")                                          \
+	X(HANDOFF_IN, "handoff_in")                                            \
+	X(BURSTS, "busy_polls")                                                \
+	X(IDLE_POLLS, "idle_polls")                                            \
+	X(IDLE_SLEEPS, "idle_sleeps")                                          \
+	X(BUSY_CYCLES, "busy_cycles")                                          \
+	X(BUSY_PKTS, "busy_packets")                                           \
+	X(CYC_PARSE, "cycles_parse")                                           \
+	X(CYC_LOOKUP, "cycles_lookup")                                         \
+	X(CYC_PICK, "cycles_pick")                                             \
+	X(CYC_REWRITE, "cycles_rewrite")                                       \
+	X(CYC_TX, "cycles_tx")                                                 \
+	X(SNAPSHOT_SWITCHES, "snapshot_switches")
+
+/* Drop reasons (per lcore). Parser reasons come first. */
+#define EP_DROP_REASONS(X)                                                     \
+	X(ETH_TRUNC, "eth_truncated")                                          \
+	X(VLAN_TRUNC, "vlan_truncated")                                        \
+	X(VLAN_TOO_MANY, "vlan_too_many_tags")                                 \
+	X(ARP_TRUNC, "arp_truncated")                                          \
+	X(ARP_BAD, "arp_malformed")                                            \
+	X(IP4_TRUNC, "ipv4_truncated")                                         \
+	X(IP4_BAD_VERSION, "ipv4_bad_version")                                 \
+	X(IP4_BAD_IHL, "ipv4_bad_header_length")                               \
+	X(IP4_BAD_LEN, "ipv4_bad_total_length")                                \
+	X(IP4_BAD_CSUM, "ipv4_bad_checksum")                                   \
+	X(IP4_BAD_ADDR, "ipv4_bad_address")                                    \
+	X(IP_FRAGMENT, "ip_fragment")                                          \
+	X(IP6_TRUNC, "ipv6_truncated")                                         \
+	X(IP6_BAD_VERSION, "ipv6_bad_version")                                 \
+	X(IP6_BAD_LEN, "ipv6_bad_payload_length")                              \
+	X(IP6_EXT_TRUNC, "ipv6_ext_truncated")                                 \
+	X(IP6_EXT_CHAIN, "ipv6_ext_chain_too_long")                            \
+	X(TCP_TRUNC, "tcp_truncated")                                          \
+	X(TCP_BAD_OFF, "tcp_bad_data_offset")                                  \
+	X(UDP_TRUNC, "udp_truncated")                                          \
+	X(UDP_BAD_LEN, "udp_bad_length")                                       \
+	X(ICMP_TRUNC, "icmp_truncated")                                        \
+	X(ICMP_INNER_BAD, "icmp_bad_inner_packet")                             \
+	X(NO_BACKEND, "no_backend")                                            \
+	X(NO_NEIGH, "no_neighbour")                                            \
+	X(NO_SLOWPATH, "no_slowpath")                                          \
+	X(PUNT_FULL, "punt_ring_full")                                         \
+	X(HANDOFF_FULL, "handoff_ring_full")                                   \
+	X(TX_FULL, "tx_full")                                                  \
+	X(NO_MBUF, "no_mbuf")                                                  \
+	X(NO_HEADROOM, "no_headroom")                                          \
+	X(TOO_BIG, "too_big_for_encap")                                        \
+	X(NAT_NO_FLOW, "nat_reply_without_flow")                               \
+	X(NOT_FOR_US, "not_for_us")
+
+#define EP_X_ENUM(sym, name) EP_CNT_##sym,
+enum ep_worker_counter { EP_WORKER_COUNTERS(EP_X_ENUM) EP_CNT_MAX };
+#undef EP_X_ENUM
+#define EP_X_ENUM(sym, name) EP_DROP_##sym,
+enum ep_drop_reason { EP_DROP_REASONS(EP_X_ENUM) EP_DROP_MAX };
+#undef EP_X_ENUM
+
+struct ep_port_counters {
+	uint64_t rx_pkts;
+	uint64_t rx_bytes;
+	uint64_t tx_pkts;
+	uint64_t tx_bytes;
+	uint64_t tx_drops;
+	uint64_t pad[3];
+};
+
+struct ep_svc_counters {
+	uint64_t pkts;
+	uint64_t bytes;
+	uint64_t new_flows;
+	uint64_t drops;
+};
+
+struct ep_be_counters {
+	uint64_t pkts;
+	uint64_t bytes;
+	uint64_t new_flows;
+	int64_t active_flows; /* this lcore's inserts minus its removals */
+};
+
+/* One lcore's counters: written by that lcore only, summed by readers. */
+struct ep_lcore_stats {
+	uint64_t cnt[EP_CNT_MAX];
+	uint64_t drop[EP_DROP_MAX];
+	struct ep_port_counters port[EP_MAX_PORTS];
+} __attribute__((aligned(64)));
+
+#define EP_STATS_MAGIC 0x54535045u /* "EPST" */
+
+struct ep_stats {
+	uint32_t magic;
+	uint32_t n_lcores; /* worker slots in use */
+	uint32_t ring_depth_punt; /* sampled by the main lcore */
+	uint32_t ring_depth_inject;
+	uint64_t pad[6];
+	struct ep_lcore_stats lcore[EP_MAX_WORKERS];
+	struct ep_svc_counters svc[EP_MAX_WORKERS][EP_MAX_SERVICES];
+	struct ep_be_counters be[EP_MAX_WORKERS][EP_MAX_BACKENDS];
+};
+
+/* ------------------------------------------------------------------ */
+/* Connection-table sample for the slow path's /v1/flows.               */
+
+struct ep_flow_entry {
+	struct ep_ip client;
+	struct ep_ip vip;
+	struct ep_ip backend;
+	uint16_t client_port;
+	uint16_t vip_port;
+	uint16_t backend_port;
+	uint8_t proto;
+	uint8_t state; /* enum ct_state in conntrack.h */
+	uint32_t service_stats_id;
+	uint32_t backend_stats_id;
+	uint32_t age_ms; /* since the last packet */
+	uint16_t worker;
+	uint16_t pad;
+};
+
+struct ep_flow_sample {
+	uint32_t seq; /* request answered */
+	uint32_t count;
+	struct ep_flow_entry flows[EP_FLOW_SAMPLE_MAX];
+};
+
+#endif /* EP_ABI_H */
