@@ -53,14 +53,18 @@ struct ct_entry {
 
 struct ct_table;
 
-/* Called for every entry the table removes on its own (age, eviction). */
+/*
+ * Called once per flow the table removes on its own (age, eviction), with
+ * the forward entry, before it is freed; its NAT peer goes with it and is
+ * not reported separately.
+ */
 typedef void (*ct_removed_cb)(const struct ct_entry *e, void *arg);
 
 struct ct_params {
 	const char *name; /* unique per table (rte_hash name) */
 	uint32_t entries; /* capacity, >= 8 */
 	int socket_id;
-	uint64_t tsc_hz;
+	uint64_t tsc_hz; /* > 0: converts the timeouts to TSC cycles */
 	uint32_t timeout_ms[CT_STATE_MAX]; /* 0 = the CT_TIMEOUT_* default */
 	ct_removed_cb on_remove; /* may be NULL */
 	void *cb_arg;
@@ -69,6 +73,12 @@ struct ct_params {
 /* Create a table; NULL with rte_errno set on failure. */
 struct ct_table *ct_create(const struct ct_params *p);
 void ct_free(struct ct_table *t);
+
+/*
+ * Replace on_remove and its argument, e.g. once the owning worker is
+ * known. Call before that worker starts, or from it.
+ */
+void ct_set_remove_cb(struct ct_table *t, ct_removed_cb cb, void *arg);
 
 /* Number of live entries (forward and reply). */
 uint32_t ct_count(const struct ct_table *t);
@@ -88,19 +98,31 @@ int32_t ct_lookup(struct ct_table *t, const struct flow_key *key,
 /*
  * Insert a key that is not present. When the table is full the stalest
  * entry of a sample (FIN before SYN before UDP before EST, then oldest)
- * is evicted first and reported through on_remove. Returns the new slot
- * (its entry zeroed, peer_pos = CT_NO_PEER) or -ENOSPC.
+ * is evicted first and reported through on_remove; the slot returned by
+ * the previous ct_insert is never the one evicted, so a NAT caller can
+ * insert the forward and then the reply entry. Returns the new slot, its
+ * entry zeroed except state (CT_SYN for TCP keys, CT_UDP otherwise),
+ * last_tsc = now_tsc and peer_pos = CT_NO_PEER; -EEXIST if the key is
+ * already present (nothing changed), or -ENOSPC.
+ *
+ * NAT flows: the caller inserts the reply key itself, sets both peer_pos
+ * fields and CT_F_REPLY on the reply entry. Only forward entries age and
+ * are evicted (their peer with them), so the caller credits a reply
+ * packet to the forward entry: ct_touch(ct_entry_at(t, reply->peer_pos)).
  */
 int32_t ct_insert(struct ct_table *t, const struct flow_key *key, uint32_t hash,
 		  uint64_t now_tsc);
 
-/* The state of slot `pos` (valid while the slot is live). */
+/* The state of slot `pos` (valid while the slot is live), or NULL. */
 struct ct_entry *ct_entry_at(struct ct_table *t, int32_t pos);
 
 /* The key stored at slot `pos`, or NULL. */
 const struct flow_key *ct_key_at(const struct ct_table *t, int32_t pos);
 
-/* Remove slot `pos` and its NAT peer, if any; on_remove is not called. */
+/*
+ * Remove slot `pos` (forward or reply) and its NAT peer, if any;
+ * on_remove is not called. A slot that is not live is ignored.
+ */
 void ct_remove(struct ct_table *t, int32_t pos);
 
 /*
@@ -113,23 +135,34 @@ uint32_t ct_age(struct ct_table *t, uint64_t now_tsc, uint32_t budget);
 
 /*
  * Copy up to `max` live forward entries whose service_sid matches
- * (UINT32_MAX = any) into `out`, starting at the table's beginning.
- * Returns the number copied. Runs on the owning worker only.
+ * (UINT32_MAX = any) into `out`, starting at the table's beginning:
+ * client = key source, vip = key destination, backend from the entry
+ * (the VIP port when the entry's port is 0); ports in host order, as in
+ * the rest of the ABI. Returns the number copied. Runs on the owning
+ * worker only.
  */
 uint32_t ct_sample(const struct ct_table *t, uint32_t service_sid,
 		   uint64_t now_tsc, uint64_t tsc_hz, uint16_t worker,
 		   struct ep_flow_entry *out, uint32_t max);
 
-/* Advance a TCP/UDP entry's state for one packet of its flow. */
+/*
+ * Advance a TCP/UDP entry's state for one packet of its flow (either
+ * direction: pass the forward entry). A bare SYN on a closing entry is
+ * the client reusing its port for a new connection: back to CT_SYN.
+ */
 static inline void ct_touch(struct ct_entry *e, uint8_t proto,
 			    uint8_t tcp_flags, uint64_t now_tsc)
 {
+	const uint8_t fin = 0x01, syn = 0x02, rst = 0x04, ack = 0x10;
+
 	e->last_tsc = now_tsc;
 	if (proto != 6 /* IPPROTO_TCP */)
 		return;
-	if (tcp_flags & (0x01 /* FIN */ | 0x04 /* RST */))
+	if (tcp_flags & (fin | rst))
 		e->state = CT_FIN;
-	else if (e->state == CT_SYN && !(tcp_flags & 0x02 /* SYN */))
+	else if (e->state == CT_FIN && (tcp_flags & (syn | ack)) == syn)
+		e->state = CT_SYN;
+	else if (e->state == CT_SYN && !(tcp_flags & syn))
 		e->state = CT_EST;
 }
 

@@ -1,0 +1,373 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Weighted Maglev table build and the smooth weighted round-robin sequence.
+ * Both run on the control side when a snapshot is built; the fast path only
+ * reads the finished arrays. No DPDK here, so the unit tests link it bare.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+
+#include "ep_abi.h"
+#include "maglev.h"
+
+/* MAGLEV_EMPTY is UINT16_MAX, so the last usable backend index is one less. */
+#define MAGLEV_MAX_BACKENDS 65534u
+
+/* Seeds for the two permutation hashes; any two distinct constants. */
+#define MAGLEV_SEED_OFFSET 0x6a09e667f3bcc909ull
+#define MAGLEV_SEED_SKIP 0xbb67ae8584caa73bull
+
+/*
+ * Largest max_weight / mean_weight for which the build visits every
+ * backend every round instead of using a heap; see maglev_build().
+ */
+#ifndef MAGLEV_ROUNDS_MAX_SKEW
+#define MAGLEV_ROUNDS_MAX_SKEW 16u
+#endif
+
+/*
+ * One weighted backend's place in the build: where its permutation is now,
+ * and when (which round) its next turn comes.
+ */
+struct maglev_cursor {
+	uint64_t key; /* next turn's round << 32 | hash_id: turn order */
+	uint32_t pos; /* slot the permutation points at now */
+	uint32_t skip; /* permutation step, 1..m-1 */
+	uint32_t turns; /* slots claimed so far */
+	uint16_t index; /* into the caller's backends array */
+	uint16_t weight;
+};
+
+/*
+ * 64-bit finaliser (xor-shift / multiply rounds, as in splitmix64): every
+ * input bit reaches every output bit, so consecutive hash_ids (1, 2, 3...)
+ * still get unrelated offsets and skips.
+ */
+static uint64_t mix64(uint64_t x)
+{
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ull;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebull;
+	x ^= x >> 31;
+	return x;
+}
+
+bool maglev_is_prime(uint32_t m)
+{
+	uint64_t d;
+
+	if (m < 2)
+		return false;
+	if (m % 2 == 0)
+		return m == 2;
+	/* 64-bit d so d * d cannot wrap for m near UINT32_MAX. */
+	for (d = 3; d * d <= m; d += 2)
+		if (m % d == 0)
+			return false;
+	return true;
+}
+
+static bool cursor_before(const struct maglev_cursor *a,
+			  const struct maglev_cursor *b)
+{
+	if (a->key != b->key)
+		return a->key < b->key;
+	return a->index < b->index; /* equal hash_ids: array order decides */
+}
+
+/* Restore the heap order below slot i after heap[i] became later. */
+static void heap_sift_down(struct maglev_cursor *heap, uint32_t len, uint32_t i)
+{
+	struct maglev_cursor item = heap[i];
+
+	for (;;) {
+		uint32_t child = 2 * i + 1;
+
+		if (child >= len)
+			break;
+		if (child + 1 < len &&
+		    cursor_before(&heap[child + 1], &heap[child]))
+			child++;
+		if (!cursor_before(&heap[child], &item))
+			break;
+		heap[i] = heap[child];
+		i = child;
+	}
+	heap[i] = item;
+}
+
+/*
+ * Round in which a backend takes its turn number turns + 1 (rounds start at
+ * 1). Backend i takes a turn in every round where its credit, weight_i /
+ * max_weight per round, crosses a whole number; it starts with one turn of
+ * credit so that every weighted backend claims a slot in round 1 (that is
+ * why m >= number of weighted backends is enough for each to get one).
+ */
+static uint64_t next_round(uint32_t turns, uint16_t weight, uint16_t max_w)
+{
+	/* A backend's next round is at most the current one + max_w, and a
+	 * build ends by round m (the heaviest backend claims every round), so
+	 * this stays below 2^21 and fits the key's upper half. */
+	return 1 + (uint64_t)turns * max_w / weight;
+}
+
+static void cursor_init(struct maglev_cursor *c, const struct maglev_backend *b,
+			uint16_t index, uint32_t m)
+{
+	uint64_t h1 = mix64(b->hash_id ^ MAGLEV_SEED_OFFSET);
+	uint64_t h2 = mix64(b->hash_id ^ MAGLEV_SEED_SKIP);
+
+	/* The paper's permutation: offset = h1 % m, skip = h2 % (m - 1) + 1.
+	 * m prime makes every skip coprime with m, so it visits every slot. */
+	c->pos = (uint32_t)(h1 % m);
+	c->skip = (uint32_t)(h2 % (m - 1)) + 1;
+	c->turns = 0;
+	c->index = index;
+	c->weight = b->weight;
+	c->key = (uint64_t)1 << 32 | b->hash_id; /* everyone plays round 1 */
+}
+
+/* Walk c's permutation to its next free slot and claim it. */
+static void cursor_claim(struct maglev_cursor *c, uint16_t *table, uint32_t m)
+{
+	while (table[c->pos] != MAGLEV_EMPTY) {
+		c->pos += c->skip; /* pos, skip < m <= 655373: no wrap */
+		if (c->pos >= m)
+			c->pos -= m;
+	}
+	table[c->pos] = c->index;
+	c->turns++;
+}
+
+static void table_clear(uint16_t *table, uint32_t m)
+{
+	uint32_t i;
+
+	for (i = 0; i < m; i++)
+		table[i] = MAGLEV_EMPTY;
+}
+
+/* Checks everything but the weights; 0 or -EINVAL. */
+static int build_args_valid(const struct maglev_backend *backends, uint32_t n,
+			    const uint16_t *table, uint32_t m)
+{
+	if (table == NULL || (backends == NULL && n > 0))
+		return -EINVAL;
+	if (n > MAGLEV_MAX_BACKENDS)
+		return -EINVAL;
+	/* The size cap bounds the build's time and the snapshot's memory. */
+	if (m > EP_MAGLEV_MAX_SIZE || !maglev_is_prime(m))
+		return -EINVAL;
+	return 0;
+}
+
+/*
+ * One cursor per weighted backend, in array order; returns how many and
+ * the largest and total weight, which pick the fill strategy.
+ */
+static uint32_t cursors_init(const struct maglev_backend *backends, uint32_t n,
+			     struct maglev_cursor *cur, uint32_t m,
+			     uint16_t *max_w, uint64_t *sum_w)
+{
+	uint32_t i, len = 0;
+
+	*max_w = 0;
+	*sum_w = 0;
+	for (i = 0; i < n; i++) {
+		if (backends[i].weight == 0)
+			continue;
+		cursor_init(&cur[len++], &backends[i], (uint16_t)i, m);
+		*sum_w += backends[i].weight;
+		if (backends[i].weight > *max_w)
+			*max_w = backends[i].weight;
+	}
+	return len;
+}
+
+/* Give c its next turn: claim a slot, then schedule the turn after. */
+static void cursor_turn(struct maglev_cursor *c, uint16_t max_w,
+			uint16_t *table, uint32_t m)
+{
+	cursor_claim(c, table, m);
+	c->key = next_round(c->turns, c->weight, max_w) << 32 |
+		 (c->key & UINT32_MAX);
+}
+
+/*
+ * Turn order for both fill strategies below, which therefore produce the
+ * same table: round by round and, within a round, by hash_id (array order
+ * only between equal hash_ids). Ordering by hash_id rather than by
+ * position makes the table depend only on the set of backends, not on how
+ * the caller happened to list them.
+ */
+static int cursor_cmp(const void *a, const void *b)
+{
+	return cursor_before(a, b) ? -1 : cursor_before(b, a) ? 1 : 0;
+}
+
+/*
+ * Visit every cursor each round. Cheap and branch-predictable when the
+ * weights are alike (every cursor plays every round), but a round costs
+ * len whoever plays, so skewed weights make it O(m * max_w / mean_w).
+ */
+static void fill_by_rounds(struct maglev_cursor *cur, uint32_t len,
+			   uint16_t max_w, uint16_t *table, uint32_t m)
+{
+	uint32_t i, filled = 0;
+	uint64_t round;
+
+	qsort(cur, len, sizeof(*cur), cursor_cmp);
+	for (round = 1;; round++) {
+		for (i = 0; i < len; i++) {
+			if (cur[i].key >> 32 != round)
+				continue;
+			cursor_turn(&cur[i], max_w, table, m);
+			if (++filled == m)
+				return;
+		}
+	}
+}
+
+/*
+ * Always take the earliest turn from a min-heap: O(m log len) whatever
+ * the weights, but its compares are unpredictable, so it is the slower
+ * choice when the weights are alike.
+ */
+static void fill_by_heap(struct maglev_cursor *heap, uint32_t len,
+			 uint16_t max_w, uint16_t *table, uint32_t m)
+{
+	uint32_t i, filled;
+
+	for (i = len / 2; i-- > 0;)
+		heap_sift_down(heap, len, i);
+	for (filled = 0; filled < m; filled++) {
+		cursor_turn(&heap[0], max_w, table, m);
+		heap_sift_down(heap, len, 0);
+	}
+}
+
+int maglev_build(const struct maglev_backend *backends, uint32_t n,
+		 uint16_t *table, uint32_t m)
+{
+	struct maglev_cursor *cur;
+	uint32_t i, weighted = 0;
+	uint64_t sum_w;
+	uint16_t max_w;
+	int rc;
+
+	rc = build_args_valid(backends, n, table, m);
+	if (rc != 0)
+		return rc;
+	for (i = 0; i < n; i++)
+		weighted += backends[i].weight > 0;
+	if (weighted > m)
+		return -EINVAL;
+	if (weighted == 0) {
+		/* n == 0 lands here too: a service with no backend left. */
+		table_clear(table, m);
+		return -ENOENT;
+	}
+
+	cur = malloc(weighted * sizeof(*cur));
+	if (cur == NULL)
+		return -ENOMEM;
+	table_clear(table, m);
+	weighted = cursors_init(backends, n, cur, m, &max_w, &sum_w);
+	/* Rounds visit len cursors per round, about len * max_w / sum_w
+	 * visits per slot: use them while that stays a small constant. */
+	if ((uint64_t)max_w * weighted <= MAGLEV_ROUNDS_MAX_SKEW * sum_w)
+		fill_by_rounds(cur, weighted, max_w, table, m);
+	else
+		fill_by_heap(cur, weighted, max_w, table, m);
+	free(cur);
+	return 0;
+}
+
+static uint32_t gcd32(uint32_t a, uint32_t b)
+{
+	while (b != 0) {
+		uint32_t t = a % b;
+
+		a = b;
+		b = t;
+	}
+	return a;
+}
+
+/* One backend in the smooth round-robin; weight already divided by gcd. */
+struct wrr_state {
+	int64_t current;
+	int64_t weight;
+};
+
+/* Weight that backend b counts with: 0, or 1 in equal (plain rr) mode. */
+static uint32_t wrr_weight(const struct maglev_backend *b, bool equal)
+{
+	if (b->weight == 0)
+		return 0;
+	return equal ? 1 : b->weight;
+}
+
+/*
+ * One step of nginx's smooth weighted round-robin: every backend gains its
+ * weight, the one with the most current (lowest index on ties) is picked
+ * and pays back the total. This spreads picks (5,1,1 gives a a b a c a a)
+ * instead of bursting a backend's whole weight at once.
+ */
+static uint16_t wrr_step(struct wrr_state *st, uint32_t n, int64_t total)
+{
+	uint32_t i, best = UINT32_MAX;
+
+	for (i = 0; i < n; i++) {
+		if (st[i].weight == 0)
+			continue;
+		st[i].current += st[i].weight;
+		if (best == UINT32_MAX || st[i].current > st[best].current)
+			best = i;
+	}
+	st[best].current -= total;
+	return (uint16_t)best;
+}
+
+int maglev_wrr_sequence(const struct maglev_backend *backends, uint32_t n,
+			bool equal, uint16_t *seq, uint32_t cap)
+{
+	uint64_t total = 0, len;
+	struct wrr_state *st;
+	uint32_t i, g = 0;
+
+	if (seq == NULL || cap == 0 || (backends == NULL && n > 0) ||
+	    n > MAGLEV_MAX_BACKENDS)
+		return -EINVAL;
+	for (i = 0; i < n; i++)
+		g = gcd32(g, wrr_weight(&backends[i], equal));
+	if (g == 0)
+		return 0;
+	st = calloc(n, sizeof(*st));
+	if (st == NULL)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		st[i].weight = wrr_weight(&backends[i], equal) / g;
+		total += (uint64_t)st[i].weight;
+	}
+
+	/*
+	 * One full cycle is sum(weights) / gcd picks (total, as the weights
+	 * are divided already). When cap cuts it short the result is the
+	 * cycle's prefix: still smooth, but the proportions are then only
+	 * approximately the weights. The int return caps it too. Each pick
+	 * scans all n backends: keep cap to what the scheduler needs.
+	 */
+	len = total;
+	if (len > cap)
+		len = cap;
+	if (len > INT_MAX)
+		len = INT_MAX;
+
+	for (i = 0; i < len; i++)
+		seq[i] = wrr_step(st, n, (int64_t)total);
+	free(st);
+	return (int)len;
+}

@@ -1,0 +1,176 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * edgepath-fastpath: the DPDK primary process. Sets up ports, workers and
+ * shared memory, then runs the control loop on the main lcore (which never
+ * forwards) until SIGINT/SIGTERM: drain, print final counters, free.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+
+#include "ctrl.h"
+#include "flowhash.h"
+#include "fp.h"
+#include "port.h"
+#include "stats.h"
+
+static void usage(const char *prog)
+{
+	printf("usage: %s [EAL options] -- [options]\n"
+	       "  --ct-entries N      connection-table entries per worker "
+	       "(default 262144, 1024..67108864)\n"
+	       "  --mbufs N           packet buffers (default 32767)\n"
+	       "  --idle-sleep-us N   sleep N us when polls come back empty "
+	       "(default 0: busy poll; 1..100000)\n"
+	       "  --stats-interval S  print rates every S seconds (0 = off)\n"
+	       "  --hash-seed N       fixed flow-hash seed (default random; "
+	       "give every node the same seed to share Maglev picks)\n"
+	       "  --rx-desc N, --tx-desc N  descriptors per queue "
+	       "(default 1024)\n",
+	       prog);
+}
+
+/* Parse a whole decimal number within [min, max]; -1 with a message. */
+static int parse_u32(const char *opt, const char *s, uint64_t min, uint64_t max,
+		     uint32_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno || end == s || *end != '\0' || s[0] == '-' || v < min ||
+	    v > max) {
+		fprintf(stderr, "--%s: '%s' is not a number in %llu..%llu\n",
+			opt, s, (unsigned long long)min,
+			(unsigned long long)max);
+		return -1;
+	}
+	*out = (uint32_t)v;
+	return 0;
+}
+
+static int parse_option(int c, const char *name, struct fp_options *o)
+{
+	uint32_t v;
+
+	switch (c) {
+	case 'c':
+		return parse_u32(name, optarg, 1024, 1u << 26, &o->ct_entries);
+	case 'm':
+		return parse_u32(name, optarg, 1023, 1u << 24, &o->mbufs);
+	case 'i':
+		return parse_u32(name, optarg, 0, 100000, &o->idle_sleep_us);
+	case 's':
+		return parse_u32(name, optarg, 0, 3600, &o->stats_interval_s);
+	case 'S':
+		o->seed_given = 1;
+		return parse_u32(name, optarg, 0, UINT32_MAX, &o->hash_seed);
+	case 'r':
+	case 't':
+		if (parse_u32(name, optarg, 64, 16384, &v))
+			return -1;
+		*(c == 'r' ? &o->rx_desc : &o->tx_desc) = (uint16_t)v;
+		return 0;
+	default:
+		return -1;
+	}
+}
+
+static int parse_args(int argc, char **argv, struct fp_options *o)
+{
+	static const struct option longopts[] = {
+		{ "ct-entries", required_argument, NULL, 'c' },
+		{ "mbufs", required_argument, NULL, 'm' },
+		{ "idle-sleep-us", required_argument, NULL, 'i' },
+		{ "stats-interval", required_argument, NULL, 's' },
+		{ "hash-seed", required_argument, NULL, 'S' },
+		{ "rx-desc", required_argument, NULL, 'r' },
+		{ "tx-desc", required_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c, idx;
+
+	fp_default_options(o);
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", longopts, &idx)) != -1) {
+		if (c == 'h') {
+			usage(argv[0]);
+			exit(0);
+		}
+		if (c == '?' || parse_option(c, longopts[idx].name, o)) {
+			usage(argv[0]);
+			return -1;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "unexpected argument '%s'\n", argv[optind]);
+		return -1;
+	}
+	return 0;
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	__atomic_store_n(&fp.stop, 1, __ATOMIC_RELAXED);
+}
+
+static void control_loop(uint32_t stats_interval_s)
+{
+	struct stats_rate_state rates = { 0 };
+	uint64_t next_print = rte_rdtsc();
+
+	while (!__atomic_load_n(&fp.stop, __ATOMIC_RELAXED)) {
+		ctrl_poll();
+		ctrl_watch_slowpath();
+		if (stats_interval_s && rte_rdtsc() >= next_print) {
+			stats_print_rates(stdout, fp.stats, fp.tsc_hz, &rates);
+			next_print = rte_rdtsc() + stats_interval_s * fp.tsc_hz;
+		}
+		rte_delay_us_sleep(1000);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	struct fp_options opts;
+	int n, rc;
+
+	n = rte_eal_init(argc, argv);
+	if (n < 0) {
+		fprintf(stderr, "EAL init failed: %s\n",
+			rte_strerror(rte_errno));
+		return 1;
+	}
+	argv[n] = argv[0];
+	if (parse_args(argc - n, argv + n, &opts)) {
+		rte_eal_cleanup();
+		return 2;
+	}
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	rc = fp_setup(&opts);
+	if (rc == 0) {
+		printf("edgepath-fastpath: %u worker(s), %u port(s), "
+		       "waiting for configuration\n",
+		       fp.n_workers, fp.n_ports);
+		fflush(stdout);
+		fp_launch_workers();
+		control_loop(opts.stats_interval_s);
+	}
+	fp_teardown();
+	rte_eal_cleanup();
+	return rc ? 1 : 0;
+}

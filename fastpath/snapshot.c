@@ -1,0 +1,437 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Snapshot construction on the main lcore: validate the slow path's flat
+ * configuration, then lay out services, backends, address tables and the
+ * per-service Maglev / round-robin tables in DPDK memory.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+
+#include <rte_byteorder.h>
+#include <rte_malloc.h>
+
+#include "maglev.h"
+#include "snapshot.h"
+
+#define SNAP_WRR_CAP 65536u
+
+static int fail(char *err, size_t err_len, int rc, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, err_len, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+static int check_ip(const struct ep_ip *ip)
+{
+	return ip->family == EP_AF_INET || ip->family == EP_AF_INET6;
+}
+
+/* Bounds of one array inside the flat buffer. */
+static int check_array(uint32_t len, uint32_t off, uint32_t n, size_t size)
+{
+	uint64_t end = (uint64_t)off + (uint64_t)n * size;
+
+	return off % 8 == 0 && off >= sizeof(struct ep_cfg_hdr) && end <= len;
+}
+
+static int check_header(const struct ep_cfg_hdr *h, uint32_t len, char *err,
+			size_t err_len)
+{
+	if (len < sizeof(*h) || h->magic != EP_CFG_MAGIC)
+		return fail(err, err_len, -EINVAL, "config: bad magic");
+	if (h->abi_version != EP_ABI_VERSION)
+		return fail(err, err_len, -EPROTO,
+			    "config: ABI version %u, fast path speaks %u",
+			    h->abi_version, EP_ABI_VERSION);
+	if (h->total_len != len)
+		return fail(err, err_len, -EINVAL,
+			    "config: length %u, header says %u", len,
+			    h->total_len);
+	if (h->n_services > EP_MAX_SERVICES ||
+	    h->n_backends > EP_MAX_BACKENDS ||
+	    h->n_node_addrs > EP_MAX_NODE_ADDRS)
+		return fail(err, err_len, -E2BIG,
+			    "config: %u services, %u backends, %u node "
+			    "addresses exceed %u/%u/%u",
+			    h->n_services, h->n_backends, h->n_node_addrs,
+			    EP_MAX_SERVICES, EP_MAX_BACKENDS,
+			    EP_MAX_NODE_ADDRS);
+	if (!check_array(len, h->off_services, h->n_services,
+			 sizeof(struct ep_cfg_service)) ||
+	    !check_array(len, h->off_backends, h->n_backends,
+			 sizeof(struct ep_cfg_backend)) ||
+	    !check_array(len, h->off_node_addrs, h->n_node_addrs,
+			 sizeof(struct ep_cfg_node_addr)))
+		return fail(err, err_len, -EINVAL,
+			    "config: an array lies outside the buffer");
+	return 0;
+}
+
+static int check_service(const struct ep_cfg_hdr *h,
+			 const struct ep_cfg_service *sv, uint32_t i, char *err,
+			 size_t err_len)
+{
+	uint32_t m = sv->maglev_size ? sv->maglev_size : EP_MAGLEV_DEFAULT_SIZE;
+
+	if (!check_ip(&sv->vip))
+		return fail(err, err_len, -EINVAL, "services[%u].vip: bad", i);
+	if (sv->proto != IPPROTO_TCP && sv->proto != IPPROTO_UDP)
+		return fail(err, err_len, -EINVAL, "services[%u].protocol: bad",
+			    i);
+	if (sv->fwd_mode < EP_FWD_DSR || sv->fwd_mode > EP_FWD_NAT)
+		return fail(err, err_len, -EINVAL,
+			    "services[%u].forwarding: bad", i);
+	if (sv->sched < EP_SCHED_MAGLEV || sv->sched > EP_SCHED_LC)
+		return fail(err, err_len, -EINVAL,
+			    "services[%u].scheduler: bad", i);
+	if (sv->stats_id >= EP_MAX_SERVICES)
+		return fail(err, err_len, -EINVAL,
+			    "services[%u]: stats id out of range", i);
+	if ((uint64_t)sv->first_backend + sv->n_backends > h->n_backends)
+		return fail(err, err_len, -EINVAL,
+			    "services[%u]: backends outside the array", i);
+	if (sv->n_backends > UINT16_MAX - 1 || !maglev_is_prime(m) ||
+	    m > EP_MAGLEV_MAX_SIZE || m < sv->n_backends)
+		return fail(err, err_len, -EINVAL,
+			    "services[%u].maglev_table_size: %u unusable "
+			    "for %u backends",
+			    i, m, sv->n_backends);
+	return 0;
+}
+
+static int check_backend(const struct ep_cfg_backend *b, uint32_t i, char *err,
+			 size_t err_len)
+{
+	if (!check_ip(&b->addr))
+		return fail(err, err_len, -EINVAL, "backends[%u]: bad address",
+			    i);
+	if (b->state > EP_BE_DRAIN || b->stats_id >= EP_MAX_BACKENDS)
+		return fail(err, err_len, -EINVAL,
+			    "backends[%u]: bad state or stats id", i);
+	return 0;
+}
+
+static uint32_t table_slots(uint32_t n)
+{
+	uint32_t slots = 16;
+
+	while (slots < 2 * n)
+		slots <<= 1;
+	return slots;
+}
+
+static int addr_table_init(struct snap_addr_table *t, uint32_t n)
+{
+	uint32_t slots = table_slots(n);
+
+	t->slots = rte_zmalloc("ep_snap_addrs", slots * sizeof(*t->slots), 64);
+	t->mask = slots - 1;
+	return t->slots ? 0 : -ENOMEM;
+}
+
+/* Insert; -EEXIST when the key is present (its value is kept). */
+static int addr_table_add(struct snap_addr_table *t, const uint8_t addr[16],
+			  uint8_t family, uint16_t port_n, uint8_t proto,
+			  uint32_t value)
+{
+	uint32_t i = snap_addr_hash(addr, port_n, proto) & t->mask;
+
+	while (t->slots[i].family != 0) {
+		struct snap_addr_slot *s = &t->slots[i];
+
+		if (s->family == family && s->port_n == port_n &&
+		    s->proto == proto && memcmp(s->addr, addr, 16) == 0)
+			return -EEXIST;
+		i = (i + 1) & t->mask;
+	}
+	memcpy(t->slots[i].addr, addr, 16);
+	t->slots[i].family = family;
+	t->slots[i].port_n = port_n;
+	t->slots[i].proto = proto;
+	t->slots[i].value = value;
+	return 0;
+}
+
+static uint32_t needs_maglev(const struct ep_cfg_service *sv)
+{
+	return sv->sched == EP_SCHED_MAGLEV || (sv->flags & EP_SVC_F_AFFINITY);
+}
+
+static uint32_t sched_uses_wrr(uint8_t sched)
+{
+	return sched == EP_SCHED_RR || sched == EP_SCHED_WRR;
+}
+
+static uint64_t tables_size(const struct ep_cfg_service *svcs, uint32_t n)
+{
+	uint64_t total = 0;
+
+	for (uint32_t i = 0; i < n; i++) {
+		if (needs_maglev(&svcs[i]))
+			total += svcs[i].maglev_size ? svcs[i].maglev_size
+						     : EP_MAGLEV_DEFAULT_SIZE;
+		if (sched_uses_wrr(svcs[i].sched))
+			total += SNAP_WRR_CAP;
+	}
+	return total;
+}
+
+static void copy_backend(struct snap_backend *dst,
+			 const struct ep_cfg_backend *src)
+{
+	memcpy(dst->addr, src->addr.bytes, 16);
+	dst->family = src->addr.family;
+	dst->state = src->state;
+	dst->port_n = rte_cpu_to_be_16(src->port);
+	dst->weight = src->weight;
+	dst->stats_id = src->stats_id;
+}
+
+/* Stable identity of a backend for Maglev permutations. */
+static uint32_t backend_hash_id(const struct snap_backend *b)
+{
+	return snap_addr_hash(b->addr, b->port_n, b->family);
+}
+
+static int build_service_tables(struct fp_snapshot *s, struct snap_service *sv,
+				uint16_t **next_table, char *err,
+				size_t err_len)
+{
+	struct maglev_backend mb[sv->n_backends ? sv->n_backends : 1];
+	int rc;
+
+	sv->n_pickable = 0;
+	for (uint32_t j = 0; j < sv->n_backends; j++) {
+		const struct snap_backend *b =
+			&s->backends[sv->first_backend + j];
+		int pickable = b->state == EP_BE_UP && b->weight > 0;
+
+		mb[j].hash_id = backend_hash_id(b);
+		mb[j].weight = pickable ? b->weight : 0;
+		sv->n_pickable += pickable;
+	}
+	if (sv->maglev_size) {
+		uint16_t *t = *next_table;
+
+		rc = maglev_build(mb, sv->n_backends, t, sv->maglev_size);
+		if (rc < 0 && rc != -ENOENT)
+			return fail(err, err_len, rc,
+				    "services[%u]: Maglev build failed (%d)",
+				    sv->index, rc);
+		sv->maglev = t;
+		*next_table += sv->maglev_size;
+	}
+	if (sched_uses_wrr(sv->sched)) {
+		uint16_t *t = *next_table;
+
+		rc = maglev_wrr_sequence(mb, sv->n_backends,
+					 sv->sched == EP_SCHED_RR, t,
+					 SNAP_WRR_CAP);
+		if (rc < 0)
+			return fail(err, err_len, rc,
+				    "services[%u]: round-robin build failed",
+				    sv->index);
+		sv->wrr = t;
+		sv->wrr_len = (uint32_t)rc;
+		*next_table += SNAP_WRR_CAP;
+	}
+	return 0;
+}
+
+static void copy_service(struct snap_service *dst,
+			 const struct ep_cfg_service *src, uint32_t index)
+{
+	memcpy(dst->vip, src->vip.bytes, 16);
+	dst->family = src->vip.family;
+	dst->proto = src->proto;
+	dst->fwd_mode = src->fwd_mode;
+	dst->sched = src->sched;
+	dst->flags = src->flags;
+	dst->port_n = rte_cpu_to_be_16(src->port);
+	dst->stats_id = src->stats_id;
+	dst->index = index;
+	dst->first_backend = src->first_backend;
+	dst->n_backends = src->n_backends;
+	dst->maglev_size = 0;
+	if (needs_maglev(src))
+		dst->maglev_size = src->maglev_size ? src->maglev_size
+						    : EP_MAGLEV_DEFAULT_SIZE;
+	memcpy(dst->name, src->name, EP_NAME_LEN);
+	dst->name[EP_NAME_LEN - 1] = '\0';
+}
+
+static int alloc_arrays(struct fp_snapshot *s, const struct ep_cfg_hdr *h,
+			const struct ep_cfg_service *svcs)
+{
+	uint64_t tables = tables_size(svcs, h->n_services);
+
+	s->services = rte_zmalloc(
+		"ep_snap_svc", (h->n_services + 1) * sizeof(*s->services), 64);
+	s->backends = rte_zmalloc(
+		"ep_snap_be", (h->n_backends + 1) * sizeof(*s->backends), 64);
+	s->tables = rte_malloc("ep_snap_tables",
+			       (tables + 1) * sizeof(uint16_t), 64);
+	if (!s->services || !s->backends || !s->tables)
+		return -ENOMEM;
+	if (addr_table_init(&s->vips, h->n_services) ||
+	    addr_table_init(&s->local_addrs, h->n_services + h->n_node_addrs) ||
+	    addr_table_init(&s->backend_ids, h->n_backends))
+		return -ENOMEM;
+	return 0;
+}
+
+static int add_local(struct fp_snapshot *s, const struct ep_ip *ip,
+		     uint32_t kind)
+{
+	int rc = addr_table_add(&s->local_addrs, ip->bytes, ip->family, 0, 0,
+				kind);
+
+	return rc == -EEXIST ? 0 : rc;
+}
+
+static int fill_services(struct fp_snapshot *s, const struct ep_cfg_hdr *h,
+			 const struct ep_cfg_service *svcs, char *err,
+			 size_t err_len)
+{
+	uint16_t *next_table = s->tables;
+
+	for (uint32_t i = 0; i < h->n_services; i++) {
+		struct snap_service *sv = &s->services[i];
+		int rc;
+
+		copy_service(sv, &svcs[i], i);
+		rc = addr_table_add(&s->vips, sv->vip, sv->family, sv->port_n,
+				    sv->proto, i);
+		if (rc == -EEXIST)
+			return fail(err, err_len, -EINVAL,
+				    "services[%u]: VIP, port and protocol "
+				    "already used by another service",
+				    i);
+		if (add_local(s, &svcs[i].vip, SNAP_LOCAL_VIP))
+			return fail(err, err_len, -ENOMEM, "out of memory");
+		rc = build_service_tables(s, sv, &next_table, err, err_len);
+		if (rc)
+			return rc;
+		s->has_nat |= sv->fwd_mode == EP_FWD_NAT;
+	}
+	return 0;
+}
+
+static int fill_backends(struct fp_snapshot *s, const struct ep_cfg_hdr *h,
+			 const struct ep_cfg_backend *bes, char *err,
+			 size_t err_len)
+{
+	for (uint32_t i = 0; i < h->n_backends; i++) {
+		int rc = check_backend(&bes[i], i, err, err_len);
+
+		if (rc)
+			return rc;
+		copy_backend(&s->backends[i], &bes[i]);
+		rc = addr_table_add(&s->backend_ids, bes[i].addr.bytes,
+				    bes[i].addr.family, 0, 0, bes[i].stats_id);
+		if (rc && rc != -EEXIST)
+			return fail(err, err_len, rc, "out of memory");
+	}
+	return 0;
+}
+
+/* The first node address of each family sources ARP/ND requests. */
+static void remember_source(struct fp_snapshot *s, const struct ep_ip *ip)
+{
+	if (ip->family == EP_AF_INET && !s->has_src4) {
+		memcpy(s->src4, ip->bytes, 16);
+		s->has_src4 = 1;
+	} else if (ip->family == EP_AF_INET6 && !s->has_src6) {
+		memcpy(s->src6, ip->bytes, 16);
+		s->has_src6 = 1;
+	}
+}
+
+static int fill_node(struct fp_snapshot *s, const struct ep_cfg_hdr *h,
+		     const struct ep_cfg_node_addr *addrs, char *err,
+		     size_t err_len)
+{
+	s->node = h->node;
+	for (uint32_t i = 0; i < h->n_node_addrs; i++) {
+		if (!check_ip(&addrs[i].addr))
+			return fail(err, err_len, -EINVAL,
+				    "node.addresses[%u]: bad address", i);
+		if (add_local(s, &addrs[i].addr, SNAP_LOCAL_NODE))
+			return fail(err, err_len, -ENOMEM, "out of memory");
+		remember_source(s, &addrs[i].addr);
+	}
+	return 0;
+}
+
+static int build_checked(struct fp_snapshot *s, const uint8_t *base,
+			 const struct ep_cfg_hdr *h, char *err, size_t err_len)
+{
+	const struct ep_cfg_service *svcs =
+		(const void *)(base + h->off_services);
+	const struct ep_cfg_backend *bes =
+		(const void *)(base + h->off_backends);
+	const struct ep_cfg_node_addr *addrs =
+		(const void *)(base + h->off_node_addrs);
+	int rc;
+
+	for (uint32_t i = 0; i < h->n_services; i++) {
+		rc = check_service(h, &svcs[i], i, err, err_len);
+		if (rc)
+			return rc;
+	}
+	if (alloc_arrays(s, h, svcs))
+		return fail(err, err_len, -ENOMEM,
+			    "out of memory for %u services, %u backends",
+			    h->n_services, h->n_backends);
+	rc = fill_backends(s, h, bes, err, err_len);
+	if (rc == 0)
+		rc = fill_node(s, h, addrs, err, err_len);
+	if (rc == 0)
+		rc = fill_services(s, h, svcs, err, err_len);
+	return rc;
+}
+
+int snap_build(const void *flat, uint32_t len, uint64_t generation,
+	       struct fp_snapshot **out, char *err, size_t err_len)
+{
+	const struct ep_cfg_hdr *h = flat;
+	struct fp_snapshot *s;
+	int rc;
+
+	rc = check_header(h, len, err, err_len);
+	if (rc)
+		return rc;
+	s = rte_zmalloc("ep_snapshot", sizeof(*s), 64);
+	if (!s)
+		return fail(err, err_len, -ENOMEM, "out of memory");
+	s->generation = generation;
+	s->version = h->version;
+	s->n_services = h->n_services;
+	s->n_backends = h->n_backends;
+	rc = build_checked(s, flat, h, err, err_len);
+	if (rc) {
+		snap_free(s);
+		return rc;
+	}
+	*out = s;
+	return 0;
+}
+
+void snap_free(struct fp_snapshot *s)
+{
+	if (!s)
+		return;
+	rte_free(s->vips.slots);
+	rte_free(s->local_addrs.slots);
+	rte_free(s->backend_ids.slots);
+	rte_free(s->tables);
+	rte_free(s->backends);
+	rte_free(s->services);
+	rte_free(s);
+}

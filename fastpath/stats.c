@@ -1,0 +1,284 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Stats memzone, reader sums, telemetry and printing (see stats.h). */
+#include <inttypes.h>
+#include <pthread.h>
+#include <string.h>
+
+#include <rte_cycles.h>
+#include <rte_memzone.h>
+#include <rte_telemetry.h>
+
+#include "fp.h"
+#include "stats.h"
+
+#define EP_X_NAME(sym, name) name,
+const char *const stats_counter_names[EP_CNT_MAX] = { EP_WORKER_COUNTERS(
+	EP_X_NAME) };
+const char *const stats_drop_names[EP_DROP_MAX] = { EP_DROP_REASONS(
+	EP_X_NAME) };
+#undef EP_X_NAME
+
+struct ep_stats *stats_create(void)
+{
+	const struct rte_memzone *mz;
+	struct ep_stats *s;
+
+	mz = rte_memzone_reserve(EP_MZ_STATS, sizeof(struct ep_stats),
+				 SOCKET_ID_ANY, 0);
+	if (mz == NULL)
+		return NULL;
+	s = mz->addr;
+	memset(s, 0, sizeof(*s));
+	s->magic = EP_STATS_MAGIC;
+	return s;
+}
+
+uint64_t stats_sum_cnt(const struct ep_stats *s, enum ep_worker_counter c)
+{
+	uint64_t sum = 0;
+
+	for (uint32_t i = 0; i < s->n_lcores; i++)
+		sum += s->lcore[i].cnt[c];
+	return sum;
+}
+
+uint64_t stats_sum_drop(const struct ep_stats *s, enum ep_drop_reason r)
+{
+	uint64_t sum = 0;
+
+	for (uint32_t i = 0; i < s->n_lcores; i++)
+		sum += s->lcore[i].drop[r];
+	return sum;
+}
+
+uint64_t stats_sum_drops(const struct ep_stats *s)
+{
+	uint64_t sum = 0;
+
+	for (int r = 0; r < EP_DROP_MAX; r++)
+		sum += stats_sum_drop(s, (enum ep_drop_reason)r);
+	return sum;
+}
+
+void stats_sum_svc(const struct ep_stats *s, uint32_t sid,
+		   struct ep_svc_counters *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (uint32_t i = 0; i < s->n_lcores; i++) {
+		out->pkts += s->svc[i][sid].pkts;
+		out->bytes += s->svc[i][sid].bytes;
+		out->new_flows += s->svc[i][sid].new_flows;
+		out->drops += s->svc[i][sid].drops;
+	}
+}
+
+void stats_sum_be(const struct ep_stats *s, uint32_t sid,
+		  struct ep_be_counters *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (uint32_t i = 0; i < s->n_lcores; i++) {
+		out->pkts += s->be[i][sid].pkts;
+		out->bytes += s->be[i][sid].bytes;
+		out->new_flows += s->be[i][sid].new_flows;
+		out->active_flows += s->be[i][sid].active_flows;
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Telemetry. The callbacks run on DPDK's telemetry threads; the one    */
+/* that reads the snapshot does so as an RCU reader under a mutex, so   */
+/* the main lcore cannot free the snapshot under it.                    */
+
+static pthread_mutex_t telemetry_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int tel_counters(const char *cmd, const char *params,
+			struct rte_tel_data *d)
+{
+	(void)cmd;
+	(void)params;
+	rte_tel_data_start_dict(d);
+	for (int c = 0; c < EP_CNT_MAX; c++)
+		rte_tel_data_add_dict_u64(d, stats_counter_names[c],
+					  stats_sum_cnt(fp.stats, c));
+	return 0;
+}
+
+static int tel_drops(const char *cmd, const char *params,
+		     struct rte_tel_data *d)
+{
+	(void)cmd;
+	(void)params;
+	rte_tel_data_start_dict(d);
+	for (int r = 0; r < EP_DROP_MAX; r++)
+		rte_tel_data_add_dict_u64(d, stats_drop_names[r],
+					  stats_sum_drop(fp.stats, r));
+	return 0;
+}
+
+static int tel_info(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	(void)cmd;
+	(void)params;
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_u64(d, "abi_version", EP_ABI_VERSION);
+	rte_tel_data_add_dict_u64(
+		d, "generation",
+		__atomic_load_n(&fp.shared->generation, __ATOMIC_ACQUIRE));
+	rte_tel_data_add_dict_u64(
+		d, "config_version",
+		__atomic_load_n(&fp.shared->version, __ATOMIC_ACQUIRE));
+	rte_tel_data_add_dict_u64(d, "workers", fp.n_workers);
+	rte_tel_data_add_dict_u64(d, "ports", fp.n_ports);
+	rte_tel_data_add_dict_u64(
+		d, "slowpath_attached",
+		__atomic_load_n(&fp.punt_enabled, __ATOMIC_RELAXED));
+	return 0;
+}
+
+static int tel_ports(const char *cmd, const char *params,
+		     struct rte_tel_data *d)
+{
+	(void)cmd;
+	(void)params;
+	rte_tel_data_start_dict(d);
+	for (uint16_t p = 0; p < fp.n_ports; p++) {
+		struct rte_tel_data *pd = rte_tel_data_alloc();
+		struct ep_port_counters sum = { 0 };
+		char key[16];
+
+		if (pd == NULL)
+			return -ENOMEM;
+		for (uint32_t i = 0; i < fp.stats->n_lcores; i++) {
+			const struct ep_port_counters *c =
+				&fp.stats->lcore[i].port[p];
+
+			sum.rx_pkts += c->rx_pkts;
+			sum.rx_bytes += c->rx_bytes;
+			sum.tx_pkts += c->tx_pkts;
+			sum.tx_bytes += c->tx_bytes;
+			sum.tx_drops += c->tx_drops;
+		}
+		rte_tel_data_start_dict(pd);
+		rte_tel_data_add_dict_u64(pd, "rx_packets", sum.rx_pkts);
+		rte_tel_data_add_dict_u64(pd, "rx_bytes", sum.rx_bytes);
+		rte_tel_data_add_dict_u64(pd, "tx_packets", sum.tx_pkts);
+		rte_tel_data_add_dict_u64(pd, "tx_bytes", sum.tx_bytes);
+		rte_tel_data_add_dict_u64(pd, "tx_drops", sum.tx_drops);
+		snprintf(key, sizeof(key), "%u", p);
+		rte_tel_data_add_dict_container(d, key, pd, 0);
+	}
+	return 0;
+}
+
+static void tel_service(struct rte_tel_data *d, const struct fp_snapshot *s,
+			const struct snap_service *sv)
+{
+	struct rte_tel_data *sd = rte_tel_data_alloc();
+	struct ep_svc_counters c;
+
+	if (sd == NULL)
+		return;
+	stats_sum_svc(fp.stats, sv->stats_id, &c);
+	rte_tel_data_start_dict(sd);
+	rte_tel_data_add_dict_u64(sd, "packets", c.pkts);
+	rte_tel_data_add_dict_u64(sd, "bytes", c.bytes);
+	rte_tel_data_add_dict_u64(sd, "new_flows", c.new_flows);
+	rte_tel_data_add_dict_u64(sd, "drops", c.drops);
+	for (uint32_t j = 0; j < sv->n_backends; j++) {
+		const struct snap_backend *b =
+			&s->backends[sv->first_backend + j];
+		struct ep_be_counters bc;
+		char key[32];
+
+		stats_sum_be(fp.stats, b->stats_id, &bc);
+		snprintf(key, sizeof(key), "backend%u_packets", j);
+		rte_tel_data_add_dict_u64(sd, key, bc.pkts);
+		snprintf(key, sizeof(key), "backend%u_active_flows", j);
+		rte_tel_data_add_dict_u64(sd, key, (uint64_t)bc.active_flows);
+	}
+	rte_tel_data_add_dict_container(d, sv->name, sd, 0);
+}
+
+static int tel_services(const char *cmd, const char *params,
+			struct rte_tel_data *d)
+{
+	struct fp_snapshot *s;
+
+	(void)cmd;
+	(void)params;
+	rte_tel_data_start_dict(d);
+	pthread_mutex_lock(&telemetry_lock);
+	rte_rcu_qsbr_thread_online(fp.qsbr, EP_MAX_WORKERS);
+	s = __atomic_load_n(&fp.snap, __ATOMIC_ACQUIRE);
+	for (uint32_t i = 0; s && i < s->n_services; i++)
+		tel_service(d, s, &s->services[i]);
+	rte_rcu_qsbr_thread_offline(fp.qsbr, EP_MAX_WORKERS);
+	pthread_mutex_unlock(&telemetry_lock);
+	return 0;
+}
+
+int stats_telemetry_register(void)
+{
+	int rc = 0;
+
+	/* The telemetry threads share one RCU reader id after the workers. */
+	rte_rcu_qsbr_thread_register(fp.qsbr, EP_MAX_WORKERS);
+	rc |= rte_telemetry_register_cmd("/edgepath/counters", tel_counters,
+					 "Worker counters summed over lcores");
+	rc |= rte_telemetry_register_cmd("/edgepath/drops", tel_drops,
+					 "Drops by reason");
+	rc |= rte_telemetry_register_cmd("/edgepath/info", tel_info,
+					 "Generation, version, workers");
+	rc |= rte_telemetry_register_cmd("/edgepath/ports", tel_ports,
+					 "Per-port packets and bytes");
+	rc |= rte_telemetry_register_cmd(
+		"/edgepath/services", tel_services,
+		"Per-service and per-backend counters");
+	return rc;
+}
+
+void stats_print_rates(FILE *f, const struct ep_stats *s, uint64_t tsc_hz,
+		       struct stats_rate_state *prev)
+{
+	uint64_t now = rte_rdtsc();
+	uint64_t rx = stats_sum_cnt(s, EP_CNT_RX_PKTS);
+	uint64_t tx = stats_sum_cnt(s, EP_CNT_TX_PKTS);
+	uint64_t drops = stats_sum_drops(s);
+	uint64_t busy = stats_sum_cnt(s, EP_CNT_BUSY_CYCLES);
+	uint64_t busy_pkts = stats_sum_cnt(s, EP_CNT_BUSY_PKTS);
+	double secs = prev->tsc ? (double)(now - prev->tsc) / tsc_hz : 0;
+
+	if (secs > 0)
+		fprintf(f,
+			"rx %" PRIu64 " (%.0f pps)  tx %" PRIu64
+			" (%.0f pps)  drops %" PRIu64 " (+%" PRIu64
+			")  flows %" PRIu64 "  cycles/pkt %.0f\n",
+			rx, (rx - prev->rx) / secs, tx, (tx - prev->tx) / secs,
+			drops, drops - prev->drops,
+			stats_sum_cnt(s, EP_CNT_CT_INSERTS),
+			busy_pkts ? (double)busy / busy_pkts : 0.0);
+	fflush(f);
+	prev->tsc = now;
+	prev->rx = rx;
+	prev->tx = tx;
+	prev->drops = drops;
+}
+
+void stats_print_final(FILE *f, const struct ep_stats *s)
+{
+	fprintf(f, "final counters:\n");
+	for (int c = 0; c < EP_CNT_MAX; c++) {
+		uint64_t v = stats_sum_cnt(s, c);
+
+		if (v)
+			fprintf(f, "  %-24s %" PRIu64 "\n",
+				stats_counter_names[c], v);
+	}
+	for (int r = 0; r < EP_DROP_MAX; r++) {
+		uint64_t v = stats_sum_drop(s, r);
+
+		if (v)
+			fprintf(f, "  drop_%-19s %" PRIu64 "\n",
+				stats_drop_names[r], v);
+	}
+}

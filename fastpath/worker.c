@@ -1,0 +1,722 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The worker: run to completion on bursts of 32. rx -> parse -> classify
+ * (VIP? NAT reply? ours?) -> connection table -> pick a backend for new
+ * flows -> rewrite (dsr | encap | nat) -> tx; anything else goes to the
+ * slow path's punt ring. No locks, no allocation beyond mbufs, no syscalls
+ * except the optional idle sleep, no logging: every exit is a counter.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <time.h>
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_prefetch.h>
+
+#include "flowhash.h"
+#include "fp.h"
+#include "maglev.h"
+#include "neigh.h"
+#include "rewrite.h"
+
+/* Neighbour requests: at most one per backend per interval. */
+#define NEIGH_REQUEST_INTERVAL_MS 200u
+#define NEIGH_REFRESH_MS 60000u
+#define AGE_BUDGET 64u
+#define IDLE_POLLS_BEFORE_SLEEP 16u
+
+enum verdict {
+	V_DONE = 0, /* consumed (sent, queued or freed and counted) */
+	V_LOOKUP, /* needs a connection-table lookup */
+};
+
+struct pkt_ctx {
+	struct pkt_meta m;
+	const struct snap_service *svc;
+	uint32_t hash;
+	uint8_t verdict;
+};
+
+static inline void count_drop(struct fp_worker *w, struct rte_mbuf *mb,
+			      enum ep_drop_reason why)
+{
+	w->st->drop[why]++;
+	rte_pktmbuf_free(mb);
+}
+
+static void tx_enqueue(struct fp_worker *w, struct rte_mbuf *mb, uint16_t port)
+{
+	if (unlikely(port >= fp.n_ports)) {
+		count_drop(w, mb, EP_DROP_TX_FULL);
+		return;
+	}
+	if (w->tx_n[port] == FP_TX_BUF)
+		worker_flush(w);
+	w->tx[port][w->tx_n[port]++] = mb;
+}
+
+void worker_flush(struct fp_worker *w)
+{
+	for (uint16_t p = 0; p < fp.n_ports; p++) {
+		uint16_t n = w->tx_n[p], sent;
+		uint64_t bytes = 0;
+
+		if (n == 0)
+			continue;
+		for (uint16_t i = 0; i < n; i++)
+			bytes += rte_pktmbuf_pkt_len(w->tx[p][i]);
+		sent = rte_eth_tx_burst(fp.ports[p].port_id, w->txq, w->tx[p],
+					n);
+		for (uint16_t i = sent; i < n; i++) {
+			bytes -= rte_pktmbuf_pkt_len(w->tx[p][i]);
+			count_drop(w, w->tx[p][i], EP_DROP_TX_FULL);
+			w->st->port[p].tx_drops++;
+		}
+		w->st->port[p].tx_pkts += sent;
+		w->st->port[p].tx_bytes += bytes;
+		w->st->cnt[EP_CNT_TX_PKTS] += sent;
+		w->st->cnt[EP_CNT_TX_BYTES] += bytes;
+		w->tx_n[p] = 0;
+	}
+}
+
+/* Hand a packet to the slow path, or drop it when none is attached. */
+static void punt(struct fp_worker *w, struct rte_mbuf *mb)
+{
+	if (!__atomic_load_n(&fp.punt_enabled, __ATOMIC_RELAXED)) {
+		count_drop(w, mb, EP_DROP_NO_SLOWPATH);
+		return;
+	}
+	if (rte_ring_mp_enqueue(fp.punt_ring, mb) != 0) {
+		count_drop(w, mb, EP_DROP_PUNT_FULL);
+		return;
+	}
+	w->st->cnt[EP_CNT_PUNT_PKTS]++;
+}
+
+/* ------------------------------------------------------------------ */
+/* ARP / ND: answer for our addresses, learn backends' MACs.            */
+
+static void learn_neighbour(struct fp_worker *w, const struct fp_snapshot *s,
+			    const struct pkt_meta *m, uint8_t family,
+			    uint16_t port, uint64_t now)
+{
+	uint32_t sid =
+		snap_addr_find(&s->backend_ids, m->sender_ip, family, 0, 0);
+
+	if (sid == UINT32_MAX)
+		return;
+	if (neigh_learn(fp.neigh, sid, m->sender_mac, port, now))
+		w->st->cnt[EP_CNT_NEIGH_LEARNED]++;
+}
+
+static int is_local(const struct fp_snapshot *s, const uint8_t addr[16],
+		    uint8_t family)
+{
+	return snap_addr_find(&s->local_addrs, addr, family, 0, 0) !=
+	       UINT32_MAX;
+}
+
+static void handle_arp(struct fp_worker *w, const struct fp_snapshot *s,
+		       struct rte_mbuf *mb, struct pkt_meta *m, uint64_t now)
+{
+	uint16_t port = mb->port;
+
+	learn_neighbour(w, s, m, EP_AF_INET, port, now);
+	if (m->arp_op == 1 && is_local(s, m->target_ip, EP_AF_INET)) {
+		rw_arp_reply(rte_pktmbuf_mtod(mb, uint8_t *), m,
+			     fp.ports[port].mac.addr_bytes);
+		w->st->cnt[EP_CNT_ARP_REPLIES]++;
+		tx_enqueue(w, mb, port);
+		return;
+	}
+	punt(w, mb);
+}
+
+static void handle_nd(struct fp_worker *w, const struct fp_snapshot *s,
+		      struct rte_mbuf *mb, struct pkt_meta *m, uint64_t now)
+{
+	uint16_t port = mb->port;
+
+	if (m->kind == PKT_ND_NA) {
+		/* An advertisement names its target: learn that. */
+		memcpy(m->sender_ip, m->target_ip, 16);
+		learn_neighbour(w, s, m, EP_AF_INET6, port, now);
+		punt(w, mb);
+		return;
+	}
+	if (m->nd_has_lladdr)
+		learn_neighbour(w, s, m, EP_AF_INET6, port, now);
+	if (is_local(s, m->target_ip, EP_AF_INET6) &&
+	    rw_nd_advert(mb, m, fp.ports[port].mac.addr_bytes) == 0) {
+		w->st->cnt[EP_CNT_ND_ADVERTS]++;
+		tx_enqueue(w, mb, port);
+		return;
+	}
+	punt(w, mb);
+}
+
+/* Ask for a backend's MAC (ARP request or neighbour solicitation). */
+static void request_neighbour(struct fp_worker *w, const struct fp_snapshot *s,
+			      const uint8_t addr[16], uint8_t family)
+{
+	uint16_t port = s->node.backend_port;
+	struct rte_mbuf *mb;
+
+	if (port >= fp.n_ports)
+		return;
+	mb = rte_pktmbuf_alloc(fp.pool);
+	if (!mb) {
+		w->st->drop[EP_DROP_NO_MBUF]++;
+		return;
+	}
+	if (rw_neigh_request(mb, s, addr, family, fp.ports[port].mac.addr_bytes,
+			     port) != 0) {
+		rte_pktmbuf_free(mb);
+		return;
+	}
+	w->st->cnt[EP_CNT_NEIGH_REQUESTS]++;
+	tx_enqueue(w, mb, port);
+}
+
+/* ------------------------------------------------------------------ */
+/* Backend selection for new flows.                                     */
+
+static uint32_t pick_least_conn(const struct fp_worker *w,
+				const struct fp_snapshot *s,
+				const struct snap_service *svc)
+{
+	uint32_t best = UINT32_MAX;
+	int64_t best_active = 0;
+	uint32_t best_weight = 1;
+
+	for (uint32_t j = 0; j < svc->n_backends; j++) {
+		const struct snap_backend *b =
+			&s->backends[svc->first_backend + j];
+		int64_t active;
+
+		if (b->state != EP_BE_UP || b->weight == 0)
+			continue;
+		active = w->be[b->stats_id].active_flows;
+		/* active/weight < best_active/best_weight, without division. */
+		if (best == UINT32_MAX ||
+		    active * best_weight < best_active * b->weight) {
+			best = j;
+			best_active = active;
+			best_weight = b->weight;
+		}
+	}
+	return best;
+}
+
+/* Service-local index of the backend for a new flow, or UINT32_MAX. */
+static uint32_t pick_backend(struct fp_worker *w, const struct fp_snapshot *s,
+			     const struct snap_service *svc,
+			     const struct flow_key *key, uint32_t hash)
+{
+	uint16_t idx;
+
+	if (svc->n_pickable == 0)
+		return UINT32_MAX;
+	if (svc->flags & EP_SVC_F_AFFINITY) {
+		idx = svc->maglev[flowhash_src(key, fp.hash_seed) %
+				  svc->maglev_size];
+	} else if (svc->sched == EP_SCHED_MAGLEV) {
+		idx = svc->maglev[hash % svc->maglev_size];
+	} else if (svc->sched == EP_SCHED_LC) {
+		return pick_least_conn(w, s, svc);
+	} else {
+		uint32_t c = w->wrr_cursor[svc->index]++;
+
+		idx = svc->wrr[c % svc->wrr_len];
+	}
+	return idx == MAGLEV_EMPTY ? UINT32_MAX : idx;
+}
+
+/* ------------------------------------------------------------------ */
+/* Forwarding.                                                          */
+
+/*
+ * Rewrite and queue a packet of an established (or just created) flow.
+ * `e` describes the backend; the neighbour table gives its MAC.
+ */
+static void forward(struct fp_worker *w, const struct fp_snapshot *s,
+		    struct rte_mbuf *mb, const struct pkt_meta *m,
+		    const struct ct_entry *e, uint32_t hash)
+{
+	uint8_t mac[6];
+	uint16_t port;
+	int rc;
+
+	if (neigh_lookup(fp.neigh, e->backend_sid, e->addr, mac, &port) != 0) {
+		if (neigh_should_request(fp.neigh, e->backend_sid, rte_rdtsc(),
+					 fp.tsc_hz * NEIGH_REQUEST_INTERVAL_MS /
+						 1000,
+					 fp.tsc_hz / 1000 * NEIGH_REFRESH_MS))
+			request_neighbour(w, s, e->addr, e->family);
+		count_drop(w, mb, EP_DROP_NO_NEIGH);
+		return;
+	}
+	switch (e->fwd_mode) {
+	case EP_FWD_NAT:
+		rc = rw_nat_forward(mb, m, e->addr, e->port);
+		break;
+	case EP_FWD_ENCAP:
+	case RW_FWD_GUE:
+		rc = rw_encap(mb, m, s, e, hash, fp.ports[port].mtu);
+		break;
+	default:
+		rc = 0;
+		break;
+	}
+	if (rc != 0) {
+		count_drop(w, mb, (enum ep_drop_reason)(rc - 1));
+		return;
+	}
+	rw_set_macs(rte_pktmbuf_mtod(mb, uint8_t *), mac,
+		    fp.ports[port].mac.addr_bytes);
+	w->be[e->backend_sid].pkts++;
+	w->be[e->backend_sid].bytes += rte_pktmbuf_pkt_len(mb);
+	w->st->cnt[EP_CNT_FWD_PKTS]++;
+	tx_enqueue(w, mb, port);
+}
+
+/* A reply from a NAT backend: restore the VIP and send it to the client. */
+static void forward_nat_reply(struct fp_worker *w, struct rte_mbuf *mb,
+			      const struct pkt_meta *m, struct ct_entry *reply,
+			      uint64_t now)
+{
+	struct ct_entry *fwd = reply->peer_pos == CT_NO_PEER
+				       ? NULL
+				       : ct_entry_at(w->ct, reply->peer_pos);
+
+	ct_touch(reply, m->key.proto, m->tcp_flags, now);
+	if (fwd)
+		ct_touch(fwd, m->key.proto, m->tcp_flags, now);
+	rw_nat_reverse(mb, m, reply->addr, reply->port);
+	rw_set_macs(rte_pktmbuf_mtod(mb, uint8_t *), reply->client_mac,
+		    fp.ports[reply->in_port].mac.addr_bytes);
+	w->st->cnt[EP_CNT_NAT_REPLIES]++;
+	w->st->cnt[EP_CNT_FWD_PKTS]++;
+	tx_enqueue(w, mb, reply->in_port);
+}
+
+/* Fill a fresh forward entry for backend `b` of `svc`. */
+static void fill_entry(struct ct_entry *e, const struct snap_service *svc,
+		       const struct snap_backend *b, const struct rte_mbuf *mb,
+		       const struct pkt_meta *m, uint64_t now)
+{
+	memcpy(e->addr, b->addr, 16);
+	e->family = b->family;
+	e->port = b->port_n;
+	e->backend_sid = b->stats_id;
+	e->service_sid = svc->stats_id;
+	e->fwd_mode = svc->fwd_mode;
+	if (svc->fwd_mode == EP_FWD_ENCAP && (svc->flags & EP_SVC_F_GUE))
+		e->fwd_mode = RW_FWD_GUE;
+	e->in_port = mb->port;
+	e->last_tsc = now;
+	if (m->key.proto == IPPROTO_TCP)
+		e->state = (m->tcp_flags & 0x02) ? CT_SYN : CT_EST;
+	else
+		e->state = CT_UDP;
+	memcpy(e->client_mac, rte_pktmbuf_mtod(mb, uint8_t *) + 6, 6);
+}
+
+/* NAT: the reply direction's key is backend -> client. */
+static void reply_key(struct flow_key *r, const struct flow_key *k,
+		      const struct ct_entry *e)
+{
+	memset(r, 0, sizeof(*r));
+	memcpy(r->src, e->addr, 16);
+	memcpy(r->dst, k->src, 16);
+	r->sport = e->port ? e->port : k->dport;
+	r->dport = k->sport;
+	r->proto = k->proto;
+	r->family = k->family;
+}
+
+static void insert_nat_reply(struct fp_worker *w, int32_t fwd_pos,
+			     const struct flow_key *k, uint64_t now)
+{
+	struct ct_entry *fwd = ct_entry_at(w->ct, fwd_pos), *rep;
+	struct flow_key rk;
+	int32_t pos;
+
+	reply_key(&rk, k, fwd);
+	pos = ct_lookup(w->ct, &rk, flowhash_key(&rk, fp.hash_seed));
+	if (pos >= 0)
+		ct_remove(w->ct, pos); /* a stale flow on the same tuple */
+	pos = ct_insert(w->ct, &rk, flowhash_key(&rk, fp.hash_seed), now);
+	fwd = ct_entry_at(w->ct, fwd_pos); /* insert may have evicted */
+	if (pos < 0 || fwd->state == CT_FREE)
+		return;
+	rep = ct_entry_at(w->ct, pos);
+	memcpy(rep->addr, k->dst, 16); /* the VIP */
+	rep->port = k->dport;
+	rep->family = k->family;
+	rep->flags = CT_F_REPLY;
+	rep->state = fwd->state;
+	rep->last_tsc = now;
+	rep->in_port = fwd->in_port;
+	rep->backend_sid = fwd->backend_sid;
+	rep->service_sid = fwd->service_sid;
+	memcpy(rep->client_mac, fwd->client_mac, 6);
+	rep->peer_pos = (uint32_t)fwd_pos;
+	fwd->peer_pos = (uint32_t)pos;
+}
+
+/* A packet to a VIP with no connection entry: pick, remember, forward. */
+static void new_flow(struct fp_worker *w, const struct fp_snapshot *s,
+		     struct rte_mbuf *mb, struct pkt_ctx *c, uint64_t now,
+		     uint64_t *pick_cycles)
+{
+	const struct snap_service *svc = c->svc;
+	uint64_t t0 = rte_rdtsc();
+	uint32_t j = pick_backend(w, s, svc, &c->m.key, c->hash);
+	const struct snap_backend *b;
+	struct ct_entry tmp, *e = &tmp;
+	int32_t pos;
+
+	*pick_cycles += rte_rdtsc() - t0;
+	if (j == UINT32_MAX) {
+		w->svc[svc->stats_id].drops++;
+		count_drop(w, mb, EP_DROP_NO_BACKEND);
+		return;
+	}
+	b = &s->backends[svc->first_backend + j];
+	pos = ct_insert(w->ct, &c->m.key, c->hash, now);
+	if (pos >= 0) {
+		e = ct_entry_at(w->ct, pos);
+		w->st->cnt[EP_CNT_CT_INSERTS]++;
+		w->be[b->stats_id].active_flows++;
+	} else {
+		memset(&tmp, 0, sizeof(tmp));
+		w->st->cnt[EP_CNT_CT_FALLBACK]++;
+	}
+	fill_entry(e, svc, b, mb, &c->m, now);
+	if (pos >= 0 && svc->fwd_mode == EP_FWD_NAT)
+		insert_nat_reply(w, pos, &c->m.key, now);
+	w->svc[svc->stats_id].new_flows++;
+	w->be[b->stats_id].new_flows++;
+	forward(w, s, mb, &c->m, e, c->hash);
+}
+
+/* ------------------------------------------------------------------ */
+/* The burst pipeline.                                                  */
+
+static void count_service(struct fp_worker *w, const struct snap_service *svc,
+			  const struct rte_mbuf *mb)
+{
+	w->svc[svc->stats_id].pkts++;
+	w->svc[svc->stats_id].bytes += rte_pktmbuf_pkt_len(mb);
+}
+
+/* Which worker owns this flow when work must be spread in software. */
+static uint16_t flow_owner(const struct pkt_ctx *c)
+{
+	const struct flow_key *k = &c->m.key;
+	uint32_t h = c->svc ? flowhash_endpoint(k->src, k->sport, fp.hash_seed)
+			    : flowhash_endpoint(k->dst, k->dport, fp.hash_seed);
+
+	return (uint16_t)(h % fp.n_workers);
+}
+
+static int needs_handoff(const struct fp_worker *w, const struct pkt_ctx *c,
+			 const struct rte_mbuf *mb)
+{
+	if (fp.n_workers == 1)
+		return 0;
+	/* NAT: both directions must meet on the client endpoint's owner. */
+	if (fp.ports[mb->port].spread ||
+	    (c->svc == NULL || c->svc->fwd_mode == EP_FWD_NAT))
+		return flow_owner(c) != w->index;
+	return 0;
+}
+
+static int handoff(struct fp_worker *w, const struct pkt_ctx *c,
+		   struct rte_mbuf *mb)
+{
+	struct fp_worker *owner = &fp.workers[flow_owner(c)];
+
+	if (rte_ring_mp_enqueue(owner->handoff, mb) != 0)
+		count_drop(w, mb, EP_DROP_HANDOFF_FULL);
+	else
+		w->st->cnt[EP_CNT_HANDOFF_OUT]++;
+	return 1;
+}
+
+/* First look at one parsed packet: done here, or needs a table lookup. */
+static void classify(struct fp_worker *w, const struct fp_snapshot *s,
+		     struct rte_mbuf *mb, struct pkt_ctx *c, int from_handoff,
+		     uint64_t now)
+{
+	c->verdict = V_DONE;
+	c->svc = NULL;
+	switch (c->m.kind) {
+	case PKT_ARP:
+		handle_arp(w, s, mb, &c->m, now);
+		return;
+	case PKT_ND_NS:
+	case PKT_ND_NA:
+		handle_nd(w, s, mb, &c->m, now);
+		return;
+	case PKT_L4:
+	case PKT_ICMP_ERR:
+		break;
+	default:
+		punt(w, mb);
+		return;
+	}
+	c->svc = snap_find_service(s, &c->m.key);
+	if (c->svc == NULL && (!s->has_nat || c->m.kind != PKT_L4 ||
+			       is_local(s, c->m.key.dst, c->m.key.family))) {
+		punt(w, mb);
+		return;
+	}
+	if (!from_handoff && needs_handoff(w, c, mb) && handoff(w, c, mb))
+		return;
+	c->hash = flowhash_key(&c->m.key, fp.hash_seed);
+	c->verdict = V_LOOKUP;
+}
+
+static void decide(struct fp_worker *w, const struct fp_snapshot *s,
+		   struct rte_mbuf *mb, struct pkt_ctx *c, int32_t pos,
+		   uint64_t now, uint64_t *pick_cycles)
+{
+	struct ct_entry *e = pos >= 0 ? ct_entry_at(w->ct, pos) : NULL;
+
+	if (c->svc == NULL) {
+		/* Not a VIP: a NAT backend's reply, or not ours to handle. */
+		if (e && (e->flags & CT_F_REPLY))
+			forward_nat_reply(w, mb, &c->m, e, now);
+		else
+			punt(w, mb);
+		return;
+	}
+	count_service(w, c->svc, mb);
+	if (e && !(e->flags & CT_F_REPLY)) {
+		w->st->cnt[EP_CNT_CT_HITS]++;
+		if (c->m.kind == PKT_ICMP_ERR && e->fwd_mode == EP_FWD_NAT) {
+			/* Its inner packet would need translating too. */
+			punt(w, mb);
+			return;
+		}
+		ct_touch(e, c->m.key.proto, c->m.tcp_flags, now);
+		if (e->peer_pos != CT_NO_PEER)
+			ct_touch(ct_entry_at(w->ct, e->peer_pos),
+				 c->m.key.proto, c->m.tcp_flags, now);
+		forward(w, s, mb, &c->m, e, c->hash);
+		return;
+	}
+	w->st->cnt[EP_CNT_CT_MISSES]++;
+	if (c->m.kind == PKT_ICMP_ERR) {
+		punt(w, mb); /* an error about a flow we do not know */
+		return;
+	}
+	new_flow(w, s, mb, c, now, pick_cycles);
+}
+
+static void reset_cursors(struct fp_worker *w, const struct fp_snapshot *s)
+{
+	memset(w->wrr_cursor, 0, EP_MAX_SERVICES * sizeof(uint32_t));
+	w->seen_generation = s->generation;
+	w->st->cnt[EP_CNT_SNAPSHOT_SWITCHES]++;
+}
+
+static uint16_t parse_burst(struct fp_worker *w, struct rte_mbuf **pkts,
+			    uint16_t n, struct pkt_ctx *ctx,
+			    struct rte_mbuf **ok)
+{
+	uint16_t n_ok = 0;
+
+	for (uint16_t i = 0; i < n; i++) {
+		struct rte_mbuf *mb = pkts[i];
+		int rc;
+
+		if (i + 1 < n)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
+		rc = parse_frame(rte_pktmbuf_mtod(mb, const uint8_t *),
+				 rte_pktmbuf_data_len(mb), &ctx[n_ok].m);
+		if (rc < 0) {
+			count_drop(w, mb, parse_drop_reason(rc));
+			continue;
+		}
+		ok[n_ok++] = mb;
+	}
+	return n_ok;
+}
+
+void worker_process(struct fp_worker *w, struct rte_mbuf **pkts, uint16_t n,
+		    int from_handoff)
+{
+	struct fp_snapshot *s = __atomic_load_n(&fp.snap, __ATOMIC_ACQUIRE);
+	struct pkt_ctx ctx[FP_BURST];
+	struct rte_mbuf *ok[FP_BURST], *look_mb[FP_BURST];
+	const struct flow_key *keys[FP_BURST];
+	uint32_t hashes[FP_BURST];
+	uint16_t idx[FP_BURST], n_ok, n_look = 0;
+	int32_t pos[FP_BURST];
+	uint64_t t0 = rte_rdtsc(), t1, t2, t3, pick = 0;
+
+	if (unlikely(s == NULL)) {
+		for (uint16_t i = 0; i < n; i++)
+			punt(w, pkts[i]);
+		return;
+	}
+	if (unlikely(s->generation != w->seen_generation))
+		reset_cursors(w, s);
+	n_ok = parse_burst(w, pkts, n, ctx, ok);
+	t1 = rte_rdtsc();
+	for (uint16_t i = 0; i < n_ok; i++) {
+		classify(w, s, ok[i], &ctx[i], from_handoff, t1);
+		if (ctx[i].verdict != V_LOOKUP)
+			continue;
+		keys[n_look] = &ctx[i].m.key;
+		hashes[n_look] = ctx[i].hash;
+		look_mb[n_look] = ok[i];
+		idx[n_look++] = i;
+	}
+	if (n_look)
+		ct_lookup_bulk(w->ct, keys, hashes, n_look, pos);
+	t2 = rte_rdtsc();
+	for (uint16_t i = 0; i < n_look; i++)
+		decide(w, s, look_mb[i], &ctx[idx[i]], pos[i], t2, &pick);
+	t3 = rte_rdtsc();
+	w->st->cnt[EP_CNT_CYC_PARSE] += t1 - t0;
+	w->st->cnt[EP_CNT_CYC_LOOKUP] += t2 - t1;
+	w->st->cnt[EP_CNT_CYC_PICK] += pick;
+	w->st->cnt[EP_CNT_CYC_REWRITE] += t3 - t2 - pick;
+}
+
+/* ------------------------------------------------------------------ */
+/* The loop.                                                            */
+
+void worker_ct_removed(const struct ct_entry *e, void *arg)
+{
+	struct fp_worker *w = arg;
+
+	if (!(e->flags & CT_F_REPLY))
+		w->be[e->backend_sid].active_flows--;
+}
+
+static uint16_t poll_rx(struct fp_worker *w)
+{
+	struct rte_mbuf *pkts[FP_BURST];
+	uint16_t total = 0;
+
+	for (uint16_t q = 0; q < w->n_rxq; q++) {
+		const struct fp_rxq *rq = &w->rxq[q];
+		uint16_t n = rte_eth_rx_burst(fp.ports[rq->port].port_id,
+					      rq->queue, pkts, FP_BURST);
+		uint64_t bytes = 0;
+
+		if (n == 0)
+			continue;
+		for (uint16_t i = 0; i < n; i++) {
+			pkts[i]->port = rq->port;
+			bytes += rte_pktmbuf_pkt_len(pkts[i]);
+		}
+		w->st->port[rq->port].rx_pkts += n;
+		w->st->port[rq->port].rx_bytes += bytes;
+		w->st->cnt[EP_CNT_RX_PKTS] += n;
+		w->st->cnt[EP_CNT_RX_BYTES] += bytes;
+		worker_process(w, pkts, n, 0);
+		total += n;
+	}
+	return total;
+}
+
+static uint16_t poll_handoff(struct fp_worker *w)
+{
+	struct rte_mbuf *pkts[FP_BURST];
+	unsigned int n;
+
+	if (w->handoff == NULL)
+		return 0;
+	n = rte_ring_sc_dequeue_burst(w->handoff, (void **)pkts, FP_BURST,
+				      NULL);
+	if (n) {
+		w->st->cnt[EP_CNT_HANDOFF_IN] += n;
+		worker_process(w, pkts, (uint16_t)n, 1);
+	}
+	return (uint16_t)n;
+}
+
+/* Worker 0 sends what the slow path injects. */
+static uint16_t poll_inject(struct fp_worker *w)
+{
+	struct rte_mbuf *pkts[FP_BURST];
+	unsigned int n;
+
+	if (w->index != 0 || fp.inject_ring == NULL)
+		return 0;
+	n = rte_ring_sc_dequeue_burst(fp.inject_ring, (void **)pkts, FP_BURST,
+				      NULL);
+	for (unsigned int i = 0; i < n; i++)
+		tx_enqueue(w, pkts[i], pkts[i]->port);
+	return (uint16_t)n;
+}
+
+static void serve_sample_request(struct fp_worker *w)
+{
+	struct fp_sample_req *r = &w->sample;
+	uint32_t req = __atomic_load_n(&r->req_seq, __ATOMIC_ACQUIRE);
+
+	if (req == r->done_seq)
+		return;
+	r->count = ct_sample(w->ct, r->service_sid, rte_rdtsc(), fp.tsc_hz,
+			     w->index, r->out, r->limit);
+	__atomic_store_n(&r->done_seq, req, __ATOMIC_RELEASE);
+}
+
+static void idle(struct fp_worker *w, uint32_t *empty_polls)
+{
+	struct timespec ts = { 0, (long)fp.idle_sleep_us * 1000 };
+
+	w->st->cnt[EP_CNT_IDLE_POLLS]++;
+	if (fp.idle_sleep_us == 0 || ++*empty_polls < IDLE_POLLS_BEFORE_SLEEP)
+		return;
+	/* Offline while asleep, so a snapshot swap need not wait for us. */
+	rte_rcu_qsbr_thread_offline(fp.qsbr, w->index);
+	nanosleep(&ts, NULL);
+	rte_rcu_qsbr_thread_online(fp.qsbr, w->index);
+	w->st->cnt[EP_CNT_IDLE_SLEEPS]++;
+}
+
+int worker_main(void *arg)
+{
+	struct fp_worker *w = arg;
+	uint32_t empty_polls = 0;
+
+	rte_rcu_qsbr_thread_register(fp.qsbr, w->index);
+	rte_rcu_qsbr_thread_online(fp.qsbr, w->index);
+	while (!__atomic_load_n(&fp.stop, __ATOMIC_RELAXED)) {
+		uint64_t t0 = rte_rdtsc(), t1;
+		uint16_t n = poll_rx(w) + poll_handoff(w) + poll_inject(w);
+
+		t1 = rte_rdtsc();
+		worker_flush(w);
+		rte_rcu_qsbr_quiescent(fp.qsbr, w->index);
+		if (n) {
+			uint64_t t2 = rte_rdtsc();
+
+			w->st->cnt[EP_CNT_CYC_TX] += t2 - t1;
+			w->st->cnt[EP_CNT_BUSY_CYCLES] += t2 - t0;
+			w->st->cnt[EP_CNT_BUSY_PKTS] += n;
+			w->st->cnt[EP_CNT_BURSTS]++;
+			empty_polls = 0;
+		} else {
+			idle(w, &empty_polls);
+		}
+		w->st->cnt[EP_CNT_CT_EXPIRED] +=
+			ct_age(w->ct, rte_rdtsc(), AGE_BUDGET);
+		serve_sample_request(w);
+	}
+	worker_flush(w);
+	rte_rcu_qsbr_thread_offline(fp.qsbr, w->index);
+	rte_rcu_qsbr_thread_unregister(fp.qsbr, w->index);
+	return 0;
+}
