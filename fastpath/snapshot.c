@@ -323,6 +323,26 @@ static int fill_services(struct fp_snapshot *s, const struct ep_cfg_hdr *h,
 	return 0;
 }
 
+/*
+ * Index backends by address; backends of several services may share one
+ * (a neighbour learned for the address serves them all), so they chain.
+ */
+static int link_backend_addr(struct fp_snapshot *s, uint32_t i)
+{
+	struct snap_backend *b = &s->backends[i];
+	uint32_t first;
+	int rc;
+
+	b->next_same_addr = UINT32_MAX;
+	rc = addr_table_add(&s->backend_ids, b->addr, b->family, 0, 0, i);
+	if (rc != -EEXIST)
+		return rc;
+	first = snap_addr_find(&s->backend_ids, b->addr, b->family, 0, 0);
+	b->next_same_addr = s->backends[first].next_same_addr;
+	s->backends[first].next_same_addr = i;
+	return 0;
+}
+
 static int fill_backends(struct fp_snapshot *s, const struct ep_cfg_hdr *h,
 			 const struct ep_cfg_backend *bes, char *err,
 			 size_t err_len)
@@ -333,9 +353,8 @@ static int fill_backends(struct fp_snapshot *s, const struct ep_cfg_hdr *h,
 		if (rc)
 			return rc;
 		copy_backend(&s->backends[i], &bes[i]);
-		rc = addr_table_add(&s->backend_ids, bes[i].addr.bytes,
-				    bes[i].addr.family, 0, 0, bes[i].stats_id);
-		if (rc && rc != -EEXIST)
+		rc = link_backend_addr(s, i);
+		if (rc)
 			return fail(err, err_len, rc, "out of memory");
 	}
 	return 0;

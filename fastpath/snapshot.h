@@ -23,6 +23,7 @@ struct snap_backend {
 	uint16_t weight;
 	uint16_t pad;
 	uint32_t stats_id;
+	uint32_t next_same_addr; /* next backend with this address, or MAX */
 };
 
 struct snap_service {
@@ -80,7 +81,7 @@ struct fp_snapshot {
 	struct snap_backend *backends;
 	struct snap_addr_table vips; /* (vip, port, proto) -> service */
 	struct snap_addr_table local_addrs; /* addr -> SNAP_LOCAL_* */
-	struct snap_addr_table backend_ids; /* backend addr -> stats_id */
+	struct snap_addr_table backend_ids; /* addr -> first backend index */
 	uint16_t *tables; /* one allocation for all maglev/wrr tables */
 };
 

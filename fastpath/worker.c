@@ -103,13 +103,13 @@ static void learn_neighbour(struct fp_worker *w, const struct fp_snapshot *s,
 			    const struct pkt_meta *m, uint8_t family,
 			    uint16_t port, uint64_t now)
 {
-	uint32_t sid =
+	uint32_t i =
 		snap_addr_find(&s->backend_ids, m->sender_ip, family, 0, 0);
 
-	if (sid == UINT32_MAX)
-		return;
-	if (neigh_learn(fp.neigh, sid, m->sender_mac, port, now))
-		w->st->cnt[EP_CNT_NEIGH_LEARNED]++;
+	for (; i != UINT32_MAX; i = s->backends[i].next_same_addr)
+		if (neigh_learn(fp.neigh, s->backends[i].stats_id,
+				m->sender_mac, port, now))
+			w->st->cnt[EP_CNT_NEIGH_LEARNED]++;
 }
 
 static int is_local(const struct fp_snapshot *s, const uint8_t addr[16],

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# The main job on the built-in lab: set up, build the lab of namespaces
+# (scripts/lab.sh), start the fast path on the lab's load-balancer interface
+# (net_af_packet) and the slow path with a configuration (configs/lab.json
+# by default), send a light stream of requests from the client namespace to
+# the VIPs, and print live counters until Ctrl-C. Everything it started is
+# stopped and the lab removed on exit.
+#
+#   scripts/run.sh [--config FILE] [--worker-cpu N] [--busy-poll]
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+CONFIG=$ROOT/configs/lab.json
+WORKER_CPU=1
+IDLE_SLEEP_US=100
+PREFIX=edgepath
+LOGDIR=/run/edgepath-run
+
+die() { echo "run: error: $*" >&2; exit 1; }
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--config) [ $# -ge 2 ] || die "--config needs a file"; CONFIG=$2; shift 2 ;;
+	--worker-cpu) [[ "${2:-}" =~ ^[0-9]+$ ]] || die "--worker-cpu needs a CPU number"
+		WORKER_CPU=$2; shift 2 ;;
+	--busy-poll) IDLE_SLEEP_US=0; shift ;;
+	-h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+	*) die "unknown option '$1' (try --help)" ;;
+	esac
+done
+[ "$(id -u)" -eq 0 ] || die "run as root"
+[ -r "$CONFIG" ] || die "cannot read configuration $CONFIG"
+
+"$ROOT/scripts/setup.sh"
+FP=$ROOT/build/fastpath/edgepath-fastpath
+SP=$ROOT/build/slowpath/edgepath-slowpath
+
+pids=()
+cleanup() {
+	trap - EXIT INT TERM
+	echo "run: stopping"
+	for p in "${pids[@]}"; do kill -INT "$p" 2>/dev/null || true; done
+	for p in "${pids[@]}"; do
+		for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+		kill -KILL "$p" 2>/dev/null || true
+	done
+	"$ROOT/scripts/lab.sh" down || true
+}
+trap cleanup EXIT INT TERM
+
+"$ROOT/scripts/lab.sh" up
+# shellcheck disable=SC1091
+. /run/edgepath-lab/env
+mkdir -p "$LOGDIR"
+
+# The main lcore and the worker share CPU $WORKER_CPU on small machines; the
+# worker sleeps when idle (--idle-sleep-us) so the lab keeps a CPU.
+ip netns exec "$LAB_LB_NS" "$FP" --lcores="0@$WORKER_CPU,1@$WORKER_CPU" \
+	--no-pci --file-prefix="$PREFIX" --log-level=user1,info \
+	--vdev="net_af_packet0,iface=$LAB_LB_IF" -- \
+	--stats-interval 1 --idle-sleep-us "$IDLE_SLEEP_US" --ct-entries 65536 &
+pids+=($!)
+"$SP" --proc-type=secondary --no-pci --file-prefix="$PREFIX" -l 0 \
+	--log-level=error -- --config "$CONFIG" --status-interval 10 &
+pids+=($!)
+
+# A light client: one request a second to each IPv4 VIP, names printed.
+(
+	for _ in $(seq 86400); do
+		for vip in "$LAB_VIP_DSR" "$LAB_VIP_NAT"; do
+			r=$(ip netns exec "$LAB_CLIENT_NS" curl -s --max-time 1 "http://$vip/" || echo "no answer")
+			echo "client -> $vip: $r"
+		done
+		sleep 1
+	done
+) &
+pids+=($!)
+echo "run: fast path, slow path and client running; Ctrl-C to stop"
+wait "${pids[0]}"
