@@ -159,4 +159,6 @@ void fp_teardown(void)
 	ctrl_fini();
 	neigh_free(fp.neigh);
 	rte_mempool_free(fp.pool);
+	stats_destroy();
+	fp.stats = NULL;
 }

@@ -49,6 +49,7 @@ struct fp_worker {
 	struct ep_svc_counters *svc;
 	struct ep_be_counters *be;
 	uint64_t seen_generation;
+	uint32_t burst_inserts; /* entries this burst created so far */
 	uint32_t *wrr_cursor; /* per service index, reset per generation */
 	uint16_t tx_n[EP_MAX_PORTS];
 	struct rte_mbuf *tx[EP_MAX_PORTS][FP_TX_BUF];

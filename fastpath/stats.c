@@ -18,6 +18,8 @@ const char *const stats_drop_names[EP_DROP_MAX] = { EP_DROP_REASONS(
 	EP_X_NAME) };
 #undef EP_X_NAME
 
+static const struct rte_memzone *stats_mz;
+
 struct ep_stats *stats_create(void)
 {
 	const struct rte_memzone *mz;
@@ -27,10 +29,17 @@ struct ep_stats *stats_create(void)
 				 SOCKET_ID_ANY, 0);
 	if (mz == NULL)
 		return NULL;
+	stats_mz = mz;
 	s = mz->addr;
 	memset(s, 0, sizeof(*s));
 	s->magic = EP_STATS_MAGIC;
 	return s;
+}
+
+void stats_destroy(void)
+{
+	rte_memzone_free(stats_mz);
+	stats_mz = NULL;
 }
 
 uint64_t stats_sum_cnt(const struct ep_stats *s, enum ep_worker_counter c)

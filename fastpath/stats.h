@@ -14,6 +14,7 @@
 
 /* Reserve (zeroed) the stats memzone; NULL on failure. */
 struct ep_stats *stats_create(void);
+void stats_destroy(void);
 
 uint64_t stats_sum_cnt(const struct ep_stats *s, enum ep_worker_counter c);
 uint64_t stats_sum_drop(const struct ep_stats *s, enum ep_drop_reason r);

@@ -141,9 +141,12 @@ static void handle_nd(struct fp_worker *w, const struct fp_snapshot *s,
 	uint16_t port = mb->port;
 
 	if (m->kind == PKT_ND_NA) {
-		/* An advertisement names its target: learn that. */
-		memcpy(m->sender_ip, m->target_ip, 16);
-		learn_neighbour(w, s, m, EP_AF_INET6, port, now);
+		/* An advertisement names its target: learn that, if it
+		 * carries the target's link-layer address at all. */
+		if (m->nd_has_lladdr) {
+			memcpy(m->sender_ip, m->target_ip, 16);
+			learn_neighbour(w, s, m, EP_AF_INET6, port, now);
+		}
 		punt(w, mb);
 		return;
 	}
@@ -347,8 +350,16 @@ static void insert_nat_reply(struct fp_worker *w, int32_t fwd_pos,
 
 	reply_key(&rk, k, fwd);
 	pos = ct_lookup(w->ct, &rk, flowhash_key(&rk, fp.hash_seed));
-	if (pos >= 0)
-		ct_remove(w->ct, pos); /* a stale flow on the same tuple */
+	if (pos >= 0) {
+		/* A stale flow on the same tuple: it goes, and its forward
+		 * entry with it, which must leave the backend's count. */
+		struct ct_entry *stale = ct_entry_at(w->ct, pos);
+
+		if (stale->peer_pos != CT_NO_PEER)
+			worker_ct_removed(ct_entry_at(w->ct, stale->peer_pos),
+					  w);
+		ct_remove(w->ct, pos);
+	}
 	pos = ct_insert(w->ct, &rk, flowhash_key(&rk, fp.hash_seed), now);
 	fwd = ct_entry_at(w->ct, fwd_pos); /* insert may have evicted */
 	if (pos < 0 || fwd->state == CT_FREE)
@@ -390,6 +401,7 @@ static void new_flow(struct fp_worker *w, const struct fp_snapshot *s,
 	pos = ct_insert(w->ct, &c->m.key, c->hash, now);
 	if (pos >= 0) {
 		e = ct_entry_at(w->ct, pos);
+		w->burst_inserts++;
 		w->st->cnt[EP_CNT_CT_INSERTS]++;
 		w->be[b->stats_id].active_flows++;
 	} else {
@@ -486,7 +498,13 @@ static void decide(struct fp_worker *w, const struct fp_snapshot *s,
 		   struct rte_mbuf *mb, struct pkt_ctx *c, int32_t pos,
 		   uint64_t now, uint64_t *pick_cycles)
 {
-	struct ct_entry *e = pos >= 0 ? ct_entry_at(w->ct, pos) : NULL;
+	struct ct_entry *e;
+
+	/* The bulk lookup ran before this burst's new flows were inserted:
+	 * a SYN and its ACK in one burst must still meet one entry. */
+	if (pos < 0 && w->burst_inserts)
+		pos = ct_lookup(w->ct, &c->m.key, c->hash);
+	e = pos >= 0 ? ct_entry_at(w->ct, pos) : NULL;
 
 	if (c->svc == NULL) {
 		/* Not a VIP: a NAT backend's reply, or not ours to handle. */
@@ -579,6 +597,7 @@ void worker_process(struct fp_worker *w, struct rte_mbuf **pkts, uint16_t n,
 		look_mb[n_look] = ok[i];
 		idx[n_look++] = i;
 	}
+	w->burst_inserts = 0;
 	if (n_look)
 		ct_lookup_bulk(w->ct, keys, hashes, n_look, pos);
 	t2 = rte_rdtsc();
