@@ -1,0 +1,2592 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Configuration module: JSON document <-> struct ep_config <-> flat binary
+ * form (ep_abi.h), with the validation that keeps bad input away from the
+ * fast path, and the stable stats_id allocator. Needs cJSON, not DPDK.
+ * docs/config.md is the user-facing description of every rule below.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "config.h"
+
+#define PATH_BUF 64 /* "services[4294967295].backends[4294967295]" fits */
+#define SVC_PATH 24 /* "services[4294967295]" fits */
+#define NAME_CHARS "[A-Za-z0-9_.-]"
+#define IDS_NONE UINT32_MAX
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* ------------------------------------------------------------------ */
+/* Errors                                                               */
+
+static int fail(struct config_error *err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Format `err` (when given) and return -EINVAL. */
+static int fail(struct config_error *err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err != NULL) {
+		va_start(ap, fmt);
+		vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+		va_end(ap);
+	}
+	return -EINVAL;
+}
+
+static int fail_at(struct config_error *err, const char *path, const char *key,
+		   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/*
+ * Error on `path`.`key` (or on `path` alone when key is NULL; the root
+ * object's path is "" and shows as "document"). Returns -EINVAL.
+ */
+static int fail_at(struct config_error *err, const char *path, const char *key,
+		   const char *fmt, ...)
+{
+	char what[200];
+	va_list ap;
+
+	if (err == NULL)
+		return -EINVAL;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	if (key == NULL)
+		snprintf(err->msg, sizeof(err->msg), "%s: %s",
+			 *path != '\0' ? path : "document", what);
+	else
+		snprintf(err->msg, sizeof(err->msg), "%s%s%s: %s", path,
+			 *path != '\0' ? "." : "", key, what);
+	return -EINVAL;
+}
+
+/* Format "out of memory" and return -ENOMEM. */
+static int fail_nomem(struct config_error *err)
+{
+	fail(err, "out of memory");
+	return -ENOMEM;
+}
+
+/* A user-supplied string fit to quote in a message: at most 40 bytes,
+ * anything but printable ASCII shown as '?', so errors stay one clean line. */
+static const char *shown(const char *s, char buf[48])
+{
+	size_t i;
+
+	for (i = 0; s[i] != '\0' && i < 40; i++)
+		buf[i] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
+	buf[i] = '\0';
+	return buf;
+}
+
+/* ------------------------------------------------------------------ */
+/* Names of enumerated values, indexed by value (holes are NULL).       */
+
+static const char *const proto_names[] = {
+	[IPPROTO_TCP] = "tcp",
+	[IPPROTO_UDP] = "udp",
+};
+static const char *const fwd_names[] = {
+	[EP_FWD_DSR] = "dsr",
+	[EP_FWD_ENCAP] = "encap",
+	[EP_FWD_NAT] = "nat",
+};
+static const char *const encap_names[] = {
+	[CONFIG_ENCAP_IPIP] = "ipip",
+	[CONFIG_ENCAP_GUE] = "gue",
+};
+static const char *const sched_names[] = {
+	[EP_SCHED_MAGLEV] = "maglev",
+	[EP_SCHED_RR] = "rr",
+	[EP_SCHED_WRR] = "wrr",
+	[EP_SCHED_LC] = "lc",
+};
+static const char *const affinity_names[] = {
+	[CONFIG_AFFINITY_NONE] = "none",
+	[CONFIG_AFFINITY_SOURCE_IP] = "source-ip",
+};
+static const char *const state_names[] = {
+	[EP_BE_UP] = "up",
+	[EP_BE_DOWN] = "down",
+	[EP_BE_DRAIN] = "drain",
+};
+
+struct names {
+	const char *const *v;
+	size_t n;
+};
+
+#define NAMES(a)                                                               \
+	(struct names)                                                         \
+	{                                                                      \
+		a, ARRAY_LEN(a)                                                \
+	}
+
+/* The name of value `v`, or NULL when `v` names nothing. */
+static const char *name_of(struct names t, unsigned int v)
+{
+	return v < t.n ? t.v[v] : NULL;
+}
+
+static int name_index(struct names t, const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < t.n; i++)
+		if (t.v[i] != NULL && strcmp(t.v[i], s) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* "\"dsr\", \"encap\", \"nat\"" for messages. */
+static const char *name_list(struct names t, char *buf, size_t cap)
+{
+	size_t i, used = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < t.n; i++) {
+		if (t.v[i] == NULL)
+			continue;
+		used += snprintf(buf + used, cap - used, "%s\"%s\"",
+				 used > 0 ? ", " : "", t.v[i]);
+		if (used >= cap)
+			break;
+	}
+	return buf;
+}
+
+/* ------------------------------------------------------------------ */
+/* Addresses, names, MACs                                               */
+
+static bool ip_parse(const char *s, struct ep_ip *ip)
+{
+	memset(ip, 0, sizeof(*ip));
+	if (inet_pton(AF_INET, s, ip->bytes) == 1) {
+		ip->family = EP_AF_INET;
+		return true;
+	}
+	if (inet_pton(AF_INET6, s, ip->bytes) == 1) {
+		ip->family = EP_AF_INET6;
+		return true;
+	}
+	memset(ip, 0, sizeof(*ip));
+	return false;
+}
+
+static size_t ip_len(const struct ep_ip *ip)
+{
+	return ip->family == EP_AF_INET ? 4 : 16;
+}
+
+static bool ip_equal(const struct ep_ip *a, const struct ep_ip *b)
+{
+	if (a->family != b->family)
+		return false;
+	return a->family == 0 || memcmp(a->bytes, b->bytes, ip_len(a)) == 0;
+}
+
+/* The ABI form: family and address bytes, everything else zero, so the
+ * fast path can compare two of them with memcmp. */
+static struct ep_ip ip_flat(const struct ep_ip *ip)
+{
+	struct ep_ip out;
+
+	memset(&out, 0, sizeof(out));
+	if (ip->family == EP_AF_INET || ip->family == EP_AF_INET6) {
+		out.family = ip->family;
+		memcpy(out.bytes, ip->bytes, ip_len(ip));
+	}
+	return out;
+}
+
+static const char *ip_str(const struct ep_ip *ip, char buf[INET6_ADDRSTRLEN])
+{
+	int af = ip->family == EP_AF_INET ? AF_INET : AF_INET6;
+
+	if ((ip->family != EP_AF_INET && ip->family != EP_AF_INET6) ||
+	    inet_ntop(af, ip->bytes, buf, INET6_ADDRSTRLEN) == NULL)
+		snprintf(buf, INET6_ADDRSTRLEN, "(family %u)", ip->family);
+	return buf;
+}
+
+static bool ip_valid(const struct ep_ip *ip)
+{
+	return ip->family == EP_AF_INET || ip->family == EP_AF_INET6;
+}
+
+static bool ip_is_any(const struct ep_ip *ip)
+{
+	static const uint8_t zero[16];
+
+	return memcmp(ip->bytes, zero, ip_len(ip)) == 0;
+}
+
+/* Unicast: not unspecified, not multicast, not IPv4 broadcast. */
+static bool ip_is_unicast(const struct ep_ip *ip)
+{
+	static const uint8_t bcast[4] = { 255, 255, 255, 255 };
+
+	if (!ip_valid(ip) || ip_is_any(ip))
+		return false;
+	if (ip->family == EP_AF_INET)
+		return (ip->bytes[0] & 0xf0) != 0xe0 &&
+		       memcmp(ip->bytes, bcast, 4) != 0;
+	return ip->bytes[0] != 0xff;
+}
+
+static bool ip_is_loopback(const struct ep_ip *ip)
+{
+	static const uint8_t v6_loopback[16] = { [15] = 1 };
+
+	if (ip->family == EP_AF_INET)
+		return ip->bytes[0] == 127;
+	return ip->family == EP_AF_INET6 &&
+	       memcmp(ip->bytes, v6_loopback, 16) == 0;
+}
+
+static const char *family_name(uint8_t family)
+{
+	return family == EP_AF_INET ? "IPv4" : "IPv6";
+}
+
+/* 1..EP_NAME_LEN-1 bytes of [A-Za-z0-9_.-], NUL within the array. */
+static bool name_valid(const char name[EP_NAME_LEN])
+{
+	size_t i, n = strnlen(name, EP_NAME_LEN);
+
+	if (n == 0 || n == EP_NAME_LEN)
+		return false;
+	for (i = 0; i < n; i++) {
+		char c = name[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '_' || c == '.' ||
+		      c == '-'))
+			return false;
+	}
+	return true;
+}
+
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Exactly "aa:bb:cc:dd:ee:ff" (either case). */
+static bool mac_parse(const char *s, uint8_t mac[6])
+{
+	int i, hi, lo;
+
+	if (strlen(s) != 17)
+		return false;
+	for (i = 0; i < 6; i++) {
+		hi = hex_digit(s[3 * i]);
+		lo = hex_digit(s[3 * i + 1]);
+		if (hi < 0 || lo < 0 || (i < 5 && s[3 * i + 2] != ':'))
+			return false;
+		mac[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return true;
+}
+
+static bool mac_is_unicast(const uint8_t mac[6])
+{
+	static const uint8_t zero[6];
+
+	return (mac[0] & 1) == 0 && memcmp(mac, zero, 6) != 0;
+}
+
+/* NUL-terminated within `cap`, 1 or more bytes, no control characters. */
+static bool text_valid(const char *s, size_t cap)
+{
+	size_t i, n = strnlen(s, cap);
+
+	if (n == 0 || n == cap)
+		return false;
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return false;
+	return true;
+}
+
+static bool is_prime(uint32_t m)
+{
+	uint32_t d;
+
+	if (m < 2)
+		return false;
+	for (d = 2; d <= m / d; d++)
+		if (m % d == 0)
+			return false;
+	return true;
+}
+
+/* ------------------------------------------------------------------ */
+/* Pre-scan: runs before cJSON so hostile input never reaches its       */
+/* recursive descent deeper than CONFIG_MAX_DEPTH.                      */
+
+static bool is_nul_escape(const char *text, size_t len, size_t i)
+{
+	return i + 5 < len && text[i + 1] == 'u' &&
+	       memcmp(text + i + 2, "0000", 4) == 0;
+}
+
+/*
+ * Also refuses what cJSON would accept but turn into a truncated C string:
+ * NUL bytes, raw control characters inside strings (JSON forbids them) and
+ * the \u0000 escape.
+ */
+static int prescan(const char *text, size_t len, struct config_error *err)
+{
+	unsigned int depth = 0;
+	bool in_str = false;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)text[i];
+
+		if (in_str && c < 0x20)
+			return fail(err,
+				    "document: control character in a string "
+				    "at byte %zu",
+				    i);
+		if (in_str && c == '\\' && is_nul_escape(text, len, i))
+			return fail(err,
+				    "document: \\u0000 in a string at byte %zu",
+				    i);
+		if (in_str && c == '\\')
+			i++; /* the escaped byte cannot end the string */
+		else if (c == '"')
+			in_str = !in_str;
+		else if (in_str)
+			continue;
+		else if (c == '\0')
+			return fail(err, "document: NUL byte at byte %zu", i);
+		else if ((c == '[' || c == '{') && ++depth > CONFIG_MAX_DEPTH)
+			return fail(err,
+				    "document: nested deeper than %u levels at "
+				    "byte %zu",
+				    CONFIG_MAX_DEPTH, i);
+		else if ((c == ']' || c == '}') && depth > 0)
+			depth--;
+	}
+	return 0;
+}
+
+static bool is_json_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* cJSON parse with the error offset and a refusal of trailing text. */
+static int json_load(const char *text, size_t len, cJSON **root,
+		     struct config_error *err)
+{
+	const char *end = text;
+
+	*root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+	if (*root == NULL)
+		return fail(err, "document: invalid JSON at byte %zu",
+			    (size_t)(end - text));
+	while (end < text + len && is_json_space(*end))
+		end++;
+	if (end != text + len) {
+		cJSON_Delete(*root);
+		*root = NULL;
+		return fail(err,
+			    "document: unexpected text after the JSON value at "
+			    "byte %zu",
+			    (size_t)(end - text));
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Typed field readers. Each names path.key in its error.               */
+
+static const char *json_type(const cJSON *v)
+{
+	if (cJSON_IsString(v))
+		return "a string";
+	if (cJSON_IsNumber(v))
+		return "a number";
+	if (cJSON_IsBool(v))
+		return "a boolean";
+	if (cJSON_IsNull(v))
+		return "null";
+	if (cJSON_IsArray(v))
+		return "an array";
+	return "an object";
+}
+
+static bool key_known(const char *key, const char *const known[])
+{
+	size_t i;
+
+	for (i = 0; known[i] != NULL; i++)
+		if (strcmp(known[i], key) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * `obj` is an object whose keys are all in `known` (NULL-terminated), each
+ * once. cJSON keeps duplicate keys, so they are looked for here. Unknown
+ * keys are refused first, so the duplicate search meets at most
+ * ARRAY_LEN(known) earlier siblings whatever the object's size.
+ */
+static int check_object(const cJSON *obj, const char *path,
+			const char *const known[], struct config_error *err)
+{
+	const cJSON *c, *p;
+	char buf[48];
+
+	if (!cJSON_IsObject(obj))
+		return fail_at(err, path, NULL, "must be an object, not %s",
+			       json_type(obj));
+	for (c = obj->child; c != NULL; c = c->next) {
+		if (!key_known(c->string, known))
+			return fail_at(err, path, NULL, "unknown field \"%s\"",
+				       shown(c->string, buf));
+		for (p = obj->child; p != c; p = p->next)
+			if (strcmp(p->string, c->string) == 0)
+				return fail_at(err, path, NULL,
+					       "duplicate field \"%s\"",
+					       c->string);
+	}
+	return 0;
+}
+
+static const cJSON *field(const cJSON *obj, const char *key)
+{
+	return cJSON_GetObjectItemCaseSensitive(obj, key);
+}
+
+static int missing(struct config_error *err, const char *path, const char *key)
+{
+	return fail_at(err, path, key, "required field missing");
+}
+
+#define REQUIRED (-1)
+
+/* An integer in min..max; `dflt` when absent, or REQUIRED. */
+static int get_uint(const cJSON *obj, const char *path, const char *key,
+		    uint32_t min, uint32_t max, int64_t dflt, uint32_t *out,
+		    struct config_error *err)
+{
+	const cJSON *v = field(obj, key);
+	double d;
+
+	if (v == NULL && dflt == REQUIRED)
+		return missing(err, path, key);
+	if (v == NULL) {
+		*out = (uint32_t)dflt;
+		return 0;
+	}
+	if (!cJSON_IsNumber(v))
+		return fail_at(err, path, key,
+			       "must be an integer %u..%u, not %s", min, max,
+			       json_type(v));
+	d = v->valuedouble;
+	if (!(d >= min && d <= max)) /* also NaN and infinities */
+		return fail_at(err, path, key, "must be %u..%u", min, max);
+	if (d != (double)(uint32_t)d)
+		return fail_at(err, path, key, "must be an integer %u..%u", min,
+			       max);
+	*out = (uint32_t)d;
+	return 0;
+}
+
+static int get_bool(const cJSON *obj, const char *path, const char *key,
+		    bool dflt, bool *out, struct config_error *err)
+{
+	const cJSON *v = field(obj, key);
+
+	if (v == NULL) {
+		*out = dflt;
+		return 0;
+	}
+	if (!cJSON_IsBool(v))
+		return fail_at(err, path, key, "must be true or false, not %s",
+			       json_type(v));
+	*out = cJSON_IsTrue(v);
+	return 0;
+}
+
+/* A string without control characters; *out = NULL when absent and
+ * optional. */
+static int get_str(const cJSON *obj, const char *path, const char *key,
+		   bool required, const char **out, struct config_error *err)
+{
+	const cJSON *v = field(obj, key);
+	const char *s;
+
+	*out = NULL;
+	if (v == NULL)
+		return required ? missing(err, path, key) : 0;
+	if (!cJSON_IsString(v))
+		return fail_at(err, path, key, "must be a string, not %s",
+			       json_type(v));
+	for (s = v->valuestring; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return fail_at(err, path, key,
+				       "must not contain control characters");
+	*out = v->valuestring;
+	return 0;
+}
+
+/* A string of 1..cap-1 bytes copied into `dst`; absent and optional leaves
+ * dst an empty string. */
+static int get_text(const cJSON *obj, const char *path, const char *key,
+		    bool required, char *dst, size_t cap,
+		    struct config_error *err)
+{
+	const char *s;
+	size_t n;
+	int rc = get_str(obj, path, key, required, &s, err);
+
+	dst[0] = '\0';
+	if (rc != 0 || s == NULL)
+		return rc;
+	n = strlen(s);
+	if (n == 0 || n >= cap)
+		return fail_at(err, path, key, "must be 1..%zu characters",
+			       cap - 1);
+	memcpy(dst, s, n + 1);
+	return 0;
+}
+
+/* One of the names in `t`; `dflt` when absent, or REQUIRED. */
+static int get_enum(const cJSON *obj, const char *path, const char *key,
+		    struct names t, int dflt, int *out,
+		    struct config_error *err)
+{
+	const char *s;
+	char list[96];
+	int rc = get_str(obj, path, key, dflt == REQUIRED, &s, err);
+
+	*out = dflt;
+	if (rc != 0 || s == NULL)
+		return rc;
+	*out = name_index(t, s);
+	if (*out < 0)
+		return fail_at(err, path, key, "must be one of %s",
+			       name_list(t, list, sizeof(list)));
+	return 0;
+}
+
+/* An IPv4 or IPv6 address; absent and optional leaves family 0. */
+static int get_ip(const cJSON *obj, const char *path, const char *key,
+		  bool required, struct ep_ip *out, struct config_error *err)
+{
+	const char *s;
+	int rc = get_str(obj, path, key, required, &s, err);
+
+	memset(out, 0, sizeof(*out));
+	if (rc != 0 || s == NULL)
+		return rc;
+	if (!ip_parse(s, out))
+		return fail_at(err, path, key, "not an IPv4 or IPv6 address");
+	return 0;
+}
+
+/* `obj`.`key` as an array of at most `max` entries (absent: 0 entries). */
+static int get_array(const cJSON *obj, const char *path, const char *key,
+		     uint32_t max, const cJSON **arr, uint32_t *n,
+		     struct config_error *err)
+{
+	int size;
+
+	*arr = field(obj, key);
+	*n = 0;
+	if (*arr == NULL)
+		return 0;
+	if (!cJSON_IsArray(*arr))
+		return fail_at(err, path, key, "must be an array, not %s",
+			       json_type(*arr));
+	size = cJSON_GetArraySize(*arr);
+	if ((uint32_t)size > max)
+		return fail_at(err, path, key, "at most %u entries, not %d",
+			       max, size);
+	*n = (uint32_t)size;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* JSON -> struct ep_config: node                                       */
+
+static int parse_node_addr(const cJSON *obj, const char *path,
+			   struct config_node_addr *a, struct config_error *err)
+{
+	static const char *const keys[] = { "address", "port", NULL };
+	uint32_t v = 0;
+	int rc;
+
+	rc = check_object(obj, path, keys, err);
+	if (rc == 0)
+		rc = get_ip(obj, path, "address", true, &a->addr, err);
+	if (rc == 0)
+		rc = get_uint(obj, path, "port", 0, EP_MAX_PORTS - 1, 0, &v,
+			      err);
+	a->port_id = (uint16_t)v;
+	return rc;
+}
+
+static int parse_node(const cJSON *root, struct config_node *node,
+		      struct config_error *err)
+{
+	static const char *const keys[] = {
+		"addresses",	   "backend_port", "encap_source_v4",
+		"encap_source_v6", "gue_port",	   NULL
+	};
+	const cJSON *obj = field(root, "node"), *arr = NULL;
+	char path[PATH_BUF];
+	uint32_t i, bport = 0, gport = CONFIG_GUE_PORT_DEFAULT;
+	int rc;
+
+	node->gue_port = CONFIG_GUE_PORT_DEFAULT;
+	if (obj == NULL)
+		return 0; /* every node field has a default */
+	rc = check_object(obj, "node", keys, err);
+	if (rc == 0)
+		rc = get_array(obj, "node", "addresses", EP_MAX_NODE_ADDRS,
+			       &arr, &node->n_addrs, err);
+	for (i = 0; rc == 0 && i < node->n_addrs; i++) {
+		snprintf(path, sizeof(path), "node.addresses[%u]", i);
+		rc = parse_node_addr(cJSON_GetArrayItem(arr, (int)i), path,
+				     &node->addrs[i], err);
+	}
+	if (rc == 0)
+		rc = get_uint(obj, "node", "backend_port", 0, EP_MAX_PORTS - 1,
+			      0, &bport, err);
+	if (rc == 0)
+		rc = get_ip(obj, "node", "encap_source_v4", false,
+			    &node->encap_src4, err);
+	if (rc == 0)
+		rc = get_ip(obj, "node", "encap_source_v6", false,
+			    &node->encap_src6, err);
+	if (rc == 0)
+		rc = get_uint(obj, "node", "gue_port", 1, UINT16_MAX,
+			      CONFIG_GUE_PORT_DEFAULT, &gport, err);
+	node->backend_port = (uint16_t)bport;
+	node->gue_port = (uint16_t)gport;
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* JSON -> struct ep_config: services and backends                      */
+
+static int parse_backend(const cJSON *obj, const char *path,
+			 struct config_backend *b, struct config_error *err)
+{
+	static const char *const keys[] = { "address", "port", "weight",
+					    "state",   "mac",  NULL };
+	uint32_t port = 0, weight = 1;
+	int state = EP_BE_UP, rc;
+	const char *mac = NULL;
+
+	rc = check_object(obj, path, keys, err);
+	if (rc == 0)
+		rc = get_ip(obj, path, "address", true, &b->addr, err);
+	if (rc == 0)
+		rc = get_uint(obj, path, "port", 0, UINT16_MAX, 0, &port, err);
+	if (rc == 0)
+		rc = get_uint(obj, path, "weight", 0, UINT16_MAX, 1, &weight,
+			      err);
+	if (rc == 0)
+		rc = get_enum(obj, path, "state", NAMES(state_names), EP_BE_UP,
+			      &state, err);
+	if (rc == 0)
+		rc = get_str(obj, path, "mac", false, &mac, err);
+	if (rc == 0 && mac != NULL && !mac_parse(mac, b->mac))
+		rc = fail_at(
+			err, path, "mac",
+			"must be a MAC address like \"02:00:00:00:00:01\"");
+	b->port = (uint16_t)port;
+	b->weight = (uint16_t)weight;
+	b->state = (enum ep_backend_state)state;
+	b->has_mac = mac != NULL;
+	return rc;
+}
+
+/* The backends array; `*total` counts backends of all services so far,
+ * so no allocation is ever larger than EP_MAX_BACKENDS entries. */
+static int parse_backends(const cJSON *obj, const char *path,
+			  struct config_service *s, uint32_t *total,
+			  struct config_error *err)
+{
+	const cJSON *arr;
+	char bpath[PATH_BUF];
+	uint32_t i, n;
+	int rc;
+
+	rc = get_array(obj, path, "backends", EP_MAX_BACKENDS, &arr, &n, err);
+	if (rc != 0 || n == 0)
+		return rc;
+	if (n > EP_MAX_BACKENDS - *total)
+		return fail_at(err, path, "backends",
+			       "more than %u backends in all services",
+			       EP_MAX_BACKENDS);
+	*total += n;
+	s->backends = calloc(n, sizeof(*s->backends));
+	if (s->backends == NULL)
+		return fail_nomem(err);
+	s->n_backends = n;
+	for (i = 0; rc == 0 && i < n; i++) {
+		snprintf(bpath, sizeof(bpath), "%s.backends[%u]", path, i);
+		rc = parse_backend(cJSON_GetArrayItem(arr, (int)i), bpath,
+				   &s->backends[i], err);
+	}
+	return rc;
+}
+
+/* Enumerated service fields, with their defaults. */
+static int parse_service_modes(const cJSON *obj, const char *path,
+			       struct config_service *s,
+			       struct config_error *err)
+{
+	int proto = 0, fwd = EP_FWD_DSR, encap = CONFIG_ENCAP_IPIP;
+	int sched = EP_SCHED_MAGLEV, aff = CONFIG_AFFINITY_NONE, rc;
+
+	rc = get_enum(obj, path, "protocol", NAMES(proto_names), REQUIRED,
+		      &proto, err);
+	if (rc == 0)
+		rc = get_enum(obj, path, "forwarding", NAMES(fwd_names),
+			      EP_FWD_DSR, &fwd, err);
+	if (rc == 0 && fwd != EP_FWD_ENCAP && field(obj, "encap") != NULL)
+		rc = fail_at(err, path, "encap",
+			     "only valid with \"forwarding\": \"encap\"");
+	if (rc == 0)
+		rc = get_enum(obj, path, "encap", NAMES(encap_names),
+			      CONFIG_ENCAP_IPIP, &encap, err);
+	if (rc == 0)
+		rc = get_enum(obj, path, "scheduler", NAMES(sched_names),
+			      EP_SCHED_MAGLEV, &sched, err);
+	if (rc == 0)
+		rc = get_enum(obj, path, "affinity", NAMES(affinity_names),
+			      CONFIG_AFFINITY_NONE, &aff, err);
+	s->proto = (uint8_t)proto;
+	s->fwd = (enum ep_fwd_mode)fwd;
+	s->encap = (enum config_encap)encap;
+	s->sched = (enum ep_sched)sched;
+	s->affinity = (enum config_affinity)aff;
+	return rc;
+}
+
+static int parse_service(const cJSON *obj, const char *path,
+			 struct config_service *s, uint32_t *total,
+			 struct config_error *err)
+{
+	static const char *const keys[] = {
+		"name",	     "vip",	   "port",
+		"protocol",  "forwarding", "encap",
+		"scheduler", "affinity",   "maglev_table_size",
+		"backends",  NULL
+	};
+	uint32_t port = 0;
+	int rc;
+
+	rc = check_object(obj, path, keys, err);
+	if (rc == 0)
+		rc = get_text(obj, path, "name", true, s->name, EP_NAME_LEN,
+			      err);
+	if (rc == 0)
+		rc = get_ip(obj, path, "vip", true, &s->vip, err);
+	if (rc == 0)
+		rc = get_uint(obj, path, "port", 0, UINT16_MAX, REQUIRED, &port,
+			      err);
+	s->port = (uint16_t)port;
+	if (rc == 0)
+		rc = parse_service_modes(obj, path, s, err);
+	if (rc == 0)
+		rc = get_uint(obj, path, "maglev_table_size", 1,
+			      EP_MAGLEV_MAX_SIZE, EP_MAGLEV_DEFAULT_SIZE,
+			      &s->maglev_size, err);
+	if (rc == 0)
+		rc = parse_backends(obj, path, s, total, err);
+	return rc;
+}
+
+static int parse_services(const cJSON *root, struct ep_config *cfg,
+			  struct config_error *err)
+{
+	const cJSON *arr;
+	char path[SVC_PATH];
+	uint32_t i, n, total = 0;
+	int rc;
+
+	rc = get_array(root, "", "services", EP_MAX_SERVICES, &arr, &n, err);
+	if (rc != 0 || n == 0)
+		return rc;
+	cfg->services = calloc(n, sizeof(*cfg->services));
+	if (cfg->services == NULL)
+		return fail_nomem(err);
+	cfg->n_services = n;
+	for (i = 0; rc == 0 && i < n; i++) {
+		snprintf(path, sizeof(path), "services[%u]", i);
+		rc = parse_service(cJSON_GetArrayItem(arr, (int)i), path,
+				   &cfg->services[i], &total, err);
+	}
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* JSON -> struct ep_config: api                                        */
+
+static int parse_listener(const cJSON *obj, const char *path,
+			  struct config_listener *l, struct config_error *err)
+{
+	static const char *const keys[] = { "address", "port", "tls", "unix",
+					    NULL };
+	static const char *const inet_keys[] = { "address", "port", "tls" };
+	uint32_t i, port = 0;
+	int rc;
+
+	rc = check_object(obj, path, keys, err);
+	if (rc != 0)
+		return rc;
+	l->is_unix = field(obj, "unix") != NULL;
+	for (i = 0; l->is_unix && i < ARRAY_LEN(inet_keys); i++)
+		if (field(obj, inet_keys[i]) != NULL)
+			return fail_at(err, path, inet_keys[i],
+				       "not valid with \"unix\"");
+	if (l->is_unix)
+		return get_text(obj, path, "unix", true, l->unix_path,
+				CONFIG_UNIX_PATH_LEN, err);
+	rc = get_ip(obj, path, "address", true, &l->addr, err);
+	if (rc == 0)
+		rc = get_uint(obj, path, "port", 1, UINT16_MAX, REQUIRED, &port,
+			      err);
+	if (rc == 0)
+		rc = get_bool(obj, path, "tls", false, &l->tls, err);
+	l->port = (uint16_t)port;
+	return rc;
+}
+
+static int parse_subjects(const cJSON *obj, const char *key,
+			  char subj[][CONFIG_SUBJECT_LEN], uint32_t *n,
+			  struct config_error *err)
+{
+	const cJSON *arr, *e;
+	char path[PATH_BUF];
+	uint32_t i;
+	int rc;
+
+	rc = get_array(obj, "api.tls", key, CONFIG_MAX_SUBJECTS, &arr, n, err);
+	for (i = 0; rc == 0 && i < *n; i++) {
+		e = cJSON_GetArrayItem(arr, (int)i);
+		snprintf(path, sizeof(path), "api.tls.%s[%u]", key, i);
+		if (!cJSON_IsString(e) ||
+		    !text_valid(e->valuestring, CONFIG_SUBJECT_LEN))
+			return fail_at(err, path, NULL,
+				       "must be a string of 1..%u characters",
+				       CONFIG_SUBJECT_LEN - 1);
+		memcpy(subj[i], e->valuestring, strlen(e->valuestring) + 1);
+	}
+	return rc;
+}
+
+static int parse_api_tls(const cJSON *obj, struct config_api *api,
+			 struct config_error *err)
+{
+	static const char *const keys[] = { "certificate",     "private_key",
+					    "client_ca",       "admin_subjects",
+					    "reader_subjects", NULL };
+	const char *p = "api.tls";
+	int rc;
+
+	api->has_tls = true;
+	rc = check_object(obj, p, keys, err);
+	if (rc == 0)
+		rc = get_text(obj, p, "certificate", true, api->certificate,
+			      CONFIG_PATH_LEN, err);
+	if (rc == 0)
+		rc = get_text(obj, p, "private_key", true, api->private_key,
+			      CONFIG_PATH_LEN, err);
+	if (rc == 0)
+		rc = get_text(obj, p, "client_ca", false, api->client_ca,
+			      CONFIG_PATH_LEN, err);
+	if (rc == 0)
+		rc = parse_subjects(obj, "admin_subjects", api->admin_subjects,
+				    &api->n_admin_subjects, err);
+	if (rc == 0)
+		rc = parse_subjects(obj, "reader_subjects",
+				    api->reader_subjects,
+				    &api->n_reader_subjects, err);
+	return rc;
+}
+
+static int parse_api(const cJSON *root, struct config_api *api,
+		     struct config_error *err)
+{
+	static const char *const keys[] = { "listeners", "tls", NULL };
+	const cJSON *obj = field(root, "api"), *arr = NULL, *tls;
+	char path[PATH_BUF];
+	uint32_t i;
+	int rc;
+
+	if (obj == NULL)
+		return 0;
+	api->present = true;
+	rc = check_object(obj, "api", keys, err);
+	if (rc == 0 && field(obj, "listeners") == NULL)
+		rc = missing(err, "api", "listeners");
+	if (rc == 0)
+		rc = get_array(obj, "api", "listeners", CONFIG_MAX_LISTENERS,
+			       &arr, &api->n_listeners, err);
+	for (i = 0; rc == 0 && i < api->n_listeners; i++) {
+		snprintf(path, sizeof(path), "api.listeners[%u]", i);
+		rc = parse_listener(cJSON_GetArrayItem(arr, (int)i), path,
+				    &api->listeners[i], err);
+	}
+	tls = field(obj, "tls");
+	if (rc == 0 && tls != NULL)
+		rc = parse_api_tls(tls, api, err);
+	return rc;
+}
+
+static int parse_document(const cJSON *root, struct ep_config *cfg,
+			  struct config_error *err)
+{
+	static const char *const keys[] = { "node", "services", "api", NULL };
+	int rc;
+
+	rc = check_object(root, "", keys, err);
+	if (rc == 0)
+		rc = parse_node(root, &cfg->node, err);
+	if (rc == 0)
+		rc = parse_services(root, cfg, err);
+	if (rc == 0)
+		rc = parse_api(root, &cfg->api, err);
+	return rc;
+}
+
+int config_parse(const char *text, size_t len, struct ep_config *out,
+		 struct config_error *err)
+{
+	cJSON *root;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (text == NULL)
+		return fail(err, "document: missing");
+	/* Checked before any parsing, so size costs nothing to refuse. */
+	if (len > CONFIG_MAX_BYTES) {
+		fail(err, "document: %zu bytes, larger than the limit of %u",
+		     len, CONFIG_MAX_BYTES);
+		return -EMSGSIZE;
+	}
+	rc = prescan(text, len, err);
+	if (rc == 0)
+		rc = json_load(text, len, &root, err);
+	if (rc != 0)
+		return rc;
+	rc = parse_document(root, out, err);
+	cJSON_Delete(root);
+	if (rc == 0)
+		rc = config_validate(out, err);
+	if (rc != 0)
+		config_free(out);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Semantic validation of struct ep_config                              */
+
+/* `ip` must be a unicast address (any family unless `family` is set). */
+static int check_unicast(const char *path, const char *key,
+			 const struct ep_ip *ip, uint8_t family,
+			 struct config_error *err)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	if (!ip_valid(ip) || (family != 0 && ip->family != family))
+		return fail_at(err, path, key, "must be an %s address",
+			       family != 0 ? family_name(family)
+					   : "IPv4 or IPv6");
+	if (!ip_is_unicast(ip))
+		return fail_at(err, path, key,
+			       "must be a unicast address, not %s",
+			       ip_str(ip, a));
+	return 0;
+}
+
+static int validate_node_addrs(const struct config_node *node,
+			       struct config_error *err)
+{
+	char path[PATH_BUF];
+	uint32_t i, j;
+	int rc;
+
+	if (node->n_addrs > EP_MAX_NODE_ADDRS)
+		return fail(err, "node.addresses: at most %u entries",
+			    EP_MAX_NODE_ADDRS);
+	for (i = 0; i < node->n_addrs; i++) {
+		snprintf(path, sizeof(path), "node.addresses[%u]", i);
+		rc = check_unicast(path, "address", &node->addrs[i].addr, 0,
+				   err);
+		if (rc != 0)
+			return rc;
+		if (node->addrs[i].port_id >= EP_MAX_PORTS)
+			return fail_at(err, path, "port", "must be 0..%u",
+				       EP_MAX_PORTS - 1);
+		for (j = 0; j < i; j++)
+			if (ip_equal(&node->addrs[j].addr,
+				     &node->addrs[i].addr))
+				return fail_at(
+					err, path, "address",
+					"duplicate of node.addresses[%u]", j);
+	}
+	return 0;
+}
+
+static int validate_node(const struct config_node *node,
+			 struct config_error *err)
+{
+	int rc = validate_node_addrs(node, err);
+
+	if (rc != 0)
+		return rc;
+	if (node->backend_port >= EP_MAX_PORTS)
+		return fail(err, "node.backend_port: must be 0..%u",
+			    EP_MAX_PORTS - 1);
+	if (node->gue_port == 0)
+		return fail(err, "node.gue_port: must be 1..65535");
+	if (node->encap_src4.family != 0)
+		rc = check_unicast("node", "encap_source_v4", &node->encap_src4,
+				   EP_AF_INET, err);
+	if (rc == 0 && node->encap_src6.family != 0)
+		rc = check_unicast("node", "encap_source_v6", &node->encap_src6,
+				   EP_AF_INET6, err);
+	return rc;
+}
+
+static int validate_backend(const struct config_service *s,
+			    const struct config_backend *b, const char *path,
+			    struct config_error *err)
+{
+	int rc = check_unicast(path, "address", &b->addr, 0, err);
+
+	if (rc != 0)
+		return rc;
+	/* Same family in every mode: dsr and nat cannot translate families,
+	 * and encap keeps the fast path to 4-in-4 and 6-in-6. */
+	if (b->addr.family != s->vip.family)
+		return fail_at(err, path, "address",
+			       "%s backend for an %s VIP (families must match)",
+			       family_name(b->addr.family),
+			       family_name(s->vip.family));
+	if (ip_equal(&b->addr, &s->vip))
+		return fail_at(err, path, "address", "must not be the VIP");
+	/* dsr and encap deliver the client's packet unchanged: no port
+	 * rewrite is possible, so only "the packet's port" makes sense. */
+	if (s->fwd != EP_FWD_NAT && b->port != 0 && b->port != s->port)
+		return fail_at(err, path, "port",
+			       "must be 0 or the service port %u (%s cannot "
+			       "change ports)",
+			       s->port, name_of(NAMES(fwd_names), s->fwd));
+	if (name_of(NAMES(state_names), b->state) == NULL)
+		return fail_at(err, path, "state", "must be up, down or drain");
+	if (b->has_mac && !mac_is_unicast(b->mac))
+		return fail_at(err, path, "mac",
+			       "must be a unicast MAC address");
+	return 0;
+}
+
+struct be_key {
+	struct ep_ip addr;
+	uint16_t port;
+	uint32_t idx;
+};
+
+static int be_key_cmp(const void *pa, const void *pb)
+{
+	const struct be_key *a = pa, *b = pb;
+	int c = memcmp(&a->addr, &b->addr, sizeof(a->addr));
+
+	if (c == 0)
+		c = (int)a->port - (int)b->port;
+	if (c == 0)
+		c = a->idx < b->idx ? -1 : a->idx > b->idx;
+	return c;
+}
+
+/*
+ * No (address, port) twice in one service. Sorted rather than compared
+ * pairwise: one service may hold all EP_MAX_BACKENDS backends. Reports the
+ * duplicate that comes first in document order.
+ */
+static int validate_backend_dups(const struct config_service *s,
+				 const char *path, struct config_error *err)
+{
+	struct be_key *k;
+	uint32_t i, first = 0, dup = UINT32_MAX;
+	char a[INET6_ADDRSTRLEN];
+
+	if (s->n_backends < 2)
+		return 0;
+	k = calloc(s->n_backends, sizeof(*k));
+	if (k == NULL)
+		return fail_nomem(err);
+	for (i = 0; i < s->n_backends; i++) {
+		k[i].addr = ip_flat(&s->backends[i].addr);
+		k[i].port = s->backends[i].port;
+		k[i].idx = i;
+	}
+	qsort(k, s->n_backends, sizeof(*k), be_key_cmp);
+	for (i = 1; i < s->n_backends; i++)
+		if (ip_equal(&k[i].addr, &k[i - 1].addr) &&
+		    k[i].port == k[i - 1].port && k[i].idx < dup) {
+			dup = k[i].idx;
+			first = k[i - 1].idx;
+		}
+	free(k);
+	if (dup == UINT32_MAX)
+		return 0;
+	return fail(err,
+		    "%s.backends[%u]: duplicate of backends[%u] (%s port %u)",
+		    path, dup, first, ip_str(&s->backends[dup].addr, a),
+		    s->backends[dup].port);
+}
+
+static int validate_modes(const struct ep_config *cfg,
+			  const struct config_service *s, const char *path,
+			  struct config_error *err)
+{
+	const struct ep_ip *src;
+
+	if (name_of(NAMES(proto_names), s->proto) == NULL)
+		return fail_at(err, path, "protocol", "must be tcp or udp");
+	if (name_of(NAMES(fwd_names), s->fwd) == NULL)
+		return fail_at(err, path, "forwarding",
+			       "must be dsr, nat or encap");
+	if (name_of(NAMES(encap_names), s->encap) == NULL ||
+	    (s->fwd != EP_FWD_ENCAP && s->encap != CONFIG_ENCAP_IPIP))
+		return fail_at(
+			err, path, "encap",
+			"only ipip or gue, and only with forwarding encap");
+	if (name_of(NAMES(sched_names), s->sched) == NULL)
+		return fail_at(err, path, "scheduler",
+			       "must be maglev, rr, wrr or lc");
+	if (name_of(NAMES(affinity_names), s->affinity) == NULL)
+		return fail_at(err, path, "affinity",
+			       "must be none or source-ip");
+	src = s->vip.family == EP_AF_INET ? &cfg->node.encap_src4
+					  : &cfg->node.encap_src6;
+	if (s->fwd == EP_FWD_ENCAP && src->family == 0)
+		return fail_at(
+			err, path, "forwarding",
+			"encap needs node.encap_source_v%c for an %s VIP",
+			s->vip.family == EP_AF_INET ? '4' : '6',
+			family_name(s->vip.family));
+	return 0;
+}
+
+static int validate_service(const struct ep_config *cfg, uint32_t i,
+			    struct config_error *err)
+{
+	const struct config_service *s = &cfg->services[i];
+	char path[SVC_PATH], bpath[PATH_BUF];
+	uint32_t j;
+	int rc;
+
+	snprintf(path, sizeof(path), "services[%u]", i);
+	if (!name_valid(s->name))
+		return fail_at(err, path, "name",
+			       "must be 1..%u characters of " NAME_CHARS,
+			       EP_NAME_LEN - 1);
+	rc = check_unicast(path, "vip", &s->vip, 0, err);
+	for (j = 0; rc == 0 && j < cfg->node.n_addrs; j++)
+		if (ip_equal(&s->vip, &cfg->node.addrs[j].addr))
+			rc = fail_at(err, path, "vip",
+				     "is node.addresses[%u]; a VIP must not be "
+				     "a node address",
+				     j);
+	if (rc == 0)
+		rc = validate_modes(cfg, s, path, err);
+	if (rc != 0)
+		return rc;
+	if (!is_prime(s->maglev_size) || s->maglev_size > EP_MAGLEV_MAX_SIZE)
+		return fail_at(err, path, "maglev_table_size",
+			       "must be a prime number up to %u",
+			       EP_MAGLEV_MAX_SIZE);
+	if (s->maglev_size < s->n_backends)
+		return fail_at(err, path, "maglev_table_size",
+			       "must be at least the number of backends (%u)",
+			       s->n_backends);
+	for (j = 0; rc == 0 && j < s->n_backends; j++) {
+		snprintf(bpath, sizeof(bpath), "%s.backends[%u]", path, j);
+		rc = validate_backend(s, &s->backends[j], bpath, err);
+	}
+	return rc != 0 ? rc : validate_backend_dups(s, path, err);
+}
+
+/* Would services a and b both claim some packet? Port 0 is every port. */
+static bool services_overlap(const struct config_service *a,
+			     const struct config_service *b)
+{
+	return ip_equal(&a->vip, &b->vip) && a->proto == b->proto &&
+	       (a->port == b->port || a->port == 0 || b->port == 0);
+}
+
+/*
+ * Names unique, (vip, port, protocol) unique. Pairwise is fine here:
+ * EP_MAX_SERVICES bounds it to about two million cheap comparisons.
+ * Reports the later service of the first clashing pair.
+ */
+static int validate_service_clashes(const struct ep_config *cfg,
+				    struct config_error *err)
+{
+	const struct config_service *a, *b;
+	char ip[INET6_ADDRSTRLEN], buf[48];
+	uint32_t i, j;
+
+	for (i = 1; i < cfg->n_services; i++) {
+		b = &cfg->services[i];
+		for (j = 0; j < i; j++) {
+			a = &cfg->services[j];
+			if (strcmp(a->name, b->name) == 0)
+				return fail(err,
+					    "services[%u].name: duplicate "
+					    "service name \"%s\"",
+					    i, shown(b->name, buf));
+			if (services_overlap(a, b))
+				return fail(
+					err,
+					"services[%u]: %s port %u %s overlaps "
+					"services[%u] (\"%s\", port %u; port 0 "
+					"means every port)",
+					i, ip_str(&b->vip, ip), b->port,
+					name_of(NAMES(proto_names), b->proto),
+					j, shown(a->name, buf), a->port);
+		}
+	}
+	return 0;
+}
+
+static int validate_services(const struct ep_config *cfg,
+			     struct config_error *err)
+{
+	uint64_t total = 0;
+	uint32_t i;
+	int rc;
+
+	if (cfg->n_services > EP_MAX_SERVICES)
+		return fail(err, "services: at most %u entries",
+			    EP_MAX_SERVICES);
+	for (i = 0; i < cfg->n_services; i++) {
+		total += cfg->services[i].n_backends;
+		if (total > EP_MAX_BACKENDS)
+			return fail(err,
+				    "services[%u].backends: more than %u "
+				    "backends in all services",
+				    i, EP_MAX_BACKENDS);
+		rc = validate_service(cfg, i, err);
+		if (rc != 0)
+			return rc;
+	}
+	return validate_service_clashes(cfg, err);
+}
+
+/* Two listeners that bind() would refuse: same unix path, or same port
+ * and family with the same address or a wildcard on either side. */
+static bool listeners_clash(const struct config_listener *a,
+			    const struct config_listener *b)
+{
+	if (a->is_unix || b->is_unix)
+		return a->is_unix && b->is_unix &&
+		       strncmp(a->unix_path, b->unix_path,
+			       CONFIG_UNIX_PATH_LEN) == 0;
+	return a->port == b->port && a->addr.family == b->addr.family &&
+	       (ip_equal(&a->addr, &b->addr) || ip_is_any(&a->addr) ||
+		ip_is_any(&b->addr));
+}
+
+static int validate_listener(const struct config_api *api, uint32_t i,
+			     struct config_error *err)
+{
+	const struct config_listener *l = &api->listeners[i];
+	char path[PATH_BUF], a[INET6_ADDRSTRLEN];
+	uint32_t j;
+
+	snprintf(path, sizeof(path), "api.listeners[%u]", i);
+	for (j = 0; j < i; j++)
+		if (listeners_clash(&api->listeners[j], l))
+			return fail_at(
+				err, path, NULL,
+				"same address and port as api.listeners[%u]",
+				j);
+	if (l->is_unix && (l->unix_path[0] != '/' ||
+			   !text_valid(l->unix_path, CONFIG_UNIX_PATH_LEN)))
+		return fail_at(err, path, "unix",
+			       "must be an absolute path of at most %u bytes",
+			       CONFIG_UNIX_PATH_LEN - 1);
+	if (l->is_unix)
+		return 0;
+	if (!ip_valid(&l->addr) ||
+	    (!ip_is_any(&l->addr) && !ip_is_unicast(&l->addr)))
+		return fail_at(err, path, "address",
+			       "must be a unicast or wildcard address");
+	if (l->port == 0)
+		return fail_at(err, path, "port", "must be 1..65535");
+	if (!l->tls && !ip_is_loopback(&l->addr))
+		return fail_at(err, path, "tls",
+			       "must be true on %s: cleartext only on loopback "
+			       "addresses and unix sockets",
+			       ip_str(&l->addr, a));
+	if (l->tls && !api->has_tls)
+		return fail_at(
+			err, path, "tls",
+			"needs api.tls.certificate and api.tls.private_key");
+	return 0;
+}
+
+static int validate_subjects(const char subj[][CONFIG_SUBJECT_LEN], uint32_t n,
+			     const char *key, bool has_ca,
+			     struct config_error *err)
+{
+	uint32_t i;
+
+	if (n > CONFIG_MAX_SUBJECTS)
+		return fail(err, "api.tls.%s: at most %u entries", key,
+			    CONFIG_MAX_SUBJECTS);
+	if (n > 0 && !has_ca)
+		return fail(err,
+			    "api.tls.%s: needs api.tls.client_ca (subjects "
+			    "come from client certificates)",
+			    key);
+	for (i = 0; i < n; i++)
+		if (!text_valid(subj[i], CONFIG_SUBJECT_LEN))
+			return fail(err,
+				    "api.tls.%s[%u]: must be 1..%u characters",
+				    key, i, CONFIG_SUBJECT_LEN - 1);
+	return 0;
+}
+
+static int validate_api_tls(const struct config_api *api,
+			    struct config_error *err)
+{
+	bool has_ca = api->client_ca[0] != '\0';
+	int rc;
+
+	if (!text_valid(api->certificate, CONFIG_PATH_LEN))
+		return fail(err,
+			    "api.tls.certificate: must be a path of 1..%u "
+			    "characters",
+			    CONFIG_PATH_LEN - 1);
+	if (!text_valid(api->private_key, CONFIG_PATH_LEN))
+		return fail(err,
+			    "api.tls.private_key: must be a path of 1..%u "
+			    "characters",
+			    CONFIG_PATH_LEN - 1);
+	if (has_ca && !text_valid(api->client_ca, CONFIG_PATH_LEN))
+		return fail(
+			err,
+			"api.tls.client_ca: must be a path of 1..%u characters",
+			CONFIG_PATH_LEN - 1);
+	rc = validate_subjects(api->admin_subjects, api->n_admin_subjects,
+			       "admin_subjects", has_ca, err);
+	if (rc == 0)
+		rc = validate_subjects(api->reader_subjects,
+				       api->n_reader_subjects,
+				       "reader_subjects", has_ca, err);
+	return rc;
+}
+
+static int validate_api(const struct config_api *api, struct config_error *err)
+{
+	uint32_t i;
+	int rc = 0;
+
+	if (!api->present)
+		return 0;
+	if (api->n_listeners == 0 || api->n_listeners > CONFIG_MAX_LISTENERS)
+		return fail(err, "api.listeners: must list 1..%u listeners",
+			    CONFIG_MAX_LISTENERS);
+	for (i = 0; rc == 0 && i < api->n_listeners; i++)
+		rc = validate_listener(api, i, err);
+	if (rc == 0 && api->has_tls)
+		rc = validate_api_tls(api, err);
+	return rc;
+}
+
+int config_validate(const struct ep_config *cfg, struct config_error *err)
+{
+	int rc = validate_node(&cfg->node, err);
+
+	if (rc == 0)
+		rc = validate_services(cfg, err);
+	if (rc == 0)
+		rc = validate_api(&cfg->api, err);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Ownership and comparison                                             */
+
+void config_free(struct ep_config *cfg)
+{
+	uint32_t i;
+
+	for (i = 0; cfg->services != NULL && i < cfg->n_services; i++)
+		free(cfg->services[i].backends);
+	free(cfg->services);
+	memset(cfg, 0, sizeof(*cfg));
+}
+
+int config_copy(struct ep_config *dst, const struct ep_config *src)
+{
+	struct config_service *s;
+	uint32_t i;
+
+	*dst = *src;
+	dst->services = NULL;
+	dst->n_services = 0;
+	if (src->n_services == 0)
+		return 0;
+	dst->services = calloc(src->n_services, sizeof(*dst->services));
+	if (dst->services == NULL)
+		goto fail;
+	dst->n_services = src->n_services;
+	for (i = 0; i < src->n_services; i++) {
+		s = &dst->services[i];
+		*s = src->services[i];
+		s->backends = NULL;
+		if (s->n_backends == 0)
+			continue;
+		s->backends = malloc(s->n_backends * sizeof(*s->backends));
+		if (s->backends == NULL)
+			goto fail;
+		memcpy(s->backends, src->services[i].backends,
+		       s->n_backends * sizeof(*s->backends));
+	}
+	return 0;
+fail:
+	config_free(dst);
+	return -ENOMEM;
+}
+
+static bool backend_equal(const struct config_backend *a,
+			  const struct config_backend *b)
+{
+	return ip_equal(&a->addr, &b->addr) && a->port == b->port &&
+	       a->weight == b->weight && a->state == b->state &&
+	       a->has_mac == b->has_mac &&
+	       (!a->has_mac || memcmp(a->mac, b->mac, 6) == 0);
+}
+
+static bool service_equal(const struct config_service *a,
+			  const struct config_service *b)
+{
+	uint32_t i;
+
+	if (strncmp(a->name, b->name, EP_NAME_LEN) != 0 ||
+	    !ip_equal(&a->vip, &b->vip) || a->port != b->port ||
+	    a->proto != b->proto || a->fwd != b->fwd || a->encap != b->encap ||
+	    a->sched != b->sched || a->affinity != b->affinity ||
+	    a->maglev_size != b->maglev_size || a->n_backends != b->n_backends)
+		return false;
+	for (i = 0; i < a->n_backends; i++)
+		if (!backend_equal(&a->backends[i], &b->backends[i]))
+			return false;
+	return true;
+}
+
+static bool node_equal(const struct config_node *a, const struct config_node *b)
+{
+	uint32_t i;
+
+	if (a->n_addrs != b->n_addrs || a->backend_port != b->backend_port ||
+	    a->gue_port != b->gue_port ||
+	    !ip_equal(&a->encap_src4, &b->encap_src4) ||
+	    !ip_equal(&a->encap_src6, &b->encap_src6))
+		return false;
+	for (i = 0; i < a->n_addrs && i < EP_MAX_NODE_ADDRS; i++)
+		if (!ip_equal(&a->addrs[i].addr, &b->addrs[i].addr) ||
+		    a->addrs[i].port_id != b->addrs[i].port_id)
+			return false;
+	return true;
+}
+
+static bool listener_equal(const struct config_listener *a,
+			   const struct config_listener *b)
+{
+	if (a->is_unix != b->is_unix)
+		return false;
+	if (a->is_unix)
+		return strncmp(a->unix_path, b->unix_path,
+			       CONFIG_UNIX_PATH_LEN) == 0;
+	return ip_equal(&a->addr, &b->addr) && a->port == b->port &&
+	       a->tls == b->tls;
+}
+
+static bool subjects_equal(const char a[][CONFIG_SUBJECT_LEN], uint32_t na,
+			   const char b[][CONFIG_SUBJECT_LEN], uint32_t nb)
+{
+	uint32_t i;
+
+	if (na != nb)
+		return false;
+	for (i = 0; i < na && i < CONFIG_MAX_SUBJECTS; i++)
+		if (strncmp(a[i], b[i], CONFIG_SUBJECT_LEN) != 0)
+			return false;
+	return true;
+}
+
+static bool api_tls_equal(const struct config_api *a,
+			  const struct config_api *b)
+{
+	return strncmp(a->certificate, b->certificate, CONFIG_PATH_LEN) == 0 &&
+	       strncmp(a->private_key, b->private_key, CONFIG_PATH_LEN) == 0 &&
+	       strncmp(a->client_ca, b->client_ca, CONFIG_PATH_LEN) == 0 &&
+	       subjects_equal(a->admin_subjects, a->n_admin_subjects,
+			      b->admin_subjects, b->n_admin_subjects) &&
+	       subjects_equal(a->reader_subjects, a->n_reader_subjects,
+			      b->reader_subjects, b->n_reader_subjects);
+}
+
+static bool api_equal(const struct config_api *a, const struct config_api *b)
+{
+	uint32_t i;
+
+	if (a->present != b->present)
+		return false;
+	if (!a->present)
+		return true;
+	if (a->n_listeners != b->n_listeners || a->has_tls != b->has_tls)
+		return false;
+	for (i = 0; i < a->n_listeners && i < CONFIG_MAX_LISTENERS; i++)
+		if (!listener_equal(&a->listeners[i], &b->listeners[i]))
+			return false;
+	return !a->has_tls || api_tls_equal(a, b);
+}
+
+bool config_equal(const struct ep_config *a, const struct ep_config *b)
+{
+	uint32_t i;
+
+	if (!node_equal(&a->node, &b->node) || a->n_services != b->n_services ||
+	    !api_equal(&a->api, &b->api))
+		return false;
+	for (i = 0; i < a->n_services; i++)
+		if (!service_equal(&a->services[i], &b->services[i]))
+			return false;
+	return true;
+}
+
+/* ------------------------------------------------------------------ */
+/* struct ep_config -> canonical JSON                                   */
+
+/* Attach `item` to object `o` (or to array `o` when key is NULL); frees
+ * `item` when that fails, so callers only check the result. */
+static bool add_item(cJSON *o, const char *key, cJSON *item)
+{
+	bool ok;
+
+	if (item == NULL)
+		return false;
+	ok = key != NULL ? cJSON_AddItemToObject(o, key, item)
+			 : cJSON_AddItemToArray(o, item);
+	if (!ok)
+		cJSON_Delete(item);
+	return ok;
+}
+
+static bool add_str(cJSON *o, const char *key, const char *v)
+{
+	return add_item(o, key, cJSON_CreateString(v));
+}
+
+static bool add_num(cJSON *o, const char *key, double v)
+{
+	return add_item(o, key, cJSON_CreateNumber(v));
+}
+
+static bool add_ip(cJSON *o, const char *key, const struct ep_ip *ip)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	return add_str(o, key, ip_str(ip, a));
+}
+
+/* A new empty array attached to `o` as `key`, or NULL. */
+static cJSON *add_array(cJSON *o, const char *key)
+{
+	cJSON *arr = cJSON_CreateArray();
+
+	return add_item(o, key, arr) ? arr : NULL;
+}
+
+/* Delete `o` unless `ok`; returns what the caller should return. */
+static cJSON *json_done(cJSON *o, bool ok)
+{
+	if (!ok) {
+		cJSON_Delete(o);
+		return NULL;
+	}
+	return o;
+}
+
+static cJSON *json_node(const struct config_node *n)
+{
+	cJSON *o = cJSON_CreateObject(), *arr, *a;
+	bool ok;
+	uint32_t i;
+
+	if (o == NULL)
+		return NULL;
+	arr = add_array(o, "addresses");
+	ok = arr != NULL;
+	for (i = 0; ok && i < n->n_addrs; i++) {
+		a = cJSON_CreateObject();
+		ok = add_item(arr, NULL, a) &&
+		     add_ip(a, "address", &n->addrs[i].addr) &&
+		     add_num(a, "port", n->addrs[i].port_id);
+	}
+	ok = ok && add_num(o, "backend_port", n->backend_port);
+	if (ok && n->encap_src4.family != 0)
+		ok = add_ip(o, "encap_source_v4", &n->encap_src4);
+	if (ok && n->encap_src6.family != 0)
+		ok = add_ip(o, "encap_source_v6", &n->encap_src6);
+	ok = ok && add_num(o, "gue_port", n->gue_port);
+	return json_done(o, ok);
+}
+
+static cJSON *json_backend(const struct config_backend *b)
+{
+	cJSON *o = cJSON_CreateObject();
+	char mac[18];
+	bool ok;
+
+	ok = o != NULL && add_ip(o, "address", &b->addr) &&
+	     add_num(o, "port", b->port) && add_num(o, "weight", b->weight) &&
+	     add_str(o, "state", name_of(NAMES(state_names), b->state));
+	if (ok && b->has_mac) {
+		snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x",
+			 b->mac[0], b->mac[1], b->mac[2], b->mac[3], b->mac[4],
+			 b->mac[5]);
+		ok = add_str(o, "mac", mac);
+	}
+	return json_done(o, ok);
+}
+
+static cJSON *json_service(const struct config_service *s)
+{
+	cJSON *o = cJSON_CreateObject(), *arr = NULL;
+	bool ok;
+	uint32_t i;
+
+	ok = o != NULL && add_str(o, "name", s->name) &&
+	     add_ip(o, "vip", &s->vip) && add_num(o, "port", s->port) &&
+	     add_str(o, "protocol", name_of(NAMES(proto_names), s->proto)) &&
+	     add_str(o, "forwarding", name_of(NAMES(fwd_names), s->fwd));
+	if (ok && s->fwd == EP_FWD_ENCAP)
+		ok = add_str(o, "encap", name_of(NAMES(encap_names), s->encap));
+	ok = ok &&
+	     add_str(o, "scheduler", name_of(NAMES(sched_names), s->sched)) &&
+	     add_str(o, "affinity",
+		     name_of(NAMES(affinity_names), s->affinity)) &&
+	     add_num(o, "maglev_table_size", s->maglev_size);
+	if (ok)
+		arr = add_array(o, "backends");
+	ok = arr != NULL;
+	for (i = 0; ok && i < s->n_backends; i++)
+		ok = add_item(arr, NULL, json_backend(&s->backends[i]));
+	return json_done(o, ok);
+}
+
+static cJSON *json_listener(const struct config_listener *l)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	if (o == NULL)
+		return NULL;
+	if (l->is_unix)
+		return json_done(o, add_str(o, "unix", l->unix_path));
+	return json_done(o,
+			 add_ip(o, "address", &l->addr) &&
+				 add_num(o, "port", l->port) &&
+				 add_item(o, "tls", cJSON_CreateBool(l->tls)));
+}
+
+static bool add_subjects(cJSON *o, const char *key,
+			 const char subj[][CONFIG_SUBJECT_LEN], uint32_t n)
+{
+	cJSON *arr = add_array(o, key);
+	bool ok = arr != NULL;
+	uint32_t i;
+
+	for (i = 0; ok && i < n; i++)
+		ok = add_str(arr, NULL, subj[i]);
+	return ok;
+}
+
+static cJSON *json_api_tls(const struct config_api *api)
+{
+	cJSON *o = cJSON_CreateObject();
+	bool ok;
+
+	ok = o != NULL && add_str(o, "certificate", api->certificate) &&
+	     add_str(o, "private_key", api->private_key);
+	if (ok && api->client_ca[0] != '\0')
+		ok = add_str(o, "client_ca", api->client_ca);
+	ok = ok &&
+	     add_subjects(o, "admin_subjects", api->admin_subjects,
+			  api->n_admin_subjects) &&
+	     add_subjects(o, "reader_subjects", api->reader_subjects,
+			  api->n_reader_subjects);
+	return json_done(o, ok);
+}
+
+static cJSON *json_api(const struct config_api *api)
+{
+	cJSON *o = cJSON_CreateObject(), *arr;
+	bool ok;
+	uint32_t i;
+
+	if (o == NULL)
+		return NULL;
+	arr = add_array(o, "listeners");
+	ok = arr != NULL;
+	for (i = 0; ok && i < api->n_listeners; i++)
+		ok = add_item(arr, NULL, json_listener(&api->listeners[i]));
+	if (ok && api->has_tls)
+		ok = add_item(o, "tls", json_api_tls(api));
+	return json_done(o, ok);
+}
+
+static cJSON *json_config(const struct ep_config *cfg)
+{
+	cJSON *o = cJSON_CreateObject(), *arr = NULL;
+	bool ok;
+	uint32_t i;
+
+	if (o == NULL)
+		return NULL;
+	if (add_item(o, "node", json_node(&cfg->node)))
+		arr = add_array(o, "services");
+	ok = arr != NULL;
+	for (i = 0; ok && i < cfg->n_services; i++)
+		ok = add_item(arr, NULL, json_service(&cfg->services[i]));
+	if (ok && cfg->api.present)
+		ok = add_item(o, "api", json_api(&cfg->api));
+	return json_done(o, ok);
+}
+
+char *config_to_json(const struct ep_config *cfg)
+{
+	cJSON *root = json_config(cfg);
+	char *text;
+
+	if (root == NULL)
+		return NULL;
+	text = cJSON_Print(root);
+	cJSON_Delete(root);
+	return text;
+}
+
+/* ------------------------------------------------------------------ */
+/* Stable stats ids                                                     */
+
+/* An identity: a service (name only) or a backend (name, address, port).
+ * Built zeroed, so identities compare and hash as bytes. */
+struct ids_key {
+	char svc[EP_NAME_LEN];
+	struct ep_ip addr;
+	uint16_t port;
+};
+
+/* One id space. Every id is either live (owner[id] holds its identity,
+ * index finds it) or in fifo[0..n_free), oldest free first. */
+struct ids_table {
+	uint32_t max; /* ids are 0..max-1 */
+	uint32_t mask; /* index has mask + 1 slots, at least 2 * max */
+	uint32_t *index; /* open addressing: id or IDS_NONE */
+	struct ids_key *owner;
+	uint8_t *live;
+	uint32_t *fifo;
+	uint32_t n_free;
+	uint32_t *fifo_next; /* commit builds the new FIFO here, then swaps */
+	uint8_t *live_next;
+};
+
+struct config_ids {
+	struct ids_table svc;
+	struct ids_table be;
+};
+
+static void ids_key_make(struct ids_key *k, const char *svc,
+			 const struct ep_ip *addr, uint16_t port)
+{
+	memset(k, 0, sizeof(*k));
+	memcpy(k->svc, svc, strnlen(svc, EP_NAME_LEN - 1));
+	if (addr != NULL)
+		k->addr = ip_flat(addr);
+	k->port = port;
+}
+
+/* FNV-1a: identities are short and the table is rebuilt on commit, so a
+ * simple hash over the bytes is plenty. */
+static uint32_t ids_hash(const struct ids_key *k)
+{
+	const uint8_t *p = (const uint8_t *)k;
+	uint32_t h = 2166136261u;
+	size_t i;
+
+	for (i = 0; i < sizeof(*k); i++)
+		h = (h ^ p[i]) * 16777619u;
+	return h;
+}
+
+static uint32_t ids_lookup(const struct ids_table *t, const struct ids_key *k)
+{
+	uint32_t h = ids_hash(k) & t->mask;
+
+	while (t->index[h] != IDS_NONE) {
+		if (memcmp(&t->owner[t->index[h]], k, sizeof(*k)) == 0)
+			return t->index[h];
+		h = (h + 1) & t->mask;
+	}
+	return IDS_NONE;
+}
+
+static void ids_reindex(struct ids_table *t)
+{
+	uint32_t id, h;
+
+	memset(t->index, 0xff, (t->mask + 1) * sizeof(*t->index));
+	for (id = 0; id < t->max; id++) {
+		if (!t->live[id])
+			continue;
+		h = ids_hash(&t->owner[id]) & t->mask;
+		while (t->index[h] != IDS_NONE)
+			h = (h + 1) & t->mask;
+		t->index[h] = id;
+	}
+}
+
+static void ids_table_fini(struct ids_table *t)
+{
+	free(t->index);
+	free(t->owner);
+	free(t->live);
+	free(t->fifo);
+	free(t->fifo_next);
+	free(t->live_next);
+}
+
+static int ids_table_init(struct ids_table *t, uint32_t max)
+{
+	uint32_t id, slots = 1;
+
+	while (slots < 2 * max) /* load factor <= 1/2 keeps probes short */
+		slots <<= 1;
+	t->max = max;
+	t->mask = slots - 1;
+	t->index = malloc(slots * sizeof(*t->index));
+	t->owner = calloc(max, sizeof(*t->owner));
+	t->live = calloc(max, 1);
+	t->fifo = malloc(max * sizeof(*t->fifo));
+	t->fifo_next = malloc(max * sizeof(*t->fifo_next));
+	t->live_next = calloc(max, 1);
+	if (t->index == NULL || t->owner == NULL || t->live == NULL ||
+	    t->fifo == NULL || t->fifo_next == NULL || t->live_next == NULL)
+		return -ENOMEM;
+	for (id = 0; id < max; id++)
+		t->fifo[id] = id;
+	t->n_free = max;
+	ids_reindex(t);
+	return 0;
+}
+
+struct config_ids *config_ids_create(void)
+{
+	struct config_ids *ids = calloc(1, sizeof(*ids));
+
+	if (ids == NULL)
+		return NULL;
+	if (ids_table_init(&ids->svc, EP_MAX_SERVICES) != 0 ||
+	    ids_table_init(&ids->be, EP_MAX_BACKENDS) != 0) {
+		config_ids_destroy(ids);
+		return NULL;
+	}
+	return ids;
+}
+
+void config_ids_destroy(struct config_ids *ids)
+{
+	if (ids == NULL)
+		return;
+	ids_table_fini(&ids->svc);
+	ids_table_fini(&ids->be);
+	free(ids);
+}
+
+/*
+ * Ids for `n` distinct identities, without changing `t`: known ones keep
+ * theirs; new ones take the FIFO from its head, then the ids of live
+ * identities missing from `keys`, lowest first (the order in which
+ * ids_apply() queues them). NULL `t` numbers 0..n-1.
+ */
+static int ids_assign(const struct ids_table *t, const struct ids_key *keys,
+		      uint32_t n, uint32_t *out)
+{
+	uint8_t *taken;
+	uint32_t i, next_free = 0, next_old = 0;
+
+	for (i = 0; t == NULL && i < n; i++)
+		out[i] = i;
+	if (t == NULL || n == 0)
+		return 0;
+	taken = calloc(t->max, 1);
+	if (taken == NULL)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		out[i] = ids_lookup(t, &keys[i]);
+		if (out[i] != IDS_NONE)
+			taken[out[i]] = 1;
+	}
+	for (i = 0; i < n; i++) {
+		if (out[i] != IDS_NONE)
+			continue;
+		if (next_free < t->n_free) {
+			out[i] = t->fifo[next_free++];
+			continue;
+		}
+		/* Validated limits (n <= max, keys distinct) leave one. */
+		while (next_old < t->max &&
+		       (!t->live[next_old] || taken[next_old]))
+			next_old++;
+		if (next_old == t->max)
+			break;
+		out[i] = next_old++;
+	}
+	free(taken);
+	return i == n ? 0 : -ENOSPC;
+}
+
+/* Make `ids`/`keys` (n, distinct) the live set; cannot fail. */
+static void ids_apply(struct ids_table *t, const struct ids_key *keys,
+		      const uint32_t *ids, uint32_t n)
+{
+	uint32_t i, id, m = 0, *tmp;
+	uint8_t *ltmp;
+
+	memset(t->live_next, 0, t->max);
+	for (i = 0; i < n; i++)
+		t->live_next[ids[i]] = 1;
+	for (i = 0; i < t->n_free; i++)
+		if (!t->live_next[t->fifo[i]])
+			t->fifo_next[m++] = t->fifo[i];
+	for (id = 0; id < t->max; id++)
+		if (t->live[id] && !t->live_next[id])
+			t->fifo_next[m++] = id; /* freed: back of the queue */
+	tmp = t->fifo;
+	t->fifo = t->fifo_next;
+	t->fifo_next = tmp;
+	t->n_free = m;
+	ltmp = t->live;
+	t->live = t->live_next;
+	t->live_next = ltmp;
+	for (i = 0; i < n; i++)
+		t->owner[ids[i]] = keys[i];
+	ids_reindex(t);
+}
+
+/* ------------------------------------------------------------------ */
+/* struct ep_config -> flat                                             */
+
+struct flat_layout {
+	uint32_t off_addrs;
+	uint32_t off_services;
+	uint32_t off_backends;
+	uint32_t n_backends;
+	size_t total;
+};
+
+static size_t align8(size_t v)
+{
+	return (v + 7) & ~(size_t)7;
+}
+
+/* Header, node addresses, services, backends, each 8-byte aligned. */
+static void flat_layout(const struct ep_config *cfg, struct flat_layout *l)
+{
+	size_t off, n_be = 0;
+	uint32_t i;
+
+	for (i = 0; i < cfg->n_services; i++)
+		n_be += cfg->services[i].n_backends;
+	off = align8(sizeof(struct ep_cfg_hdr));
+	l->off_addrs = (uint32_t)off;
+	off = align8(off + cfg->node.n_addrs * sizeof(struct ep_cfg_node_addr));
+	l->off_services = (uint32_t)off;
+	off = align8(off + cfg->n_services * sizeof(struct ep_cfg_service));
+	l->off_backends = (uint32_t)off;
+	l->n_backends = (uint32_t)n_be;
+	l->total = off + n_be * sizeof(struct ep_cfg_backend);
+}
+
+size_t config_flat_size(const struct ep_config *cfg)
+{
+	struct flat_layout l;
+
+	flat_layout(cfg, &l);
+	return l.total;
+}
+
+/* Identities of every service and backend, in flat order. */
+static int ids_keys(const struct ep_config *cfg, struct ids_key **svc,
+		    struct ids_key **be, uint32_t n_be)
+{
+	const struct config_service *s;
+	uint32_t i, j, k = 0;
+
+	*svc = malloc((cfg->n_services + 1) * sizeof(**svc));
+	*be = malloc((n_be + 1) * sizeof(**be));
+	if (*svc == NULL || *be == NULL)
+		return -ENOMEM;
+	for (i = 0; i < cfg->n_services; i++) {
+		s = &cfg->services[i];
+		ids_key_make(&(*svc)[i], s->name, NULL, 0);
+		for (j = 0; j < s->n_backends; j++)
+			ids_key_make(&(*be)[k++], s->name, &s->backends[j].addr,
+				     s->backends[j].port);
+	}
+	return 0;
+}
+
+static int flat_assign_ids(const struct ep_config *cfg,
+			   const struct config_ids *ids, uint32_t n_be,
+			   uint32_t *svc_ids, uint32_t *be_ids)
+{
+	struct ids_key *svc = NULL, *be = NULL;
+	int rc;
+
+	rc = ids_keys(cfg, &svc, &be, n_be);
+	if (rc == 0)
+		rc = ids_assign(ids != NULL ? &ids->svc : NULL, svc,
+				cfg->n_services, svc_ids);
+	if (rc == 0)
+		rc = ids_assign(ids != NULL ? &ids->be : NULL, be, n_be,
+				be_ids);
+	free(svc);
+	free(be);
+	return rc;
+}
+
+static void flat_put(void *buf, size_t off, const void *src, size_t n)
+{
+	memcpy((uint8_t *)buf + off, src, n);
+}
+
+static void flat_write_header(const struct ep_config *cfg, uint64_t version,
+			      const struct flat_layout *l, void *buf)
+{
+	struct ep_cfg_hdr h;
+
+	memset(&h, 0, sizeof(h));
+	h.magic = EP_CFG_MAGIC;
+	h.abi_version = EP_ABI_VERSION;
+	h.version = version;
+	h.total_len = (uint32_t)l->total;
+	h.n_services = cfg->n_services;
+	h.n_backends = l->n_backends;
+	h.n_node_addrs = cfg->node.n_addrs;
+	h.off_services = l->off_services;
+	h.off_backends = l->off_backends;
+	h.off_node_addrs = l->off_addrs;
+	h.node.backend_port = cfg->node.backend_port;
+	h.node.gue_port = cfg->node.gue_port;
+	h.node.encap_src4 = ip_flat(&cfg->node.encap_src4);
+	h.node.encap_src6 = ip_flat(&cfg->node.encap_src6);
+	flat_put(buf, 0, &h, sizeof(h));
+}
+
+static void flat_write_service(const struct config_service *s, uint32_t id,
+			       uint32_t first, void *buf, size_t off)
+{
+	struct ep_cfg_service fs;
+
+	memset(&fs, 0, sizeof(fs));
+	memcpy(fs.name, s->name, strnlen(s->name, EP_NAME_LEN - 1));
+	fs.vip = ip_flat(&s->vip);
+	fs.port = s->port;
+	fs.proto = s->proto;
+	fs.fwd_mode = (uint8_t)s->fwd;
+	fs.sched = (uint8_t)s->sched;
+	if (s->affinity == CONFIG_AFFINITY_SOURCE_IP)
+		fs.flags |= EP_SVC_F_AFFINITY;
+	if (s->fwd == EP_FWD_ENCAP && s->encap == CONFIG_ENCAP_GUE)
+		fs.flags |= EP_SVC_F_GUE;
+	fs.stats_id = id;
+	fs.maglev_size = s->maglev_size;
+	fs.first_backend = first;
+	fs.n_backends = s->n_backends;
+	flat_put(buf, off, &fs, sizeof(fs));
+}
+
+static void flat_write_backend(const struct config_backend *b, uint32_t id,
+			       void *buf, size_t off)
+{
+	struct ep_cfg_backend fb;
+
+	memset(&fb, 0, sizeof(fb));
+	fb.addr = ip_flat(&b->addr);
+	fb.port = b->port;
+	fb.weight = b->weight;
+	fb.state = (uint8_t)b->state;
+	fb.has_mac = b->has_mac;
+	if (b->has_mac)
+		memcpy(fb.mac, b->mac, 6);
+	fb.stats_id = id;
+	flat_put(buf, off, &fb, sizeof(fb));
+}
+
+static void flat_write(const struct ep_config *cfg, uint64_t version,
+		       const struct flat_layout *l, const uint32_t *svc_ids,
+		       const uint32_t *be_ids, void *buf)
+{
+	const struct config_service *s;
+	struct ep_cfg_node_addr na;
+	uint32_t i, j, k = 0;
+
+	memset(buf, 0, l->total);
+	flat_write_header(cfg, version, l, buf);
+	for (i = 0; i < cfg->node.n_addrs; i++) {
+		memset(&na, 0, sizeof(na));
+		na.addr = ip_flat(&cfg->node.addrs[i].addr);
+		na.port_id = cfg->node.addrs[i].port_id;
+		flat_put(buf, l->off_addrs + i * sizeof(na), &na, sizeof(na));
+	}
+	for (i = 0; i < cfg->n_services; i++) {
+		s = &cfg->services[i];
+		flat_write_service(s, svc_ids[i], k, buf,
+				   l->off_services +
+					   i * sizeof(struct ep_cfg_service));
+		for (j = 0; j < s->n_backends; j++, k++)
+			flat_write_backend(
+				&s->backends[j], be_ids[k], buf,
+				l->off_backends +
+					k * sizeof(struct ep_cfg_backend));
+	}
+}
+
+int config_to_flat(const struct ep_config *cfg, uint64_t version,
+		   const struct config_ids *ids, void *buf, size_t cap,
+		   size_t *len_out, struct config_error *err)
+{
+	struct flat_layout l;
+	uint32_t *svc_ids, *be_ids;
+	int rc = config_validate(cfg, err);
+
+	if (rc != 0)
+		return rc;
+	flat_layout(cfg, &l);
+	if (len_out != NULL)
+		*len_out = l.total;
+	if (buf == NULL || l.total > cap) {
+		fail(err, "flat: needs %zu bytes, the buffer has %zu", l.total,
+		     cap);
+		return -ENOSPC;
+	}
+	svc_ids = malloc((cfg->n_services + 1) * sizeof(*svc_ids));
+	be_ids = malloc((l.n_backends + 1) * sizeof(*be_ids));
+	rc = svc_ids != NULL && be_ids != NULL
+		     ? flat_assign_ids(cfg, ids, l.n_backends, svc_ids, be_ids)
+		     : -ENOMEM;
+	if (rc == 0)
+		flat_write(cfg, version, &l, svc_ids, be_ids, buf);
+	else
+		fail(err, "flat: %s",
+		     rc == -ENOMEM ? "out of memory" : "no stats id left");
+	free(svc_ids);
+	free(be_ids);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* flat -> struct ep_config. The buffer is input: check before use.      */
+
+static void flat_get(const void *buf, size_t off, void *dst, size_t n)
+{
+	memcpy(dst, (const uint8_t *)buf + off, n);
+}
+
+/* As written by ip_flat(): family 4 or 6 (or 0 when `may_be_unset`),
+ * unused bytes zero. The fast path compares these with memcmp. */
+static bool flat_ip_ok(const struct ep_ip *ip, bool may_be_unset)
+{
+	static const uint8_t zero[16];
+
+	if (ip->pad[0] != 0 || ip->pad[1] != 0 || ip->pad[2] != 0)
+		return false;
+	if (ip->family == 0)
+		return may_be_unset && memcmp(ip->bytes, zero, 16) == 0;
+	if (ip->family == EP_AF_INET)
+		return memcmp(ip->bytes + 4, zero, 12) == 0;
+	return ip->family == EP_AF_INET6;
+}
+
+struct flat_region {
+	const char *what;
+	uint32_t off;
+	uint32_t n;
+	size_t size;
+	size_t align;
+};
+
+/* `n` entries at `off`: aligned, after the header, inside total_len. */
+static int flat_check_region(const struct ep_cfg_hdr *h,
+			     const struct flat_region *r,
+			     struct config_error *err)
+{
+	if (r->n == 0)
+		return 0;
+	if (r->off < sizeof(*h) || r->off % r->align != 0 ||
+	    (uint64_t)r->off + (uint64_t)r->n * r->size > h->total_len)
+		return fail(err,
+			    "flat.off_%s: %u entries of %zu bytes at offset %u "
+			    "do not fit after the header within total_len %u "
+			    "(alignment %zu)",
+			    r->what, r->n, r->size, r->off, h->total_len,
+			    r->align);
+	return 0;
+}
+
+static bool regions_overlap(const struct flat_region *a,
+			    const struct flat_region *b)
+{
+	uint64_t a_end = a->off + (uint64_t)a->n * a->size;
+	uint64_t b_end = b->off + (uint64_t)b->n * b->size;
+
+	return a->n != 0 && b->n != 0 && a->off < b_end && b->off < a_end;
+}
+
+static int flat_check_regions(const struct ep_cfg_hdr *h,
+			      struct config_error *err)
+{
+	const struct flat_region r[3] = {
+		{ "node_addrs", h->off_node_addrs, h->n_node_addrs,
+		  sizeof(struct ep_cfg_node_addr),
+		  _Alignof(struct ep_cfg_node_addr) },
+		{ "services", h->off_services, h->n_services,
+		  sizeof(struct ep_cfg_service),
+		  _Alignof(struct ep_cfg_service) },
+		{ "backends", h->off_backends, h->n_backends,
+		  sizeof(struct ep_cfg_backend),
+		  _Alignof(struct ep_cfg_backend) },
+	};
+	int i, rc = 0;
+
+	for (i = 0; rc == 0 && i < 3; i++)
+		rc = flat_check_region(h, &r[i], err);
+	for (i = 0; rc == 0 && i < 3; i++)
+		if (regions_overlap(&r[i], &r[(i + 1) % 3]))
+			rc = fail(err, "flat: %s and %s overlap", r[i].what,
+				  r[(i + 1) % 3].what);
+	return rc;
+}
+
+static int flat_check_header(const void *buf, size_t len, struct ep_cfg_hdr *h,
+			     struct config_error *err)
+{
+	if (buf == NULL || len < sizeof(*h))
+		return fail(err,
+			    "flat: %zu bytes, shorter than the %zu-byte header",
+			    len, sizeof(*h));
+	flat_get(buf, 0, h, sizeof(*h));
+	if (h->magic != EP_CFG_MAGIC)
+		return fail(err, "flat.magic: 0x%08x, expected 0x%08x",
+			    h->magic, EP_CFG_MAGIC);
+	if (h->abi_version != EP_ABI_VERSION)
+		return fail(err, "flat.abi_version: %u, expected %u",
+			    h->abi_version, EP_ABI_VERSION);
+	if (h->total_len < sizeof(*h) || h->total_len > len)
+		return fail(err,
+			    "flat.total_len: %u, must be %zu..%zu (the buffer)",
+			    h->total_len, sizeof(*h), len);
+	if (h->n_services > EP_MAX_SERVICES ||
+	    h->n_backends > EP_MAX_BACKENDS ||
+	    h->n_node_addrs > EP_MAX_NODE_ADDRS)
+		return fail(err,
+			    "flat: counts %u services, %u backends, %u node "
+			    "addresses exceed %u, %u, %u",
+			    h->n_services, h->n_backends, h->n_node_addrs,
+			    EP_MAX_SERVICES, EP_MAX_BACKENDS,
+			    EP_MAX_NODE_ADDRS);
+	if (h->node.flags != 0)
+		return fail(err, "flat.node.flags: unknown bits 0x%x",
+			    h->node.flags);
+	if (!flat_ip_ok(&h->node.encap_src4, true) ||
+	    !flat_ip_ok(&h->node.encap_src6, true))
+		return fail(err, "flat.node: malformed encap source address");
+	return flat_check_regions(h, err);
+}
+
+/* Per-service checks the in-memory form cannot express; `*next` is the
+ * first backend not yet claimed: services own consecutive ranges that
+ * cover the backend array in order, as config_to_flat() writes them. */
+static int flat_check_service(const struct ep_cfg_hdr *h,
+			      const struct ep_cfg_service *fs, uint32_t i,
+			      uint32_t *next, uint8_t *seen,
+			      struct config_error *err)
+{
+	if (memchr(fs->name, '\0', EP_NAME_LEN) == NULL)
+		return fail(err, "flat.services[%u].name: not NUL-terminated",
+			    i);
+	if (!flat_ip_ok(&fs->vip, false))
+		return fail(err, "flat.services[%u].vip: malformed address", i);
+	if (name_of(NAMES(proto_names), fs->proto) == NULL ||
+	    name_of(NAMES(fwd_names), fs->fwd_mode) == NULL ||
+	    name_of(NAMES(sched_names), fs->sched) == NULL)
+		return fail(err,
+			    "flat.services[%u]: proto %u, fwd_mode %u or sched "
+			    "%u out of range",
+			    i, fs->proto, fs->fwd_mode, fs->sched);
+	if ((fs->flags & ~(EP_SVC_F_AFFINITY | EP_SVC_F_GUE)) != 0 ||
+	    ((fs->flags & EP_SVC_F_GUE) && fs->fwd_mode != EP_FWD_ENCAP))
+		return fail(err, "flat.services[%u].flags: 0x%x not valid here",
+			    i, fs->flags);
+	if (fs->stats_id >= EP_MAX_SERVICES || seen[fs->stats_id]++ != 0)
+		return fail(err,
+			    "flat.services[%u].stats_id: %u out of range or "
+			    "used twice",
+			    i, fs->stats_id);
+	if (fs->first_backend != *next ||
+	    fs->n_backends > h->n_backends - *next)
+		return fail(err,
+			    "flat.services[%u]: backends %u+%u, expected to "
+			    "start at %u within %u",
+			    i, fs->first_backend, fs->n_backends, *next,
+			    h->n_backends);
+	*next += fs->n_backends;
+	return 0;
+}
+
+static int flat_check_backend(const struct ep_cfg_backend *fb, uint32_t i,
+			      uint8_t *seen, struct config_error *err)
+{
+	if (!flat_ip_ok(&fb->addr, false))
+		return fail(err, "flat.backends[%u].addr: malformed address",
+			    i);
+	if (name_of(NAMES(state_names), fb->state) == NULL || fb->has_mac > 1)
+		return fail(err,
+			    "flat.backends[%u]: state %u or has_mac %u out of "
+			    "range",
+			    i, fb->state, fb->has_mac);
+	if (fb->stats_id >= EP_MAX_BACKENDS || seen[fb->stats_id]++ != 0)
+		return fail(err,
+			    "flat.backends[%u].stats_id: %u out of range or "
+			    "used twice",
+			    i, fb->stats_id);
+	return 0;
+}
+
+static void flat_service(const void *buf, const struct ep_cfg_hdr *h,
+			 uint32_t i, struct ep_cfg_service *fs)
+{
+	flat_get(buf, h->off_services + (size_t)i * sizeof(*fs), fs,
+		 sizeof(*fs));
+}
+
+static void flat_backend(const void *buf, const struct ep_cfg_hdr *h,
+			 uint32_t i, struct ep_cfg_backend *fb)
+{
+	flat_get(buf, h->off_backends + (size_t)i * sizeof(*fb), fb,
+		 sizeof(*fb));
+}
+
+/* Everything but the semantic rules, which config_validate() applies to
+ * the converted result. */
+static int flat_check(const void *buf, size_t len, struct ep_cfg_hdr *h,
+		      struct config_error *err)
+{
+	struct ep_cfg_service fs;
+	struct ep_cfg_backend fb;
+	uint8_t *seen;
+	uint32_t i, next = 0;
+	int rc = flat_check_header(buf, len, h, err);
+
+	if (rc != 0)
+		return rc;
+	seen = calloc(EP_MAX_SERVICES + EP_MAX_BACKENDS, 1);
+	if (seen == NULL)
+		return fail_nomem(err);
+	for (i = 0; rc == 0 && i < h->n_services; i++) {
+		flat_service(buf, h, i, &fs);
+		rc = flat_check_service(h, &fs, i, &next, seen, err);
+	}
+	if (rc == 0 && next != h->n_backends)
+		rc = fail(err, "flat.n_backends: %u, but services use %u",
+			  h->n_backends, next);
+	for (i = 0; rc == 0 && i < h->n_backends; i++) {
+		flat_backend(buf, h, i, &fb);
+		rc = flat_check_backend(&fb, i, seen + EP_MAX_SERVICES, err);
+	}
+	free(seen);
+	return rc;
+}
+
+static void flat_read_node(const void *buf, const struct ep_cfg_hdr *h,
+			   struct config_node *node)
+{
+	struct ep_cfg_node_addr na;
+	uint32_t i;
+
+	node->backend_port = h->node.backend_port;
+	node->gue_port = h->node.gue_port;
+	node->encap_src4 = h->node.encap_src4;
+	node->encap_src6 = h->node.encap_src6;
+	node->n_addrs = h->n_node_addrs;
+	for (i = 0; i < h->n_node_addrs; i++) {
+		flat_get(buf, h->off_node_addrs + (size_t)i * sizeof(na), &na,
+			 sizeof(na));
+		node->addrs[i].addr = na.addr;
+		node->addrs[i].port_id = na.port_id;
+	}
+}
+
+static void flat_read_backend(const struct ep_cfg_backend *fb,
+			      struct config_backend *b)
+{
+	b->addr = fb->addr;
+	b->port = fb->port;
+	b->weight = fb->weight;
+	b->state = (enum ep_backend_state)fb->state;
+	b->has_mac = fb->has_mac != 0;
+	if (b->has_mac)
+		memcpy(b->mac, fb->mac, 6);
+}
+
+static int flat_read_service(const void *buf, const struct ep_cfg_hdr *h,
+			     uint32_t i, struct config_service *s)
+{
+	struct ep_cfg_service fs;
+	struct ep_cfg_backend fb;
+	uint32_t j;
+
+	flat_service(buf, h, i, &fs);
+	memcpy(s->name, fs.name, EP_NAME_LEN);
+	s->vip = fs.vip;
+	s->port = fs.port;
+	s->proto = fs.proto;
+	s->fwd = (enum ep_fwd_mode)fs.fwd_mode;
+	s->encap =
+		fs.flags & EP_SVC_F_GUE ? CONFIG_ENCAP_GUE : CONFIG_ENCAP_IPIP;
+	s->sched = (enum ep_sched)fs.sched;
+	s->affinity = fs.flags & EP_SVC_F_AFFINITY ? CONFIG_AFFINITY_SOURCE_IP
+						   : CONFIG_AFFINITY_NONE;
+	s->maglev_size =
+		fs.maglev_size != 0 ? fs.maglev_size : EP_MAGLEV_DEFAULT_SIZE;
+	if (fs.n_backends == 0)
+		return 0;
+	s->backends = calloc(fs.n_backends, sizeof(*s->backends));
+	if (s->backends == NULL)
+		return -ENOMEM;
+	s->n_backends = fs.n_backends;
+	for (j = 0; j < fs.n_backends; j++) {
+		flat_backend(buf, h, fs.first_backend + j, &fb);
+		flat_read_backend(&fb, &s->backends[j]);
+	}
+	return 0;
+}
+
+int config_from_flat(const void *buf, size_t len, struct ep_config *out,
+		     struct config_error *err)
+{
+	struct ep_cfg_hdr h;
+	uint32_t i;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = flat_check(buf, len, &h, err);
+	if (rc != 0)
+		return rc;
+	flat_read_node(buf, &h, &out->node);
+	if (h.n_services > 0) {
+		out->services = calloc(h.n_services, sizeof(*out->services));
+		if (out->services == NULL)
+			return fail_nomem(err);
+		out->n_services = h.n_services;
+	}
+	for (i = 0; rc == 0 && i < h.n_services; i++)
+		rc = flat_read_service(buf, &h, i, &out->services[i]);
+	if (rc != 0)
+		fail_nomem(err);
+	else
+		rc = config_validate(out, err);
+	if (rc != 0)
+		config_free(out);
+	return rc;
+}
+
+/* Identities and stats ids of a checked flat config, in flat order. */
+static void flat_read_ids(const void *buf, const struct ep_cfg_hdr *h,
+			  struct ids_key *svc, uint32_t *svc_ids,
+			  struct ids_key *be, uint32_t *be_ids)
+{
+	struct ep_cfg_service fs;
+	struct ep_cfg_backend fb;
+	uint32_t i, j, k;
+
+	for (i = 0; i < h->n_services; i++) {
+		flat_service(buf, h, i, &fs);
+		ids_key_make(&svc[i], fs.name, NULL, 0);
+		svc_ids[i] = fs.stats_id;
+		for (j = 0; j < fs.n_backends; j++) {
+			k = fs.first_backend + j;
+			flat_backend(buf, h, k, &fb);
+			ids_key_make(&be[k], fs.name, &fb.addr, fb.port);
+			be_ids[k] = fb.stats_id;
+		}
+	}
+}
+
+int config_ids_commit(struct config_ids *ids, const void *buf, size_t len,
+		      struct config_error *err)
+{
+	struct ep_config cfg;
+	struct ep_cfg_hdr h;
+	struct ids_key *svc, *be;
+	uint32_t *svc_ids, *be_ids;
+	int rc;
+
+	/* Full validation: identities must be distinct for the index. */
+	rc = config_from_flat(buf, len, &cfg, err);
+	if (rc != 0)
+		return rc;
+	config_free(&cfg);
+	flat_get(buf, 0, &h, sizeof(h));
+	svc = malloc((h.n_services + 1) * sizeof(*svc));
+	be = malloc((h.n_backends + 1) * sizeof(*be));
+	svc_ids = malloc((h.n_services + 1) * sizeof(*svc_ids));
+	be_ids = malloc((h.n_backends + 1) * sizeof(*be_ids));
+	rc = svc && be && svc_ids && be_ids ? 0 : fail_nomem(err);
+	if (rc == 0) {
+		flat_read_ids(buf, &h, svc, svc_ids, be, be_ids);
+		ids_apply(&ids->svc, svc, svc_ids, h.n_services);
+		ids_apply(&ids->be, be, be_ids, h.n_backends);
+	}
+	free(svc);
+	free(be);
+	free(svc_ids);
+	free(be_ids);
+	return rc;
+}

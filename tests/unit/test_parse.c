@@ -1,0 +1,1235 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Unit tests for fastpath/parse.c. Frames are built byte by byte; a
+ * fixture table {name, builder, expected result, expected kind} covers
+ * every parser drop reason and every kind, then each good frame is
+ * checked field by field, truncated at every length, padded, and mutated
+ * at random (run under ASan/UBSan: every buffer is exactly its length).
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "parse.h"
+
+#define RC(r) (-(int)EP_DROP_##r - 1)
+
+#define ET_IP4 0x0800
+#define ET_IP6 0x86dd
+#define ET_ARP 0x0806
+#define ET_VLAN 0x8100
+#define ET_QINQ 0x88a8
+#define TH_SYN 0x02
+#define TH_ACK 0x10
+#define CPORT 40000
+#define VPORT 443
+
+static const char *const drop_names[] = {
+#define X(sym, name) name,
+	EP_DROP_REASONS(X)
+#undef X
+};
+
+static const char *rc_name(int rc)
+{
+	if (rc == 0)
+		return "ok";
+	if (rc < 0 && -rc - 1 < (int)EP_DROP_MAX)
+		return drop_names[-rc - 1];
+	return "invalid";
+}
+
+/* ------------------------------------------------------------------ */
+/* Frame building                                                      */
+
+struct frame {
+	uint8_t b[1024];
+	uint32_t len;
+};
+
+static const uint8_t mac_dst[6] = { 0x02, 0, 0, 0, 0, 0x01 };
+static const uint8_t mac_src[6] = { 0x02, 0, 0, 0, 0, 0x02 };
+static const uint8_t c4[4] = { 198, 51, 100, 7 }; /* client */
+static const uint8_t v4[4] = { 203, 0, 113, 10 }; /* VIP */
+static const uint8_t r4[4] = { 192, 0, 2, 1 }; /* a router */
+static const uint8_t c6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 1, 0, 0,
+				0,    0,    0,	  0,	0, 0, 0, 7 };
+static const uint8_t v6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 2, 0, 0,
+				0,    0,    0,	  0,	0, 0, 0, 0x10 };
+static const uint8_t r6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 3, 0, 0,
+				0,    0,    0,	  0,	0, 0, 0, 1 };
+static const uint8_t ll_mac[6] = { 0x02, 0xaa, 0xbb, 0xcc, 0xdd, 0xee };
+
+static void put8(struct frame *f, unsigned int v)
+{
+	f->b[f->len++] = (uint8_t)v;
+}
+
+static void put16(struct frame *f, unsigned int v)
+{
+	put8(f, v >> 8);
+	put8(f, v);
+}
+
+static void put32(struct frame *f, uint32_t v)
+{
+	put16(f, v >> 16);
+	put16(f, v);
+}
+
+static void putn(struct frame *f, const void *p, uint32_t n)
+{
+	memcpy(f->b + f->len, p, n);
+	f->len += n;
+}
+
+static void fill(struct frame *f, uint32_t n, uint8_t v)
+{
+	memset(f->b + f->len, v, n);
+	f->len += n;
+}
+
+static void set16(struct frame *f, uint32_t off, unsigned int v)
+{
+	f->b[off] = (uint8_t)(v >> 8);
+	f->b[off + 1] = (uint8_t)v;
+}
+
+/* RFC 1071 checksum, written out independently of csum.h. */
+static uint16_t ref_csum(const uint8_t *p, uint32_t n)
+{
+	uint32_t s = 0, i;
+
+	for (i = 0; i + 1 < n; i += 2)
+		s += (uint32_t)(p[i] << 8 | p[i + 1]);
+	if (n & 1)
+		s += (uint32_t)p[n - 1] << 8;
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	return (uint16_t)~s;
+}
+
+/* Ethernet with n_tags VLAN tags: 802.1ad outside, 802.1Q inside. */
+static void eth(struct frame *f, unsigned int n_tags, unsigned int etype)
+{
+	unsigned int i;
+
+	putn(f, mac_dst, 6);
+	putn(f, mac_src, 6);
+	for (i = 0; i < n_tags; i++) {
+		put16(f, i + 1 < n_tags ? ET_QINQ : ET_VLAN);
+		put16(f, 100 + i);
+	}
+	put16(f, etype);
+}
+
+/* IPv4 header with opt_words words of options; ip4_end() completes it. */
+static uint32_t ip4_begin(struct frame *f, unsigned int proto,
+			  const uint8_t *src, const uint8_t *dst,
+			  unsigned int opt_words)
+{
+	uint32_t off = f->len;
+
+	put8(f, 0x40 | (5 + opt_words));
+	put8(f, 0);
+	put16(f, 0); /* total length, set by ip4_end */
+	put16(f, 0x1234);
+	put16(f, 0x4000); /* DF */
+	put8(f, 64);
+	put8(f, proto);
+	put16(f, 0);
+	putn(f, src, 4);
+	putn(f, dst, 4);
+	/* options: router alert (4 bytes), then NOPs */
+	if (opt_words > 0) {
+		put32(f, 0x94040000);
+		fill(f, (opt_words - 1) * 4, 1);
+	}
+	return off;
+}
+
+static void ip4_csum(struct frame *f, uint32_t off)
+{
+	uint32_t hlen = (f->b[off] & 0x0fu) * 4;
+
+	set16(f, off + 10, 0);
+	set16(f, off + 10, ref_csum(f->b + off, hlen));
+}
+
+static void ip4_end(struct frame *f, uint32_t off)
+{
+	set16(f, off + 2, f->len - off);
+	ip4_csum(f, off);
+}
+
+static uint32_t ip6_begin(struct frame *f, unsigned int nh, const uint8_t *src,
+			  const uint8_t *dst)
+{
+	uint32_t off = f->len;
+
+	put32(f, 0x60000000);
+	put16(f, 0); /* payload length, set by ip6_end */
+	put8(f, nh);
+	put8(f, 64);
+	putn(f, src, 16);
+	putn(f, dst, 16);
+	return off;
+}
+
+static void ip6_end(struct frame *f, uint32_t off)
+{
+	set16(f, off + 4, f->len - off - 40);
+}
+
+/* An extension header of (units + 1) * 8 bytes, padded with Pad1. */
+static void ip6_ext(struct frame *f, unsigned int nh, unsigned int units)
+{
+	put8(f, nh);
+	put8(f, units);
+	fill(f, 6 + 8 * units, 0);
+}
+
+static void ip6_frag_hdr(struct frame *f, unsigned int nh)
+{
+	put8(f, nh);
+	put8(f, 0);
+	put16(f, 0x0001); /* offset 0, more fragments */
+	put32(f, 0xabcd);
+}
+
+static void tcp(struct frame *f, unsigned int sport, unsigned int dport,
+		unsigned int flags, unsigned int doff_words)
+{
+	put16(f, sport);
+	put16(f, dport);
+	put32(f, 1000);
+	put32(f, 0);
+	put8(f, doff_words << 4);
+	put8(f, flags);
+	put16(f, 65535);
+	put16(f, 0);
+	put16(f, 0);
+	if (doff_words > 5)
+		fill(f, (doff_words - 5) * 4, 1); /* NOP options */
+}
+
+static void udp(struct frame *f, unsigned int sport, unsigned int dport,
+		uint32_t payload)
+{
+	put16(f, sport);
+	put16(f, dport);
+	put16(f, 8 + payload);
+	put16(f, 0);
+	fill(f, payload, 0x5a);
+}
+
+static void icmp(struct frame *f, unsigned int type, unsigned int code)
+{
+	put8(f, type);
+	put8(f, code);
+	put16(f, 0);
+	put32(f, 0x00010002); /* id/seq, or unused, or MTU */
+}
+
+/* ------------------------------------------------------------------ */
+/* Builders: one frame each; `a` is a variant, documented per builder. */
+
+typedef void (*build_fn)(struct frame *f, int a);
+
+/* a = number of VLAN tags */
+static void b_tcp4(struct frame *f, int a)
+{
+	uint32_t o;
+
+	eth(f, (unsigned int)a, ET_IP4);
+	o = ip4_begin(f, IPPROTO_TCP, c4, v4, 0);
+	tcp(f, CPORT, VPORT, TH_SYN, 5);
+	ip4_end(f, o);
+}
+
+/* a = number of IPv4 option words */
+static void b_tcp4_opts(struct frame *f, int a)
+{
+	uint32_t o;
+
+	eth(f, 0, ET_IP4);
+	o = ip4_begin(f, IPPROTO_TCP, c4, v4, (unsigned int)a);
+	tcp(f, CPORT, VPORT, TH_SYN | TH_ACK, 8); /* with TCP options */
+	ip4_end(f, o);
+}
+
+/* a = bytes of Ethernet padding after the datagram */
+static void b_udp4(struct frame *f, int a)
+{
+	uint32_t o;
+
+	eth(f, 0, ET_IP4);
+	o = ip4_begin(f, IPPROTO_UDP, c4, v4, 0);
+	udp(f, CPORT, 53, 4);
+	ip4_end(f, o);
+	fill(f, (uint32_t)a, 0xee);
+}
+
+/* a = number of VLAN tags */
+static void b_tcp6(struct frame *f, int a)
+{
+	uint32_t o;
+
+	eth(f, (unsigned int)a, ET_IP6);
+	o = ip6_begin(f, IPPROTO_TCP, c6, v6);
+	tcp(f, CPORT, VPORT, TH_ACK, 5);
+	ip6_end(f, o);
+}
+
+/* a = bytes of padding */
+static void b_udp6(struct frame *f, int a)
+{
+	uint32_t o;
+
+	eth(f, 0, ET_IP6);
+	o = ip6_begin(f, IPPROTO_UDP, c6, v6);
+	udp(f, CPORT, 53, 3);
+	ip6_end(f, o);
+	fill(f, (uint32_t)a, 0xee);
+}
+
+/* a extension headers (hop-by-hop first, then destination options) */
+static void b_ext6(struct frame *f, int a)
+{
+	uint32_t o;
+	int i;
+
+	eth(f, 0, ET_IP6);
+	o = ip6_begin(f, a > 0 ? IPPROTO_HOPOPTS : IPPROTO_UDP, c6, v6);
+	for (i = 0; i < a; i++)
+		ip6_ext(f, i + 1 < a ? IPPROTO_DSTOPTS : IPPROTO_UDP,
+			(unsigned int)i & 1);
+	udp(f, CPORT, VPORT, 0);
+	ip6_end(f, o);
+}
+
+/* a = 0: ethertype LLDP; 1: IPv4 GRE; 2: IPv6 ESP after two
+   extension headers (one routing); 3: IPv6 no next header */
+static void b_other(struct frame *f, int a)
+{
+	uint32_t o;
+
+	switch (a) {
+	case 0:
+		eth(f, 0, 0x88cc);
+		fill(f, 46, 0x11);
+		break;
+	case 1:
+		eth(f, 0, ET_IP4);
+		o = ip4_begin(f, 47, c4, v4, 0);
+		fill(f, 8, 0);
+		ip4_end(f, o);
+		break;
+	case 2:
+		eth(f, 0, ET_IP6);
+		o = ip6_begin(f, IPPROTO_HOPOPTS, c6, v6);
+		ip6_ext(f, IPPROTO_ROUTING, 0);
+		ip6_ext(f, 50, 1);
+		fill(f, 16, 0x33);
+		ip6_end(f, o);
+		break;
+	default:
+		eth(f, 0, ET_IP6);
+		o = ip6_begin(f, IPPROTO_NONE, c6, v6);
+		ip6_end(f, o);
+		break;
+	}
+}
+
+/* a = 0: echo request IPv4, 1: IPv6 */
+static void b_echo(struct frame *f, int a)
+{
+	uint32_t o;
+
+	if (a == 0) {
+		eth(f, 0, ET_IP4);
+		o = ip4_begin(f, IPPROTO_ICMP, c4, v4, 0);
+		icmp(f, 8, 0);
+		fill(f, 16, 0x61);
+		ip4_end(f, o);
+	} else {
+		eth(f, 0, ET_IP6);
+		o = ip6_begin(f, IPPROTO_ICMPV6, c6, v6);
+		icmp(f, 128, 0);
+		fill(f, 16, 0x61);
+		ip6_end(f, o);
+	}
+}
+
+/* The VIP -> client packet an ICMP error quotes, IPv4. */
+static void inner4(struct frame *f, unsigned int proto, uint32_t l4_bytes)
+{
+	uint32_t o = ip4_begin(f, proto, v4, c4, 0);
+
+	put16(f, VPORT);
+	put16(f, CPORT);
+	fill(f, l4_bytes - 4, 0x77);
+	ip4_end(f, o);
+	set16(f, o + 2, 1500); /* the original was longer than the quote */
+	ip4_csum(f, o);
+}
+
+static void inner6(struct frame *f, unsigned int proto, uint32_t l4_bytes)
+{
+	uint32_t o = ip6_begin(f, proto, v6, c6);
+
+	put16(f, VPORT);
+	put16(f, CPORT);
+	fill(f, l4_bytes - 4, 0x77);
+	set16(f, o + 4, 1460);
+}
+
+/* ICMPv4 error from a router about VIP -> client; a = variant:
+   0 dest unreach + TCP, 1 time exceeded + UDP, 2 parameter problem + TCP
+   with first-fragment inner, 3 inner L4 7 bytes, 4 inner is ICMP,
+   5 inner is IPv6, 6 inner non-first fragment, 7 inner IHL 4,
+   8 only an inner IP header */
+static void b_err4(struct frame *f, int a)
+{
+	static const uint8_t types[] = { 3, 11, 12, 3, 3, 3, 3, 3, 3 };
+	uint32_t o, in;
+
+	eth(f, 0, ET_IP4);
+	o = ip4_begin(f, IPPROTO_ICMP, r4, v4, 0);
+	icmp(f, types[a], a == 0 ? 4 : 0);
+	in = f->len;
+	switch (a) {
+	case 1:
+		inner4(f, IPPROTO_UDP, 8);
+		break;
+	case 3:
+		inner4(f, IPPROTO_TCP, 7);
+		break;
+	case 4:
+		inner4(f, IPPROTO_ICMP, 8);
+		break;
+	case 5:
+		inner6(f, IPPROTO_TCP, 8);
+		break;
+	case 8:
+		inner4(f, IPPROTO_TCP, 4);
+		f->len -= 4;
+		break;
+	default:
+		inner4(f, IPPROTO_TCP, 8);
+		break;
+	}
+	if (a == 2)
+		set16(f, in + 6, 0x2000); /* MF, offset 0: has ports */
+	if (a == 6)
+		set16(f, in + 6, 0x0010); /* offset 16: no ports */
+	if (a == 7)
+		f->b[in] = 0x44;
+	ip4_end(f, o);
+}
+
+/* ICMPv6 error about VIP -> client; a = variant: 0 packet too big + TCP,
+   1 dest unreach + UDP behind a destination options header, 2 time
+   exceeded + TCP, 3 parameter problem + UDP, 4 inner L4 7 bytes,
+   5 inner fragment header, 6 inner is IPv4, 7 inner is ICMPv6 */
+static void b_err6(struct frame *f, int a)
+{
+	static const uint8_t types[] = { 2, 1, 3, 4, 1, 1, 1, 1 };
+	uint32_t o;
+
+	eth(f, 0, ET_IP6);
+	o = ip6_begin(f, IPPROTO_ICMPV6, r6, v6);
+	icmp(f, types[a], 0);
+	switch (a) {
+	case 1:
+		inner6(f, IPPROTO_DSTOPTS, 4);
+		f->len -= 4; /* the ports go after the extension header */
+		ip6_ext(f, IPPROTO_UDP, 0);
+		put16(f, VPORT);
+		put16(f, CPORT);
+		fill(f, 4, 0);
+		break;
+	case 3:
+		inner6(f, IPPROTO_UDP, 8);
+		break;
+	case 4:
+		inner6(f, IPPROTO_TCP, 7);
+		break;
+	case 5:
+		inner6(f, IPPROTO_FRAGMENT, 4);
+		f->len -= 4;
+		ip6_frag_hdr(f, IPPROTO_TCP);
+		put16(f, VPORT);
+		put16(f, CPORT);
+		fill(f, 4, 0);
+		break;
+	case 6:
+		inner4(f, IPPROTO_TCP, 8);
+		break;
+	case 7:
+		inner6(f, IPPROTO_ICMPV6, 8);
+		break;
+	default:
+		inner6(f, IPPROTO_TCP, 8);
+		break;
+	}
+	ip6_end(f, o);
+}
+
+/* ARP; a = op (1 request, 2 reply); a >= 16: malformed variants
+   16 htype 6, 17 ptype IPv6, 18 hlen 8, 19 plen 16, 20 op 3 */
+static void b_arp(struct frame *f, int a)
+{
+	unsigned int op = a < 16 ? (unsigned int)a : 1;
+
+	eth(f, 0, ET_ARP);
+	put16(f, a == 16 ? 6 : 1);
+	put16(f, a == 17 ? ET_IP6 : ET_IP4);
+	put8(f, a == 18 ? 8 : 6);
+	put8(f, a == 19 ? 16 : 4);
+	put16(f, a == 20 ? 3 : op);
+	putn(f, ll_mac, 6);
+	putn(f, c4, 4);
+	fill(f, 6, op == 1 ? 0 : 0x11);
+	putn(f, v4, 4);
+	fill(f, 18, 0); /* Ethernet minimum-size padding */
+}
+
+/* Neighbour discovery; a = variant: 0 NS with SLLAO, 1 NS without
+   options, 2 NS with a nonce option then SLLAO, 3 NA with TLLAO,
+   4 NA with an SLLAO only (ignored), 5 NS hop limit 64,
+   6 NS option length 0, 7 NS option past the end, 8 NS one stray byte,
+   9 NS too short for the target, 10 NS with code 1 */
+static void b_nd(struct frame *f, int a)
+{
+	static const uint8_t snm[16] = { 0xff, 2, 0, 0, 0,    0, 0, 0,
+					 0,    0, 0, 1, 0xff, 0, 0, 0x10 };
+	int na = a == 3 || a == 4;
+	uint32_t o;
+
+	eth(f, 0, ET_IP6);
+	o = ip6_begin(f, IPPROTO_ICMPV6, c6, na ? c6 : snm);
+	f->b[o + 7] = a == 5 ? 64 : 255;
+	put8(f, na ? 136 : 135);
+	put8(f, a == 10 ? 1 : 0);
+	put16(f, 0);
+	put32(f, na ? 0x60000000 : 0); /* NA: solicited, override */
+	if (a == 9) {
+		fill(f, 8, 0);
+		ip6_end(f, o);
+		return;
+	}
+	putn(f, v6, 16);
+	if (a == 2) {
+		put8(f, 14); /* nonce (RFC 3971) */
+		put8(f, 1);
+		fill(f, 6, 0x42);
+	}
+	if (a == 0 || a == 2 || a == 4 || a == 5 || a == 10) {
+		put8(f, 1); /* source link-layer address */
+		put8(f, 1);
+		putn(f, ll_mac, 6);
+	}
+	if (a == 3) {
+		put8(f, 2); /* target link-layer address */
+		put8(f, 1);
+		putn(f, ll_mac, 6);
+	}
+	if (a == 6) {
+		put8(f, 1);
+		put8(f, 0);
+		putn(f, ll_mac, 6);
+	}
+	if (a == 7) {
+		put8(f, 1);
+		put8(f, 2); /* 16 bytes, only 8 there */
+		putn(f, ll_mac, 6);
+	}
+	if (a == 8)
+		put8(f, 1);
+	ip6_end(f, o);
+}
+
+/* Malformed L2: a = 0 short Ethernet, 1 VLAN tag cut, 2 three tags,
+   3 one tag then a cut one */
+static void b_bad_l2(struct frame *f, int a)
+{
+	switch (a) {
+	case 0:
+		putn(f, mac_dst, 6);
+		putn(f, mac_src, 6);
+		put8(f, 0x08);
+		break;
+	case 1:
+		eth(f, 0, ET_VLAN);
+		put16(f, 100);
+		break;
+	case 2:
+		eth(f, 3, ET_IP4);
+		fill(f, 40, 0);
+		break;
+	default:
+		eth(f, 1, ET_VLAN);
+		put8(f, 0);
+		break;
+	}
+}
+
+/* Malformed ARP lengths: a = 0 seven bytes, 1 fixed part, no addresses */
+static void b_arp_short(struct frame *f, int a)
+{
+	b_arp(f, 1);
+	f->len = 14 + (a == 0 ? 7 : 20);
+}
+
+/* IPv4 header faults; a = 0 19 bytes, 1 version 6, 2 IHL 4, 3 IHL 6 with
+   20 bytes, 4 total length < IHL*4, 5 total length > frame, 6 bad
+   checksum, 7 src 224.0.0.1, 8 src 239.255.255.255, 9 src broadcast,
+   10 MF set, 11 offset 100, 12 src 0.0.0.0 (ok), 13 src 240.0.0.1 (ok),
+   14 dst multicast (ok) */
+static void b_ip4_bad(struct frame *f, int a)
+{
+	static const uint8_t srcs[][4] = { { 224, 0, 0, 1 },
+					   { 239, 255, 255, 255 },
+					   { 255, 255, 255, 255 } };
+	static const uint8_t zero[4] = { 0, 0, 0, 0 };
+	static const uint8_t cls_e[4] = { 240, 0, 0, 1 };
+	static const uint8_t mcast[4] = { 239, 1, 2, 3 };
+	const uint8_t *src = c4, *dst = v4;
+	uint32_t o;
+
+	if (a >= 7 && a <= 9)
+		src = srcs[a - 7];
+	if (a == 12)
+		src = zero;
+	if (a == 13)
+		src = cls_e;
+	if (a == 14)
+		dst = mcast;
+	eth(f, 0, ET_IP4);
+	o = ip4_begin(f, IPPROTO_UDP, src, dst, 0);
+	udp(f, CPORT, VPORT, 4);
+	ip4_end(f, o);
+	switch (a) {
+	case 0:
+		f->len = o + 19;
+		break;
+	case 1:
+		f->b[o] = 0x65;
+		break;
+	case 2:
+		f->b[o] = 0x44;
+		break;
+	case 3:
+		f->b[o] = 0x46;
+		f->len = o + 20;
+		break;
+	case 4:
+		set16(f, o + 2, 19);
+		break;
+	case 5:
+		set16(f, o + 2, f->len - o + 1);
+		break;
+	case 6:
+		f->b[o + 10] ^= 0x10;
+		return;
+	case 10:
+		set16(f, o + 6, 0x2000);
+		break;
+	case 11:
+		set16(f, o + 6, 100);
+		break;
+	}
+	ip4_csum(f, o);
+}
+
+/* IPv6 faults; a = 0 39 bytes, 1 version 4, 2 payload length one too
+   many, 3 extension header longer than the payload, 4 one byte of
+   extension header, 5 five extension headers, 6 fragment header,
+   7 hop-by-hop then fragment header, 8 four headers then a fragment */
+static void b_ip6_bad(struct frame *f, int a)
+{
+	uint32_t o;
+	int i;
+
+	eth(f, 0, ET_IP6);
+	if (a == 5 || a == 8) {
+		unsigned int n_ext = a == 5 ? 5 : 4;
+
+		o = ip6_begin(f, IPPROTO_HOPOPTS, c6, v6);
+		for (i = 0; i < (int)n_ext; i++) {
+			unsigned int nh = IPPROTO_DSTOPTS;
+
+			if (i + 1 == (int)n_ext)
+				nh = a == 5 ? IPPROTO_UDP : IPPROTO_FRAGMENT;
+			ip6_ext(f, nh, 0);
+		}
+		if (a == 8)
+			ip6_frag_hdr(f, IPPROTO_UDP);
+		udp(f, CPORT, VPORT, 0);
+		ip6_end(f, o);
+		return;
+	}
+	o = ip6_begin(f, a == 6 ? IPPROTO_FRAGMENT : IPPROTO_HOPOPTS, c6, v6);
+	switch (a) {
+	case 3:
+		put8(f, IPPROTO_UDP);
+		put8(f, 1); /* 16 bytes */
+		fill(f, 6, 0);
+		ip6_end(f, o);
+		return;
+	case 4:
+		put8(f, IPPROTO_UDP);
+		ip6_end(f, o);
+		return;
+	case 6:
+		ip6_frag_hdr(f, IPPROTO_UDP);
+		break;
+	case 7:
+		ip6_ext(f, IPPROTO_FRAGMENT, 0);
+		ip6_frag_hdr(f, IPPROTO_UDP);
+		break;
+	default:
+		ip6_ext(f, IPPROTO_UDP, 0);
+		break;
+	}
+	udp(f, CPORT, VPORT, 0);
+	ip6_end(f, o);
+	if (a == 0)
+		f->len = o + 39;
+	if (a == 1)
+		f->b[o] = 0x40;
+	if (a == 2)
+		set16(f, o + 4, f->len - o - 40 + 1);
+}
+
+/* TCP/UDP faults; a = 0 TCP 19 bytes (v4), 1 TCP 19 bytes (v6), 2 data
+   offset 4, 3 data offset 6 in 20 bytes, 4 UDP 7 bytes, 5 UDP length 7,
+   6 UDP length past the datagram, 7 UDP length short of it (ok),
+   8 TCP data offset 15 (ok) */
+static void b_l4_bad(struct frame *f, int a)
+{
+	uint32_t o, l4;
+
+	if (a == 1) {
+		eth(f, 0, ET_IP6);
+		o = ip6_begin(f, IPPROTO_TCP, c6, v6);
+		fill(f, 19, 0);
+		ip6_end(f, o);
+		return;
+	}
+	eth(f, 0, ET_IP4);
+	o = ip4_begin(f, a <= 3 || a == 8 ? IPPROTO_TCP : IPPROTO_UDP, c4, v4,
+		      0);
+	l4 = f->len;
+	if (a == 0)
+		fill(f, 19, 0);
+	else if (a <= 3)
+		tcp(f, CPORT, VPORT, TH_SYN, a == 2 ? 4 : 6);
+	else if (a == 8)
+		tcp(f, CPORT, VPORT, TH_SYN, 15);
+	else if (a == 4)
+		fill(f, 7, 0);
+	else
+		udp(f, CPORT, VPORT, 4);
+	if (a == 3)
+		f->len = l4 + 20;
+	if (a == 5)
+		set16(f, l4 + 4, 7);
+	if (a == 6)
+		set16(f, l4 + 4, 13);
+	if (a == 7)
+		set16(f, l4 + 4, 10);
+	ip4_end(f, o);
+}
+
+/* ICMP shorter than 8 bytes; a = 0 IPv4, 1 IPv6 */
+static void b_icmp_short(struct frame *f, int a)
+{
+	uint32_t o;
+
+	if (a == 0) {
+		eth(f, 0, ET_IP4);
+		o = ip4_begin(f, IPPROTO_ICMP, c4, v4, 0);
+		fill(f, 7, 0);
+		ip4_end(f, o);
+	} else {
+		eth(f, 0, ET_IP6);
+		o = ip6_begin(f, IPPROTO_ICMPV6, c6, v6);
+		fill(f, 7, 0);
+		ip6_end(f, o);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* The fixture table                                                   */
+
+struct fixture {
+	const char *name;
+	build_fn build;
+	int arg;
+	int rc;
+	uint8_t kind; /* when rc == 0 */
+};
+
+static const struct fixture fixtures[] = {
+	/* good frames, every kind */
+	{ "tcp4", b_tcp4, 0, 0, PKT_L4 },
+	{ "tcp4 vlan", b_tcp4, 1, 0, PKT_L4 },
+	{ "tcp4 qinq", b_tcp4, 2, 0, PKT_L4 },
+	{ "tcp4 ip options", b_tcp4_opts, 3, 0, PKT_L4 },
+	{ "tcp4 max ip options", b_tcp4_opts, 10, 0, PKT_L4 },
+	{ "udp4", b_udp4, 0, 0, PKT_L4 },
+	{ "udp4 padded", b_udp4, 20, 0, PKT_L4 },
+	{ "tcp6", b_tcp6, 0, 0, PKT_L4 },
+	{ "tcp6 qinq", b_tcp6, 2, 0, PKT_L4 },
+	{ "udp6 padded", b_udp6, 9, 0, PKT_L4 },
+	{ "udp6 1 ext", b_ext6, 1, 0, PKT_L4 },
+	{ "udp6 2 ext", b_ext6, 2, 0, PKT_L4 },
+	{ "udp6 4 ext", b_ext6, 4, 0, PKT_L4 },
+	{ "other ethertype", b_other, 0, 0, PKT_OTHER },
+	{ "other ipv4 gre", b_other, 1, 0, PKT_OTHER },
+	{ "other ipv6 esp", b_other, 2, 0, PKT_OTHER },
+	{ "other ipv6 no next", b_other, 3, 0, PKT_OTHER },
+	{ "echo4", b_echo, 0, 0, PKT_ICMP },
+	{ "echo6", b_echo, 1, 0, PKT_ICMP },
+	{ "icmp4 unreach tcp", b_err4, 0, 0, PKT_ICMP_ERR },
+	{ "icmp4 ttl udp", b_err4, 1, 0, PKT_ICMP_ERR },
+	{ "icmp4 param first frag", b_err4, 2, 0, PKT_ICMP_ERR },
+	{ "icmp6 too big tcp", b_err6, 0, 0, PKT_ICMP_ERR },
+	{ "icmp6 unreach ext udp", b_err6, 1, 0, PKT_ICMP_ERR },
+	{ "icmp6 ttl tcp", b_err6, 2, 0, PKT_ICMP_ERR },
+	{ "icmp6 param udp", b_err6, 3, 0, PKT_ICMP_ERR },
+	{ "arp request", b_arp, 1, 0, PKT_ARP },
+	{ "arp reply", b_arp, 2, 0, PKT_ARP },
+	{ "ns sllao", b_nd, 0, 0, PKT_ND_NS },
+	{ "ns no option", b_nd, 1, 0, PKT_ND_NS },
+	{ "ns nonce sllao", b_nd, 2, 0, PKT_ND_NS },
+	{ "na tllao", b_nd, 3, 0, PKT_ND_NA },
+	{ "na sllao only", b_nd, 4, 0, PKT_ND_NA },
+	{ "ns hop limit 64", b_nd, 5, 0, PKT_OTHER },
+	{ "ns code 1", b_nd, 10, 0, PKT_OTHER },
+	{ "ip4 src 0.0.0.0", b_ip4_bad, 12, 0, PKT_L4 },
+	{ "ip4 src class E", b_ip4_bad, 13, 0, PKT_L4 },
+	{ "ip4 dst multicast", b_ip4_bad, 14, 0, PKT_L4 },
+	{ "udp len short of ip", b_l4_bad, 7, 0, PKT_L4 },
+	{ "tcp doff 15", b_l4_bad, 8, 0, PKT_L4 },
+	/* every parser drop reason */
+	{ "eth 13 bytes", b_bad_l2, 0, RC(ETH_TRUNC), 0 },
+	{ "vlan cut", b_bad_l2, 1, RC(VLAN_TRUNC), 0 },
+	{ "second vlan cut", b_bad_l2, 3, RC(VLAN_TRUNC), 0 },
+	{ "three vlans", b_bad_l2, 2, RC(VLAN_TOO_MANY), 0 },
+	{ "arp 7 bytes", b_arp_short, 0, RC(ARP_TRUNC), 0 },
+	{ "arp 20 bytes", b_arp_short, 1, RC(ARP_TRUNC), 0 },
+	{ "arp htype", b_arp, 16, RC(ARP_BAD), 0 },
+	{ "arp ptype", b_arp, 17, RC(ARP_BAD), 0 },
+	{ "arp hlen", b_arp, 18, RC(ARP_BAD), 0 },
+	{ "arp plen", b_arp, 19, RC(ARP_BAD), 0 },
+	{ "arp op", b_arp, 20, RC(ARP_BAD), 0 },
+	{ "ip4 19 bytes", b_ip4_bad, 0, RC(IP4_TRUNC), 0 },
+	{ "ip4 version", b_ip4_bad, 1, RC(IP4_BAD_VERSION), 0 },
+	{ "ip4 ihl 4", b_ip4_bad, 2, RC(IP4_BAD_IHL), 0 },
+	{ "ip4 options cut", b_ip4_bad, 3, RC(IP4_TRUNC), 0 },
+	{ "ip4 len < ihl", b_ip4_bad, 4, RC(IP4_BAD_LEN), 0 },
+	{ "ip4 len > frame", b_ip4_bad, 5, RC(IP4_BAD_LEN), 0 },
+	{ "ip4 checksum", b_ip4_bad, 6, RC(IP4_BAD_CSUM), 0 },
+	{ "ip4 src multicast", b_ip4_bad, 7, RC(IP4_BAD_ADDR), 0 },
+	{ "ip4 src 239/8", b_ip4_bad, 8, RC(IP4_BAD_ADDR), 0 },
+	{ "ip4 src broadcast", b_ip4_bad, 9, RC(IP4_BAD_ADDR), 0 },
+	{ "ip4 more fragments", b_ip4_bad, 10, RC(IP_FRAGMENT), 0 },
+	{ "ip4 frag offset", b_ip4_bad, 11, RC(IP_FRAGMENT), 0 },
+	{ "ip6 39 bytes", b_ip6_bad, 0, RC(IP6_TRUNC), 0 },
+	{ "ip6 version", b_ip6_bad, 1, RC(IP6_BAD_VERSION), 0 },
+	{ "ip6 payload len", b_ip6_bad, 2, RC(IP6_BAD_LEN), 0 },
+	{ "ip6 ext too long", b_ip6_bad, 3, RC(IP6_EXT_TRUNC), 0 },
+	{ "ip6 ext 1 byte", b_ip6_bad, 4, RC(IP6_EXT_TRUNC), 0 },
+	{ "ip6 5 ext", b_ip6_bad, 5, RC(IP6_EXT_CHAIN), 0 },
+	{ "ip6 fragment", b_ip6_bad, 6, RC(IP_FRAGMENT), 0 },
+	{ "ip6 hbh fragment", b_ip6_bad, 7, RC(IP_FRAGMENT), 0 },
+	{ "ip6 4 ext fragment", b_ip6_bad, 8, RC(IP_FRAGMENT), 0 },
+	{ "tcp4 19 bytes", b_l4_bad, 0, RC(TCP_TRUNC), 0 },
+	{ "tcp6 19 bytes", b_l4_bad, 1, RC(TCP_TRUNC), 0 },
+	{ "tcp doff 4", b_l4_bad, 2, RC(TCP_BAD_OFF), 0 },
+	{ "tcp doff past end", b_l4_bad, 3, RC(TCP_BAD_OFF), 0 },
+	{ "udp 7 bytes", b_l4_bad, 4, RC(UDP_TRUNC), 0 },
+	{ "udp len 7", b_l4_bad, 5, RC(UDP_BAD_LEN), 0 },
+	{ "udp len past end", b_l4_bad, 6, RC(UDP_BAD_LEN), 0 },
+	{ "icmp4 7 bytes", b_icmp_short, 0, RC(ICMP_TRUNC), 0 },
+	{ "icmp6 7 bytes", b_icmp_short, 1, RC(ICMP_TRUNC), 0 },
+	{ "ns too short", b_nd, 9, RC(ICMP_TRUNC), 0 },
+	{ "ns option past end", b_nd, 7, RC(ICMP_TRUNC), 0 },
+	{ "ns stray byte", b_nd, 8, RC(ICMP_TRUNC), 0 },
+	{ "ns option len 0", b_nd, 6, RC(ICMP_INNER_BAD), 0 },
+	{ "icmp4 inner l4 7", b_err4, 3, RC(ICMP_INNER_BAD), 0 },
+	{ "icmp4 inner icmp", b_err4, 4, RC(ICMP_INNER_BAD), 0 },
+	{ "icmp4 inner ipv6", b_err4, 5, RC(ICMP_INNER_BAD), 0 },
+	{ "icmp4 inner frag", b_err4, 6, RC(ICMP_INNER_BAD), 0 },
+	{ "icmp4 inner ihl 4", b_err4, 7, RC(ICMP_INNER_BAD), 0 },
+	{ "icmp4 inner no l4", b_err4, 8, RC(ICMP_INNER_BAD), 0 },
+	{ "icmp6 inner l4 7", b_err6, 4, RC(ICMP_INNER_BAD), 0 },
+	{ "icmp6 inner frag", b_err6, 5, RC(ICMP_INNER_BAD), 0 },
+	{ "icmp6 inner ipv4", b_err6, 6, RC(ICMP_INNER_BAD), 0 },
+	{ "icmp6 inner icmp6", b_err6, 7, RC(ICMP_INNER_BAD), 0 },
+};
+
+#define N_FIXTURES (sizeof(fixtures) / sizeof(fixtures[0]))
+
+static void build(const struct fixture *fx, struct frame *f)
+{
+	memset(f, 0, sizeof(*f));
+	fx->build(f, fx->arg);
+}
+
+/* Parse `len` bytes from a heap copy of exactly that size (for ASan). */
+static int parse_exact(const uint8_t *p, uint32_t len, struct pkt_meta *m)
+{
+	uint8_t *copy = malloc(len ? len : 1);
+	int rc;
+
+	memcpy(copy, p, len);
+	rc = parse_frame(copy, len, m);
+	free(copy);
+	return rc;
+}
+
+/* What must hold for any successful parse. */
+static int meta_sane(const struct pkt_meta *m, uint32_t len)
+{
+	const uint8_t zero[12] = { 0 };
+	int ok = m->frame_len <= len && m->l3_off <= m->frame_len &&
+		 m->l4_off <= m->frame_len &&
+		 m->l3_off + m->l3_len == m->frame_len &&
+		 m->n_vlans <= PARSE_MAX_VLANS && m->key.zero == 0 &&
+		 m->kind <= PKT_ND_NA;
+
+	if (m->l4_off != 0)
+		ok = ok && m->l4_off >= m->l3_off;
+	if (m->family == EP_AF_INET)
+		ok = ok && memcmp(m->key.src + 4, zero, 12) == 0 &&
+		     memcmp(m->key.dst + 4, zero, 12) == 0;
+	if (m->family != 0)
+		ok = ok && m->key.family == m->family;
+	return ok;
+}
+
+static void test_fixtures(void)
+{
+	unsigned int reasons_seen[EP_DROP_MAX] = { 0 };
+	unsigned int kinds_seen[PKT_ND_NA + 1] = { 0 };
+	struct pkt_meta m;
+	struct frame f;
+	unsigned int i;
+
+	for (i = 0; i < N_FIXTURES; i++) {
+		const struct fixture *fx = &fixtures[i];
+		int rc;
+
+		build(fx, &f);
+		rc = parse_exact(f.b, f.len, &m);
+		CHECK_MSG(rc == fx->rc, "%s: want %s, got %s", fx->name,
+			  rc_name(fx->rc), rc_name(rc));
+		if (rc == 0 && fx->rc == 0) {
+			CHECK_MSG(m.kind == fx->kind, "%s: kind %u, want %u",
+				  fx->name, m.kind, fx->kind);
+			CHECK_MSG(meta_sane(&m, f.len), "%s", fx->name);
+			kinds_seen[m.kind]++;
+		}
+		if (rc < 0 && rc == fx->rc)
+			reasons_seen[parse_drop_reason(rc)]++;
+	}
+	/* The table covers every parser reason and every kind. */
+	for (i = 0; i <= EP_DROP_ICMP_INNER_BAD; i++)
+		CHECK_MSG(reasons_seen[i] > 0, "no fixture for %s",
+			  drop_names[i]);
+	for (i = 0; i <= PKT_ND_NA; i++)
+		CHECK_MSG(kinds_seen[i] > 0, "no fixture for kind %u", i);
+}
+
+/* ------------------------------------------------------------------ */
+/* Field-by-field checks of good frames                               */
+
+static void expect_key(const struct pkt_meta *m, const uint8_t *src,
+		       const uint8_t *dst, unsigned int alen,
+		       unsigned int sport, unsigned int dport,
+		       unsigned int proto, const char *what)
+{
+	struct flow_key k;
+
+	memset(&k, 0, sizeof(k));
+	memcpy(k.src, src, alen);
+	memcpy(k.dst, dst, alen);
+	k.sport = htons((uint16_t)sport);
+	k.dport = htons((uint16_t)dport);
+	k.proto = (uint8_t)proto;
+	k.family = alen == 4 ? EP_AF_INET : EP_AF_INET6;
+	CHECK_MSG(memcmp(&k, &m->key, sizeof(k)) == 0, "%s: key", what);
+}
+
+static int parse_built(build_fn fn, int a, struct frame *f, struct pkt_meta *m)
+{
+	memset(f, 0, sizeof(*f));
+	fn(f, a);
+	return parse_exact(f->b, f->len, m);
+}
+
+static void test_l4_fields(void)
+{
+	struct pkt_meta m;
+	struct frame f;
+	int t;
+
+	for (t = 0; t <= 2; t++) {
+		CHECK(parse_built(b_tcp4, t, &f, &m) == 0);
+		CHECK(m.n_vlans == t);
+		CHECK(m.l3_off == 14 + 4 * t);
+		CHECK(m.l4_off == m.l3_off + 20);
+		CHECK(m.l3_len == 40 && m.frame_len == f.len);
+		CHECK(m.family == EP_AF_INET && m.l4_proto == IPPROTO_TCP);
+		CHECK(m.tcp_flags == TH_SYN);
+		expect_key(&m, c4, v4, 4, CPORT, VPORT, IPPROTO_TCP, "tcp4");
+	}
+	CHECK(parse_built(b_tcp4_opts, 3, &f, &m) == 0);
+	CHECK(m.l4_off == 14 + 32);
+	CHECK(m.tcp_flags == (TH_SYN | TH_ACK));
+	expect_key(&m, c4, v4, 4, CPORT, VPORT, IPPROTO_TCP, "ip options");
+
+	CHECK(parse_built(b_udp4, 0, &f, &m) == 0);
+	CHECK(m.l4_proto == IPPROTO_UDP && m.tcp_flags == 0);
+	expect_key(&m, c4, v4, 4, CPORT, 53, IPPROTO_UDP, "udp4");
+
+	CHECK(parse_built(b_tcp6, 2, &f, &m) == 0);
+	CHECK(m.n_vlans == 2 && m.l3_off == 22 && m.l4_off == 62);
+	CHECK(m.family == EP_AF_INET6 && m.l3_len == 60);
+	CHECK(m.tcp_flags == TH_ACK);
+	expect_key(&m, c6, v6, 16, CPORT, VPORT, IPPROTO_TCP, "tcp6");
+
+	/* two extension headers: 8 + 16 bytes */
+	CHECK(parse_built(b_ext6, 2, &f, &m) == 0);
+	CHECK(m.l4_off == 14 + 40 + 8 + 16);
+	CHECK(m.l4_proto == IPPROTO_UDP);
+	expect_key(&m, c6, v6, 16, CPORT, VPORT, IPPROTO_UDP, "ext6");
+}
+
+/* Padding is neither parsed nor hashed: the meta is byte-identical. */
+static void test_padding(void)
+{
+	struct pkt_meta a, b;
+	struct frame f;
+
+	CHECK(parse_built(b_udp4, 0, &f, &a) == 0);
+	CHECK(parse_built(b_udp4, 20, &f, &b) == 0);
+	CHECK(memcmp(&a, &b, sizeof(a)) == 0);
+	CHECK(b.frame_len == f.len - 20);
+	CHECK(parse_built(b_udp6, 0, &f, &a) == 0);
+	CHECK(parse_built(b_udp6, 9, &f, &b) == 0);
+	CHECK(memcmp(&a, &b, sizeof(a)) == 0);
+	CHECK(b.frame_len == f.len - 9);
+	/* padding with a different content changes nothing either */
+	memset(f.b + f.len - 9, 0x00, 9);
+	CHECK(parse_frame(f.b, f.len, &a) == 0);
+	CHECK(memcmp(&a, &b, sizeof(a)) == 0);
+}
+
+static void test_other_fields(void)
+{
+	struct pkt_meta m;
+	struct frame f;
+
+	CHECK(parse_built(b_other, 0, &f, &m) == 0);
+	CHECK(m.family == 0 && m.l3_off == 14 && m.l4_off == 0);
+	CHECK(m.frame_len == f.len);
+	CHECK(parse_built(b_other, 1, &f, &m) == 0);
+	CHECK(m.family == EP_AF_INET && m.l4_proto == 47);
+	expect_key(&m, c4, v4, 4, 0, 0, 47, "gre");
+	CHECK(parse_built(b_other, 2, &f, &m) == 0);
+	CHECK(m.l4_proto == 50 && m.l4_off == 14 + 40 + 8 + 16);
+	expect_key(&m, c6, v6, 16, 0, 0, 50, "esp");
+	CHECK(parse_built(b_other, 3, &f, &m) == 0);
+	CHECK(m.l4_proto == IPPROTO_NONE);
+}
+
+static void test_icmp_fields(void)
+{
+	struct pkt_meta m;
+	struct frame f;
+	int a;
+
+	CHECK(parse_built(b_echo, 0, &f, &m) == 0);
+	CHECK(m.l4_proto == IPPROTO_ICMP && m.l4_off == 34);
+	expect_key(&m, c4, v4, 4, 0, 0, IPPROTO_ICMP, "echo4");
+	CHECK(parse_built(b_echo, 1, &f, &m) == 0);
+	CHECK(m.l4_proto == IPPROTO_ICMPV6);
+	expect_key(&m, c6, v6, 16, 0, 0, IPPROTO_ICMPV6, "echo6");
+
+	/* errors: the key is the client -> VIP flow the quote belongs to */
+	for (a = 0; a <= 2; a++) {
+		unsigned int p = a == 1 ? IPPROTO_UDP : IPPROTO_TCP;
+
+		CHECK(parse_built(b_err4, a, &f, &m) == 0);
+		CHECK(m.kind == PKT_ICMP_ERR);
+		CHECK(m.l4_proto == IPPROTO_ICMP && m.l4_off == 34);
+		CHECK(m.frame_len == f.len);
+		expect_key(&m, c4, v4, 4, CPORT, VPORT, p, "err4");
+	}
+	for (a = 0; a <= 3; a++) {
+		unsigned int p = a & 1 ? IPPROTO_UDP : IPPROTO_TCP;
+
+		CHECK(parse_built(b_err6, a, &f, &m) == 0);
+		CHECK(m.kind == PKT_ICMP_ERR);
+		CHECK(m.l4_proto == IPPROTO_ICMPV6 && m.l4_off == 54);
+		expect_key(&m, c6, v6, 16, CPORT, VPORT, p, "err6");
+	}
+}
+
+static void test_arp_fields(void)
+{
+	struct pkt_meta m;
+	struct frame f;
+	uint8_t ip16[16] = { 0 };
+	int op;
+
+	for (op = 1; op <= 2; op++) {
+		CHECK(parse_built(b_arp, op, &f, &m) == 0);
+		CHECK(m.kind == PKT_ARP && m.arp_op == op);
+		CHECK(m.l3_off == 14 && m.l3_len == 28 && m.frame_len == 42);
+		CHECK(m.l4_off == 0 && m.family == 0);
+		CHECK(memcmp(m.sender_mac, ll_mac, 6) == 0);
+		memcpy(ip16, c4, 4);
+		CHECK(memcmp(m.sender_ip, ip16, 16) == 0);
+		memcpy(ip16, v4, 4);
+		CHECK(memcmp(m.target_ip, ip16, 16) == 0);
+	}
+}
+
+static void test_nd_fields(void)
+{
+	static const uint8_t nomac[6] = { 0 };
+	struct pkt_meta m;
+	struct frame f;
+	int a;
+
+	for (a = 0; a <= 4; a++) {
+		int with_mac = a != 1 && a != 4;
+
+		CHECK(parse_built(b_nd, a, &f, &m) == 0);
+		CHECK(m.kind == (a == 3 || a == 4 ? PKT_ND_NA : PKT_ND_NS));
+		CHECK(memcmp(m.target_ip, v6, 16) == 0);
+		CHECK(memcmp(m.sender_ip, c6, 16) == 0);
+		CHECK_MSG(m.nd_has_lladdr == with_mac, "nd variant %d", a);
+		CHECK(memcmp(m.sender_mac, with_mac ? ll_mac : nomac, 6) == 0);
+		CHECK(m.l4_proto == IPPROTO_ICMPV6 && m.family == EP_AF_INET6);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Robustness                                                          */
+
+/*
+ * Every good frame cut at every shorter length: never a crash or an
+ * over-read (ASan), and never a parse that claims bytes it was not given.
+ * IP and ARP frames cut inside their datagram must fail; cut inside the
+ * padding they must parse exactly as before.
+ */
+static void test_truncation(void)
+{
+	struct pkt_meta full, m;
+	struct frame f;
+	unsigned int i;
+	uint32_t cut;
+
+	for (i = 0; i < N_FIXTURES; i++) {
+		const struct fixture *fx = &fixtures[i];
+		int l2_other;
+
+		if (fx->rc != 0)
+			continue;
+		build(fx, &f);
+		if (parse_exact(f.b, f.len, &full) != 0)
+			continue; /* reported by test_fixtures */
+		l2_other = full.family == 0 && full.kind == PKT_OTHER;
+		for (cut = 0; cut < f.len; cut++) {
+			int rc = parse_exact(f.b, cut, &m);
+
+			if (rc == 0)
+				CHECK_MSG(meta_sane(&m, cut), "%s cut %u",
+					  fx->name, cut);
+			if (cut >= full.frame_len)
+				CHECK_MSG(rc == 0 && memcmp(&m, &full,
+							    sizeof(m)) == 0,
+					  "%s: cut %u in padding", fx->name,
+					  cut);
+			else if (!l2_other)
+				CHECK_MSG(rc < 0, "%s: cut %u parsed as %s",
+					  fx->name, cut, rc_name(rc));
+			else
+				CHECK(rc == (cut < 14 ? RC(ETH_TRUNC) : 0));
+		}
+	}
+}
+
+/* Random corruption of every fixture: the parser only ever says yes
+   with a sane meta, or gives a parser drop reason. */
+static void test_mutation(void)
+{
+	uint64_t s = 0x9e3779b97f4a7c15ull;
+	struct pkt_meta m;
+	struct frame f;
+	unsigned int i, n, bad = 0;
+
+	for (i = 0; i < N_FIXTURES; i++) {
+		for (n = 0; n < 300; n++) {
+			unsigned int flips, k;
+			int rc;
+
+			build(&fixtures[i], &f);
+			s = s * 6364136223846793005ull + 1442695040888963407ull;
+			flips = 1 + (unsigned int)(s >> 60) % 4;
+			for (k = 0; k < flips; k++) {
+				s = s * 6364136223846793005ull + 1;
+				f.b[(s >> 33) % f.len] ^= (uint8_t)(s >> 20);
+			}
+			rc = parse_exact(f.b, f.len, &m);
+			if (rc == 0 ? !meta_sane(&m, f.len)
+				    : rc < RC(ICMP_INNER_BAD) || rc > 0)
+				bad++;
+		}
+	}
+	CHECK_MSG(bad == 0, "%u mutated frames broke an invariant", bad);
+}
+
+/* More than 65535 bytes: only the first 65535 are a frame. */
+static void test_huge(void)
+{
+	uint32_t len = 70000;
+	uint8_t *buf = calloc(1, len);
+	struct pkt_meta m;
+	struct frame f;
+
+	memset(&f, 0, sizeof(f));
+	b_udp4(&f, 0);
+	memcpy(buf, f.b, f.len);
+	CHECK(parse_frame(buf, len, &m) == 0 && m.frame_len == f.len);
+	memset(&f, 0, sizeof(f));
+	b_other(&f, 0);
+	memcpy(buf, f.b, f.len);
+	CHECK(parse_frame(buf, len, &m) == 0 && m.frame_len == 65535);
+	free(buf);
+}
+
+int main(void)
+{
+	test_fixtures();
+	test_l4_fields();
+	test_padding();
+	test_other_fields();
+	test_icmp_fields();
+	test_arp_fields();
+	test_nd_fields();
+	test_truncation();
+	test_mutation();
+	test_huge();
+	return check_summary("parse");
+}
