@@ -191,7 +191,7 @@ struct ep_shared {
 	uint64_t version; /* configuration version in force (atomic) */
 	uint32_t n_ports;
 	uint32_t stopping; /* set when the fast path is shutting down */
-	int32_t sp_pid;    /* attached slow path, 0 = none (written by sp) */
+	int32_t sp_pid; /* attached slow path, 0 = none (written by sp) */
 	uint32_t pad;
 	uint64_t sp_heartbeat_tsc; /* written by the slow path every 100 ms */
 	uint16_t worker_lcore[EP_MAX_WORKERS];
