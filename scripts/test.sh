@@ -36,8 +36,12 @@ meson_tests() {
 
 sanitizer_tests() {
 	if [ ! -f build-asan/build.ninja ]; then
+		# GCC 12 reports false -Warray-bounds and -Wstringop-overread on memcpy into mbuf data
+		# only under -fsanitize (its sanitizer instrumentation confuses
+		# the bounds pass); the normal -Werror build keeps the warning.
 		meson setup build-asan -Db_sanitize=address,undefined \
-			-Db_lundef=false -Dwerror=true || return 1
+			-Db_lundef=false -Dwerror=true \
+			-Dc_args="['-Wno-array-bounds','-Wno-stringop-overread']" || return 1
 	fi
 	ninja -C build-asan && meson test -C build-asan --suite unit --print-errorlogs
 }
