@@ -197,8 +197,16 @@ static void test_replace_words(void)
 /* csum_raw matches DPDK's sum at every length, odd ones included. */
 static void test_raw(void)
 {
+	/* 0xffff + 0xffff + 1 = 0x1ffff needs a second carry fold */
+	const uint16_t carry[3] = { 0xffff, 0xffff, 0x0001 };
 	uint8_t buf[301];
 	uint32_t len;
+
+	CHECK(csum_fold(0x1ffffu) == 1);
+	CHECK(csum_fold(0xffffffffu) == 0xffff);
+	CHECK(csum_fold(0x10000u) == 1);
+	CHECK(csum_raw(carry, sizeof(carry)) == 1);
+	CHECK(csum_raw(carry, sizeof(carry)) == rte_raw_cksum(carry, 6));
 
 	rng_bytes(buf, sizeof(buf));
 	for (len = 0; len <= sizeof(buf) - 1; len++)
