@@ -1,0 +1,207 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The slow path's HTTP server core: one epoll loop that owns TLS listeners
+ * (HTTP/2 via ALPN "h2", else HTTP/1.1), cleartext loopback TCP and Unix
+ * socket listeners (prior-knowledge h2c or HTTP/1.1), and hands every
+ * complete request of either protocol to one handler callback. The caller
+ * drives it with http_server_run_once() so it can interleave its own work.
+ *
+ * Trust: with a client CA configured (mTLS), a TLS client's role comes from
+ * its certificate (see tls.h). Without one, every TLS client and every
+ * cleartext client (which can only be local: loopback or a Unix socket
+ * whose mode is 0660) is HTTP_ROLE_ADMIN.
+ *
+ * Errors made by the server itself (bad request, too large, timeouts are
+ * silent closes) use the project's JSON shape
+ * {"code": N, "message": "...", "details": {}} where N is, for now, the
+ * HTTP status itself.
+ *
+ * Not thread-safe: one thread owns a server. The server sets SIGPIPE to
+ * SIG_IGN if it was SIG_DFL (TLS writes can raise it).
+ */
+#ifndef EP_HTTP_H
+#define EP_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Limits. Memory per connection is bounded by these. */
+#define HTTP_MAX_HEADER_BYTES (16 * 1024) /* request line + fields */
+#define HTTP_MAX_BODY (1024 * 1024 + 64 * 1024) /* one request body */
+#define HTTP_MAX_CONN_BODY (2 * HTTP_MAX_BODY) /* all h2 streams' bodies */
+#define HTTP_MAX_STREAMS 100 /* SETTINGS_MAX_CONCURRENT_STREAMS */
+#define HTTP_MAX_CONNS 256 /* beyond: accept and close at once */
+#define HTTP_IDLE_TIMEOUT_MS 30000 /* a whole request must arrive in it */
+#define HTTP_HANDSHAKE_TIMEOUT_MS 10000 /* TLS handshake / first bytes */
+#define HTTP_LINGER_MS 2000 /* draining input after a final response */
+#define HTTP_MAX_LISTENERS 8
+#define HTTP_MAX_ROLE_ENTRIES 64 /* per role list */
+#define HTTP_MAX_EXTRA_HEADERS 4 /* response headers a handler may add */
+
+enum http_role {
+	HTTP_ROLE_NONE = 0, /* authenticated but not authorised */
+	HTTP_ROLE_READER = 1,
+	HTTP_ROLE_ADMIN = 2,
+};
+
+/*
+ * One request as the handler sees it. Strings are NUL-terminated and valid
+ * only during the handler call (and the on_complete call). NULL means
+ * absent: query when the target has no '?', if_match and content_type when
+ * the header is missing. path and query are not percent-decoded. body is
+ * not NUL-terminated. If a header appears twice, the first one counts.
+ */
+struct http_request {
+	const char *method;
+	const char *path;
+	const char *query;
+	const char *if_match;
+	const char *content_type;
+	const uint8_t *body;
+	size_t body_len;
+	int role; /* enum http_role */
+	int proto; /* 1 = HTTP/1.1 (or 1.0), 2 = HTTP/2 */
+	int tls; /* 1 when the connection is TLS */
+	const char *subject; /* client cert subject (RFC 2253), "" if none */
+	const char *peer; /* "127.0.0.1:4242", "[::1]:4242" or "unix" */
+};
+
+struct http_header {
+	char name[32];
+	char value[160];
+};
+
+/*
+ * What the handler fills. status 0 or out of 200..599 becomes a 500.
+ * body is malloc'd by the handler and freed by the server. For HEAD the
+ * server sends the headers (with Content-Length) and drops the body.
+ */
+struct http_response {
+	int status;
+	char content_type[64]; /* "" = no Content-Type */
+	char etag[80]; /* "" = no ETag; give it with its quotes */
+	char *body;
+	size_t body_len;
+	struct http_header headers[HTTP_MAX_EXTRA_HEADERS];
+	unsigned int n_headers;
+};
+
+typedef void (*http_handler)(const struct http_request *req,
+			     struct http_response *resp, void *arg);
+
+/*
+ * Called once per answered request (handler or server error), after the
+ * response is queued (HTTP/1.1) or its stream closed (HTTP/2). seconds
+ * runs from the first byte of the request. For requests too malformed to
+ * parse, method and path are "".
+ */
+typedef void (*http_complete_fn)(const struct http_request *req, int status,
+				 double seconds, void *arg);
+
+struct http_server_config {
+	const char *cert_file; /* PEM chain; NULL = no TLS listeners */
+	const char *key_file;
+	const char *client_ca_file; /* NULL = no mTLS: all clients ADMIN */
+	/* Role lists (see tls.h): "CN=admin,O=edgepath" or "SAN:name". */
+	const char *const *admin_subjects;
+	size_t n_admin_subjects;
+	const char *const *reader_subjects;
+	size_t n_reader_subjects;
+	http_handler handler; /* NULL: every request gets 404 */
+	http_complete_fn on_complete; /* optional */
+	void *arg; /* passed to handler and on_complete */
+	unsigned int max_conns; /* 0 = HTTP_MAX_CONNS */
+	unsigned int idle_timeout_ms; /* 0 = HTTP_IDLE_TIMEOUT_MS */
+	unsigned int handshake_timeout_ms; /* 0 = HTTP_HANDSHAKE_TIMEOUT_MS */
+	char *err; /* optional: why create failed */
+	size_t err_len;
+};
+
+/* Server counters, one X-macro list so names cannot drift. */
+#define HTTP_STATS(X)                                                          \
+	X(conns_accepted)                                                      \
+	X(conns_refused)                                                       \
+	X(conns_closed)                                                        \
+	X(tls_handshake_failed)                                                \
+	X(timeouts)                                                            \
+	X(requests_h1)                                                         \
+	X(requests_h2)                                                         \
+	X(bad_requests)                                                        \
+	X(h2_session_errors)
+
+struct http_stats {
+#define HTTP_STAT_FIELD(name) uint64_t name;
+	HTTP_STATS(HTTP_STAT_FIELD)
+#undef HTTP_STAT_FIELD
+	uint64_t conns_open; /* gauge */
+};
+
+extern const char *const http_stat_names[];
+
+struct http_server;
+
+/*
+ * Make a server (no listeners yet). Loads the TLS context when cert_file
+ * is set. Returns NULL with errno set (and cfg->err filled) on failure.
+ */
+struct http_server *http_server_create(const struct http_server_config *cfg);
+
+/*
+ * Listen on addr:port (IPv4 or IPv6 literal; port 0 = ephemeral). A
+ * cleartext listener must be a loopback address (127.0.0.0/8 or ::1).
+ * Returns a listener index >= 0, -EPERM for cleartext on a non-loopback
+ * address, -EINVAL (bad address, or TLS without a certificate), or
+ * another negative errno.
+ */
+int http_server_add_listener_tcp(struct http_server *srv, const char *addr,
+				 uint16_t port, bool tls);
+
+/*
+ * Listen on a Unix socket at path with mode 0660. A stale socket at path is
+ * removed; anything else there gives -EEXIST. Returns an index or -errno.
+ */
+int http_server_add_listener_unix(struct http_server *srv, const char *path);
+
+/* The bound port of a TCP listener (for port 0), or -EINVAL. */
+int http_server_listener_port(const struct http_server *srv, int listener);
+
+/*
+ * Wait up to timeout_ms for I/O, serve it, and expire timed-out
+ * connections. Returns the number of events handled (0 on timeout or
+ * signal) or a negative errno from epoll.
+ */
+int http_server_run_once(struct http_server *srv, int timeout_ms);
+
+/*
+ * Load new certificate, key and client CA (NULL = no mTLS) into a new TLS
+ * context for new connections; open connections keep the old one. On
+ * failure nothing changes. Returns 0 or a negative errno; the reason is in
+ * http_server_error().
+ */
+int http_server_reload_tls(struct http_server *srv, const char *cert_file,
+			   const char *key_file, const char *client_ca_file);
+
+/* The text of the last failure of a listener or reload call. */
+const char *http_server_error(const struct http_server *srv);
+
+void http_server_stats(const struct http_server *srv, struct http_stats *out);
+
+/* Close every connection and listener (unlinking its Unix socket), free. */
+void http_server_destroy(struct http_server *srv);
+
+/* Add a response header; -EINVAL for a bad name/value, -ENOSPC if full. */
+int http_response_add_header(struct http_response *resp, const char *name,
+			     const char *value);
+
+/*
+ * Make resp the project's JSON error with the given status and message
+ * (replacing any body). Returns 0 or -ENOMEM (status still set).
+ */
+int http_response_error(struct http_response *resp, int status,
+			const char *message);
+
+/* Reason phrase for a status ("" when unknown). */
+const char *http_status_reason(int status);
+
+#endif /* EP_HTTP_H */

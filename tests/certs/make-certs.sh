@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+# Make throwaway test PKI with openssl (EC P-256, valid 2 days) in DIR:
+#   ca.crt/ca.key              the test CA
+#   server.crt/server.key      CN=localhost, SAN DNS:localhost, IP:127.0.0.1
+#   admin.crt/admin.key        subject CN=admin,O=edgepath
+#   reader.crt/reader.key      CN=reader,O=edgepath, SAN URI:spiffe://edgepath/reader
+#   nobody.crt/nobody.key      CN=nobody,O=edgepath (trusted, no role)
+#   rogue-ca.*, rogue.crt/key  CN=admin,O=edgepath from another CA
+# Usage: make-certs.sh DIR          everything
+#        make-certs.sh DIR server   only a new server cert/key (new serial)
+# Nothing here is a secret; never commit the output.
+set -euo pipefail
+
+dir=${1:?usage: make-certs.sh DIR [server]}
+what=${2:-all}
+mkdir -p "$dir"
+cd "$dir"
+
+key() {
+	openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 \
+		-out "$1.key" 2>/dev/null
+	chmod 600 "$1.key"
+}
+
+ca() { # name subject
+	key "$1"
+	openssl req -x509 -new -key "$1.key" -out "$1.crt" -days 2 \
+		-subj "$2" -addext "basicConstraints=critical,CA:TRUE" \
+		-addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
+}
+
+leaf() { # name subject ca extensions...
+	local name=$1 subj=$2 issuer=$3
+	shift 3
+	key "$name"
+	printf '%s\n' "basicConstraints=CA:FALSE" "$@" >"$name.ext"
+	openssl req -new -key "$name.key" -subj "$subj" -out "$name.csr" \
+		2>/dev/null
+	openssl x509 -req -in "$name.csr" -CA "$issuer.crt" \
+		-CAkey "$issuer.key" -set_serial "0x$(openssl rand -hex 8)" \
+		-days 2 -extfile "$name.ext" -out "$name.crt" 2>/dev/null
+	rm -f "$name.csr" "$name.ext"
+}
+
+server() {
+	leaf server "/CN=localhost" ca "extendedKeyUsage=serverAuth" \
+		"subjectAltName=DNS:localhost,IP:127.0.0.1"
+}
+
+if [ "$what" = server ]; then
+	server
+	exit 0
+fi
+
+ca ca "/O=edgepath-test/CN=edgepath test CA"
+server
+leaf admin "/O=edgepath/CN=admin" ca "extendedKeyUsage=clientAuth"
+leaf reader "/O=edgepath/CN=reader" ca "extendedKeyUsage=clientAuth" \
+	"subjectAltName=URI:spiffe://edgepath/reader"
+leaf nobody "/O=edgepath/CN=nobody" ca "extendedKeyUsage=clientAuth"
+ca rogue-ca "/O=rogue/CN=rogue CA"
+leaf rogue "/O=edgepath/CN=admin" rogue-ca "extendedKeyUsage=clientAuth"
