@@ -13,28 +13,10 @@
 #include <rte_ip.h>
 
 #include "check.h"
+#include "testrand.h"
 #include "csum.h"
 
 #define ROUNDS 2000u
-
-static uint64_t rng_state = 0xfeedfacecafebeefull;
-
-static uint64_t rng64(void)
-{
-	uint64_t z = (rng_state += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
-static void rng_bytes(uint8_t *p, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		p[i] = (uint8_t)rng64();
-}
 
 /* A test packet: IP header at `ip`, L4 header at `l4`, inside `buf`. */
 struct tpkt {

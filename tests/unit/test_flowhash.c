@@ -11,30 +11,11 @@
 #include <string.h>
 
 #include "check.h"
+#include "testrand.h"
 #include "flowhash.h"
 
 #define N_KEYS 100000u
 #define N_BUCKETS 16u
-
-/* splitmix64: a fixed test PRNG, so a failure is reproducible. */
-static uint64_t rng_state = 0x0123456789abcdefull;
-
-static uint64_t rng64(void)
-{
-	uint64_t z = (rng_state += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
-static void rng_bytes(uint8_t *p, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		p[i] = (uint8_t)rng64();
-}
 
 static void random_key(struct flow_key *k, int v6)
 {
