@@ -11,7 +11,7 @@
 
 #include <stdint.h>
 
-#define EP_ABI_VERSION 1u
+#define EP_ABI_VERSION 2u
 
 /* Default EAL --file-prefix shared by both processes. */
 #define EP_FILE_PREFIX_DEFAULT "edgepath"
@@ -268,7 +268,6 @@ struct ep_shared {
 	X(NO_MBUF, "no_mbuf")                                                  \
 	X(NO_HEADROOM, "no_headroom")                                          \
 	X(TOO_BIG, "too_big_for_encap")                                        \
-	X(NAT_NO_FLOW, "nat_reply_without_flow")                               \
 	X(NOT_FOR_US, "not_for_us")
 
 #define EP_X_ENUM(sym, name) EP_CNT_##sym,

@@ -56,8 +56,8 @@ static int start(struct fp_port *p)
 
 	if (rc)
 		return rc;
-	/* Frames to VIPs may carry another MAC on a shared segment. */
-	rte_eth_promiscuous_enable(p->port_id);
+	/* Neighbour solicitations go to solicited-node multicast groups. */
+	rte_eth_allmulticast_enable(p->port_id);
 	rte_eth_macaddr_get(p->port_id, &p->mac);
 	if (rte_eth_dev_get_mtu(p->port_id, &p->mtu) != 0)
 		p->mtu = RTE_ETHER_MTU;

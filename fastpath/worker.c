@@ -460,6 +460,18 @@ static int handoff(struct fp_worker *w, const struct pkt_ctx *c,
 	return 1;
 }
 
+/*
+ * Unicast to another host (a shared segment, a promiscuous interface) is
+ * not ours; broadcast and multicast are (ARP, neighbour discovery).
+ */
+static inline int for_us(const struct rte_mbuf *mb)
+{
+	const uint8_t *dst = rte_pktmbuf_mtod(mb, const uint8_t *);
+
+	return (dst[0] & 1) ||
+	       memcmp(dst, fp.ports[mb->port].mac.addr_bytes, 6) == 0;
+}
+
 /* First look at one parsed packet: done here, or needs a table lookup. */
 static void classify(struct fp_worker *w, const struct fp_snapshot *s,
 		     struct rte_mbuf *mb, struct pkt_ctx *c, int from_handoff,
@@ -467,6 +479,10 @@ static void classify(struct fp_worker *w, const struct fp_snapshot *s,
 {
 	c->verdict = V_DONE;
 	c->svc = NULL;
+	if (unlikely(!for_us(mb))) {
+		count_drop(w, mb, EP_DROP_NOT_FOR_US);
+		return;
+	}
 	switch (c->m.kind) {
 	case PKT_ARP:
 		handle_arp(w, s, mb, &c->m, now);

@@ -1237,6 +1237,7 @@ static void test_malformed(struct tflow *fl)
 		{ EP_DROP_IP4_BAD_CSUM, "bad IPv4 header checksum" },
 		{ EP_DROP_IP4_BAD_LEN, "IPv4 total length past the frame" },
 		{ EP_DROP_TCP_TRUNC, "truncated TCP header" },
+		{ EP_DROP_NOT_FOR_US, "unicast to another host's MAC" },
 	};
 	uint64_t inserts0 = stats_sum_cnt(fp.stats, EP_CNT_CT_INSERTS);
 
@@ -1258,6 +1259,9 @@ static void test_malformed(struct tflow *fl)
 		case EP_DROP_IP4_BAD_LEN:
 			put16(ip + 2, 200);
 			set_ip4_csum(ip);
+			break;
+		case EP_DROP_NOT_FOR_US:
+			f[5] ^= 0x40; /* still unicast, not the port's MAC */
 			break;
 		default: /* 10 bytes of TCP header */
 			put16(ip + 2, 30);
