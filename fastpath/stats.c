@@ -141,6 +141,19 @@ static int tel_info(const char *cmd, const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_u64(
 		d, "slowpath_attached",
 		__atomic_load_n(&fp.punt_enabled, __ATOMIC_RELAXED));
+	rte_tel_data_add_dict_u64(d, "punt_ring_depth",
+				  fp.stats->ring_depth_punt);
+	rte_tel_data_add_dict_u64(d, "inject_ring_depth",
+				  fp.stats->ring_depth_inject);
+	for (uint16_t i = 0; i < fp.n_workers; i++) {
+		char key[32];
+
+		if (fp.workers[i].handoff == NULL)
+			continue;
+		snprintf(key, sizeof(key), "handoff_ring_depth_%u", i);
+		rte_tel_data_add_dict_u64(
+			d, key, rte_ring_count(fp.workers[i].handoff));
+	}
 	return 0;
 }
 
