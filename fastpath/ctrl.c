@@ -122,7 +122,9 @@ int ctrl_apply(const void *buf, uint32_t len, struct ep_event_msg *ev)
 	struct fp_snapshot *next = NULL;
 	int rc;
 
-	rc = snap_build(buf, len, gen, &next, ev->error, sizeof(ev->error));
+	/* fp.snap (read only) is the starting point for Maglev tables. */
+	rc = snap_build(buf, len, gen, fp.snap, &next, ev->error,
+			sizeof(ev->error));
 	if (rc == 0) {
 		apply_neighbours(buf);
 		publish(next);

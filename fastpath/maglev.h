@@ -21,12 +21,36 @@ struct maglev_backend {
 /*
  * Fill `table` (size `m`, a prime, >= n) so that entry i names the
  * backend (index into `backends`) that owns slot i. Shares follow the
- * weights; removing one backend moves only about its own share of slots.
+ * weights. The table depends on the set of backends only (not their
+ * order): removing one of n moves its own share of slots and, as the
+ * paper notes, a little more between the others (see maglev_rebuild()).
  * Returns 0, -EINVAL (m not prime, n too large, m < number of backends
  * with weight > 0), or -ENOENT when every weight is 0 (table all EMPTY).
  */
 int maglev_build(const struct maglev_backend *backends, uint32_t n,
 		 uint16_t *table, uint32_t m);
+
+/*
+ * Like maglev_build(), but starting from the table `prev_table` (also m
+ * slots) of a previous configuration, whose entries index a backend array
+ * of `prev_n` entries with stable identities `prev_ids` (their hash_ids).
+ * Each backend ends with exactly the slot count maglev_build() would give
+ * it (shares as a fresh build). A slot moves only from a backend that was
+ * removed or lost slots to one that was added or gained slots, and only
+ * as many move as the new counts require: removing 1 of 100 moves just
+ * its slots. Backends match by hash_id (the k-th of equal ids to the k-th,
+ * in array order).
+ * prev_table entries that are MAGLEV_EMPTY or >= prev_n count as free.
+ * The result depends on prev_table, so on the history of changes, not on
+ * the backend set alone. `table` must not overlap `prev_table`.
+ * Returns what maglev_build() returns for (backends, n, table, m), and
+ * -EINVAL also for a NULL prev_table, NULL prev_ids with prev_n > 0,
+ * prev_n too large, or table == prev_table. The table is untouched on
+ * -EINVAL and -ENOMEM, all EMPTY on -ENOENT.
+ */
+int maglev_rebuild(const struct maglev_backend *backends, uint32_t n,
+		   const uint32_t *prev_ids, uint32_t prev_n,
+		   const uint16_t *prev_table, uint16_t *table, uint32_t m);
 
 /* True when m is prime (table sizes are validated with it). */
 bool maglev_is_prime(uint32_t m);

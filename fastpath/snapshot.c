@@ -8,6 +8,7 @@
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include <rte_byteorder.h>
 #include <rte_malloc.h>
@@ -199,7 +200,89 @@ static uint32_t backend_hash_id(const struct snap_backend *b)
 	return snap_addr_hash(b->addr, b->port_n, b->family);
 }
 
+/*
+ * The snapshot being replaced, indexed so that a service's Maglev table
+ * can be rebuilt from its previous one (fewest flows moved) instead of
+ * built afresh.
+ */
+struct snap_prev {
+	const struct fp_snapshot *snap; /* NULL: first build */
+	uint32_t *by_sid; /* [EP_MAX_SERVICES] stats_id -> index, or MAX */
+	uint32_t *ids; /* scratch: one previous service's backend hash_ids */
+};
+
+static int prev_init(struct snap_prev *p, const struct fp_snapshot *prev)
+{
+	p->snap = prev;
+	p->by_sid = NULL;
+	p->ids = NULL;
+	if (prev == NULL)
+		return 0;
+	/* Every previous service's backends fit in the whole array. */
+	p->by_sid = malloc((EP_MAX_SERVICES + prev->n_backends) *
+			   sizeof(*p->by_sid));
+	if (p->by_sid == NULL)
+		return -ENOMEM;
+	p->ids = p->by_sid + EP_MAX_SERVICES;
+	for (uint32_t i = 0; i < EP_MAX_SERVICES; i++)
+		p->by_sid[i] = UINT32_MAX;
+	for (uint32_t i = 0; i < prev->n_services; i++)
+		if (prev->services[i].stats_id < EP_MAX_SERVICES)
+			p->by_sid[prev->services[i].stats_id] = i;
+	return 0;
+}
+
+static void prev_free(struct snap_prev *p)
+{
+	free(p->by_sid);
+	p->by_sid = NULL;
+	p->ids = NULL;
+}
+
+/*
+ * The previous form of `sv` when its Maglev table can be the starting
+ * point (same stats_id, same table size), with p->ids filled with its
+ * backends' identities; NULL otherwise.
+ */
+static const struct snap_service *prev_service(const struct snap_prev *p,
+					       const struct snap_service *sv)
+{
+	const struct snap_service *old;
+	uint32_t idx;
+
+	if (p->snap == NULL)
+		return NULL;
+	idx = p->by_sid[sv->stats_id];
+	if (idx == UINT32_MAX)
+		return NULL;
+	old = &p->snap->services[idx];
+	if (old->maglev == NULL || old->maglev_size != sv->maglev_size)
+		return NULL;
+	for (uint32_t j = 0; j < old->n_backends; j++)
+		p->ids[j] = backend_hash_id(
+			&p->snap->backends[old->first_backend + j]);
+	return old;
+}
+
+/*
+ * A service's Maglev table: rebuilt from its previous table when there is
+ * one of the same size, so that only the slots a change requires move;
+ * built afresh (a table set by the backends alone) otherwise.
+ */
+static int build_maglev(const struct snap_prev *p,
+			const struct snap_service *sv,
+			const struct maglev_backend *mb, uint16_t *t)
+{
+	const struct snap_service *old = prev_service(p, sv);
+
+	if (old == NULL)
+		return maglev_build(mb, sv->n_backends, t, sv->maglev_size);
+	return maglev_rebuild(mb, sv->n_backends, p->ids, old->n_backends,
+			      old->maglev, t, sv->maglev_size);
+}
+
 static int build_service_tables(struct fp_snapshot *s, struct snap_service *sv,
+				const struct snap_prev *p,
 				uint16_t **next_table, char *err,
 				size_t err_len)
 {
@@ -219,7 +302,7 @@ static int build_service_tables(struct fp_snapshot *s, struct snap_service *sv,
 	if (sv->maglev_size) {
 		uint16_t *t = *next_table;
 
-		rc = maglev_build(mb, sv->n_backends, t, sv->maglev_size);
+		rc = build_maglev(p, sv, mb, t);
 		if (rc < 0 && rc != -ENOENT)
 			return fail(err, err_len, rc,
 				    "services[%u]: Maglev build failed (%d)",
@@ -296,31 +379,40 @@ static int add_local(struct fp_snapshot *s, const struct ep_ip *ip,
 }
 
 static int fill_services(struct fp_snapshot *s, const struct ep_cfg_hdr *h,
-			 const struct ep_cfg_service *svcs, char *err,
+			 const struct ep_cfg_service *svcs,
+			 const struct fp_snapshot *prev, char *err,
 			 size_t err_len)
 {
 	uint16_t *next_table = s->tables;
+	struct snap_prev p;
+	int rc = 0;
 
+	if (prev_init(&p, prev))
+		return fail(err, err_len, -ENOMEM, "out of memory");
 	for (uint32_t i = 0; i < h->n_services; i++) {
 		struct snap_service *sv = &s->services[i];
-		int rc;
 
 		copy_service(sv, &svcs[i], i);
 		rc = addr_table_add(&s->vips, sv->vip, sv->family, sv->port_n,
 				    sv->proto, i);
-		if (rc == -EEXIST)
-			return fail(err, err_len, -EINVAL,
-				    "services[%u]: VIP, port and protocol "
-				    "already used by another service",
-				    i);
-		if (add_local(s, &svcs[i].vip, SNAP_LOCAL_VIP))
-			return fail(err, err_len, -ENOMEM, "out of memory");
-		rc = build_service_tables(s, sv, &next_table, err, err_len);
+		if (rc == -EEXIST) {
+			rc = fail(err, err_len, -EINVAL,
+				  "services[%u]: VIP, port and protocol "
+				  "already used by another service",
+				  i);
+			break;
+		}
+		if (add_local(s, &svcs[i].vip, SNAP_LOCAL_VIP)) {
+			rc = fail(err, err_len, -ENOMEM, "out of memory");
+			break;
+		}
+		rc = build_service_tables(s, sv, &p, &next_table, err, err_len);
 		if (rc)
-			return rc;
+			break;
 		s->has_nat |= sv->fwd_mode == EP_FWD_NAT;
 	}
-	return 0;
+	prev_free(&p);
+	return rc;
 }
 
 /*
@@ -389,7 +481,9 @@ static int fill_node(struct fp_snapshot *s, const struct ep_cfg_hdr *h,
 }
 
 static int build_checked(struct fp_snapshot *s, const uint8_t *base,
-			 const struct ep_cfg_hdr *h, char *err, size_t err_len)
+			 const struct ep_cfg_hdr *h,
+			 const struct fp_snapshot *prev, char *err,
+			 size_t err_len)
 {
 	const struct ep_cfg_service *svcs =
 		(const void *)(base + h->off_services);
@@ -412,12 +506,13 @@ static int build_checked(struct fp_snapshot *s, const uint8_t *base,
 	if (rc == 0)
 		rc = fill_node(s, h, addrs, err, err_len);
 	if (rc == 0)
-		rc = fill_services(s, h, svcs, err, err_len);
+		rc = fill_services(s, h, svcs, prev, err, err_len);
 	return rc;
 }
 
 int snap_build(const void *flat, uint32_t len, uint64_t generation,
-	       struct fp_snapshot **out, char *err, size_t err_len)
+	       const struct fp_snapshot *prev, struct fp_snapshot **out,
+	       char *err, size_t err_len)
 {
 	const struct ep_cfg_hdr *h = flat;
 	struct fp_snapshot *s;
@@ -433,7 +528,7 @@ int snap_build(const void *flat, uint32_t len, uint64_t generation,
 	s->version = h->version;
 	s->n_services = h->n_services;
 	s->n_backends = h->n_backends;
-	rc = build_checked(s, flat, h, err, err_len);
+	rc = build_checked(s, flat, h, prev, err, err_len);
 	if (rc) {
 		snap_free(s);
 		return rc;

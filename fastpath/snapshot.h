@@ -87,11 +87,16 @@ struct fp_snapshot {
 
 /*
  * Build a snapshot from `len` bytes of flat configuration. Every offset,
- * count and enum is checked: the bytes are input. Returns 0, or a negative
- * errno with a sentence in `err`.
+ * count and enum is checked: the bytes are input. `prev` is the snapshot
+ * being replaced (NULL on the first build; only read): a service with the
+ * same stats_id and Maglev table size there gets its table rebuilt from
+ * the previous one (maglev_rebuild(): only the slots the change requires
+ * move), any other a fresh table. Returns 0, or a negative errno with a
+ * sentence in `err`.
  */
 int snap_build(const void *flat, uint32_t len, uint64_t generation,
-	       struct fp_snapshot **out, char *err, size_t err_len);
+	       const struct fp_snapshot *prev, struct fp_snapshot **out,
+	       char *err, size_t err_len);
 
 void snap_free(struct fp_snapshot *s);
 
