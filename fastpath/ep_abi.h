@@ -11,7 +11,7 @@
 
 #include <stdint.h>
 
-#define EP_ABI_VERSION 2u
+#define EP_ABI_VERSION 3u
 
 /* Default EAL --file-prefix shared by both processes. */
 #define EP_FILE_PREFIX_DEFAULT "edgepath"
@@ -87,10 +87,21 @@ enum ep_backend_state {
 	EP_BE_DRAIN = 2, /* no new flows; established flows kept */
 };
 
+/*
+ * Node flags (ep_cfg_node.flags); other bits are refused.
+ * EP_NODE_F_MAGLEV_FRESH: every Maglev table is built from its service's
+ * backend set alone (maglev_build()), never rebuilt from the previous
+ * table, so equal configurations give equal tables on every node whatever
+ * their history. Clear: a table whose service kept its stats_id and table
+ * size is rebuilt from the previous one (maglev_rebuild(): only the slots
+ * a change requires move; the table depends on the history of changes).
+ */
+#define EP_NODE_F_MAGLEV_FRESH 0x1u
+
 struct ep_cfg_node {
 	uint16_t backend_port; /* DPDK port towards the backends */
 	uint16_t gue_port; /* UDP destination port for GUE */
-	uint32_t flags;
+	uint32_t flags; /* EP_NODE_F_* */
 	struct ep_ip encap_src4; /* outer source for IPv4 encap */
 	struct ep_ip encap_src6; /* outer source for IPv6 encap */
 };

@@ -54,6 +54,9 @@ static int check_header(const struct ep_cfg_hdr *h, uint32_t len, char *err,
 		return fail(err, err_len, -EINVAL,
 			    "config: length %u, header says %u", len,
 			    h->total_len);
+	if (h->node.flags & ~EP_NODE_F_MAGLEV_FRESH)
+		return fail(err, err_len, -EINVAL,
+			    "config: unknown node flags 0x%x", h->node.flags);
 	if (h->n_services > EP_MAX_SERVICES ||
 	    h->n_backends > EP_MAX_BACKENDS ||
 	    h->n_node_addrs > EP_MAX_NODE_ADDRS)
@@ -206,13 +209,20 @@ static uint32_t backend_hash_id(const struct snap_backend *b)
  * built afresh.
  */
 struct snap_prev {
-	const struct fp_snapshot *snap; /* NULL: first build */
+	const struct fp_snapshot *snap; /* NULL: first or fresh build */
 	uint32_t *by_sid; /* [EP_MAX_SERVICES] stats_id -> index, or MAX */
 	uint32_t *ids; /* scratch: one previous service's backend hash_ids */
 };
 
-static int prev_init(struct snap_prev *p, const struct fp_snapshot *prev)
+/*
+ * `node_flags` are the new configuration's: with EP_NODE_F_MAGLEV_FRESH
+ * the previous snapshot is ignored and every table is a fresh build.
+ */
+static int prev_init(struct snap_prev *p, const struct fp_snapshot *prev,
+		     uint32_t node_flags)
 {
+	if (node_flags & EP_NODE_F_MAGLEV_FRESH)
+		prev = NULL;
 	p->snap = prev;
 	p->by_sid = NULL;
 	p->ids = NULL;
@@ -266,8 +276,9 @@ static const struct snap_service *prev_service(const struct snap_prev *p,
 
 /*
  * A service's Maglev table: rebuilt from its previous table when there is
- * one of the same size, so that only the slots a change requires move;
- * built afresh (a table set by the backends alone) otherwise.
+ * one of the same size (and the node does not ask for fresh tables, see
+ * prev_init()), so that only the slots a change requires move; built
+ * afresh (a table set by the backends alone) otherwise.
  */
 static int build_maglev(const struct snap_prev *p,
 			const struct snap_service *sv,
@@ -387,7 +398,7 @@ static int fill_services(struct fp_snapshot *s, const struct ep_cfg_hdr *h,
 	struct snap_prev p;
 	int rc = 0;
 
-	if (prev_init(&p, prev))
+	if (prev_init(&p, prev, h->node.flags))
 		return fail(err, err_len, -ENOMEM, "out of memory");
 	for (uint32_t i = 0; i < h->n_services; i++) {
 		struct snap_service *sv = &s->services[i];

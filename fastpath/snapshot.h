@@ -91,8 +91,10 @@ struct fp_snapshot {
  * being replaced (NULL on the first build; only read): a service with the
  * same stats_id and Maglev table size there gets its table rebuilt from
  * the previous one (maglev_rebuild(): only the slots the change requires
- * move), any other a fresh table. Returns 0, or a negative errno with a
- * sentence in `err`.
+ * move), any other a fresh table. When the new configuration's node flags
+ * have EP_NODE_F_MAGLEV_FRESH, `prev` is ignored and every table is fresh
+ * (maglev_build(): set by the backends alone). Returns 0, or a negative
+ * errno with a sentence in `err`.
  */
 int snap_build(const void *flat, uint32_t len, uint64_t generation,
 	       const struct fp_snapshot *prev, struct fp_snapshot **out,

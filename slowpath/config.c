@@ -115,6 +115,12 @@ static const char *const affinity_names[] = {
 	[CONFIG_AFFINITY_NONE] = "none",
 	[CONFIG_AFFINITY_SOURCE_IP] = "source-ip",
 };
+static const char *const maglev_rebuild_names[] = {
+	[CONFIG_MAGLEV_MINIMAL] = "minimal",
+	[CONFIG_MAGLEV_FRESH] = "fresh",
+};
+/* The rule in node.maglev_rebuild's message (parse and validate). */
+#define MAGLEV_REBUILD_RULE "must be \"minimal\" or \"fresh\""
 static const char *const state_names[] = {
 	[EP_BE_UP] = "up",
 	[EP_BE_DOWN] = "down",
@@ -648,13 +654,35 @@ static int parse_node_addr(const cJSON *obj, const char *path,
 	return rc;
 }
 
+/* node.maglev_rebuild: "minimal" (the default) or "fresh". */
+static int parse_maglev_rebuild(const cJSON *obj,
+				enum config_maglev_rebuild *out,
+				struct config_error *err)
+{
+	const char *s;
+	int rc = get_str(obj, "node", "maglev_rebuild", false, &s, err), v;
+
+	*out = CONFIG_MAGLEV_MINIMAL;
+	if (rc != 0 || s == NULL)
+		return rc;
+	v = name_index(NAMES(maglev_rebuild_names), s);
+	if (v < 0)
+		return fail_at(err, "node", "maglev_rebuild",
+			       MAGLEV_REBUILD_RULE);
+	*out = (enum config_maglev_rebuild)v;
+	return 0;
+}
+
 static int parse_node(const cJSON *root, struct config_node *node,
 		      struct config_error *err)
 {
-	static const char *const keys[] = {
-		"addresses",	   "backend_port", "encap_source_v4",
-		"encap_source_v6", "gue_port",	   NULL
-	};
+	static const char *const keys[] = { "addresses",
+					    "backend_port",
+					    "encap_source_v4",
+					    "encap_source_v6",
+					    "gue_port",
+					    "maglev_rebuild",
+					    NULL };
 	const cJSON *obj = field(root, "node"), *arr = NULL;
 	char path[PATH_BUF];
 	uint32_t i, bport = 0, gport = CONFIG_GUE_PORT_DEFAULT;
@@ -684,6 +712,8 @@ static int parse_node(const cJSON *root, struct config_node *node,
 	if (rc == 0)
 		rc = get_uint(obj, "node", "gue_port", 1, UINT16_MAX,
 			      CONFIG_GUE_PORT_DEFAULT, &gport, err);
+	if (rc == 0)
+		rc = parse_maglev_rebuild(obj, &node->maglev_rebuild, err);
 	node->backend_port = (uint16_t)bport;
 	node->gue_port = (uint16_t)gport;
 	return rc;
@@ -1068,6 +1098,9 @@ static int validate_node(const struct config_node *node,
 			    EP_MAX_PORTS - 1);
 	if (node->gue_port == 0)
 		return fail(err, "node.gue_port: must be 1..65535");
+	if (name_of(NAMES(maglev_rebuild_names), node->maglev_rebuild) == NULL)
+		return fail_at(err, "node", "maglev_rebuild",
+			       MAGLEV_REBUILD_RULE);
 	if (node->encap_src4.family != 0)
 		rc = check_unicast("node", "encap_source_v4", &node->encap_src4,
 				   EP_AF_INET, err);
@@ -1514,6 +1547,7 @@ static bool node_equal(const struct config_node *a, const struct config_node *b)
 
 	if (a->n_addrs != b->n_addrs || a->backend_port != b->backend_port ||
 	    a->gue_port != b->gue_port ||
+	    a->maglev_rebuild != b->maglev_rebuild ||
 	    !ip_equal(&a->encap_src4, &b->encap_src4) ||
 	    !ip_equal(&a->encap_src6, &b->encap_src6))
 		return false;
@@ -1665,6 +1699,9 @@ static cJSON *json_node(const struct config_node *n)
 	if (ok && n->encap_src6.family != 0)
 		ok = add_ip(o, "encap_source_v6", &n->encap_src6);
 	ok = ok && add_num(o, "gue_port", n->gue_port);
+	ok = ok &&
+	     add_str(o, "maglev_rebuild",
+		     name_of(NAMES(maglev_rebuild_names), n->maglev_rebuild));
 	return json_done(o, ok);
 }
 
@@ -2114,6 +2151,9 @@ static void flat_write_header(const struct ep_config *cfg, uint64_t version,
 	h.off_node_addrs = l->off_addrs;
 	h.node.backend_port = cfg->node.backend_port;
 	h.node.gue_port = cfg->node.gue_port;
+	h.node.flags = cfg->node.maglev_rebuild == CONFIG_MAGLEV_FRESH
+			       ? EP_NODE_F_MAGLEV_FRESH
+			       : 0;
 	h.node.encap_src4 = ip_flat(&cfg->node.encap_src4);
 	h.node.encap_src6 = ip_flat(&cfg->node.encap_src6);
 	flat_put(buf, 0, &h, sizeof(h));
@@ -2331,9 +2371,9 @@ static int flat_check_header(const void *buf, size_t len, struct ep_cfg_hdr *h,
 			    h->n_services, h->n_backends, h->n_node_addrs,
 			    EP_MAX_SERVICES, EP_MAX_BACKENDS,
 			    EP_MAX_NODE_ADDRS);
-	if (h->node.flags != 0)
+	if ((h->node.flags & ~EP_NODE_F_MAGLEV_FRESH) != 0)
 		return fail(err, "flat.node.flags: unknown bits 0x%x",
-			    h->node.flags);
+			    h->node.flags & ~EP_NODE_F_MAGLEV_FRESH);
 	if (!flat_ip_ok(&h->node.encap_src4, true) ||
 	    !flat_ip_ok(&h->node.encap_src6, true))
 		return fail(err, "flat.node: malformed encap source address");
@@ -2452,6 +2492,9 @@ static void flat_read_node(const void *buf, const struct ep_cfg_hdr *h,
 
 	node->backend_port = h->node.backend_port;
 	node->gue_port = h->node.gue_port;
+	node->maglev_rebuild = h->node.flags & EP_NODE_F_MAGLEV_FRESH
+				       ? CONFIG_MAGLEV_FRESH
+				       : CONFIG_MAGLEV_MINIMAL;
 	node->encap_src4 = h->node.encap_src4;
 	node->encap_src6 = h->node.encap_src6;
 	node->n_addrs = h->n_node_addrs;

@@ -40,6 +40,12 @@ enum config_affinity {
 	CONFIG_AFFINITY_SOURCE_IP = 1,
 };
 
+/* node.maglev_rebuild: how a changed service's Maglev table is made. */
+enum config_maglev_rebuild {
+	CONFIG_MAGLEV_MINIMAL = 0, /* from the previous table: fewest moves */
+	CONFIG_MAGLEV_FRESH = 1, /* from the backend set alone */
+};
+
 struct config_backend {
 	struct ep_ip addr;
 	uint16_t port; /* 0 = the packet's own port */
@@ -75,6 +81,7 @@ struct config_node {
 	uint16_t gue_port;
 	struct ep_ip encap_src4; /* family 0 = not configured */
 	struct ep_ip encap_src6;
+	enum config_maglev_rebuild maglev_rebuild; /* EP_NODE_F_MAGLEV_FRESH */
 };
 
 struct config_listener {

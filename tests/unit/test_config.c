@@ -362,6 +362,16 @@ static void test_refuse_node(void)
 	       "node.encap_source_v6: must be a unicast address");
 	REFUSE("{'node':{'encap_source_v4':4}}",
 	       "node.encap_source_v4: must be a string, not a number");
+	REFUSE("{'node':{'maglev_rebuild':'slow'}}",
+	       "node.maglev_rebuild: must be \"minimal\" or \"fresh\"");
+	REFUSE("{'node':{'maglev_rebuild':'Fresh'}}",
+	       "node.maglev_rebuild: must be \"minimal\" or \"fresh\"");
+	REFUSE("{'node':{'maglev_rebuild':''}}",
+	       "node.maglev_rebuild: must be \"minimal\" or \"fresh\"");
+	REFUSE("{'node':{'maglev_rebuild':1}}",
+	       "node.maglev_rebuild: must be a string, not a number");
+	REFUSE("{'node':{'maglev_rebuild':'fresh','maglev_rebuild':'fresh'}}",
+	       "node: duplicate field \"maglev_rebuild\"");
 	sb_printf(&b, "{'node':{'addresses':[");
 	for (i = 0; i <= (int)EP_MAX_NODE_ADDRS; i++)
 		sb_printf(&b, "%s{'address':'10.0.0.%d'}", i ? "," : "", i + 1);
@@ -691,6 +701,18 @@ static void test_defaults(void)
 	CHECK(cfg.n_services == 0 && cfg.node.n_addrs == 0);
 	CHECK(cfg.node.gue_port == 6080 && cfg.node.backend_port == 0);
 	CHECK(!cfg.api.present && cfg.node.encap_src4.family == 0);
+	CHECK(cfg.node.maglev_rebuild == CONFIG_MAGLEV_MINIMAL);
+	config_free(&cfg);
+
+	CHECK(parse_sq("{'node':{'gue_port':1}}", &cfg, &err) == 0);
+	CHECK(cfg.node.maglev_rebuild == CONFIG_MAGLEV_MINIMAL);
+	config_free(&cfg);
+	CHECK(parse_sq("{'node':{'maglev_rebuild':'minimal'}}", &cfg, &err) ==
+	      0);
+	CHECK(cfg.node.maglev_rebuild == CONFIG_MAGLEV_MINIMAL);
+	config_free(&cfg);
+	CHECK(parse_sq("{'node':{'maglev_rebuild':'fresh'}}", &cfg, &err) == 0);
+	CHECK(cfg.node.maglev_rebuild == CONFIG_MAGLEV_FRESH);
 	config_free(&cfg);
 
 	CHECK(parse_sq(" \n" DOC(SVC_BE("")) "\r\n\t ", &cfg, &err) == 0);
@@ -752,6 +774,7 @@ static void test_full_example(void)
 		return;
 	CHECK(cfg.node.backend_port == 1 && cfg.node.gue_port == 6081);
 	CHECK(cfg.node.encap_src6.family == EP_AF_INET6);
+	CHECK(cfg.node.maglev_rebuild == CONFIG_MAGLEV_FRESH);
 	CHECK(cfg.n_services == 5);
 	s = &cfg.services[0];
 	CHECK(s->affinity == CONFIG_AFFINITY_SOURCE_IP);
@@ -839,6 +862,56 @@ static void test_roundtrips(void)
 	check_flat_roundtrip(&cfg, "empty");
 }
 
+/* node.maglev_rebuild: canonical JSON writes it (default too), the flat
+ * form carries it as EP_NODE_F_MAGLEV_FRESH and reads it back. */
+static void test_maglev_rebuild(void)
+{
+#define NODE_DOC(node) "{'node':{" node "},'services':[" SVC_BE("") "]}"
+	static const char *const docs[] = {
+		NODE_DOC("'maglev_rebuild':'minimal'"),
+		NODE_DOC("'maglev_rebuild':'fresh'"),
+	};
+#undef NODE_DOC
+	static const char *const want_json[] = {
+		"\"maglev_rebuild\":\t\"minimal\"",
+		"\"maglev_rebuild\":\t\"fresh\"",
+	};
+	struct config_error err = { "" };
+	struct ep_config cfg, back;
+	size_t len = 0;
+	char *text;
+	void *buf;
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		CHECK_MSG(parse_sq(docs[i], &cfg, &err) == 0, "%s", err.msg);
+		CHECK(cfg.node.maglev_rebuild ==
+		      (i ? CONFIG_MAGLEV_FRESH : CONFIG_MAGLEV_MINIMAL));
+		text = config_to_json(&cfg);
+		CHECK_MSG(text != NULL && strstr(text, want_json[i]) != NULL,
+			  "canonical JSON lacks %s: %s", want_json[i],
+			  text ? text : "(null)");
+		free(text);
+		check_json_roundtrip(&cfg, docs[i]);
+		check_flat_roundtrip(&cfg, docs[i]);
+		buf = flat_of(&cfg, NULL, &len);
+		CHECK(hdr_get(buf).node.flags ==
+		      (i ? EP_NODE_F_MAGLEV_FRESH : 0u));
+		CHECK_MSG(config_from_flat(buf, len, &back, &err) == 0, "%s",
+			  err.msg);
+		CHECK(back.node.maglev_rebuild == cfg.node.maglev_rebuild);
+		config_free(&back);
+		free(buf);
+		config_free(&cfg);
+	}
+	/* A canonical document without the field still parses (default). */
+	CHECK(parse_sq("{'node':{}}", &cfg, &err) == 0);
+	text = config_to_json(&cfg);
+	CHECK(text != NULL && strstr(text, want_json[0]) != NULL);
+	free(text);
+	config_free(&cfg);
+}
+
 static void test_copy_equal(void)
 {
 	struct ep_config a, b;
@@ -855,6 +928,12 @@ static void test_copy_equal(void)
 	CHECK(config_copy(&b, &a) == 0);
 	b.node.gue_port = 1;
 	CHECK(!config_equal(&a, &b));
+	config_free(&b);
+	CHECK(config_copy(&b, &a) == 0 &&
+	      b.node.maglev_rebuild == a.node.maglev_rebuild);
+	b.node.maglev_rebuild = CONFIG_MAGLEV_MINIMAL;
+	CHECK(a.node.maglev_rebuild == CONFIG_MAGLEV_FRESH &&
+	      !config_equal(&a, &b));
 	config_free(&b);
 	config_free(&a);
 }
@@ -885,6 +964,12 @@ static void test_validate_in_memory(void)
 	CHECK(config_validate(&cfg, &err) == -EINVAL &&
 	      starts_with(err.msg, "services[0].name: "));
 	memcpy(cfg.services[0].name, "web-dsr", 8);
+	cfg.node.maglev_rebuild = (enum config_maglev_rebuild)2;
+	CHECK(config_validate(&cfg, &err) == -EINVAL &&
+	      strcmp(err.msg, "node.maglev_rebuild: must be \"minimal\" or "
+			      "\"fresh\"") == 0);
+	cfg.node.maglev_rebuild = CONFIG_MAGLEV_FRESH;
+	CHECK_MSG(config_validate(&cfg, &err) == 0, "%s", err.msg);
 	cfg.api.listeners[0].port = 0;
 	CHECK(config_validate(&cfg, &err) == -EINVAL &&
 	      starts_with(err.msg, "api.listeners[0].port: "));
@@ -970,6 +1055,10 @@ static void test_flat_header(void *buf, size_t len)
 	FLAT_REFUSE(buf, len, "flat.services[2]: backends ");
 	h = good, h.node.flags = 4, hdr_put(buf, &h);
 	FLAT_REFUSE(buf, len, "flat.node.flags: ");
+	h = good, h.node.flags = EP_NODE_F_MAGLEV_FRESH | 2u, hdr_put(buf, &h);
+	FLAT_REFUSE(buf, len, "flat.node.flags: unknown bits 0x2");
+	h = good, h.node.flags = 0x80000000u, hdr_put(buf, &h);
+	FLAT_REFUSE(buf, len, "flat.node.flags: unknown bits 0x80000000");
 	h = good, h.node.encap_src4.bytes[8] = 1, hdr_put(buf, &h);
 	FLAT_REFUSE(buf, len, "flat.node: ");
 	h = good, h.node.encap_src4.family = EP_AF_INET6, hdr_put(buf, &h);
@@ -1425,6 +1514,7 @@ int main(int argc, char **argv)
 	test_lab();
 	test_full_example();
 	test_roundtrips();
+	test_maglev_rebuild();
 	test_copy_equal();
 	test_validate_in_memory();
 	test_flat_refuse();

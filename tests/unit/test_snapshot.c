@@ -1,0 +1,586 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Unit tests for fastpath/snapshot.c: the Maglev table a configuration
+ * change gets under node flag EP_NODE_F_MAGLEV_FRESH (the table of the
+ * backend set alone, whatever the history) and without it (rebuilt from
+ * the previous table: no slot moves between kept backends), and
+ * snap_build()'s refusals of malformed flat configurations. Flat
+ * configurations are written by hand, so every field is under the test's
+ * control; each lives in a malloc'd buffer of its exact size, so ASan sees
+ * any overread.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+
+#include "check.h"
+#include "ep_abi.h"
+#include "maglev.h"
+#include "snapshot.h"
+
+#define MAX_SVC 4u
+#define MAX_BE 64u
+#define MAX_NA 2u
+#define N_BE 20u /* backends of the Maglev service */
+#define TABLE_SIZE EP_MAGLEV_DEFAULT_SIZE
+
+/* A flat configuration being put together; cfg_flat() lays it out. */
+struct cfg {
+	struct ep_cfg_hdr h;
+	uint32_t n_svc, n_be, n_na;
+	struct ep_cfg_service svc[MAX_SVC];
+	struct ep_cfg_backend be[MAX_BE];
+	struct ep_cfg_node_addr na[MAX_NA];
+};
+
+static uint32_t align8(uint32_t x)
+{
+	return (x + 7u) & ~7u;
+}
+
+static struct ep_ip ip4(uint8_t a, uint8_t b, uint8_t c, uint8_t d)
+{
+	struct ep_ip ip;
+
+	memset(&ip, 0, sizeof(ip));
+	ip.family = EP_AF_INET;
+	ip.bytes[0] = a;
+	ip.bytes[1] = b;
+	ip.bytes[2] = c;
+	ip.bytes[3] = d;
+	return ip;
+}
+
+static void cfg_init(struct cfg *c, uint32_t node_flags)
+{
+	memset(c, 0, sizeof(*c));
+	c->h.magic = EP_CFG_MAGIC;
+	c->h.abi_version = EP_ABI_VERSION;
+	c->h.version = 1;
+	c->h.node.gue_port = 6080;
+	c->h.node.flags = node_flags;
+}
+
+/* A service of `n` backends appended after the current ones. */
+static struct ep_cfg_service *cfg_add_service(struct cfg *c, const char *name,
+					      struct ep_ip vip, uint16_t port,
+					      uint8_t proto)
+{
+	struct ep_cfg_service *s = &c->svc[c->n_svc];
+
+	memset(s, 0, sizeof(*s));
+	snprintf(s->name, sizeof(s->name), "%s", name);
+	s->vip = vip;
+	s->port = port;
+	s->proto = proto;
+	s->fwd_mode = EP_FWD_DSR;
+	s->sched = EP_SCHED_MAGLEV;
+	s->stats_id = c->n_svc;
+	s->first_backend = c->n_be;
+	c->n_svc++;
+	return s;
+}
+
+/* Backend `id` (address 10.0.1.id+1, stats_id id) of the last service. */
+static void cfg_add_backend(struct cfg *c, uint32_t id, uint16_t weight)
+{
+	struct ep_cfg_backend *b = &c->be[c->n_be++];
+
+	memset(b, 0, sizeof(*b));
+	b->addr = ip4(10, 0, (uint8_t)(1 + id / 250), (uint8_t)(1 + id % 250));
+	b->weight = weight;
+	b->state = EP_BE_UP;
+	b->stats_id = id;
+	c->svc[c->n_svc - 1].n_backends++;
+}
+
+/* Header, node addresses, services, backends, each 8-byte aligned. */
+static void *cfg_flat(struct cfg *c, uint32_t *len)
+{
+	uint32_t off = align8(sizeof(struct ep_cfg_hdr));
+	uint8_t *buf;
+
+	c->h.n_node_addrs = c->n_na;
+	c->h.off_node_addrs = off;
+	off = align8(off + c->n_na * (uint32_t)sizeof(c->na[0]));
+	c->h.n_services = c->n_svc;
+	c->h.off_services = off;
+	off = align8(off + c->n_svc * (uint32_t)sizeof(c->svc[0]));
+	c->h.n_backends = c->n_be;
+	c->h.off_backends = off;
+	off = align8(off + c->n_be * (uint32_t)sizeof(c->be[0]));
+	c->h.total_len = off;
+	buf = calloc(1, off);
+	if (buf == NULL)
+		abort();
+	memcpy(buf, &c->h, sizeof(c->h));
+	memcpy(buf + c->h.off_node_addrs, c->na, c->n_na * sizeof(c->na[0]));
+	memcpy(buf + c->h.off_services, c->svc, c->n_svc * sizeof(c->svc[0]));
+	memcpy(buf + c->h.off_backends, c->be, c->n_be * sizeof(c->be[0]));
+	*len = off;
+	return buf;
+}
+
+static uint64_t heap_bytes(void)
+{
+	struct rte_malloc_socket_stats s;
+
+	if (rte_malloc_get_socket_stats((int)rte_socket_id(), &s) != 0)
+		return 0;
+	return s.heap_allocsz_bytes;
+}
+
+static struct fp_snapshot *build_ok(struct cfg *c,
+				    const struct fp_snapshot *prev)
+{
+	struct fp_snapshot *s = NULL;
+	char err[EP_EVENT_ERR_LEN] = "";
+	uint32_t len;
+	void *buf = cfg_flat(c, &len);
+	int rc = snap_build(buf, len, 1, prev, &s, err, sizeof(err));
+
+	CHECK_MSG(rc == 0 && s != NULL, "snap_build: %d %s", rc, err);
+	free(buf);
+	return rc == 0 ? s : NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Maglev tables across a change                                        */
+
+/* One Maglev service of backends 0..N_BE-1 except `skip` (N_BE: none). */
+static void maglev_cfg(struct cfg *c, uint32_t node_flags, uint32_t skip,
+		       uint32_t extra)
+{
+	uint32_t i;
+
+	cfg_init(c, node_flags);
+	cfg_add_service(c, "web", ip4(198, 51, 100, 1), 80, IPPROTO_TCP);
+	for (i = 0; i < N_BE; i++)
+		if (i != skip)
+			cfg_add_backend(c, i, (uint16_t)(1 + i % 3));
+	for (i = 0; i < extra; i++)
+		cfg_add_backend(c, N_BE + i, 2);
+}
+
+/* The identity snapshot.c gives a backend for Maglev permutations. */
+static uint32_t be_hash_id(const struct snap_backend *b)
+{
+	return snap_addr_hash(b->addr, b->port_n, b->family);
+}
+
+/* Service 0's backends as maglev_build() takes them. */
+static uint32_t maglev_input(const struct fp_snapshot *s,
+			     struct maglev_backend *mb, uint32_t *ids)
+{
+	const struct snap_service *sv = &s->services[0];
+	uint32_t j;
+
+	for (j = 0; j < sv->n_backends; j++) {
+		const struct snap_backend *b =
+			&s->backends[sv->first_backend + j];
+
+		mb[j].hash_id = be_hash_id(b);
+		mb[j].weight = b->state == EP_BE_UP ? b->weight : 0;
+		ids[j] = mb[j].hash_id;
+	}
+	return sv->n_backends;
+}
+
+/* The fresh table of `s`'s service 0, and the table rebuilt from
+ * `prev`'s, computed with maglev.c directly. */
+static void expected_tables(const struct fp_snapshot *prev,
+			    const struct fp_snapshot *s, uint16_t *fresh,
+			    uint16_t *rebuilt)
+{
+	struct maglev_backend mb[MAX_BE], old_mb[MAX_BE];
+	uint32_t ids[MAX_BE], old_ids[MAX_BE];
+	uint32_t n = maglev_input(s, mb, ids);
+	uint32_t old_n = maglev_input(prev, old_mb, old_ids);
+
+	CHECK(maglev_build(mb, n, fresh, TABLE_SIZE) == 0);
+	CHECK(maglev_rebuild(mb, n, old_ids, old_n, prev->services[0].maglev,
+			     rebuilt, TABLE_SIZE) == 0);
+}
+
+static int same_table(const struct fp_snapshot *s, const uint16_t *t)
+{
+	return s->services[0].maglev != NULL &&
+	       s->services[0].maglev_size == TABLE_SIZE &&
+	       memcmp(s->services[0].maglev, t, TABLE_SIZE * 2) == 0;
+}
+
+/* Slots whose owner changed from one kept backend to another. */
+static uint32_t moved_between_kept(const struct fp_snapshot *prev,
+				   const struct fp_snapshot *s,
+				   uint32_t removed_sid)
+{
+	const struct snap_service *a = &prev->services[0];
+	const struct snap_service *b = &s->services[0];
+	uint32_t i, moved = 0;
+
+	for (i = 0; i < TABLE_SIZE; i++) {
+		uint32_t was = prev->backends[a->first_backend + a->maglev[i]]
+				       .stats_id;
+		uint32_t now =
+			s->backends[b->first_backend + b->maglev[i]].stats_id;
+
+		moved += was != removed_sid && was != now;
+	}
+	return moved;
+}
+
+/*
+ * Remove one backend under `flags`: "minimal" (0) must give
+ * maglev_rebuild()'s table, "fresh" maglev_build()'s, which is also what
+ * a first build of the new configuration gives.
+ */
+static void test_remove_one(uint32_t flags)
+{
+	const uint32_t removed = 7;
+	uint16_t *fresh = malloc(TABLE_SIZE * 2);
+	uint16_t *rebuilt = malloc(TABLE_SIZE * 2);
+	struct fp_snapshot *s1, *s2, *first;
+	struct cfg c;
+
+	maglev_cfg(&c, flags, N_BE, 0);
+	s1 = build_ok(&c, NULL);
+	maglev_cfg(&c, flags, removed, 0);
+	s2 = build_ok(&c, s1);
+	first = build_ok(&c, NULL);
+	if (s1 == NULL || s2 == NULL || first == NULL || fresh == NULL ||
+	    rebuilt == NULL)
+		goto out;
+	CHECK(s2->node.flags == flags);
+	CHECK(s2->services[0].n_backends == N_BE - 1);
+	expected_tables(s1, s2, fresh, rebuilt);
+	/* The change must be one where the two differ, or this proves
+	 * nothing: a fresh build moves slots between kept backends. */
+	CHECK(memcmp(fresh, rebuilt, TABLE_SIZE * 2) != 0);
+	CHECK(same_table(first, fresh));
+	if (flags & EP_NODE_F_MAGLEV_FRESH) {
+		CHECK(same_table(s2, fresh));
+		CHECK(moved_between_kept(s1, s2, removed) > 0);
+	} else {
+		CHECK(same_table(s2, rebuilt));
+		CHECK(moved_between_kept(s1, s2, removed) == 0);
+	}
+out:
+	snap_free(first);
+	snap_free(s2);
+	snap_free(s1);
+	free(rebuilt);
+	free(fresh);
+}
+
+/*
+ * "fresh" after a history of changes still gives the first-build table
+ * of the configuration in force; "minimal" does not. The flag of the new
+ * configuration decides: switching to "fresh" drops the history at once.
+ */
+static void test_history(void)
+{
+	static const uint32_t skips[] = { 3, N_BE, 11, 0, N_BE };
+	static const uint32_t extras[] = { 0, 2, 1, 3, 0 };
+	uint16_t *fresh = malloc(TABLE_SIZE * 2);
+	uint16_t *rebuilt = malloc(TABLE_SIZE * 2);
+	struct fp_snapshot *fr = NULL, *mi = NULL, *next, *first;
+	struct cfg c;
+	size_t i;
+
+	for (i = 0; i < sizeof(skips) / sizeof(skips[0]); i++) {
+		maglev_cfg(&c, EP_NODE_F_MAGLEV_FRESH, skips[i], extras[i]);
+		next = build_ok(&c, fr);
+		snap_free(fr);
+		fr = next;
+		maglev_cfg(&c, 0, skips[i], extras[i]);
+		next = build_ok(&c, mi);
+		snap_free(mi);
+		mi = next;
+	}
+	/* Same configuration as the last step, built once from nothing. */
+	first = build_ok(&c, NULL);
+	if (fr == NULL || mi == NULL || first == NULL)
+		goto out;
+	CHECK(same_table(fr, first->services[0].maglev));
+	CHECK(!same_table(mi, first->services[0].maglev));
+	/* Minimal -> fresh: the fresh table of the set, not a rebuild. */
+	maglev_cfg(&c, EP_NODE_F_MAGLEV_FRESH, 5, 0);
+	next = build_ok(&c, mi);
+	if (next != NULL) {
+		expected_tables(mi, next, fresh, rebuilt);
+		CHECK(same_table(next, fresh) && !same_table(next, rebuilt));
+		snap_free(next);
+	}
+	/* Fresh -> minimal: rebuilt from the previous (fresh) table. */
+	maglev_cfg(&c, 0, 5, 0);
+	next = build_ok(&c, fr);
+	if (next != NULL) {
+		expected_tables(fr, next, fresh, rebuilt);
+		CHECK(same_table(next, rebuilt) && !same_table(next, fresh));
+		snap_free(next);
+	}
+out:
+	snap_free(first);
+	snap_free(mi);
+	snap_free(fr);
+	free(rebuilt);
+	free(fresh);
+}
+
+/* ------------------------------------------------------------------ */
+/* Refusals                                                             */
+
+/* Two TCP services on one VIP (ports 80 and 443), two backends each, one
+ * node address. */
+static void base_cfg(struct cfg *c)
+{
+	cfg_init(c, 0);
+	c->na[0].addr = ip4(192, 0, 2, 10);
+	c->n_na = 1;
+	cfg_add_service(c, "a", ip4(198, 51, 100, 1), 80, IPPROTO_TCP);
+	cfg_add_backend(c, 0, 1);
+	cfg_add_backend(c, 1, 1);
+	cfg_add_service(c, "b", ip4(198, 51, 100, 1), 443, IPPROTO_TCP);
+	c->svc[1].maglev_size = 251;
+	cfg_add_backend(c, 2, 1);
+	cfg_add_backend(c, 3, 1);
+}
+
+/* snap_build must refuse `len` bytes of `buf` with `want_rc` (0: any
+ * negative) and an error starting with `prefix`. */
+#define REFUSE_BUF(buf, len, want_rc, prefix)                                  \
+	refuse_buf(buf, len, want_rc, prefix, __LINE__)
+
+static void refuse_buf(const void *buf, uint32_t len, int want_rc,
+		       const char *prefix, int line)
+{
+	struct fp_snapshot *s = NULL;
+	char err[EP_EVENT_ERR_LEN] = "";
+	int rc = snap_build(buf, len, 1, NULL, &s, err, sizeof(err));
+
+	CHECK_MSG(rc < 0 && (want_rc == 0 || rc == want_rc) && s == NULL &&
+			  err[0] != '\0' &&
+			  strncmp(err, prefix, strlen(prefix)) == 0,
+		  "line %d: rc %d, error \"%s\", expected %d \"%s...\"", line,
+		  rc, err, want_rc, prefix);
+	if (rc == 0)
+		snap_free(s);
+}
+
+/* Lay out `c`, let `edit` break the header, expect the refusal. */
+#define REFUSE_HDR(c, stmt, want_rc, prefix)                                   \
+	do {                                                                   \
+		uint32_t len_;                                                 \
+		uint8_t *buf_ = cfg_flat(c, &len_);                            \
+		struct ep_cfg_hdr h_;                                          \
+                                                                               \
+		memcpy(&h_, buf_, sizeof(h_));                                 \
+		stmt;                                                          \
+		memcpy(buf_, &h_, sizeof(h_));                                 \
+		REFUSE_BUF(buf_, len_, want_rc, prefix);                       \
+		free(buf_);                                                    \
+	} while (0)
+
+/* Break a copy of `c` with `stmt` (on `x`, a struct cfg), expect the
+ * refusal. */
+#define REFUSE_CFG(c, stmt, want_rc, prefix)                                   \
+	do {                                                                   \
+		struct cfg x = *(c);                                           \
+		uint32_t len_;                                                 \
+		uint8_t *buf_;                                                 \
+                                                                               \
+		stmt;                                                          \
+		buf_ = cfg_flat(&x, &len_);                                    \
+		REFUSE_BUF(buf_, len_, want_rc, prefix);                       \
+		free(buf_);                                                    \
+	} while (0)
+
+static void test_refuse_header(void)
+{
+	struct cfg c;
+	uint32_t len;
+	uint8_t *buf;
+
+	base_cfg(&c);
+	buf = cfg_flat(&c, &len);
+	REFUSE_BUF(buf, 0, -EINVAL, "config: bad magic");
+	REFUSE_BUF(buf, sizeof(struct ep_cfg_hdr) - 1, -EINVAL,
+		   "config: bad magic");
+	free(buf);
+	REFUSE_HDR(&c, h_.magic ^= 1, -EINVAL, "config: bad magic");
+	REFUSE_HDR(&c, h_.abi_version = EP_ABI_VERSION - 1, -EPROTO,
+		   "config: ABI version");
+	REFUSE_HDR(&c, h_.abi_version = EP_ABI_VERSION + 1, -EPROTO,
+		   "config: ABI version");
+	REFUSE_HDR(&c, h_.node.flags = 0x2, -EINVAL,
+		   "config: unknown node flags");
+	REFUSE_HDR(&c, h_.total_len += 8, -EINVAL, "config: length");
+	REFUSE_HDR(&c, h_.n_services = EP_MAX_SERVICES + 1, -E2BIG, "config: ");
+	REFUSE_HDR(&c, h_.n_backends = EP_MAX_BACKENDS + 1, -E2BIG, "config: ");
+	REFUSE_HDR(&c, h_.n_node_addrs = UINT32_MAX, -E2BIG, "config: ");
+}
+
+static void test_refuse_arrays(void)
+{
+	const char *out = "config: an array lies outside the buffer";
+	struct cfg c;
+
+	base_cfg(&c);
+	REFUSE_HDR(&c, h_.off_backends = h_.total_len, -EINVAL, out);
+	REFUSE_HDR(&c, h_.n_backends += 1, -EINVAL, out);
+	REFUSE_HDR(&c, h_.n_services = 100, -EINVAL, out);
+	REFUSE_HDR(&c, h_.off_node_addrs = h_.total_len - 8, -EINVAL, out);
+	REFUSE_HDR(&c, h_.off_services = UINT32_MAX - 7, -EINVAL, out);
+	REFUSE_HDR(&c, h_.off_services = 8, -EINVAL, out); /* in the header */
+	REFUSE_HDR(&c, h_.off_backends += 4, -EINVAL, out); /* misaligned */
+	REFUSE_HDR(&c, h_.off_node_addrs = 0, -EINVAL, out);
+}
+
+static void test_refuse_services(void)
+{
+	const char *range = "services[1]: backends outside the array";
+	struct cfg c;
+
+	base_cfg(&c);
+	REFUSE_CFG(&c, x.svc[1].first_backend = 3, -EINVAL, range);
+	REFUSE_CFG(&c, x.svc[1].first_backend = 4, -EINVAL, range);
+	REFUSE_CFG(&c, x.svc[1].n_backends = 3, -EINVAL, range);
+	REFUSE_CFG(&c, x.svc[1].first_backend = UINT32_MAX, -EINVAL, range);
+	REFUSE_CFG(&c, x.svc[1].n_backends = UINT32_MAX, -EINVAL, range);
+	REFUSE_CFG(&c, x.svc[1].proto = IPPROTO_ICMP, -EINVAL,
+		   "services[1].protocol: bad");
+	REFUSE_CFG(&c, x.svc[1].fwd_mode = 0, -EINVAL,
+		   "services[1].forwarding: bad");
+	REFUSE_CFG(&c, x.svc[1].fwd_mode = EP_FWD_NAT + 1, -EINVAL,
+		   "services[1].forwarding: bad");
+	REFUSE_CFG(&c, x.svc[1].sched = 0, -EINVAL,
+		   "services[1].scheduler: bad");
+	REFUSE_CFG(&c, x.svc[1].sched = EP_SCHED_LC + 1, -EINVAL,
+		   "services[1].scheduler: bad");
+	REFUSE_CFG(&c, x.svc[1].vip.family = 5, -EINVAL,
+		   "services[1].vip: bad");
+	REFUSE_CFG(&c, x.svc[1].stats_id = EP_MAX_SERVICES, -EINVAL,
+		   "services[1]: stats id out of range");
+	REFUSE_CFG(&c, x.svc[1].maglev_size = 250, -EINVAL,
+		   "services[1].maglev_table_size: 250 unusable");
+	REFUSE_CFG(&c, x.svc[1].maglev_size = EP_MAGLEV_MAX_SIZE + 2, -EINVAL,
+		   "services[1].maglev_table_size: ");
+	/* Prime, but fewer slots (2) than backends (3). */
+	REFUSE_CFG(&c,
+		   (x.svc[1].first_backend = 1, x.svc[1].n_backends = 3,
+		    x.svc[1].maglev_size = 2),
+		   -EINVAL, "services[1].maglev_table_size: 2 unusable");
+}
+
+static void test_refuse_backends_and_node(void)
+{
+	struct cfg c;
+
+	base_cfg(&c);
+	REFUSE_CFG(&c, x.be[2].state = EP_BE_DRAIN + 1, -EINVAL,
+		   "backends[2]: bad state or stats id");
+	REFUSE_CFG(&c, x.be[2].stats_id = EP_MAX_BACKENDS, -EINVAL,
+		   "backends[2]: bad state or stats id");
+	REFUSE_CFG(&c, x.be[2].addr.family = 0, -EINVAL,
+		   "backends[2]: bad address");
+	REFUSE_CFG(&c, x.be[2].addr.family = 7, -EINVAL,
+		   "backends[2]: bad address");
+	REFUSE_CFG(&c, x.na[0].addr.family = 0, -EINVAL,
+		   "node.addresses[0]: bad address");
+}
+
+static void test_refuse_duplicates(void)
+{
+	const char *dup = "services[1]: VIP, port and protocol already used";
+	struct fp_snapshot *s;
+	struct cfg c;
+
+	base_cfg(&c);
+	REFUSE_CFG(&c, x.svc[1].port = 80, -EINVAL, dup);
+	REFUSE_CFG(&c, (x.svc[0].port = 0, x.svc[1].port = 0), -EINVAL, dup);
+	/* The same VIP and port over the other protocol is another service. */
+	c.svc[1].port = 80;
+	c.svc[1].proto = IPPROTO_UDP;
+	s = build_ok(&c, NULL);
+	if (s != NULL)
+		CHECK(s->n_services == 2 &&
+		      s->services[1].proto == IPPROTO_UDP);
+	snap_free(s);
+	/* An IPv6 VIP with the same leading bytes is another address. */
+	c.svc[1].proto = IPPROTO_TCP;
+	c.svc[1].vip.family = EP_AF_INET6;
+	c.be[2].addr.family = EP_AF_INET6;
+	c.be[3].addr.family = EP_AF_INET6;
+	s = build_ok(&c, NULL);
+	snap_free(s);
+}
+
+/* A valid build, with the fields a reader sees; snap_free(NULL) is safe. */
+static void test_build_free(void)
+{
+	struct fp_snapshot *s;
+	struct cfg c;
+
+	base_cfg(&c);
+	c.h.version = 42;
+	c.h.node.flags = EP_NODE_F_MAGLEV_FRESH;
+	s = build_ok(&c, NULL);
+	if (s != NULL) {
+		CHECK(s->version == 42 && s->generation == 1);
+		CHECK(s->n_services == 2 && s->n_backends == 4);
+		CHECK(s->node.flags == EP_NODE_F_MAGLEV_FRESH);
+		CHECK(s->services[1].maglev_size == 251 &&
+		      s->services[0].maglev_size == EP_MAGLEV_DEFAULT_SIZE);
+		CHECK(s->has_src4 && s->src4[3] == 10);
+	}
+	snap_free(s);
+	snap_free(NULL);
+}
+
+int main(void)
+{
+	/* As test_conntrack: no hugepages, a private runtime directory. */
+	char *argv[] = { "test",
+			 "--no-huge",
+			 "--no-shconf",
+			 "--no-telemetry",
+			 "--file-prefix=test_snapshot",
+			 "--no-pci",
+			 "-l",
+			 "0",
+			 "--log-level=error",
+			 "-m",
+			 "256",
+			 NULL };
+	uint64_t before;
+	int rc;
+
+	if (rte_eal_init(11, argv) < 0) {
+		fprintf(stderr, "EAL init failed: %s\n",
+			rte_strerror(rte_errno));
+		return 1;
+	}
+	before = heap_bytes();
+	test_remove_one(0);
+	test_remove_one(EP_NODE_F_MAGLEV_FRESH);
+	test_history();
+	test_refuse_header();
+	test_refuse_arrays();
+	test_refuse_services();
+	test_refuse_backends_and_node();
+	test_refuse_duplicates();
+	test_build_free();
+	/* Every snapshot, built or refused, gave its DPDK memory back. */
+	CHECK_MSG(heap_bytes() == before, "heap %llu bytes, was %llu",
+		  (unsigned long long)heap_bytes(), (unsigned long long)before);
+	rc = check_summary("snapshot");
+	rte_eal_cleanup();
+	return rc;
+}
