@@ -51,6 +51,9 @@ trap cleanup EXIT INT TERM
 # shellcheck disable=SC1091
 . /run/edgepath-lab/env
 mkdir -p "$LOGDIR"
+# The slow path persists API changes to its configuration file: give it a
+# copy, so the repository's file stays as it is.
+cp "$CONFIG" "$LOGDIR/config.json"
 
 # The main lcore and the worker share CPU $WORKER_CPU on small machines; the
 # worker sleeps when idle (--idle-sleep-us) so the lab keeps a CPU.
@@ -60,7 +63,7 @@ ip netns exec "$LAB_LB_NS" "$FP" --lcores="0@$WORKER_CPU,1@$WORKER_CPU" \
 	--stats-interval 1 --idle-sleep-us "$IDLE_SLEEP_US" --ct-entries 65536 &
 pids+=($!)
 "$SP" --proc-type=secondary --no-pci --file-prefix="$PREFIX" -l 0 \
-	--log-level=error -- --config "$CONFIG" --status-interval 10 &
+	--log-level=error -- --config "$LOGDIR/config.json" --status-interval 10 &
 pids+=($!)
 
 # A light client: one request a second to each IPv4 VIP, names printed.
@@ -75,4 +78,5 @@ pids+=($!)
 ) &
 pids+=($!)
 echo "run: fast path, slow path and client running; Ctrl-C to stop"
+echo "run: API: curl --unix-socket /run/edgepath/api.sock http://localhost/v1/stats"
 wait "${pids[0]}"

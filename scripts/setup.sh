@@ -19,6 +19,10 @@ PACKAGES=(
 	libssl-dev openssl libnghttp2-dev libcjson-dev
 	nginx-light nghttp2-client nghttp2-server socat curl wrk
 	iproute2 ethtool procps psmisc
+	# jq: JSON checks in tests/integration/test_slowpath.sh. Not prometheus
+	# for promtool (96 MB and a daemon): tests/unit/test_api.c carries a
+	# strict parser of the text format instead.
+	jq
 )
 
 die() { echo "setup: error: $*" >&2; exit 1; }

@@ -74,6 +74,8 @@ static int request(struct fpclient *c, struct ep_ctrl_msg *msg,
 	}
 	while (rte_rdtsc() < deadline) {
 		if (rte_ring_dequeue_elem(c->event, ev, sizeof(*ev)) != 0) {
+			/* A long apply must not look like a dead slow path. */
+			fpclient_heartbeat(c);
 			rte_delay_us_sleep(200);
 			continue;
 		}

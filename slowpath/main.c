@@ -1,37 +1,49 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * edgepath-slowpath: the DPDK secondary process and the one writer of
- * configuration. Waits for the fast path, attaches, applies the JSON
- * configuration file (parse, validate, flatten, send, wait for the new
- * generation), reloads it on SIGHUP, and re-executes itself to re-attach
- * when the fast path restarts. The control API is added on top of this.
+ * configuration. Waits for the fast path, attaches, carries on from the
+ * configuration the fast path runs, applies the JSON configuration file,
+ * serves the control API (api.c over http.c), reloads the file and the
+ * API's certificates on SIGHUP, and re-executes itself to re-attach when
+ * the fast path restarts. One thread: the API's event loop also beats the
+ * heartbeat and drains the punt ring between its waits.
  */
+#include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <libgen.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <rte_eal.h>
 #include <rte_errno.h>
 
+#include "api.h"
 #include "config.h"
 #include "fpclient.h"
+#include "http.h"
 
 #define APPLY_TIMEOUT_MS 5000u
-#define LOOP_SLEEP_MS 100u
+#define FLOWS_TIMEOUT_MS 2000u
+#define LOOP_WAIT_MS 100 /* longest wait for API I/O between heartbeats */
+#define DEFAULT_API_SOCKET "/run/edgepath/api.sock"
 
 struct sp_state {
 	const char *config_path;
 	uint32_t status_interval_s;
 	uint32_t attach_timeout_s; /* 0 = wait for ever */
 	struct fpclient fp;
-	struct config_ids *ids;
-	uint64_t version;
+	struct api *api;
+	struct http_server *srv;
+	bool eal_up;
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -56,92 +68,202 @@ static void sleep_ms(unsigned int ms)
 	nanosleep(&ts, NULL);
 }
 
-/* Read a whole file of at most CONFIG_MAX_BYTES (+1 to detect more). */
-static char *read_file(const char *path, size_t *len, char *err, size_t n)
+static uint64_t now_s(void)
 {
-	FILE *f = fopen(path, "rb");
-	char *buf;
+	struct timespec ts;
 
-	if (f == NULL) {
-		snprintf(err, n, "%s: %s", path, strerror(errno));
-		return NULL;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec;
+}
+
+/* ------------------------------------------------------------------ */
+/* The fast path as the API sees it (api.h's seam)                      */
+
+static int fp_apply(void *ctx, const void *flat, size_t len, uint64_t version,
+		    struct ep_event_msg *ev)
+{
+	struct fpclient *c = ctx;
+	int rc;
+
+	/* a long wait must not look like a dead slow path */
+	fpclient_heartbeat(c);
+	rc = fpclient_apply(c, flat, len, version, APPLY_TIMEOUT_MS, ev);
+	fpclient_heartbeat(c);
+	return rc;
+}
+
+static int fp_sample(void *ctx, uint32_t sid, uint32_t limit,
+		     struct ep_event_msg *ev)
+{
+	struct fpclient *c = ctx;
+	int rc;
+
+	fpclient_heartbeat(c);
+	rc = fpclient_sample_flows(c, sid, limit, FLOWS_TIMEOUT_MS, ev);
+	fpclient_heartbeat(c);
+	return rc;
+}
+
+static bool fp_alive(void *ctx)
+{
+	return fpclient_fastpath_alive(ctx);
+}
+
+static int api_start(struct sp_state *st)
+{
+	const struct api_fastpath ops = {
+		.ctx = &st->fp,
+		.apply = fp_apply,
+		.sample_flows = fp_sample,
+		.alive = fp_alive,
+		.shared = st->fp.shared,
+		.stats = st->fp.stats,
+		.flows = st->fp.flows,
+	};
+
+	st->api = api_create(&ops, st->config_path);
+	if (st->api == NULL)
+		return -ENOMEM;
+	/* After our own restart: the staging area holds what the fast path
+	 * runs if its version is the fast path's; keep its ids and version. */
+	if (api_adopt(st->api, st->fp.stage, EP_CFG_STAGE_SIZE) == 0)
+		printf("slowpath: carrying on from configuration version "
+		       "%" PRIu64 "\n",
+		       api_version(st->api));
+	return 0;
+}
+
+static void apply_file(struct sp_state *st)
+{
+	struct api_error e;
+
+	if (api_apply_file(st->api, &e) < 0)
+		fprintf(stderr, "slowpath: configuration %s refused: %s\n",
+			st->config_path, e.message);
+}
+
+/* ------------------------------------------------------------------ */
+/* The API server                                                       */
+
+static struct http_server *
+server_create(struct sp_state *st, const struct config_api *api, bool with_tls)
+{
+	const char *admin[CONFIG_MAX_SUBJECTS], *reader[CONFIG_MAX_SUBJECTS];
+	struct http_server_config hc = { 0 };
+	struct http_server *srv;
+	char err[256] = "";
+
+	for (uint32_t i = 0; i < api->n_admin_subjects; i++)
+		admin[i] = api->admin_subjects[i];
+	for (uint32_t i = 0; i < api->n_reader_subjects; i++)
+		reader[i] = api->reader_subjects[i];
+	if (with_tls && api->has_tls) {
+		hc.cert_file = api->certificate;
+		hc.key_file = api->private_key;
+		hc.client_ca_file = api->client_ca[0] ? api->client_ca : NULL;
 	}
-	buf = malloc(CONFIG_MAX_BYTES + 1);
-	if (buf == NULL) {
-		fclose(f);
-		snprintf(err, n, "out of memory");
-		return NULL;
+	hc.admin_subjects = admin;
+	hc.n_admin_subjects = api->n_admin_subjects;
+	hc.reader_subjects = reader;
+	hc.n_reader_subjects = api->n_reader_subjects;
+	hc.handler = api_handle;
+	hc.on_complete = api_complete;
+	hc.arg = st->api;
+	hc.err = err;
+	hc.err_len = sizeof(err);
+	srv = http_server_create(&hc);
+	if (srv == NULL)
+		fprintf(stderr, "slowpath: API server: %s\n", err);
+	return srv;
+}
+
+/* The directory of a Unix socket (one level, as /run/edgepath). */
+static void make_parent_dir(const char *path)
+{
+	char *copy = strdup(path);
+
+	if (copy != NULL && mkdir(dirname(copy), 0750) < 0 && errno != EEXIST)
+		fprintf(stderr,
+			"slowpath: cannot create the directory of %s: "
+			"%s\n",
+			path, strerror(errno));
+	free(copy);
+}
+
+static void listener_add(struct http_server *srv,
+			 const struct config_listener *l)
+{
+	char addr[INET6_ADDRSTRLEN] = "", what[160];
+	int rc;
+
+	if (l->is_unix) {
+		make_parent_dir(l->unix_path);
+		rc = http_server_add_listener_unix(srv, l->unix_path);
+		snprintf(what, sizeof(what), "%s", l->unix_path);
+	} else {
+		inet_ntop(l->addr.family == EP_AF_INET6 ? AF_INET6 : AF_INET,
+			  l->addr.bytes, addr, sizeof(addr));
+		rc = http_server_add_listener_tcp(srv, addr, l->port, l->tls);
+		snprintf(what, sizeof(what), "%s%s%s port %u (%s)",
+			 l->addr.family == EP_AF_INET6 ? "[" : "", addr,
+			 l->addr.family == EP_AF_INET6 ? "]" : "", l->port,
+			 l->tls ? "TLS" : "cleartext");
 	}
-	*len = fread(buf, 1, CONFIG_MAX_BYTES + 1, f);
-	if (ferror(f)) {
-		snprintf(err, n, "%s: read error", path);
-		free(buf);
-		buf = NULL;
-	}
-	fclose(f);
-	return buf;
+	if (rc < 0)
+		fprintf(stderr, "slowpath: API listener %s: %s\n", what,
+			http_server_error(srv));
+	else
+		printf("slowpath: API listening on %s\n", what);
 }
 
 /*
- * The one path for every change: parse and validate the whole document,
- * flatten it, send it, wait for the fast path's generation, then commit
- * the stats ids. Any failure leaves the configuration in force unchanged.
+ * Listeners and roles come from the api section in force at start (the
+ * default Unix socket without one); a change to them takes effect at the
+ * next start. Without a usable certificate the cleartext ones still run.
  */
-static int apply_document(struct sp_state *st, const char *text, size_t len)
+static void server_start(struct sp_state *st)
 {
-	struct ep_config cfg = { 0 };
-	struct config_error cerr = { { 0 } };
-	struct ep_event_msg ev;
-	size_t flat_len = 0;
-	void *flat = NULL;
-	int rc;
+	static struct config_api dflt = {
+		.present = true,
+		.n_listeners = 1,
+		.listeners = { { .is_unix = true,
+				 .unix_path = DEFAULT_API_SOCKET } },
+	};
+	const struct config_api *api = &api_config(st->api)->api;
 
-	rc = config_parse(text, len, &cfg, &cerr);
-	if (rc == 0) {
-		flat = malloc(config_flat_size(&cfg));
-		rc = flat ? config_to_flat(&cfg, st->version + 1, st->ids, flat,
-					   config_flat_size(&cfg), &flat_len,
-					   &cerr)
-			  : -ENOMEM;
+	if (!api->present)
+		api = &dflt;
+	st->srv = server_create(st, api, true);
+	if (st->srv == NULL && api->has_tls) {
+		fprintf(stderr, "slowpath: API: TLS listeners disabled\n");
+		st->srv = server_create(st, api, false);
 	}
-	if (rc) {
-		fprintf(stderr, "slowpath: configuration refused: %s\n",
-			cerr.msg[0] ? cerr.msg : strerror(-rc));
-		goto out;
-	}
-	rc = fpclient_apply(&st->fp, flat, flat_len, st->version + 1,
-			    APPLY_TIMEOUT_MS, &ev);
-	if (rc) {
-		fprintf(stderr, "slowpath: fast path refused: %s\n", ev.error);
-		goto out;
-	}
-	config_ids_commit(st->ids, flat, flat_len, &cerr);
-	st->version++;
-	printf("slowpath: configuration version %" PRIu64
-	       " in force (generation %" PRIu64 ", %u services)\n",
-	       ev.version, ev.generation, cfg.n_services);
+	if (st->srv == NULL)
+		return;
+	for (uint32_t i = 0; i < api->n_listeners; i++)
+		listener_add(st->srv, &api->listeners[i]);
+	api_set_server(st->api, st->srv);
 	fflush(stdout);
-out:
-	free(flat);
-	config_free(&cfg);
-	return rc;
 }
 
-static int apply_file(struct sp_state *st)
+/* New connections get the certificate files of the api section in force. */
+static void reload_tls(struct sp_state *st)
 {
-	char err[256];
-	size_t len = 0;
-	char *text = read_file(st->config_path, &len, err, sizeof(err));
-	int rc;
+	const struct config_api *api = &api_config(st->api)->api;
 
-	if (text == NULL) {
-		fprintf(stderr, "slowpath: %s\n", err);
-		return -EIO;
-	}
-	rc = apply_document(st, text, len);
-	free(text);
-	return rc;
+	if (st->srv == NULL || !api->present || !api->has_tls)
+		return;
+	if (http_server_reload_tls(st->srv, api->certificate, api->private_key,
+				   api->client_ca[0] ? api->client_ca : NULL) <
+	    0)
+		fprintf(stderr, "slowpath: TLS reload failed: %s\n",
+			http_server_error(st->srv));
+	else
+		printf("slowpath: TLS certificates reloaded\n");
 }
+
+/* ------------------------------------------------------------------ */
+/* Start-up                                                             */
 
 /* Before EAL: is a primary with this prefix running? */
 static int wait_for_fastpath(const char *prefix, uint32_t timeout_s)
@@ -222,6 +344,67 @@ static int parse_args(int argc, char **argv, struct sp_state *st)
 	return 0;
 }
 
+/*
+ * A primary that has just started may not have made its memzones yet:
+ * wait for them (--attach-timeout, 0 = for ever) rather than give up.
+ */
+static int attach(struct sp_state *st, char *err, size_t len)
+{
+	uint64_t deadline = now_s() + st->attach_timeout_s;
+	int rc;
+
+	while ((rc = fpclient_attach(&st->fp, err, len)) == -EAGAIN &&
+	       !stop_requested &&
+	       (st->attach_timeout_s == 0 || now_s() < deadline))
+		sleep_ms(LOOP_WAIT_MS);
+	return rc;
+}
+
+/* EAL, options, attach, API: 0, or the process exit code. */
+static int sp_init(struct sp_state *st, int argc, char **argv)
+{
+	char err[256];
+	int n;
+
+	if (wait_for_fastpath(find_prefix(argc, argv), 0) < 0)
+		return 1;
+	n = rte_eal_init(argc, argv);
+	if (n < 0) {
+		fprintf(stderr, "slowpath: EAL init failed: %s\n",
+			rte_strerror(rte_errno));
+		return 1;
+	}
+	st->eal_up = true;
+	argv[n] = argv[0];
+	if (parse_args(argc - n, argv + n, st) < 0)
+		return 2;
+	if (attach(st, err, sizeof(err)) < 0) {
+		fprintf(stderr, "slowpath: attach failed: %s\n", err);
+		return 1;
+	}
+	printf("slowpath: attached to fast path pid %d (ABI %u)\n",
+	       st->fp.shared->fp_pid, EP_ABI_VERSION);
+	if (api_start(st) < 0) {
+		fprintf(stderr, "slowpath: out of memory\n");
+		return 1;
+	}
+	apply_file(st);
+	server_start(st);
+	return 0;
+}
+
+static void sp_fini(struct sp_state *st)
+{
+	http_server_destroy(st->srv);
+	api_destroy(st->api);
+	fpclient_detach(&st->fp);
+	if (st->eal_up)
+		rte_eal_cleanup();
+}
+
+/* ------------------------------------------------------------------ */
+/* The loop                                                             */
+
 static void print_status(struct sp_state *st)
 {
 	printf("slowpath: generation %" PRIu64 ", version %" PRIu64
@@ -232,11 +415,18 @@ static void print_status(struct sp_state *st)
 	fflush(stdout);
 }
 
+static void reload(struct sp_state *st)
+{
+	printf("slowpath: SIGHUP: reloading %s\n", st->config_path);
+	apply_file(st);
+	reload_tls(st);
+	fflush(stdout);
+}
+
 /* Returns 1 when the fast path went away (the caller re-executes). */
 static int run(struct sp_state *st)
 {
-	uint64_t ticks = 0;
-	uint32_t status_ticks = st->status_interval_s * 1000 / LOOP_SLEEP_MS;
+	uint64_t next_status = now_s() + st->status_interval_s;
 
 	while (!stop_requested) {
 		fpclient_heartbeat(&st->fp);
@@ -245,64 +435,66 @@ static int run(struct sp_state *st)
 			return 1;
 		if (reload_requested) {
 			reload_requested = 0;
-			printf("slowpath: SIGHUP: reloading %s\n",
-			       st->config_path);
-			apply_file(st);
+			reload(st);
 		}
-		if (status_ticks && ++ticks % status_ticks == 0)
+		if (st->status_interval_s && now_s() >= next_status) {
 			print_status(st);
-		sleep_ms(LOOP_SLEEP_MS);
+			next_status = now_s() + st->status_interval_s;
+		}
+		if (st->srv == NULL ||
+		    http_server_run_once(st->srv, LOOP_WAIT_MS) < 0)
+			sleep_ms(LOOP_WAIT_MS);
 	}
 	return 0;
+}
+
+/*
+ * EAL keeps descriptors open without FD_CLOEXEC (the memzone fbarray file,
+ * whose lock would keep a restarted fast path from initialising): none
+ * may cross the re-exec.
+ */
+static void cloexec_all(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int fd;
+
+	if (d == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		fd = atoi(e->d_name);
+		if (fd > 2 && fd != dirfd(d))
+			fcntl(fd, F_SETFD, FD_CLOEXEC);
+	}
+	closedir(d);
 }
 
 int main(int argc, char **argv)
 {
 	struct sp_state st = { 0 };
-	char err[256];
-	int n, rc, gone;
+	/* EAL reorders argv; a re-exec needs it as we got it */
+	char **args = calloc((size_t)argc + 1, sizeof(*args));
+	int rc, gone;
 
+	if (args == NULL)
+		return 1;
+	memcpy(args, argv, (size_t)argc * sizeof(*args));
 	signal(SIGINT, on_stop);
 	signal(SIGTERM, on_stop);
 	signal(SIGHUP, on_hup);
-	rc = wait_for_fastpath(find_prefix(argc, argv), 0);
-	if (rc)
-		return 1;
-	n = rte_eal_init(argc, argv);
-	if (n < 0) {
-		fprintf(stderr, "slowpath: EAL init failed: %s\n",
-			rte_strerror(rte_errno));
-		return 1;
-	}
-	argv[n] = argv[0];
-	if (parse_args(argc - n, argv + n, &st)) {
-		rte_eal_cleanup();
-		return 2;
-	}
-	st.ids = config_ids_create();
-	rc = st.ids ? fpclient_attach(&st.fp, err, sizeof(err)) : -ENOMEM;
-	if (rc) {
-		fprintf(stderr, "slowpath: attach failed: %s\n",
-			st.ids ? err : "out of memory");
-		config_ids_destroy(st.ids);
-		rte_eal_cleanup();
-		return 1;
-	}
-	printf("slowpath: attached to fast path pid %d (ABI %u)\n",
-	       st.fp.shared->fp_pid, EP_ABI_VERSION);
-	apply_file(&st);
-	gone = run(&st);
-	fpclient_detach(&st.fp);
-	config_ids_destroy(st.ids);
-	rte_eal_cleanup();
+	rc = sp_init(&st, argc, argv);
+	gone = rc == 0 ? run(&st) : 0;
+	sp_fini(&st);
 	if (gone) {
 		/* EAL cannot initialise twice in one process: start afresh. */
 		fprintf(stderr, "slowpath: fast path went away; restarting "
 				"to re-attach\n");
-		execv("/proc/self/exe", argv);
+		cloexec_all();
+		execv("/proc/self/exe", args);
 		fprintf(stderr, "slowpath: re-exec failed: %s\n",
 			strerror(errno));
-		return 1;
+		rc = 1;
 	}
-	return 0;
+	free(args);
+	return rc;
 }

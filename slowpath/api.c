@@ -1,0 +1,1799 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The control API (see api.h and docs/api.md): the configuration in force
+ * and its one change path, then request routing, access checks and the
+ * endpoints. Every answer is JSON except /metrics; every error has the
+ * shape {"code": N, "message": "...", "details": {...}}.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <libgen.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "api.h"
+#include "metrics.h"
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+#define ETAG_LEN 32
+#define PATH_SEGMENT_MAX 64 /* a decoded {name} or {id} */
+#define QUERY_KEY_SHOWN 32
+
+struct api {
+	struct api_fastpath fp;
+	char *config_path; /* NULL: changes are not persisted */
+	struct config_ids *ids;
+	struct ep_config cfg; /* in force */
+	char *json; /* canonical JSON of cfg */
+	void *flat; /* flat form of cfg, as the fast path got it */
+	size_t flat_len;
+	struct metrics_names names; /* labels of the counters in use */
+	uint64_t version;
+	uint64_t generation; /* the fast path's answer to `version` */
+	const struct http_server *srv;
+	struct metrics_api metrics;
+};
+
+/* ------------------------------------------------------------------ */
+/* Errors                                                               */
+
+static int fail(struct api_error *e, int status, int code, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* Fill `e` (details empty) and return -1. */
+static int fail(struct api_error *e, int status, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	memset(e, 0, sizeof(*e));
+	e->status = status;
+	e->code = code;
+	va_start(ap, fmt);
+	vsnprintf(e->message, sizeof(e->message), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static int fail_nomem(struct api_error *e)
+{
+	return fail(e, 500, API_ERR_INTERNAL, "out of memory");
+}
+
+/* A 400 about one field: details.field is `field`. */
+static int fail_field(struct api_error *e, const char *field, const char *msg)
+{
+	fail(e, 400, API_ERR_VALIDATION, "%s: %s", field, msg);
+	snprintf(e->field, sizeof(e->field), "%s", field);
+	return -1;
+}
+
+/* config.c's refusal: "services[2].port: must be ..." names the field. */
+static int fail_config(struct api_error *e, int rc,
+		       const struct config_error *ce)
+{
+	const char *sep = strstr(ce->msg, ": ");
+	size_t n;
+
+	if (rc == -ENOMEM)
+		return fail_nomem(e);
+	if (rc == -EMSGSIZE)
+		return fail(e, 413, API_ERR_TOO_LARGE, "%s", ce->msg);
+	fail(e, 400, API_ERR_VALIDATION, "%s",
+	     ce->msg[0] ? ce->msg : "document: invalid");
+	n = sep ? (size_t)(sep - ce->msg) : strlen("document");
+	snprintf(e->field, sizeof(e->field), "%.*s", (int)n,
+		 sep ? ce->msg : "document");
+	return -1;
+}
+
+/* ------------------------------------------------------------------ */
+/* The change path                                                      */
+
+/* One change on its way: everything built before anything is touched. */
+struct change {
+	uint64_t version;
+	void *flat;
+	size_t flat_len;
+	char *json;
+	struct metrics_names names;
+	char tmp[PATH_MAX]; /* temporary file, "" when none */
+	bool commit_anyway; /* the fast path runs it even though we failed */
+	struct ep_event_msg ev;
+};
+
+static void change_free(struct change *ch)
+{
+	if (ch->tmp[0])
+		unlink(ch->tmp);
+	free(ch->flat);
+	free(ch->json);
+	metrics_names_free(&ch->names);
+}
+
+/* Versions never repeat, even after an answer that came too late. */
+static uint64_t next_version(const struct api *a)
+{
+	uint64_t fpv =
+		__atomic_load_n(&a->fp.shared->version, __ATOMIC_ACQUIRE);
+
+	return (fpv > a->version ? fpv : a->version) + 1;
+}
+
+static int change_build(struct api *a, const struct ep_config *cfg,
+			struct change *ch, struct api_error *e)
+{
+	struct config_error ce = { { 0 } };
+	size_t cap = config_flat_size(cfg);
+	int rc;
+
+	ch->version = next_version(a);
+	ch->flat = malloc(cap);
+	if (ch->flat == NULL)
+		return fail_nomem(e);
+	rc = config_to_flat(cfg, ch->version, a->ids, ch->flat, cap,
+			    &ch->flat_len, &ce);
+	if (rc != 0)
+		return fail_config(e, rc, &ce);
+	ch->json = config_to_json(cfg);
+	if (ch->json == NULL || metrics_names_build(&ch->names, ch->flat) < 0)
+		return fail_nomem(e);
+	return 0;
+}
+
+static int write_all(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Write the new text next to the file and fsync it; nothing visible yet. */
+static int persist_prepare(struct api *a, struct change *ch,
+			   struct api_error *e)
+{
+	struct stat st;
+	int fd, rc, err;
+
+	if ((size_t)snprintf(ch->tmp, sizeof(ch->tmp), "%s.tmp.%ld",
+			     a->config_path, (long)getpid()) >= sizeof(ch->tmp))
+		return fail(e, 500, API_ERR_PERSIST, "%s: path too long",
+			    a->config_path);
+	fd = open(ch->tmp,
+		  O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0) {
+		err = errno;
+		ch->tmp[0] = 0;
+		return fail(e, 500, API_ERR_PERSIST, "cannot persist: %s",
+			    strerror(err));
+	}
+	if (stat(a->config_path, &st) == 0)
+		fchmod(fd, st.st_mode & 07777);
+	rc = write_all(fd, ch->json, strlen(ch->json));
+	rc = rc ? rc : write_all(fd, "\n", 1);
+	rc = rc ? rc : fsync(fd);
+	err = errno;
+	if (close(fd) < 0 && rc == 0) {
+		rc = -1;
+		err = errno;
+	}
+	if (rc != 0)
+		return fail(e, 500, API_ERR_PERSIST, "cannot persist to %s: %s",
+			    ch->tmp, strerror(err));
+	return 0;
+}
+
+static void fsync_dir(const char *path)
+{
+	char *copy = strdup(path);
+	int fd = copy ? open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+		      : -1;
+
+	if (fd < 0 || fsync(fd) < 0)
+		fprintf(stderr,
+			"slowpath: warning: cannot fsync the "
+			"directory of %s\n",
+			path);
+	if (fd >= 0)
+		close(fd);
+	free(copy);
+}
+
+static int change_send(struct api *a, struct change *ch, struct api_error *e)
+{
+	int rc = a->fp.apply(a->fp.ctx, ch->flat, ch->flat_len, ch->version,
+			     &ch->ev);
+
+	if (rc == 0)
+		return 0;
+	ch->ev.error[sizeof(ch->ev.error) - 1] = 0;
+	fail(e, 503, API_ERR_FASTPATH,
+	     "the fast path did not take the configuration: %s",
+	     ch->ev.error[0] ? ch->ev.error : strerror(-rc));
+	return -1;
+}
+
+/* Put the flat configuration in force back, under a new version. */
+static int change_rollback(struct api *a, struct change *ch)
+{
+	uint64_t version = ch->version + 1;
+	struct ep_event_msg ev;
+	void *old = malloc(a->flat_len);
+	int rc;
+
+	if (old == NULL)
+		return -ENOMEM;
+	memcpy(old, a->flat, a->flat_len);
+	((struct ep_cfg_hdr *)old)->version = version;
+	rc = a->fp.apply(a->fp.ctx, old, a->flat_len, version, &ev);
+	if (rc == 0) {
+		memcpy(a->flat, old, a->flat_len);
+		a->version = version;
+		a->generation = ev.generation;
+	}
+	free(old);
+	return rc;
+}
+
+/* Make the written file the config file; undo the change if we cannot. */
+static int persist_finish(struct api *a, struct change *ch, struct api_error *e)
+{
+	int err;
+
+	if (rename(ch->tmp, a->config_path) == 0) {
+		ch->tmp[0] = 0;
+		fsync_dir(a->config_path);
+		return 0;
+	}
+	err = errno;
+	if (change_rollback(a, ch) == 0)
+		return fail(e, 500, API_ERR_PERSIST,
+			    "cannot rename onto %s: %s; the previous "
+			    "configuration is back in force",
+			    a->config_path, strerror(err));
+	ch->commit_anyway = true;
+	return fail(e, 500, API_ERR_PERSIST,
+		    "cannot rename onto %s: %s, nor undo the change: the new "
+		    "configuration is in force but not persisted",
+		    a->config_path, strerror(err));
+}
+
+/* The fast path runs ch: make it ours (ids, config, text, names). */
+static void change_commit(struct api *a, struct ep_config *cfg,
+			  struct change *ch)
+{
+	struct config_error ce = { { 0 } };
+	struct metrics_names names = a->names;
+	void *flat = a->flat;
+	char *json = a->json;
+
+	if (config_ids_commit(a->ids, ch->flat, ch->flat_len, &ce) != 0)
+		fprintf(stderr,
+			"slowpath: warning: stats ids not committed: %s\n",
+			ce.msg);
+	config_free(&a->cfg);
+	a->cfg = *cfg;
+	memset(cfg, 0, sizeof(*cfg));
+	a->flat = ch->flat;
+	a->flat_len = ch->flat_len;
+	a->json = ch->json;
+	a->names = ch->names;
+	a->version = ch->version;
+	a->generation = ch->ev.generation;
+	/* the old ones go with the change */
+	ch->flat = flat;
+	ch->json = json;
+	ch->names = names;
+}
+
+int api_apply_config(struct api *a, struct ep_config *cfg, bool persist,
+		     struct api_error *e)
+{
+	struct change ch = { 0 };
+	bool to_file = persist && a->config_path != NULL;
+	int rc;
+
+	rc = change_build(a, cfg, &ch, e);
+	if (rc == 0 && to_file)
+		rc = persist_prepare(a, &ch, e);
+	if (rc == 0)
+		rc = change_send(a, &ch, e);
+	if (rc == 0 && to_file)
+		rc = persist_finish(a, &ch, e);
+	if (rc == 0 || ch.commit_anyway) {
+		change_commit(a, cfg, &ch);
+		printf("slowpath: configuration version %" PRIu64
+		       " in force (generation %" PRIu64 ", %u services)\n",
+		       a->version, a->generation, a->cfg.n_services);
+		fflush(stdout);
+	}
+	change_free(&ch);
+	config_free(cfg);
+	return rc;
+}
+
+/* Read a whole file of at most CONFIG_MAX_BYTES (+1 to detect more). */
+static char *read_file(const char *path, size_t *len, struct api_error *e)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf;
+
+	if (f == NULL) {
+		fail(e, 500, API_ERR_INTERNAL, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	buf = malloc(CONFIG_MAX_BYTES + 1);
+	if (buf != NULL) {
+		*len = fread(buf, 1, CONFIG_MAX_BYTES + 1, f);
+		if (ferror(f)) {
+			fail(e, 500, API_ERR_INTERNAL, "%s: read error", path);
+			free(buf);
+			buf = NULL;
+		}
+	} else {
+		fail_nomem(e);
+	}
+	fclose(f);
+	return buf;
+}
+
+int api_apply_file(struct api *a, struct api_error *e)
+{
+	struct config_error ce = { { 0 } };
+	struct ep_config cfg;
+	size_t len = 0;
+	char *text;
+	int rc;
+
+	if (a->config_path == NULL)
+		return fail(e, 500, API_ERR_INTERNAL, "no configuration file");
+	text = read_file(a->config_path, &len, e);
+	if (text == NULL)
+		return -1;
+	rc = config_parse(text, len, &cfg, &ce);
+	free(text);
+	if (rc != 0)
+		return fail_config(e, rc, &ce);
+	return api_apply_config(a, &cfg, false, e);
+}
+
+int api_adopt(struct api *a, const void *flat, size_t len)
+{
+	const struct ep_cfg_hdr *h = flat;
+	struct config_error ce = { { 0 } };
+	struct change ch = { 0 };
+	struct ep_config cfg;
+	int rc;
+
+	if (len < sizeof(*h) || h->magic != EP_CFG_MAGIC)
+		return -EINVAL;
+	if (h->version == 0 ||
+	    h->version !=
+		    __atomic_load_n(&a->fp.shared->version, __ATOMIC_ACQUIRE))
+		return -ESTALE;
+	rc = config_from_flat(flat, len, &cfg, &ce);
+	if (rc != 0)
+		return rc;
+	ch.flat_len = h->total_len; /* checked: at most len */
+	ch.flat = malloc(ch.flat_len);
+	ch.json = config_to_json(&cfg);
+	if (ch.flat == NULL || ch.json == NULL ||
+	    metrics_names_build(&ch.names, flat) < 0) {
+		change_free(&ch);
+		config_free(&cfg);
+		return -ENOMEM;
+	}
+	memcpy(ch.flat, flat, ch.flat_len);
+	ch.version = h->version;
+	ch.ev.generation =
+		__atomic_load_n(&a->fp.shared->generation, __ATOMIC_ACQUIRE);
+	change_commit(a, &cfg, &ch);
+	change_free(&ch);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Life cycle and state                                                 */
+
+/* The smallest document, "{}", flattened: in force before anything. */
+static int api_init_empty(struct api *a)
+{
+	struct config_error ce = { { 0 } };
+	size_t cap;
+
+	if (config_parse("{}", 2, &a->cfg, &ce) != 0)
+		return -ENOMEM;
+	cap = config_flat_size(&a->cfg);
+	a->flat = malloc(cap);
+	if (a->flat == NULL || config_to_flat(&a->cfg, 0, a->ids, a->flat, cap,
+					      &a->flat_len, &ce) != 0)
+		return -ENOMEM;
+	a->json = config_to_json(&a->cfg);
+	if (a->json == NULL || metrics_names_build(&a->names, a->flat) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+struct api *api_create(const struct api_fastpath *fp, const char *config_path)
+{
+	struct api *a;
+
+	if (!fp->apply || !fp->sample_flows || !fp->alive || !fp->shared ||
+	    !fp->stats || !fp->flows) {
+		errno = EINVAL;
+		return NULL;
+	}
+	a = calloc(1, sizeof(*a));
+	if (a == NULL)
+		return NULL;
+	a->fp = *fp;
+	a->ids = config_ids_create();
+	a->config_path = config_path ? strdup(config_path) : NULL;
+	if (a->ids == NULL || (config_path && a->config_path == NULL) ||
+	    api_init_empty(a) < 0) {
+		api_destroy(a);
+		return NULL;
+	}
+	return a;
+}
+
+void api_destroy(struct api *a)
+{
+	if (a == NULL)
+		return;
+	config_free(&a->cfg);
+	config_ids_destroy(a->ids);
+	metrics_names_free(&a->names);
+	free(a->json);
+	free(a->flat);
+	free(a->config_path);
+	free(a);
+}
+
+const struct ep_config *api_config(const struct api *a)
+{
+	return &a->cfg;
+}
+
+uint64_t api_version(const struct api *a)
+{
+	return a->version;
+}
+
+static bool fp_alive(const struct api *a)
+{
+	return a->fp.alive(a->fp.ctx);
+}
+
+bool api_ready(const struct api *a)
+{
+	return fp_alive(a) && a->version != 0 &&
+	       __atomic_load_n(&a->fp.shared->version, __ATOMIC_ACQUIRE) ==
+		       a->version;
+}
+
+void api_set_server(struct api *a, const struct http_server *srv)
+{
+	a->srv = srv;
+}
+
+/* ------------------------------------------------------------------ */
+/* JSON output                                                          */
+
+/* Builders mark a failed allocation here; replies check it (one thread). */
+static bool json_failed;
+
+static cJSON *jadd(cJSON *o, const char *key, cJSON *item)
+{
+	if (item == NULL || o == NULL ||
+	    !(key ? cJSON_AddItemToObject(o, key, item)
+		  : cJSON_AddItemToArray(o, item))) {
+		cJSON_Delete(item);
+		json_failed = true;
+		return NULL;
+	}
+	return item;
+}
+
+static void jstr(cJSON *o, const char *key, const char *v)
+{
+	jadd(o, key, v ? cJSON_CreateString(v) : cJSON_CreateNull());
+}
+
+static void jbool(cJSON *o, const char *key, bool v)
+{
+	jadd(o, key, cJSON_CreateBool(v));
+}
+
+/* 64-bit counters as exact integers (a double would round them). */
+static void ju64(cJSON *o, const char *key, uint64_t v)
+{
+	char b[24];
+
+	snprintf(b, sizeof(b), "%" PRIu64, v);
+	jadd(o, key, cJSON_CreateRaw(b));
+}
+
+static void ji64(cJSON *o, const char *key, int64_t v)
+{
+	char b[24];
+
+	snprintf(b, sizeof(b), "%" PRId64, v);
+	jadd(o, key, cJSON_CreateRaw(b));
+}
+
+static cJSON *jobj(cJSON *parent, const char *key)
+{
+	return jadd(parent, key, cJSON_CreateObject());
+}
+
+static cJSON *jarr(cJSON *parent, const char *key)
+{
+	return jadd(parent, key, cJSON_CreateArray());
+}
+
+static void set_etag(struct http_response *resp, uint64_t version)
+{
+	snprintf(resp->etag, sizeof(resp->etag), "\"%" PRIu64 "\"", version);
+}
+
+/* Hand `text` (malloc'd, may be NULL) to the response. */
+static int reply_text(struct http_response *resp, int status, char *text,
+		      const char *type, struct api_error *e)
+{
+	if (text == NULL)
+		return fail_nomem(e);
+	resp->status = status;
+	resp->body = text;
+	resp->body_len = strlen(text);
+	snprintf(resp->content_type, sizeof(resp->content_type), "%s", type);
+	return 0;
+}
+
+/* Print and free `root`; a failed build or print is a 500. */
+static int reply_json(struct http_response *resp, int status, cJSON *root,
+		      struct api_error *e)
+{
+	char *text = NULL;
+
+	if (root != NULL && !json_failed)
+		text = cJSON_PrintUnformatted(root);
+	cJSON_Delete(root);
+	return reply_text(resp, status, text, "application/json", e);
+}
+
+static void reply_error(struct http_response *resp, const struct api_error *e)
+{
+	cJSON *root = cJSON_CreateObject(), *details;
+	char *text = NULL;
+
+	jadd(root, "code", cJSON_CreateNumber(e->code));
+	jstr(root, "message", e->message);
+	details = jobj(root, "details");
+	if (e->field[0])
+		jstr(details, "field", e->field);
+	if (e->detail_key != NULL)
+		jstr(details, e->detail_key, e->detail);
+	if (root != NULL && !json_failed)
+		text = cJSON_PrintUnformatted(root);
+	cJSON_Delete(root);
+	free(resp->body);
+	resp->body = NULL;
+	resp->body_len = 0;
+	resp->etag[0] = 0;
+	if (text == NULL) {
+		http_response_error(resp, e->status, e->message);
+		return;
+	}
+	resp->status = e->status;
+	resp->body = text;
+	resp->body_len = strlen(text);
+	snprintf(resp->content_type, sizeof(resp->content_type),
+		 "application/json");
+}
+
+/* ------------------------------------------------------------------ */
+/* Requests: routes, methods, roles, preconditions                      */
+
+enum api_route {
+	R_HEALTHZ,
+	R_READYZ,
+	R_CONFIG,
+	R_SERVICES,
+	R_SERVICE,
+	R_BACKENDS,
+	R_BACKEND,
+	R_STATS,
+	R_FLOWS,
+	R_METRICS,
+	R_NONE,
+};
+
+static const char *const route_names[] = {
+	[R_HEALTHZ] = "/healthz",
+	[R_READYZ] = "/readyz",
+	[R_CONFIG] = "/v1/config",
+	[R_SERVICES] = "/v1/services",
+	[R_SERVICE] = "/v1/services/{name}",
+	[R_BACKENDS] = "/v1/services/{name}/backends",
+	[R_BACKEND] = "/v1/services/{name}/backends/{id}",
+	[R_STATS] = "/v1/stats",
+	[R_FLOWS] = "/v1/flows",
+	[R_METRICS] = "/metrics",
+	[R_NONE] = "other",
+};
+
+enum { M_GET = 1, M_PUT = 2, M_POST = 4, M_PATCH = 8, M_DELETE = 16 };
+#define M_WRITE (M_PUT | M_POST | M_PATCH | M_DELETE)
+#define M_BODY (M_PUT | M_POST | M_PATCH)
+
+static const struct {
+	const char *name;
+	unsigned int bit;
+} methods[] = {
+	{ "GET", M_GET },   { "HEAD", M_GET },	  { "PUT", M_PUT },
+	{ "POST", M_POST }, { "PATCH", M_PATCH }, { "DELETE", M_DELETE },
+};
+
+static unsigned int method_bit(const char *m)
+{
+	for (size_t i = 0; i < ARRAY_LEN(methods); i++)
+		if (strcmp(m, methods[i].name) == 0)
+			return methods[i].bit;
+	return 0;
+}
+
+/* One request being answered. */
+struct api_call {
+	struct api *a;
+	const struct http_request *req;
+	struct http_response *resp;
+	enum api_route route;
+	unsigned int method;
+	char name[PATH_SEGMENT_MAX]; /* {name}, percent-decoded */
+	char id[PATH_SEGMENT_MAX]; /* {id}, percent-decoded */
+};
+
+static int hex_val(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Percent-decode n bytes of s; -1 for a bad escape, %00 or no room. */
+static int pct_decode(const char *s, size_t n, char *out, size_t size)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < n; i++, o++) {
+		int c = (unsigned char)s[i];
+
+		if (c == '%') {
+			int hi = i + 2 < n ? hex_val(s[i + 1]) : -1;
+			int lo = hi >= 0 ? hex_val(s[i + 2]) : -1;
+
+			if (lo < 0 || (hi | lo) == 0)
+				return -1;
+			c = hi * 16 + lo;
+			i += 2;
+		}
+		if (o + 1 >= size)
+			return -1;
+		out[o] = (char)c;
+	}
+	out[o] = 0;
+	return 0;
+}
+
+/* Copy the next "/segment" of *p (decoded) into out; -1 if none. */
+static int next_segment(const char **p, char *out, size_t size)
+{
+	const char *s = *p, *end;
+
+	if (*s != '/' || s[1] == '/' || s[1] == 0)
+		return -1;
+	s++;
+	end = strchr(s, '/');
+	end = end ? end : s + strlen(s);
+	*p = end;
+	return pct_decode(s, (size_t)(end - s), out, size);
+}
+
+/* /v1/services/{name}[/backends[/{id}]] */
+static enum api_route route_service(const char *p, struct api_call *c)
+{
+	char seg[PATH_SEGMENT_MAX];
+
+	if (next_segment(&p, c->name, sizeof(c->name)) < 0)
+		return R_NONE;
+	if (*p == 0)
+		return R_SERVICE;
+	if (next_segment(&p, seg, sizeof(seg)) < 0 ||
+	    strcmp(seg, "backends") != 0)
+		return R_NONE;
+	if (*p == 0)
+		return R_BACKENDS;
+	if (next_segment(&p, c->id, sizeof(c->id)) < 0 || *p != 0)
+		return R_NONE;
+	return R_BACKEND;
+}
+
+static enum api_route route_parse(const char *path, struct api_call *c)
+{
+	static const char prefix[] = "/v1/services";
+
+	for (int r = R_HEALTHZ; r < R_NONE; r++)
+		if (strchr(route_names[r], '{') == NULL &&
+		    strcmp(path, route_names[r]) == 0)
+			return (enum api_route)r;
+	if (strncmp(path, prefix, sizeof(prefix) - 1) != 0)
+		return R_NONE;
+	return route_service(path + sizeof(prefix) - 1, c);
+}
+
+const char *api_route_name(const char *path)
+{
+	struct api_call c;
+
+	return route_names[route_parse(path ? path : "", &c)];
+}
+
+static const char *role_name(int role)
+{
+	return role == HTTP_ROLE_ADMIN	  ? "admin"
+	       : role == HTTP_ROLE_READER ? "reader"
+					  : "none";
+}
+
+/* Writes need admin; reads need reader, except the two probes. */
+static int check_role(const struct api_call *c, struct api_error *e)
+{
+	bool probe = c->route == R_HEALTHZ || c->route == R_READYZ;
+	int need = (c->method & M_WRITE) ? HTTP_ROLE_ADMIN
+		   : probe		 ? HTTP_ROLE_NONE
+					 : HTTP_ROLE_READER;
+
+	if (c->req->role >= need)
+		return 0;
+	fail(e, 403, API_ERR_FORBIDDEN,
+	     "%s %s needs the %s role; this client's role is %s",
+	     c->req->method, c->req->path, role_name(need),
+	     role_name(c->req->role));
+	e->detail_key = "role";
+	snprintf(e->detail, sizeof(e->detail), "%s", role_name(c->req->role));
+	return -1;
+}
+
+/* Absent, or application/json with optional parameters. */
+static int check_media_type(const struct api_call *c, struct api_error *e)
+{
+	static const char json[] = "application/json";
+	const char *ct = c->req->content_type;
+
+	if (!(c->method & M_BODY) || ct == NULL)
+		return 0;
+	if (strncasecmp(ct, json, sizeof(json) - 1) == 0) {
+		ct += sizeof(json) - 1;
+		while (*ct == ' ' || *ct == '\t')
+			ct++;
+		if (*ct == 0 || *ct == ';')
+			return 0;
+	}
+	return fail(e, 415, API_ERR_MEDIA_TYPE,
+		    "Content-Type must be application/json, not \"%.64s\"",
+		    c->req->content_type);
+}
+
+/* If-Match: "*" or a list of entity tags, one of them ours (strong). */
+static bool etag_matches(const char *h, uint64_t version)
+{
+	char want[ETAG_LEN];
+	size_t n = (size_t)snprintf(want, sizeof(want), "\"%" PRIu64 "\"",
+				    version);
+	const char *s, *t;
+
+	while (*h) {
+		while (*h == ' ' || *h == '\t' || *h == ',')
+			h++;
+		for (s = h; *h && *h != ','; h++)
+			;
+		for (t = h; t > s && (t[-1] == ' ' || t[-1] == '\t'); t--)
+			;
+		if ((t - s == 1 && *s == '*') ||
+		    ((size_t)(t - s) == n && memcmp(s, want, n) == 0))
+			return true;
+	}
+	return false;
+}
+
+static int check_if_match(const struct api_call *c, struct api_error *e)
+{
+	const char *h = c->req->if_match;
+
+	if (!(c->method & M_WRITE) || h == NULL ||
+	    etag_matches(h, c->a->version))
+		return 0;
+	fail(e, 412, API_ERR_PRECONDITION,
+	     "If-Match %.64s is not the version in force", h);
+	e->detail_key = "etag";
+	snprintf(e->detail, sizeof(e->detail), "\"%" PRIu64 "\"",
+		 c->a->version);
+	return -1;
+}
+
+/* ------------------------------------------------------------------ */
+/* Request bodies                                                       */
+
+static bool is_json_space(char ch)
+{
+	return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r';
+}
+
+/* Offset of a \u0000 escape inside a string, or -1 (cJSON would cut). */
+static long nul_escape_at(const char *s, size_t n)
+{
+	bool in_str = false;
+
+	for (size_t i = 0; i < n; i++) {
+		if (in_str && s[i] == '\\') {
+			if (i + 5 < n && memcmp(s + i + 1, "u0000", 5) == 0)
+				return (long)i;
+			i++;
+		} else if (s[i] == '"') {
+			in_str = !in_str;
+		}
+	}
+	return -1;
+}
+
+/* The body as one JSON value (a 400 with code 1000 otherwise). */
+static int body_parse(const struct http_request *req, cJSON **out,
+		      struct api_error *e)
+{
+	const char *text = (const char *)req->body, *end = NULL;
+	size_t n = req->body_len;
+	long at;
+
+	*out = NULL;
+	if (n == 0)
+		return fail(e, 400, API_ERR_INVALID_JSON,
+			    "body: empty; a JSON document is required");
+	if (n > CONFIG_MAX_BYTES)
+		return fail(e, 413, API_ERR_TOO_LARGE,
+			    "body: %zu bytes, larger than the limit of %u", n,
+			    CONFIG_MAX_BYTES);
+	if (memchr(text, 0, n) != NULL)
+		return fail(e, 400, API_ERR_INVALID_JSON, "body: NUL byte");
+	*out = cJSON_ParseWithLengthOpts(text, n, &end, 0);
+	if (*out == NULL)
+		return fail(e, 400, API_ERR_INVALID_JSON,
+			    "body: invalid JSON at byte %zu",
+			    end ? (size_t)(end - text) : 0);
+	while (end < text + n && is_json_space(*end))
+		end++;
+	at = nul_escape_at(text, n);
+	if (end == text + n && at < 0)
+		return 0;
+	cJSON_Delete(*out);
+	*out = NULL;
+	if (at >= 0)
+		return fail_field(e, "body",
+				  "\\u0000 is not allowed in strings");
+	return fail(e, 400, API_ERR_INVALID_JSON,
+		    "body: unexpected text after the JSON value at byte %zu",
+		    (size_t)(end - text));
+}
+
+/* The body as a NUL-terminated copy (after body_parse accepted it). */
+static char *body_text(const struct http_request *req)
+{
+	char *t = malloc(req->body_len + 1);
+
+	if (t != NULL) {
+		memcpy(t, req->body, req->body_len);
+		t[req->body_len] = 0;
+	}
+	return t;
+}
+
+/* ------------------------------------------------------------------ */
+/* The configuration in force, as JSON and as structs                    */
+
+/* The canonical document in force, parsed (NULL: out of memory). */
+static cJSON *doc_parse(const struct api *a)
+{
+	return cJSON_Parse(a->json);
+}
+
+/* services[svc] (and its backends[be] when be >= 0), detached. */
+static cJSON *doc_item(const struct api *a, uint32_t svc, int64_t be)
+{
+	cJSON *doc = doc_parse(a), *arr, *item;
+
+	arr = cJSON_GetObjectItemCaseSensitive(doc, "services");
+	item = cJSON_GetArrayItem(arr, (int)svc);
+	if (item != NULL && be >= 0) {
+		arr = cJSON_GetObjectItemCaseSensitive(item, "backends");
+		item = cJSON_GetArrayItem(arr, (int)be);
+	}
+	if (item != NULL)
+		cJSON_DetachItemViaPointer(arr, item);
+	cJSON_Delete(doc);
+	return item;
+}
+
+static int find_service(const struct api *a, const char *name)
+{
+	for (uint32_t i = 0; i < a->cfg.n_services; i++)
+		if (strcmp(a->cfg.services[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+static int service_of(const struct api_call *c, struct api_error *e)
+{
+	int s = find_service(c->a, c->name);
+
+	if (s < 0)
+		fail(e, 404, API_ERR_NOT_FOUND, "no service named \"%.40s\"",
+		     c->name);
+	return s;
+}
+
+static bool ip_from_text(const char *s, uint8_t family, struct ep_ip *ip)
+{
+	memset(ip, 0, sizeof(*ip));
+	ip->family = family;
+	return inet_pton(family == EP_AF_INET6 ? AF_INET6 : AF_INET, s,
+			 ip->bytes) == 1;
+}
+
+/* A decimal 0..65535 without sign or spaces. */
+static bool port_from_text(const char *s, uint16_t *port)
+{
+	unsigned long v = 0;
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 5 || strspn(s, "0123456789") != n)
+		return false;
+	v = strtoul(s, NULL, 10);
+	*port = (uint16_t)v;
+	return v <= 65535;
+}
+
+/* Backend id "ADDR:PORT" or "[ADDR6]:PORT". */
+static bool backend_id_parse(const char *id, struct ep_ip *ip, uint16_t *port)
+{
+	char addr[PATH_SEGMENT_MAX];
+	const char *colon;
+	uint8_t family = EP_AF_INET;
+
+	if (id[0] == '[') {
+		colon = strstr(id, "]:");
+		if (colon == NULL)
+			return false;
+		snprintf(addr, sizeof(addr), "%.*s", (int)(colon - id - 1),
+			 id + 1);
+		colon++;
+		family = EP_AF_INET6;
+	} else {
+		colon = strchr(id, ':');
+		if (colon == NULL)
+			return false;
+		snprintf(addr, sizeof(addr), "%.*s", (int)(colon - id), id);
+	}
+	return ip_from_text(addr, family, ip) &&
+	       port_from_text(colon + 1, port);
+}
+
+static int find_backend(const struct config_service *s, const struct ep_ip *ip,
+			uint16_t port)
+{
+	for (uint32_t i = 0; i < s->n_backends; i++) {
+		const struct config_backend *b = &s->backends[i];
+
+		if (b->addr.family == ip->family && b->port == port &&
+		    memcmp(b->addr.bytes, ip->bytes, sizeof(ip->bytes)) == 0)
+			return (int)i;
+	}
+	return -1;
+}
+
+/* The {name} service and its {id} backend, or a 404. */
+static int backend_of(const struct api_call *c, int *svc, struct api_error *e)
+{
+	struct ep_ip ip;
+	uint16_t port;
+	int b;
+
+	*svc = service_of(c, e);
+	if (*svc < 0)
+		return -1;
+	b = backend_id_parse(c->id, &ip, &port)
+		    ? find_backend(&c->a->cfg.services[*svc], &ip, port)
+		    : -1;
+	if (b < 0)
+		fail(e, 404, API_ERR_NOT_FOUND,
+		     "service \"%s\" has no backend \"%.56s\" (ADDRESS:PORT "
+		     "or [IPV6]:PORT)",
+		     c->name, c->id);
+	return b;
+}
+
+/* A copy of the configuration in force, for a change by code. */
+static int cfg_copy(const struct api *a, struct ep_config *out,
+		    struct api_error *e)
+{
+	return config_copy(out, &a->cfg) == 0 ? 0 : fail_nomem(e);
+}
+
+/* Parse a whole document text; then the one change path, persisted. */
+static int apply_text(struct api *a, const char *text, size_t len,
+		      struct api_error *e)
+{
+	struct config_error ce = { { 0 } };
+	struct ep_config cfg;
+	int rc = config_parse(text, len, &cfg, &ce);
+
+	if (rc != 0)
+		return fail_config(e, rc, &ce);
+	return api_apply_config(a, &cfg, true, e);
+}
+
+/* The answer to a change: `item` (NULL: out of memory), new ETag. */
+static int reply_item(struct api_call *c, int status, cJSON *item,
+		      struct api_error *e)
+{
+	set_etag(c->resp, c->a->version);
+	return reply_json(c->resp, status, item, e);
+}
+
+/* The answer to a change with nothing to show: the new version. */
+static int reply_version(struct api_call *c, int status, struct api_error *e)
+{
+	cJSON *root = cJSON_CreateObject();
+
+	ju64(root, "version", c->a->version);
+	ju64(root, "generation", c->a->generation);
+	return reply_item(c, status, root, e);
+}
+
+/* ------------------------------------------------------------------ */
+/* Endpoints: probes and the whole configuration                        */
+
+static int h_healthz(struct api_call *c, struct api_error *e)
+{
+	cJSON *root = cJSON_CreateObject();
+
+	jstr(root, "status", "ok");
+	return reply_json(c->resp, 200, root, e);
+}
+
+static int h_readyz(struct api_call *c, struct api_error *e)
+{
+	const struct api *a = c->a;
+	uint64_t fpv =
+		__atomic_load_n(&a->fp.shared->version, __ATOMIC_ACQUIRE);
+	cJSON *root;
+
+	if (!fp_alive(a))
+		return fail(e, 503, API_ERR_FASTPATH,
+			    "not ready: the fast path is not running");
+	if (a->version == 0 || fpv != a->version) {
+		fail(e, 503, API_ERR_FASTPATH,
+		     "not ready: the fast path runs version %" PRIu64
+		     ", the slow path's is %" PRIu64,
+		     fpv, a->version);
+		e->detail_key = "fastpath_version";
+		snprintf(e->detail, sizeof(e->detail), "%" PRIu64, fpv);
+		return -1;
+	}
+	root = cJSON_CreateObject();
+	jstr(root, "status", "ready");
+	ju64(root, "version", a->version);
+	ju64(root, "generation",
+	     __atomic_load_n(&a->fp.shared->generation, __ATOMIC_ACQUIRE));
+	return reply_json(c->resp, 200, root, e);
+}
+
+static int h_config_get(struct api_call *c, struct api_error *e)
+{
+	size_t n = strlen(c->a->json);
+	char *text = malloc(n + 2);
+
+	if (text != NULL) {
+		memcpy(text, c->a->json, n);
+		memcpy(text + n, "\n", 2);
+	}
+	set_etag(c->resp, c->a->version);
+	return reply_text(c->resp, 200, text, "application/json", e);
+}
+
+static int h_config_put(struct api_call *c, struct api_error *e)
+{
+	cJSON *body;
+
+	if (body_parse(c->req, &body, e) < 0)
+		return -1;
+	cJSON_Delete(body);
+	if (apply_text(c->a, (const char *)c->req->body, c->req->body_len, e))
+		return -1;
+	return reply_version(c, 200, e);
+}
+
+/* ------------------------------------------------------------------ */
+/* Endpoints: services                                                  */
+
+static int h_services_get(struct api_call *c, struct api_error *e)
+{
+	cJSON *doc = doc_parse(c->a), *root = cJSON_CreateObject(), *arr;
+
+	arr = cJSON_DetachItemFromObjectCaseSensitive(doc, "services");
+	jadd(root, "services", arr ? arr : cJSON_CreateArray());
+	cJSON_Delete(doc);
+	set_etag(c->resp, c->a->version);
+	return reply_json(c->resp, 200, root, e);
+}
+
+static int h_service_get(struct api_call *c, struct api_error *e)
+{
+	int s = service_of(c, e);
+
+	if (s < 0)
+		return -1;
+	set_etag(c->resp, c->a->version);
+	return reply_json(c->resp, 200, doc_item(c->a, (uint32_t)s, -1), e);
+}
+
+/* Append `raw` (one JSON value) to the array at doc[key] (or at
+ * services[svc][key]) and parse the whole new document. */
+static int splice_apply(struct api *a, int svc, const char *key,
+			const char *raw, struct api_error *e)
+{
+	cJSON *doc = doc_parse(a), *parent = doc, *arr;
+	char *text = NULL;
+	int rc = -1;
+
+	if (svc >= 0)
+		parent = cJSON_GetArrayItem(
+			cJSON_GetObjectItemCaseSensitive(doc, "services"), svc);
+	arr = cJSON_GetObjectItemCaseSensitive(parent, key);
+	if (arr != NULL && cJSON_AddItemToArray(arr, cJSON_CreateRaw(raw)))
+		text = cJSON_Print(doc);
+	cJSON_Delete(doc);
+	if (text == NULL)
+		return fail_nomem(e);
+	rc = apply_text(a, text, strlen(text), e);
+	free(text);
+	return rc;
+}
+
+/* The body of a POST: one JSON object, as NUL-terminated text. */
+static int post_body(struct api_call *c, const char *path, cJSON **obj,
+		     char **raw, struct api_error *e)
+{
+	*raw = NULL;
+	if (body_parse(c->req, obj, e) < 0)
+		return -1;
+	if (!cJSON_IsObject(*obj)) {
+		cJSON_Delete(*obj);
+		return fail_field(e, path, "must be an object");
+	}
+	*raw = body_text(c->req);
+	if (*raw == NULL) {
+		cJSON_Delete(*obj);
+		return fail_nomem(e);
+	}
+	return 0;
+}
+
+static int h_services_post(struct api_call *c, struct api_error *e)
+{
+	struct api *a = c->a;
+	char path[48], location[160], *raw;
+	const char *name;
+	cJSON *obj;
+	int rc;
+
+	snprintf(path, sizeof(path), "services[%u]", a->cfg.n_services);
+	if (post_body(c, path, &obj, &raw, e) < 0)
+		return -1;
+	name = cJSON_GetStringValue(
+		cJSON_GetObjectItemCaseSensitive(obj, "name"));
+	if (name != NULL && find_service(a, name) >= 0)
+		rc = fail(e, 409, API_ERR_CONFLICT,
+			  "a service named \"%.40s\" exists", name);
+	else
+		rc = splice_apply(a, -1, "services", raw, e);
+	cJSON_Delete(obj);
+	free(raw);
+	if (rc < 0)
+		return -1;
+	snprintf(location, sizeof(location), "/v1/services/%s",
+		 a->cfg.services[a->cfg.n_services - 1].name);
+	http_response_add_header(c->resp, "Location", location);
+	return reply_item(c, 201, doc_item(a, a->cfg.n_services - 1, -1), e);
+}
+
+static void service_remove(struct ep_config *cfg, uint32_t s)
+{
+	free(cfg->services[s].backends);
+	memmove(&cfg->services[s], &cfg->services[s + 1],
+		(cfg->n_services - s - 1) * sizeof(cfg->services[0]));
+	cfg->n_services--;
+}
+
+static int h_service_delete(struct api_call *c, struct api_error *e)
+{
+	struct ep_config cfg;
+	int s = service_of(c, e);
+
+	if (s < 0 || cfg_copy(c->a, &cfg, e) < 0)
+		return -1;
+	service_remove(&cfg, (uint32_t)s);
+	if (api_apply_config(c->a, &cfg, true, e) < 0)
+		return -1;
+	return reply_version(c, 200, e);
+}
+
+/* ------------------------------------------------------------------ */
+/* Endpoints: backends                                                  */
+
+static int h_backends_get(struct api_call *c, struct api_error *e)
+{
+	cJSON *svc, *root, *arr;
+	int s = service_of(c, e);
+
+	if (s < 0)
+		return -1;
+	svc = doc_item(c->a, (uint32_t)s, -1);
+	arr = cJSON_DetachItemFromObjectCaseSensitive(svc, "backends");
+	cJSON_Delete(svc);
+	root = cJSON_CreateObject();
+	jadd(root, "backends", arr ? arr : cJSON_CreateArray());
+	set_etag(c->resp, c->a->version);
+	return reply_json(c->resp, 200, root, e);
+}
+
+static int h_backend_get(struct api_call *c, struct api_error *e)
+{
+	int s, b = backend_of(c, &s, e);
+
+	if (b < 0)
+		return -1;
+	set_etag(c->resp, c->a->version);
+	return reply_json(c->resp, 200, doc_item(c->a, (uint32_t)s, b), e);
+}
+
+/* A backend with this body's address and port exists in service s. */
+static bool backend_exists(const struct api *a, int s, const cJSON *obj)
+{
+	const struct config_service *svc = &a->cfg.services[s];
+	const char *addr = cJSON_GetStringValue(
+		cJSON_GetObjectItemCaseSensitive(obj, "address"));
+	const cJSON *port = cJSON_GetObjectItemCaseSensitive(obj, "port");
+	struct ep_ip ip;
+	double p = port ? cJSON_GetNumberValue(port) : 0;
+
+	if (addr == NULL || (port && !cJSON_IsNumber(port)) || !(p >= 0) ||
+	    p > 65535 || p != floor(p))
+		return false;
+	return (ip_from_text(addr, EP_AF_INET, &ip) ||
+		ip_from_text(addr, EP_AF_INET6, &ip)) &&
+	       find_backend(svc, &ip, (uint16_t)p) >= 0;
+}
+
+static int h_backends_post(struct api_call *c, struct api_error *e)
+{
+	struct api *a = c->a;
+	char path[64], *raw;
+	cJSON *obj;
+	int rc, s = service_of(c, e);
+	uint32_t n;
+
+	if (s < 0)
+		return -1;
+	n = a->cfg.services[s].n_backends;
+	snprintf(path, sizeof(path), "services[%d].backends[%u]", s, n);
+	if (post_body(c, path, &obj, &raw, e) < 0)
+		return -1;
+	if (backend_exists(a, s, obj))
+		rc = fail(e, 409, API_ERR_CONFLICT,
+			  "service \"%s\" has this backend already", c->name);
+	else
+		rc = splice_apply(a, s, "backends", raw, e);
+	cJSON_Delete(obj);
+	free(raw);
+	if (rc < 0)
+		return -1;
+	s = find_service(a, c->name);
+	n = a->cfg.services[s].n_backends - 1;
+	return reply_item(c, 201, doc_item(a, (uint32_t)s, n), e);
+}
+
+/* {"weight": N, "state": "up|down|drain"}: at least one, nothing else. */
+static int patch_field(const cJSON *v, const char *path,
+		       struct config_backend *b, struct api_error *e)
+{
+	static const char *const states[] = { "up", "down", "drain" };
+	static const enum ep_backend_state values[] = { EP_BE_UP, EP_BE_DOWN,
+							EP_BE_DRAIN };
+	char field[160];
+	double d = cJSON_GetNumberValue(v);
+
+	snprintf(field, sizeof(field), "%s.%s", path, v->string);
+	if (strcmp(v->string, "weight") == 0) {
+		if (!cJSON_IsNumber(v) || !(d >= 0) || d > 65535 ||
+		    d != floor(d))
+			return fail_field(e, field,
+					  "must be an integer 0..65535");
+		b->weight = (uint16_t)d;
+		return 0;
+	}
+	for (size_t i = 0; cJSON_IsString(v) && i < ARRAY_LEN(states); i++) {
+		if (strcmp(v->valuestring, states[i]) == 0) {
+			b->state = values[i];
+			return 0;
+		}
+	}
+	return fail_field(e, field, "must be \"up\", \"down\" or \"drain\"");
+}
+
+/* Unknown fields are refused first, so the duplicate search is short. */
+static int patch_parse(const cJSON *obj, const char *path,
+		       struct config_backend *b, struct api_error *e)
+{
+	char msg[96];
+
+	if (!cJSON_IsObject(obj))
+		return fail_field(e, path, "must be an object");
+	if (obj->child == NULL)
+		return fail_field(e, path, "needs \"weight\" or \"state\"");
+	for (const cJSON *v = obj->child; v != NULL; v = v->next) {
+		if (strcmp(v->string, "weight") != 0 &&
+		    strcmp(v->string, "state") != 0) {
+			snprintf(msg, sizeof(msg), "unknown field \"%.40s\"",
+				 v->string);
+			return fail_field(e, path, msg);
+		}
+		for (const cJSON *p = obj->child; p != v; p = p->next)
+			if (strcmp(p->string, v->string) == 0) {
+				snprintf(msg, sizeof(msg),
+					 "duplicate field \"%s\"", v->string);
+				return fail_field(e, path, msg);
+			}
+		if (patch_field(v, path, b, e) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int h_backend_patch(struct api_call *c, struct api_error *e)
+{
+	struct ep_config cfg = { 0 };
+	char path[64];
+	cJSON *obj = NULL;
+	int s, b = backend_of(c, &s, e);
+
+	if (b < 0 || body_parse(c->req, &obj, e) < 0 ||
+	    cfg_copy(c->a, &cfg, e) < 0) {
+		cJSON_Delete(obj);
+		return -1;
+	}
+	snprintf(path, sizeof(path), "services[%d].backends[%d]", s, b);
+	if (patch_parse(obj, path, &cfg.services[s].backends[b], e) < 0) {
+		cJSON_Delete(obj);
+		config_free(&cfg);
+		return -1;
+	}
+	cJSON_Delete(obj);
+	if (api_apply_config(c->a, &cfg, true, e) < 0)
+		return -1;
+	return reply_item(c, 200, doc_item(c->a, (uint32_t)s, b), e);
+}
+
+static int h_backend_delete(struct api_call *c, struct api_error *e)
+{
+	struct ep_config cfg;
+	struct config_service *svc;
+	int s, b = backend_of(c, &s, e);
+
+	if (b < 0 || cfg_copy(c->a, &cfg, e) < 0)
+		return -1;
+	svc = &cfg.services[s];
+	memmove(&svc->backends[b], &svc->backends[b + 1],
+		(svc->n_backends - (uint32_t)b - 1) * sizeof(svc->backends[0]));
+	svc->n_backends--;
+	if (api_apply_config(c->a, &cfg, true, e) < 0)
+		return -1;
+	return reply_version(c, 200, e);
+}
+
+/* ------------------------------------------------------------------ */
+/* Endpoints: stats, flows, metrics                                     */
+
+static void stats_lcores(cJSON *root, const struct ep_stats *s)
+{
+	cJSON *cnt = jobj(root, "counters"), *drops = jobj(root, "drops");
+	uint64_t total = 0, v;
+
+	for (int i = 0; i < EP_CNT_MAX; i++)
+		ju64(cnt, metrics_counter_names[i], metrics_sum_cnt(s, i));
+	for (int r = 0; r < EP_DROP_MAX; r++) {
+		v = metrics_sum_drop(s, r);
+		total += v;
+		ju64(drops, metrics_drop_names[r], v);
+	}
+	ju64(root, "drops_total", total);
+}
+
+static void stats_ports(cJSON *root, const struct ep_stats *s, uint32_t n)
+{
+	cJSON *arr = jarr(root, "ports"), *o;
+	struct ep_port_counters pc;
+
+	for (uint32_t p = 0; p < n && p < EP_MAX_PORTS; p++) {
+		metrics_sum_port(s, p, &pc);
+		o = jadd(arr, NULL, cJSON_CreateObject());
+		ju64(o, "port", p);
+		ju64(o, "rx_packets", pc.rx_pkts);
+		ju64(o, "rx_bytes", pc.rx_bytes);
+		ju64(o, "tx_packets", pc.tx_pkts);
+		ju64(o, "tx_bytes", pc.tx_bytes);
+		ju64(o, "tx_drops", pc.tx_drops);
+	}
+}
+
+static void stats_backends(cJSON *svc, const struct ep_stats *s,
+			   const struct metrics_names *n,
+			   const struct metrics_service_name *sn)
+{
+	cJSON *arr = jarr(svc, "backends"), *o;
+	struct ep_be_counters bc;
+
+	for (uint32_t j = 0; j < sn->n_backends; j++) {
+		const struct metrics_backend_name *b =
+			&n->backends[sn->first_backend + j];
+
+		metrics_sum_be(s, b->sid, &bc);
+		o = jadd(arr, NULL, cJSON_CreateObject());
+		jstr(o, "id", b->id);
+		ju64(o, "packets", bc.pkts);
+		ju64(o, "bytes", bc.bytes);
+		ju64(o, "new_flows", bc.new_flows);
+		ji64(o, "active_flows", bc.active_flows);
+	}
+}
+
+static void stats_services(cJSON *root, const struct ep_stats *s,
+			   const struct metrics_names *n)
+{
+	cJSON *arr = jarr(root, "services"), *o;
+	struct ep_svc_counters sc;
+
+	for (uint32_t i = 0; i < n->n_services; i++) {
+		metrics_sum_svc(s, n->services[i].sid, &sc);
+		o = jadd(arr, NULL, cJSON_CreateObject());
+		jstr(o, "name", n->services[i].name);
+		ju64(o, "packets", sc.pkts);
+		ju64(o, "bytes", sc.bytes);
+		ju64(o, "new_flows", sc.new_flows);
+		ju64(o, "drops", sc.drops);
+		stats_backends(o, s, n, &n->services[i]);
+	}
+}
+
+static int h_stats(struct api_call *c, struct api_error *e)
+{
+	const struct api *a = c->a;
+	const struct ep_shared *sh = a->fp.shared;
+	cJSON *root = cJSON_CreateObject();
+
+	ju64(root, "generation",
+	     __atomic_load_n(&sh->generation, __ATOMIC_ACQUIRE));
+	ju64(root, "version", __atomic_load_n(&sh->version, __ATOMIC_ACQUIRE));
+	ju64(root, "config_version", a->version);
+	jbool(root, "attached", true);
+	jbool(root, "fastpath_alive", fp_alive(a));
+	ju64(root, "workers", sh->n_workers);
+	ju64(root, "punt_ring_depth", a->fp.stats->ring_depth_punt);
+	ju64(root, "inject_ring_depth", a->fp.stats->ring_depth_inject);
+	stats_lcores(root, a->fp.stats);
+	stats_ports(root, a->fp.stats, sh->n_ports);
+	stats_services(root, a->fp.stats, &a->names);
+	return reply_json(c->resp, 200, root, e);
+}
+
+struct flows_query {
+	char service[PATH_SEGMENT_MAX]; /* "" = every service */
+	uint32_t limit;
+};
+
+static int query_param(const char *key, const char *val, struct flows_query *q,
+		       unsigned int *seen, struct api_error *e)
+{
+	char field[QUERY_KEY_SHOWN + 8];
+	unsigned long v;
+	char *end;
+	unsigned int bit = strcmp(key, "service") == 0 ? 1
+			   : strcmp(key, "limit") == 0 ? 2
+						       : 0;
+
+	snprintf(field, sizeof(field), "query.%.*s", QUERY_KEY_SHOWN, key);
+	if (bit == 0)
+		return fail_field(e, field,
+				  "unknown parameter (service, limit)");
+	if (*seen & bit)
+		return fail_field(e, field, "given twice");
+	*seen |= bit;
+	if (bit == 1) {
+		snprintf(q->service, sizeof(q->service), "%s", val);
+		return 0;
+	}
+	errno = 0;
+	v = strtoul(val, &end, 10);
+	if (errno || *end || end == val || val[0] == '-' || val[0] == '+' ||
+	    v < 1 || v > EP_FLOW_SAMPLE_MAX)
+		return fail_field(e, field, "must be an integer 1..1024");
+	q->limit = (uint32_t)v;
+	return 0;
+}
+
+/* ?service=NAME&limit=N, percent-decoded; anything else is a 400. */
+static int flows_query_parse(const char *query, struct flows_query *q,
+			     struct api_error *e)
+{
+	char key[PATH_SEGMENT_MAX], val[PATH_SEGMENT_MAX];
+	unsigned int seen = 0;
+	const char *p = query ? query : "", *amp, *eq;
+
+	q->service[0] = 0;
+	q->limit = API_FLOWS_LIMIT_DEFAULT;
+	for (; *p; p = *amp ? amp + 1 : amp) {
+		amp = strchr(p, '&');
+		amp = amp ? amp : p + strlen(p);
+		eq = memchr(p, '=', (size_t)(amp - p));
+		if (amp == p)
+			continue;
+		if (eq == NULL ||
+		    pct_decode(p, (size_t)(eq - p), key, sizeof(key)) < 0 ||
+		    pct_decode(eq + 1, (size_t)(amp - eq - 1), val,
+			       sizeof(val)) < 0)
+			return fail_field(e, "query",
+					  "must be key=value pairs, "
+					  "percent-encoded");
+		if (query_param(key, val, q, &seen, e) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static const char *proto_name(uint8_t p)
+{
+	return p == 6	 ? "tcp"
+	       : p == 17 ? "udp"
+	       : p == 1	 ? "icmp"
+	       : p == 58 ? "icmpv6"
+			 : "other";
+}
+
+/* Values of ct_state (fastpath/conntrack.h), as the ABI carries them. */
+static const char *flow_state_name(uint8_t s)
+{
+	static const char *const names[] = { "free", "syn", "established",
+					     "fin", "udp" };
+
+	return s < ARRAY_LEN(names) ? names[s] : "unknown";
+}
+
+static void flow_json(cJSON *arr, const struct api *a,
+		      const struct ep_flow_entry *f)
+{
+	const struct metrics_service_name *sn =
+		metrics_names_service(&a->names, f->service_stats_id);
+	const struct metrics_backend_name *bn =
+		metrics_names_backend(&a->names, f->backend_stats_id);
+	cJSON *o = jadd(arr, NULL, cJSON_CreateObject());
+	char b[METRICS_BACKEND_ID_LEN];
+
+	jstr(o, "service", sn ? sn->name : NULL);
+	jstr(o, "backend", bn ? bn->id : NULL);
+	metrics_backend_id(&f->client, f->client_port, b, sizeof(b));
+	jstr(o, "client", b);
+	metrics_backend_id(&f->vip, f->vip_port, b, sizeof(b));
+	jstr(o, "vip", b);
+	metrics_backend_id(&f->backend, f->backend_port, b, sizeof(b));
+	jstr(o, "backend_address", b);
+	jstr(o, "protocol", proto_name(f->proto));
+	jstr(o, "state", flow_state_name(f->state));
+	ju64(o, "age_ms", f->age_ms);
+	ju64(o, "worker", f->worker);
+}
+
+static int h_flows(struct api_call *c, struct api_error *e)
+{
+	const struct api *a = c->a;
+	struct flows_query q;
+	struct ep_event_msg ev;
+	uint32_t sid = UINT32_MAX, n;
+	cJSON *root, *arr;
+	int s;
+
+	if (flows_query_parse(c->req->query, &q, e) < 0)
+		return -1;
+	if (q.service[0]) {
+		s = find_service(a, q.service);
+		if (s < 0)
+			return fail(e, 404, API_ERR_NOT_FOUND,
+				    "no service named \"%.40s\"", q.service);
+		sid = a->names.services[s].sid;
+	}
+	if (a->fp.sample_flows(a->fp.ctx, sid, q.limit, &ev) != 0) {
+		ev.error[sizeof(ev.error) - 1] = 0;
+		return fail(e, 503, API_ERR_FASTPATH,
+			    "the fast path did not sample its flows: %s",
+			    ev.error);
+	}
+	n = ev.count < a->fp.flows->count ? ev.count : a->fp.flows->count;
+	n = n < q.limit ? n : q.limit;
+	root = cJSON_CreateObject();
+	ju64(root, "count", n);
+	arr = jarr(root, "flows");
+	for (uint32_t i = 0; i < n; i++)
+		flow_json(arr, a, &a->fp.flows->flows[i]);
+	return reply_json(c->resp, 200, root, e);
+}
+
+static void metrics_api_state(struct metrics_text *t, const struct api *a)
+{
+	metrics_family(t, "edgepath_api_config_version", "gauge",
+		       "Configuration version in force in the slow path.");
+	metrics_u64(t, "edgepath_api_config_version", NULL, 0, a->version);
+	metrics_family(t, "edgepath_api_ready", "gauge",
+		       "1 when the fast path runs the slow path's version.");
+	metrics_u64(t, "edgepath_api_ready", NULL, 0, api_ready(a));
+}
+
+static int h_metrics(struct api_call *c, struct api_error *e)
+{
+	const struct api *a = c->a;
+	struct metrics_text t = { 0 };
+	struct http_stats hs;
+
+	metrics_render_fastpath(&t, a->fp.stats, a->fp.shared, &a->names);
+	metrics_api_state(&t, a);
+	if (a->srv != NULL) {
+		http_server_stats(a->srv, &hs);
+		metrics_render_http(&t, &hs);
+	}
+	metrics_render_api(&t, &a->metrics);
+	if (t.failed) {
+		metrics_text_free(&t);
+		return fail_nomem(e);
+	}
+	return reply_text(c->resp, 200, t.buf,
+			  "text/plain; version=0.0.4; charset=utf-8", e);
+}
+
+/* ------------------------------------------------------------------ */
+/* Dispatch                                                             */
+
+typedef int (*endpoint_fn)(struct api_call *c, struct api_error *e);
+
+static const struct {
+	enum api_route route;
+	unsigned int method;
+	endpoint_fn fn;
+} endpoints[] = {
+	{ R_HEALTHZ, M_GET, h_healthz },
+	{ R_READYZ, M_GET, h_readyz },
+	{ R_CONFIG, M_GET, h_config_get },
+	{ R_CONFIG, M_PUT, h_config_put },
+	{ R_SERVICES, M_GET, h_services_get },
+	{ R_SERVICES, M_POST, h_services_post },
+	{ R_SERVICE, M_GET, h_service_get },
+	{ R_SERVICE, M_DELETE, h_service_delete },
+	{ R_BACKENDS, M_GET, h_backends_get },
+	{ R_BACKENDS, M_POST, h_backends_post },
+	{ R_BACKEND, M_GET, h_backend_get },
+	{ R_BACKEND, M_PATCH, h_backend_patch },
+	{ R_BACKEND, M_DELETE, h_backend_delete },
+	{ R_STATS, M_GET, h_stats },
+	{ R_FLOWS, M_GET, h_flows },
+	{ R_METRICS, M_GET, h_metrics },
+};
+
+/* The endpoint, or a 405 listing the methods the route has. */
+static endpoint_fn endpoint_find(const struct api_call *c,
+				 struct http_response *resp,
+				 struct api_error *e)
+{
+	char allow[64] = "";
+	size_t n = 0;
+
+	for (size_t i = 0; i < ARRAY_LEN(endpoints); i++)
+		if (endpoints[i].route == c->route &&
+		    endpoints[i].method == c->method)
+			return endpoints[i].fn;
+	for (size_t m = 0; m < ARRAY_LEN(methods); m++)
+		for (size_t i = 0; i < ARRAY_LEN(endpoints); i++)
+			if (endpoints[i].route == c->route &&
+			    endpoints[i].method == methods[m].bit) {
+				n += (size_t)snprintf(
+					allow + n, sizeof(allow) - n, "%s%s",
+					n ? ", " : "", methods[m].name);
+				break;
+			}
+	fail(e, 405, API_ERR_METHOD, "%s is not allowed on %s", c->req->method,
+	     route_names[c->route]);
+	e->detail_key = "allowed";
+	snprintf(e->detail, sizeof(e->detail), "%s", allow);
+	http_response_add_header(resp, "Allow", allow);
+	return NULL;
+}
+
+static int dispatch(struct api_call *c, struct api_error *e)
+{
+	endpoint_fn fn;
+
+	c->route = route_parse(c->req->path, c);
+	c->method = method_bit(c->req->method);
+	if (c->route == R_NONE)
+		return fail(e, 404, API_ERR_NOT_FOUND, "no endpoint %.100s",
+			    c->req->path);
+	fn = endpoint_find(c, c->resp, e);
+	if (fn == NULL || check_role(c, e) < 0 || check_media_type(c, e) < 0 ||
+	    check_if_match(c, e) < 0)
+		return -1;
+	return fn(c, e);
+}
+
+void api_handle(const struct http_request *req, struct http_response *resp,
+		void *arg)
+{
+	struct api_call c = { .a = arg, .req = req, .resp = resp };
+	struct api_error e = { 0 };
+
+	json_failed = false;
+	if (dispatch(&c, &e) == 0)
+		return;
+	if (e.status != 405) /* a 405 keeps its Allow header */
+		resp->n_headers = 0;
+	json_failed = false;
+	reply_error(resp, &e);
+}
+
+void api_complete(const struct http_request *req, int status, double seconds,
+		  void *arg)
+{
+	struct api *a = arg;
+	const char *m = req->method;
+
+	if (method_bit(m) == 0)
+		m = m[0] ? "other" : "";
+	metrics_api_observe(&a->metrics, api_route_name(req->path), m, status,
+			    seconds);
+}

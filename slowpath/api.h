@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The control API (docs/api.md): the handler the HTTP server (http.h)
+ * calls for every request, and the owner of the configuration in force
+ * with the one function that changes it, api_apply_config(): validate the
+ * whole document, flatten it, send it to the fast path, wait for the new
+ * generation, persist it atomically, bump the version. File load, SIGHUP
+ * and every API write go through it. The fast path is reached through
+ * struct api_fastpath so unit tests can stand in for it.
+ *
+ * Not thread-safe: the thread that runs the HTTP server owns it.
+ */
+#ifndef EP_API_H
+#define EP_API_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "ep_abi.h"
+#include "http.h"
+
+#define API_FLOWS_LIMIT_DEFAULT 100u /* /v1/flows without ?limit= */
+
+/* Stable error codes of the JSON error body (listed in docs/api.md). */
+enum api_code {
+	API_ERR_INVALID_JSON = 1000, /* 400: the body is not one JSON value */
+	API_ERR_VALIDATION = 1001, /* 400: details.field names the field */
+	API_ERR_NOT_FOUND = 1002, /* 404 */
+	API_ERR_CONFLICT = 1003, /* 409: the name or backend exists */
+	API_ERR_PRECONDITION = 1004, /* 412: If-Match is not the version */
+	API_ERR_FASTPATH = 1005, /* 503: fast path refused, silent, absent */
+	API_ERR_FORBIDDEN = 1006, /* 403: the client's role may not */
+	API_ERR_TOO_LARGE = 1007, /* 413: configuration over 1 MiB */
+	API_ERR_METHOD = 1008, /* 405: details.allowed */
+	API_ERR_MEDIA_TYPE = 1009, /* 415: Content-Type not JSON */
+	API_ERR_PERSIST = 1010, /* 500: the config file could not be written */
+	API_ERR_INTERNAL = 1011, /* 500: out of memory */
+};
+
+/* Why a request or a change failed; rendered as the JSON error body. */
+struct api_error {
+	int status; /* HTTP status */
+	int code; /* enum api_code */
+	char message[256];
+	char field[192]; /* details.field, "" for none */
+	const char *detail_key; /* one more details member, NULL for none */
+	char detail[192];
+};
+
+/*
+ * The fast path as the API uses it. apply and sample_flows block until the
+ * answer or their own timeout and return 0 or a negative errno with
+ * ev->error filled. The memory pointers stay valid for the API's life.
+ */
+struct api_fastpath {
+	void *ctx;
+	int (*apply)(void *ctx, const void *flat, size_t len, uint64_t version,
+		     struct ep_event_msg *ev);
+	int (*sample_flows)(void *ctx, uint32_t service_sid, uint32_t limit,
+			    struct ep_event_msg *ev); /* results in flows */
+	bool (*alive)(void *ctx);
+	const struct ep_shared *shared;
+	const struct ep_stats *stats;
+	const struct ep_flow_sample *flows;
+};
+
+struct api;
+
+/*
+ * A new API with an empty configuration in force (version 0). Changes
+ * made through the API are persisted to config_path (NULL: never).
+ * Every member of fp but ctx is required. Returns NULL with errno set
+ * (EINVAL: a member missing, ENOMEM).
+ */
+struct api *api_create(const struct api_fastpath *fp, const char *config_path);
+
+void api_destroy(struct api *a);
+
+/*
+ * After a slow-path restart: make the flat configuration the fast path
+ * is running (`len` bytes, e.g. the staging memzone) the one in force, so
+ * stats ids and the version carry on. Only when its version is the fast
+ * path's. Returns 0, -ESTALE (another version) or -EINVAL/-ENOMEM.
+ */
+int api_adopt(struct api *a, const void *flat, size_t len);
+
+/*
+ * The one path for every change. `cfg` is consumed (freed or kept).
+ * persist: write it to config_path once the fast path accepted it.
+ * On any failure the configuration in force, the stats ids, the version
+ * and the file stay as they were, and `err` says why. Returns 0 or -1.
+ */
+int api_apply_config(struct api *a, struct ep_config *cfg, bool persist,
+		     struct api_error *err);
+
+/* Read config_path and apply it (without rewriting it). 0 or -1. */
+int api_apply_file(struct api *a, struct api_error *err);
+
+const struct ep_config *api_config(const struct api *a);
+
+/* The version in force (the ETag); 0 before the first change. */
+uint64_t api_version(const struct api *a);
+
+/* The fast path is alive and runs the version in force (/readyz). */
+bool api_ready(const struct api *a);
+
+/* The server whose counters /metrics shows (NULL: none). */
+void api_set_server(struct api *a, const struct http_server *srv);
+
+/* http_handler: arg is the struct api. */
+void api_handle(const struct http_request *req, struct http_response *resp,
+		void *arg);
+
+/* http_complete_fn: counts the request for /metrics. */
+void api_complete(const struct http_request *req, int status, double seconds,
+		  void *arg);
+
+/* The route template of a path ("/v1/services/{name}"), "other" if none. */
+const char *api_route_name(const char *path);
+
+#endif /* EP_API_H */

@@ -1,0 +1,634 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Slow-path metrics (see metrics.h): sums over the fast path's per-lcore
+ * counters, the names that label them, the API's request accounting and
+ * the Prometheus text format 0.0.4 they are exposed in.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "metrics.h"
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* ------------------------------------------------------------------ */
+/* Text buffer                                                          */
+
+static int text_reserve(struct metrics_text *t, size_t n)
+{
+	size_t cap = t->cap ? t->cap : 4096;
+	char *p;
+
+	if (t->failed)
+		return -ENOMEM;
+	if (t->len + n + 1 <= t->cap)
+		return 0;
+	while (cap < t->len + n + 1)
+		cap *= 2;
+	p = realloc(t->buf, cap);
+	if (p == NULL) {
+		t->failed = 1;
+		return -ENOMEM;
+	}
+	t->buf = p;
+	t->cap = cap;
+	return 0;
+}
+
+static void text_add(struct metrics_text *t, const char *s, size_t n)
+{
+	if (text_reserve(t, n) < 0)
+		return;
+	memcpy(t->buf + t->len, s, n);
+	t->len += n;
+	t->buf[t->len] = 0;
+}
+
+static void text_puts(struct metrics_text *t, const char *s)
+{
+	text_add(t, s, strlen(s));
+}
+
+static void text_printf(struct metrics_text *t, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void text_printf(struct metrics_text *t, const char *fmt, ...)
+{
+	char line[128];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		text_add(t, line,
+			 (size_t)n < sizeof(line) ? (size_t)n
+						  : sizeof(line) - 1);
+}
+
+/* HELP text escapes \ and newline; label values also escape ". */
+static void text_escaped(struct metrics_text *t, const char *s, bool quote)
+{
+	for (; *s; s++) {
+		if (*s == '\\')
+			text_puts(t, "\\\\");
+		else if (*s == '\n')
+			text_puts(t, "\\n");
+		else if (*s == '"' && quote)
+			text_puts(t, "\\\"");
+		else
+			text_add(t, s, 1);
+	}
+}
+
+void metrics_family(struct metrics_text *t, const char *name, const char *type,
+		    const char *help)
+{
+	text_printf(t, "# HELP %s ", name);
+	text_escaped(t, help, false);
+	text_printf(t, "\n# TYPE %s %s\n", name, type);
+}
+
+static void sample_head(struct metrics_text *t, const char *name,
+			const struct metrics_label *labels, size_t n)
+{
+	size_t i;
+
+	text_puts(t, name);
+	for (i = 0; i < n; i++) {
+		text_printf(t, "%s%s=\"", i ? "," : "{", labels[i].name);
+		text_escaped(t, labels[i].value, true);
+		text_puts(t, "\"");
+	}
+	text_puts(t, n ? "} " : " ");
+}
+
+void metrics_u64(struct metrics_text *t, const char *name,
+		 const struct metrics_label *labels, size_t n, uint64_t v)
+{
+	sample_head(t, name, labels, n);
+	text_printf(t, "%" PRIu64 "\n", v);
+}
+
+void metrics_i64(struct metrics_text *t, const char *name,
+		 const struct metrics_label *labels, size_t n, int64_t v)
+{
+	sample_head(t, name, labels, n);
+	text_printf(t, "%" PRId64 "\n", v);
+}
+
+void metrics_f64(struct metrics_text *t, const char *name,
+		 const struct metrics_label *labels, size_t n, double v)
+{
+	sample_head(t, name, labels, n);
+	text_printf(t, "%.17g\n", v);
+}
+
+void metrics_text_free(struct metrics_text *t)
+{
+	free(t->buf);
+	memset(t, 0, sizeof(*t));
+}
+
+/* ------------------------------------------------------------------ */
+/* Sums over lcores                                                     */
+
+#define METRICS_X_NAME(sym, name) [EP_CNT_##sym] = name,
+const char *const metrics_counter_names[EP_CNT_MAX] = { EP_WORKER_COUNTERS(
+	METRICS_X_NAME) };
+#undef METRICS_X_NAME
+#define METRICS_X_NAME(sym, name) [EP_DROP_##sym] = name,
+const char *const metrics_drop_names[EP_DROP_MAX] = { EP_DROP_REASONS(
+	METRICS_X_NAME) };
+#undef METRICS_X_NAME
+
+/* The memzone is the fast path's to write: never trust its count. */
+static uint32_t n_lcores(const struct ep_stats *s)
+{
+	uint32_t n = __atomic_load_n(&s->n_lcores, __ATOMIC_RELAXED);
+
+	return n < EP_MAX_WORKERS ? n : EP_MAX_WORKERS;
+}
+
+static uint64_t load64(const uint64_t *p)
+{
+	return __atomic_load_n(p, __ATOMIC_RELAXED);
+}
+
+uint64_t metrics_sum_cnt(const struct ep_stats *s, enum ep_worker_counter c)
+{
+	uint64_t sum = 0;
+
+	for (uint32_t i = 0; i < n_lcores(s); i++)
+		sum += load64(&s->lcore[i].cnt[c]);
+	return sum;
+}
+
+uint64_t metrics_sum_drop(const struct ep_stats *s, enum ep_drop_reason r)
+{
+	uint64_t sum = 0;
+
+	for (uint32_t i = 0; i < n_lcores(s); i++)
+		sum += load64(&s->lcore[i].drop[r]);
+	return sum;
+}
+
+void metrics_sum_port(const struct ep_stats *s, uint32_t port,
+		      struct ep_port_counters *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (port >= EP_MAX_PORTS)
+		return;
+	for (uint32_t i = 0; i < n_lcores(s); i++) {
+		const struct ep_port_counters *p = &s->lcore[i].port[port];
+
+		out->rx_pkts += load64(&p->rx_pkts);
+		out->rx_bytes += load64(&p->rx_bytes);
+		out->tx_pkts += load64(&p->tx_pkts);
+		out->tx_bytes += load64(&p->tx_bytes);
+		out->tx_drops += load64(&p->tx_drops);
+	}
+}
+
+void metrics_sum_svc(const struct ep_stats *s, uint32_t sid,
+		     struct ep_svc_counters *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (sid >= EP_MAX_SERVICES)
+		return;
+	for (uint32_t i = 0; i < n_lcores(s); i++) {
+		const struct ep_svc_counters *c = &s->svc[i][sid];
+
+		out->pkts += load64(&c->pkts);
+		out->bytes += load64(&c->bytes);
+		out->new_flows += load64(&c->new_flows);
+		out->drops += load64(&c->drops);
+	}
+}
+
+void metrics_sum_be(const struct ep_stats *s, uint32_t sid,
+		    struct ep_be_counters *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (sid >= EP_MAX_BACKENDS)
+		return;
+	for (uint32_t i = 0; i < n_lcores(s); i++) {
+		const struct ep_be_counters *c = &s->be[i][sid];
+
+		out->pkts += load64(&c->pkts);
+		out->bytes += load64(&c->bytes);
+		out->new_flows += load64(&c->new_flows);
+		out->active_flows +=
+			__atomic_load_n(&c->active_flows, __ATOMIC_RELAXED);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Names                                                                */
+
+void metrics_backend_id(const struct ep_ip *ip, uint16_t port, char *out,
+			size_t size)
+{
+	char a[INET6_ADDRSTRLEN] = "?";
+
+	if (ip->family == EP_AF_INET6) {
+		inet_ntop(AF_INET6, ip->bytes, a, sizeof(a));
+		snprintf(out, size, "[%s]:%u", a, port);
+		return;
+	}
+	if (ip->family == EP_AF_INET)
+		inet_ntop(AF_INET, ip->bytes, a, sizeof(a));
+	snprintf(out, size, "%s:%u", a, port);
+}
+
+static const void *flat_at(const void *flat, uint32_t off)
+{
+	return (const uint8_t *)flat + off;
+}
+
+int metrics_names_build(struct metrics_names *n, const void *flat)
+{
+	const struct ep_cfg_hdr *h = flat;
+	const struct ep_cfg_service *fs = flat_at(flat, h->off_services);
+	const struct ep_cfg_backend *fb = flat_at(flat, h->off_backends);
+
+	memset(n, 0, sizeof(*n));
+	n->services = calloc(h->n_services + 1, sizeof(*n->services));
+	n->backends = calloc(h->n_backends + 1, sizeof(*n->backends));
+	if (n->services == NULL || n->backends == NULL) {
+		metrics_names_free(n);
+		return -ENOMEM;
+	}
+	n->n_services = h->n_services;
+	n->n_backends = h->n_backends;
+	for (uint32_t i = 0; i < h->n_services; i++) {
+		memcpy(n->services[i].name, fs[i].name, EP_NAME_LEN);
+		n->services[i].name[EP_NAME_LEN - 1] = 0;
+		n->services[i].sid = fs[i].stats_id;
+		n->services[i].first_backend = fs[i].first_backend;
+		n->services[i].n_backends = fs[i].n_backends;
+	}
+	for (uint32_t i = 0; i < h->n_backends; i++) {
+		metrics_backend_id(&fb[i].addr, fb[i].port, n->backends[i].id,
+				   sizeof(n->backends[i].id));
+		n->backends[i].sid = fb[i].stats_id;
+	}
+	return 0;
+}
+
+void metrics_names_free(struct metrics_names *n)
+{
+	free(n->services);
+	free(n->backends);
+	memset(n, 0, sizeof(*n));
+}
+
+const struct metrics_service_name *
+metrics_names_service(const struct metrics_names *n, uint32_t sid)
+{
+	for (uint32_t i = 0; i < n->n_services; i++)
+		if (n->services[i].sid == sid)
+			return &n->services[i];
+	return NULL;
+}
+
+const struct metrics_backend_name *
+metrics_names_backend(const struct metrics_names *n, uint32_t sid)
+{
+	for (uint32_t i = 0; i < n->n_backends; i++)
+		if (n->backends[i].sid == sid)
+			return &n->backends[i];
+	return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* API requests                                                         */
+
+/* Upper bounds of the latency buckets, in seconds, and as printed. */
+static const double bucket_le[METRICS_N_BUCKETS] = {
+	0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+	0.05,	0.1,   0.25,   0.5,   1.0,  2.5,
+};
+static const char *const bucket_text[METRICS_N_BUCKETS] = {
+	"0.0005", "0.001", "0.0025", "0.005", "0.01", "0.025",
+	"0.05",	  "0.1",   "0.25",   "0.5",   "1",    "2.5",
+};
+
+static void copy_label(char *dst, size_t size, const char *src)
+{
+	snprintf(dst, size, "%s", src ? src : "");
+}
+
+static struct metrics_series *series_get(struct metrics_api *m,
+					 const char *route, const char *method,
+					 int code)
+{
+	struct metrics_series *s;
+
+	for (unsigned int i = 0; i < m->n_series; i++) {
+		s = &m->series[i];
+		if (s->code == code &&
+		    strncmp(s->route, route, sizeof(s->route) - 1) == 0 &&
+		    strncmp(s->method, method, sizeof(s->method) - 1) == 0)
+			return s;
+	}
+	if (m->n_series == METRICS_MAX_SERIES)
+		return NULL;
+	s = &m->series[m->n_series++];
+	copy_label(s->route, sizeof(s->route), route);
+	copy_label(s->method, sizeof(s->method), method);
+	s->code = code;
+	return s;
+}
+
+static struct metrics_histogram *histogram_get(struct metrics_api *m,
+					       const char *route)
+{
+	struct metrics_histogram *h;
+
+	for (unsigned int i = 0; i < m->n_routes; i++) {
+		h = &m->routes[i];
+		if (strncmp(h->route, route, sizeof(h->route) - 1) == 0)
+			return h;
+	}
+	if (m->n_routes == METRICS_MAX_ROUTES)
+		return NULL;
+	h = &m->routes[m->n_routes++];
+	copy_label(h->route, sizeof(h->route), route);
+	return h;
+}
+
+void metrics_api_observe(struct metrics_api *m, const char *route,
+			 const char *method, int status, double seconds)
+{
+	struct metrics_series *s;
+	struct metrics_histogram *h;
+	unsigned int b;
+
+	route = route ? route : "";
+	method = method ? method : "";
+	s = series_get(m, route, method, status);
+	h = histogram_get(m, route);
+	if (s == NULL || h == NULL) {
+		m->dropped++;
+		return;
+	}
+	s->count++;
+	if (!(seconds >= 0)) /* also NaN */
+		seconds = 0;
+	for (b = 0; b < METRICS_N_BUCKETS && seconds > bucket_le[b]; b++)
+		;
+	if (b < METRICS_N_BUCKETS)
+		h->buckets[b]++;
+	h->count++;
+	h->sum += seconds;
+}
+
+/* ------------------------------------------------------------------ */
+/* Exposition                                                           */
+
+static void render_state(struct metrics_text *t, const struct ep_shared *sh,
+			 const struct ep_stats *s)
+{
+	static const struct {
+		const char *name, *help;
+	} g[] = {
+		{ "edgepath_fastpath_generation",
+		  "Snapshot generation in force in the fast path." },
+		{ "edgepath_fastpath_config_version",
+		  "Configuration version in force in the fast path." },
+		{ "edgepath_fastpath_workers", "Fast-path worker lcores." },
+		{ "edgepath_fastpath_ports", "Fast-path DPDK ports." },
+		{ "edgepath_punt_ring_depth",
+		  "Packets waiting on the punt ring." },
+		{ "edgepath_inject_ring_depth",
+		  "Packets waiting on the inject ring." },
+	};
+	uint64_t v[ARRAY_LEN(g)] = {
+		__atomic_load_n(&sh->generation, __ATOMIC_ACQUIRE),
+		__atomic_load_n(&sh->version, __ATOMIC_ACQUIRE),
+		sh->n_workers,
+		sh->n_ports,
+		__atomic_load_n(&s->ring_depth_punt, __ATOMIC_RELAXED),
+		__atomic_load_n(&s->ring_depth_inject, __ATOMIC_RELAXED),
+	};
+
+	for (size_t i = 0; i < ARRAY_LEN(g); i++) {
+		metrics_family(t, g[i].name, "gauge", g[i].help);
+		metrics_u64(t, g[i].name, NULL, 0, v[i]);
+	}
+}
+
+static void render_counters(struct metrics_text *t, const struct ep_stats *s)
+{
+	char name[96];
+
+	for (int c = 0; c < EP_CNT_MAX; c++) {
+		snprintf(name, sizeof(name), "edgepath_%s_total",
+			 metrics_counter_names[c]);
+		metrics_family(t, name, "counter",
+			       "Fast-path worker counter, summed over "
+			       "workers.");
+		metrics_u64(t, name, NULL, 0, metrics_sum_cnt(s, c));
+	}
+	metrics_family(t, "edgepath_drops_total", "counter",
+		       "Packets the fast path dropped, by reason.");
+	for (int r = 0; r < EP_DROP_MAX; r++) {
+		struct metrics_label l = { "reason", metrics_drop_names[r] };
+
+		metrics_u64(t, "edgepath_drops_total", &l, 1,
+			    metrics_sum_drop(s, r));
+	}
+}
+
+static void render_ports(struct metrics_text *t, const struct ep_stats *s,
+			 uint32_t n_ports)
+{
+	static const char *const names[] = {
+		"edgepath_port_rx_packets_total",
+		"edgepath_port_rx_bytes_total",
+		"edgepath_port_tx_packets_total",
+		"edgepath_port_tx_bytes_total",
+		"edgepath_port_tx_drops_total",
+	};
+	struct ep_port_counters pc;
+	char port[12];
+
+	n_ports = n_ports < EP_MAX_PORTS ? n_ports : EP_MAX_PORTS;
+	for (size_t k = 0; k < ARRAY_LEN(names); k++) {
+		metrics_family(t, names[k], "counter",
+			       "Per DPDK port, summed over workers.");
+		for (uint32_t p = 0; p < n_ports; p++) {
+			struct metrics_label l = { "port", port };
+			uint64_t v[ARRAY_LEN(names)];
+
+			metrics_sum_port(s, p, &pc);
+			v[0] = pc.rx_pkts;
+			v[1] = pc.rx_bytes;
+			v[2] = pc.tx_pkts;
+			v[3] = pc.tx_bytes;
+			v[4] = pc.tx_drops;
+			snprintf(port, sizeof(port), "%u", p);
+			metrics_u64(t, names[k], &l, 1, v[k]);
+		}
+	}
+}
+
+static void render_services(struct metrics_text *t, const struct ep_stats *s,
+			    const struct metrics_names *n)
+{
+	static const char *const names[] = {
+		"edgepath_service_packets_total",
+		"edgepath_service_bytes_total",
+		"edgepath_service_new_flows_total",
+		"edgepath_service_drops_total",
+	};
+	struct ep_svc_counters sc;
+
+	for (size_t k = 0; k < ARRAY_LEN(names); k++) {
+		metrics_family(t, names[k], "counter",
+			       "Per service in the configuration in force.");
+		for (uint32_t i = 0; i < n->n_services; i++) {
+			struct metrics_label l = { "service",
+						   n->services[i].name };
+			uint64_t v[ARRAY_LEN(names)];
+
+			metrics_sum_svc(s, n->services[i].sid, &sc);
+			v[0] = sc.pkts;
+			v[1] = sc.bytes;
+			v[2] = sc.new_flows;
+			v[3] = sc.drops;
+			metrics_u64(t, names[k], &l, 1, v[k]);
+		}
+	}
+}
+
+static void render_backend_family(struct metrics_text *t,
+				  const struct ep_stats *s,
+				  const struct metrics_names *n, size_t k,
+				  const char *name)
+{
+	struct ep_be_counters bc;
+
+	for (uint32_t i = 0; i < n->n_services; i++) {
+		const struct metrics_service_name *sv = &n->services[i];
+
+		for (uint32_t j = 0; j < sv->n_backends; j++) {
+			const struct metrics_backend_name *b =
+				&n->backends[sv->first_backend + j];
+			struct metrics_label l[2] = { { "service", sv->name },
+						      { "backend", b->id } };
+
+			uint64_t v[3];
+
+			metrics_sum_be(s, b->sid, &bc);
+			v[0] = bc.pkts;
+			v[1] = bc.bytes;
+			v[2] = bc.new_flows;
+			if (k < 3)
+				metrics_u64(t, name, l, 2, v[k]);
+			else
+				metrics_i64(t, name, l, 2, bc.active_flows);
+		}
+	}
+}
+
+static void render_backends(struct metrics_text *t, const struct ep_stats *s,
+			    const struct metrics_names *n)
+{
+	static const struct {
+		const char *name, *type;
+	} f[] = {
+		{ "edgepath_backend_packets_total", "counter" },
+		{ "edgepath_backend_bytes_total", "counter" },
+		{ "edgepath_backend_new_flows_total", "counter" },
+		{ "edgepath_backend_active_flows", "gauge" },
+	};
+
+	for (size_t k = 0; k < ARRAY_LEN(f); k++) {
+		metrics_family(t, f[k].name, f[k].type,
+			       "Per backend (service, address:port) in the "
+			       "configuration in force.");
+		render_backend_family(t, s, n, k, f[k].name);
+	}
+}
+
+void metrics_render_fastpath(struct metrics_text *t, const struct ep_stats *s,
+			     const struct ep_shared *sh,
+			     const struct metrics_names *names)
+{
+	render_state(t, sh, s);
+	render_counters(t, s);
+	render_ports(t, s, sh->n_ports);
+	render_services(t, s, names);
+	render_backends(t, s, names);
+}
+
+static void render_histogram(struct metrics_text *t,
+			     const struct metrics_histogram *h)
+{
+	struct metrics_label l[2] = { { "route", h->route }, { "le", "" } };
+	uint64_t cum = 0;
+
+	for (unsigned int b = 0; b < METRICS_N_BUCKETS; b++) {
+		cum += h->buckets[b];
+		l[1].value = bucket_text[b];
+		metrics_u64(t, "edgepath_api_request_duration_seconds_bucket",
+			    l, 2, cum);
+	}
+	l[1].value = "+Inf";
+	metrics_u64(t, "edgepath_api_request_duration_seconds_bucket", l, 2,
+		    h->count);
+	metrics_f64(t, "edgepath_api_request_duration_seconds_sum", l, 1,
+		    h->sum);
+	metrics_u64(t, "edgepath_api_request_duration_seconds_count", l, 1,
+		    h->count);
+}
+
+void metrics_render_api(struct metrics_text *t, const struct metrics_api *m)
+{
+	char code[12];
+
+	metrics_family(t, "edgepath_api_requests_total", "counter",
+		       "Control API requests answered, by route, method and "
+		       "status code.");
+	for (unsigned int i = 0; i < m->n_series; i++) {
+		const struct metrics_series *s = &m->series[i];
+		struct metrics_label l[3] = { { "route", s->route },
+					      { "method", s->method },
+					      { "code", code } };
+
+		snprintf(code, sizeof(code), "%d", s->code);
+		metrics_u64(t, "edgepath_api_requests_total", l, 3, s->count);
+	}
+	metrics_family(t, "edgepath_api_request_duration_seconds", "histogram",
+		       "Control API request latency from the first byte to "
+		       "the answer, by route.");
+	for (unsigned int i = 0; i < m->n_routes; i++)
+		render_histogram(t, &m->routes[i]);
+	metrics_family(t, "edgepath_api_requests_unrecorded_total", "counter",
+		       "Requests not recorded because the series limit was "
+		       "reached.");
+	metrics_u64(t, "edgepath_api_requests_unrecorded_total", NULL, 0,
+		    m->dropped);
+}
+
+void metrics_render_http(struct metrics_text *t, const struct http_stats *hs)
+{
+#define METRICS_HTTP_STAT(field)                                               \
+	metrics_family(t, "edgepath_api_" #field "_total", "counter",          \
+		       "Control API server counter.");                         \
+	metrics_u64(t, "edgepath_api_" #field "_total", NULL, 0, hs->field);
+	HTTP_STATS(METRICS_HTTP_STAT)
+#undef METRICS_HTTP_STAT
+	metrics_family(t, "edgepath_api_connections_open", "gauge",
+		       "Control API connections open now.");
+	metrics_u64(t, "edgepath_api_connections_open", NULL, 0,
+		    hs->conns_open);
+}

@@ -1,0 +1,151 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Metrics for the slow path's API: sums of the fast path's per-lcore
+ * counters (the ep_stats memzone), the names that label them (from the
+ * flat configuration in force), the API's own request counts and latency
+ * histograms, and the Prometheus text exposition format 0.0.4 for all of
+ * it. Only reads shared memory: no DPDK call, so tests can use plain RAM.
+ */
+#ifndef EP_METRICS_H
+#define EP_METRICS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ep_abi.h"
+#include "http.h"
+
+#define METRICS_MAX_SERIES 256 /* request-count series (route, method, code) */
+#define METRICS_MAX_ROUTES 32 /* latency histograms, one per route */
+#define METRICS_ROUTE_LEN 48
+#define METRICS_METHOD_LEN 8
+#define METRICS_N_BUCKETS 12 /* latency buckets, +Inf not counted */
+#define METRICS_BACKEND_ID_LEN 56 /* "[v6]:port" with the NUL */
+
+/* ---- Prometheus text ---------------------------------------------- */
+
+/* A growing text buffer; after an allocation failure `failed` stays set. */
+struct metrics_text {
+	char *buf;
+	size_t len;
+	size_t cap;
+	int failed;
+};
+
+struct metrics_label {
+	const char *name;
+	const char *value; /* escaped on output */
+};
+
+/* Start a metric family: its HELP and TYPE lines. */
+void metrics_family(struct metrics_text *t, const char *name, const char *type,
+		    const char *help);
+
+/* One sample line with `n` labels and an integer or a float value. */
+void metrics_u64(struct metrics_text *t, const char *name,
+		 const struct metrics_label *labels, size_t n, uint64_t v);
+void metrics_i64(struct metrics_text *t, const char *name,
+		 const struct metrics_label *labels, size_t n, int64_t v);
+void metrics_f64(struct metrics_text *t, const char *name,
+		 const struct metrics_label *labels, size_t n, double v);
+
+void metrics_text_free(struct metrics_text *t);
+
+/* ---- Fast-path counters ------------------------------------------- */
+
+/* Telemetry / metrics names from ep_abi.h's X-macro lists. */
+extern const char *const metrics_counter_names[EP_CNT_MAX];
+extern const char *const metrics_drop_names[EP_DROP_MAX];
+
+/* Sums over the lcores the memzone says are in use (at most 16). */
+uint64_t metrics_sum_cnt(const struct ep_stats *s, enum ep_worker_counter c);
+uint64_t metrics_sum_drop(const struct ep_stats *s, enum ep_drop_reason r);
+void metrics_sum_port(const struct ep_stats *s, uint32_t port,
+		      struct ep_port_counters *out);
+void metrics_sum_svc(const struct ep_stats *s, uint32_t sid,
+		     struct ep_svc_counters *out);
+void metrics_sum_be(const struct ep_stats *s, uint32_t sid,
+		    struct ep_be_counters *out);
+
+/* ---- Names of the counters in use --------------------------------- */
+
+struct metrics_backend_name {
+	char id[METRICS_BACKEND_ID_LEN]; /* "10.0.0.1:80", "[2001:db8::1]:0" */
+	uint32_t sid; /* stats id */
+};
+
+struct metrics_service_name {
+	char name[EP_NAME_LEN];
+	uint32_t sid;
+	uint32_t first_backend; /* index into metrics_names.backends */
+	uint32_t n_backends;
+};
+
+/* Services and backends of one flat configuration, in its order. */
+struct metrics_names {
+	uint32_t n_services;
+	uint32_t n_backends;
+	struct metrics_service_name *services;
+	struct metrics_backend_name *backends;
+};
+
+/* "ADDR:PORT" for IPv4, "[ADDR]:PORT" for IPv6 (the backend id). */
+void metrics_backend_id(const struct ep_ip *ip, uint16_t port, char *out,
+			size_t size);
+
+/*
+ * Fill `n` (overwritten) from a flat configuration that config_to_flat()
+ * wrote or config_from_flat() accepted. Returns 0 or -ENOMEM.
+ */
+int metrics_names_build(struct metrics_names *n, const void *flat);
+void metrics_names_free(struct metrics_names *n);
+
+/* The service whose stats id is sid, or NULL. */
+const struct metrics_service_name *
+metrics_names_service(const struct metrics_names *n, uint32_t sid);
+
+/* The backend whose stats id is sid, or NULL. */
+const struct metrics_backend_name *
+metrics_names_backend(const struct metrics_names *n, uint32_t sid);
+
+/* ---- The API's own requests --------------------------------------- */
+
+struct metrics_series {
+	char route[METRICS_ROUTE_LEN];
+	char method[METRICS_METHOD_LEN];
+	int code;
+	uint64_t count;
+};
+
+struct metrics_histogram {
+	char route[METRICS_ROUTE_LEN];
+	uint64_t buckets[METRICS_N_BUCKETS]; /* not cumulative */
+	uint64_t count;
+	double sum;
+};
+
+/* Zero-initialise. Bounded: series beyond the limits go to `dropped`. */
+struct metrics_api {
+	unsigned int n_series;
+	struct metrics_series series[METRICS_MAX_SERIES];
+	unsigned int n_routes;
+	struct metrics_histogram routes[METRICS_MAX_ROUTES];
+	uint64_t dropped;
+};
+
+/* Count one answered request. route and method are cut to their limits. */
+void metrics_api_observe(struct metrics_api *m, const char *route,
+			 const char *method, int status, double seconds);
+
+/* ---- Exposition ---------------------------------------------------- */
+
+/* Everything about the fast path: state, counters, ports, services. */
+void metrics_render_fastpath(struct metrics_text *t, const struct ep_stats *s,
+			     const struct ep_shared *sh,
+			     const struct metrics_names *names);
+
+void metrics_render_api(struct metrics_text *t, const struct metrics_api *m);
+
+void metrics_render_http(struct metrics_text *t, const struct http_stats *hs);
+
+#endif /* EP_METRICS_H */

@@ -1,0 +1,1459 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Unit tests for slowpath/api.c and slowpath/metrics.c: requests go
+ * straight to api_handle() (no sockets) with an in-memory fast path behind
+ * api.h's seam. Routing, roles, ETag / If-Match, the error shape and codes,
+ * each endpoint's validation, persistence and rollback, adoption after a
+ * restart, and /metrics through a strict Prometheus text-format parser.
+ *
+ *   test_api                        run the tests
+ *   test_api --check-metrics FILE   only run the strict parser on FILE
+ *                                   (used by tests/integration)
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "api.h"
+#include "check.h"
+#include "metrics.h"
+
+/* ------------------------------------------------------------------ */
+/* A strict parser of the Prometheus text format 0.0.4                  */
+
+#define PROM_MAX_FAMILIES 1024
+#define PROM_NAME 128
+#define PROM_LINE 1024
+
+struct prom_family {
+	char name[PROM_NAME];
+	char type[16]; /* "" = untyped (no TYPE line) */
+	bool help, typed, has_samples, closed;
+};
+
+struct prom_bucket {
+	char group[PROM_LINE]; /* labels without le */
+	double le, v;
+};
+
+struct prom {
+	struct prom_family fam[PROM_MAX_FAMILIES];
+	unsigned int n_fam;
+	int current; /* family of the last sample, -1 none */
+	char **series; /* "name{sorted labels}" */
+	size_t n_series, cap_series;
+	struct prom_bucket *buckets; /* of the current histogram family */
+	size_t n_buckets, cap_buckets;
+	char err[256];
+	unsigned int line;
+};
+
+static int prom_fail(struct prom *p, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static int prom_fail(struct prom *p, const char *fmt, ...)
+{
+	char msg[200];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	snprintf(p->err, sizeof(p->err), "line %u: %s", p->line, msg);
+	return -1;
+}
+
+static bool prom_name_ok(const char *s, bool label)
+{
+	if (!*s || (*s >= '0' && *s <= '9'))
+		return false;
+	if (label && strncmp(s, "__", 2) == 0)
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || *s == '_' ||
+		      (*s == ':' && !label)))
+			return false;
+	return true;
+}
+
+static int prom_find(struct prom *p, const char *name)
+{
+	for (unsigned int i = 0; i < p->n_fam; i++)
+		if (strcmp(p->fam[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+static int prom_get(struct prom *p, const char *name)
+{
+	int i = prom_find(p, name);
+
+	if (i >= 0 || p->n_fam == PROM_MAX_FAMILIES)
+		return i;
+	snprintf(p->fam[p->n_fam].name, PROM_NAME, "%s", name);
+	return (int)p->n_fam++;
+}
+
+/* A Go-ParseFloat style number, or Inf / NaN forms. */
+static bool prom_float(const char *s, double *v)
+{
+	char *end;
+
+	if (strcmp(s, "+Inf") == 0 || strcmp(s, "Inf") == 0) {
+		*v = INFINITY;
+		return true;
+	}
+	if (strcmp(s, "-Inf") == 0) {
+		*v = -INFINITY;
+		return true;
+	}
+	if (strcmp(s, "NaN") == 0) {
+		*v = NAN;
+		return true;
+	}
+	if (!*s || strpbrk(s, "xXiInN") != NULL)
+		return false;
+	*v = strtod(s, &end);
+	return *end == 0;
+}
+
+/* The _count of a histogram group, or NAN when there is none. */
+static double prom_count_of(const struct prom *p, const char *group)
+{
+	for (size_t i = 0; i < p->n_buckets; i++)
+		if (isnan(p->buckets[i].le) &&
+		    strcmp(p->buckets[i].group, group) == 0)
+			return p->buckets[i].v;
+	return NAN;
+}
+
+/* The buckets of the histogram family that just ended, group by group:
+ * le ascending, counts cumulative, a +Inf bucket equal to _count. */
+static int prom_check_buckets(struct prom *p, const struct prom_family *f)
+{
+	const struct prom_bucket *b = NULL, *prev = NULL;
+
+	for (size_t i = 0; i < p->n_buckets; i++, prev = b) {
+		b = &p->buckets[i];
+		if (isnan(b->le)) {
+			b = prev; /* a _count: checked with its +Inf */
+			continue;
+		}
+		if (prev && strcmp(prev->group, b->group) == 0 &&
+		    (!(b->le > prev->le) || b->v < prev->v))
+			return prom_fail(p,
+					 "%s: buckets not ascending and "
+					 "cumulative",
+					 f->name);
+		if (isinf(b->le) && b->v != prom_count_of(p, b->group))
+			return prom_fail(p, "%s: +Inf bucket is not _count",
+					 f->name);
+		if (!isinf(b->le) &&
+		    (i + 1 == p->n_buckets || isnan(p->buckets[i + 1].le) ||
+		     strcmp(p->buckets[i + 1].group, b->group)))
+			return prom_fail(p, "%s: no le=\"+Inf\" bucket",
+					 f->name);
+	}
+	p->n_buckets = 0;
+	return 0;
+}
+
+/* Read one name="value" at *s into pair (as written); -1 if malformed. */
+static int prom_label(struct prom *p, const char **s, char *name, char *pair)
+{
+	const char *c = *s;
+	size_t k = strcspn(c, "="), len;
+
+	if (c[k] != '=' || k == 0 || k >= PROM_NAME || c[k + 1] != '"')
+		return prom_fail(p, "bad label");
+	snprintf(name, PROM_NAME, "%.*s", (int)k, c);
+	if (!prom_name_ok(name, true))
+		return prom_fail(p, "bad label name %s", name);
+	len = (size_t)snprintf(pair, PROM_LINE, "%s=\"", name);
+	for (c += k + 2; *c != '"'; c++) {
+		if (*c == 0 || *c == '\n')
+			return prom_fail(p, "unterminated label value");
+		if (*c == '\\' && c[1] != '\\' && c[1] != '"' && c[1] != 'n')
+			return prom_fail(p, "bad escape \\%c", c[1]);
+		if (len + 3 >= PROM_LINE)
+			return prom_fail(p, "label value too long");
+		if (*c == '\\')
+			pair[len++] = *c++;
+		pair[len++] = *c;
+	}
+	pair[len++] = '"';
+	pair[len] = 0;
+	*s = c + 1;
+	return 0;
+}
+
+/* The pairs sorted and joined, without le (which groups buckets). */
+static void prom_canon(char (*pairs)[PROM_LINE], unsigned int n, char *canon,
+		       size_t size)
+{
+	char t[PROM_LINE];
+
+	for (unsigned int i = 1; i < n; i++)
+		for (unsigned int j = i;
+		     j > 0 && strcmp(pairs[j - 1], pairs[j]) > 0; j--) {
+			memcpy(t, pairs[j], PROM_LINE);
+			memcpy(pairs[j], pairs[j - 1], PROM_LINE);
+			memcpy(pairs[j - 1], t, PROM_LINE);
+		}
+	canon[0] = 0;
+	for (unsigned int i = 0; i < n; i++) {
+		if (strncmp(pairs[i], "le=", 3) == 0)
+			continue;
+		strncat(canon, pairs[i], size - strlen(canon) - 2);
+		strncat(canon, ",", size - strlen(canon) - 1);
+	}
+}
+
+/* Labels up to "}": a canonical string (sorted, no le) and le's value. */
+static int prom_labels(struct prom *p, const char *s, const char **end,
+		       char *canon, size_t size, char *le, size_t le_size)
+{
+	char names[32][PROM_NAME], pairs[32][PROM_LINE];
+	unsigned int n = 0;
+
+	le[0] = 0;
+	for (; *s != '}'; n++) {
+		if (n == 32 || prom_label(p, &s, names[n], pairs[n]) < 0)
+			return n == 32 ? prom_fail(p, "too many labels") : -1;
+		for (unsigned int i = 0; i < n; i++)
+			if (strcmp(names[i], names[n]) == 0)
+				return prom_fail(p, "label %s twice", names[n]);
+		if (strcmp(names[n], "le") == 0)
+			snprintf(le, le_size, "%.*s",
+				 (int)(strlen(pairs[n]) - 5), pairs[n] + 4);
+		if (*s == ',' && s[1] != '}')
+			s++;
+		else if (*s != '}')
+			return prom_fail(p, "expected , or }");
+	}
+	*end = s + 1;
+	prom_canon(pairs, n, canon, size);
+	return 0;
+}
+
+/* The family a sample belongs to (histogram suffixes folded). */
+static int prom_family_of(struct prom *p, const char *name, bool *bucket,
+			  bool *count)
+{
+	static const char *const sfx[] = { "_bucket", "_sum", "_count" };
+	char base[PROM_NAME];
+	size_t n = strlen(name);
+	int f;
+
+	*bucket = *count = false;
+	for (size_t i = 0; i < 3; i++) {
+		size_t k = strlen(sfx[i]);
+
+		if (n <= k || strcmp(name + n - k, sfx[i]) != 0)
+			continue;
+		snprintf(base, sizeof(base), "%.*s", (int)(n - k), name);
+		f = prom_find(p, base);
+		if (f >= 0 &&
+		    (strcmp(p->fam[f].type, "histogram") == 0 ||
+		     (i > 0 && strcmp(p->fam[f].type, "summary") == 0))) {
+			*bucket = i == 0;
+			*count = i == 2;
+			return f;
+		}
+	}
+	return prom_get(p, name);
+}
+
+static int prom_series_add(struct prom *p, const char *key)
+{
+	for (size_t i = 0; i < p->n_series; i++)
+		if (strcmp(p->series[i], key) == 0)
+			return prom_fail(p, "duplicate series %s", key);
+	if (p->n_series == p->cap_series) {
+		p->cap_series = p->cap_series ? p->cap_series * 2 : 256;
+		p->series = realloc(p->series, p->cap_series * sizeof(char *));
+	}
+	p->series[p->n_series++] = strdup(key);
+	return 0;
+}
+
+static int prom_switch_family(struct prom *p, int f)
+{
+	if (f == p->current)
+		return 0;
+	if (p->fam[f].closed || p->fam[f].has_samples)
+		return prom_fail(p, "family %s is not contiguous",
+				 p->fam[f].name);
+	if (p->current >= 0) {
+		if (prom_check_buckets(p, &p->fam[p->current]) < 0)
+			return -1;
+		p->fam[p->current].closed = true;
+	}
+	p->current = f;
+	return 0;
+}
+
+/* Keep a histogram bucket (or, le NAN, a _count) for the family's end. */
+static int prom_keep(struct prom *p, const char *group, double le, double v)
+{
+	struct prom_bucket *b;
+
+	if (p->n_buckets == p->cap_buckets) {
+		p->cap_buckets = p->cap_buckets ? p->cap_buckets * 2 : 64;
+		p->buckets = realloc(p->buckets,
+				     p->cap_buckets * sizeof(*p->buckets));
+	}
+	b = &p->buckets[p->n_buckets++];
+	snprintf(b->group, PROM_LINE, "%s", group);
+	b->le = le;
+	b->v = v;
+	return 0;
+}
+
+/* What the family's type says about this sample. */
+static int prom_typed_sample(struct prom *p, int f, const char *name,
+			     const char *canon, const char *le, double v,
+			     bool bucket, bool count)
+{
+	const char *type = p->fam[f].type;
+	double lev;
+
+	if (strcmp(type, "counter") == 0 && !(v >= 0))
+		return prom_fail(p, "counter %s negative or NaN", name);
+	if (strcmp(type, "histogram") != 0)
+		return 0;
+	if (!bucket && !count && strcmp(name + strlen(name) - 4, "_sum") != 0)
+		return prom_fail(p, "histogram %s: stray sample", name);
+	if (bucket && (!le[0] || !prom_float(le, &lev) || isnan(lev)))
+		return prom_fail(p, "bucket without a valid le");
+	if (bucket || count)
+		return prom_keep(p, canon, bucket ? lev : NAN, v);
+	return 0;
+}
+
+static int prom_sample(struct prom *p, const char *line)
+{
+	char name[PROM_NAME], canon[PROM_LINE * 2], le[64], key[PROM_LINE * 3];
+	const char *s = line;
+	bool bucket, count;
+	size_t k = strcspn(s, "{ ");
+	double v;
+	int f;
+
+	if (k == 0 || k >= PROM_NAME)
+		return prom_fail(p, "bad metric name");
+	snprintf(name, sizeof(name), "%.*s", (int)k, s);
+	if (!prom_name_ok(name, false))
+		return prom_fail(p, "bad metric name %s", name);
+	s += k;
+	canon[0] = le[0] = 0;
+	if (*s == '{' &&
+	    prom_labels(p, s + 1, &s, canon, sizeof(canon), le, sizeof(le)) < 0)
+		return -1;
+	if (*s != ' ' || s[1] == ' ')
+		return prom_fail(p, "expected one space before the value");
+	k = strcspn(++s, " ");
+	snprintf(key, sizeof(key), "%.*s", (int)k, s);
+	if (!prom_float(key, &v))
+		return prom_fail(p, "bad value '%s'", key);
+	if (s[k] == ' ' &&
+	    strspn(s + k + 1, "-0123456789") != strlen(s + k + 1))
+		return prom_fail(p, "bad timestamp");
+	f = prom_family_of(p, name, &bucket, &count);
+	if (f < 0 || prom_switch_family(p, f) < 0)
+		return f < 0 ? prom_fail(p, "too many families") : -1;
+	p->fam[f].has_samples = true;
+	if (prom_typed_sample(p, f, name, canon, le, v, bucket, count) < 0)
+		return -1;
+	snprintf(key, sizeof(key), "%s{%s%s%s}", name, canon,
+		 le[0] ? "le=" : "", le);
+	return prom_series_add(p, key);
+}
+
+static int prom_comment(struct prom *p, const char *line)
+{
+	char kind[8], name[PROM_NAME];
+	const char *rest;
+	int f, n = 0;
+
+	if (sscanf(line, "# %7s %127s %n", kind, name, &n) < 2 ||
+	    (strcmp(kind, "HELP") != 0 && strcmp(kind, "TYPE") != 0))
+		return 0; /* a plain comment */
+	rest = line + n;
+	if (strncmp(line + 2 + strlen(kind), " ", 1) != 0 ||
+	    !prom_name_ok(name, false))
+		return prom_fail(p, "bad %s line", kind);
+	f = prom_get(p, name);
+	if (f < 0)
+		return prom_fail(p, "too many families");
+	if (p->fam[f].has_samples)
+		return prom_fail(p, "%s for %s after its samples", kind, name);
+	if (strcmp(kind, "HELP") == 0) {
+		for (const char *c = rest; *c; c++)
+			if (*c == '\\' && c[1] != '\\' && c[1] != 'n')
+				return prom_fail(p, "bad escape in HELP");
+			else if (*c == '\\')
+				c++;
+		if (p->fam[f].help)
+			return prom_fail(p, "second HELP for %s", name);
+		p->fam[f].help = true;
+		return 0;
+	}
+	if (p->fam[f].typed)
+		return prom_fail(p, "second TYPE for %s", name);
+	if (strcmp(rest, "counter") && strcmp(rest, "gauge") &&
+	    strcmp(rest, "histogram") && strcmp(rest, "summary") &&
+	    strcmp(rest, "untyped"))
+		return prom_fail(p, "unknown type '%s'", rest);
+	p->fam[f].typed = true;
+	snprintf(p->fam[f].type, sizeof(p->fam[f].type), "%s", rest);
+	return 0;
+}
+
+static void prom_free(struct prom *p)
+{
+	for (size_t i = 0; i < p->n_series; i++)
+		free(p->series[i]);
+	free(p->series);
+	free(p->buckets);
+	free(p);
+}
+
+/* Number of samples in text, or -1 with the reason in err. */
+static long prom_check(const char *text, size_t len, char *err, size_t n)
+{
+	struct prom *p = calloc(1, sizeof(*p));
+	char line[PROM_LINE * 4];
+	size_t i = 0;
+	long samples = -1;
+	int rc = 0;
+
+	p->current = -1;
+	if (len > 0 && text[len - 1] != '\n')
+		rc = prom_fail(p, "no newline at the end");
+	while (rc == 0 && i < len) {
+		const char *nl = memchr(text + i, '\n', len - i);
+		size_t k = (size_t)(nl - (text + i));
+
+		p->line++;
+		if (k >= sizeof(line) || memchr(text + i, 0, k)) {
+			rc = prom_fail(p, "line too long or NUL");
+			break;
+		}
+		memcpy(line, text + i, k);
+		line[k] = 0;
+		i += k + 1;
+		if (k == 0)
+			continue;
+		rc = line[0] == '#' ? prom_comment(p, line)
+				    : prom_sample(p, line);
+	}
+	if (rc == 0 && p->current >= 0)
+		rc = prom_check_buckets(p, &p->fam[p->current]);
+	if (rc == 0)
+		samples = (long)p->n_series;
+	snprintf(err, n, "%s", p->err);
+	prom_free(p);
+	return samples;
+}
+
+static int check_metrics_file(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	static char buf[16 << 20];
+	char err[256];
+	size_t len;
+	long n;
+
+	if (f == NULL) {
+		perror(path);
+		return 2;
+	}
+	len = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	n = prom_check(buf, len, err, sizeof(err));
+	if (n < 0) {
+		printf("metrics: invalid: %s\n", err);
+		return 1;
+	}
+	printf("metrics: valid, %ld samples\n", n);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* An in-memory fast path                                               */
+
+struct fake_fp {
+	struct ep_shared shared;
+	struct ep_stats *stats;
+	struct ep_flow_sample flows;
+	bool alive;
+	int apply_rc; /* what the next applies return */
+	int sample_rc;
+	unsigned int applies;
+	void *last_flat;
+	size_t last_len;
+	uint32_t last_sample_sid, last_sample_limit;
+};
+
+static struct fake_fp fake;
+
+static int fake_apply(void *ctx, const void *flat, size_t len, uint64_t version,
+		      struct ep_event_msg *ev)
+{
+	struct fake_fp *f = ctx;
+
+	memset(ev, 0, sizeof(*ev));
+	f->applies++;
+	if (f->apply_rc != 0) {
+		snprintf(ev->error, sizeof(ev->error), "fake refusal");
+		ev->status = f->apply_rc;
+		return f->apply_rc;
+	}
+	free(f->last_flat);
+	f->last_flat = malloc(len);
+	memcpy(f->last_flat, flat, len);
+	f->last_len = len;
+	f->shared.version = version;
+	f->shared.generation++;
+	ev->generation = f->shared.generation;
+	ev->version = version;
+	return 0;
+}
+
+static int fake_sample(void *ctx, uint32_t sid, uint32_t limit,
+		       struct ep_event_msg *ev)
+{
+	struct fake_fp *f = ctx;
+
+	memset(ev, 0, sizeof(*ev));
+	f->last_sample_sid = sid;
+	f->last_sample_limit = limit;
+	if (f->sample_rc != 0) {
+		snprintf(ev->error, sizeof(ev->error),
+			 "worker 0 did not "
+			 "answer");
+		return ev->status = f->sample_rc;
+	}
+	ev->count = f->flows.count < limit ? f->flows.count : limit;
+	return 0;
+}
+
+static bool fake_alive(void *ctx)
+{
+	return ((struct fake_fp *)ctx)->alive;
+}
+
+static const struct api_fastpath fake_ops = {
+	.ctx = &fake,
+	.apply = fake_apply,
+	.sample_flows = fake_sample,
+	.alive = fake_alive,
+	.shared = &fake.shared,
+	.flows = &fake.flows,
+};
+
+static struct api *new_api(const char *path)
+{
+	struct api_fastpath ops = fake_ops;
+
+	ops.stats = fake.stats;
+	return api_create(&ops, path);
+}
+
+/* ------------------------------------------------------------------ */
+/* Requests                                                             */
+
+struct reply {
+	int status;
+	char *body;
+	cJSON *json;
+	char etag[80];
+	char ctype[64];
+	char allow[160];
+	char location[160];
+};
+
+static struct reply R;
+static struct api *A;
+
+static void reply_reset(void)
+{
+	free(R.body);
+	cJSON_Delete(R.json);
+	memset(&R, 0, sizeof(R));
+}
+
+/* Single quotes in test JSON become double quotes. */
+static char *dq(const char *s)
+{
+	char *t = strdup(s);
+
+	for (char *c = t; *c; c++)
+		if (*c == '\'')
+			*c = '"';
+	return t;
+}
+
+static void call(const char *method, const char *target, int role,
+		 const char *body, const char *if_match, const char *ctype)
+{
+	struct http_request rq = { 0 };
+	struct http_response rs = { 0 };
+	char path[512], *b = body ? dq(body) : NULL;
+	const char *q = strchr(target, '?');
+
+	reply_reset();
+	snprintf(path, sizeof(path), "%.*s",
+		 (int)(q ? (size_t)(q - target) : strlen(target)), target);
+	rq.method = method;
+	rq.path = path;
+	rq.query = q ? q + 1 : NULL;
+	rq.if_match = if_match;
+	rq.content_type = ctype;
+	rq.body = (const uint8_t *)b;
+	rq.body_len = b ? strlen(b) : 0;
+	rq.role = role;
+	rq.proto = 2;
+	rq.tls = 1;
+	rq.subject = "";
+	rq.peer = "test";
+	api_handle(&rq, &rs, A);
+	api_complete(&rq, rs.status, 0.003, A);
+	R.status = rs.status;
+	R.body = strndup(rs.body ? rs.body : "", rs.body_len);
+	R.json = cJSON_Parse(R.body);
+	snprintf(R.etag, sizeof(R.etag), "%s", rs.etag);
+	snprintf(R.ctype, sizeof(R.ctype), "%s", rs.content_type);
+	for (unsigned int i = 0; i < rs.n_headers; i++) {
+		if (strcmp(rs.headers[i].name, "Allow") == 0)
+			snprintf(R.allow, sizeof(R.allow), "%s",
+				 rs.headers[i].value);
+		if (strcmp(rs.headers[i].name, "Location") == 0)
+			snprintf(R.location, sizeof(R.location), "%s",
+				 rs.headers[i].value);
+	}
+	free(rs.body);
+	free(b);
+}
+
+#define ADMIN HTTP_ROLE_ADMIN
+#define READER HTTP_ROLE_READER
+#define JSON "application/json"
+
+static void get(const char *target)
+{
+	call("GET", target, READER, NULL, NULL, NULL);
+}
+
+static void put(const char *target, const char *body)
+{
+	call("PUT", target, ADMIN, body, NULL, JSON);
+}
+
+static void post(const char *target, const char *body)
+{
+	call("POST", target, ADMIN, body, NULL, JSON);
+}
+
+static void patch(const char *target, const char *body)
+{
+	call("PATCH", target, ADMIN, body, NULL, JSON);
+}
+
+static void del(const char *target)
+{
+	call("DELETE", target, ADMIN, NULL, NULL, NULL);
+}
+
+static const cJSON *jget(const cJSON *o, const char *k)
+{
+	return cJSON_GetObjectItemCaseSensitive(o, k);
+}
+
+/* The reply is the project's error: exactly code, message, details. */
+static bool is_error(int status, int code)
+{
+	const cJSON *j = R.json, *c = j ? j->child : NULL;
+
+	return R.status == status && cJSON_IsObject(j) &&
+	       strcmp(R.ctype, JSON) == 0 && c &&
+	       strcmp(c->string, "code") == 0 && cJSON_IsNumber(c) &&
+	       c->valueint == code && c->next &&
+	       strcmp(c->next->string, "message") == 0 &&
+	       cJSON_IsString(c->next) && c->next->valuestring[0] &&
+	       c->next->next && strcmp(c->next->next->string, "details") == 0 &&
+	       cJSON_IsObject(c->next->next) && c->next->next->next == NULL;
+}
+
+static const char *err_field(void)
+{
+	return cJSON_GetStringValue(jget(jget(R.json, "details"), "field"));
+}
+
+static bool field_is(const char *want)
+{
+	const char *f = err_field();
+
+	return f != NULL && strcmp(f, want) == 0;
+}
+
+static uint64_t jnum(const cJSON *o, const char *k)
+{
+	return (uint64_t)cJSON_GetNumberValue(jget(o, k));
+}
+
+/* The body's text of "key": <digits> (exact, beyond doubles). */
+static bool body_has(const char *s)
+{
+	return R.body && strstr(R.body, s) != NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Documents                                                            */
+
+static const char doc_base[] =
+	"{'services': ["
+	"{'name': 'web', 'vip': '198.51.100.1', 'port': 80, 'protocol': 'tcp',"
+	" 'forwarding': 'nat', 'backends': ["
+	"  {'address': '10.0.0.1', 'port': 8080},"
+	"  {'address': '10.0.0.2', 'port': 8080}]},"
+	"{'name': 'web6', 'vip': '2001:db8::1', 'port': 443, 'protocol': 'tcp',"
+	" 'forwarding': 'nat', 'backends': ["
+	"  {'address': '2001:db8::10', 'port': 8443}]}]}";
+
+static char *tmpdir;
+static char cfg_path[512];
+
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = calloc(1, 1 << 20);
+
+	if (f) {
+		size_t n = fread(buf, 1, (1 << 20) - 1, f);
+
+		buf[n] = 0;
+		fclose(f);
+	}
+	return buf;
+}
+
+/* A fresh API over a reset fake, with doc_base in force as version 1. */
+static void fresh(void)
+{
+	api_destroy(A);
+	free(fake.last_flat);
+	memset(&fake.shared, 0, sizeof(fake.shared));
+	fake.shared.n_ports = 2;
+	fake.shared.n_workers = 2;
+	fake.alive = true;
+	fake.apply_rc = fake.sample_rc = 0;
+	fake.applies = 0;
+	fake.last_flat = NULL;
+	unlink(cfg_path);
+	A = new_api(cfg_path);
+	put("/v1/config", doc_base);
+}
+
+/* ------------------------------------------------------------------ */
+/* Tests                                                                */
+
+static void test_probes(void)
+{
+	api_destroy(A);
+	memset(&fake.shared, 0, sizeof(fake.shared));
+	fake.alive = true;
+	A = new_api(NULL);
+	call("GET", "/healthz", HTTP_ROLE_NONE, NULL, NULL, NULL);
+	CHECK(R.status == 200 && body_has("\"status\":\"ok\""));
+	call("GET", "/readyz", HTTP_ROLE_NONE, NULL, NULL, NULL);
+	CHECK_MSG(is_error(503, API_ERR_FASTPATH), "%d %s", R.status, R.body);
+	put("/v1/config", doc_base);
+	CHECK_MSG(R.status == 200, "%d %s", R.status, R.body);
+	call("GET", "/readyz", HTTP_ROLE_NONE, NULL, NULL, NULL);
+	CHECK(R.status == 200 && jnum(R.json, "version") == 1);
+	fake.shared.version = 7; /* someone else's configuration */
+	get("/readyz");
+	CHECK(is_error(503, API_ERR_FASTPATH));
+	CHECK(field_is("") || err_field() == NULL);
+	fake.shared.version = 1;
+	fake.alive = false;
+	get("/readyz");
+	CHECK(is_error(503, API_ERR_FASTPATH));
+	CHECK(!api_ready(A));
+	fake.alive = true;
+	CHECK(api_ready(A));
+}
+
+static void test_routing(void)
+{
+	static const struct {
+		const char *path, *route;
+	} routes[] = {
+		{ "/healthz", "/healthz" },
+		{ "/v1/config", "/v1/config" },
+		{ "/v1/services", "/v1/services" },
+		{ "/v1/services/web", "/v1/services/{name}" },
+		{ "/v1/services/web/backends", "/v1/services/{name}/backends" },
+		{ "/v1/services/web/backends/1.2.3.4:80",
+		  "/v1/services/{name}/backends/{id}" },
+		{ "/v1/services/", "other" },
+		{ "/v1/services//backends", "other" },
+		{ "/v1/services/web/backend", "other" },
+		{ "/v1/services/web/backends/x/y", "other" },
+		{ "/v1/configs", "other" },
+		{ "/v1/config/", "other" },
+		{ "/metrics", "/metrics" },
+		{ "", "other" },
+		{ "/v1/services/%zz", "other" },
+		{ "/v1/services/a%00b", "other" },
+	};
+
+	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
+		CHECK_MSG(strcmp(api_route_name(routes[i].path),
+				 routes[i].route) == 0,
+			  "%s -> %s", routes[i].path,
+			  api_route_name(routes[i].path));
+	fresh();
+	get("/v1/nothing");
+	CHECK(is_error(404, API_ERR_NOT_FOUND));
+	call("POST", "/v1/config", ADMIN, "{}", NULL, JSON);
+	CHECK(is_error(405, API_ERR_METHOD));
+	CHECK_MSG(strcmp(R.allow, "GET, HEAD, PUT") == 0, "Allow: %s", R.allow);
+	CHECK(strcmp(cJSON_GetStringValue(
+			     jget(jget(R.json, "details"), "allowed")),
+		     "GET, HEAD, PUT") == 0);
+	call("BREW", "/v1/stats", ADMIN, NULL, NULL, NULL);
+	CHECK(is_error(405, API_ERR_METHOD) &&
+	      strcmp(R.allow, "GET, HEAD") == 0);
+	call("HEAD", "/v1/config", READER, NULL, NULL, NULL);
+	CHECK(R.status == 200 && strcmp(R.etag, "\"1\"") == 0);
+	get("/v1/services/w%65b"); /* percent-decoded */
+	CHECK(R.status == 200 &&
+	      strcmp(cJSON_GetStringValue(jget(R.json, "name")), "web") == 0);
+	get("/v1/services/nope");
+	CHECK(is_error(404, API_ERR_NOT_FOUND));
+}
+
+static void test_roles(void)
+{
+	fresh();
+	get("/v1/config");
+	CHECK(R.status == 200);
+	call("PUT", "/v1/config", READER, doc_base, NULL, JSON);
+	CHECK(is_error(403, API_ERR_FORBIDDEN));
+	CHECK(api_version(A) == 1);
+	call("DELETE", "/v1/services/web", READER, NULL, NULL, NULL);
+	CHECK(is_error(403, API_ERR_FORBIDDEN));
+	call("GET", "/v1/config", HTTP_ROLE_NONE, NULL, NULL, NULL);
+	CHECK(is_error(403, API_ERR_FORBIDDEN));
+	call("GET", "/metrics", HTTP_ROLE_NONE, NULL, NULL, NULL);
+	CHECK(is_error(403, API_ERR_FORBIDDEN));
+	call("GET", "/healthz", HTTP_ROLE_NONE, NULL, NULL, NULL);
+	CHECK(R.status == 200);
+	CHECK(fake.applies == 1);
+}
+
+static void test_config_put(void)
+{
+	char *file;
+
+	fresh();
+	CHECK(api_version(A) == 1 && fake.shared.version == 1);
+	get("/v1/config");
+	CHECK(R.status == 200 && strcmp(R.etag, "\"1\"") == 0);
+	file = slurp(cfg_path);
+	CHECK_MSG(strcmp(file, R.body) == 0, "persisted file differs");
+	free(file);
+	put("/v1/config", "{'services': []}");
+	CHECK(R.status == 200 && strcmp(R.etag, "\"2\"") == 0);
+	CHECK(jnum(R.json, "version") == 2 && jnum(R.json, "generation") == 2);
+}
+
+static void test_if_match(void)
+{
+	fresh();
+	put("/v1/config", "{'services': []}");
+	call("PUT", "/v1/config", ADMIN, doc_base, "\"1\"", JSON);
+	CHECK(is_error(412, API_ERR_PRECONDITION));
+	CHECK(strcmp(cJSON_GetStringValue(
+			     jget(jget(R.json, "details"), "etag")),
+		     "\"2\"") == 0);
+	call("PUT", "/v1/config", ADMIN, doc_base, "W/\"2\"", JSON);
+	CHECK(is_error(412, API_ERR_PRECONDITION));
+	call("PUT", "/v1/config", ADMIN, doc_base, "\"9\", \"2\"", JSON);
+	CHECK(R.status == 200 && api_version(A) == 3);
+	call("PUT", "/v1/config", ADMIN, doc_base, "*", JSON);
+	CHECK(R.status == 200 && api_version(A) == 4);
+	call("DELETE", "/v1/services/web", ADMIN, NULL, "\"3\"", NULL);
+	CHECK(is_error(412, API_ERR_PRECONDITION));
+}
+
+/* Invalid documents change nothing: not the config, file or version. */
+static void test_invalid_documents(void)
+{
+	static const struct {
+		const char *doc;
+		int status, code;
+		const char *field; /* NULL: none */
+	} bad[] = {
+		{ "{'services': [{'name': 'x', 'vip': '198.51.100.9', 'port': "
+		  "70000, 'protocol': 'tcp'}]}",
+		  400, API_ERR_VALIDATION, "services[0].port" },
+		{ "{'services': [", 400, API_ERR_INVALID_JSON, NULL },
+		{ "{} x", 400, API_ERR_INVALID_JSON, NULL },
+		{ "", 400, API_ERR_INVALID_JSON, NULL },
+		{ "{'foo': 1}", 400, API_ERR_VALIDATION, "document" },
+		{ "{'services': [{'name': 'a\\u0000b'}]}", 400,
+		  API_ERR_VALIDATION, "body" },
+	};
+	size_t n = CONFIG_MAX_BYTES + 10;
+	char *file, *want, *big = malloc(n + 1);
+
+	fresh();
+	get("/v1/config");
+	want = strdup(R.body);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		put("/v1/config", bad[i].doc);
+		CHECK_MSG(is_error(bad[i].status, bad[i].code) &&
+				  (!bad[i].field || field_is(bad[i].field)),
+			  "%s -> %s", bad[i].doc, R.body);
+	}
+	memset(big, ' ', n);
+	big[0] = '{';
+	big[n - 1] = '}';
+	big[n] = 0;
+	put("/v1/config", big);
+	CHECK(is_error(413, API_ERR_TOO_LARGE));
+	call("PUT", "/v1/config", ADMIN, "{}", NULL, "text/plain");
+	CHECK(is_error(415, API_ERR_MEDIA_TYPE));
+	get("/v1/config");
+	CHECK(strcmp(R.body, want) == 0 && api_version(A) == 1);
+	CHECK(fake.applies == 1);
+	file = slurp(cfg_path);
+	CHECK(strcmp(file, want) == 0);
+	call("PUT", "/v1/config", ADMIN, "{}", NULL,
+	     "application/json; charset=utf-8");
+	CHECK(R.status == 200 && api_version(A) == 2);
+	free(big);
+	free(file);
+	free(want);
+}
+
+static void test_fastpath_refusal(void)
+{
+	char *before, *file;
+	unsigned int n;
+
+	fresh();
+	get("/v1/config");
+	before = strdup(R.body);
+	fake.apply_rc = -EINVAL;
+	n = fake.applies;
+	put("/v1/config", "{}");
+	CHECK(is_error(503, API_ERR_FASTPATH));
+	CHECK(strstr(R.body, "fake refusal") != NULL);
+	CHECK(fake.applies == n + 1 && api_version(A) == 1);
+	post("/v1/services/web/backends", "{'address': '10.0.0.3'}");
+	CHECK(is_error(503, API_ERR_FASTPATH));
+	fake.apply_rc = 0;
+	get("/v1/config");
+	CHECK(strcmp(R.body, before) == 0);
+	file = slurp(cfg_path);
+	CHECK(strcmp(file, before) == 0);
+	free(file);
+	free(before);
+	/* no temporary file left behind */
+	{
+		char tmp[600];
+
+		snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", cfg_path,
+			 (long)getpid());
+		CHECK(access(tmp, F_OK) != 0);
+	}
+}
+
+static void test_persist_failures(void)
+{
+	char path[600];
+	unsigned int n;
+
+	/* a directory that does not exist: nothing is sent */
+	api_destroy(A);
+	memset(&fake.shared, 0, sizeof(fake.shared));
+	fake.applies = 0;
+	snprintf(path, sizeof(path), "%s/missing/config.json", tmpdir);
+	A = new_api(path);
+	put("/v1/config", doc_base);
+	CHECK(is_error(500, API_ERR_PERSIST));
+	CHECK(fake.applies == 0 && api_version(A) == 0);
+	/* a rename that fails after the fast path took it: rolled back */
+	api_destroy(A);
+	snprintf(path, sizeof(path), "%s/isdir", tmpdir);
+	mkdir(path, 0700);
+	A = new_api(NULL);
+	put("/v1/config", doc_base);
+	CHECK(api_version(A) == 1);
+	api_destroy(A);
+	A = new_api(path);
+	/* adopt what the fake runs so the rollback has something to send */
+	CHECK(api_adopt(A, fake.last_flat, fake.last_len) == 0);
+	n = fake.applies;
+	put("/v1/config", "{}");
+	CHECK(is_error(500, API_ERR_PERSIST));
+	CHECK(strstr(R.body, "back in force") != NULL);
+	CHECK(fake.applies == n + 2);
+	CHECK(api_version(A) == 3 && fake.shared.version == 3);
+	get("/v1/services");
+	CHECK(cJSON_GetArraySize(jget(R.json, "services")) == 2);
+	rmdir(path);
+}
+
+static void test_adopt(void)
+{
+	struct api *old;
+	char *doc;
+
+	fresh();
+	post("/v1/services", "{'name': 'dns', 'vip': '198.51.100.3', 'port': "
+			     "53, 'protocol': 'udp', 'backends': "
+			     "[{'address': '10.0.1.1'}]}");
+	CHECK(R.status == 201);
+	get("/v1/config");
+	doc = strdup(R.body);
+	old = A;
+	A = new_api(NULL);
+	fake.shared.version = 1; /* not what the flat says */
+	CHECK(api_adopt(A, fake.last_flat, fake.last_len) == -ESTALE);
+	fake.shared.version = 2;
+	CHECK(api_adopt(A, fake.last_flat, fake.last_len) == 0);
+	CHECK(api_version(A) == 2 && api_ready(A));
+	get("/v1/config");
+	CHECK(strcmp(R.body, doc) == 0);
+	CHECK(api_adopt(A, "junk", 4) == -EINVAL);
+	/* stats ids carry on: the same flat comes out of the same config */
+	put("/v1/config", doc);
+	CHECK(R.status == 200);
+	{
+		const struct ep_cfg_hdr *h = fake.last_flat;
+		const struct ep_cfg_service *s =
+			(const void *)((const char *)fake.last_flat +
+				       h->off_services);
+
+		CHECK(h->n_services == 3 && s[2].stats_id == 2);
+	}
+	api_destroy(old);
+	free(doc);
+}
+
+static void test_services(void)
+{
+	fresh();
+	get("/v1/services");
+	CHECK(R.status == 200 &&
+	      cJSON_GetArraySize(jget(R.json, "services")) == 2);
+	CHECK(strcmp(R.etag, "\"1\"") == 0);
+	get("/v1/services/web6");
+	CHECK(R.status == 200 &&
+	      strcmp(cJSON_GetStringValue(jget(R.json, "vip")),
+		     "2001:db8::1") == 0);
+	post("/v1/services",
+	     "{'name': 'dns', 'vip': '198.51.100.3', 'port': 53, "
+	     "'protocol': 'udp'}");
+	CHECK_MSG(R.status == 201, "%d %s", R.status, R.body);
+	CHECK(strcmp(R.location, "/v1/services/dns") == 0);
+	CHECK(strcmp(R.etag, "\"2\"") == 0);
+	CHECK(strcmp(cJSON_GetStringValue(jget(R.json, "forwarding")), "dsr") ==
+	      0);
+	post("/v1/services",
+	     "{'name': 'dns', 'vip': '198.51.100.4', 'port': 53, "
+	     "'protocol': 'udp'}");
+	CHECK(is_error(409, API_ERR_CONFLICT));
+	post("/v1/services", "{'name': 'x', 'vip': '198.51.100.3', 'port': 53, "
+			     "'protocol': 'udp'}");
+	CHECK(is_error(400, API_ERR_VALIDATION));
+	CHECK_MSG(err_field() && strncmp(err_field(), "services[3]", 11) == 0,
+		  "%s", R.body);
+	post("/v1/services", "{'name': 'y', 'vip': '198.51.100.5', 'port': 1, "
+			     "'protocol': 'tcp', 'extra': 1}");
+	CHECK(is_error(400, API_ERR_VALIDATION) && field_is("services[3]"));
+	post("/v1/services", "[1]");
+	CHECK(is_error(400, API_ERR_VALIDATION) && field_is("services[3]"));
+	post("/v1/services", "{'name': 'z'}, {'name': 'w'}");
+	CHECK(is_error(400, API_ERR_INVALID_JSON));
+	post("/v1/services", "{'name': 'z', 'vip': '198.51.100.6', 'port': 1, "
+			     "'protocol': 'tcp'}]}, 'api': {");
+	CHECK(is_error(400, API_ERR_INVALID_JSON));
+	CHECK(api_version(A) == 2);
+	del("/v1/services/web");
+	CHECK(R.status == 200 && jnum(R.json, "version") == 3);
+	get("/v1/services");
+	CHECK(cJSON_GetArraySize(jget(R.json, "services")) == 2);
+	del("/v1/services/web");
+	CHECK(is_error(404, API_ERR_NOT_FOUND));
+	CHECK(api_version(A) == 3);
+}
+
+static void test_backend_ids(void)
+{
+	static const char *const missing[] = {
+		"/v1/services/web6/backends/2001:db8::10:8443",
+		"/v1/services/web/backends/10.0.0.2:80800",
+		"/v1/services/web/backends/10.0.0.2",
+		"/v1/services/web/backends/10.0.0.2:+80",
+		"/v1/services/web/backends/[10.0.0.2]:8080",
+		"/v1/services/nope/backends/10.0.0.2:8080",
+	};
+
+	fresh();
+	get("/v1/services/web/backends");
+	CHECK(R.status == 200 &&
+	      cJSON_GetArraySize(jget(R.json, "backends")) == 2);
+	get("/v1/services/web/backends/10.0.0.2:8080");
+	CHECK(R.status == 200 && jnum(R.json, "port") == 8080);
+	get("/v1/services/web6/backends/%5B2001:db8::10%5D:8443");
+	CHECK(R.status == 200 && jnum(R.json, "port") == 8443);
+	for (size_t i = 0; i < sizeof(missing) / sizeof(missing[0]); i++) {
+		get(missing[i]);
+		CHECK_MSG(is_error(404, API_ERR_NOT_FOUND), "%s", missing[i]);
+	}
+}
+
+static void test_backend_post_delete(void)
+{
+	fresh();
+	post("/v1/services/web/backends",
+	     "{'address': '10.0.0.3', 'port': 8080, 'weight': 5}");
+	CHECK_MSG(R.status == 201 && jnum(R.json, "weight") == 5, "%s", R.body);
+	post("/v1/services/web/backends",
+	     "{'address': '10.0.0.3', 'port': 8080}");
+	CHECK(is_error(409, API_ERR_CONFLICT));
+	post("/v1/services/web/backends",
+	     "{'address': '2001:db8::3', 'port': 8080}");
+	CHECK(is_error(400, API_ERR_VALIDATION));
+	CHECK_MSG(err_field() && strncmp(err_field(), "services[0].backends[3]",
+					 23) == 0,
+		  "%s", R.body);
+	post("/v1/services/nope/backends", "{'address': '10.0.0.3'}");
+	CHECK(is_error(404, API_ERR_NOT_FOUND));
+	CHECK(api_version(A) == 2);
+	del("/v1/services/web/backends/10.0.0.2:8080");
+	CHECK(R.status == 200 && api_version(A) == 3);
+	get("/v1/services/web/backends");
+	CHECK(cJSON_GetArraySize(jget(R.json, "backends")) == 2);
+	del("/v1/services/web/backends/10.0.0.2:8080");
+	CHECK(is_error(404, API_ERR_NOT_FOUND));
+}
+
+static void test_backend_patch(void)
+{
+	static const struct {
+		const char *body, *field; /* field NULL: any */
+	} bad[] = {
+		{ "{'weight': 70000}", "services[0].backends[0].weight" },
+		{ "{'weight': -1}", "services[0].backends[0].weight" },
+		{ "{'weight': 1.5}", "services[0].backends[0].weight" },
+		{ "{'weight': '1'}", "services[0].backends[0].weight" },
+		{ "{'state': 'sleepy'}", "services[0].backends[0].state" },
+		{ "{'state': 1}", "services[0].backends[0].state" },
+		{ "{'port': 1}", "services[0].backends[0]" },
+		{ "{'state': 'up', 'state': 'down'}",
+		  "services[0].backends[0]" },
+		{ "{}", "services[0].backends[0]" },
+		{ "[]", "services[0].backends[0]" },
+	};
+	const char *b0 = "/v1/services/web/backends/10.0.0.1:8080";
+
+	fresh();
+	patch(b0, "{'weight': 7, 'state': 'drain'}");
+	CHECK(R.status == 200 && jnum(R.json, "weight") == 7);
+	CHECK(strcmp(cJSON_GetStringValue(jget(R.json, "state")), "drain") ==
+	      0);
+	CHECK(strcmp(R.etag, "\"2\"") == 0);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		patch(b0, bad[i].body);
+		CHECK_MSG(is_error(400, API_ERR_VALIDATION) &&
+				  field_is(bad[i].field),
+			  "%s -> %s", bad[i].body, R.body);
+	}
+	patch("/v1/services/web/backends/10.0.0.9:8080", "{'weight': 1}");
+	CHECK(is_error(404, API_ERR_NOT_FOUND));
+	CHECK(api_version(A) == 2);
+}
+
+static void test_stats(void)
+{
+	const cJSON *svc, *be;
+
+	fresh();
+	memset(fake.stats, 0, sizeof(*fake.stats));
+	fake.stats->n_lcores = 2;
+	fake.stats->lcore[0].cnt[EP_CNT_RX_PKTS] = 10;
+	fake.stats->lcore[1].cnt[EP_CNT_RX_PKTS] = (1ull << 60) + 1;
+	fake.stats->lcore[1].drop[EP_DROP_NO_BACKEND] = 3;
+	fake.stats->lcore[0].port[1].tx_bytes = 5;
+	fake.stats->lcore[2].cnt[EP_CNT_RX_PKTS] = 1000; /* unused lcore */
+	/* services web, web6 have stats ids 0, 1; backends 0..2 */
+	fake.stats->svc[0][1].pkts = 4;
+	fake.stats->svc[1][1].pkts = 5;
+	fake.stats->be[1][2].active_flows = 2;
+	fake.stats->be[0][2].active_flows = -1;
+	get("/v1/stats");
+	CHECK(R.status == 200);
+	CHECK(body_has("\"rx_packets\":1152921504606846987"));
+	CHECK(jnum(jget(R.json, "drops"), "no_backend") == 3);
+	CHECK(jnum(R.json, "drops_total") == 3);
+	CHECK(jnum(cJSON_GetArrayItem(jget(R.json, "ports"), 1), "tx_bytes") ==
+	      5);
+	CHECK(cJSON_GetArraySize(jget(R.json, "ports")) == 2);
+	svc = cJSON_GetArrayItem(jget(R.json, "services"), 1);
+	CHECK(strcmp(cJSON_GetStringValue(jget(svc, "name")), "web6") == 0);
+	CHECK(jnum(svc, "packets") == 9);
+	be = cJSON_GetArrayItem(jget(svc, "backends"), 0);
+	CHECK(strcmp(cJSON_GetStringValue(jget(be, "id")),
+		     "[2001:db8::10]:8443") == 0);
+	CHECK(jnum(be, "active_flows") == 1);
+	CHECK(jnum(R.json, "config_version") == 1 &&
+	      jnum(R.json, "generation") == 1);
+	CHECK(cJSON_IsTrue(jget(R.json, "fastpath_alive")));
+}
+
+/* Two flows: one of web's (backend 10.0.0.2:8080), one of a service
+ * and backend no longer configured. */
+static void flows_fixture(void)
+{
+	struct ep_flow_entry *f = &fake.flows.flows[0];
+
+	memset(&fake.flows, 0, sizeof(fake.flows));
+	fake.flows.count = 2;
+	f->client.family = EP_AF_INET;
+	memcpy(f->client.bytes, "\xc0\x00\x02\x07", 4);
+	f->client_port = 5555;
+	f->vip.family = EP_AF_INET;
+	memcpy(f->vip.bytes, "\xc6\x33\x64\x01", 4);
+	f->vip_port = 80;
+	f->backend.family = EP_AF_INET;
+	memcpy(f->backend.bytes, "\x0a\x00\x00\x02", 4);
+	f->backend_port = 8080;
+	f->proto = 6;
+	f->state = 2;
+	f->service_stats_id = 0;
+	f->backend_stats_id = 1;
+	f->age_ms = 12;
+	fake.flows.flows[1] = *f;
+	fake.flows.flows[1].service_stats_id = 999;
+	fake.flows.flows[1].backend_stats_id = 999;
+}
+
+static void test_flows(void)
+{
+	const cJSON *e;
+
+	fresh();
+	flows_fixture();
+	get("/v1/flows?service=web&limit=1");
+	CHECK(R.status == 200 && jnum(R.json, "count") == 1);
+	CHECK(fake.last_sample_sid == 0 && fake.last_sample_limit == 1);
+	e = cJSON_GetArrayItem(jget(R.json, "flows"), 0);
+	CHECK(strcmp(cJSON_GetStringValue(jget(e, "service")), "web") == 0);
+	CHECK(strcmp(cJSON_GetStringValue(jget(e, "backend")),
+		     "10.0.0.2:8080") == 0);
+	CHECK(strcmp(cJSON_GetStringValue(jget(e, "client")),
+		     "192.0.2.7:5555") == 0);
+	CHECK(strcmp(cJSON_GetStringValue(jget(e, "vip")), "198.51.100.1:80") ==
+	      0);
+	CHECK(strcmp(cJSON_GetStringValue(jget(e, "state")), "established") ==
+	      0);
+	CHECK(strcmp(cJSON_GetStringValue(jget(e, "protocol")), "tcp") == 0);
+	get("/v1/flows");
+	CHECK(R.status == 200 && jnum(R.json, "count") == 2);
+	CHECK(fake.last_sample_sid == UINT32_MAX &&
+	      fake.last_sample_limit == API_FLOWS_LIMIT_DEFAULT);
+	e = cJSON_GetArrayItem(jget(R.json, "flows"), 1);
+	CHECK(cJSON_IsNull(jget(e, "service")) &&
+	      cJSON_IsNull(jget(e, "backend")));
+	get("/v1/flows?limit=1024&service=w%65b6");
+	CHECK(R.status == 200 && fake.last_sample_sid == 1);
+}
+
+static void test_flows_query(void)
+{
+	fresh();
+	flows_fixture();
+	get("/v1/flows?limit=0");
+	CHECK(is_error(400, API_ERR_VALIDATION) && field_is("query.limit"));
+	get("/v1/flows?limit=1025");
+	CHECK(is_error(400, API_ERR_VALIDATION) && field_is("query.limit"));
+	get("/v1/flows?limit=1x");
+	CHECK(is_error(400, API_ERR_VALIDATION));
+	get("/v1/flows?limit=1&limit=2");
+	CHECK(is_error(400, API_ERR_VALIDATION));
+	get("/v1/flows?colour=red");
+	CHECK(is_error(400, API_ERR_VALIDATION) && field_is("query.colour"));
+	get("/v1/flows?service");
+	CHECK(is_error(400, API_ERR_VALIDATION) && field_is("query"));
+	get("/v1/flows?service=nope");
+	CHECK(is_error(404, API_ERR_NOT_FOUND));
+	fake.sample_rc = -ETIMEDOUT;
+	get("/v1/flows");
+	CHECK(is_error(503, API_ERR_FASTPATH));
+	fake.sample_rc = 0;
+}
+
+static void test_metrics_text(void)
+{
+	struct metrics_text t = { 0 };
+	struct metrics_label l[2] = { { "a", "q\"b\\s\nx" }, { "b", "" } };
+	char err[256];
+
+	metrics_family(&t, "x_total", "counter", "help \\ with\nnewline");
+	metrics_u64(&t, "x_total", l, 2, 5);
+	CHECK_MSG(strcmp(t.buf,
+			 "# HELP x_total help \\\\ with\\nnewline\n"
+			 "# TYPE x_total counter\n"
+			 "x_total{a=\"q\\\"b\\\\s\\nx\",b=\"\"} 5\n") == 0,
+		  "%s", t.buf);
+	CHECK(prom_check(t.buf, t.len, err, sizeof(err)) == 1);
+	metrics_text_free(&t);
+	/* the parser refuses what it should */
+	static const char *const bad[] = {
+		"x 1",
+		"x{a=\"1\"} 1\ny 2\nx{a=\"2\"} 3\n",
+		"x 1\nx 2\n",
+		"# TYPE x counter\n# TYPE x counter\nx 1\n",
+		"x 1\n# TYPE x counter\n",
+		"# TYPE x counter\nx -1\n",
+		"x{a=\"\\q\"} 1\n",
+		"x{a=1} 1\n",
+		"x{__a=\"1\"} 1\n",
+		"x{a=\"1\",a=\"2\"} 1\n",
+		"1x 1\n",
+		"x  1\n",
+		"x 0x10\n",
+		"x abc\n",
+		"# TYPE h histogram\nh_bucket{le=\"1\"} 2\nh_bucket{le=\"2\"} "
+		"1\n"
+		"h_bucket{le=\"+Inf\"} 2\nh_sum 1\nh_count 2\n",
+		"# TYPE h histogram\nh_bucket{le=\"1\"} 2\nh_sum 1\nh_count "
+		"2\n",
+		"# TYPE h histogram\nh_bucket{le=\"2\"} 1\nh_bucket{le=\"1\"} "
+		"1\n"
+		"h_bucket{le=\"+Inf\"} 2\n",
+		"# TYPE x wibble\nx 1\n",
+		"# TYPE h histogram\nh_bucket{le=\"+Inf\"} 2\nh_sum 1\nh_count "
+		"3\n",
+		"# TYPE h histogram\nh_bucket{le=\"+Inf\"} 2\nh_sum 1\n",
+		"x{a=\"1\",} 1\n",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		CHECK_MSG(prom_check(bad[i], strlen(bad[i]), err, sizeof(err)) <
+				  0,
+			  "accepted: %s", bad[i]);
+	static const char good[] =
+		"# HELP h x\n# TYPE h histogram\nh_bucket{le=\"0.5\"} 1\n"
+		"h_bucket{le=\"+Inf\"} 2\nh_sum 1.5\nh_count 2\n"
+		"# a comment\n\nx{a=\"1\"} NaN 1700000000000\n";
+	CHECK_MSG(prom_check(good, strlen(good), err, sizeof(err)) == 5, "%s",
+		  err);
+}
+
+static void test_metrics_endpoint(void)
+{
+	struct metrics_api m = { 0 };
+	char err[256];
+	long n;
+
+	fresh();
+	memset(fake.stats, 0, sizeof(*fake.stats));
+	fake.stats->n_lcores = 1;
+	fake.stats->lcore[0].drop[EP_DROP_NO_BACKEND] = 42;
+	fake.stats->be[0][2].pkts = 7;
+	get("/v1/config");
+	get("/nothing");
+	call("GET", "/metrics", READER, NULL, NULL, NULL);
+	CHECK(R.status == 200);
+	CHECK(strcmp(R.ctype, "text/plain; version=0.0.4; charset=utf-8") == 0);
+	n = prom_check(R.body, strlen(R.body), err, sizeof(err));
+	CHECK_MSG(n > 100, "metrics refused: %s", err);
+	CHECK(body_has("\nedgepath_drops_total{reason=\"no_backend\"} 42\n"));
+	CHECK(body_has("\nedgepath_backend_packets_total{service=\"web6\","
+		       "backend=\"[2001:db8::10]:8443\"} 7\n"));
+	CHECK(body_has("\nedgepath_port_rx_packets_total{port=\"1\"} 0\n"));
+	CHECK(body_has(
+		"\nedgepath_service_packets_total{service=\"web\"} 0\n"));
+	CHECK(body_has("\nedgepath_api_requests_total{route=\"/v1/config\","
+		       "method=\"GET\",code=\"200\"} 1\n"));
+	CHECK(body_has("\nedgepath_api_requests_total{route=\"other\","
+		       "method=\"GET\",code=\"404\"} 1\n"));
+	CHECK(body_has("edgepath_api_request_duration_seconds_bucket{route="
+		       "\"/v1/config\",le=\"0.0025\"} 0\n"));
+	CHECK(body_has("edgepath_api_request_duration_seconds_bucket{route="
+		       "\"/v1/config\",le=\"0.005\"} 2\n"));
+	CHECK(body_has("\nedgepath_api_config_version 1\n"));
+	CHECK(body_has("\nedgepath_api_ready 1\n"));
+	/* every counter family ends in _total */
+	for (const char *p = strstr(R.body, "# TYPE "); p;
+	     p = strstr(p + 1, "# TYPE ")) {
+		const char *sp = strchr(p + 7, ' ');
+
+		if (strncmp(sp, " counter", 8) == 0)
+			CHECK_MSG(strncmp(sp - 6, "_total", 6) == 0, "%.60s",
+				  p);
+	}
+	/* bounded series */
+	for (int i = 0; i < METRICS_MAX_SERIES + 10; i++)
+		metrics_api_observe(&m, "/r", "GET", 200 + i, 0.1);
+	CHECK(m.n_series == METRICS_MAX_SERIES && m.dropped == 10);
+	metrics_api_observe(&m, "/r", "GET", 200, NAN);
+	metrics_api_observe(&m, "/r", "GET", 200, 100.0);
+	CHECK(m.routes[0].count == METRICS_MAX_SERIES + 2);
+}
+
+int main(int argc, char **argv)
+{
+	char tmpl[] = "/tmp/test_api.XXXXXX";
+
+	if (argc == 3 && strcmp(argv[1], "--check-metrics") == 0)
+		return check_metrics_file(argv[2]);
+	fake.stats = calloc(1, sizeof(*fake.stats));
+	tmpdir = mkdtemp(tmpl);
+	if (fake.stats == NULL || tmpdir == NULL)
+		return 1;
+	snprintf(cfg_path, sizeof(cfg_path), "%s/config.json", tmpdir);
+	test_probes();
+	test_routing();
+	test_roles();
+	test_config_put();
+	test_if_match();
+	test_invalid_documents();
+	test_fastpath_refusal();
+	test_persist_failures();
+	test_adopt();
+	test_services();
+	test_backend_ids();
+	test_backend_post_delete();
+	test_backend_patch();
+	test_stats();
+	test_flows();
+	test_flows_query();
+	test_metrics_text();
+	test_metrics_endpoint();
+	api_destroy(A);
+	reply_reset();
+	free(fake.last_flat);
+	free(fake.stats);
+	unlink(cfg_path);
+	rmdir(tmpdir);
+	return check_summary("api");
+}
