@@ -1,0 +1,477 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * bench_pipeline: the fast path's per-packet work on a fixed input, in one
+ * process and one thread, for counting instructions under callgrind (which
+ * does not move with this noisy machine's state) and, run natively, for
+ * TSC cycles without any PMD cost.
+ *
+ * The real set-up (fp_setup on one net_ring port, a DSR service with four
+ * static-MAC backends applied with ctrl_apply); the test thread plays the
+ * worker: bench_measured_burst() = worker_process() + worker_flush() on
+ * 32 prebuilt 64-byte TCP frames, the same frames as tests/bench/gen.c
+ * sends. The TX ring is drained and the frames' destination MAC restored
+ * outside that function. Modes:
+ *
+ *   established  --flows flows (default 65536) inserted by a first pass,
+ *                then --bursts bursts of ACKs over them, in order
+ *   new          every frame a SYN from a new source, into a table with
+ *                room (--ct-entries 262144, 65536 new flows measured)
+ *   new-full     the same into a full table (--ct-entries 65536, filled
+ *                first): every insert evicts
+ *
+ *   valgrind --tool=callgrind --toggle-collect=bench_measured_burst \
+ *       build/tests/bench/bench_pipeline --mode established
+ *
+ * prints "measured_packets=N" (divide callgrind's total Ir by it) and,
+ * natively, TSC cycles per packet. scripts/bench.sh --callgrind runs it.
+ */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_byteorder.h>
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_eth_ring.h>
+#include <rte_ethdev.h>
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+#include <rte_tcp.h>
+
+#include "ctrl.h"
+#include "ep_abi.h"
+#include "fp.h"
+#include "stats.h"
+
+#define BURST 32u
+#define RING_SIZE 1024u
+#define VIP RTE_IPV4(10, 200, 0, 1)
+#define VIP_PORT 80
+#define SRC_NET RTE_IPV4(10, 128, 0, 0)
+#define FRAME_LEN 64u
+#define TH_SYN 0x02u
+#define TH_ACK 0x10u
+
+enum mode { M_EST, M_NEW, M_NEW_FULL };
+
+struct opts {
+	enum mode mode;
+	uint32_t flows;
+	uint32_t bursts;
+	uint32_t ct_entries;
+};
+
+static struct rte_ring *rx_ring, *tx_ring;
+static struct rte_ether_addr port_mac;
+static uint64_t new_seq;
+
+/* ------------------------------------------------------------------ */
+/* Configuration: the flat form of scripts/bench.sh's JSON document.    */
+
+static void ip4(struct ep_ip *ip, uint32_t a)
+{
+	memset(ip, 0, sizeof(*ip));
+	ip->family = EP_AF_INET;
+	ip->bytes[0] = (uint8_t)(a >> 24);
+	ip->bytes[1] = (uint8_t)(a >> 16);
+	ip->bytes[2] = (uint8_t)(a >> 8);
+	ip->bytes[3] = (uint8_t)a;
+}
+
+#define ALIGN8(v) (((v) + 7u) & ~7u)
+#define N_BACKENDS 4u
+
+/* Header, one node address, one service, its backends: 8-byte aligned. */
+static int apply_config(void)
+{
+	struct ep_cfg_node_addr addr;
+	struct ep_cfg_service svc;
+	struct ep_cfg_backend be[N_BACKENDS];
+	struct ep_cfg_hdr h;
+	struct ep_event_msg ev;
+	uint32_t off_addr = ALIGN8(sizeof(h));
+	uint32_t off_svc = ALIGN8(off_addr + sizeof(addr));
+	uint32_t off_be = ALIGN8(off_svc + sizeof(svc));
+	uint32_t len = off_be + sizeof(be);
+	uint8_t *buf = calloc(1, len);
+	int rc;
+
+	if (buf == NULL)
+		return -1;
+	memset(&h, 0, sizeof(h));
+	h.magic = EP_CFG_MAGIC;
+	h.abi_version = EP_ABI_VERSION;
+	h.version = 1;
+	h.total_len = len;
+	h.n_services = 1;
+	h.n_backends = N_BACKENDS;
+	h.n_node_addrs = 1;
+	h.off_node_addrs = off_addr;
+	h.off_services = off_svc;
+	h.off_backends = off_be;
+	h.node.gue_port = 6080;
+	memset(&addr, 0, sizeof(addr));
+	ip4(&addr.addr, RTE_IPV4(10, 200, 0, 254));
+	memset(&svc, 0, sizeof(svc));
+	snprintf(svc.name, sizeof(svc.name), "bench_dsr");
+	ip4(&svc.vip, VIP);
+	svc.port = VIP_PORT;
+	svc.proto = IPPROTO_TCP;
+	svc.fwd_mode = EP_FWD_DSR;
+	svc.sched = EP_SCHED_MAGLEV;
+	svc.n_backends = N_BACKENDS;
+	memset(be, 0, sizeof(be));
+	for (uint32_t i = 0; i < N_BACKENDS; i++) {
+		const uint8_t mac[6] = { 2, 0, 0, 0, 0xbe, (uint8_t)(i + 1) };
+
+		ip4(&be[i].addr, RTE_IPV4(10, 201, 0, i + 1));
+		be[i].weight = 1;
+		be[i].state = EP_BE_UP;
+		be[i].has_mac = 1;
+		memcpy(be[i].mac, mac, 6);
+		be[i].stats_id = i;
+	}
+	memcpy(buf, &h, sizeof(h));
+	memcpy(buf + off_addr, &addr, sizeof(addr));
+	memcpy(buf + off_svc, &svc, sizeof(svc));
+	memcpy(buf + off_be, be, sizeof(be));
+	memset(&ev, 0, sizeof(ev));
+	rc = ctrl_apply(buf, len, &ev);
+	free(buf);
+	if (rc != 0)
+		fprintf(stderr, "configuration refused: %s\n", ev.error);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Frames: Ethernet/IPv4/TCP, 64 bytes, to VIP:80.                       */
+
+static void write_frame(uint8_t *f, uint32_t saddr, uint16_t sport,
+			uint8_t flags)
+{
+	struct rte_ether_hdr *eth = (void *)f;
+	struct rte_ipv4_hdr *ip = (void *)(eth + 1);
+	struct rte_tcp_hdr *tcp = (void *)(ip + 1);
+
+	memset(f, 0, FRAME_LEN);
+	rte_ether_addr_copy(&port_mac, &eth->dst_addr);
+	eth->src_addr.addr_bytes[0] = 2;
+	eth->src_addr.addr_bytes[5] = 0x42;
+	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+	ip->version_ihl = 0x45;
+	ip->total_length = rte_cpu_to_be_16(FRAME_LEN - sizeof(*eth));
+	ip->fragment_offset = rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG);
+	ip->time_to_live = 64;
+	ip->next_proto_id = IPPROTO_TCP;
+	ip->src_addr = rte_cpu_to_be_32(saddr);
+	ip->dst_addr = rte_cpu_to_be_32(VIP);
+	tcp->src_port = rte_cpu_to_be_16(sport);
+	tcp->dst_port = rte_cpu_to_be_16(VIP_PORT);
+	tcp->sent_seq = rte_cpu_to_be_32(1);
+	tcp->data_off = 0x50;
+	tcp->tcp_flags = flags;
+	tcp->rx_win = rte_cpu_to_be_16(65535);
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	tcp->cksum = rte_ipv4_udptcp_cksum(ip, tcp);
+}
+
+/* Established flow i: 256 source ports per client address (as bench_gen). */
+static void est_frame(uint8_t *f, uint32_t i)
+{
+	write_frame(f, SRC_NET + i / 256, (uint16_t)(10000 + i % 256), TH_ACK);
+}
+
+static void new_frame(struct rte_mbuf *m)
+{
+	uint64_t q = new_seq++;
+
+	write_frame(rte_pktmbuf_mtod(m, uint8_t *),
+		    SRC_NET + (uint32_t)(q / 64512),
+		    (uint16_t)(1024 + q % 64512), TH_SYN);
+}
+
+/* ------------------------------------------------------------------ */
+/* The measured function (callgrind: --toggle-collect=<this name>). The   */
+/* counters after the calls keep the compiler from folding the two        */
+/* functions into one or turning the flush into a tail jump, either of    */
+/* which would hide costs from --toggle-collect.                         */
+
+static volatile uint64_t measured_bursts, warm_bursts;
+
+__attribute__((noinline, noclone)) void
+bench_measured_burst(struct fp_worker *w, struct rte_mbuf **pkts, uint16_t n);
+__attribute__((noinline, noclone)) void
+bench_measured_burst(struct fp_worker *w, struct rte_mbuf **pkts, uint16_t n)
+{
+	worker_process(w, pkts, n, 0);
+	worker_flush(w);
+	measured_bursts = measured_bursts + 1;
+}
+
+/* Unmeasured twin for warm-up passes. */
+static __attribute__((noinline, noclone)) void
+warm_burst(struct fp_worker *w, struct rte_mbuf **pkts, uint16_t n)
+{
+	worker_process(w, pkts, n, 0);
+	worker_flush(w);
+	warm_bursts = warm_bursts + 2;
+}
+
+/* Take back what the worker sent; put the frames' addressing back. */
+static unsigned int drain(struct rte_mbuf **back, unsigned int max)
+{
+	unsigned int n =
+		rte_ring_dequeue_burst(tx_ring, (void **)back, max, NULL);
+
+	for (unsigned int i = 0; i < n; i++) {
+		uint8_t *f = rte_pktmbuf_mtod(back[i], uint8_t *);
+
+		memcpy(f, port_mac.addr_bytes, 6);
+		back[i]->port = 0;
+	}
+	return n;
+}
+
+static struct rte_mbuf *alloc_frame(struct rte_mempool *pool)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
+
+	if (m == NULL) {
+		fprintf(stderr, "out of mbufs\n");
+		exit(1);
+	}
+	m->data_len = FRAME_LEN;
+	m->pkt_len = FRAME_LEN;
+	m->port = 0;
+	return m;
+}
+
+/* One burst of new-flow SYNs; returns packets that came out. */
+static unsigned int new_burst(struct fp_worker *w, struct rte_mempool *pool,
+			      int measured)
+{
+	struct rte_mbuf *pkts[BURST];
+	unsigned int out;
+
+	for (uint32_t i = 0; i < BURST; i++) {
+		pkts[i] = alloc_frame(pool);
+		new_frame(pkts[i]);
+	}
+	if (measured)
+		bench_measured_burst(w, pkts, BURST);
+	else
+		warm_burst(w, pkts, BURST);
+	out = drain(pkts, BURST);
+	rte_pktmbuf_free_bulk(pkts, out);
+	return out;
+}
+
+/*
+ * Established flows the way a PMD delivers them: a few mbufs reused burst
+ * after burst (hot in cache), each burst's frames copied in from a table
+ * of every flow's frame (as memif's RX copies from its ring) outside the
+ * measured function.
+ */
+static uint64_t run_established(const struct opts *o, struct rte_mempool *pool,
+				uint64_t *packets, uint64_t *out_pkts)
+{
+	struct fp_worker *w = &fp.workers[0];
+	uint8_t *frames = malloc((size_t)o->flows * FRAME_LEN);
+	struct rte_mbuf *b[BURST];
+	uint64_t cycles = 0, total = (uint64_t)o->flows + o->bursts * BURST;
+	uint32_t next = 0;
+
+	if (frames == NULL)
+		exit(1);
+	for (uint32_t i = 0; i < o->flows; i++)
+		est_frame(frames + (size_t)i * FRAME_LEN, i);
+	for (uint32_t i = 0; i < BURST; i++)
+		b[i] = alloc_frame(pool);
+	/* The first o->flows packets (one pass) create the entries. */
+	for (uint64_t done = 0; done < total;) {
+		uint16_t n = (uint16_t)RTE_MIN(BURST, o->flows - next);
+		int measured = done >= o->flows;
+		unsigned int out;
+		uint64_t t0;
+
+		for (uint16_t i = 0; i < n; i++)
+			memcpy(rte_pktmbuf_mtod(b[i], uint8_t *),
+			       frames + (size_t)(next + i) * FRAME_LEN,
+			       FRAME_LEN);
+		t0 = rte_rdtsc();
+		if (measured)
+			bench_measured_burst(w, b, n);
+		else
+			warm_burst(w, b, n);
+		if (measured)
+			cycles += rte_rdtsc() - t0;
+		out = drain(b, n);
+		if (measured) {
+			*packets += n;
+			*out_pkts += out;
+		}
+		for (uint16_t i = (uint16_t)out; i < n; i++)
+			b[i] = alloc_frame(pool); /* dropped ones were freed */
+		done += n;
+		next = next + n == o->flows ? 0 : next + n;
+	}
+	rte_pktmbuf_free_bulk(b, BURST);
+	free(frames);
+	return cycles;
+}
+
+static uint64_t run(const struct opts *o, struct rte_mempool *pool,
+		    uint64_t *packets, uint64_t *out_pkts)
+{
+	struct fp_worker *w = &fp.workers[0];
+	uint64_t cycles = 0, t0;
+
+	*packets = 0;
+	*out_pkts = 0;
+	if (o->mode == M_EST)
+		return run_established(o, pool, packets, out_pkts);
+	if (o->mode == M_NEW_FULL) {
+		/* Fill the table twice over: inserts now evict. */
+		uint32_t fill = 2 * o->ct_entries / BURST;
+
+		for (uint32_t b = 0; b < fill; b++)
+			new_burst(w, pool, 0);
+	}
+	for (uint32_t b = 0; b < o->bursts; b++) {
+		t0 = rte_rdtsc();
+		*out_pkts += new_burst(w, pool, 1);
+		cycles += rte_rdtsc() - t0;
+		*packets += BURST;
+	}
+	return cycles;
+}
+
+/* ------------------------------------------------------------------ */
+
+static int parse_args(int argc, char **argv, struct opts *o)
+{
+	static const struct option longopts[] = {
+		{ "mode", required_argument, NULL, 'm' },
+		{ "flows", required_argument, NULL, 'f' },
+		{ "bursts", required_argument, NULL, 'b' },
+		{ "ct-entries", required_argument, NULL, 'c' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c, ct_given = 0, bursts_given = 0;
+
+	o->mode = M_EST;
+	o->flows = 65536;
+	o->bursts = 4096;
+	o->ct_entries = 262144;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		char *end;
+		unsigned long v;
+
+		if (c == 'm') {
+			if (strcmp(optarg, "established") == 0)
+				o->mode = M_EST;
+			else if (strcmp(optarg, "new") == 0)
+				o->mode = M_NEW;
+			else if (strcmp(optarg, "new-full") == 0)
+				o->mode = M_NEW_FULL;
+			else
+				goto bad;
+			continue;
+		}
+		if (c == '?')
+			goto bad;
+		v = strtoul(optarg, &end, 10);
+		if (*end || end == optarg || optarg[0] == '-' || v < 1 ||
+		    v > (1ul << 24))
+			goto bad;
+		if (c == 'f')
+			o->flows = (uint32_t)v;
+		else if (c == 'b')
+			o->bursts = (uint32_t)v, bursts_given = 1;
+		else
+			o->ct_entries = (uint32_t)v, ct_given = 1;
+	}
+	if (o->mode == M_NEW_FULL && !ct_given)
+		o->ct_entries = 65536;
+	if (o->mode != M_EST && !bursts_given)
+		o->bursts = 2048; /* 65536 new flows */
+	if (o->ct_entries < 1024 || optind < argc)
+		goto bad;
+	return 0;
+bad:
+	fprintf(stderr,
+		"usage: %s [--mode established|new|new-full] [--flows N] "
+		"[--bursts N] [--ct-entries N (>= 1024)]\n",
+		argv[0]);
+	return -1;
+}
+
+int main(int argc, char **argv)
+{
+	char *eal[] = { argv[0],
+			"--no-huge",
+			"-m",
+			"1024",
+			"--no-pci",
+			"--no-shconf",
+			"--no-telemetry",
+			"--lcores=0@(0-1),1@(0-1)",
+			"--file-prefix=bench_pipeline",
+			"--log-level=error",
+			NULL };
+	static const char *mode_names[] = { "established", "new", "new-full" };
+	struct rte_mempool *pool;
+	struct fp_options fo;
+	struct opts o;
+	uint64_t cycles, packets, out_pkts;
+
+	if (parse_args(argc, argv, &o))
+		return 2;
+	if (rte_eal_init((int)RTE_DIM(eal) - 1, eal) < 0) {
+		fprintf(stderr, "EAL init failed: %s\n",
+			rte_strerror(rte_errno));
+		return 1;
+	}
+	rx_ring = rte_ring_create("bp_rx", RING_SIZE, SOCKET_ID_ANY,
+				  RING_F_SP_ENQ | RING_F_SC_DEQ);
+	tx_ring = rte_ring_create("bp_tx", RING_SIZE, SOCKET_ID_ANY,
+				  RING_F_SP_ENQ | RING_F_SC_DEQ);
+	pool = rte_pktmbuf_pool_create("bp_pool", 4095, 0, 0,
+				       RTE_PKTMBUF_HEADROOM + 128,
+				       SOCKET_ID_ANY);
+	if (!rx_ring || !tx_ring || !pool ||
+	    rte_eth_from_rings("bp_port", &rx_ring, 1, &tx_ring, 1, 0) < 0) {
+		fprintf(stderr, "set-up failed: %s\n", rte_strerror(rte_errno));
+		return 1;
+	}
+	fp_default_options(&fo);
+	fo.ct_entries = o.ct_entries;
+	fo.seed_given = 1;
+	fo.hash_seed = 0x5eed;
+	if (fp_setup(&fo) != 0 || fp.n_workers < 1) {
+		fprintf(stderr, "fast path set-up failed\n");
+		fp_teardown();
+		return 1;
+	}
+	rte_eth_macaddr_get(fp.ports[0].port_id, &port_mac);
+	if (apply_config() != 0) {
+		fp_teardown();
+		return 1;
+	}
+	cycles = run(&o, pool, &packets, &out_pkts);
+	printf("mode=%s flows=%u ct_entries=%u measured_packets=%" PRIu64
+	       " forwarded=%" PRIu64 " tsc_cycles_per_packet=%.1f\n",
+	       mode_names[o.mode], o.mode == M_EST ? o.flows : 0, o.ct_entries,
+	       packets, out_pkts,
+	       packets ? (double)cycles / (double)packets : 0.0);
+	fflush(stdout);
+	fp_teardown();
+	rte_mempool_free(pool);
+	rte_eal_cleanup();
+	return out_pkts == packets ? 0 : 1;
+}
