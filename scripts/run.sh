@@ -44,6 +44,10 @@ cleanup() {
 		kill -KILL "$p" 2>/dev/null || true
 	done
 	"$ROOT/scripts/lab.sh" down || true
+	# DPDK 22.11 never frees some memzones (ethdev data): their hugepage
+	# files outlive both processes.
+	rm -f /dev/hugepages/"$PREFIX"map_* 2>/dev/null || true
+	rm -rf /var/run/dpdk/"$PREFIX"
 }
 trap cleanup EXIT INT TERM
 

@@ -17,6 +17,8 @@ PACKAGES=(
 	dpdk dpdk-dev libdpdk-dev
 	libbpf-dev bpftool libelf-dev zlib1g-dev linux-libc-dev
 	libssl-dev openssl libnghttp2-dev libcjson-dev
+	# libcurl: edgectl, the API client (HTTP/2 over TLS and Unix sockets)
+	libcurl4-openssl-dev
 	nginx-light nghttp2-client nghttp2-server socat curl wrk
 	iproute2 ethtool procps psmisc
 	# jq: JSON checks in tests/integration/test_slowpath.sh. Not prometheus

@@ -31,6 +31,7 @@
 #include "fpclient.h"
 #include "http.h"
 
+#define FASTPATH_EXIT_WAIT_MS 60000u
 #define APPLY_TIMEOUT_MS 5000u
 #define FLOWS_TIMEOUT_MS 2000u
 #define LOOP_WAIT_MS 100 /* longest wait for API I/O between heartbeats */
@@ -291,6 +292,27 @@ static int wait_for_fastpath(const char *prefix, uint32_t timeout_s)
 	return 0;
 }
 
+/*
+ * After the fast path said it is stopping: wait (bounded) until its
+ * process has really let go of the runtime, or the re-executed slow path
+ * would attach to the dying primary and hold its memory against the next.
+ */
+static void wait_for_fastpath_exit(const char *prefix)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "/var/run/dpdk/%s/config", prefix);
+	for (unsigned int i = 0; i < FASTPATH_EXIT_WAIT_MS / 100; i++) {
+		if (stop_requested || !rte_eal_primary_proc_alive(path))
+			return;
+		sleep_ms(100);
+	}
+	fprintf(stderr,
+		"slowpath: the old fast path still holds its runtime "
+		"after %u ms; restarting anyway\n",
+		FASTPATH_EXIT_WAIT_MS);
+}
+
 static const char *find_prefix(int argc, char **argv)
 {
 	for (int i = 1; i < argc; i++) {
@@ -489,6 +511,7 @@ int main(int argc, char **argv)
 		/* EAL cannot initialise twice in one process: start afresh. */
 		fprintf(stderr, "slowpath: fast path went away; restarting "
 				"to re-attach\n");
+		wait_for_fastpath_exit(find_prefix(argc, args));
 		cloexec_all();
 		execv("/proc/self/exe", args);
 		fprintf(stderr, "slowpath: re-exec failed: %s\n",

@@ -1,0 +1,648 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * edgectl's output (edgectl_fmt.h): a small column table, one renderer per
+ * endpoint, the error shape, and the rates of `top`. Counters arrive as
+ * exact integers in the JSON text; cJSON reads them as doubles, exact up
+ * to 2^53, which no counter reaches in practice.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "edgectl_fmt.h"
+
+#define TABLE_GAP 2 /* spaces between columns */
+#define CELL_MAX 128
+
+/* ------------------------------------------------------------------ */
+/* A text table: columns as wide as their widest cell                  */
+
+struct table {
+	unsigned int n_cols;
+	const char *const *heads;
+	const char *align; /* 'l' or 'r' per column */
+	char **cells; /* row-major, n_cols per row */
+	size_t n_cells, cap;
+	bool failed;
+};
+
+static void table_cell(struct table *t, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void table_cell(struct table *t, const char *fmt, ...)
+{
+	char buf[CELL_MAX], **grown;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (t->n_cells == t->cap) {
+		t->cap = t->cap ? t->cap * 2 : 64;
+		grown = realloc(t->cells, t->cap * sizeof(*grown));
+		if (grown == NULL) {
+			t->failed = true;
+			return;
+		}
+		t->cells = grown;
+	}
+	t->cells[t->n_cells] = strdup(buf);
+	if (t->cells[t->n_cells] == NULL)
+		t->failed = true;
+	else
+		t->n_cells++;
+}
+
+static void table_row(FILE *out, const struct table *t, const size_t *width,
+		      const char *const *cells)
+{
+	for (unsigned int c = 0; c < t->n_cols; c++) {
+		int w = (int)width[c];
+		bool last = c + 1 == t->n_cols;
+
+		if (c > 0)
+			fprintf(out, "%*s", TABLE_GAP, "");
+		if (t->align[c] == 'r')
+			fprintf(out, "%*s", w, cells[c]);
+		else
+			fprintf(out, "%-*s", last ? 0 : w, cells[c]);
+	}
+	fputc('\n', out);
+}
+
+/* Print and free. A table whose cells could not all be kept is not
+ * printed half: the caller's answer is then -ENOMEM. */
+static int table_finish(FILE *out, struct table *t)
+{
+	size_t width[16] = { 0 }, rows = t->n_cells / t->n_cols;
+	int rc = t->failed || t->n_cols > 16 ? -ENOMEM : 0;
+
+	for (unsigned int c = 0; rc == 0 && c < t->n_cols; c++) {
+		width[c] = strlen(t->heads[c]);
+		for (size_t r = 0; r < rows; r++) {
+			size_t n = strlen(t->cells[r * t->n_cols + c]);
+
+			width[c] = n > width[c] ? n : width[c];
+		}
+	}
+	if (rc == 0) {
+		table_row(out, t, width, t->heads);
+		for (size_t r = 0; r < rows; r++)
+			table_row(
+				out, t, width,
+				(const char *const *)&t->cells[r * t->n_cols]);
+	}
+	for (size_t i = 0; i < t->n_cells; i++)
+		free(t->cells[i]);
+	free(t->cells);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Reading the documents                                                */
+
+static const cJSON *member(const cJSON *o, const char *key)
+{
+	return cJSON_GetObjectItemCaseSensitive(o, key);
+}
+
+static const char *str_or(const cJSON *o, const char *key, const char *dflt)
+{
+	const char *s = cJSON_GetStringValue(member(o, key));
+
+	return s ? s : dflt;
+}
+
+/* A count: a number >= 0, else -1. */
+static double count_of(const cJSON *o, const char *key)
+{
+	const cJSON *v = member(o, key);
+
+	return cJSON_IsNumber(v) && v->valuedouble >= 0 ? v->valuedouble : -1;
+}
+
+/* A count as text: exact digits, "-" if absent. */
+static const char *count_text(const cJSON *o, const char *key, char *buf,
+			      size_t size)
+{
+	double v = count_of(o, key);
+
+	if (v < 0)
+		return "-";
+	snprintf(buf, size, "%.0f", v);
+	return buf;
+}
+
+static const cJSON *array_of(const cJSON *o, const char *key)
+{
+	const cJSON *a = member(o, key);
+
+	return cJSON_IsArray(a) ? a : NULL;
+}
+
+/* The element of array `a` whose `key` is the string `want`. */
+static const cJSON *find_by(const cJSON *a, const char *key, const char *want)
+{
+	const cJSON *e;
+
+	cJSON_ArrayForEach(e, a)
+	{
+		const char *s = str_or(e, key, NULL);
+
+		if (s != NULL && strcmp(s, want) == 0)
+			return e;
+	}
+	return NULL;
+}
+
+/* "10.0.0.1:80", "[2001:db8::1]:80": the API's backend id form. */
+static void endpoint_text(const char *addr, const cJSON *port, char *out,
+			  size_t size)
+{
+	bool v6 = strchr(addr, ':') != NULL;
+	char p[24] = "-";
+
+	if (cJSON_IsNumber(port))
+		snprintf(p, sizeof(p), "%.0f", port->valuedouble);
+	snprintf(out, size, "%s%s%s:%s", v6 ? "[" : "", addr, v6 ? "]" : "", p);
+}
+
+/* ------------------------------------------------------------------ */
+/* Services and backends                                                */
+
+static void service_row(struct table *t, const cJSON *s)
+{
+	const char *fwd = str_or(s, "forwarding", "-");
+	const char *vip = str_or(s, "vip", "-");
+	const cJSON *port = member(s, "port"), *b;
+	bool v6 = strchr(vip, ':') != NULL;
+	unsigned int up = 0, total = 0;
+	char p[24] = "-";
+
+	if (cJSON_IsNumber(port))
+		snprintf(p, sizeof(p), "%.0f", port->valuedouble);
+	cJSON_ArrayForEach(b, array_of(s, "backends"))
+	{
+		total++;
+		up += strcmp(str_or(b, "state", "up"), "up") == 0;
+	}
+	table_cell(t, "%s", str_or(s, "name", "-"));
+	table_cell(t, "%s%s%s:%s/%s", v6 ? "[" : "", vip, v6 ? "]" : "",
+		   strcmp(p, "0") == 0 ? "*" : p, str_or(s, "protocol", "-"));
+	if (strcmp(fwd, "encap") == 0)
+		table_cell(t, "encap/%s", str_or(s, "encap", "ipip"));
+	else
+		table_cell(t, "%s", fwd);
+	table_cell(t, "%s", str_or(s, "scheduler", "-"));
+	table_cell(t, "%u/%u", up, total);
+}
+
+int ectl_fmt_services(FILE *out, const cJSON *services)
+{
+	static const char *const heads[] = { "NAME", "VIP", "MODE", "SCHEDULER",
+					     "BACKENDS" };
+	struct table t = { 5, heads, "lllll", NULL, 0, 0, false };
+	const cJSON *arr = array_of(services, "services"), *s;
+
+	if (arr == NULL)
+		return -EPROTO;
+	cJSON_ArrayForEach(s, arr) service_row(&t, s);
+	return table_finish(out, &t);
+}
+
+int ectl_fmt_backends(FILE *out, const cJSON *backends, const cJSON *stats,
+		      const char *service)
+{
+	static const char *const heads[] = { "BACKEND", "WEIGHT", "STATE",
+					     "PACKETS", "ACTIVE FLOWS" };
+	struct table t = { 5, heads, "lrlrr", NULL, 0, 0, false };
+	const cJSON *arr = array_of(backends, "backends"), *b, *counters;
+	const cJSON *svc =
+		find_by(array_of(stats, "services"), "name", service);
+	char id[96], num[32];
+
+	if (arr == NULL)
+		return -EPROTO;
+	cJSON_ArrayForEach(b, arr)
+	{
+		endpoint_text(str_or(b, "address", "-"), member(b, "port"), id,
+			      sizeof(id));
+		counters = find_by(array_of(svc, "backends"), "id", id);
+		table_cell(&t, "%s", id);
+		table_cell(&t, "%s", count_text(b, "weight", num, sizeof(num)));
+		table_cell(&t, "%s", str_or(b, "state", "up"));
+		table_cell(&t, "%s",
+			   count_text(counters, "packets", num, sizeof(num)));
+		table_cell(
+			&t, "%s",
+			count_text(counters, "active_flows", num, sizeof(num)));
+	}
+	return table_finish(out, &t);
+}
+
+/* ------------------------------------------------------------------ */
+/* Stats                                                                */
+
+/* The counters `edgectl stats` shows without --all. */
+static const char *const main_counters[] = {
+	"rx_packets",	     "rx_bytes",       "tx_packets", "tx_bytes",
+	"forwarded_packets", "punted_packets", "ct_hits",    "ct_misses",
+	"ct_inserts",	     "ct_evictions",   "ct_expired",
+};
+
+#define N_MAIN_COUNTERS (sizeof(main_counters) / sizeof(main_counters[0]))
+
+static void stats_state(FILE *out, const cJSON *st)
+{
+	char g[32], v[32], c[32], w[32], pr[32], in[32];
+	bool alive = cJSON_IsTrue(member(st, "fastpath_alive"));
+
+	fprintf(out,
+		"fast path: %s, workers %s, generation %s, version %s; API "
+		"configuration version %s\n",
+		alive ? "alive" : "NOT RUNNING",
+		count_text(st, "workers", w, sizeof(w)),
+		count_text(st, "generation", g, sizeof(g)),
+		count_text(st, "version", v, sizeof(v)),
+		count_text(st, "config_version", c, sizeof(c)));
+	fprintf(out, "rings: punt %s, inject %s\n\n",
+		count_text(st, "punt_ring_depth", pr, sizeof(pr)),
+		count_text(st, "inject_ring_depth", in, sizeof(in)));
+}
+
+static int stats_ports(FILE *out, const cJSON *st)
+{
+	static const char *const heads[] = { "PORT",	 "RX PACKETS",
+					     "RX BYTES", "TX PACKETS",
+					     "TX BYTES", "TX DROPS" };
+	static const char *const keys[] = { "port",	"rx_packets",
+					    "rx_bytes", "tx_packets",
+					    "tx_bytes", "tx_drops" };
+	struct table t = { 6, heads, "rrrrrr", NULL, 0, 0, false };
+	const cJSON *p;
+	char num[32];
+
+	cJSON_ArrayForEach(p, array_of(st, "ports"))
+	{
+		for (unsigned int k = 0; k < 6; k++)
+			table_cell(&t, "%s",
+				   count_text(p, keys[k], num, sizeof(num)));
+	}
+	return table_finish(out, &t);
+}
+
+static int stats_services(FILE *out, const cJSON *st)
+{
+	static const char *const heads[] = { "SERVICE", "PACKETS", "BYTES",
+					     "NEW FLOWS", "DROPS" };
+	static const char *const keys[] = { "packets", "bytes", "new_flows",
+					    "drops" };
+	struct table t = { 5, heads, "lrrrr", NULL, 0, 0, false };
+	const cJSON *s;
+	char num[32];
+
+	cJSON_ArrayForEach(s, array_of(st, "services"))
+	{
+		table_cell(&t, "%s", str_or(s, "name", "-"));
+		for (unsigned int k = 0; k < 4; k++)
+			table_cell(&t, "%s",
+				   count_text(s, keys[k], num, sizeof(num)));
+	}
+	return table_finish(out, &t);
+}
+
+static int stats_counters(FILE *out, const cJSON *st, bool all)
+{
+	static const char *const heads[] = { "COUNTER", "VALUE" };
+	struct table t = { 2, heads, "lr", NULL, 0, 0, false };
+	const cJSON *cnt = member(st, "counters"), *c;
+	char num[32];
+
+	if (all) {
+		cJSON_ArrayForEach(c, cnt)
+		{
+			table_cell(&t, "%s", c->string);
+			table_cell(
+				&t, "%s",
+				count_text(cnt, c->string, num, sizeof(num)));
+		}
+		return table_finish(out, &t);
+	}
+	for (size_t i = 0; i < N_MAIN_COUNTERS; i++) {
+		table_cell(&t, "%s", main_counters[i]);
+		table_cell(&t, "%s",
+			   count_text(cnt, main_counters[i], num, sizeof(num)));
+	}
+	return table_finish(out, &t);
+}
+
+/* Drop reasons, non-zero ones unless all, then the total. */
+static int stats_drops(FILE *out, const cJSON *st, bool all)
+{
+	static const char *const heads[] = { "DROP REASON", "PACKETS" };
+	struct table t = { 2, heads, "lr", NULL, 0, 0, false };
+	const cJSON *drops = member(st, "drops"), *d;
+	char num[32];
+
+	cJSON_ArrayForEach(d, drops)
+	{
+		if (!all && count_of(drops, d->string) == 0)
+			continue;
+		table_cell(&t, "%s", d->string);
+		table_cell(&t, "%s",
+			   count_text(drops, d->string, num, sizeof(num)));
+	}
+	table_cell(&t, "total");
+	table_cell(&t, "%s", count_text(st, "drops_total", num, sizeof(num)));
+	return table_finish(out, &t);
+}
+
+int ectl_fmt_stats(FILE *out, const cJSON *stats, bool all)
+{
+	int rc = 0;
+
+	if (!cJSON_IsObject(stats) ||
+	    !cJSON_IsObject(member(stats, "counters")))
+		return -EPROTO;
+	stats_state(out, stats);
+	rc |= stats_ports(out, stats);
+	fputc('\n', out);
+	rc |= stats_services(out, stats);
+	fputc('\n', out);
+	rc |= stats_counters(out, stats, all);
+	fputc('\n', out);
+	rc |= stats_drops(out, stats, all);
+	return rc ? -ENOMEM : 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Flows                                                                */
+
+static void age_text(double ms, char *out, size_t size)
+{
+	if (ms < 0)
+		snprintf(out, size, "-");
+	else if (ms < 1000)
+		snprintf(out, size, "%.0fms", ms);
+	else if (ms < 60000)
+		snprintf(out, size, "%.1fs", ms / 1000);
+	else
+		snprintf(out, size, "%.0fm%02.0fs", floor(ms / 60000),
+			 floor(fmod(ms, 60000) / 1000));
+}
+
+int ectl_fmt_flows(FILE *out, const cJSON *flows)
+{
+	static const char *const heads[] = { "SERVICE", "CLIENT", "VIP",
+					     "BACKEND", "PROTO",  "STATE",
+					     "AGE",	"WORKER" };
+	struct table t = { 8, heads, "lllllllr", NULL, 0, 0, false };
+	const cJSON *arr = array_of(flows, "flows"), *f;
+	char num[32];
+
+	if (arr == NULL)
+		return -EPROTO;
+	cJSON_ArrayForEach(f, arr)
+	{
+		table_cell(&t, "%s", str_or(f, "service", "-"));
+		table_cell(&t, "%s", str_or(f, "client", "-"));
+		table_cell(&t, "%s", str_or(f, "vip", "-"));
+		table_cell(&t, "%s", str_or(f, "backend_address", "-"));
+		table_cell(&t, "%s", str_or(f, "protocol", "-"));
+		table_cell(&t, "%s", str_or(f, "state", "-"));
+		age_text(count_of(f, "age_ms"), num, sizeof(num));
+		table_cell(&t, "%s", num);
+		table_cell(&t, "%s", count_text(f, "worker", num, sizeof(num)));
+	}
+	return table_finish(out, &t);
+}
+
+/* ------------------------------------------------------------------ */
+/* Errors                                                               */
+
+static void detail_line(FILE *out, const cJSON *d)
+{
+	char *text;
+
+	if (cJSON_IsString(d)) {
+		fprintf(out, "  %s: %s\n", d->string, d->valuestring);
+		return;
+	}
+	text = cJSON_PrintUnformatted(d);
+	fprintf(out, "  %s: %s\n", d->string, text ? text : "?");
+	free(text);
+}
+
+long ectl_fmt_error(FILE *out, long status, const char *body, size_t len)
+{
+	cJSON *doc = body ? cJSON_ParseWithLength(body, len) : NULL;
+	const cJSON *code = member(doc, "code"), *d;
+	const char *msg = str_or(doc, "message", NULL);
+	long rc = status;
+
+	if (cJSON_IsNumber(code) && msg != NULL) {
+		rc = (long)code->valuedouble;
+		fprintf(out, "edgectl: %s (code %ld)\n", msg, rc);
+		cJSON_ArrayForEach(d, member(doc, "details"))
+			detail_line(out, d);
+	} else {
+		fprintf(out,
+			"edgectl: the API answered HTTP %ld, without an error "
+			"body edgectl can read\n",
+			status);
+	}
+	cJSON_Delete(doc);
+	return rc;
+}
+
+const char *ectl_error_hint(long code, bool config_apply)
+{
+	switch (code) {
+	case 1004:
+		return config_apply ? "the configuration changed since that "
+				      "version: review it with 'edgectl config "
+				      "show', or apply anyway with --force"
+				    : NULL;
+	case 1005:
+		return "is edgepath-fastpath running? 'edgectl stats' says "
+		       "whether it is alive";
+	case 1006:
+		return "this needs the admin role: an admin client "
+		       "certificate (--cert, --key) or the Unix socket";
+	default:
+		return NULL;
+	}
+}
+
+void ectl_fmt_si(double v, char *out, size_t size)
+{
+	static const char suffix[] = "kMGTPE";
+	int i = -1;
+
+	if (!(v >= 0) || isinf(v)) {
+		snprintf(out, size, "-");
+		return;
+	}
+	if (v < 10 && v != floor(v)) {
+		snprintf(out, size, "%.1f", v);
+		return;
+	}
+	while (v >= 999.5 && i < 5) {
+		v /= 1000;
+		i++;
+	}
+	if (i < 0)
+		snprintf(out, size, "%.0f", v);
+	else
+		snprintf(out, size, v < 99.95 ? "%.1f%c" : "%.0f%c", v,
+			 suffix[i]);
+}
+
+/* ------------------------------------------------------------------ */
+/* Rates                                                                */
+
+/* (cur - prev) / s for one counter; -1 when either is missing or the
+ * counter went back. */
+static double rate_of(const cJSON *cur, const cJSON *prev, const char *key,
+		      double s)
+{
+	double c = count_of(cur, key), p = count_of(prev, key);
+
+	if (prev == NULL || c < 0 || p < 0 || c < p)
+		return -1;
+	return (c - p) / s;
+}
+
+static int rates_push(struct ectl_rates *r, size_t *cap,
+		      const struct ectl_rate *row)
+{
+	struct ectl_rate *grown;
+
+	if (r->n_rows == *cap) {
+		*cap = *cap ? *cap * 2 : 32;
+		grown = realloc(r->rows, *cap * sizeof(*grown));
+		if (grown == NULL)
+			return -ENOMEM;
+		r->rows = grown;
+	}
+	r->rows[r->n_rows++] = *row;
+	return 0;
+}
+
+static void rate_row(struct ectl_rate *row, const cJSON *cur, const cJSON *prev,
+		     double s, bool backend)
+{
+	memset(row, 0, sizeof(*row));
+	snprintf(row->name, sizeof(row->name), "%s",
+		 str_or(cur, backend ? "id" : "name", "-"));
+	row->backend = backend;
+	row->pkts_per_s = rate_of(cur, prev, "packets", s);
+	row->bytes_per_s = rate_of(cur, prev, "bytes", s);
+	row->new_flows_per_s = rate_of(cur, prev, "new_flows", s);
+	row->drops_per_s = backend ? -1 : rate_of(cur, prev, "drops", s);
+	row->active_flows = backend ? count_of(cur, "active_flows") : -1;
+}
+
+static int rates_service(struct ectl_rates *r, size_t *cap, const cJSON *svc,
+			 const cJSON *prev_svc, double s)
+{
+	struct ectl_rate row;
+	const cJSON *b;
+
+	rate_row(&row, svc, prev_svc, s, false);
+	if (rates_push(r, cap, &row) < 0)
+		return -ENOMEM;
+	cJSON_ArrayForEach(b, array_of(svc, "backends"))
+	{
+		const char *id = str_or(b, "id", "");
+		const cJSON *pb =
+			find_by(array_of(prev_svc, "backends"), "id", id);
+
+		rate_row(&row, b, pb, s, true);
+		if (rates_push(r, cap, &row) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+int ectl_rates_compute(const cJSON *prev, const cJSON *cur, double interval_s,
+		       struct ectl_rates *r)
+{
+	const cJSON *services = array_of(cur, "services"), *svc;
+	const cJSON *pc = member(prev, "counters"),
+		    *cc = member(cur, "counters");
+	size_t cap = 0;
+
+	memset(r, 0, sizeof(*r));
+	if (!(interval_s > 0))
+		return -EINVAL;
+	if (services == NULL)
+		return -EPROTO;
+	r->interval_s = interval_s;
+	r->rx_pkts_per_s = rate_of(cc, pc, "rx_packets", interval_s);
+	r->tx_pkts_per_s = rate_of(cc, pc, "tx_packets", interval_s);
+	r->rx_bytes_per_s = rate_of(cc, pc, "rx_bytes", interval_s);
+	r->tx_bytes_per_s = rate_of(cc, pc, "tx_bytes", interval_s);
+	r->drops_per_s = rate_of(cur, prev, "drops_total", interval_s);
+	cJSON_ArrayForEach(svc, services)
+	{
+		const cJSON *ps = find_by(array_of(prev, "services"), "name",
+					  str_or(svc, "name", ""));
+
+		if (rates_service(r, &cap, svc, ps, interval_s) < 0) {
+			ectl_rates_free(r);
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+void ectl_rates_free(struct ectl_rates *r)
+{
+	free(r->rows);
+	r->rows = NULL;
+	r->n_rows = 0;
+}
+
+static void si_cell(struct table *t, double v)
+{
+	char buf[32];
+
+	ectl_fmt_si(v, buf, sizeof(buf));
+	table_cell(t, "%s", buf);
+}
+
+void ectl_fmt_top(FILE *out, const struct ectl_rates *r, const char *title)
+{
+	static const char *const heads[] = {
+		"SERVICE / BACKEND", "PKT/S",	"BYTES/S",
+		"NEW FLOWS/S",	     "DROPS/S", "ACTIVE FLOWS"
+	};
+	struct table t = { 6, heads, "lrrrrr", NULL, 0, 0, false };
+	char rp[16], rb[16], tp[16], tb[16], dp[16];
+
+	ectl_fmt_si(r->rx_pkts_per_s, rp, sizeof(rp));
+	ectl_fmt_si(r->rx_bytes_per_s, rb, sizeof(rb));
+	ectl_fmt_si(r->tx_pkts_per_s, tp, sizeof(tp));
+	ectl_fmt_si(r->tx_bytes_per_s, tb, sizeof(tb));
+	ectl_fmt_si(r->drops_per_s, dp, sizeof(dp));
+	fprintf(out, "%s\n", title);
+	fprintf(out,
+		"rx %s pkt/s %s B/s   tx %s pkt/s %s B/s   drops %s pkt/s\n\n",
+		rp, rb, tp, tb, dp);
+	for (size_t i = 0; i < r->n_rows; i++) {
+		const struct ectl_rate *row = &r->rows[i];
+
+		table_cell(&t, "%s%s", row->backend ? "  " : "", row->name);
+		si_cell(&t, row->pkts_per_s);
+		si_cell(&t, row->bytes_per_s);
+		si_cell(&t, row->new_flows_per_s);
+		si_cell(&t, row->drops_per_s);
+		si_cell(&t, row->active_flows);
+	}
+	if (table_finish(out, &t) < 0)
+		fprintf(out, "(out of memory)\n");
+}
