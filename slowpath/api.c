@@ -1182,7 +1182,7 @@ static int splice_apply(struct api *a, int svc, const char *key,
 			cJSON_GetObjectItemCaseSensitive(doc, "services"), svc);
 	arr = cJSON_GetObjectItemCaseSensitive(parent, key);
 	if (arr != NULL && cJSON_AddItemToArray(arr, cJSON_CreateRaw(raw)))
-		text = cJSON_Print(doc);
+		text = cJSON_PrintUnformatted(doc);
 	cJSON_Delete(doc);
 	if (text == NULL)
 		return fail_nomem(e);

@@ -1833,7 +1833,9 @@ char *config_to_json(const struct ep_config *cfg)
 
 	if (root == NULL)
 		return NULL;
-	text = cJSON_Print(root);
+	/* Compact: indentation would triple a large document and push the
+	 * persisted file past CONFIG_MAX_BYTES, refusing our own output. */
+	text = cJSON_PrintUnformatted(root);
 	cJSON_Delete(root);
 	return text;
 }

@@ -873,8 +873,8 @@ static void test_maglev_rebuild(void)
 	};
 #undef NODE_DOC
 	static const char *const want_json[] = {
-		"\"maglev_rebuild\":\t\"minimal\"",
-		"\"maglev_rebuild\":\t\"fresh\"",
+		"\"maglev_rebuild\":\"minimal\"",
+		"\"maglev_rebuild\":\"fresh\"",
 	};
 	struct config_error err = { "" };
 	struct ep_config cfg, back;
