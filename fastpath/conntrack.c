@@ -1,9 +1,17 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Connection table: builds, ages and evicts a worker's flow table. The
- * rte_hash only maps a key to a position; per-flow state lives in a
- * parallel cache-line array, and a private slot array keeps each key with
- * the caller's hash, which rte_hash needs to delete a key it was given.
+ * rte_hash maps a key to the entry's index (its data pointer, read from
+ * the key's own cache line by the lookup); per-flow state lives in a
+ * parallel cache-line array indexed by that, and a private slot array keeps
+ * each key with the caller's hash, which rte_hash needs to delete a key it
+ * was given. Indices 0..capacity-1 are handed out from a free stack.
+ *
+ * The rte_hash has about twice as many key slots as the table holds
+ * entries, and a full table evicts before it adds: the hash never runs
+ * above ~50 % load, where an add finds room in one of its two buckets
+ * instead of running the cuckoo displacement search (at 100 % load that
+ * search ran, and failed, on every insert).
  */
 #include <errno.h>
 #include <string.h>
@@ -21,26 +29,30 @@
 #define CT_EVICT_SAMPLE 8u
 
 /*
- * The key and hash of each position. rte_hash_get_key_with_position()
+ * The key and hash of each entry. rte_hash_get_key_with_position()
  * cannot serve here: it re-hashes the key with the table's own function,
  * which is not the caller's hash, so it would report live keys as absent.
  */
 struct ct_slot {
 	struct flow_key key;
 	uint32_t hash;
-	uint32_t live;
 };
 
+/* Bits of the filter of keys inserted since the last ct_lookup_bulk(). */
+#define CT_RECENT_BITS 256u
+
 struct ct_table {
+	struct ct_table_head head; /* entries, capacity: see conntrack.h */
 	struct rte_hash *h;
-	struct ct_entry *entries; /* indexed by position */
-	struct ct_slot *slots; /* indexed by position */
-	uint32_t n_slots; /* rte_hash_max_key_id() + 1 */
-	uint32_t capacity;
+	struct ct_slot *slots; /* indexed like entries */
+	uint32_t *free_idx; /* stack of free indices */
+	uint32_t n_free;
 	uint32_t count;
 	uint32_t age_cursor;
 	uint32_t evict_cursor;
 	int32_t last_insert; /* never evicted by the next insert */
+	uint64_t evictions;
+	uint64_t recent[CT_RECENT_BITS / 64]; /* see ct_insert_missed() */
 	uint64_t tsc_hz;
 	uint64_t timeout_tsc[CT_STATE_MAX];
 	ct_removed_cb on_remove;
@@ -72,25 +84,39 @@ static unsigned int state_of(const struct ct_entry *e)
 
 static int pos_valid(const struct ct_table *t, int32_t pos)
 {
-	return pos >= 0 && (uint32_t)pos < t->n_slots;
+	return pos >= 0 && (uint32_t)pos < t->head.capacity;
 }
 
 static int params_valid(const struct ct_params *p)
 {
-	return p != NULL && p->name != NULL && p->entries >= 8 && p->tsc_hz > 0;
+	return p != NULL && p->name != NULL && p->entries >= 8 &&
+	       p->entries <= CT_MAX_ENTRIES && p->tsc_hz > 0;
+}
+
+/*
+ * Key slots for a table of `entries`: twice as many, less one so that a
+ * power-of-two capacity does not double rte_hash's free-slot ring again
+ * (it holds slots + 1 rounded up to a power of two). Its buckets hold
+ * slots rounded up to a power of two, so the load stays at or below 50 %.
+ */
+static uint32_t hash_slots(uint32_t entries)
+{
+	return 2 * entries - 1;
 }
 
 static struct rte_hash *create_hash(const struct ct_params *p)
 {
 	struct rte_hash_parameters hp = {
 		.name = p->name,
-		.entries = p->entries,
+		.entries = hash_slots(p->entries),
 		.key_len = sizeof(struct flow_key),
 		/* Required by create; every call passes the caller's hash. */
 		.hash_func = rte_hash_crc,
 		.hash_func_init_val = 0,
 		.socket_id = p->socket_id,
-		/* Inserts then fail only when every key slot is in use. */
+		/* The extendable buckets take a key that neither of its
+		 * buckets has room for, so an add fails only when every key
+		 * slot is in use: never, with at most half of them live. */
 		.extra_flag = RTE_HASH_EXTRA_FLAGS_EXT_TABLE,
 	};
 
@@ -100,8 +126,8 @@ static struct rte_hash *create_hash(const struct ct_params *p)
 struct ct_table *ct_create(const struct ct_params *p)
 {
 	struct ct_table *t;
-	int32_t max_id;
 	unsigned int s;
+	uint32_t i;
 	int err = ENOMEM;
 
 	if (!params_valid(p)) {
@@ -117,24 +143,22 @@ struct ct_table *ct_create(const struct ct_params *p)
 		err = rte_errno;
 		goto fail_table;
 	}
-	max_id = rte_hash_max_key_id(t->h);
-	if (max_id < 0) {
-		err = EINVAL;
-		goto fail_hash;
-	}
-	t->n_slots = (uint32_t)max_id + 1;
-	t->entries = rte_zmalloc_socket("ct_entries",
-					sizeof(*t->entries) * t->n_slots,
-					RTE_CACHE_LINE_SIZE, p->socket_id);
-	if (t->entries == NULL)
-		goto fail_hash;
+	t->head.entries = rte_zmalloc_socket(
+		"ct_entries", sizeof(*t->head.entries) * p->entries,
+		RTE_CACHE_LINE_SIZE, p->socket_id);
 	t->slots =
-		rte_zmalloc_socket("ct_slots", sizeof(*t->slots) * t->n_slots,
+		rte_zmalloc_socket("ct_slots", sizeof(*t->slots) * p->entries,
 				   RTE_CACHE_LINE_SIZE, p->socket_id);
-	if (t->slots == NULL)
-		goto fail_entries;
+	t->free_idx = rte_malloc_socket(
+		"ct_free", sizeof(uint32_t) * p->entries, 0, p->socket_id);
+	if (!t->head.entries || !t->slots || !t->free_idx)
+		goto fail_arrays;
 
-	t->capacity = p->entries;
+	t->head.capacity = p->entries;
+	/* Popped in increasing order: a young table stays compact. */
+	for (i = 0; i < p->entries; i++)
+		t->free_idx[i] = p->entries - 1 - i;
+	t->n_free = p->entries;
 	t->last_insert = -1;
 	t->tsc_hz = p->tsc_hz;
 	for (s = 0; s < CT_STATE_MAX; s++) {
@@ -147,9 +171,10 @@ struct ct_table *ct_create(const struct ct_params *p)
 	t->cb_arg = p->cb_arg;
 	return t;
 
-fail_entries:
-	rte_free(t->entries);
-fail_hash:
+fail_arrays:
+	rte_free(t->free_idx);
+	rte_free(t->slots);
+	rte_free(t->head.entries);
 	rte_hash_free(t->h);
 fail_table:
 	rte_free(t);
@@ -162,8 +187,9 @@ void ct_free(struct ct_table *t)
 {
 	if (t == NULL)
 		return;
+	rte_free(t->free_idx);
 	rte_free(t->slots);
-	rte_free(t->entries);
+	rte_free(t->head.entries);
 	rte_hash_free(t->h);
 	rte_free(t);
 }
@@ -181,71 +207,86 @@ uint32_t ct_count(const struct ct_table *t)
 
 uint32_t ct_capacity(const struct ct_table *t)
 {
-	return t->capacity;
+	return t->head.capacity;
+}
+
+uint64_t ct_evictions(const struct ct_table *t)
+{
+	return t->evictions;
+}
+
+/* The index a key's data pointer holds. */
+static inline int32_t data_pos(const void *d)
+{
+	return (int32_t)(uintptr_t)d;
 }
 
 uint32_t ct_lookup_bulk(struct ct_table *t, const struct flow_key **keys,
 			const uint32_t *hashes, uint32_t n, int32_t *pos)
 {
-	uint32_t i, hits = 0;
+	void *data[RTE_HASH_LOOKUP_BULK_MAX];
+	uint64_t hit_mask = 0;
+	uint32_t i;
+	int hits;
 
+	/* What ct_insert_missed() may trust starts here. */
+	memset(t->recent, 0, sizeof(t->recent));
 	if (n == 0)
 		return 0;
 	/* rte_hash takes non-const arrays but only reads them. */
-	if (rte_hash_lookup_with_hash_bulk(t->h, (const void **)keys,
-					   (hash_sig_t *)(uintptr_t)hashes, n,
-					   pos) != 0) {
+	hits = rte_hash_lookup_with_hash_bulk_data(
+		t->h, (const void **)keys, (hash_sig_t *)(uintptr_t)hashes, n,
+		&hit_mask, data);
+	if (hits < 0) {
 		for (i = 0; i < n; i++)
 			pos[i] = -EINVAL;
 		return 0;
 	}
 	for (i = 0; i < n; i++)
-		hits += pos[i] >= 0;
-	return hits;
+		pos[i] = (hit_mask >> i) & 1 ? data_pos(data[i]) : -ENOENT;
+	return (uint32_t)hits;
 }
 
 int32_t ct_lookup(struct ct_table *t, const struct flow_key *key, uint32_t hash)
 {
-	return rte_hash_lookup_with_hash(t->h, key, hash);
-}
+	void *d;
+	int rc = rte_hash_lookup_with_hash_data(t->h, key, hash, &d);
 
-struct ct_entry *ct_entry_at(struct ct_table *t, int32_t pos)
-{
-	return pos_valid(t, pos) ? &t->entries[pos] : NULL;
+	return rc < 0 ? rc : data_pos(d);
 }
 
 const struct flow_key *ct_key_at(const struct ct_table *t, int32_t pos)
 {
-	if (!pos_valid(t, pos) || !t->slots[pos].live)
+	if (!pos_valid(t, pos) || !t->head.entries[pos].live)
 		return NULL;
 	return &t->slots[pos].key;
 }
 
-/* Free one live slot; leaves its peer alone. */
+/* Free one live entry; leaves its peer alone. */
 static void remove_one(struct ct_table *t, uint32_t pos)
 {
 	struct ct_slot *s = &t->slots[pos];
 
 	rte_hash_del_key_with_hash(t->h, &s->key, s->hash);
-	s->live = 0;
-	memset(&t->entries[pos], 0, sizeof(t->entries[pos]));
+	memset(&t->head.entries[pos], 0, sizeof(t->head.entries[pos]));
+	t->free_idx[t->n_free++] = pos;
 	t->count--;
 }
 
 /* Free a slot and its NAT peer (when that is a distinct live slot). */
 static void remove_flow(struct ct_table *t, uint32_t pos)
 {
-	uint32_t peer = t->entries[pos].peer_pos;
+	uint32_t peer = t->head.entries[pos].peer_pos;
 
 	remove_one(t, pos);
-	if (peer != CT_NO_PEER && peer != pos && peer < t->n_slots &&
-	    t->slots[peer].live)
+	if (peer != CT_NO_PEER && peer != pos && peer < t->head.capacity &&
+	    t->head.entries[peer].live)
 		remove_one(t, peer);
 }
 
 void ct_remove(struct ct_table *t, int32_t pos)
 {
-	if (pos_valid(t, pos) && t->slots[pos].live)
+	if (pos_valid(t, pos) && t->head.entries[pos].live)
 		remove_flow(t, (uint32_t)pos);
 }
 
@@ -253,93 +294,116 @@ void ct_remove(struct ct_table *t, int32_t pos)
 static void drop_flow(struct ct_table *t, uint32_t pos)
 {
 	if (t->on_remove != NULL)
-		t->on_remove(&t->entries[pos], t->cb_arg);
+		t->on_remove(&t->head.entries[pos], t->cb_arg);
 	remove_flow(t, pos);
 }
 
 /* A live forward entry: what ages and what may be evicted. */
 static int is_forward(const struct ct_table *t, uint32_t pos)
 {
-	return t->slots[pos].live && !(t->entries[pos].flags & CT_F_REPLY);
-}
+	const struct ct_entry *e = &t->head.entries[pos];
 
-/* Whether forward entry a should go before forward entry b. */
-static int staler(const struct ct_entry *a, const struct ct_entry *b)
-{
-	uint8_t ra = evict_rank[state_of(a)], rb = evict_rank[state_of(b)];
-
-	if (ra != rb)
-		return ra < rb;
-	return a->last_tsc < b->last_tsc;
+	return e->live && !(e->flags & CT_F_REPLY);
 }
 
 /*
  * Pick the stalest of up to CT_EVICT_SAMPLE forward entries found from a
- * rotating cursor, so successive evictions spread over the table. Returns
- * its position, or -1 if there is no candidate at all.
+ * rotating cursor, so successive evictions spread over the table: lowest
+ * evict_rank, then oldest last_tsc, the first found on a tie. Returns its
+ * index, or -1 if there is no candidate at all.
  */
 static int32_t pick_victim(struct ct_table *t)
 {
-	uint32_t pos = t->evict_cursor, seen = 0, found = 0;
+	const struct ct_entry *entries = t->head.entries;
+	uint32_t n = t->head.capacity, pos = t->evict_cursor, seen, found = 0;
+	unsigned int best_rank = UINT8_MAX;
+	uint64_t best_tsc = 0;
 	int32_t victim = -1;
 
-	while (found < CT_EVICT_SAMPLE && seen < t->n_slots) {
-		if (is_forward(t, pos) && (int32_t)pos != t->last_insert) {
-			if (victim < 0 ||
-			    staler(&t->entries[pos], &t->entries[victim]))
+	for (seen = 0; seen < n && found < CT_EVICT_SAMPLE; seen++) {
+		const struct ct_entry *e = &entries[pos];
+
+		if (e->live && !(e->flags & CT_F_REPLY) &&
+		    (int32_t)pos != t->last_insert) {
+			unsigned int r = evict_rank[state_of(e)];
+
+			if (r < best_rank ||
+			    (r == best_rank && e->last_tsc < best_tsc)) {
+				best_rank = r;
+				best_tsc = e->last_tsc;
 				victim = (int32_t)pos;
+			}
 			found++;
 		}
-		seen++;
-		pos = pos + 1 == t->n_slots ? 0 : pos + 1;
+		pos = pos + 1 == n ? 0 : pos + 1;
 	}
 	t->evict_cursor = pos;
 	return victim;
-}
-
-static int32_t add_key(struct ct_table *t, const struct flow_key *key,
-		       uint32_t hash)
-{
-	return rte_hash_add_key_with_hash(t->h, key, hash);
 }
 
 static void init_slot(struct ct_table *t, uint32_t pos,
 		      const struct flow_key *key, uint32_t hash,
 		      uint64_t now_tsc)
 {
-	struct ct_entry *e = &t->entries[pos];
+	struct ct_entry *e = &t->head.entries[pos];
 
 	t->slots[pos].key = *key;
 	t->slots[pos].hash = hash;
-	t->slots[pos].live = 1;
 	memset(e, 0, sizeof(*e));
+	e->live = 1;
 	e->last_tsc = now_tsc;
 	e->state = key->proto == 6 /* IPPROTO_TCP */ ? CT_SYN : CT_UDP;
 	e->peer_pos = CT_NO_PEER;
 	t->count++;
 }
 
-int32_t ct_insert(struct ct_table *t, const struct flow_key *key, uint32_t hash,
-		  uint64_t now_tsc)
+static inline uint32_t recent_bit(uint32_t hash)
 {
-	int32_t pos = add_key(t, key, hash);
+	return (hash ^ (hash >> 16)) & (CT_RECENT_BITS - 1);
+}
 
-	if (pos == -ENOSPC) {
+static int32_t insert_key(struct ct_table *t, const struct flow_key *key,
+			  uint32_t hash, uint64_t now_tsc, int known_missing)
+{
+	uint32_t pos, bit = recent_bit(hash);
+	int rc;
+
+	if ((!known_missing || (t->recent[bit / 64] >> (bit % 64)) & 1) &&
+	    rte_hash_lookup_with_hash(t->h, key, hash) >= 0)
+		return -EEXIST;
+	/* Full: make room first, so the add below always has it. */
+	if (t->count >= t->head.capacity) {
 		int32_t victim = pick_victim(t);
 
 		if (victim < 0)
 			return -ENOSPC;
 		drop_flow(t, (uint32_t)victim);
-		pos = add_key(t, key, hash);
+		t->evictions++;
 	}
-	if (pos < 0)
-		return pos == -ENOSPC ? -ENOSPC : pos;
-	/* rte_hash returns the existing slot for a present key. */
-	if (t->slots[pos].live)
-		return -EEXIST;
-	init_slot(t, (uint32_t)pos, key, hash, now_tsc);
-	t->last_insert = pos;
-	return pos;
+	if (t->n_free == 0)
+		return -ENOSPC;
+	pos = t->free_idx[t->n_free - 1];
+	rc = rte_hash_add_key_with_hash_data(t->h, key, hash,
+					     (void *)(uintptr_t)pos);
+	if (rc < 0)
+		return rc == -ENOSPC ? -ENOSPC : rc;
+	t->n_free--;
+	t->recent[bit / 64] |= 1ull << (bit % 64);
+	init_slot(t, pos, key, hash, now_tsc);
+	t->last_insert = (int32_t)pos;
+	return (int32_t)pos;
+}
+
+int32_t ct_insert(struct ct_table *t, const struct flow_key *key, uint32_t hash,
+		  uint64_t now_tsc)
+{
+	return insert_key(t, key, hash, now_tsc, 0);
+}
+
+int32_t ct_insert_missed(struct ct_table *t, const struct flow_key *key,
+			 uint32_t hash, uint64_t now_tsc)
+{
+	return insert_key(t, key, hash, now_tsc, 1);
 }
 
 /* Idle longer than its state allows (a clock behind last_tsc is not). */
@@ -352,17 +416,17 @@ static int expired(const struct ct_table *t, const struct ct_entry *e,
 
 uint32_t ct_age(struct ct_table *t, uint64_t now_tsc, uint32_t budget)
 {
-	uint32_t pos = t->age_cursor, removed = 0;
+	uint32_t n = t->head.capacity, pos = t->age_cursor, removed = 0;
 
-	if (budget > t->n_slots)
-		budget = t->n_slots;
+	if (budget > n)
+		budget = n;
 	while (budget-- > 0) {
 		if (is_forward(t, pos) &&
-		    expired(t, &t->entries[pos], now_tsc)) {
+		    expired(t, &t->head.entries[pos], now_tsc)) {
 			drop_flow(t, pos);
 			removed++;
 		}
-		pos = pos + 1 == t->n_slots ? 0 : pos + 1;
+		pos = pos + 1 == n ? 0 : pos + 1;
 	}
 	t->age_cursor = pos;
 	return removed;
@@ -413,8 +477,8 @@ uint32_t ct_sample(const struct ct_table *t, uint32_t service_sid,
 {
 	uint32_t pos, n = 0;
 
-	for (pos = 0; pos < t->n_slots && n < max; pos++) {
-		const struct ct_entry *e = &t->entries[pos];
+	for (pos = 0; pos < t->head.capacity && n < max; pos++) {
+		const struct ct_entry *e = &t->head.entries[pos];
 
 		if (!is_forward(t, pos))
 			continue;

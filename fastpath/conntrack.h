@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Connection table: one per worker, fixed memory chosen at start, touched
- * only by its own worker (no locks). An rte_hash maps a flow key to a slot
- * position; a parallel array holds one cache line of state per slot.
- * Entries age by protocol state; a full table evicts the stalest entry of
- * a small sample instead of failing. conntrack.c builds, ages and evicts;
- * this header also holds the inline per-packet state updates.
+ * only by its own worker (no locks). An rte_hash with about twice as many
+ * key slots as the table's capacity maps a flow key to an entry index
+ * ("position", 0..capacity-1); a parallel array holds one cache line of
+ * state per entry. Entries age by protocol state; a full table evicts the
+ * stalest entry of a small sample before adding. conntrack.c builds, ages
+ * and evicts; this header also holds the inline per-packet accessors and
+ * state updates.
  */
 #ifndef EP_CONNTRACK_H
 #define EP_CONNTRACK_H
@@ -48,10 +50,20 @@ struct ct_entry {
 	uint8_t fwd_mode; /* enum ep_fwd_mode */
 	uint8_t family;
 	uint8_t client_mac[6]; /* NAT: destination MAC for replies */
-	uint8_t pad[14];
+	uint8_t live; /* conntrack.c's own: 1 while the position is in use */
+	uint8_t pad[13];
 } __attribute__((aligned(64)));
 
 struct ct_table;
+
+/* The first member of struct ct_table, for the inline ct_entry_at(). */
+struct ct_table_head {
+	struct ct_entry *entries; /* indexed by position */
+	uint32_t capacity; /* positions: 0..capacity-1 */
+};
+
+/* Largest capacity (the hash gets about twice as many key slots). */
+#define CT_MAX_ENTRIES (1u << 28)
 
 /*
  * Called once per flow the table removes on its own (age, eviction), with
@@ -62,7 +74,8 @@ typedef void (*ct_removed_cb)(const struct ct_entry *e, void *arg);
 
 struct ct_params {
 	const char *name; /* unique per table (rte_hash name) */
-	uint32_t entries; /* capacity, >= 8 */
+	uint32_t
+		entries; /* capacity (live entries at most), 8..CT_MAX_ENTRIES */
 	int socket_id;
 	uint64_t tsc_hz; /* > 0: converts the timeouts to TSC cycles */
 	uint32_t timeout_ms[CT_STATE_MAX]; /* 0 = the CT_TIMEOUT_* default */
@@ -84,26 +97,31 @@ void ct_set_remove_cb(struct ct_table *t, ct_removed_cb cb, void *arg);
 uint32_t ct_count(const struct ct_table *t);
 uint32_t ct_capacity(const struct ct_table *t);
 
+/* Flows ct_insert() has evicted to make room, since the table was made. */
+uint64_t ct_evictions(const struct ct_table *t);
+
 /*
  * Look up `n` (<= 64) keys with their precomputed hashes. pos[i] gets the
- * slot position or a negative value when absent. Returns the hit count.
+ * entry's position, or -ENOENT when absent (-EINVAL for every key if the
+ * lookup itself failed). Returns the hit count.
  */
 uint32_t ct_lookup_bulk(struct ct_table *t, const struct flow_key **keys,
 			const uint32_t *hashes, uint32_t n, int32_t *pos);
 
-/* Single lookup; slot position or negative when absent. */
+/* Single lookup; the entry's position, or -ENOENT when absent. */
 int32_t ct_lookup(struct ct_table *t, const struct flow_key *key,
 		  uint32_t hash);
 
 /*
- * Insert a key that is not present. When the table is full the stalest
- * entry of a sample (FIN before SYN before UDP before EST, then oldest)
- * is evicted first and reported through on_remove; the slot returned by
- * the previous ct_insert is never the one evicted, so a NAT caller can
- * insert the forward and then the reply entry. Returns the new slot, its
+ * Insert a key that is not present. When the table holds `entries` live
+ * entries, the stalest forward entry of a sample (FIN before SYN before
+ * UDP before EST, then oldest) is evicted first, reported through
+ * on_remove and counted (ct_evictions); the position returned by the
+ * previous ct_insert is never the one evicted, so a NAT caller can insert
+ * the forward and then the reply entry. Returns the new position, its
  * entry zeroed except state (CT_SYN for TCP keys, CT_UDP otherwise),
  * last_tsc = now_tsc and peer_pos = CT_NO_PEER; -EEXIST if the key is
- * already present (nothing changed), or -ENOSPC.
+ * already present (nothing changed, nothing evicted), or -ENOSPC.
  *
  * NAT flows: the caller inserts the reply key itself, sets both peer_pos
  * fields and CT_F_REPLY on the reply entry. Only forward entries age and
@@ -113,20 +131,36 @@ int32_t ct_lookup(struct ct_table *t, const struct flow_key *key,
 int32_t ct_insert(struct ct_table *t, const struct flow_key *key, uint32_t hash,
 		  uint64_t now_tsc);
 
-/* The state of slot `pos` (valid while the slot is live), or NULL. */
-struct ct_entry *ct_entry_at(struct ct_table *t, int32_t pos);
+/*
+ * ct_insert() for a key that the last ct_lookup_bulk() on this table
+ * reported absent (-ENOENT). Only an insert since that lookup can have
+ * added it, and the table remembers (coarsely, by hash) what it inserted
+ * since, so the search for the key is mostly skipped. Same results as
+ * ct_insert(), -EEXIST included. Any other key goes through ct_insert().
+ */
+int32_t ct_insert_missed(struct ct_table *t, const struct flow_key *key,
+			 uint32_t hash, uint64_t now_tsc);
 
-/* The key stored at slot `pos`, or NULL. */
+/* The state at position `pos` (valid while it is live), or NULL. */
+static inline struct ct_entry *ct_entry_at(struct ct_table *t, int32_t pos)
+{
+	const struct ct_table_head *h = (const struct ct_table_head *)t;
+
+	return pos >= 0 && (uint32_t)pos < h->capacity ? &h->entries[pos]
+						       : NULL;
+}
+
+/* The key stored at position `pos`, or NULL. */
 const struct flow_key *ct_key_at(const struct ct_table *t, int32_t pos);
 
 /*
- * Remove slot `pos` (forward or reply) and its NAT peer, if any;
- * on_remove is not called. A slot that is not live is ignored.
+ * Remove position `pos` (forward or reply) and its NAT peer, if any;
+ * on_remove is not called. A position that is not live is ignored.
  */
 void ct_remove(struct ct_table *t, int32_t pos);
 
 /*
- * Visit up to `budget` slots from where the last call stopped, removing
+ * Visit up to `budget` positions from where the last call stopped, removing
  * forward entries idle longer than their state's timeout (with their NAT
  * peers) and reporting each through on_remove. Returns how many were
  * removed.

@@ -11,7 +11,7 @@
 
 #include <stdint.h>
 
-#define EP_ABI_VERSION 3u
+#define EP_ABI_VERSION 4u
 
 /* Default EAL --file-prefix shared by both processes. */
 #define EP_FILE_PREFIX_DEFAULT "edgepath"
@@ -243,7 +243,8 @@ struct ep_shared {
 	X(CYC_PICK, "cycles_pick")                                             \
 	X(CYC_REWRITE, "cycles_rewrite")                                       \
 	X(CYC_TX, "cycles_tx")                                                 \
-	X(SNAPSHOT_SWITCHES, "snapshot_switches")
+	X(SNAPSHOT_SWITCHES, "snapshot_switches")                              \
+	X(CYC_AGE, "cycles_age")
 
 /* Drop reasons (per lcore). Parser reasons come first. */
 #define EP_DROP_REASONS(X)                                                     \

@@ -31,7 +31,7 @@
 #define FH_TAG_SRC 0x5300000000000011ull
 #define FH_TAG_EP 0x4500000000000012ull
 
-_Static_assert(sizeof(struct flow_key) == 40, "flow_key must have no holes");
+_Static_assert(FLOW_KEY_HASH_LEN % 8 == 0, "flowhash_key reads whole words");
 
 static inline uint64_t fh_rotl(uint64_t x, unsigned int r)
 {
@@ -72,13 +72,15 @@ static inline uint32_t fh_final(uint64_t h)
 	return (uint32_t)h;
 }
 
+/* The flow's bytes only, not the key's zero padding (the same value as
+ * when the key was 40 bytes long). */
 uint32_t flowhash_key(const struct flow_key *key, uint32_t seed)
 {
 	const uint8_t *p = (const uint8_t *)key;
 	uint64_t h = fh_start(seed, FH_TAG_KEY);
 	unsigned int i;
 
-	for (i = 0; i < sizeof(*key); i += 8)
+	for (i = 0; i < FLOW_KEY_HASH_LEN; i += 8)
 		h = fh_round(h, fh_load64(p + i));
 	return fh_final(h);
 }

@@ -37,6 +37,20 @@ struct fp_sample_req {
 	struct ep_flow_entry *out;
 };
 
+/*
+ * Counters a burst accumulates and worker_process() writes out once at
+ * its end: hits, misses and forwarded packets, and the packets and bytes
+ * of the service its packets went to (written out when it changes).
+ */
+struct fp_burst_acc {
+	uint32_t hits;
+	uint32_t misses;
+	uint32_t fwd;
+	uint32_t svc_sid;
+	uint64_t svc_pkts;
+	uint64_t svc_bytes;
+};
+
 struct fp_worker {
 	uint16_t index;
 	uint16_t lcore_id;
@@ -50,8 +64,12 @@ struct fp_worker {
 	struct ep_be_counters *be;
 	uint64_t seen_generation;
 	uint32_t burst_inserts; /* entries this burst created so far */
+	struct fp_burst_acc acc;
+	uint64_t evictions_seen; /* ct_evictions() already counted */
+	uint64_t age_tsc; /* when ct_age last ran */
 	uint32_t *wrr_cursor; /* per service index, reset per generation */
 	uint16_t tx_n[EP_MAX_PORTS];
+	uint64_t tx_bytes[EP_MAX_PORTS]; /* bytes of the tx_n buffered */
 	struct rte_mbuf *tx[EP_MAX_PORTS][FP_TX_BUF];
 	struct fp_sample_req sample;
 } __rte_cache_aligned;

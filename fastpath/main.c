@@ -127,19 +127,36 @@ static void on_signal(int sig)
 	__atomic_store_n(&fp.stop, 1, __ATOMIC_RELAXED);
 }
 
+/*
+ * The main lcore shares a CPU with a worker in small set-ups, so it
+ * sleeps: CTRL_IDLE_SLEEP_US a loop while nothing happens, CTRL_BUSY_SLEEP_US
+ * for CTRL_BUSY_HOLD_MS after a control request (the slow path sends them
+ * in bursts: attach, configuration, samples). A request waits at most
+ * one idle sleep before it is handled.
+ */
+#define CTRL_IDLE_SLEEP_US 5000u
+#define CTRL_BUSY_SLEEP_US 1000u
+#define CTRL_BUSY_HOLD_MS 100u
+
 static void control_loop(uint32_t stats_interval_s)
 {
 	struct stats_rate_state rates = { 0 };
-	uint64_t next_print = rte_rdtsc();
+	uint64_t next_print = rte_rdtsc(), busy_until = 0;
 
 	while (!__atomic_load_n(&fp.stop, __ATOMIC_RELAXED)) {
-		ctrl_poll();
+		unsigned int handled = ctrl_poll();
+		uint64_t now;
+
 		ctrl_watch_slowpath();
-		if (stats_interval_s && rte_rdtsc() >= next_print) {
+		now = rte_rdtsc();
+		if (handled)
+			busy_until = now + fp.tsc_hz / 1000 * CTRL_BUSY_HOLD_MS;
+		if (stats_interval_s && now >= next_print) {
 			stats_print_rates(stdout, fp.stats, fp.tsc_hz, &rates);
 			next_print = rte_rdtsc() + stats_interval_s * fp.tsc_hz;
 		}
-		rte_delay_us_sleep(1000);
+		rte_delay_us_sleep(now < busy_until ? CTRL_BUSY_SLEEP_US
+						    : CTRL_IDLE_SLEEP_US);
 	}
 }
 

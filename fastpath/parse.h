@@ -15,7 +15,11 @@
 /*
  * Flow identity as seen in the forward direction (client -> service).
  * Addresses are network order; IPv4 uses the first 4 bytes, rest zero.
- * Ports are network order. Exactly 40 bytes, no holes (it is a hash key).
+ * Ports are network order. Exactly 48 bytes, no holes (it is a hash key,
+ * compared whole): the first FLOW_KEY_HASH_LEN bytes say what the flow
+ * is and are what flowhash_key() hashes; `pad` makes the size one that
+ * rte_hash compares with vector instructions (16, 32, 48, ...), and, like
+ * `zero`, is always 0: whoever builds a key clears it whole first.
  */
 struct flow_key {
 	uint8_t src[16];
@@ -25,7 +29,15 @@ struct flow_key {
 	uint8_t proto;
 	uint8_t family; /* EP_AF_INET or EP_AF_INET6 */
 	uint16_t zero; /* always 0 */
+	uint8_t pad[8]; /* always 0 */
 };
+
+/* The bytes of a key that identify the flow (everything before pad). */
+#define FLOW_KEY_HASH_LEN 40u
+
+_Static_assert(sizeof(struct flow_key) == 48, "flow_key: 48 bytes, no holes");
+_Static_assert(__builtin_offsetof(struct flow_key, pad) == FLOW_KEY_HASH_LEN,
+	       "flow_key: pad follows the hashed bytes");
 
 enum pkt_kind {
 	PKT_OTHER = 0, /* parsed, but not something we balance (punt) */

@@ -187,9 +187,53 @@ static int tel_ports(const char *cmd, const char *params,
 		rte_tel_data_add_dict_u64(pd, "tx_bytes", sum.tx_bytes);
 		rte_tel_data_add_dict_u64(pd, "tx_drops", sum.tx_drops);
 		snprintf(key, sizeof(key), "%u", p);
-		rte_tel_data_add_dict_container(d, key, pd, 0);
+		if (rte_tel_data_add_dict_container(d, key, pd, 0) != 0)
+			rte_tel_data_free(pd);
 	}
 	return 0;
+}
+
+/*
+ * DPDK 22.11's telemetry takes only [A-Za-z0-9_/] in dict keys and
+ * refuses the whole entry otherwise; service names may also hold '.' and
+ * '-'. The key is the name with every other character made '_' (the
+ * service dict keeps the real one as "name"), and, if another service's
+ * name gives the same key, "_<stats id>" after it.
+ */
+static int tel_key_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') || c == '_' || c == '/';
+}
+
+static void tel_sanitise(char *out, size_t len, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < len && name[i] != '\0'; i++)
+		out[i] = tel_key_char(name[i]) ? name[i] : '_';
+	out[i] = '\0';
+}
+
+static void tel_service_key(char *key, size_t len, const struct fp_snapshot *s,
+			    const struct snap_service *sv)
+{
+	char other[EP_NAME_LEN + 16];
+
+	tel_sanitise(key, len, sv->name);
+	if (strncmp(key, sv->name, EP_NAME_LEN) == 0)
+		return;
+	for (uint32_t i = 0; i < s->n_services; i++) {
+		if (&s->services[i] == sv)
+			continue;
+		tel_sanitise(other, sizeof(other), s->services[i].name);
+		if (strcmp(other, key) == 0) {
+			size_t n = strlen(key);
+
+			snprintf(key + n, len - n, "_%u", sv->stats_id);
+			return;
+		}
+	}
 }
 
 static void tel_service(struct rte_tel_data *d, const struct fp_snapshot *s,
@@ -197,11 +241,16 @@ static void tel_service(struct rte_tel_data *d, const struct fp_snapshot *s,
 {
 	struct rte_tel_data *sd = rte_tel_data_alloc();
 	struct ep_svc_counters c;
+	char name[EP_NAME_LEN + 1];
+	char skey[EP_NAME_LEN + 16];
 
 	if (sd == NULL)
 		return;
 	stats_sum_svc(fp.stats, sv->stats_id, &c);
+	memcpy(name, sv->name, EP_NAME_LEN);
+	name[EP_NAME_LEN] = '\0';
 	rte_tel_data_start_dict(sd);
+	rte_tel_data_add_dict_string(sd, "name", name);
 	rte_tel_data_add_dict_u64(sd, "packets", c.pkts);
 	rte_tel_data_add_dict_u64(sd, "bytes", c.bytes);
 	rte_tel_data_add_dict_u64(sd, "new_flows", c.new_flows);
@@ -218,7 +267,10 @@ static void tel_service(struct rte_tel_data *d, const struct fp_snapshot *s,
 		snprintf(key, sizeof(key), "backend%u_active_flows", j);
 		rte_tel_data_add_dict_u64(sd, key, (uint64_t)bc.active_flows);
 	}
-	rte_tel_data_add_dict_container(d, sv->name, sd, 0);
+	tel_service_key(skey, sizeof(skey), s, sv);
+	/* On success the response owns sd; otherwise it is ours to free. */
+	if (rte_tel_data_add_dict_container(d, skey, sd, 0) != 0)
+		rte_tel_data_free(sd);
 }
 
 static int tel_services(const char *cmd, const char *params,

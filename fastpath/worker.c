@@ -24,7 +24,10 @@
 /* Neighbour requests: at most one per backend per interval. */
 #define NEIGH_REQUEST_INTERVAL_MS 200u
 #define NEIGH_REFRESH_MS 60000u
-#define AGE_BUDGET 64u
+/* Ageing: at most every AGE_PERIOD_MS, as many slots as sweep the whole
+ * table in about AGE_SWEEP_MS (every timeout is 10 s or more). */
+#define AGE_PERIOD_MS 1u
+#define AGE_SWEEP_MS 1000u
 #define IDLE_POLLS_BEFORE_SLEEP 16u
 
 enum verdict {
@@ -39,6 +42,46 @@ struct pkt_ctx {
 	uint8_t verdict;
 };
 
+/*
+ * The last (destination, port, protocol, family) looked up in the VIP
+ * table and its answer, for one burst (one snapshot): most packets of a
+ * burst go to the same service. The bytes are the key's dst (16..31) and
+ * its dport, proto, family (34..37), compared as words.
+ */
+struct svc_cache {
+	uint64_t dst[2];
+	uint32_t tail; /* dport, proto, family as in the key */
+	uint32_t valid;
+	const struct snap_service *svc;
+};
+
+_Static_assert(__builtin_offsetof(struct flow_key, dport) + 2 ==
+			       __builtin_offsetof(struct flow_key, proto) &&
+		       __builtin_offsetof(struct flow_key, proto) + 1 ==
+			       __builtin_offsetof(struct flow_key, family),
+	       "svc_cache reads dport, proto, family as one word");
+
+static inline const struct snap_service *
+find_service(const struct fp_snapshot *s, const struct flow_key *k,
+	     struct svc_cache *sc)
+{
+	uint64_t d0, d1;
+	uint32_t tail;
+
+	memcpy(&d0, k->dst, 8);
+	memcpy(&d1, k->dst + 8, 8);
+	memcpy(&tail, &k->dport, 4);
+	if (likely(sc->valid && d0 == sc->dst[0] && d1 == sc->dst[1] &&
+		   tail == sc->tail))
+		return sc->svc;
+	sc->svc = snap_find_service(s, k);
+	sc->dst[0] = d0;
+	sc->dst[1] = d1;
+	sc->tail = tail;
+	sc->valid = 1;
+	return sc->svc;
+}
+
 static inline void count_drop(struct fp_worker *w, struct rte_mbuf *mb,
 			      enum ep_drop_reason why)
 {
@@ -46,14 +89,16 @@ static inline void count_drop(struct fp_worker *w, struct rte_mbuf *mb,
 	rte_pktmbuf_free(mb);
 }
 
-static void tx_enqueue(struct fp_worker *w, struct rte_mbuf *mb, uint16_t port)
+static inline void tx_enqueue(struct fp_worker *w, struct rte_mbuf *mb,
+			      uint16_t port)
 {
 	if (unlikely(port >= fp.n_ports)) {
 		count_drop(w, mb, EP_DROP_TX_FULL);
 		return;
 	}
-	if (w->tx_n[port] == FP_TX_BUF)
+	if (unlikely(w->tx_n[port] == FP_TX_BUF))
 		worker_flush(w);
+	w->tx_bytes[port] += rte_pktmbuf_pkt_len(mb);
 	w->tx[port][w->tx_n[port]++] = mb;
 }
 
@@ -61,12 +106,10 @@ void worker_flush(struct fp_worker *w)
 {
 	for (uint16_t p = 0; p < fp.n_ports; p++) {
 		uint16_t n = w->tx_n[p], sent;
-		uint64_t bytes = 0;
+		uint64_t bytes = w->tx_bytes[p];
 
 		if (n == 0)
 			continue;
-		for (uint16_t i = 0; i < n; i++)
-			bytes += rte_pktmbuf_pkt_len(w->tx[p][i]);
 		sent = rte_eth_tx_burst(fp.ports[p].port_id, w->txq, w->tx[p],
 					n);
 		for (uint16_t i = sent; i < n; i++) {
@@ -79,6 +122,7 @@ void worker_flush(struct fp_worker *w)
 		w->st->cnt[EP_CNT_TX_PKTS] += sent;
 		w->st->cnt[EP_CNT_TX_BYTES] += bytes;
 		w->tx_n[p] = 0;
+		w->tx_bytes[p] = 0;
 	}
 }
 
@@ -241,48 +285,67 @@ static uint32_t pick_backend(struct fp_worker *w, const struct fp_snapshot *s,
 /* ------------------------------------------------------------------ */
 /* Forwarding.                                                          */
 
+/* No neighbour for the backend yet: ask (rate-limited) and drop. */
+static __attribute__((noinline)) void no_neighbour(struct fp_worker *w,
+						   const struct fp_snapshot *s,
+						   struct rte_mbuf *mb,
+						   const struct ct_entry *e)
+{
+	if (neigh_should_request(fp.neigh, e->backend_sid, rte_rdtsc(),
+				 fp.tsc_hz * NEIGH_REQUEST_INTERVAL_MS / 1000,
+				 fp.tsc_hz / 1000 * NEIGH_REFRESH_MS))
+		request_neighbour(w, s, e->addr, e->family);
+	count_drop(w, mb, EP_DROP_NO_NEIGH);
+}
+
+/* NAT and encapsulation rewrites: 0, or a drop reason plus one. */
+static __attribute__((noinline)) int rewrite_l3(struct rte_mbuf *mb,
+						const struct pkt_meta *m,
+						const struct fp_snapshot *s,
+						const struct ct_entry *e,
+						uint32_t hash, uint16_t port)
+{
+	switch (e->fwd_mode) {
+	case EP_FWD_NAT:
+		return rw_nat_forward(mb, m, e->addr, e->port);
+	case EP_FWD_ENCAP:
+	case RW_FWD_GUE:
+		return rw_encap(mb, m, s, e, hash, fp.ports[port].mtu);
+	default:
+		return 0;
+	}
+}
+
 /*
  * Rewrite and queue a packet of an established (or just created) flow.
- * `e` describes the backend; the neighbour table gives its MAC.
+ * `e` describes the backend; the neighbour table gives its MAC. DSR, the
+ * common case, only changes the MACs; the rest is out of line.
  */
-static void forward(struct fp_worker *w, const struct fp_snapshot *s,
-		    struct rte_mbuf *mb, const struct pkt_meta *m,
-		    const struct ct_entry *e, uint32_t hash)
+static inline void forward(struct fp_worker *w, const struct fp_snapshot *s,
+			   struct rte_mbuf *mb, const struct pkt_meta *m,
+			   const struct ct_entry *e, uint32_t hash)
 {
 	uint8_t mac[6];
 	uint16_t port;
 	int rc;
 
-	if (neigh_lookup(fp.neigh, e->backend_sid, e->addr, mac, &port) != 0) {
-		if (neigh_should_request(fp.neigh, e->backend_sid, rte_rdtsc(),
-					 fp.tsc_hz * NEIGH_REQUEST_INTERVAL_MS /
-						 1000,
-					 fp.tsc_hz / 1000 * NEIGH_REFRESH_MS))
-			request_neighbour(w, s, e->addr, e->family);
-		count_drop(w, mb, EP_DROP_NO_NEIGH);
+	if (unlikely(neigh_lookup(fp.neigh, e->backend_sid, e->addr, mac,
+				  &port) != 0)) {
+		no_neighbour(w, s, mb, e);
 		return;
 	}
-	switch (e->fwd_mode) {
-	case EP_FWD_NAT:
-		rc = rw_nat_forward(mb, m, e->addr, e->port);
-		break;
-	case EP_FWD_ENCAP:
-	case RW_FWD_GUE:
-		rc = rw_encap(mb, m, s, e, hash, fp.ports[port].mtu);
-		break;
-	default:
-		rc = 0;
-		break;
-	}
-	if (rc != 0) {
-		count_drop(w, mb, (enum ep_drop_reason)(rc - 1));
-		return;
+	if (e->fwd_mode != EP_FWD_DSR) {
+		rc = rewrite_l3(mb, m, s, e, hash, port);
+		if (rc != 0) {
+			count_drop(w, mb, (enum ep_drop_reason)(rc - 1));
+			return;
+		}
 	}
 	rw_set_macs(rte_pktmbuf_mtod(mb, uint8_t *), mac,
 		    fp.ports[port].mac.addr_bytes);
 	w->be[e->backend_sid].pkts++;
 	w->be[e->backend_sid].bytes += rte_pktmbuf_pkt_len(mb);
-	w->st->cnt[EP_CNT_FWD_PKTS]++;
+	w->acc.fwd++;
 	tx_enqueue(w, mb, port);
 }
 
@@ -302,7 +365,7 @@ static void forward_nat_reply(struct fp_worker *w, struct rte_mbuf *mb,
 	rw_set_macs(rte_pktmbuf_mtod(mb, uint8_t *), reply->client_mac,
 		    fp.ports[reply->in_port].mac.addr_bytes);
 	w->st->cnt[EP_CNT_NAT_REPLIES]++;
-	w->st->cnt[EP_CNT_FWD_PKTS]++;
+	w->acc.fwd++;
 	tx_enqueue(w, mb, reply->in_port);
 }
 
@@ -379,26 +442,54 @@ static void insert_nat_reply(struct fp_worker *w, int32_t fwd_pos,
 	fwd->peer_pos = (uint32_t)pos;
 }
 
-/* A packet to a VIP with no connection entry: pick, remember, forward. */
-static void new_flow(struct fp_worker *w, const struct fp_snapshot *s,
-		     struct rte_mbuf *mb, struct pkt_ctx *c, uint64_t now,
-		     uint64_t *pick_cycles)
+/*
+ * A packet to a VIP that the burst's lookup did not find: remember it,
+ * pick, forward. The insert comes first, so a key this burst has already
+ * created (a SYN and its ACK in one burst) is found, not picked again;
+ * returns that entry's position for the caller to treat as a hit, or -1
+ * when the packet was handled here.
+ */
+static int32_t new_flow(struct fp_worker *w, const struct fp_snapshot *s,
+			struct rte_mbuf *mb, struct pkt_ctx *c, int missed,
+			uint64_t now, uint64_t *pick_cycles)
 {
 	const struct snap_service *svc = c->svc;
-	uint64_t t0 = rte_rdtsc();
-	uint32_t j = pick_backend(w, s, svc, &c->m.key, c->hash);
 	const struct snap_backend *b;
 	struct ct_entry tmp, *e = &tmp;
+	uint64_t t0;
+	uint32_t j;
 	int32_t pos;
 
-	*pick_cycles += rte_rdtsc() - t0;
-	if (j == UINT32_MAX) {
+	if (svc->n_pickable == 0) {
+		/* Nothing to pick: take no entry (and evict nothing). */
+		w->acc.misses++;
 		w->svc[svc->stats_id].drops++;
 		count_drop(w, mb, EP_DROP_NO_BACKEND);
-		return;
+		return -1;
+	}
+	pos = missed ? ct_insert_missed(w->ct, &c->m.key, c->hash, now)
+		     : ct_insert(w->ct, &c->m.key, c->hash, now);
+	if (pos == -EEXIST) {
+		pos = ct_lookup(w->ct, &c->m.key, c->hash);
+		e = ct_entry_at(w->ct, pos);
+		if (e && !(e->flags & CT_F_REPLY))
+			return pos;
+		/* The tuple is a NAT reply's: no entry of its own. */
+		e = &tmp;
+		pos = -EEXIST;
+	}
+	w->acc.misses++;
+	t0 = rte_rdtsc();
+	j = pick_backend(w, s, svc, &c->m.key, c->hash);
+	*pick_cycles += rte_rdtsc() - t0;
+	if (unlikely(j == UINT32_MAX)) {
+		if (pos >= 0)
+			ct_remove(w->ct, pos);
+		w->svc[svc->stats_id].drops++;
+		count_drop(w, mb, EP_DROP_NO_BACKEND);
+		return -1;
 	}
 	b = &s->backends[svc->first_backend + j];
-	pos = ct_insert(w->ct, &c->m.key, c->hash, now);
 	if (pos >= 0) {
 		e = ct_entry_at(w->ct, pos);
 		w->burst_inserts++;
@@ -414,16 +505,49 @@ static void new_flow(struct fp_worker *w, const struct fp_snapshot *s,
 	w->svc[svc->stats_id].new_flows++;
 	w->be[b->stats_id].new_flows++;
 	forward(w, s, mb, &c->m, e, c->hash);
+	return -1;
 }
 
 /* ------------------------------------------------------------------ */
 /* The burst pipeline.                                                  */
 
-static void count_service(struct fp_worker *w, const struct snap_service *svc,
-			  const struct rte_mbuf *mb)
+/* Write out what the burst has counted (see struct fp_burst_acc). */
+static void flush_acc(struct fp_worker *w)
 {
-	w->svc[svc->stats_id].pkts++;
-	w->svc[svc->stats_id].bytes += rte_pktmbuf_pkt_len(mb);
+	struct fp_burst_acc *a = &w->acc;
+
+	if (a->svc_pkts) {
+		w->svc[a->svc_sid].pkts += a->svc_pkts;
+		w->svc[a->svc_sid].bytes += a->svc_bytes;
+		a->svc_pkts = 0;
+		a->svc_bytes = 0;
+	}
+	w->st->cnt[EP_CNT_CT_HITS] += a->hits;
+	w->st->cnt[EP_CNT_CT_MISSES] += a->misses;
+	w->st->cnt[EP_CNT_FWD_PKTS] += a->fwd;
+	a->hits = 0;
+	a->misses = 0;
+	a->fwd = 0;
+}
+
+/* Per-service packets and bytes, summed while the service stays the same. */
+static inline void count_service(struct fp_worker *w,
+				 const struct snap_service *svc,
+				 const struct rte_mbuf *mb)
+{
+	struct fp_burst_acc *a = &w->acc;
+
+	if (unlikely(svc->stats_id != a->svc_sid)) {
+		if (a->svc_pkts) {
+			w->svc[a->svc_sid].pkts += a->svc_pkts;
+			w->svc[a->svc_sid].bytes += a->svc_bytes;
+			a->svc_pkts = 0;
+			a->svc_bytes = 0;
+		}
+		a->svc_sid = svc->stats_id;
+	}
+	a->svc_pkts++;
+	a->svc_bytes += rte_pktmbuf_pkt_len(mb);
 }
 
 /* Which worker owns this flow when work must be spread in software. */
@@ -475,7 +599,7 @@ static inline int for_us(const struct rte_mbuf *mb)
 /* First look at one parsed packet: done here, or needs a table lookup. */
 static void classify(struct fp_worker *w, const struct fp_snapshot *s,
 		     struct rte_mbuf *mb, struct pkt_ctx *c, int from_handoff,
-		     uint64_t now)
+		     uint64_t now, struct svc_cache *sc)
 {
 	c->verdict = V_DONE;
 	c->svc = NULL;
@@ -498,7 +622,7 @@ static void classify(struct fp_worker *w, const struct fp_snapshot *s,
 		punt(w, mb);
 		return;
 	}
-	c->svc = snap_find_service(s, &c->m.key);
+	c->svc = find_service(s, &c->m.key, sc);
 	if (c->svc == NULL && (!s->has_nat || c->m.kind != PKT_L4 ||
 			       is_local(s, c->m.key.dst, c->m.key.family))) {
 		punt(w, mb);
@@ -516,9 +640,11 @@ static void decide(struct fp_worker *w, const struct fp_snapshot *s,
 {
 	struct ct_entry *e;
 
-	/* The bulk lookup ran before this burst's new flows were inserted:
-	 * a SYN and its ACK in one burst must still meet one entry. */
-	if (pos < 0 && w->burst_inserts)
+	/* The bulk lookup ran before this burst's new flows were inserted.
+	 * A miss to a VIP tries to insert (new_flow finds what the burst
+	 * created); anything else looks again. */
+	if (pos < 0 && w->burst_inserts &&
+	    (c->svc == NULL || c->m.kind == PKT_ICMP_ERR))
 		pos = ct_lookup(w->ct, &c->m.key, c->hash);
 	e = pos >= 0 ? ct_entry_at(w->ct, pos) : NULL;
 
@@ -531,26 +657,31 @@ static void decide(struct fp_worker *w, const struct fp_snapshot *s,
 		return;
 	}
 	count_service(w, c->svc, mb);
-	if (e && !(e->flags & CT_F_REPLY)) {
-		w->st->cnt[EP_CNT_CT_HITS]++;
-		if (c->m.kind == PKT_ICMP_ERR && e->fwd_mode == EP_FWD_NAT) {
-			/* Its inner packet would need translating too. */
-			punt(w, mb);
+	if (!e || (e->flags & CT_F_REPLY)) {
+		if (c->m.kind == PKT_ICMP_ERR) {
+			w->acc.misses++;
+			punt(w, mb); /* an error about a flow we do not know */
 			return;
 		}
-		ct_touch(e, c->m.key.proto, c->m.tcp_flags, now);
-		if (e->peer_pos != CT_NO_PEER)
-			ct_touch(ct_entry_at(w->ct, e->peer_pos),
-				 c->m.key.proto, c->m.tcp_flags, now);
-		forward(w, s, mb, &c->m, e, c->hash);
+		/* (A NAT reply's tuple sent to a VIP: new_flow's insert
+		 * finds the key and the pick is stateless, as before.) */
+		pos = new_flow(w, s, mb, c, !e && pos == -ENOENT, now,
+			       pick_cycles);
+		if (pos < 0)
+			return;
+		e = ct_entry_at(w->ct, pos);
+	}
+	w->acc.hits++;
+	if (c->m.kind == PKT_ICMP_ERR && e->fwd_mode == EP_FWD_NAT) {
+		/* Its inner packet would need translating too. */
+		punt(w, mb);
 		return;
 	}
-	w->st->cnt[EP_CNT_CT_MISSES]++;
-	if (c->m.kind == PKT_ICMP_ERR) {
-		punt(w, mb); /* an error about a flow we do not know */
-		return;
-	}
-	new_flow(w, s, mb, c, now, pick_cycles);
+	ct_touch(e, c->m.key.proto, c->m.tcp_flags, now);
+	if (e->peer_pos != CT_NO_PEER)
+		ct_touch(ct_entry_at(w->ct, e->peer_pos), c->m.key.proto,
+			 c->m.tcp_flags, now);
+	forward(w, s, mb, &c->m, e, c->hash);
 }
 
 static void reset_cursors(struct fp_worker *w, const struct fp_snapshot *s)
@@ -594,6 +725,7 @@ void worker_process(struct fp_worker *w, struct rte_mbuf **pkts, uint16_t n,
 	uint16_t idx[FP_BURST], n_ok, n_look = 0;
 	int32_t pos[FP_BURST];
 	uint64_t t0 = rte_rdtsc(), t1, t2, t3, pick = 0;
+	struct svc_cache sc = { .valid = 0 };
 
 	if (unlikely(s == NULL)) {
 		for (uint16_t i = 0; i < n; i++)
@@ -605,7 +737,7 @@ void worker_process(struct fp_worker *w, struct rte_mbuf **pkts, uint16_t n,
 	n_ok = parse_burst(w, pkts, n, ctx, ok);
 	t1 = rte_rdtsc();
 	for (uint16_t i = 0; i < n_ok; i++) {
-		classify(w, s, ok[i], &ctx[i], from_handoff, t1);
+		classify(w, s, ok[i], &ctx[i], from_handoff, t1, &sc);
 		if (ctx[i].verdict != V_LOOKUP)
 			continue;
 		keys[n_look] = &ctx[i].m.key;
@@ -616,10 +748,22 @@ void worker_process(struct fp_worker *w, struct rte_mbuf **pkts, uint16_t n,
 	w->burst_inserts = 0;
 	if (n_look)
 		ct_lookup_bulk(w->ct, keys, hashes, n_look, pos);
+	/* Each hit's entry is a cache line of a large array: ask for all of
+	 * them before deciding on the first. */
+	for (uint16_t i = 0; i < n_look; i++)
+		if (pos[i] >= 0)
+			rte_prefetch0(ct_entry_at(w->ct, pos[i]));
 	t2 = rte_rdtsc();
 	for (uint16_t i = 0; i < n_look; i++)
 		decide(w, s, look_mb[i], &ctx[idx[i]], pos[i], t2, &pick);
 	t3 = rte_rdtsc();
+	flush_acc(w);
+	if (w->burst_inserts) {
+		uint64_t ev = ct_evictions(w->ct);
+
+		w->st->cnt[EP_CNT_CT_EVICTIONS] += ev - w->evictions_seen;
+		w->evictions_seen = ev;
+	}
 	w->st->cnt[EP_CNT_CYC_PARSE] += t1 - t0;
 	w->st->cnt[EP_CNT_CYC_LOOKUP] += t2 - t1;
 	w->st->cnt[EP_CNT_CYC_PICK] += pick;
@@ -721,6 +865,30 @@ static void idle(struct fp_worker *w, uint32_t *empty_polls)
 	w->st->cnt[EP_CNT_IDLE_SLEEPS]++;
 }
 
+/*
+ * Age a slice of the table sized by the time since the last slice, so the
+ * whole table is swept about once per AGE_SWEEP_MS however fast the loop
+ * spins; at most once per AGE_PERIOD_MS.
+ */
+static void age_some(struct fp_worker *w, uint64_t now)
+{
+	uint64_t elapsed = now - w->age_tsc, budget, t1;
+	uint64_t sweep = fp.tsc_hz / 1000 * AGE_SWEEP_MS;
+	uint32_t cap = ct_capacity(w->ct);
+
+	if (elapsed < fp.tsc_hz / 1000 * AGE_PERIOD_MS)
+		return;
+	if (elapsed > sweep)
+		elapsed = sweep;
+	/* cap < 2^29 and elapsed <= ~2^34: no overflow; rounded up. */
+	budget = ((uint64_t)cap * elapsed + sweep - 1) / sweep;
+	w->st->cnt[EP_CNT_CT_EXPIRED] +=
+		ct_age(w->ct, now, (uint32_t)RTE_MIN(budget, (uint64_t)cap));
+	t1 = rte_rdtsc();
+	w->st->cnt[EP_CNT_CYC_AGE] += t1 - now;
+	w->age_tsc = now;
+}
+
 int worker_main(void *arg)
 {
 	struct fp_worker *w = arg;
@@ -728,16 +896,16 @@ int worker_main(void *arg)
 
 	rte_rcu_qsbr_thread_register(fp.qsbr, w->index);
 	rte_rcu_qsbr_thread_online(fp.qsbr, w->index);
+	w->age_tsc = rte_rdtsc();
 	while (!__atomic_load_n(&fp.stop, __ATOMIC_RELAXED)) {
-		uint64_t t0 = rte_rdtsc(), t1;
+		uint64_t t0 = rte_rdtsc(), t1, t2;
 		uint16_t n = poll_rx(w) + poll_handoff(w) + poll_inject(w);
 
 		t1 = rte_rdtsc();
 		worker_flush(w);
 		rte_rcu_qsbr_quiescent(fp.qsbr, w->index);
+		t2 = rte_rdtsc();
 		if (n) {
-			uint64_t t2 = rte_rdtsc();
-
 			w->st->cnt[EP_CNT_CYC_TX] += t2 - t1;
 			w->st->cnt[EP_CNT_BUSY_CYCLES] += t2 - t0;
 			w->st->cnt[EP_CNT_BUSY_PKTS] += n;
@@ -746,8 +914,7 @@ int worker_main(void *arg)
 		} else {
 			idle(w, &empty_polls);
 		}
-		w->st->cnt[EP_CNT_CT_EXPIRED] +=
-			ct_age(w->ct, rte_rdtsc(), AGE_BUDGET);
+		age_some(w, t2);
 		serve_sample_request(w);
 	}
 	worker_flush(w);

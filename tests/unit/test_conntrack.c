@@ -2,7 +2,8 @@
 /*
  * Unit tests for fastpath/conntrack.c: lookups with the caller's hash,
  * removal of NAT pairs, aging per state on a fake clock, TCP state
- * changes, eviction order when full, flow samples, create/free.
+ * changes, eviction order and count when full, inserts after a bulk miss,
+ * flow samples, create/free.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -333,9 +334,101 @@ static void test_full(void)
 	CHECK(ok);
 	CHECK(ct_count(t) == cap);
 	CHECK(n_removed == extra);
+	CHECK(ct_evictions(t) == extra);
 	for (i = 0; i < cap + extra; i++)
 		consistent &= (find(t, i, TCP) < 0) == was_removed(i);
 	CHECK(consistent);
+	ct_free(t);
+}
+
+/*
+ * A long run of new flows through a small full table: every insert
+ * succeeds (the hash has room for the key whatever the sample evicts),
+ * the table never holds more than its capacity, each insert beyond it
+ * evicts exactly one flow, and lookups stay exact.
+ */
+static void test_churn(void)
+{
+	const uint32_t cap = 1024, total = 20 * 1024;
+	struct ct_table *t = make_table("ct_t_churn", cap);
+	uint32_t i, ok = 1, found = 0;
+
+	CHECK(t != NULL);
+	if (t == NULL)
+		return;
+	for (i = 0; i < total; i++) {
+		ok &= add(t, i, i % 3 ? TCP : UDP, CT_EST, MS(i)) >= 0;
+		ok &= ct_count(t) <= cap;
+	}
+	CHECK(ok);
+	CHECK(ct_count(t) == cap);
+	CHECK(ct_evictions(t) == total - cap && n_removed == total - cap);
+	for (i = 0; i < total; i++)
+		found += find(t, i, i % 3 ? TCP : UDP) >= 0;
+	CHECK(found == cap);
+	/* Removing frees positions for inserts without eviction. */
+	for (i = total - cap; i < total - cap + 10; i++)
+		ct_remove(t, find(t, i, i % 3 ? TCP : UDP));
+	for (i = 0; i < 10; i++)
+		CHECK(add(t, total + i, TCP, CT_EST, MS(total)) >= 0);
+	CHECK(ct_evictions(t) == total - cap && ct_count(t) == cap);
+	ct_free(t);
+}
+
+/*
+ * ct_insert_missed: for keys the last bulk lookup missed. A key inserted
+ * since that lookup is still found (-EEXIST), however many were inserted;
+ * the next bulk lookup starts afresh.
+ */
+static void test_insert_missed(void)
+{
+	struct ct_table *t = make_table("ct_t_missed", 4096);
+	const struct flow_key *kp[64];
+	struct flow_key keys[64];
+	uint32_t hashes[64], i, ok = 1;
+	int32_t pos[64];
+
+	CHECK(t != NULL);
+	if (t == NULL)
+		return;
+	for (i = 0; i < 64; i++) {
+		keys[i] = make_key(i, TCP);
+		hashes[i] = key_hash(&keys[i]);
+		kp[i] = &keys[i];
+	}
+	for (i = 0; i < 32; i++)
+		add(t, i, TCP, CT_EST, 0);
+	CHECK(ct_lookup_bulk(t, kp, hashes, 64, pos) == 32);
+	for (i = 32; i < 64; i++)
+		ok &= pos[i] < 0;
+	CHECK(ok);
+	/* A SYN and its ACK in one burst: the second insert finds the first. */
+	pos[32] = ct_insert_missed(t, &keys[32], hashes[32], MS(1));
+	CHECK(pos[32] >= 0 && find(t, 32, TCP) == pos[32]);
+	CHECK(ct_insert_missed(t, &keys[32], hashes[32], MS(2)) == -EEXIST);
+	CHECK(ct_entry_at(t, pos[32])->last_tsc == MS(1));
+	/* Many inserts since the lookup (the filter saturates): still exact. */
+	for (i = 1000; i < 1600; i++) {
+		struct flow_key k = make_key(i, UDP);
+
+		ok &= ct_insert_missed(t, &k, key_hash(&k), 0) >= 0;
+	}
+	for (i = 1000; i < 1600; i++) {
+		struct flow_key k = make_key(i, UDP);
+
+		ok &= ct_insert_missed(t, &k, key_hash(&k), 0) == -EEXIST;
+	}
+	CHECK(ok);
+	for (i = 33; i < 64; i++)
+		ok &= ct_insert_missed(t, &keys[i], hashes[i], 0) >= 0;
+	CHECK(ok);
+	CHECK(ct_count(t) == 64 + 600);
+	/* After a new bulk lookup, its misses insert as before. */
+	keys[0] = make_key(5000, TCP);
+	hashes[0] = key_hash(&keys[0]);
+	CHECK(ct_lookup_bulk(t, kp, hashes, 1, pos) == 0);
+	CHECK(ct_insert_missed(t, &keys[0], hashes[0], 0) >= 0);
+	CHECK(ct_insert(t, &keys[0], hashes[0], 0) == -EEXIST);
 	ct_free(t);
 }
 
@@ -559,6 +652,8 @@ int main(void)
 	test_age_budget_and_params();
 	test_touch();
 	test_full();
+	test_churn();
+	test_insert_missed();
 	test_evict_keeps_fresh_est();
 	test_evict_order();
 	test_evict_nat();
