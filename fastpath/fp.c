@@ -4,6 +4,7 @@
  * integration tests so that both run the same set-up code.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 
 #include <rte_cycles.h>
@@ -19,6 +20,8 @@
 #include "stats.h"
 
 struct fp_context fp;
+
+#define SLOWPATH_DETACH_WAIT_MS 3000u
 
 void fp_default_options(struct fp_options *o)
 {
@@ -146,12 +149,36 @@ void fp_launch_workers(void)
 				      fp.workers[i].lcore_id);
 }
 
+/*
+ * The slow path maps our shared memory (rings, stats, the packet pool):
+ * freeing it under an attached secondary can crash that process. It
+ * detaches within a loop pass (100 ms) of seeing `stopping`; wait for
+ * that, bounded, or for the process to be gone.
+ */
+static void wait_slowpath_detach(void)
+{
+	for (unsigned int i = 0; fp.shared && i < SLOWPATH_DETACH_WAIT_MS / 10;
+	     i++) {
+		int32_t pid =
+			__atomic_load_n(&fp.shared->sp_pid, __ATOMIC_ACQUIRE);
+
+		if (pid <= 0 || (kill(pid, 0) != 0 && errno == ESRCH))
+			return;
+		rte_delay_us_sleep(10000);
+	}
+	fprintf(stderr,
+		"edgepath-fastpath: the slow path did not detach "
+		"within %u ms; freeing shared memory anyway\n",
+		SLOWPATH_DETACH_WAIT_MS);
+}
+
 void fp_teardown(void)
 {
 	__atomic_store_n(&fp.stop, 1, __ATOMIC_RELAXED);
 	if (fp.shared)
 		__atomic_store_n(&fp.shared->stopping, 1, __ATOMIC_RELEASE);
 	rte_eal_mp_wait_lcore();
+	wait_slowpath_detach();
 	if (fp.stats)
 		stats_print_final(stdout, fp.stats);
 	port_stop_all();
