@@ -27,6 +27,13 @@
 #define EP_RING_INJECT "ep_inject" /* sp -> fp, struct rte_mbuf * */
 #define EP_POOL_PKT "ep_pkt_pool" /* packet mbufs, both processes */
 
+/*
+ * A file in the DPDK runtime directory (/var/run/dpdk/<prefix>/ as root)
+ * that exists, holding the fast path's pid, from the end of its set-up to
+ * the start of its teardown: the slow path starts its EAL only then.
+ */
+#define EP_READY_FILE "edgepath.ready"
+
 #define EP_CTRL_RING_SIZE 64u
 #define EP_PUNT_RING_SIZE 4096u
 

@@ -6,8 +6,12 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <unistd.h>
+#include <string.h>
+#include <limits.h>
 
 #include <rte_cycles.h>
+#include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_lcore.h>
 #include <rte_malloc.h>
@@ -142,6 +146,40 @@ int fp_setup(const struct fp_options *o)
 	return rc;
 }
 
+/*
+ * The slow path must not start its EAL while ours is still setting up (the
+ * primary then fails to sync with it): a file in the runtime directory
+ * says "ready" from the end of set-up to the start of teardown.
+ */
+static void ready_path(char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/%s", rte_eal_get_runtime_dir(), EP_READY_FILE);
+}
+
+void fp_mark_ready(void)
+{
+	char path[PATH_MAX];
+	FILE *f;
+
+	ready_path(path, sizeof(path));
+	f = fopen(path, "w");
+	if (f == NULL) {
+		fprintf(stderr, "edgepath-fastpath: cannot write %s: %s\n",
+			path, strerror(errno));
+		return;
+	}
+	fprintf(f, "%d\n", (int)getpid());
+	fclose(f);
+}
+
+static void unmark_ready(void)
+{
+	char path[PATH_MAX];
+
+	ready_path(path, sizeof(path));
+	unlink(path);
+}
+
 void fp_launch_workers(void)
 {
 	for (uint16_t i = 0; i < fp.n_workers; i++)
@@ -174,6 +212,7 @@ static void wait_slowpath_detach(void)
 
 void fp_teardown(void)
 {
+	unmark_ready();
 	__atomic_store_n(&fp.stop, 1, __ATOMIC_RELAXED);
 	if (fp.shared)
 		__atomic_store_n(&fp.shared->stopping, 1, __ATOMIC_RELEASE);

@@ -125,6 +125,9 @@ void fp_default_options(struct fp_options *o);
 /* After rte_eal_init: stats, pool, workers, ports, shared objects. */
 int fp_setup(const struct fp_options *o);
 
+/* Say "ready" to the slow path (a file in the DPDK runtime directory). */
+void fp_mark_ready(void);
+
 /* Start worker_main on every worker lcore. */
 void fp_launch_workers(void);
 

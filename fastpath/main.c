@@ -185,6 +185,7 @@ int main(int argc, char **argv)
 		       fp.n_workers, fp.n_ports);
 		fflush(stdout);
 		fp_launch_workers();
+		fp_mark_ready();
 		control_loop(opts.stats_interval_s);
 	}
 	fp_teardown();

@@ -286,11 +286,14 @@ static void reload_tls(struct sp_state *st)
 /* Before EAL: is a primary with this prefix running? */
 static int wait_for_fastpath(const char *prefix, uint32_t timeout_s)
 {
-	char path[256];
+	char path[256], ready[256];
 	time_t start = time(NULL);
 
 	snprintf(path, sizeof(path), "/var/run/dpdk/%s/config", prefix);
-	while (!rte_eal_primary_proc_alive(path)) {
+	snprintf(ready, sizeof(ready), "/var/run/dpdk/%s/%s", prefix,
+		 EP_READY_FILE);
+	/* Alive is not enough: its set-up must be over (EP_READY_FILE). */
+	while (!rte_eal_primary_proc_alive(path) || access(ready, F_OK) != 0) {
 		if (stop_requested)
 			return -EINTR;
 		if (timeout_s && time(NULL) - start >= (time_t)timeout_s) {
