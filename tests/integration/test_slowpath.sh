@@ -19,6 +19,8 @@ fp_bin=${1:?usage: test_slowpath.sh FASTPATH SLOWPATH TEST_API}
 sp_bin=${2:?usage: test_slowpath.sh FASTPATH SLOWPATH TEST_API}
 api_bin=${3:?usage: test_slowpath.sh FASTPATH SLOWPATH TEST_API}
 root=$(cd "$(dirname "$0")/../.." && pwd)
+# shellcheck source=tests/integration/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 tmp=$(mktemp -d /tmp/test_slowpath.XXXXXX)
 certs=$tmp/certs
 prefix=ep-sp-test-$$
@@ -28,17 +30,6 @@ fp_pid='' sp_pid='' port=''
 pass=0
 fail=0
 
-stop_pid() { # PID: TERM, then KILL after 5 s
-	[ -n "$1" ] || return 0
-	kill -TERM "$1" 2>/dev/null || return 0
-	for _ in $(seq 50); do
-		kill -0 "$1" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL "$1" 2>/dev/null
-	wait "$1" 2>/dev/null
-}
-
 cleanup() {
 	stop_pid "$sp_pid"
 	stop_pid "$fp_pid"
@@ -46,33 +37,6 @@ cleanup() {
 	rm -rf "/var/run/dpdk/$prefix" "$tmp"
 }
 trap cleanup EXIT
-
-ok() {
-	pass=$((pass + 1))
-	echo "ok - $*"
-}
-
-bad() {
-	fail=$((fail + 1))
-	echo "FAIL - $*"
-}
-
-check() { # description command...
-	local d=$1
-	shift
-	if "$@"; then ok "$d"; else bad "$d"; fi
-}
-
-finish() {
-	echo "$pass passed, $fail failed"
-	[ "$fail" -eq 0 ]
-	exit $?
-}
-
-skip() {
-	echo "SKIP: $*"
-	exit 77
-}
 
 preflight() {
 	local t free
