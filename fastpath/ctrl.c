@@ -103,7 +103,10 @@ static void apply_neighbours(const uint8_t *buf)
 	}
 }
 
-/* One pointer swap; the old snapshot goes after every worker moved on. */
+/*
+ * One pointer swap; the old snapshot goes after every worker moved on.
+ * Maglev tables it shares with `next` only lose a reference there.
+ */
 static void publish(struct fp_snapshot *next)
 {
 	struct fp_snapshot *old = fp.snap;

@@ -172,14 +172,12 @@ static uint32_t sched_uses_wrr(uint8_t sched)
 	return sched == EP_SCHED_RR || sched == EP_SCHED_WRR;
 }
 
+/* Round-robin tables only: each Maglev table has its own allocation. */
 static uint64_t tables_size(const struct ep_cfg_service *svcs, uint32_t n)
 {
 	uint64_t total = 0;
 
 	for (uint32_t i = 0; i < n; i++) {
-		if (needs_maglev(&svcs[i]))
-			total += svcs[i].maglev_size ? svcs[i].maglev_size
-						     : EP_MAGLEV_DEFAULT_SIZE;
 		if (sched_uses_wrr(svcs[i].sched))
 			total += SNAP_WRR_CAP;
 	}
@@ -203,29 +201,44 @@ static uint32_t backend_hash_id(const struct snap_backend *b)
 	return snap_addr_hash(b->addr, b->port_n, b->family);
 }
 
+/* The weight Maglev gives a backend: 0 unless up. */
+static uint16_t backend_weight(const struct snap_backend *b)
+{
+	return b->state == EP_BE_UP ? b->weight : 0;
+}
+
+static void maglev_put(struct snap_maglev *t)
+{
+	if (t != NULL && --t->refs == 0)
+		rte_free(t);
+}
+
 /*
  * The snapshot being replaced, indexed so that a service's Maglev table
- * can be rebuilt from its previous one (fewest flows moved) instead of
- * built afresh.
+ * can be shared when its inputs did not change, or else rebuilt from its
+ * previous one (fewest flows moved) instead of built afresh.
  */
 struct snap_prev {
-	const struct fp_snapshot *snap; /* NULL: first or fresh build */
+	const struct fp_snapshot *snap; /* NULL: first build */
 	uint32_t *by_sid; /* [EP_MAX_SERVICES] stats_id -> index, or MAX */
 	uint32_t *ids; /* scratch: one previous service's backend hash_ids */
+	int share; /* same node Maglev mode: unchanged tables are shared */
+	int rebuild; /* not EP_NODE_F_MAGLEV_FRESH: rebuild from old tables */
 };
 
 /*
  * `node_flags` are the new configuration's: with EP_NODE_F_MAGLEV_FRESH
- * the previous snapshot is ignored and every table is a fresh build.
+ * no table is rebuilt from the previous one (each is shared or fresh).
  */
 static int prev_init(struct snap_prev *p, const struct fp_snapshot *prev,
 		     uint32_t node_flags)
 {
-	if (node_flags & EP_NODE_F_MAGLEV_FRESH)
-		prev = NULL;
 	p->snap = prev;
 	p->by_sid = NULL;
 	p->ids = NULL;
+	p->rebuild = !(node_flags & EP_NODE_F_MAGLEV_FRESH);
+	p->share = prev != NULL && ((prev->node.flags ^ node_flags) &
+				    EP_NODE_F_MAGLEV_FRESH) == 0;
 	if (prev == NULL)
 		return 0;
 	/* Every previous service's backends fit in the whole array. */
@@ -249,13 +262,9 @@ static void prev_free(struct snap_prev *p)
 	p->ids = NULL;
 }
 
-/*
- * The previous form of `sv` when its Maglev table can be the starting
- * point (same stats_id, same table size), with p->ids filled with its
- * backends' identities; NULL otherwise.
- */
-static const struct snap_service *prev_service(const struct snap_prev *p,
-					       const struct snap_service *sv)
+/* The previous service with `sv`'s stats_id and Maglev table size. */
+static const struct snap_service *prev_same_sid(const struct snap_prev *p,
+						const struct snap_service *sv)
 {
 	const struct snap_service *old;
 	uint32_t idx;
@@ -266,7 +275,52 @@ static const struct snap_service *prev_service(const struct snap_prev *p,
 	if (idx == UINT32_MAX)
 		return NULL;
 	old = &p->snap->services[idx];
-	if (old->maglev == NULL || old->maglev_size != sv->maglev_size)
+	if (old->maglev_ref == NULL || old->maglev_size != sv->maglev_size)
+		return NULL;
+	return old;
+}
+
+/*
+ * The previous Maglev table of `sv` when every input of it is the same
+ * (see prev_init() for the node's mode, and `mb`, sv's backends as
+ * Maglev takes them, in order), so that it can be shared; NULL otherwise.
+ */
+static struct snap_maglev *prev_same_table(const struct snap_prev *p,
+					   const struct snap_service *sv,
+					   const struct maglev_backend *mb)
+{
+	const struct snap_service *old;
+
+	if (!p->share)
+		return NULL;
+	old = prev_same_sid(p, sv);
+	if (old == NULL || old->n_backends != sv->n_backends)
+		return NULL;
+	for (uint32_t j = 0; j < old->n_backends; j++) {
+		const struct snap_backend *b =
+			&p->snap->backends[old->first_backend + j];
+
+		if (backend_hash_id(b) != mb[j].hash_id ||
+		    backend_weight(b) != mb[j].weight)
+			return NULL;
+	}
+	return old->maglev_ref;
+}
+
+/*
+ * The previous form of `sv` when its Maglev table can be the starting
+ * point of a rebuild (not a fresh-mode node, same stats_id, same table
+ * size), with p->ids filled with its backends' identities; NULL otherwise.
+ */
+static const struct snap_service *prev_service(const struct snap_prev *p,
+					       const struct snap_service *sv)
+{
+	const struct snap_service *old;
+
+	if (!p->rebuild)
+		return NULL;
+	old = prev_same_sid(p, sv);
+	if (old == NULL)
 		return NULL;
 	for (uint32_t j = 0; j < old->n_backends; j++)
 		p->ids[j] = backend_hash_id(
@@ -275,21 +329,47 @@ static const struct snap_service *prev_service(const struct snap_prev *p,
 }
 
 /*
- * A service's Maglev table: rebuilt from its previous table when there is
- * one of the same size (and the node does not ask for fresh tables, see
+ * A service's Maglev table: the previous one, shared, when none of its
+ * inputs changed; else rebuilt from its previous table when there is one
+ * of the same size (and the node does not ask for fresh tables, see
  * prev_init()), so that only the slots a change requires move; built
- * afresh (a table set by the backends alone) otherwise.
+ * afresh (a table set by the backends alone) otherwise. On success sv
+ * holds one reference to its table.
  */
-static int build_maglev(const struct snap_prev *p,
-			const struct snap_service *sv,
-			const struct maglev_backend *mb, uint16_t *t)
+static int build_maglev(const struct snap_prev *p, struct snap_service *sv,
+			const struct maglev_backend *mb)
 {
-	const struct snap_service *old = prev_service(p, sv);
+	struct snap_maglev *t = prev_same_table(p, sv, mb);
+	const struct snap_service *old;
+	int rc;
 
-	if (old == NULL)
-		return maglev_build(mb, sv->n_backends, t, sv->maglev_size);
-	return maglev_rebuild(mb, sv->n_backends, p->ids, old->n_backends,
-			      old->maglev, t, sv->maglev_size);
+	if (t != NULL) {
+		t->refs++;
+		rc = 0;
+	} else {
+		t = rte_malloc("ep_snap_maglev",
+			       sizeof(*t) + (size_t)sv->maglev_size *
+						    sizeof(t->slots[0]),
+			       64);
+		if (t == NULL)
+			return -ENOMEM;
+		t->refs = 1;
+		old = prev_service(p, sv);
+		if (old == NULL)
+			rc = maglev_build(mb, sv->n_backends, t->slots,
+					  sv->maglev_size);
+		else
+			rc = maglev_rebuild(mb, sv->n_backends, p->ids,
+					    old->n_backends, old->maglev,
+					    t->slots, sv->maglev_size);
+		if (rc < 0 && rc != -ENOENT) {
+			rte_free(t);
+			return rc;
+		}
+	}
+	sv->maglev_ref = t;
+	sv->maglev = t->slots;
+	return rc;
 }
 
 static int build_service_tables(struct fp_snapshot *s, struct snap_service *sv,
@@ -311,15 +391,11 @@ static int build_service_tables(struct fp_snapshot *s, struct snap_service *sv,
 		sv->n_pickable += pickable;
 	}
 	if (sv->maglev_size) {
-		uint16_t *t = *next_table;
-
-		rc = build_maglev(p, sv, mb, t);
+		rc = build_maglev(p, sv, mb);
 		if (rc < 0 && rc != -ENOENT)
 			return fail(err, err_len, rc,
 				    "services[%u]: Maglev build failed (%d)",
 				    sv->index, rc);
-		sv->maglev = t;
-		*next_table += sv->maglev_size;
 	}
 	if (sched_uses_wrr(sv->sched)) {
 		uint16_t *t = *next_table;
@@ -552,6 +628,9 @@ void snap_free(struct fp_snapshot *s)
 {
 	if (!s)
 		return;
+	/* Services never filled (a failed build) are zero: no reference. */
+	for (uint32_t i = 0; s->services && i < s->n_services; i++)
+		maglev_put(s->services[i].maglev_ref);
 	rte_free(s->vips.slots);
 	rte_free(s->local_addrs.slots);
 	rte_free(s->backend_ids.slots);

@@ -26,6 +26,20 @@ struct snap_backend {
 	uint32_t next_same_addr; /* next backend with this address, or MAX */
 };
 
+/*
+ * A service's Maglev table in its own allocation, shared by consecutive
+ * snapshots while its inputs (stats_id, table size, the node's Maglev mode,
+ * the ordered (hash_id, effective weight) of its backends) stay the same.
+ * Only the main lcore builds and frees snapshots, so `refs` is a plain
+ * integer; a table a reader may still use goes only with the last snapshot
+ * holding it, which is freed after the RCU grace period.
+ */
+struct snap_maglev {
+	uint32_t refs;
+	uint32_t pad;
+	uint16_t slots[];
+};
+
 struct snap_service {
 	uint8_t vip[16];
 	uint8_t family;
@@ -42,6 +56,7 @@ struct snap_service {
 	uint32_t n_pickable; /* up, weight > 0 */
 	uint32_t maglev_size;
 	const uint16_t *maglev; /* service-local backend index per slot */
+	struct snap_maglev *maglev_ref; /* holds `maglev`; NULL if none */
 	uint32_t wrr_len;
 	const uint16_t *wrr; /* rr/wrr order of service-local indices */
 	char name[EP_NAME_LEN];
@@ -82,24 +97,30 @@ struct fp_snapshot {
 	struct snap_addr_table vips; /* (vip, port, proto) -> service */
 	struct snap_addr_table local_addrs; /* addr -> SNAP_LOCAL_* */
 	struct snap_addr_table backend_ids; /* addr -> first backend index */
-	uint16_t *tables; /* one allocation for all maglev/wrr tables */
+	uint16_t *tables; /* one allocation for all round-robin tables */
 };
 
 /*
  * Build a snapshot from `len` bytes of flat configuration. Every offset,
  * count and enum is checked: the bytes are input. `prev` is the snapshot
- * being replaced (NULL on the first build; only read): a service with the
- * same stats_id and Maglev table size there gets its table rebuilt from
- * the previous one (maglev_rebuild(): only the slots the change requires
+ * being replaced (NULL on the first build; only its tables' reference
+ * counts change): a service whose Maglev inputs are all the same there
+ * (stats_id, table size, the node's EP_NODE_F_MAGLEV_FRESH, the ordered
+ * hash_ids and effective weights of its backends) shares its previous
+ * table (one more reference, no build). Otherwise a service with the same
+ * stats_id and Maglev table size there gets its table rebuilt from the
+ * previous one (maglev_rebuild(): only the slots the change requires
  * move), any other a fresh table. When the new configuration's node flags
- * have EP_NODE_F_MAGLEV_FRESH, `prev` is ignored and every table is fresh
- * (maglev_build(): set by the backends alone). Returns 0, or a negative
- * errno with a sentence in `err`.
+ * have EP_NODE_F_MAGLEV_FRESH, no table is rebuilt: each is shared or
+ * fresh (maglev_build(): set by the backends alone). Returns 0, or a
+ * negative errno with a sentence in `err`.
  */
 int snap_build(const void *flat, uint32_t len, uint64_t generation,
 	       const struct fp_snapshot *prev, struct fp_snapshot **out,
 	       char *err, size_t err_len);
 
+/* Frees `s` and drops its references to Maglev tables (a table goes with
+ * its last reference). */
 void snap_free(struct fp_snapshot *s);
 
 /* Hash for the address tables (not the flow hash: no seed needed). */

@@ -14,7 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include <rte_byteorder.h>
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_lcore.h>
@@ -335,6 +337,228 @@ out:
 }
 
 /* ------------------------------------------------------------------ */
+/* Sharing unchanged Maglev tables                                      */
+
+#define SH_SVC 3u
+#define SH_BE 5u
+
+/* SH_SVC Maglev services of SH_BE backends; service `heavy` has its first
+ * backend at weight `w`, service 0 a table of `size0` slots. */
+static void share_cfg(struct cfg *c, uint32_t node_flags, uint32_t heavy,
+		      uint16_t w, uint32_t size0)
+{
+	cfg_init(c, node_flags);
+	for (uint32_t i = 0; i < SH_SVC; i++) {
+		struct ep_cfg_service *s = cfg_add_service(
+			c, "svc", ip4(198, 51, 100, (uint8_t)(1 + i)), 80,
+			IPPROTO_TCP);
+
+		if (i == 0)
+			s->maglev_size = size0;
+		for (uint32_t j = 0; j < SH_BE; j++)
+			cfg_add_backend(c, i * SH_BE + j,
+					i == heavy && j == 0 ? w : 1);
+	}
+}
+
+static int same_ptrs(const struct fp_snapshot *a, const struct fp_snapshot *b,
+		     uint32_t i)
+{
+	return a->services[i].maglev == b->services[i].maglev &&
+	       a->services[i].maglev_ref == b->services[i].maglev_ref;
+}
+
+static void test_share(void)
+{
+	uint64_t start = heap_bytes();
+	uint16_t *copy = malloc(SH_SVC * TABLE_SIZE * 2);
+	uint16_t *fresh = malloc(TABLE_SIZE * 2);
+	struct maglev_backend mb[SH_BE];
+	uint32_t ids[SH_BE];
+	struct fp_snapshot *s1, *s2, *s3 = NULL, *bad = NULL;
+	char err[EP_EVENT_ERR_LEN];
+	struct cfg c;
+	uint32_t i, len;
+	void *buf;
+
+	share_cfg(&c, 0, 1, 1, 0);
+	s1 = build_ok(&c, NULL);
+	share_cfg(&c, 0, 1, 3, 0); /* one weight of service 1 changed */
+	s2 = build_ok(&c, s1);
+	if (s1 == NULL || s2 == NULL || copy == NULL || fresh == NULL)
+		goto out;
+	CHECK(same_ptrs(s1, s2, 0) && same_ptrs(s1, s2, 2));
+	CHECK(s2->services[0].maglev_ref->refs == 2);
+	CHECK(!same_ptrs(s1, s2, 1));
+	CHECK(s2->services[1].maglev_ref->refs == 1);
+	CHECK(s1->services[1].maglev_ref->refs == 1);
+	/* Service 1 was rebuilt from its previous table. */
+	for (i = 0; i < SH_BE; i++) {
+		const struct snap_backend *b =
+			&s2->backends[s2->services[1].first_backend + i];
+
+		mb[i].hash_id = be_hash_id(b);
+		mb[i].weight = b->weight;
+		ids[i] = mb[i].hash_id;
+	}
+	CHECK(maglev_rebuild(mb, SH_BE, ids, SH_BE, s1->services[1].maglev,
+			     fresh, TABLE_SIZE) == 0);
+	CHECK(memcmp(fresh, s2->services[1].maglev, TABLE_SIZE * 2) == 0);
+	CHECK(memcmp(s1->services[1].maglev, s2->services[1].maglev,
+		     TABLE_SIZE * 2) != 0);
+
+	/* A refused build (duplicate VIP after two shared tables) gives its
+	 * references back. */
+	c.svc[2].vip = c.svc[0].vip;
+	buf = cfg_flat(&c, &len);
+	CHECK(snap_build(buf, len, 2, s2, &bad, err, sizeof(err)) == -EINVAL);
+	free(buf);
+	CHECK(s2->services[0].maglev_ref->refs == 2);
+	CHECK(s2->services[1].maglev_ref->refs == 1);
+
+	/* Freeing the old snapshot leaves the shared tables to the new. */
+	for (i = 0; i < SH_SVC; i++)
+		memcpy(copy + i * TABLE_SIZE, s2->services[i].maglev,
+		       TABLE_SIZE * 2);
+	snap_free(s1);
+	s1 = NULL;
+	for (i = 0; i < SH_SVC; i++) {
+		struct flow_key k;
+		const struct snap_service *sv;
+
+		memset(&k, 0, sizeof(k));
+		k.family = EP_AF_INET;
+		k.proto = IPPROTO_TCP;
+		k.dport = rte_cpu_to_be_16(80);
+		memcpy(k.dst, s2->services[i].vip, 16);
+		sv = snap_find_service(s2, &k);
+		CHECK(sv == &s2->services[i] && sv->maglev_ref->refs == 1);
+		CHECK(sv != NULL && memcmp(sv->maglev, copy + i * TABLE_SIZE,
+					   TABLE_SIZE * 2) == 0);
+	}
+
+	/* A changed table size rebuilds that service only. */
+	share_cfg(&c, 0, 1, 3, 251);
+	s3 = build_ok(&c, s2);
+	if (s3 != NULL) {
+		CHECK(!same_ptrs(s2, s3, 0) &&
+		      s3->services[0].maglev_size == 251);
+		CHECK(same_ptrs(s2, s3, 1) && same_ptrs(s2, s3, 2));
+		snap_free(s3);
+	}
+	/* A changed node Maglev mode rebuilds every table. */
+	share_cfg(&c, EP_NODE_F_MAGLEV_FRESH, 1, 3, 0);
+	s3 = build_ok(&c, s2);
+	if (s3 != NULL) {
+		for (i = 0; i < SH_SVC; i++)
+			CHECK(!same_ptrs(s2, s3, i));
+		snap_free(s2);
+		s2 = s3;
+		/* Same mode again (fresh): shared. */
+		s3 = build_ok(&c, s2);
+		for (i = 0; s3 != NULL && i < SH_SVC; i++)
+			CHECK(same_ptrs(s2, s3, i));
+		snap_free(s3);
+	}
+out:
+	snap_free(s2);
+	snap_free(s1);
+	free(fresh);
+	free(copy);
+	CHECK_MSG(heap_bytes() == start, "share: heap %llu bytes, was %llu",
+		  (unsigned long long)heap_bytes(), (unsigned long long)start);
+}
+
+/* 1000 services x 10 backends (65537-slot tables): a build from nothing,
+ * then one with a single weight changed. Timing printed, not asserted. */
+#define BIG_SVC 1000u
+#define BIG_BE 10u
+
+static void *big_flat(uint16_t w, uint32_t *len)
+{
+	uint32_t off_s = align8(sizeof(struct ep_cfg_hdr));
+	uint32_t off_b =
+		align8(off_s + BIG_SVC * sizeof(struct ep_cfg_service));
+	uint32_t total = align8(off_b + BIG_SVC * BIG_BE *
+						sizeof(struct ep_cfg_backend));
+	uint8_t *buf = calloc(1, total);
+	struct ep_cfg_hdr *h = (void *)buf;
+	struct ep_cfg_service *sv = (void *)(buf + off_s);
+	struct ep_cfg_backend *be = (void *)(buf + off_b);
+
+	if (buf == NULL)
+		abort();
+	h->magic = EP_CFG_MAGIC;
+	h->abi_version = EP_ABI_VERSION;
+	h->version = 1;
+	h->total_len = total;
+	h->node.gue_port = 6080;
+	h->n_services = BIG_SVC;
+	h->off_services = off_s;
+	h->n_backends = BIG_SVC * BIG_BE;
+	h->off_backends = off_b;
+	h->off_node_addrs = off_s;
+	for (uint32_t i = 0; i < BIG_SVC; i++) {
+		snprintf(sv[i].name, sizeof(sv[i].name), "s%u", i);
+		sv[i].vip = ip4(198, 51, (uint8_t)(i / 250),
+				(uint8_t)(1 + i % 250));
+		sv[i].port = 80;
+		sv[i].proto = IPPROTO_TCP;
+		sv[i].fwd_mode = EP_FWD_DSR;
+		sv[i].sched = EP_SCHED_MAGLEV;
+		sv[i].stats_id = i;
+		sv[i].first_backend = i * BIG_BE;
+		sv[i].n_backends = BIG_BE;
+	}
+	for (uint32_t i = 0; i < BIG_SVC * BIG_BE; i++) {
+		be[i].addr =
+			ip4(10, (uint8_t)(i / 62500), (uint8_t)(i / 250 % 250),
+			    (uint8_t)(1 + i % 250));
+		be[i].weight = 1;
+		be[i].state = EP_BE_UP;
+		be[i].stats_id = i;
+	}
+	be[BIG_SVC * BIG_BE / 2].weight = w;
+	*len = total;
+	return buf;
+}
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static void test_big_timing(void)
+{
+	struct fp_snapshot *a = NULL, *b = NULL;
+	char err[EP_EVENT_ERR_LEN] = "";
+	uint32_t len, shared = 0;
+	void *buf = big_flat(1, &len);
+	double t0 = now_ms(), t1, t2;
+
+	CHECK_MSG(snap_build(buf, len, 1, NULL, &a, err, sizeof(err)) == 0,
+		  "big build: %s", err);
+	free(buf);
+	buf = big_flat(2, &len);
+	t1 = now_ms();
+	CHECK_MSG(snap_build(buf, len, 2, a, &b, err, sizeof(err)) == 0,
+		  "big rebuild: %s", err);
+	t2 = now_ms();
+	free(buf);
+	for (uint32_t i = 0; a != NULL && b != NULL && i < BIG_SVC; i++)
+		shared += same_ptrs(a, b, i);
+	CHECK(shared == BIG_SVC - 1);
+	printf("snap_build %u services x %u backends: %.1f ms from scratch, "
+	       "%.1f ms with one weight changed (%u tables shared)\n",
+	       BIG_SVC, BIG_BE, t1 - t0, t2 - t1, shared);
+	snap_free(a);
+	snap_free(b);
+}
+
+/* ------------------------------------------------------------------ */
 /* Refusals                                                             */
 
 /* Two TCP services on one VIP (ports 80 and 443), two backends each, one
@@ -571,6 +795,8 @@ int main(void)
 	test_remove_one(0);
 	test_remove_one(EP_NODE_F_MAGLEV_FRESH);
 	test_history();
+	test_share();
+	test_big_timing();
 	test_refuse_header();
 	test_refuse_arrays();
 	test_refuse_services();
