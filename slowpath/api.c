@@ -518,25 +518,12 @@ static void jstr(cJSON *o, const char *key, const char *v)
 	jadd(o, key, v ? cJSON_CreateString(v) : cJSON_CreateNull());
 }
 
-static void jbool(cJSON *o, const char *key, bool v)
-{
-	jadd(o, key, cJSON_CreateBool(v));
-}
-
 /* 64-bit counters as exact integers (a double would round them). */
 static void ju64(cJSON *o, const char *key, uint64_t v)
 {
 	char b[24];
 
 	snprintf(b, sizeof(b), "%" PRIu64, v);
-	jadd(o, key, cJSON_CreateRaw(b));
-}
-
-static void ji64(cJSON *o, const char *key, int64_t v)
-{
-	char b[24];
-
-	snprintf(b, sizeof(b), "%" PRId64, v);
 	jadd(o, key, cJSON_CreateRaw(b));
 }
 
@@ -1435,96 +1422,179 @@ static int h_backend_delete(struct api_call *c, struct api_error *e)
 /* ------------------------------------------------------------------ */
 /* Endpoints: stats, flows, metrics                                     */
 
-static void stats_lcores(cJSON *root, const struct ep_stats *s)
+/*
+ * /v1/stats is served often: it is written straight into one growing
+ * buffer, in the shape and order the cJSON builders above would give.
+ */
+struct jw {
+	struct metrics_text t;
+	bool first; /* the next member needs no comma */
+};
+
+static void jw_key(struct jw *w, const char *key)
 {
-	cJSON *cnt = jobj(root, "counters"), *drops = jobj(root, "drops");
+	if (!w->first)
+		metrics_text_add(&w->t, ",", 1);
+	w->first = false;
+	if (key != NULL) {
+		metrics_text_json_string(&w->t, key);
+		metrics_text_add(&w->t, ":", 1);
+	}
+}
+
+/* Open an object ('{') or an array ('['), a member of the current one. */
+static void jw_open(struct jw *w, const char *key, char c)
+{
+	jw_key(w, key);
+	metrics_text_add(&w->t, &c, 1);
+	w->first = true;
+}
+
+static void jw_close(struct jw *w, char c)
+{
+	metrics_text_add(&w->t, &c, 1);
+	w->first = false;
+}
+
+static void jw_u64(struct jw *w, const char *key, uint64_t v)
+{
+	jw_key(w, key);
+	metrics_text_u64(&w->t, v);
+}
+
+static void jw_i64(struct jw *w, const char *key, int64_t v)
+{
+	jw_key(w, key);
+	metrics_text_i64(&w->t, v);
+}
+
+static void jw_bool(struct jw *w, const char *key, bool v)
+{
+	jw_key(w, key);
+	metrics_text_puts(&w->t, v ? "true" : "false");
+}
+
+static void jw_str(struct jw *w, const char *key, const char *v)
+{
+	jw_key(w, key);
+	if (v != NULL)
+		metrics_text_json_string(&w->t, v);
+	else
+		metrics_text_add(&w->t, "null", 4);
+}
+
+/* Hand the buffer to the response (the server frees it). */
+static int jw_reply(struct jw *w, struct http_response *resp, int status,
+		    struct api_error *e)
+{
+	if (w->t.failed || w->t.buf == NULL) {
+		metrics_text_free(&w->t);
+		return fail_nomem(e);
+	}
+	return reply_text(resp, status, w->t.buf, "application/json", e);
+}
+
+static void stats_lcores(struct jw *w, const struct ep_stats *s)
+{
 	uint64_t total = 0, v;
 
+	jw_open(w, "counters", '{');
 	for (int i = 0; i < EP_CNT_MAX; i++)
-		ju64(cnt, metrics_counter_names[i], metrics_sum_cnt(s, i));
+		jw_u64(w, metrics_counter_names[i], metrics_sum_cnt(s, i));
+	jw_close(w, '}');
+	jw_open(w, "drops", '{');
 	for (int r = 0; r < EP_DROP_MAX; r++) {
 		v = metrics_sum_drop(s, r);
 		total += v;
-		ju64(drops, metrics_drop_names[r], v);
+		jw_u64(w, metrics_drop_names[r], v);
 	}
-	ju64(root, "drops_total", total);
+	jw_close(w, '}');
+	jw_u64(w, "drops_total", total);
 }
 
-static void stats_ports(cJSON *root, const struct ep_stats *s, uint32_t n)
+static void stats_ports(struct jw *w, const struct ep_stats *s, uint32_t n)
 {
-	cJSON *arr = jarr(root, "ports"), *o;
 	struct ep_port_counters pc;
 
+	jw_open(w, "ports", '[');
 	for (uint32_t p = 0; p < n && p < EP_MAX_PORTS; p++) {
 		metrics_sum_port(s, p, &pc);
-		o = jadd(arr, NULL, cJSON_CreateObject());
-		ju64(o, "port", p);
-		ju64(o, "rx_packets", pc.rx_pkts);
-		ju64(o, "rx_bytes", pc.rx_bytes);
-		ju64(o, "tx_packets", pc.tx_pkts);
-		ju64(o, "tx_bytes", pc.tx_bytes);
-		ju64(o, "tx_drops", pc.tx_drops);
+		jw_open(w, NULL, '{');
+		jw_u64(w, "port", p);
+		jw_u64(w, "rx_packets", pc.rx_pkts);
+		jw_u64(w, "rx_bytes", pc.rx_bytes);
+		jw_u64(w, "tx_packets", pc.tx_pkts);
+		jw_u64(w, "tx_bytes", pc.tx_bytes);
+		jw_u64(w, "tx_drops", pc.tx_drops);
+		jw_close(w, '}');
 	}
+	jw_close(w, ']');
 }
 
-static void stats_backends(cJSON *svc, const struct ep_stats *s,
+static void stats_backends(struct jw *w, const struct ep_stats *s,
 			   const struct metrics_names *n,
 			   const struct metrics_service_name *sn)
 {
-	cJSON *arr = jarr(svc, "backends"), *o;
 	struct ep_be_counters bc;
 
+	jw_open(w, "backends", '[');
 	for (uint32_t j = 0; j < sn->n_backends; j++) {
 		const struct metrics_backend_name *b =
 			&n->backends[sn->first_backend + j];
 
 		metrics_sum_be(s, b->sid, &bc);
-		o = jadd(arr, NULL, cJSON_CreateObject());
-		jstr(o, "id", b->id);
-		ju64(o, "packets", bc.pkts);
-		ju64(o, "bytes", bc.bytes);
-		ju64(o, "new_flows", bc.new_flows);
-		ji64(o, "active_flows", bc.active_flows);
+		jw_open(w, NULL, '{');
+		jw_str(w, "id", b->id);
+		jw_u64(w, "packets", bc.pkts);
+		jw_u64(w, "bytes", bc.bytes);
+		jw_u64(w, "new_flows", bc.new_flows);
+		jw_i64(w, "active_flows", bc.active_flows);
+		jw_close(w, '}');
 	}
+	jw_close(w, ']');
 }
 
-static void stats_services(cJSON *root, const struct ep_stats *s,
+static void stats_services(struct jw *w, const struct ep_stats *s,
 			   const struct metrics_names *n)
 {
-	cJSON *arr = jarr(root, "services"), *o;
 	struct ep_svc_counters sc;
 
+	jw_open(w, "services", '[');
 	for (uint32_t i = 0; i < n->n_services; i++) {
 		metrics_sum_svc(s, n->services[i].sid, &sc);
-		o = jadd(arr, NULL, cJSON_CreateObject());
-		jstr(o, "name", n->services[i].name);
-		ju64(o, "packets", sc.pkts);
-		ju64(o, "bytes", sc.bytes);
-		ju64(o, "new_flows", sc.new_flows);
-		ju64(o, "drops", sc.drops);
-		stats_backends(o, s, n, &n->services[i]);
+		jw_open(w, NULL, '{');
+		jw_str(w, "name", n->services[i].name);
+		jw_u64(w, "packets", sc.pkts);
+		jw_u64(w, "bytes", sc.bytes);
+		jw_u64(w, "new_flows", sc.new_flows);
+		jw_u64(w, "drops", sc.drops);
+		stats_backends(w, s, n, &n->services[i]);
+		jw_close(w, '}');
 	}
+	jw_close(w, ']');
 }
 
 static int h_stats(struct api_call *c, struct api_error *e)
 {
 	const struct api *a = c->a;
 	const struct ep_shared *sh = a->fp.shared;
-	cJSON *root = cJSON_CreateObject();
+	struct jw w = { .first = true };
 
-	ju64(root, "generation",
-	     __atomic_load_n(&sh->generation, __ATOMIC_ACQUIRE));
-	ju64(root, "version", __atomic_load_n(&sh->version, __ATOMIC_ACQUIRE));
-	ju64(root, "config_version", a->version);
-	jbool(root, "attached", true);
-	jbool(root, "fastpath_alive", fp_alive(a));
-	ju64(root, "workers", sh->n_workers);
-	ju64(root, "punt_ring_depth", a->fp.stats->ring_depth_punt);
-	ju64(root, "inject_ring_depth", a->fp.stats->ring_depth_inject);
-	stats_lcores(root, a->fp.stats);
-	stats_ports(root, a->fp.stats, sh->n_ports);
-	stats_services(root, a->fp.stats, &a->names);
-	return reply_json(c->resp, 200, root, e);
+	jw_open(&w, NULL, '{');
+	jw_u64(&w, "generation",
+	       __atomic_load_n(&sh->generation, __ATOMIC_ACQUIRE));
+	jw_u64(&w, "version", __atomic_load_n(&sh->version, __ATOMIC_ACQUIRE));
+	jw_u64(&w, "config_version", a->version);
+	jw_bool(&w, "attached", true);
+	jw_bool(&w, "fastpath_alive", fp_alive(a));
+	jw_u64(&w, "workers", sh->n_workers);
+	jw_u64(&w, "punt_ring_depth", a->fp.stats->ring_depth_punt);
+	jw_u64(&w, "inject_ring_depth", a->fp.stats->ring_depth_inject);
+	stats_lcores(&w, a->fp.stats);
+	stats_ports(&w, a->fp.stats, sh->n_ports);
+	stats_services(&w, a->fp.stats, &a->names);
+	jw_close(&w, '}');
+	return jw_reply(&w, c->resp, 200, e);
 }
 
 struct flows_query {

@@ -54,6 +54,91 @@ static void text_puts(struct metrics_text *t, const char *s)
 	text_add(t, s, strlen(s));
 }
 
+void metrics_text_add(struct metrics_text *t, const char *s, size_t n)
+{
+	text_add(t, s, n);
+}
+
+void metrics_text_puts(struct metrics_text *t, const char *s)
+{
+	text_add(t, s, strlen(s));
+}
+
+/* Digits of v, written backwards ending at `end`; returns the first. */
+static char *u64_digits(char *end, uint64_t v)
+{
+	do {
+		*--end = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	return end;
+}
+
+void metrics_text_u64(struct metrics_text *t, uint64_t v)
+{
+	char b[24], *p = u64_digits(b + sizeof(b), v);
+
+	text_add(t, p, (size_t)(b + sizeof(b) - p));
+}
+
+void metrics_text_i64(struct metrics_text *t, int64_t v)
+{
+	char b[24], *p;
+
+	p = u64_digits(b + sizeof(b), v < 0 ? 0 - (uint64_t)v : (uint64_t)v);
+	if (v < 0)
+		*--p = '-';
+	text_add(t, p, (size_t)(b + sizeof(b) - p));
+}
+
+void metrics_text_json_string(struct metrics_text *t, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *run = (const unsigned char *)s, *p;
+	char esc[7] = "\\u00";
+
+	text_add(t, "\"", 1);
+	for (p = run; *p; p++) {
+		const char *rep = NULL;
+
+		if (*p >= 32 && *p != '"' && *p != '\\')
+			continue;
+		text_add(t, (const char *)run, (size_t)(p - run));
+		run = p + 1;
+		switch (*p) {
+		case '"':
+			rep = "\\\"";
+			break;
+		case '\\':
+			rep = "\\\\";
+			break;
+		case '\b':
+			rep = "\\b";
+			break;
+		case '\f':
+			rep = "\\f";
+			break;
+		case '\n':
+			rep = "\\n";
+			break;
+		case '\r':
+			rep = "\\r";
+			break;
+		case '\t':
+			rep = "\\t";
+			break;
+		default:
+			esc[4] = hex[*p >> 4];
+			esc[5] = hex[*p & 15];
+			text_add(t, esc, 6);
+			continue;
+		}
+		text_add(t, rep, 2);
+	}
+	text_add(t, (const char *)run, (size_t)(p - run));
+	text_add(t, "\"", 1);
+}
+
 static void text_printf(struct metrics_text *t, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
@@ -102,25 +187,29 @@ static void sample_head(struct metrics_text *t, const char *name,
 
 	text_puts(t, name);
 	for (i = 0; i < n; i++) {
-		text_printf(t, "%s%s=\"", i ? "," : "{", labels[i].name);
+		text_add(t, i ? "," : "{", 1);
+		text_puts(t, labels[i].name);
+		text_add(t, "=\"", 2);
 		text_escaped(t, labels[i].value, true);
-		text_puts(t, "\"");
+		text_add(t, "\"", 1);
 	}
-	text_puts(t, n ? "} " : " ");
+	text_add(t, n ? "} " : " ", n ? 2 : 1);
 }
 
 void metrics_u64(struct metrics_text *t, const char *name,
 		 const struct metrics_label *labels, size_t n, uint64_t v)
 {
 	sample_head(t, name, labels, n);
-	text_printf(t, "%" PRIu64 "\n", v);
+	metrics_text_u64(t, v);
+	text_add(t, "\n", 1);
 }
 
 void metrics_i64(struct metrics_text *t, const char *name,
 		 const struct metrics_label *labels, size_t n, int64_t v)
 {
 	sample_head(t, name, labels, n);
-	text_printf(t, "%" PRId64 "\n", v);
+	metrics_text_i64(t, v);
+	text_add(t, "\n", 1);
 }
 
 void metrics_f64(struct metrics_text *t, const char *name,
@@ -215,6 +304,8 @@ void metrics_sum_svc(const struct ep_stats *s, uint32_t sid,
 void metrics_sum_be(const struct ep_stats *s, uint32_t sid,
 		    struct ep_be_counters *out)
 {
+	uint64_t active = 0; /* wraps like the other sums, no signed overflow */
+
 	memset(out, 0, sizeof(*out));
 	if (sid >= EP_MAX_BACKENDS)
 		return;
@@ -224,9 +315,10 @@ void metrics_sum_be(const struct ep_stats *s, uint32_t sid,
 		out->pkts += load64(&c->pkts);
 		out->bytes += load64(&c->bytes);
 		out->new_flows += load64(&c->new_flows);
-		out->active_flows +=
-			__atomic_load_n(&c->active_flows, __ATOMIC_RELAXED);
+		active += (uint64_t)__atomic_load_n(&c->active_flows,
+						    __ATOMIC_RELAXED);
 	}
+	out->active_flows = (int64_t)active;
 }
 
 /* ------------------------------------------------------------------ */

@@ -51,6 +51,15 @@ void metrics_f64(struct metrics_text *t, const char *name,
 
 void metrics_text_free(struct metrics_text *t);
 
+/* Append bytes, a string, or a decimal integer (no printf). */
+void metrics_text_add(struct metrics_text *t, const char *s, size_t n);
+void metrics_text_puts(struct metrics_text *t, const char *s);
+void metrics_text_u64(struct metrics_text *t, uint64_t v);
+void metrics_text_i64(struct metrics_text *t, int64_t v);
+
+/* `s` as a quoted JSON string, escaped the way cJSON prints it. */
+void metrics_text_json_string(struct metrics_text *t, const char *s);
+
 /* ---- Fast-path counters ------------------------------------------- */
 
 /* Telemetry / metrics names from ep_abi.h's X-macro lists. */

@@ -11,6 +11,7 @@
  *                                   (used by tests/integration)
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -1229,6 +1230,175 @@ static void test_stats(void)
 	CHECK(cJSON_IsTrue(jget(R.json, "fastpath_alive")));
 }
 
+/* ---- /v1/stats as the cJSON builders rendered it before issue 4 ---- */
+
+static void ref_u64(cJSON *o, const char *key, uint64_t v)
+{
+	char b[24];
+
+	snprintf(b, sizeof(b), "%" PRIu64, v);
+	cJSON_AddItemToObject(o, key, cJSON_CreateRaw(b));
+}
+
+static void ref_i64(cJSON *o, const char *key, int64_t v)
+{
+	char b[24];
+
+	snprintf(b, sizeof(b), "%" PRId64, v);
+	cJSON_AddItemToObject(o, key, cJSON_CreateRaw(b));
+}
+
+static cJSON *ref_stats(const struct ep_stats *s, const struct ep_shared *sh,
+			uint64_t config_version, bool alive,
+			const struct metrics_names *n)
+{
+	cJSON *root = cJSON_CreateObject(), *cnt, *drops, *arr, *o, *barr, *b;
+	uint64_t total = 0, v;
+	struct ep_port_counters pc;
+	struct ep_svc_counters sc;
+	struct ep_be_counters bc;
+
+	ref_u64(root, "generation", sh->generation);
+	ref_u64(root, "version", sh->version);
+	ref_u64(root, "config_version", config_version);
+	cJSON_AddBoolToObject(root, "attached", true);
+	cJSON_AddBoolToObject(root, "fastpath_alive", alive);
+	ref_u64(root, "workers", sh->n_workers);
+	ref_u64(root, "punt_ring_depth", s->ring_depth_punt);
+	ref_u64(root, "inject_ring_depth", s->ring_depth_inject);
+	cnt = cJSON_AddObjectToObject(root, "counters");
+	drops = cJSON_AddObjectToObject(root, "drops");
+	for (int i = 0; i < EP_CNT_MAX; i++)
+		ref_u64(cnt, metrics_counter_names[i], metrics_sum_cnt(s, i));
+	for (int r = 0; r < EP_DROP_MAX; r++) {
+		v = metrics_sum_drop(s, r);
+		total += v;
+		ref_u64(drops, metrics_drop_names[r], v);
+	}
+	ref_u64(root, "drops_total", total);
+	arr = cJSON_AddArrayToObject(root, "ports");
+	for (uint32_t p = 0; p < sh->n_ports && p < EP_MAX_PORTS; p++) {
+		metrics_sum_port(s, p, &pc);
+		cJSON_AddItemToArray(arr, o = cJSON_CreateObject());
+		ref_u64(o, "port", p);
+		ref_u64(o, "rx_packets", pc.rx_pkts);
+		ref_u64(o, "rx_bytes", pc.rx_bytes);
+		ref_u64(o, "tx_packets", pc.tx_pkts);
+		ref_u64(o, "tx_bytes", pc.tx_bytes);
+		ref_u64(o, "tx_drops", pc.tx_drops);
+	}
+	arr = cJSON_AddArrayToObject(root, "services");
+	for (uint32_t i = 0; i < n->n_services; i++) {
+		const struct metrics_service_name *sn = &n->services[i];
+
+		metrics_sum_svc(s, sn->sid, &sc);
+		cJSON_AddItemToArray(arr, o = cJSON_CreateObject());
+		cJSON_AddStringToObject(o, "name", sn->name);
+		ref_u64(o, "packets", sc.pkts);
+		ref_u64(o, "bytes", sc.bytes);
+		ref_u64(o, "new_flows", sc.new_flows);
+		ref_u64(o, "drops", sc.drops);
+		barr = cJSON_AddArrayToObject(o, "backends");
+		for (uint32_t j = 0; j < sn->n_backends; j++) {
+			const struct metrics_backend_name *bn =
+				&n->backends[sn->first_backend + j];
+
+			metrics_sum_be(s, bn->sid, &bc);
+			cJSON_AddItemToArray(barr, b = cJSON_CreateObject());
+			cJSON_AddStringToObject(b, "id", bn->id);
+			ref_u64(b, "packets", bc.pkts);
+			ref_u64(b, "bytes", bc.bytes);
+			ref_u64(b, "new_flows", bc.new_flows);
+			ref_i64(b, "active_flows", bc.active_flows);
+		}
+	}
+	return root;
+}
+
+static uint64_t xorshift(uint64_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return *x;
+}
+
+/* Fill bytes with pseudo-random data (any counter value, any sign). */
+static void fill_random(void *p, size_t n, uint64_t *seed)
+{
+	unsigned char *c = p;
+
+	for (size_t i = 0; i < n; i++)
+		c[i] = (unsigned char)xorshift(seed);
+}
+
+/* The direct writer gives the same document, byte for byte, as cJSON. */
+static void test_stats_same_as_cjson(void)
+{
+	uint64_t seed = 0x9e3779b97f4a7c15ull;
+	struct metrics_names names = { 0 };
+	cJSON *ref, *got;
+	char *ref_text;
+
+	fresh();
+	for (int round = 0; round < 3; round++) {
+		memset(fake.stats, 0, sizeof(*fake.stats));
+		fill_random(fake.stats->lcore, sizeof(fake.stats->lcore),
+			    &seed);
+		for (unsigned int w = 0; w < EP_MAX_WORKERS; w++) {
+			fill_random(fake.stats->svc[w],
+				    4 * sizeof(fake.stats->svc[w][0]), &seed);
+			fill_random(fake.stats->be[w],
+				    8 * sizeof(fake.stats->be[w][0]), &seed);
+		}
+		fake.stats->n_lcores = round == 0 ? 1 : EP_MAX_WORKERS;
+		fake.stats->ring_depth_punt = (uint32_t)xorshift(&seed);
+		fake.stats->ring_depth_inject = UINT32_MAX;
+		fake.shared.generation = round == 2 ? UINT64_MAX : 7;
+		fake.shared.n_ports = round == 2 ? EP_MAX_PORTS + 1 : 2;
+		fake.alive = round != 1;
+		get("/v1/stats");
+		CHECK(R.status == 200 && R.json != NULL);
+		CHECK(fake.last_flat != NULL &&
+		      metrics_names_build(&names, fake.last_flat) == 0);
+		ref = ref_stats(fake.stats, &fake.shared, 1, fake.alive,
+				&names);
+		ref_text = cJSON_PrintUnformatted(ref);
+		got = cJSON_Parse(ref_text);
+		CHECK(got != NULL && cJSON_Compare(got, R.json, true));
+		CHECK_MSG(ref_text && strcmp(ref_text, R.body) == 0,
+			  "round %d:\n%s\n%s", round, ref_text, R.body);
+		cJSON_Delete(got);
+		cJSON_Delete(ref);
+		free(ref_text);
+		metrics_names_free(&names);
+	}
+	fake.alive = true;
+	fake.shared.n_ports = 2;
+}
+
+/* Names are escaped the way cJSON_PrintUnformatted escapes them. */
+static void test_json_string_escape(void)
+{
+	static const char *const cases[] = {
+		"",	     "web",	      "a\"b\\c",  "\b\f\n\r\t",
+		"\x01\x1f ", "\x7f\xc3\xa9/", "x\x10y\"",
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct metrics_text t = { 0 };
+		cJSON *s = cJSON_CreateString(cases[i]);
+		char *want = cJSON_PrintUnformatted(s);
+
+		metrics_text_json_string(&t, cases[i]);
+		CHECK_MSG(want && t.buf && strcmp(want, t.buf) == 0, "%s != %s",
+			  want, t.buf);
+		free(want);
+		cJSON_Delete(s);
+		metrics_text_free(&t);
+	}
+}
+
 /* Two flows: one of web's (backend 10.0.0.2:8080), one of a service
  * and backend no longer configured. */
 static void flows_fixture(void)
@@ -1445,6 +1615,8 @@ int main(int argc, char **argv)
 	test_backend_post_delete();
 	test_backend_patch();
 	test_stats();
+	test_stats_same_as_cjson();
+	test_json_string_escape();
 	test_flows();
 	test_flows_query();
 	test_metrics_text();
