@@ -41,3 +41,39 @@ skip() {
 	echo "SKIP: $*"
 	exit 77
 }
+
+# --- For scripts that run a fast path and a slow path (they set sp_pid,
+# fp_pid, prefix and tmp). ---
+
+# Stop both processes and remove what DPDK leaves of this prefix.
+# shellcheck disable=SC2154 # set by the sourcing script, as said above
+dpdk_test_cleanup() {
+	stop_pid "$sp_pid"
+	stop_pid "$fp_pid"
+	rm -f /dev/hugepages/"$prefix"map_*
+	rm -rf "/var/run/dpdk/$prefix" "$tmp"
+}
+
+# dpdk_preflight TOOL... -- BINARY...: root and hugepages (else skip, 77),
+# then every tool on PATH and every binary executable (else fail).
+dpdk_preflight() {
+	local t free
+	[ "$(id -u)" -eq 0 ] || skip "needs root (DPDK shared memory)"
+	free=$(awk '/^HugePages_Free:/ {print $2}' /proc/meminfo)
+	[ "${free:-0}" -ge 128 ] || skip "needs 128 free hugepages (scripts/setup.sh)"
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do
+		command -v "$1" >/dev/null || {
+			bad "missing $1 (scripts/setup.sh installs it)"
+			finish
+		}
+		shift
+	done
+	[ $# -gt 0 ] && shift
+	for t in "$@"; do
+		[ -x "$t" ] || { bad "not executable: $t"; finish; }
+	done
+}
+
+free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}

@@ -29,31 +29,10 @@ fp_pid='' sp_pid='' port='' rc=0
 pass=0
 fail=0
 
-cleanup() {
-	stop_pid "$sp_pid"
-	stop_pid "$fp_pid"
-	rm -f /dev/hugepages/"$prefix"map_*
-	rm -rf "/var/run/dpdk/$prefix" "$tmp"
-}
-trap cleanup EXIT
+trap dpdk_test_cleanup EXIT
 
 preflight() {
-	local t free
-	[ "$(id -u)" -eq 0 ] || skip "needs root (DPDK shared memory)"
-	free=$(awk '/^HugePages_Free:/ {print $2}' /proc/meminfo)
-	[ "${free:-0}" -ge 128 ] || skip "needs 128 free hugepages (scripts/setup.sh)"
-	for t in curl openssl jq python3 stdbuf timeout; do
-		command -v "$t" >/dev/null && continue
-		bad "missing $t (scripts/setup.sh installs it)"
-		finish
-	done
-	for t in "$fp_bin" "$sp_bin" "$ectl"; do
-		[ -x "$t" ] || { bad "not executable: $t"; finish; }
-	done
-}
-
-free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+	dpdk_preflight curl openssl jq python3 stdbuf timeout -- "$fp_bin" "$sp_bin" "$ectl"
 }
 
 write_config() { # FILE
