@@ -132,21 +132,8 @@ SP=$OUT/bin/edgepath-slowpath
 PIDS=()
 FP_PID='' SP_PID='' NG_PID=''
 
-stop_pid() { # pid [seconds]: TERM, wait, KILL
-	local p=$1 t=${2:-10} i
-	[ -n "$p" ] || return 0
-	kill -0 "$p" 2>/dev/null || { wait "$p" 2>/dev/null || true; return 0; }
-	kill -TERM "$p" 2>/dev/null || true
-	for ((i = 0; i < t * 10; i++)); do
-		kill -0 "$p" 2>/dev/null || break
-		sleep 0.1
-	done
-	if kill -0 "$p" 2>/dev/null; then
-		say "pid $p did not stop on SIGTERM; SIGKILL"
-		kill -KILL "$p" 2>/dev/null || true
-	fi
-	wait "$p" 2>/dev/null || true
-}
+# shellcheck source=scripts/lib/procs.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/procs.sh"
 
 cleanup() {
 	local i
@@ -159,23 +146,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'say interrupted; exit 130' INT TERM
-
-forget() {
-	local keep=() p
-	for p in "${PIDS[@]}"; do [ "$p" = "$1" ] || keep+=("$p"); done
-	PIDS=("${keep[@]}")
-}
-
-wait_for() { # what seconds command...
-	local what=$1 t=$2 i
-	shift 2
-	for ((i = 0; i < t * 10; i++)); do
-		"$@" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	say "timed out after ${t} s waiting for $what"
-	return 1
-}
 
 log() { printf '%s\n' "$*" | tee -a "$SUMMARY"; }
 

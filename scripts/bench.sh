@@ -115,20 +115,9 @@ taskset -p -c "$GEN_CPU" $$ >/dev/null
 PIDS=()
 TP_FD=
 
-stop_pid() { # pid [seconds]: SIGINT, wait, SIGKILL
-	local p=$1 t=${2:-10} i
-	kill -0 "$p" 2>/dev/null || { wait "$p" 2>/dev/null || true; return 0; }
-	kill -INT "$p" 2>/dev/null || true
-	for ((i = 0; i < t * 10; i++)); do
-		kill -0 "$p" 2>/dev/null || break
-		sleep 0.1
-	done
-	if kill -0 "$p" 2>/dev/null; then
-		say "pid $p did not stop on SIGINT; SIGKILL"
-		kill -KILL "$p" 2>/dev/null || true
-	fi
-	wait "$p" 2>/dev/null || true
-}
+STOP_SIGNAL=INT # the forwarders print their final counters on SIGINT
+# shellcheck source=scripts/lib/procs.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/procs.sh"
 
 prefix_in_use() { # a live process holds the prefix's lock file
 	local c=/var/run/dpdk/$1/config
@@ -156,23 +145,6 @@ cleanup() {
 trap cleanup EXIT
 trap '' PIPE # a forwarder that died must not kill us through its FIFO
 trap 'say interrupted; exit 130' INT TERM
-
-forget() { # drop a PID from the clean-up list once it is reaped
-	local keep=() p
-	for p in "${PIDS[@]}"; do [ "$p" = "$1" ] || keep+=("$p"); done
-	PIDS=("${keep[@]}")
-}
-
-wait_for() { # what seconds command...: poll every 0.1 s
-	local what=$1 t=$2 i
-	shift 2
-	for ((i = 0; i < t * 10; i++)); do
-		"$@" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	say "timed out after ${t} s waiting for $what"
-	return 1
-}
 
 tel() { # prefix command: one telemetry request, JSON on stdout
 	printf '%s' "$2" | timeout 5 socat -t 2 - \
