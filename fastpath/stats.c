@@ -11,13 +11,6 @@
 #include "fp.h"
 #include "stats.h"
 
-#define EP_X_NAME(sym, name) name,
-const char *const stats_counter_names[EP_CNT_MAX] = { EP_WORKER_COUNTERS(
-	EP_X_NAME) };
-const char *const stats_drop_names[EP_DROP_MAX] = { EP_DROP_REASONS(
-	EP_X_NAME) };
-#undef EP_X_NAME
-
 static const struct rte_memzone *stats_mz;
 
 struct ep_stats *stats_create(void)
@@ -40,57 +33,6 @@ void stats_destroy(void)
 {
 	rte_memzone_free(stats_mz);
 	stats_mz = NULL;
-}
-
-uint64_t stats_sum_cnt(const struct ep_stats *s, enum ep_worker_counter c)
-{
-	uint64_t sum = 0;
-
-	for (uint32_t i = 0; i < s->n_lcores; i++)
-		sum += s->lcore[i].cnt[c];
-	return sum;
-}
-
-uint64_t stats_sum_drop(const struct ep_stats *s, enum ep_drop_reason r)
-{
-	uint64_t sum = 0;
-
-	for (uint32_t i = 0; i < s->n_lcores; i++)
-		sum += s->lcore[i].drop[r];
-	return sum;
-}
-
-uint64_t stats_sum_drops(const struct ep_stats *s)
-{
-	uint64_t sum = 0;
-
-	for (int r = 0; r < EP_DROP_MAX; r++)
-		sum += stats_sum_drop(s, (enum ep_drop_reason)r);
-	return sum;
-}
-
-void stats_sum_svc(const struct ep_stats *s, uint32_t sid,
-		   struct ep_svc_counters *out)
-{
-	memset(out, 0, sizeof(*out));
-	for (uint32_t i = 0; i < s->n_lcores; i++) {
-		out->pkts += s->svc[i][sid].pkts;
-		out->bytes += s->svc[i][sid].bytes;
-		out->new_flows += s->svc[i][sid].new_flows;
-		out->drops += s->svc[i][sid].drops;
-	}
-}
-
-void stats_sum_be(const struct ep_stats *s, uint32_t sid,
-		  struct ep_be_counters *out)
-{
-	memset(out, 0, sizeof(*out));
-	for (uint32_t i = 0; i < s->n_lcores; i++) {
-		out->pkts += s->be[i][sid].pkts;
-		out->bytes += s->be[i][sid].bytes;
-		out->new_flows += s->be[i][sid].new_flows;
-		out->active_flows += s->be[i][sid].active_flows;
-	}
 }
 
 /* ------------------------------------------------------------------ */
@@ -165,21 +107,12 @@ static int tel_ports(const char *cmd, const char *params,
 	rte_tel_data_start_dict(d);
 	for (uint16_t p = 0; p < fp.n_ports; p++) {
 		struct rte_tel_data *pd = rte_tel_data_alloc();
-		struct ep_port_counters sum = { 0 };
+		struct ep_port_counters sum;
 		char key[16];
 
 		if (pd == NULL)
 			return -ENOMEM;
-		for (uint32_t i = 0; i < fp.stats->n_lcores; i++) {
-			const struct ep_port_counters *c =
-				&fp.stats->lcore[i].port[p];
-
-			sum.rx_pkts += c->rx_pkts;
-			sum.rx_bytes += c->rx_bytes;
-			sum.tx_pkts += c->tx_pkts;
-			sum.tx_bytes += c->tx_bytes;
-			sum.tx_drops += c->tx_drops;
-		}
+		stats_sum_port(fp.stats, p, &sum);
 		rte_tel_data_start_dict(pd);
 		rte_tel_data_add_dict_u64(pd, "rx_packets", sum.rx_pkts);
 		rte_tel_data_add_dict_u64(pd, "rx_bytes", sum.rx_bytes);

@@ -11,22 +11,11 @@
 #include <stdio.h>
 
 #include "ep_abi.h"
+#include "stats_sum.h"
 
 /* Reserve (zeroed) the stats memzone; NULL on failure. */
 struct ep_stats *stats_create(void);
 void stats_destroy(void);
-
-uint64_t stats_sum_cnt(const struct ep_stats *s, enum ep_worker_counter c);
-uint64_t stats_sum_drop(const struct ep_stats *s, enum ep_drop_reason r);
-uint64_t stats_sum_drops(const struct ep_stats *s);
-void stats_sum_svc(const struct ep_stats *s, uint32_t sid,
-		   struct ep_svc_counters *out);
-void stats_sum_be(const struct ep_stats *s, uint32_t sid,
-		  struct ep_be_counters *out);
-
-/* Names from the X-macro lists (telemetry keys and /metrics labels). */
-extern const char *const stats_counter_names[EP_CNT_MAX];
-extern const char *const stats_drop_names[EP_DROP_MAX];
 
 /* Register /edgepath/... telemetry commands (primary process only). */
 int stats_telemetry_register(void);

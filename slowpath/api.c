@@ -1500,13 +1500,13 @@ static void stats_lcores(struct jw *w, const struct ep_stats *s)
 
 	jw_open(w, "counters", '{');
 	for (int i = 0; i < EP_CNT_MAX; i++)
-		jw_u64(w, metrics_counter_names[i], metrics_sum_cnt(s, i));
+		jw_u64(w, stats_counter_names[i], stats_sum_cnt(s, i));
 	jw_close(w, '}');
 	jw_open(w, "drops", '{');
 	for (int r = 0; r < EP_DROP_MAX; r++) {
-		v = metrics_sum_drop(s, r);
+		v = stats_sum_drop(s, r);
 		total += v;
-		jw_u64(w, metrics_drop_names[r], v);
+		jw_u64(w, stats_drop_names[r], v);
 	}
 	jw_close(w, '}');
 	jw_u64(w, "drops_total", total);
@@ -1518,7 +1518,7 @@ static void stats_ports(struct jw *w, const struct ep_stats *s, uint32_t n)
 
 	jw_open(w, "ports", '[');
 	for (uint32_t p = 0; p < n && p < EP_MAX_PORTS; p++) {
-		metrics_sum_port(s, p, &pc);
+		stats_sum_port(s, p, &pc);
 		jw_open(w, NULL, '{');
 		jw_u64(w, "port", p);
 		jw_u64(w, "rx_packets", pc.rx_pkts);
@@ -1542,7 +1542,7 @@ static void stats_backends(struct jw *w, const struct ep_stats *s,
 		const struct metrics_backend_name *b =
 			&n->backends[sn->first_backend + j];
 
-		metrics_sum_be(s, b->sid, &bc);
+		stats_sum_be(s, b->sid, &bc);
 		jw_open(w, NULL, '{');
 		jw_str(w, "id", b->id);
 		jw_u64(w, "packets", bc.pkts);
@@ -1561,7 +1561,7 @@ static void stats_services(struct jw *w, const struct ep_stats *s,
 
 	jw_open(w, "services", '[');
 	for (uint32_t i = 0; i < n->n_services; i++) {
-		metrics_sum_svc(s, n->services[i].sid, &sc);
+		stats_sum_svc(s, n->services[i].sid, &sc);
 		jw_open(w, NULL, '{');
 		jw_str(w, "name", n->services[i].name);
 		jw_u64(w, "packets", sc.pkts);

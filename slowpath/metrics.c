@@ -226,102 +226,6 @@ void metrics_text_free(struct metrics_text *t)
 }
 
 /* ------------------------------------------------------------------ */
-/* Sums over lcores                                                     */
-
-#define METRICS_X_NAME(sym, name) [EP_CNT_##sym] = name,
-const char *const metrics_counter_names[EP_CNT_MAX] = { EP_WORKER_COUNTERS(
-	METRICS_X_NAME) };
-#undef METRICS_X_NAME
-#define METRICS_X_NAME(sym, name) [EP_DROP_##sym] = name,
-const char *const metrics_drop_names[EP_DROP_MAX] = { EP_DROP_REASONS(
-	METRICS_X_NAME) };
-#undef METRICS_X_NAME
-
-/* The memzone is the fast path's to write: never trust its count. */
-static uint32_t n_lcores(const struct ep_stats *s)
-{
-	uint32_t n = __atomic_load_n(&s->n_lcores, __ATOMIC_RELAXED);
-
-	return n < EP_MAX_WORKERS ? n : EP_MAX_WORKERS;
-}
-
-static uint64_t load64(const uint64_t *p)
-{
-	return __atomic_load_n(p, __ATOMIC_RELAXED);
-}
-
-uint64_t metrics_sum_cnt(const struct ep_stats *s, enum ep_worker_counter c)
-{
-	uint64_t sum = 0;
-
-	for (uint32_t i = 0; i < n_lcores(s); i++)
-		sum += load64(&s->lcore[i].cnt[c]);
-	return sum;
-}
-
-uint64_t metrics_sum_drop(const struct ep_stats *s, enum ep_drop_reason r)
-{
-	uint64_t sum = 0;
-
-	for (uint32_t i = 0; i < n_lcores(s); i++)
-		sum += load64(&s->lcore[i].drop[r]);
-	return sum;
-}
-
-void metrics_sum_port(const struct ep_stats *s, uint32_t port,
-		      struct ep_port_counters *out)
-{
-	memset(out, 0, sizeof(*out));
-	if (port >= EP_MAX_PORTS)
-		return;
-	for (uint32_t i = 0; i < n_lcores(s); i++) {
-		const struct ep_port_counters *p = &s->lcore[i].port[port];
-
-		out->rx_pkts += load64(&p->rx_pkts);
-		out->rx_bytes += load64(&p->rx_bytes);
-		out->tx_pkts += load64(&p->tx_pkts);
-		out->tx_bytes += load64(&p->tx_bytes);
-		out->tx_drops += load64(&p->tx_drops);
-	}
-}
-
-void metrics_sum_svc(const struct ep_stats *s, uint32_t sid,
-		     struct ep_svc_counters *out)
-{
-	memset(out, 0, sizeof(*out));
-	if (sid >= EP_MAX_SERVICES)
-		return;
-	for (uint32_t i = 0; i < n_lcores(s); i++) {
-		const struct ep_svc_counters *c = &s->svc[i][sid];
-
-		out->pkts += load64(&c->pkts);
-		out->bytes += load64(&c->bytes);
-		out->new_flows += load64(&c->new_flows);
-		out->drops += load64(&c->drops);
-	}
-}
-
-void metrics_sum_be(const struct ep_stats *s, uint32_t sid,
-		    struct ep_be_counters *out)
-{
-	uint64_t active = 0; /* wraps like the other sums, no signed overflow */
-
-	memset(out, 0, sizeof(*out));
-	if (sid >= EP_MAX_BACKENDS)
-		return;
-	for (uint32_t i = 0; i < n_lcores(s); i++) {
-		const struct ep_be_counters *c = &s->be[i][sid];
-
-		out->pkts += load64(&c->pkts);
-		out->bytes += load64(&c->bytes);
-		out->new_flows += load64(&c->new_flows);
-		active += (uint64_t)__atomic_load_n(&c->active_flows,
-						    __ATOMIC_RELAXED);
-	}
-	out->active_flows = (int64_t)active;
-}
-
-/* ------------------------------------------------------------------ */
 /* Names                                                                */
 
 void metrics_backend_id(const struct ep_ip *ip, uint16_t port, char *out,
@@ -523,19 +427,19 @@ static void render_counters(struct metrics_text *t, const struct ep_stats *s)
 
 	for (int c = 0; c < EP_CNT_MAX; c++) {
 		snprintf(name, sizeof(name), "edgepath_%s_total",
-			 metrics_counter_names[c]);
+			 stats_counter_names[c]);
 		metrics_family(t, name, "counter",
 			       "Fast-path worker counter, summed over "
 			       "workers.");
-		metrics_u64(t, name, NULL, 0, metrics_sum_cnt(s, c));
+		metrics_u64(t, name, NULL, 0, stats_sum_cnt(s, c));
 	}
 	metrics_family(t, "edgepath_drops_total", "counter",
 		       "Packets the fast path dropped, by reason.");
 	for (int r = 0; r < EP_DROP_MAX; r++) {
-		struct metrics_label l = { "reason", metrics_drop_names[r] };
+		struct metrics_label l = { "reason", stats_drop_names[r] };
 
 		metrics_u64(t, "edgepath_drops_total", &l, 1,
-			    metrics_sum_drop(s, r));
+			    stats_sum_drop(s, r));
 	}
 }
 
@@ -560,7 +464,7 @@ static void render_ports(struct metrics_text *t, const struct ep_stats *s,
 			struct metrics_label l = { "port", port };
 			uint64_t v[ARRAY_LEN(names)];
 
-			metrics_sum_port(s, p, &pc);
+			stats_sum_port(s, p, &pc);
 			v[0] = pc.rx_pkts;
 			v[1] = pc.rx_bytes;
 			v[2] = pc.tx_pkts;
@@ -591,7 +495,7 @@ static void render_services(struct metrics_text *t, const struct ep_stats *s,
 						   n->services[i].name };
 			uint64_t v[ARRAY_LEN(names)];
 
-			metrics_sum_svc(s, n->services[i].sid, &sc);
+			stats_sum_svc(s, n->services[i].sid, &sc);
 			v[0] = sc.pkts;
 			v[1] = sc.bytes;
 			v[2] = sc.new_flows;
@@ -619,7 +523,7 @@ static void render_backend_family(struct metrics_text *t,
 
 			uint64_t v[3];
 
-			metrics_sum_be(s, b->sid, &bc);
+			stats_sum_be(s, b->sid, &bc);
 			v[0] = bc.pkts;
 			v[1] = bc.bytes;
 			v[2] = bc.new_flows;

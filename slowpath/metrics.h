@@ -14,6 +14,7 @@
 
 #include "ep_abi.h"
 #include "http.h"
+#include "stats_sum.h"
 
 #define METRICS_MAX_SERIES 256 /* request-count series (route, method, code) */
 #define METRICS_MAX_ROUTES 32 /* latency histograms, one per route */
@@ -60,21 +61,7 @@ void metrics_text_i64(struct metrics_text *t, int64_t v);
 /* `s` as a quoted JSON string, escaped the way cJSON prints it. */
 void metrics_text_json_string(struct metrics_text *t, const char *s);
 
-/* ---- Fast-path counters ------------------------------------------- */
-
-/* Telemetry / metrics names from ep_abi.h's X-macro lists. */
-extern const char *const metrics_counter_names[EP_CNT_MAX];
-extern const char *const metrics_drop_names[EP_DROP_MAX];
-
-/* Sums over the lcores the memzone says are in use (at most 16). */
-uint64_t metrics_sum_cnt(const struct ep_stats *s, enum ep_worker_counter c);
-uint64_t metrics_sum_drop(const struct ep_stats *s, enum ep_drop_reason r);
-void metrics_sum_port(const struct ep_stats *s, uint32_t port,
-		      struct ep_port_counters *out);
-void metrics_sum_svc(const struct ep_stats *s, uint32_t sid,
-		     struct ep_svc_counters *out);
-void metrics_sum_be(const struct ep_stats *s, uint32_t sid,
-		    struct ep_be_counters *out);
+/* Fast-path counters are summed by fastpath/stats_sum.h. */
 
 /* ---- Names of the counters in use --------------------------------- */
 

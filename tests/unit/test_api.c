@@ -1269,16 +1269,16 @@ static cJSON *ref_stats(const struct ep_stats *s, const struct ep_shared *sh,
 	cnt = cJSON_AddObjectToObject(root, "counters");
 	drops = cJSON_AddObjectToObject(root, "drops");
 	for (int i = 0; i < EP_CNT_MAX; i++)
-		ref_u64(cnt, metrics_counter_names[i], metrics_sum_cnt(s, i));
+		ref_u64(cnt, stats_counter_names[i], stats_sum_cnt(s, i));
 	for (int r = 0; r < EP_DROP_MAX; r++) {
-		v = metrics_sum_drop(s, r);
+		v = stats_sum_drop(s, r);
 		total += v;
-		ref_u64(drops, metrics_drop_names[r], v);
+		ref_u64(drops, stats_drop_names[r], v);
 	}
 	ref_u64(root, "drops_total", total);
 	arr = cJSON_AddArrayToObject(root, "ports");
 	for (uint32_t p = 0; p < sh->n_ports && p < EP_MAX_PORTS; p++) {
-		metrics_sum_port(s, p, &pc);
+		stats_sum_port(s, p, &pc);
 		cJSON_AddItemToArray(arr, o = cJSON_CreateObject());
 		ref_u64(o, "port", p);
 		ref_u64(o, "rx_packets", pc.rx_pkts);
@@ -1291,7 +1291,7 @@ static cJSON *ref_stats(const struct ep_stats *s, const struct ep_shared *sh,
 	for (uint32_t i = 0; i < n->n_services; i++) {
 		const struct metrics_service_name *sn = &n->services[i];
 
-		metrics_sum_svc(s, sn->sid, &sc);
+		stats_sum_svc(s, sn->sid, &sc);
 		cJSON_AddItemToArray(arr, o = cJSON_CreateObject());
 		cJSON_AddStringToObject(o, "name", sn->name);
 		ref_u64(o, "packets", sc.pkts);
@@ -1303,7 +1303,7 @@ static cJSON *ref_stats(const struct ep_stats *s, const struct ep_shared *sh,
 			const struct metrics_backend_name *bn =
 				&n->backends[sn->first_backend + j];
 
-			metrics_sum_be(s, bn->sid, &bc);
+			stats_sum_be(s, bn->sid, &bc);
 			cJSON_AddItemToArray(barr, b = cJSON_CreateObject());
 			cJSON_AddStringToObject(b, "id", bn->id);
 			ref_u64(b, "packets", bc.pkts);
