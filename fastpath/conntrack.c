@@ -1,17 +1,21 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Connection table: builds, ages and evicts a worker's flow table. The
- * rte_hash maps a key to the entry's index (its data pointer, read from
- * the key's own cache line by the lookup); per-flow state lives in a
- * parallel cache-line array indexed by that, and a private slot array keeps
- * each key with the caller's hash, which rte_hash needs to delete a key it
- * was given. Indices 0..capacity-1 are handed out from a free stack.
+ * Connection table: builds, indexes, ages and evicts a worker's flow
+ * table. Records (key line + state line, see struct ct_rec) are handed
+ * out from a free stack of positions; the index is an array of 64-byte
+ * buckets, each with 8 slots of a 16-bit signature (high bits of the
+ * caller's hash) and a position. A key lives in its home bucket (low bits
+ * of the hash) or, when that is full, in the first bucket after it with
+ * room; the home bucket counts such keys, so a lookup looks further only
+ * when one exists. The index has at least twice as many slots as the
+ * table has entries (four keys per bucket on average when full), so a
+ * bucket overflows rarely. Each record remembers its slot, so a delete
+ * touches only that bucket.
  *
- * The rte_hash has about twice as many key slots as the table holds
- * entries, and a full table evicts before it adds: the hash never runs
- * above ~50 % load, where an add finds room in one of its two buckets
- * instead of running the cuckoo displacement search (at 100 % load that
- * search ran, and failed, on every insert).
+ * This replaced an rte_hash (whose bulk lookup cost about 150
+ * instructions a key, with the bucket, key store and our state array
+ * three dependent cache lines apart); here a lookup is the bucket line
+ * and the record, both prefetched across the burst.
  */
 #include <errno.h>
 #include <string.h>
@@ -19,40 +23,42 @@
 #include <rte_byteorder.h>
 #include <rte_common.h>
 #include <rte_errno.h>
-#include <rte_hash.h>
-#include <rte_hash_crc.h>
 #include <rte_malloc.h>
+#include <rte_prefetch.h>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "conntrack.h"
 
 /* Forward entries looked at per eviction: enough to find a stale one. */
 #define CT_EVICT_SAMPLE 8u
 
-/*
- * The key and hash of each entry. rte_hash_get_key_with_position()
- * cannot serve here: it re-hashes the key with the table's own function,
- * which is not the caller's hash, so it would report live keys as absent.
- */
-struct ct_slot {
-	struct flow_key key;
-	uint32_t hash;
-};
+#define CT_BUCKET_SLOTS 8u
 
-/* Bits of the filter of keys inserted since the last ct_lookup_bulk(). */
-#define CT_RECENT_BITS 256u
+struct ct_bucket {
+	uint16_t sig[CT_BUCKET_SLOTS];
+	uint32_t pos[CT_BUCKET_SLOTS];
+	uint16_t displaced; /* keys homed here that live in a later bucket */
+	uint8_t used; /* bit i: slot i holds a key */
+	uint8_t pad[13];
+} __rte_cache_aligned;
+
+_Static_assert(sizeof(struct ct_bucket) == 64, "one bucket, one line");
 
 struct ct_table {
-	struct ct_table_head head; /* entries, capacity: see conntrack.h */
-	struct rte_hash *h;
-	struct ct_slot *slots; /* indexed like entries */
-	uint32_t *free_idx; /* stack of free indices */
+	struct ct_table_head head; /* recs, capacity: see conntrack.h */
+	struct ct_bucket *buckets;
+	uint32_t bucket_mask; /* buckets - 1 (a power of two) */
+	uint32_t max_displace; /* farthest any key has lived from home */
+	uint32_t *free_idx; /* stack of free positions */
 	uint32_t n_free;
 	uint32_t count;
 	uint32_t age_cursor;
 	uint32_t evict_cursor;
 	int32_t last_insert; /* never evicted by the next insert */
 	uint64_t evictions;
-	uint64_t recent[CT_RECENT_BITS / 64]; /* see ct_insert_missed() */
 	uint64_t tsc_hz;
 	uint64_t timeout_tsc[CT_STATE_MAX];
 	ct_removed_cb on_remove;
@@ -93,66 +99,26 @@ static int params_valid(const struct ct_params *p)
 	       p->entries <= CT_MAX_ENTRIES && p->tsc_hz > 0;
 }
 
-/*
- * Key slots for a table of `entries`: twice as many, less one so that a
- * power-of-two capacity does not double rte_hash's free-slot ring again
- * (it holds slots + 1 rounded up to a power of two). Its buckets hold
- * slots rounded up to a power of two, so the load stays at or below 50 %.
- */
-static uint32_t hash_slots(uint32_t entries)
+/* Buckets for `entries`: a power of two with 8 slots each, >= 2x. */
+static uint32_t bucket_count(uint32_t entries)
 {
-	return 2 * entries - 1;
+	return rte_align32pow2((entries + 3) / 4);
 }
 
-static struct rte_hash *create_hash(const struct ct_params *p)
+static void *table_alloc(const struct ct_params *p, const char *what,
+			 size_t size)
 {
-	struct rte_hash_parameters hp = {
-		.name = p->name,
-		.entries = hash_slots(p->entries),
-		.key_len = sizeof(struct flow_key),
-		/* Required by create; every call passes the caller's hash. */
-		.hash_func = rte_hash_crc,
-		.hash_func_init_val = 0,
-		.socket_id = p->socket_id,
-		/* The extendable buckets take a key that neither of its
-		 * buckets has room for, so an add fails only when every key
-		 * slot is in use: never, with at most half of them live. */
-		.extra_flag = RTE_HASH_EXTRA_FLAGS_EXT_TABLE,
-	};
+	char name[64];
 
-	return rte_hash_create(&hp);
+	snprintf(name, sizeof(name), "%s_%s", p->name, what);
+	return rte_zmalloc_socket(name, size, RTE_CACHE_LINE_SIZE,
+				  p->socket_id);
 }
 
-struct ct_table *ct_create(const struct ct_params *p)
+static void init_params(struct ct_table *t, const struct ct_params *p)
 {
-	struct ct_table *t;
 	unsigned int s;
 	uint32_t i;
-	int err = ENOMEM;
-
-	if (!params_valid(p)) {
-		rte_errno = EINVAL;
-		return NULL;
-	}
-	t = rte_zmalloc_socket("ct_table", sizeof(*t), RTE_CACHE_LINE_SIZE,
-			       p->socket_id);
-	if (t == NULL)
-		goto fail;
-	t->h = create_hash(p);
-	if (t->h == NULL) {
-		err = rte_errno;
-		goto fail_table;
-	}
-	t->head.entries = rte_zmalloc_socket(
-		"ct_entries", sizeof(*t->head.entries) * p->entries,
-		RTE_CACHE_LINE_SIZE, p->socket_id);
-	t->slots =
-		rte_zmalloc_socket("ct_slots", sizeof(*t->slots) * p->entries,
-				   RTE_CACHE_LINE_SIZE, p->socket_id);
-	t->free_idx = rte_malloc_socket(
-		"ct_free", sizeof(uint32_t) * p->entries, 0, p->socket_id);
-	if (!t->head.entries || !t->slots || !t->free_idx)
-		goto fail_arrays;
 
 	t->head.capacity = p->entries;
 	/* Popped in increasing order: a young table stays compact. */
@@ -169,18 +135,36 @@ struct ct_table *ct_create(const struct ct_params *p)
 	}
 	t->on_remove = p->on_remove;
 	t->cb_arg = p->cb_arg;
-	return t;
+}
 
-fail_arrays:
-	rte_free(t->free_idx);
-	rte_free(t->slots);
-	rte_free(t->head.entries);
-	rte_hash_free(t->h);
-fail_table:
-	rte_free(t);
-fail:
-	rte_errno = err;
-	return NULL;
+struct ct_table *ct_create(const struct ct_params *p)
+{
+	struct ct_table *t;
+	uint32_t n_buckets;
+
+	if (!params_valid(p)) {
+		rte_errno = EINVAL;
+		return NULL;
+	}
+	n_buckets = bucket_count(p->entries);
+	t = table_alloc(p, "table", sizeof(*t));
+	if (t == NULL) {
+		rte_errno = ENOMEM;
+		return NULL;
+	}
+	t->head.recs = table_alloc(p, "recs",
+				   sizeof(*t->head.recs) * (size_t)p->entries);
+	t->buckets = table_alloc(p, "index",
+				 sizeof(*t->buckets) * (size_t)n_buckets);
+	t->free_idx = table_alloc(p, "free", sizeof(uint32_t) * p->entries);
+	if (!t->head.recs || !t->buckets || !t->free_idx) {
+		ct_free(t);
+		rte_errno = ENOMEM;
+		return NULL;
+	}
+	t->bucket_mask = n_buckets - 1;
+	init_params(t, p);
+	return t;
 }
 
 void ct_free(struct ct_table *t)
@@ -188,9 +172,8 @@ void ct_free(struct ct_table *t)
 	if (t == NULL)
 		return;
 	rte_free(t->free_idx);
-	rte_free(t->slots);
-	rte_free(t->head.entries);
-	rte_hash_free(t->h);
+	rte_free(t->buckets);
+	rte_free(t->head.recs);
 	rte_free(t);
 }
 
@@ -215,60 +198,190 @@ uint64_t ct_evictions(const struct ct_table *t)
 	return t->evictions;
 }
 
-/* The index a key's data pointer holds. */
-static inline int32_t data_pos(const void *d)
+/* ------------------------------------------------------------------ */
+/* The index.                                                           */
+
+static inline uint16_t hash_sig(uint32_t hash)
 {
-	return (int32_t)(uintptr_t)d;
+	return (uint16_t)(hash >> 16);
+}
+
+static inline struct ct_bucket *home_bucket(const struct ct_table *t,
+					    uint32_t hash)
+{
+	return &t->buckets[hash & t->bucket_mask];
+}
+
+/* Slots of `b` in use whose signature is `sig`, as a bit mask. */
+static inline uint32_t sig_matches(const struct ct_bucket *b, uint16_t sig)
+{
+#if defined(__SSE2__)
+	__m128i eq = _mm_cmpeq_epi16(_mm_load_si128((const __m128i *)b->sig),
+				     _mm_set1_epi16((short)sig));
+
+	return (uint32_t)_mm_movemask_epi8(_mm_packs_epi16(eq, eq)) & b->used;
+#else
+	uint32_t m = 0;
+
+	for (unsigned int i = 0; i < CT_BUCKET_SLOTS; i++)
+		m |= (uint32_t)(b->sig[i] == sig) << i;
+	return m & b->used;
+#endif
+}
+
+/* Keys are compared whole (the padding is zero in both); unrolled. */
+static inline int key_equal(const struct flow_key *a, const struct flow_key *b)
+{
+	_Static_assert(sizeof(*a) == 48, "key_equal compares 48 bytes");
+#if defined(__SSE2__)
+	const __m128i *pa = (const __m128i *)a, *pb = (const __m128i *)b;
+	__m128i d = _mm_or_si128(
+		_mm_xor_si128(_mm_loadu_si128(pa), _mm_loadu_si128(pb)),
+		_mm_xor_si128(_mm_loadu_si128(pa + 1),
+			      _mm_loadu_si128(pb + 1)));
+
+	d = _mm_or_si128(d, _mm_xor_si128(_mm_loadu_si128(pa + 2),
+					  _mm_loadu_si128(pb + 2)));
+	return _mm_movemask_epi8(_mm_cmpeq_epi8(d, _mm_setzero_si128())) ==
+	       0xffff;
+#else
+	return memcmp(a, b, sizeof(*a)) == 0;
+#endif
+}
+
+/* The position among `b`'s slots in `match` whose key is `key`, or -1. */
+static inline int32_t match_key(const struct ct_table *t,
+				const struct ct_bucket *b, uint32_t match,
+				const struct flow_key *key)
+{
+	while (match) {
+		uint32_t pos = b->pos[__builtin_ctz(match)];
+
+		if (key_equal(&t->head.recs[pos].key, key))
+			return (int32_t)pos;
+		match &= match - 1;
+	}
+	return -1;
+}
+
+/* The buckets after the home one that a displaced key may live in. */
+static int32_t find_displaced(const struct ct_table *t, uint32_t hash,
+			      const struct flow_key *key)
+{
+	uint32_t home = hash & t->bucket_mask;
+	uint16_t sig = hash_sig(hash);
+
+	for (uint32_t d = 1; d <= t->max_displace; d++) {
+		const struct ct_bucket *b =
+			&t->buckets[(home + d) & t->bucket_mask];
+		int32_t pos = match_key(t, b, sig_matches(b, sig), key);
+
+		if (pos >= 0)
+			return pos;
+	}
+	return -ENOENT;
+}
+
+/* Finish a lookup whose home bucket's signature matches are known. */
+static inline int32_t find_key(const struct ct_table *t,
+			       const struct ct_bucket *home, uint32_t match,
+			       const struct flow_key *key, uint32_t hash)
+{
+	int32_t pos = match_key(t, home, match, key);
+
+	if (pos >= 0)
+		return pos;
+	return home->displaced ? find_displaced(t, hash, key) : -ENOENT;
 }
 
 uint32_t ct_lookup_bulk(struct ct_table *t, const struct flow_key **keys,
 			const uint32_t *hashes, uint32_t n, int32_t *pos)
 {
-	void *data[RTE_HASH_LOOKUP_BULK_MAX];
-	uint64_t hit_mask = 0;
-	uint32_t i;
-	int hits;
+	const struct ct_bucket *b[CT_LOOKUP_BULK_MAX];
+	uint32_t match[CT_LOOKUP_BULK_MAX], i, hits = 0;
 
-	/* What ct_insert_missed() may trust starts here. */
-	memset(t->recent, 0, sizeof(t->recent));
-	if (n == 0)
-		return 0;
-	/* rte_hash takes non-const arrays but only reads them. */
-	hits = rte_hash_lookup_with_hash_bulk_data(
-		t->h, (const void **)keys, (hash_sig_t *)(uintptr_t)hashes, n,
-		&hit_mask, data);
-	if (hits < 0) {
-		for (i = 0; i < n; i++)
-			pos[i] = -EINVAL;
-		return 0;
+	n = RTE_MIN(n, CT_LOOKUP_BULK_MAX);
+	for (i = 0; i < n; i++) {
+		b[i] = home_bucket(t, hashes[i]);
+		rte_prefetch0(b[i]);
 	}
-	for (i = 0; i < n; i++)
-		pos[i] = (hit_mask >> i) & 1 ? data_pos(data[i]) : -ENOENT;
-	return (uint32_t)hits;
+	for (i = 0; i < n; i++) {
+		match[i] = sig_matches(b[i], hash_sig(hashes[i]));
+		if (match[i]) {
+			const struct ct_rec *r =
+				&t->head.recs[b[i]->pos[__builtin_ctz(
+					match[i])]];
+
+			rte_prefetch0(&r->key);
+			rte_prefetch0(&r->e);
+		}
+	}
+	for (i = 0; i < n; i++) {
+		pos[i] = find_key(t, b[i], match[i], keys[i], hashes[i]);
+		hits += pos[i] >= 0;
+	}
+	return hits;
 }
 
 int32_t ct_lookup(struct ct_table *t, const struct flow_key *key, uint32_t hash)
 {
-	void *d;
-	int rc = rte_hash_lookup_with_hash_data(t->h, key, hash, &d);
+	const struct ct_bucket *b = home_bucket(t, hash);
 
-	return rc < 0 ? rc : data_pos(d);
+	return find_key(t, b, sig_matches(b, hash_sig(hash)), key, hash);
 }
+
+/* Put a new key's position in the index: home bucket, or the next free. */
+static uint32_t index_add(struct ct_table *t, uint32_t hash, uint32_t pos)
+{
+	uint32_t home = hash & t->bucket_mask, d, idx, slot;
+	struct ct_bucket *b;
+
+	/* The index has more slots than the table has entries: ends. */
+	for (d = 0;; d++) {
+		idx = (home + d) & t->bucket_mask;
+		b = &t->buckets[idx];
+		if (b->used != 0xff)
+			break;
+	}
+	slot = (uint32_t)__builtin_ctz(~(uint32_t)b->used);
+	b->used |= (uint8_t)(1u << slot);
+	b->sig[slot] = hash_sig(hash);
+	b->pos[slot] = pos;
+	if (d > 0) {
+		t->buckets[home].displaced++;
+		if (d > t->max_displace)
+			t->max_displace = d;
+	}
+	return idx * CT_BUCKET_SLOTS + slot;
+}
+
+static void index_del(struct ct_table *t, const struct ct_rec *r)
+{
+	uint32_t idx = r->slot / CT_BUCKET_SLOTS;
+	uint32_t home = r->hash & t->bucket_mask;
+
+	t->buckets[idx].used &= (uint8_t) ~(1u << (r->slot % CT_BUCKET_SLOTS));
+	if (idx != home)
+		t->buckets[home].displaced--;
+}
+
+/* ------------------------------------------------------------------ */
+/* Entries.                                                             */
 
 const struct flow_key *ct_key_at(const struct ct_table *t, int32_t pos)
 {
-	if (!pos_valid(t, pos) || !t->head.entries[pos].live)
+	if (!pos_valid(t, pos) || !t->head.recs[pos].e.live)
 		return NULL;
-	return &t->slots[pos].key;
+	return &t->head.recs[pos].key;
 }
 
 /* Free one live entry; leaves its peer alone. */
 static void remove_one(struct ct_table *t, uint32_t pos)
 {
-	struct ct_slot *s = &t->slots[pos];
+	struct ct_rec *r = &t->head.recs[pos];
 
-	rte_hash_del_key_with_hash(t->h, &s->key, s->hash);
-	memset(&t->head.entries[pos], 0, sizeof(t->head.entries[pos]));
+	index_del(t, r);
+	memset(&r->e, 0, sizeof(r->e));
 	t->free_idx[t->n_free++] = pos;
 	t->count--;
 }
@@ -276,17 +389,17 @@ static void remove_one(struct ct_table *t, uint32_t pos)
 /* Free a slot and its NAT peer (when that is a distinct live slot). */
 static void remove_flow(struct ct_table *t, uint32_t pos)
 {
-	uint32_t peer = t->head.entries[pos].peer_pos;
+	uint32_t peer = t->head.recs[pos].e.peer_pos;
 
 	remove_one(t, pos);
 	if (peer != CT_NO_PEER && peer != pos && peer < t->head.capacity &&
-	    t->head.entries[peer].live)
+	    t->head.recs[peer].e.live)
 		remove_one(t, peer);
 }
 
 void ct_remove(struct ct_table *t, int32_t pos)
 {
-	if (pos_valid(t, pos) && t->head.entries[pos].live)
+	if (pos_valid(t, pos) && t->head.recs[pos].e.live)
 		remove_flow(t, (uint32_t)pos);
 }
 
@@ -294,14 +407,14 @@ void ct_remove(struct ct_table *t, int32_t pos)
 static void drop_flow(struct ct_table *t, uint32_t pos)
 {
 	if (t->on_remove != NULL)
-		t->on_remove(&t->head.entries[pos], t->cb_arg);
+		t->on_remove(&t->head.recs[pos].e, t->cb_arg);
 	remove_flow(t, pos);
 }
 
 /* A live forward entry: what ages and what may be evicted. */
 static int is_forward(const struct ct_table *t, uint32_t pos)
 {
-	const struct ct_entry *e = &t->head.entries[pos];
+	const struct ct_entry *e = &t->head.recs[pos].e;
 
 	return e->live && !(e->flags & CT_F_REPLY);
 }
@@ -314,14 +427,14 @@ static int is_forward(const struct ct_table *t, uint32_t pos)
  */
 static int32_t pick_victim(struct ct_table *t)
 {
-	const struct ct_entry *entries = t->head.entries;
+	const struct ct_rec *recs = t->head.recs;
 	uint32_t n = t->head.capacity, pos = t->evict_cursor, seen, found = 0;
 	unsigned int best_rank = UINT8_MAX;
 	uint64_t best_tsc = 0;
 	int32_t victim = -1;
 
 	for (seen = 0; seen < n && found < CT_EVICT_SAMPLE; seen++) {
-		const struct ct_entry *e = &entries[pos];
+		const struct ct_entry *e = &recs[pos].e;
 
 		if (e->live && !(e->flags & CT_F_REPLY) &&
 		    (int32_t)pos != t->last_insert) {
@@ -341,35 +454,29 @@ static int32_t pick_victim(struct ct_table *t)
 	return victim;
 }
 
-static void init_slot(struct ct_table *t, uint32_t pos,
-		      const struct flow_key *key, uint32_t hash,
-		      uint64_t now_tsc)
+static void init_rec(struct ct_table *t, uint32_t pos,
+		     const struct flow_key *key, uint32_t hash,
+		     uint64_t now_tsc)
 {
-	struct ct_entry *e = &t->head.entries[pos];
+	struct ct_rec *r = &t->head.recs[pos];
 
-	t->slots[pos].key = *key;
-	t->slots[pos].hash = hash;
-	memset(e, 0, sizeof(*e));
-	e->live = 1;
-	e->last_tsc = now_tsc;
-	e->state = key->proto == 6 /* IPPROTO_TCP */ ? CT_SYN : CT_UDP;
-	e->peer_pos = CT_NO_PEER;
+	r->key = *key;
+	r->hash = hash;
+	r->slot = index_add(t, hash, pos);
+	memset(&r->e, 0, sizeof(r->e));
+	r->e.live = 1;
+	r->e.last_tsc = now_tsc;
+	r->e.state = key->proto == 6 /* IPPROTO_TCP */ ? CT_SYN : CT_UDP;
+	r->e.peer_pos = CT_NO_PEER;
 	t->count++;
 }
 
-static inline uint32_t recent_bit(uint32_t hash)
+int32_t ct_insert(struct ct_table *t, const struct flow_key *key, uint32_t hash,
+		  uint64_t now_tsc)
 {
-	return (hash ^ (hash >> 16)) & (CT_RECENT_BITS - 1);
-}
+	uint32_t pos;
 
-static int32_t insert_key(struct ct_table *t, const struct flow_key *key,
-			  uint32_t hash, uint64_t now_tsc, int known_missing)
-{
-	uint32_t pos, bit = recent_bit(hash);
-	int rc;
-
-	if ((!known_missing || (t->recent[bit / 64] >> (bit % 64)) & 1) &&
-	    rte_hash_lookup_with_hash(t->h, key, hash) >= 0)
+	if (ct_lookup(t, key, hash) >= 0)
 		return -EEXIST;
 	/* Full: make room first, so the add below always has it. */
 	if (t->count >= t->head.capacity) {
@@ -382,28 +489,10 @@ static int32_t insert_key(struct ct_table *t, const struct flow_key *key,
 	}
 	if (t->n_free == 0)
 		return -ENOSPC;
-	pos = t->free_idx[t->n_free - 1];
-	rc = rte_hash_add_key_with_hash_data(t->h, key, hash,
-					     (void *)(uintptr_t)pos);
-	if (rc < 0)
-		return rc == -ENOSPC ? -ENOSPC : rc;
-	t->n_free--;
-	t->recent[bit / 64] |= 1ull << (bit % 64);
-	init_slot(t, pos, key, hash, now_tsc);
+	pos = t->free_idx[--t->n_free];
+	init_rec(t, pos, key, hash, now_tsc);
 	t->last_insert = (int32_t)pos;
 	return (int32_t)pos;
-}
-
-int32_t ct_insert(struct ct_table *t, const struct flow_key *key, uint32_t hash,
-		  uint64_t now_tsc)
-{
-	return insert_key(t, key, hash, now_tsc, 0);
-}
-
-int32_t ct_insert_missed(struct ct_table *t, const struct flow_key *key,
-			 uint32_t hash, uint64_t now_tsc)
-{
-	return insert_key(t, key, hash, now_tsc, 1);
 }
 
 /* Idle longer than its state allows (a clock behind last_tsc is not). */
@@ -422,7 +511,7 @@ uint32_t ct_age(struct ct_table *t, uint64_t now_tsc, uint32_t budget)
 		budget = n;
 	while (budget-- > 0) {
 		if (is_forward(t, pos) &&
-		    expired(t, &t->head.entries[pos], now_tsc)) {
+		    expired(t, &t->head.recs[pos].e, now_tsc)) {
 			drop_flow(t, pos);
 			removed++;
 		}
@@ -478,13 +567,13 @@ uint32_t ct_sample(const struct ct_table *t, uint32_t service_sid,
 	uint32_t pos, n = 0;
 
 	for (pos = 0; pos < t->head.capacity && n < max; pos++) {
-		const struct ct_entry *e = &t->head.entries[pos];
+		const struct ct_entry *e = &t->head.recs[pos].e;
 
 		if (!is_forward(t, pos))
 			continue;
 		if (service_sid != UINT32_MAX && e->service_sid != service_sid)
 			continue;
-		fill_flow(&out[n++], &t->slots[pos].key, e, now_tsc, tsc_hz,
+		fill_flow(&out[n++], &t->head.recs[pos].key, e, now_tsc, tsc_hz,
 			  worker);
 	}
 	return n;

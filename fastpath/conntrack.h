@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Connection table: one per worker, fixed memory chosen at start, touched
- * only by its own worker (no locks). An rte_hash with about twice as many
- * key slots as the table's capacity maps a flow key to an entry index
- * ("position", 0..capacity-1); a parallel array holds one cache line of
- * state per entry. Entries age by protocol state; a full table evicts the
- * stalest entry of a small sample before adding. conntrack.c builds, ages
- * and evicts; this header also holds the inline per-packet accessors and
- * state updates.
+ * only by its own worker (no locks). Each entry is a record of two cache
+ * lines, the flow's key and then its state, indexed by "position"
+ * (0..capacity-1); an index of 64-byte buckets maps a key's hash to
+ * positions. Entries age by protocol state; a full table evicts the
+ * stalest entry of a small sample before adding. conntrack.c builds,
+ * ages and evicts; this header also holds the inline per-packet accessors
+ * and state updates.
  */
 #ifndef EP_CONNTRACK_H
 #define EP_CONNTRACK_H
@@ -54,15 +54,26 @@ struct ct_entry {
 	uint8_t pad[13];
 } __attribute__((aligned(64)));
 
+/* A position's record: the key line, then the state line. */
+struct ct_rec {
+	struct flow_key key;
+	uint32_t hash; /* the caller's hash of key */
+	uint32_t slot; /* where the index holds it: bucket * 8 + slot */
+	uint8_t pad[8];
+	struct ct_entry e;
+} __attribute__((aligned(64)));
+
+_Static_assert(sizeof(struct ct_rec) == 128, "ct_rec: two cache lines");
+
 struct ct_table;
 
 /* The first member of struct ct_table, for the inline ct_entry_at(). */
 struct ct_table_head {
-	struct ct_entry *entries; /* indexed by position */
+	struct ct_rec *recs; /* indexed by position */
 	uint32_t capacity; /* positions: 0..capacity-1 */
 };
 
-/* Largest capacity (the hash gets about twice as many key slots). */
+/* Largest capacity (the index gets at least twice as many key slots). */
 #define CT_MAX_ENTRIES (1u << 28)
 
 /*
@@ -73,7 +84,7 @@ struct ct_table_head {
 typedef void (*ct_removed_cb)(const struct ct_entry *e, void *arg);
 
 struct ct_params {
-	const char *name; /* unique per table (rte_hash name) */
+	const char *name; /* names the table's memory (rte_malloc) */
 	uint32_t
 		entries; /* capacity (live entries at most), 8..CT_MAX_ENTRIES */
 	int socket_id;
@@ -100,10 +111,16 @@ uint32_t ct_capacity(const struct ct_table *t);
 /* Flows ct_insert() has evicted to make room, since the table was made. */
 uint64_t ct_evictions(const struct ct_table *t);
 
+/* Most keys one ct_lookup_bulk() takes. */
+#define CT_LOOKUP_BULK_MAX 64u
+
 /*
- * Look up `n` (<= 64) keys with their precomputed hashes. pos[i] gets the
- * entry's position, or -ENOENT when absent (-EINVAL for every key if the
- * lookup itself failed). Returns the hit count.
+ * Look up `n` (<= CT_LOOKUP_BULK_MAX; more are not looked at) keys with
+ * their precomputed hashes. pos[i] gets the entry's position, or -ENOENT
+ * when absent. Every key's bucket is fetched before any is read, and every
+ * hit's record before any key is compared, so the cache misses of a burst
+ * overlap; the hits' state lines are on their way when this returns.
+ * Returns the hit count.
  */
 uint32_t ct_lookup_bulk(struct ct_table *t, const struct flow_key **keys,
 			const uint32_t *hashes, uint32_t n, int32_t *pos);
@@ -131,23 +148,12 @@ int32_t ct_lookup(struct ct_table *t, const struct flow_key *key,
 int32_t ct_insert(struct ct_table *t, const struct flow_key *key, uint32_t hash,
 		  uint64_t now_tsc);
 
-/*
- * ct_insert() for a key that the last ct_lookup_bulk() on this table
- * reported absent (-ENOENT). Only an insert since that lookup can have
- * added it, and the table remembers (coarsely, by hash) what it inserted
- * since, so the search for the key is mostly skipped. Same results as
- * ct_insert(), -EEXIST included. Any other key goes through ct_insert().
- */
-int32_t ct_insert_missed(struct ct_table *t, const struct flow_key *key,
-			 uint32_t hash, uint64_t now_tsc);
-
 /* The state at position `pos` (valid while it is live), or NULL. */
 static inline struct ct_entry *ct_entry_at(struct ct_table *t, int32_t pos)
 {
 	const struct ct_table_head *h = (const struct ct_table_head *)t;
 
-	return pos >= 0 && (uint32_t)pos < h->capacity ? &h->entries[pos]
-						       : NULL;
+	return pos >= 0 && (uint32_t)pos < h->capacity ? &h->recs[pos].e : NULL;
 }
 
 /* The key stored at position `pos`, or NULL. */

@@ -17,9 +17,9 @@
  * Addresses are network order; IPv4 uses the first 4 bytes, rest zero.
  * Ports are network order. Exactly 48 bytes, no holes (it is a hash key,
  * compared whole): the first FLOW_KEY_HASH_LEN bytes say what the flow
- * is and are what flowhash_key() hashes; `pad` makes the size one that
- * rte_hash compares with vector instructions (16, 32, 48, ...), and, like
- * `zero`, is always 0: whoever builds a key clears it whole first.
+ * is and are what flowhash_key() hashes; `pad` makes the size three
+ * 16-byte vectors for the connection table's compare, and, like `zero`,
+ * is always 0: whoever builds a key clears it whole first.
  */
 struct flow_key {
 	uint8_t src[16];

@@ -450,8 +450,8 @@ static void insert_nat_reply(struct fp_worker *w, int32_t fwd_pos,
  * when the packet was handled here.
  */
 static int32_t new_flow(struct fp_worker *w, const struct fp_snapshot *s,
-			struct rte_mbuf *mb, struct pkt_ctx *c, int missed,
-			uint64_t now, uint64_t *pick_cycles)
+			struct rte_mbuf *mb, struct pkt_ctx *c, uint64_t now,
+			uint64_t *pick_cycles)
 {
 	const struct snap_service *svc = c->svc;
 	const struct snap_backend *b;
@@ -467,8 +467,7 @@ static int32_t new_flow(struct fp_worker *w, const struct fp_snapshot *s,
 		count_drop(w, mb, EP_DROP_NO_BACKEND);
 		return -1;
 	}
-	pos = missed ? ct_insert_missed(w->ct, &c->m.key, c->hash, now)
-		     : ct_insert(w->ct, &c->m.key, c->hash, now);
+	pos = ct_insert(w->ct, &c->m.key, c->hash, now);
 	if (pos == -EEXIST) {
 		pos = ct_lookup(w->ct, &c->m.key, c->hash);
 		e = ct_entry_at(w->ct, pos);
@@ -665,8 +664,7 @@ static void decide(struct fp_worker *w, const struct fp_snapshot *s,
 		}
 		/* (A NAT reply's tuple sent to a VIP: new_flow's insert
 		 * finds the key and the pick is stateless, as before.) */
-		pos = new_flow(w, s, mb, c, !e && pos == -ENOENT, now,
-			       pick_cycles);
+		pos = new_flow(w, s, mb, c, now, pick_cycles);
 		if (pos < 0)
 			return;
 		e = ct_entry_at(w->ct, pos);
@@ -748,11 +746,6 @@ void worker_process(struct fp_worker *w, struct rte_mbuf **pkts, uint16_t n,
 	w->burst_inserts = 0;
 	if (n_look)
 		ct_lookup_bulk(w->ct, keys, hashes, n_look, pos);
-	/* Each hit's entry is a cache line of a large array: ask for all of
-	 * them before deciding on the first. */
-	for (uint16_t i = 0; i < n_look; i++)
-		if (pos[i] >= 0)
-			rte_prefetch0(ct_entry_at(w->ct, pos[i]));
 	t2 = rte_rdtsc();
 	for (uint16_t i = 0; i < n_look; i++)
 		decide(w, s, look_mb[i], &ctx[idx[i]], pos[i], t2, &pick);
