@@ -58,6 +58,9 @@ struct ct_table {
 	uint32_t age_cursor;
 	uint32_t evict_cursor;
 	int32_t last_insert; /* never evicted by the next insert */
+	int32_t next_victim; /* chosen ahead, its bucket prefetched; or -1 */
+	uint64_t next_victim_tsc; /* its last_tsc when chosen */
+	uint32_t next_victim_slot; /* and its index slot */
 	uint64_t evictions;
 	uint64_t tsc_hz;
 	uint64_t timeout_tsc[CT_STATE_MAX];
@@ -126,6 +129,7 @@ static void init_params(struct ct_table *t, const struct ct_params *p)
 		t->free_idx[i] = p->entries - 1 - i;
 	t->n_free = p->entries;
 	t->last_insert = -1;
+	t->next_victim = -1;
 	t->tsc_hz = p->tsc_hz;
 	for (s = 0; s < CT_STATE_MAX; s++) {
 		uint32_t ms = p->timeout_ms[s] ? p->timeout_ms[s]
@@ -331,7 +335,8 @@ int32_t ct_lookup(struct ct_table *t, const struct flow_key *key, uint32_t hash)
 }
 
 /* Put a new key's position in the index: home bucket, or the next free. */
-static uint32_t index_add(struct ct_table *t, uint32_t hash, uint32_t pos)
+static void index_add(struct ct_table *t, uint32_t hash, uint32_t pos,
+		      struct ct_entry *e)
 {
 	uint32_t home = hash & t->bucket_mask, d, idx, slot;
 	struct ct_bucket *b;
@@ -352,17 +357,19 @@ static uint32_t index_add(struct ct_table *t, uint32_t hash, uint32_t pos)
 		if (d > t->max_displace)
 			t->max_displace = d;
 	}
-	return idx * CT_BUCKET_SLOTS + slot;
+	e->ix_slot = idx * CT_BUCKET_SLOTS + slot;
+	e->ix_home = home;
 }
 
-static void index_del(struct ct_table *t, const struct ct_rec *r)
+/* Needs only the entry's state line (the victim of an eviction). */
+static void index_del(struct ct_table *t, const struct ct_entry *e)
 {
-	uint32_t idx = r->slot / CT_BUCKET_SLOTS;
-	uint32_t home = r->hash & t->bucket_mask;
+	uint32_t idx = e->ix_slot / CT_BUCKET_SLOTS;
+	uint8_t bit = (uint8_t)(1u << (e->ix_slot % CT_BUCKET_SLOTS));
 
-	t->buckets[idx].used &= (uint8_t) ~(1u << (r->slot % CT_BUCKET_SLOTS));
-	if (idx != home)
-		t->buckets[home].displaced--;
+	t->buckets[idx].used &= (uint8_t)~bit;
+	if (idx != e->ix_home)
+		t->buckets[e->ix_home].displaced--;
 }
 
 /* ------------------------------------------------------------------ */
@@ -380,7 +387,7 @@ static void remove_one(struct ct_table *t, uint32_t pos)
 {
 	struct ct_rec *r = &t->head.recs[pos];
 
-	index_del(t, r);
+	index_del(t, &r->e);
 	memset(&r->e, 0, sizeof(r->e));
 	t->free_idx[t->n_free++] = pos;
 	t->count--;
@@ -462,13 +469,56 @@ static void init_rec(struct ct_table *t, uint32_t pos,
 
 	r->key = *key;
 	r->hash = hash;
-	r->slot = index_add(t, hash, pos);
 	memset(&r->e, 0, sizeof(r->e));
+	index_add(t, hash, pos, &r->e);
 	r->e.live = 1;
 	r->e.last_tsc = now_tsc;
 	r->e.state = key->proto == 6 /* IPPROTO_TCP */ ? CT_SYN : CT_UDP;
 	r->e.peer_pos = CT_NO_PEER;
 	t->count++;
+}
+
+/*
+ * The victim chosen at the previous eviction, if it is still the entry it
+ * was (live, forward, not touched since, same index slot: a position
+ * freed and reused holds a young flow) and not the entry just inserted;
+ * else one picked now.
+ */
+static int32_t take_victim(struct ct_table *t)
+{
+	int32_t v = t->next_victim;
+
+	t->next_victim = -1;
+	if (v >= 0 && v != t->last_insert) {
+		const struct ct_entry *e = &t->head.recs[v].e;
+
+		if (e->live && !(e->flags & CT_F_REPLY) &&
+		    e->last_tsc == t->next_victim_tsc &&
+		    e->ix_slot == t->next_victim_slot)
+			return v;
+	}
+	return pick_victim(t);
+}
+
+/*
+ * Choose the next insert's victim now and start fetching what evicting
+ * it will touch (its index buckets, the key line its successor will be
+ * written to): a full table then evicts without waiting on memory.
+ */
+static void prepare_next_victim(struct ct_table *t)
+{
+	int32_t v = pick_victim(t);
+	const struct ct_rec *r;
+
+	t->next_victim = v;
+	if (v < 0)
+		return;
+	r = &t->head.recs[v];
+	t->next_victim_tsc = r->e.last_tsc;
+	t->next_victim_slot = r->e.ix_slot;
+	rte_prefetch0(&t->buckets[r->e.ix_slot / CT_BUCKET_SLOTS]);
+	rte_prefetch0(&t->buckets[r->e.ix_home]);
+	rte_prefetch0(&r->key);
 }
 
 int32_t ct_insert(struct ct_table *t, const struct flow_key *key, uint32_t hash,
@@ -480,7 +530,7 @@ int32_t ct_insert(struct ct_table *t, const struct flow_key *key, uint32_t hash,
 		return -EEXIST;
 	/* Full: make room first, so the add below always has it. */
 	if (t->count >= t->head.capacity) {
-		int32_t victim = pick_victim(t);
+		int32_t victim = take_victim(t);
 
 		if (victim < 0)
 			return -ENOSPC;
@@ -492,6 +542,8 @@ int32_t ct_insert(struct ct_table *t, const struct flow_key *key, uint32_t hash,
 	pos = t->free_idx[--t->n_free];
 	init_rec(t, pos, key, hash, now_tsc);
 	t->last_insert = (int32_t)pos;
+	if (t->count >= t->head.capacity)
+		prepare_next_victim(t);
 	return (int32_t)pos;
 }
 

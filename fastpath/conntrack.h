@@ -50,16 +50,21 @@ struct ct_entry {
 	uint8_t fwd_mode; /* enum ep_fwd_mode */
 	uint8_t family;
 	uint8_t client_mac[6]; /* NAT: destination MAC for replies */
-	uint8_t live; /* conntrack.c's own: 1 while the position is in use */
-	uint8_t pad[13];
+	/* conntrack.c's own: */
+	uint8_t live; /* 1 while the position is in use */
+	uint8_t pad;
+	uint32_t ix_slot; /* where the index holds it: bucket * 8 + slot */
+	uint32_t ix_home; /* the key's home bucket (hash & mask) */
+	uint8_t pad2[4];
 } __attribute__((aligned(64)));
+
+_Static_assert(sizeof(struct ct_entry) == 64, "ct_entry: one cache line");
 
 /* A position's record: the key line, then the state line. */
 struct ct_rec {
 	struct flow_key key;
 	uint32_t hash; /* the caller's hash of key */
-	uint32_t slot; /* where the index holds it: bucket * 8 + slot */
-	uint8_t pad[8];
+	uint8_t pad[12];
 	struct ct_entry e;
 } __attribute__((aligned(64)));
 

@@ -473,6 +473,35 @@ static void test_bucket_overflow(void)
 	ct_free(t);
 }
 
+/*
+ * A full table chooses its next victim one insert ahead (to prefetch
+ * what evicting it touches). A flow that is touched in between is no
+ * longer stale and must not be the one evicted.
+ */
+static void test_victim_chosen_ahead(void)
+{
+	struct ct_table *t = make_table("ct_t_ahead", 8);
+	uint32_t i, ok = 1;
+
+	CHECK(t != NULL);
+	if (t == NULL)
+		return;
+	/* 8 SYN entries, ids 1..8 idle since tsc 1..8. */
+	for (i = 1; i <= 8; i++)
+		ok &= add(t, i, TCP, CT_SYN, MS(i)) >= 0;
+	CHECK(ok);
+	/* Evicts id 1; id 2 (the stalest left) is chosen as the next. */
+	CHECK(add(t, 100, TCP, CT_SYN, MS(9)) >= 0);
+	CHECK(find(t, 1, TCP) < 0 && find(t, 2, TCP) >= 0);
+	/* id 2 gets a packet: now the freshest entry. */
+	ct_touch(ct_entry_at(t, find(t, 2, TCP)), TCP, 0x10, MS(50));
+	CHECK(add(t, 101, TCP, CT_SYN, MS(51)) >= 0);
+	CHECK(find(t, 2, TCP) >= 0);
+	CHECK(find(t, 3, TCP) < 0);
+	CHECK(ct_count(t) == 8 && ct_evictions(t) == 2);
+	ct_free(t);
+}
+
 /* 63 old SYN entries and one fresh EST: the EST outlives them all. */
 static void test_evict_keeps_fresh_est(void)
 {
@@ -694,6 +723,7 @@ int main(void)
 	test_churn();
 	test_insert_after_lookup();
 	test_bucket_overflow();
+	test_victim_chosen_ahead();
 	test_evict_keeps_fresh_est();
 	test_evict_order();
 	test_evict_nat();
