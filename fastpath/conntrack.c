@@ -49,8 +49,7 @@ _Static_assert(sizeof(struct ct_bucket) == 64, "one bucket, one line");
 
 struct ct_table {
 	struct ct_table_head head; /* recs, capacity: see conntrack.h */
-	struct ct_bucket *buckets;
-	uint32_t bucket_mask; /* buckets - 1 (a power of two) */
+	struct ct_bucket *buckets; /* head.buckets, typed */
 	uint32_t max_displace; /* farthest any key has lived from home */
 	uint32_t *free_idx; /* stack of free positions */
 	uint32_t n_free;
@@ -166,7 +165,8 @@ struct ct_table *ct_create(const struct ct_params *p)
 		rte_errno = ENOMEM;
 		return NULL;
 	}
-	t->bucket_mask = n_buckets - 1;
+	t->head.bucket_mask = n_buckets - 1;
+	t->head.buckets = t->buckets;
 	init_params(t, p);
 	return t;
 }
@@ -213,7 +213,7 @@ static inline uint16_t hash_sig(uint32_t hash)
 static inline struct ct_bucket *home_bucket(const struct ct_table *t,
 					    uint32_t hash)
 {
-	return &t->buckets[hash & t->bucket_mask];
+	return &t->buckets[hash & t->head.bucket_mask];
 }
 
 /* Slots of `b` in use whose signature is `sig`, as a bit mask. */
@@ -272,12 +272,12 @@ static inline int32_t match_key(const struct ct_table *t,
 static int32_t find_displaced(const struct ct_table *t, uint32_t hash,
 			      const struct flow_key *key)
 {
-	uint32_t home = hash & t->bucket_mask;
+	uint32_t home = hash & t->head.bucket_mask;
 	uint16_t sig = hash_sig(hash);
 
 	for (uint32_t d = 1; d <= t->max_displace; d++) {
 		const struct ct_bucket *b =
-			&t->buckets[(home + d) & t->bucket_mask];
+			&t->buckets[(home + d) & t->head.bucket_mask];
 		int32_t pos = match_key(t, b, sig_matches(b, sig), key);
 
 		if (pos >= 0)
@@ -338,12 +338,12 @@ int32_t ct_lookup(struct ct_table *t, const struct flow_key *key, uint32_t hash)
 static void index_add(struct ct_table *t, uint32_t hash, uint32_t pos,
 		      struct ct_entry *e)
 {
-	uint32_t home = hash & t->bucket_mask, d, idx, slot;
+	uint32_t home = hash & t->head.bucket_mask, d, idx, slot;
 	struct ct_bucket *b;
 
 	/* The index has more slots than the table has entries: ends. */
 	for (d = 0;; d++) {
-		idx = (home + d) & t->bucket_mask;
+		idx = (home + d) & t->head.bucket_mask;
 		b = &t->buckets[idx];
 		if (b->used != 0xff)
 			break;

@@ -72,10 +72,12 @@ _Static_assert(sizeof(struct ct_rec) == 128, "ct_rec: two cache lines");
 
 struct ct_table;
 
-/* The first member of struct ct_table, for the inline ct_entry_at(). */
+/* The first member of struct ct_table, for the inline accessors. */
 struct ct_table_head {
 	struct ct_rec *recs; /* indexed by position */
 	uint32_t capacity; /* positions: 0..capacity-1 */
+	uint32_t bucket_mask; /* index buckets - 1 (a power of two) */
+	const void *buckets; /* the index: 64-byte buckets */
 };
 
 /* Largest capacity (the index gets at least twice as many key slots). */
@@ -152,6 +154,18 @@ int32_t ct_lookup(struct ct_table *t, const struct flow_key *key,
  */
 int32_t ct_insert(struct ct_table *t, const struct flow_key *key, uint32_t hash,
 		  uint64_t now_tsc);
+
+/*
+ * Start fetching the index bucket of `hash`, as soon as the hash is
+ * known: the burst's later work then hides the wait for it.
+ */
+static inline void ct_prefetch(const struct ct_table *t, uint32_t hash)
+{
+	const struct ct_table_head *h = (const struct ct_table_head *)t;
+
+	__builtin_prefetch((const char *)h->buckets +
+			   (size_t)(hash & h->bucket_mask) * 64);
+}
 
 /* The state at position `pos` (valid while it is live), or NULL. */
 static inline struct ct_entry *ct_entry_at(struct ct_table *t, int32_t pos)

@@ -630,6 +630,7 @@ static void classify(struct fp_worker *w, const struct fp_snapshot *s,
 	if (!from_handoff && needs_handoff(w, c, mb) && handoff(w, c, mb))
 		return;
 	c->hash = flowhash_key(&c->m.key, fp.hash_seed);
+	ct_prefetch(w->ct, c->hash);
 	c->verdict = V_LOOKUP;
 }
 
