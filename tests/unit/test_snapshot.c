@@ -10,6 +10,8 @@
  * any overread.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <sched.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -506,6 +508,88 @@ out:
 		  (unsigned long long)heap_bytes(), (unsigned long long)start);
 }
 
+/* ------------------------------------------------------------------ */
+/* Provisional -> full handover under a concurrent reader               */
+
+struct reader_arg {
+	const struct fp_snapshot *s;
+	int stop; /* atomic */
+	uint64_t picks, bad, full_seen;
+};
+
+/* A worker's view: pick for many hashes, every answer must be one of the
+ * service's weighted backends, whichever table is in force. */
+static void *reader(void *p)
+{
+	struct reader_arg *a = p;
+	uint32_t h = 1;
+
+	while (!__atomic_load_n(&a->stop, __ATOMIC_ACQUIRE)) {
+		for (uint32_t i = 0; i < a->s->n_services; i++) {
+			const struct snap_service *sv = &a->s->services[i];
+			const struct maglev_table *t = __atomic_load_n(
+				&sv->maglev_ref->cur, __ATOMIC_ACQUIRE);
+			uint16_t idx;
+
+			h = h * 1664525u + 1013904223u;
+			idx = snap_maglev_pick(sv, h);
+			a->bad += idx >= sv->n_backends ||
+				  a->s->backends[sv->first_backend + idx]
+						  .weight == 0;
+			a->full_seen += t->size == TABLE_SIZE;
+			a->picks++;
+		}
+	}
+	return NULL;
+}
+
+static void test_handover(void)
+{
+	uint64_t start = heap_bytes();
+	struct reader_arg a = { 0 };
+	struct fp_snapshot *s;
+	pthread_t th;
+	struct cfg c;
+	uint32_t i, j;
+
+	cfg_init(&c, 0);
+	for (i = 0; i < MAX_SVC; i++) {
+		cfg_add_service(&c, "svc", ip4(198, 51, 100, (uint8_t)(1 + i)),
+				80, IPPROTO_TCP);
+		for (j = 0; j < 8; j++)
+			cfg_add_backend(&c, i * 8 + j, j == 3 ? 0 : 1 + j % 3);
+	}
+	snap_set_sync_build_slots(0);
+	s = build_ok(&c, NULL);
+	snap_set_sync_build_slots(SNAP_SYNC_BUILD_SLOTS);
+	if (s == NULL)
+		return;
+	CHECK(snap_maglev_pending() == MAX_SVC);
+	for (i = 0; i < MAX_SVC; i++) {
+		const struct maglev_table *t = s->services[i].maglev_ref->cur;
+
+		/* 7 weighted backends: the prime above 700. */
+		CHECK(t->size == 701 && s->services[i].maglev_ref->pending);
+	}
+	a.s = s;
+	CHECK(pthread_create(&th, NULL, reader, &a) == 0);
+	while (__atomic_load_n(&a.picks, __ATOMIC_RELAXED) < 1000)
+		sched_yield();
+	/* One table at a time, with the reader running throughout. */
+	while (snap_maglev_build_pending(0) > 0)
+		sched_yield();
+	while (__atomic_load_n(&a.full_seen, __ATOMIC_RELAXED) < 1000)
+		sched_yield();
+	__atomic_store_n(&a.stop, 1, __ATOMIC_RELEASE);
+	pthread_join(th, NULL);
+	CHECK_MSG(a.bad == 0, "%llu of %llu picks outside the backends",
+		  (unsigned long long)a.bad, (unsigned long long)a.picks);
+	for (i = 0; i < MAX_SVC; i++)
+		CHECK(s->services[i].maglev_ref->cur->size == TABLE_SIZE);
+	snap_free(s);
+	CHECK(heap_bytes() == start);
+}
+
 /* 1000 services x 10 backends (65537-slot tables): a build from nothing,
  * then one with a single weight changed. Timing printed, not asserted. */
 #define BIG_SVC 1000u
@@ -843,6 +927,7 @@ int main(void)
 	test_remove_one(EP_NODE_F_MAGLEV_FRESH);
 	test_history();
 	test_share();
+	test_handover();
 	test_big_timing();
 	test_refuse_header();
 	test_refuse_arrays();
