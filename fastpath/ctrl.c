@@ -103,6 +103,21 @@ static void apply_neighbours(const uint8_t *buf)
 	}
 }
 
+/* Main-lcore Maglev figures for telemetry and the slow path. */
+static void publish_maglev_stats(void)
+{
+	struct snap_maglev_counts c;
+
+	snap_maglev_counts(&c);
+	__atomic_store_n(&fp.stats->maglev_pending, snap_maglev_pending(),
+			 __ATOMIC_RELAXED);
+	__atomic_store_n(&fp.stats->maglev_deferred, c.deferred,
+			 __ATOMIC_RELAXED);
+	__atomic_store_n(&fp.stats->maglev_built, c.built, __ATOMIC_RELAXED);
+	__atomic_store_n(&fp.stats->maglev_abandoned, c.abandoned,
+			 __ATOMIC_RELAXED);
+}
+
 /*
  * One pointer swap; the old snapshot goes after every worker moved on.
  * Maglev tables it shares with `next` only lose a reference there.
@@ -132,6 +147,7 @@ int ctrl_apply(const void *buf, uint32_t len, struct ep_event_msg *ev)
 		apply_neighbours(buf);
 		publish(next);
 	}
+	publish_maglev_stats();
 	ev->status = rc;
 	ev->generation = fp.snap ? fp.snap->generation : 0;
 	ev->version = fp.snap ? fp.snap->version : 0;
@@ -235,6 +251,18 @@ static void handle(const struct ep_ctrl_msg *msg)
 	rte_ring_enqueue_elem(fp.event_ring, &ev, sizeof(ev));
 }
 
+uint32_t ctrl_build_pending(uint32_t budget_us)
+{
+	uint32_t left = snap_maglev_pending();
+
+	if (left > 0) {
+		left = snap_maglev_build_pending(fp.tsc_hz / 1000000 *
+						 budget_us);
+		publish_maglev_stats();
+	}
+	return left;
+}
+
 unsigned int ctrl_poll(void)
 {
 	struct ep_ctrl_msg msg;
@@ -269,6 +297,7 @@ void ctrl_fini(void)
 	__atomic_store_n(&fp.punt_enabled, 0, __ATOMIC_RELEASE);
 	snap_free(fp.snap);
 	fp.snap = NULL;
+	snap_maglev_drop_pending();
 	while (fp.punt_ring &&
 	       rte_ring_dequeue(fp.punt_ring, (void **)&mb) == 0)
 		rte_pktmbuf_free(mb);

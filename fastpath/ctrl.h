@@ -16,6 +16,13 @@ int ctrl_init(void);
 /* Handle every pending control message. Returns how many. */
 unsigned int ctrl_poll(void);
 
+/*
+ * Build Maglev tables that configuration changes deferred, for about
+ * `budget_us` (one table more at most), publishing each as it is done.
+ * Returns how many are still pending; call again while that is not 0.
+ */
+uint32_t ctrl_build_pending(uint32_t budget_us);
+
 /* Refresh what workers need to know about the slow path (punt on/off). */
 void ctrl_watch_slowpath(void);
 

@@ -11,7 +11,7 @@
 
 #include <stdint.h>
 
-#define EP_ABI_VERSION 4u
+#define EP_ABI_VERSION 5u
 
 /* Default EAL --file-prefix shared by both processes. */
 #define EP_FILE_PREFIX_DEFAULT "edgepath"
@@ -333,7 +333,16 @@ struct ep_stats {
 	uint32_t n_lcores; /* worker slots in use */
 	uint32_t ring_depth_punt; /* sampled by the main lcore */
 	uint32_t ring_depth_inject;
-	uint64_t pad[6];
+	/* Maglev full tables deferred by a configuration change (services
+	 * forwarding on a provisional table meanwhile), written by the main
+	 * lcore: still to build (a gauge), and since start, deferred, built,
+	 * dropped because their service went before its turn. */
+	uint32_t maglev_pending;
+	uint32_t pad0;
+	uint64_t maglev_deferred;
+	uint64_t maglev_built;
+	uint64_t maglev_abandoned;
+	uint64_t pad[2];
 	struct ep_lcore_stats lcore[EP_MAX_WORKERS];
 	struct ep_svc_counters svc[EP_MAX_WORKERS][EP_MAX_SERVICES];
 	struct ep_be_counters be[EP_MAX_WORKERS][EP_MAX_BACKENDS];

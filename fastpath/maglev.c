@@ -39,6 +39,13 @@ struct maglev_cursor {
 	uint32_t turns; /* slots claimed so far */
 	uint16_t index; /* into the caller's backends array */
 	uint16_t weight;
+	/* turns * max_w = quot * weight + rem, kept up to date by adding
+	 * max_w = step_quot * weight + step_rem per turn: next_round()
+	 * without a division per slot. */
+	uint32_t quot;
+	uint16_t rem;
+	uint16_t step_rem;
+	uint32_t step_quot;
 };
 
 /*
@@ -102,21 +109,29 @@ static void heap_sift_down(struct maglev_cursor *heap, uint32_t len, uint32_t i)
 
 /*
  * Round in which a backend takes its turn number turns + 1 (rounds start at
- * 1). Backend i takes a turn in every round where its credit, weight_i /
- * max_weight per round, crosses a whole number; it starts with one turn of
- * credit so that every weighted backend claims a slot in round 1 (that is
- * why m >= number of weighted backends is enough for each to get one).
+ * 1): 1 + turns * max_w / weight. Backend i takes a turn in every round
+ * where its credit, weight_i / max_w per round, crosses a whole number; it
+ * starts with one turn of credit so that every weighted backend claims a
+ * slot in round 1 (that is why m >= number of weighted backends is enough
+ * for each to get one). The quotient is carried from turn to turn (see
+ * struct maglev_cursor), so this is an add and a compare, not a division.
  */
-static uint64_t next_round(uint32_t turns, uint16_t weight, uint16_t max_w)
+static uint64_t next_round(struct maglev_cursor *c)
 {
+	c->quot += c->step_quot;
+	c->rem += c->step_rem; /* both < weight <= 65535: no wrap */
+	if (c->rem >= c->weight) {
+		c->rem -= c->weight;
+		c->quot++;
+	}
 	/* A backend's next round is at most the current one + max_w, and a
 	 * build ends by round m (the heaviest backend claims every round), so
 	 * this stays below 2^21 and fits the key's upper half. */
-	return 1 + (uint64_t)turns * max_w / weight;
+	return 1 + (uint64_t)c->quot;
 }
 
 static void cursor_init(struct maglev_cursor *c, const struct maglev_backend *b,
-			uint16_t index, uint32_t m)
+			uint16_t index, uint32_t m, uint16_t max_w)
 {
 	uint64_t h1 = mix64(b->hash_id ^ MAGLEV_SEED_OFFSET);
 	uint64_t h2 = mix64(b->hash_id ^ MAGLEV_SEED_SKIP);
@@ -128,18 +143,30 @@ static void cursor_init(struct maglev_cursor *c, const struct maglev_backend *b,
 	c->turns = 0;
 	c->index = index;
 	c->weight = b->weight;
+	c->quot = 0;
+	c->rem = 0;
+	c->step_quot = max_w / b->weight;
+	c->step_rem = (uint16_t)(max_w % b->weight);
 	c->key = (uint64_t)1 << 32 | b->hash_id; /* everyone plays round 1 */
 }
 
-/* Walk c's permutation to its next free slot and claim it. */
+/*
+ * Walk c's permutation to its next free slot and claim it. pos and skip
+ * live in registers for the walk (through c, the compiler would store pos
+ * on every probe: table and cursor may alias as far as it knows).
+ */
 static void cursor_claim(struct maglev_cursor *c, uint16_t *table, uint32_t m)
 {
-	while (table[c->pos] != MAGLEV_EMPTY) {
-		c->pos += c->skip; /* pos, skip < m <= 655373: no wrap */
-		if (c->pos >= m)
-			c->pos -= m;
+	uint32_t pos = c->pos;
+	const uint32_t skip = c->skip;
+
+	while (table[pos] != MAGLEV_EMPTY) {
+		pos += skip; /* pos, skip < m <= 655373: no wrap */
+		if (pos >= m)
+			pos -= m;
 	}
-	table[c->pos] = c->index;
+	table[pos] = c->index;
+	c->pos = pos;
 	c->turns++;
 }
 
@@ -178,23 +205,22 @@ static uint32_t cursors_init(const struct maglev_backend *backends, uint32_t n,
 	*max_w = 0;
 	*sum_w = 0;
 	for (i = 0; i < n; i++) {
-		if (backends[i].weight == 0)
-			continue;
-		cursor_init(&cur[len++], &backends[i], (uint16_t)i, m);
 		*sum_w += backends[i].weight;
 		if (backends[i].weight > *max_w)
 			*max_w = backends[i].weight;
 	}
+	for (i = 0; i < n; i++)
+		if (backends[i].weight > 0)
+			cursor_init(&cur[len++], &backends[i], (uint16_t)i, m,
+				    *max_w);
 	return len;
 }
 
 /* Give c its next turn: claim a slot, then schedule the turn after. */
-static void cursor_turn(struct maglev_cursor *c, uint16_t max_w,
-			uint16_t *table, uint32_t m)
+static void cursor_turn(struct maglev_cursor *c, uint16_t *table, uint32_t m)
 {
 	cursor_claim(c, table, m);
-	c->key = next_round(c->turns, c->weight, max_w) << 32 |
-		 (c->key & UINT32_MAX);
+	c->key = next_round(c) << 32 | (c->key & UINT32_MAX);
 }
 
 /*
@@ -215,7 +241,7 @@ static int cursor_cmp(const void *a, const void *b)
  * len whoever plays, so skewed weights make it O(m * max_w / mean_w).
  */
 static void fill_by_rounds(struct maglev_cursor *cur, uint32_t len,
-			   uint16_t max_w, uint16_t *table, uint32_t m)
+			   uint16_t *table, uint32_t m)
 {
 	uint32_t i, filled = 0;
 	uint64_t round;
@@ -225,7 +251,7 @@ static void fill_by_rounds(struct maglev_cursor *cur, uint32_t len,
 		for (i = 0; i < len; i++) {
 			if (cur[i].key >> 32 != round)
 				continue;
-			cursor_turn(&cur[i], max_w, table, m);
+			cursor_turn(&cur[i], table, m);
 			if (++filled == m)
 				return;
 		}
@@ -238,14 +264,14 @@ static void fill_by_rounds(struct maglev_cursor *cur, uint32_t len,
  * choice when the weights are alike.
  */
 static void fill_by_heap(struct maglev_cursor *heap, uint32_t len,
-			 uint16_t max_w, uint16_t *table, uint32_t m)
+			 uint16_t *table, uint32_t m)
 {
 	uint32_t i, filled;
 
 	for (i = len / 2; i-- > 0;)
 		heap_sift_down(heap, len, i);
 	for (filled = 0; filled < m; filled++) {
-		cursor_turn(&heap[0], max_w, table, m);
+		cursor_turn(&heap[0], table, m);
 		heap_sift_down(heap, len, 0);
 	}
 }
@@ -280,9 +306,9 @@ int maglev_build(const struct maglev_backend *backends, uint32_t n,
 	/* Rounds visit len cursors per round, about len * max_w / sum_w
 	 * visits per slot: use them while that stays a small constant. */
 	if ((uint64_t)max_w * weighted <= MAGLEV_ROUNDS_MAX_SKEW * sum_w)
-		fill_by_rounds(cur, weighted, max_w, table, m);
+		fill_by_rounds(cur, weighted, table, m);
 	else
-		fill_by_heap(cur, weighted, max_w, table, m);
+		fill_by_heap(cur, weighted, table, m);
 	free(cur);
 	return 0;
 }

@@ -137,6 +137,14 @@ static void on_signal(int sig)
 #define CTRL_IDLE_SLEEP_US 5000u
 #define CTRL_BUSY_SLEEP_US 1000u
 #define CTRL_BUSY_HOLD_MS 100u
+/*
+ * While deferred Maglev tables wait: build for CTRL_BUILD_SLICE_US, look
+ * at the control ring, sleep CTRL_BUILD_SLEEP_US (a worker sharing this
+ * CPU gets it back), and again. A request then waits one slice (plus at
+ * most one table's build) instead of the whole backlog.
+ */
+#define CTRL_BUILD_SLICE_US 5000u
+#define CTRL_BUILD_SLEEP_US 100u
 
 static void control_loop(uint32_t stats_interval_s)
 {
@@ -145,6 +153,7 @@ static void control_loop(uint32_t stats_interval_s)
 
 	while (!__atomic_load_n(&fp.stop, __ATOMIC_RELAXED)) {
 		unsigned int handled = ctrl_poll();
+		uint32_t pending = ctrl_build_pending(CTRL_BUILD_SLICE_US);
 		uint64_t now;
 
 		ctrl_watch_slowpath();
@@ -155,8 +164,12 @@ static void control_loop(uint32_t stats_interval_s)
 			stats_print_rates(stdout, fp.stats, fp.tsc_hz, &rates);
 			next_print = rte_rdtsc() + stats_interval_s * fp.tsc_hz;
 		}
-		rte_delay_us_sleep(now < busy_until ? CTRL_BUSY_SLEEP_US
-						    : CTRL_IDLE_SLEEP_US);
+		if (pending > 0)
+			rte_delay_us_sleep(CTRL_BUILD_SLEEP_US);
+		else
+			rte_delay_us_sleep(now < busy_until
+						   ? CTRL_BUSY_SLEEP_US
+						   : CTRL_IDLE_SLEEP_US);
 	}
 }
 

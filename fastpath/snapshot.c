@@ -11,6 +11,7 @@
 #include <stdlib.h>
 
 #include <rte_byteorder.h>
+#include <rte_cycles.h>
 #include <rte_malloc.h>
 
 #include "maglev.h"
@@ -207,10 +208,73 @@ static uint16_t backend_weight(const struct snap_backend *b)
 	return b->state == EP_BE_UP ? b->weight : 0;
 }
 
-static void maglev_put(struct snap_maglev *t)
+/* Provisional tables: about this many slots per backend (see snap_build()). */
+#define SNAP_PROVISIONAL_PER_BACKEND 100u
+
+/* Deferred full tables, oldest first; main lcore only. */
+static struct snap_maglev *pending_head, *pending_tail;
+static uint32_t pending_count;
+static struct snap_maglev_counts mg_counts;
+static uint32_t sync_build_slots = SNAP_SYNC_BUILD_SLOTS;
+
+void snap_set_sync_build_slots(uint32_t slots)
 {
-	if (t != NULL && --t->refs == 0)
-		rte_free(t);
+	sync_build_slots = slots;
+}
+
+static struct maglev_table *table_alloc(uint32_t size)
+{
+	struct maglev_table *t =
+		rte_malloc("ep_snap_maglev",
+			   sizeof(*t) + (size_t)size * sizeof(t->slots[0]), 64);
+
+	if (t != NULL)
+		t->size = size;
+	return t;
+}
+
+/*
+ * A new object (one reference) that keeps its inputs when `n_keep` > 0,
+ * with room for a provisional table of `psize` slots. Plain malloc: it
+ * is small, only this process reads it, and a change may make a thousand
+ * of them (rte_malloc costs several times more per call).
+ */
+static struct snap_maglev *mg_alloc(uint32_t size,
+				    const struct maglev_backend *mb,
+				    uint32_t n_keep, uint32_t psize)
+{
+	size_t head = sizeof(struct snap_maglev) + n_keep * sizeof(*mb);
+	size_t prov = psize ? sizeof(struct maglev_table) + psize * 2u : 0;
+	struct snap_maglev *o;
+
+	head = (head + 63) & ~(size_t)63;
+	o = aligned_alloc(64, (head + prov + 63) & ~(size_t)63);
+	if (o == NULL)
+		return NULL;
+	memset(o, 0, sizeof(*o));
+	o->refs = 1;
+	o->size = size;
+	o->n_backends = n_keep;
+	if (n_keep > 0)
+		memcpy(o->backends, mb, n_keep * sizeof(*mb));
+	if (psize > 0) {
+		o->provisional = (struct maglev_table *)((uint8_t *)o + head);
+		o->provisional->size = psize;
+	}
+	return o;
+}
+
+/* Drop a reference; the last one frees the object, its tables and its
+ * hold on the object whose table served meanwhile (a chain, so a loop). */
+static void maglev_put(struct snap_maglev *o)
+{
+	while (o != NULL && --o->refs == 0) {
+		struct snap_maglev *interim = o->interim;
+
+		rte_free(o->full);
+		free(o); /* the provisional table is part of it */
+		o = interim;
+	}
 }
 
 /*
@@ -222,8 +286,8 @@ struct snap_prev {
 	const struct fp_snapshot *snap; /* NULL: first build */
 	uint32_t *by_sid; /* [EP_MAX_SERVICES] stats_id -> index, or MAX */
 	uint32_t *ids; /* scratch: one previous service's backend hash_ids */
-	int share; /* same node Maglev mode: unchanged tables are shared */
 	int rebuild; /* not EP_NODE_F_MAGLEV_FRESH: rebuild from old tables */
+	uint32_t sync_left; /* slots new services may still build at once */
 };
 
 /*
@@ -237,8 +301,7 @@ static int prev_init(struct snap_prev *p, const struct fp_snapshot *prev,
 	p->by_sid = NULL;
 	p->ids = NULL;
 	p->rebuild = !(node_flags & EP_NODE_F_MAGLEV_FRESH);
-	p->share = prev != NULL && ((prev->node.flags ^ node_flags) &
-				    EP_NODE_F_MAGLEV_FRESH) == 0;
+	p->sync_left = sync_build_slots;
 	if (prev == NULL)
 		return 0;
 	/* Every previous service's backends fit in the whole array. */
@@ -280,102 +343,170 @@ static const struct snap_service *prev_same_sid(const struct snap_prev *p,
 	return old;
 }
 
-/*
- * The previous Maglev table of `sv` when every input of it is the same
- * (see prev_init() for the node's mode, and `mb`, sv's backends as
- * Maglev takes them, in order), so that it can be shared; NULL otherwise.
- */
-static struct snap_maglev *prev_same_table(const struct snap_prev *p,
-					   const struct snap_service *sv,
-					   const struct maglev_backend *mb)
+/* Did `old` have exactly the inputs `mb` (sv's backends as Maglev takes
+ * them, in order)? */
+static int same_inputs(const struct snap_prev *p,
+		       const struct snap_service *old,
+		       const struct snap_service *sv,
+		       const struct maglev_backend *mb)
 {
-	const struct snap_service *old;
-
-	if (!p->share)
-		return NULL;
-	old = prev_same_sid(p, sv);
-	if (old == NULL || old->n_backends != sv->n_backends)
-		return NULL;
+	if (old->n_backends != sv->n_backends)
+		return 0;
 	for (uint32_t j = 0; j < old->n_backends; j++) {
 		const struct snap_backend *b =
 			&p->snap->backends[old->first_backend + j];
 
 		if (backend_hash_id(b) != mb[j].hash_id ||
 		    backend_weight(b) != mb[j].weight)
-			return NULL;
+			return 0;
 	}
-	return old->maglev_ref;
+	return 1;
 }
 
-/*
- * The previous form of `sv` when its Maglev table can be the starting
- * point of a rebuild (not a fresh-mode node, same stats_id, same table
- * size), with p->ids filled with its backends' identities; NULL otherwise.
- */
-static const struct snap_service *prev_service(const struct snap_prev *p,
-					       const struct snap_service *sv)
+/* Fill p->ids with `old`'s backend identities for maglev_rebuild(). */
+static void prev_ids(const struct snap_prev *p, const struct snap_service *old)
 {
-	const struct snap_service *old;
-
-	if (!p->rebuild)
-		return NULL;
-	old = prev_same_sid(p, sv);
-	if (old == NULL)
-		return NULL;
 	for (uint32_t j = 0; j < old->n_backends; j++)
 		p->ids[j] = backend_hash_id(
 			&p->snap->backends[old->first_backend + j]);
-	return old;
+}
+
+/* Smallest prime >= x (x well below UINT32_MAX here). */
+static uint32_t prime_at_least(uint32_t x)
+{
+	while (!maglev_is_prime(x))
+		x++;
+	return x;
+}
+
+/* The provisional table size for `n` weighted backends, or 0 when a
+ * provisional table would be no smaller than the full one. */
+static uint32_t provisional_size(uint32_t n, uint32_t full)
+{
+	uint64_t want = (uint64_t)SNAP_PROVISIONAL_PER_BACKEND * n;
+
+	if (n == 0 || want >= full)
+		return 0;
+	want = prime_at_least((uint32_t)want);
+	return want < full ? (uint32_t)want : 0;
+}
+
+static void pending_push(struct snap_maglev *o)
+{
+	o->pending = 1;
+	o->refs++; /* the list's own reference */
+	o->next_pending = NULL;
+	if (pending_tail != NULL)
+		pending_tail->next_pending = o;
+	else
+		pending_head = o;
+	pending_tail = o;
+	pending_count++;
+	mg_counts.deferred++;
 }
 
 /*
- * A service's Maglev table: the previous one, shared, when none of its
- * inputs changed; else rebuilt from its previous table when there is one
- * of the same size (and the node does not ask for fresh tables, see
- * prev_init()), so that only the slots a change requires move; built
- * afresh (a table set by the backends alone) otherwise. On success sv
- * holds one reference to its table.
+ * A full table built now: rebuilt from `old`'s (same size) when given,
+ * else fresh. On success sv holds the only reference.
  */
-static int build_maglev(const struct snap_prev *p, struct snap_service *sv,
-			const struct maglev_backend *mb)
+static int build_now(const struct snap_prev *p, struct snap_service *sv,
+		     const struct maglev_backend *mb,
+		     const struct snap_service *old)
 {
-	struct snap_maglev *t = prev_same_table(p, sv, mb);
-	const struct snap_service *old;
+	struct snap_maglev *o = mg_alloc(sv->maglev_size, mb, 0, 0);
+	struct maglev_table *t = table_alloc(sv->maglev_size);
 	int rc;
 
-	if (t != NULL) {
-		t->refs++;
-		rc = 0;
-	} else {
-		t = rte_malloc("ep_snap_maglev",
-			       sizeof(*t) + (size_t)sv->maglev_size *
-						    sizeof(t->slots[0]),
-			       64);
-		if (t == NULL)
-			return -ENOMEM;
-		t->refs = 1;
-		old = prev_service(p, sv);
-		if (old == NULL)
-			rc = maglev_build(mb, sv->n_backends, t->slots,
-					  sv->maglev_size);
-		else
-			rc = maglev_rebuild(mb, sv->n_backends, p->ids,
-					    old->n_backends, old->maglev,
-					    t->slots, sv->maglev_size);
-		if (rc < 0 && rc != -ENOENT) {
-			rte_free(t);
-			return rc;
-		}
+	if (o == NULL || t == NULL) {
+		rte_free(t);
+		free(o);
+		return -ENOMEM;
 	}
-	sv->maglev_ref = t;
-	sv->maglev = t->slots;
+	if (old == NULL) {
+		rc = maglev_build(mb, sv->n_backends, t->slots, t->size);
+	} else {
+		prev_ids(p, old);
+		rc = maglev_rebuild(mb, sv->n_backends, p->ids, old->n_backends,
+				    old->maglev_ref->full->slots, t->slots,
+				    t->size);
+	}
+	if (rc < 0 && rc != -ENOENT) {
+		rte_free(t);
+		free(o);
+		return rc;
+	}
+	o->full = t;
+	o->fresh = old == NULL;
+	o->cur = t;
+	sv->maglev_ref = o;
 	return rc;
 }
 
+/*
+ * Defer sv's full (fresh) table. Meanwhile `interim`'s table serves
+ * (same inputs, so the same backends and shares), or when NULL a
+ * provisional table of `psize` slots built now.
+ */
+static int defer(struct snap_service *sv, const struct maglev_backend *mb,
+		 struct snap_maglev *interim, uint32_t psize)
+{
+	struct snap_maglev *o =
+		mg_alloc(sv->maglev_size, mb, sv->n_backends, psize);
+	int rc;
+
+	if (o == NULL)
+		return -ENOMEM;
+	if (interim != NULL) {
+		interim->refs++;
+		o->interim = interim;
+		o->cur = interim->cur;
+	} else {
+		rc = maglev_build(mb, sv->n_backends, o->provisional->slots,
+				  psize);
+		if (rc < 0) {
+			free(o);
+			return rc;
+		}
+		o->cur = o->provisional;
+	}
+	pending_push(o);
+	sv->maglev_ref = o;
+	return 0;
+}
+
+/*
+ * A service's Maglev table, as snap_build() describes. On success sv
+ * holds one reference to its table object.
+ */
+static int build_maglev(struct snap_prev *p, struct snap_service *sv,
+			const struct maglev_backend *mb)
+{
+	const struct snap_service *old = prev_same_sid(p, sv);
+	struct snap_maglev *prev_o = old ? old->maglev_ref : NULL;
+	uint32_t psize;
+
+	if (old != NULL && same_inputs(p, old, sv, mb)) {
+		if (p->rebuild || prev_o->fresh || prev_o->pending) {
+			prev_o->refs++;
+			sv->maglev_ref = prev_o;
+			return 0;
+		}
+		return defer(sv, mb, prev_o, 0);
+	}
+	if (old != NULL && !prev_o->pending)
+		return build_now(p, sv, mb, p->rebuild ? old : NULL);
+	psize = provisional_size(sv->n_pickable, sv->maglev_size);
+	if (psize == 0 || p->sync_left >= sv->maglev_size) {
+		if (psize != 0)
+			p->sync_left -= sv->maglev_size;
+		return build_now(p, sv, mb, NULL);
+	}
+	return defer(sv, mb, NULL, psize);
+}
+
 static int build_service_tables(struct fp_snapshot *s, struct snap_service *sv,
-				const struct snap_prev *p,
-				uint16_t **next_table, char *err,
-				size_t err_len)
+				struct snap_prev *p, uint16_t **next_table,
+				char *err, size_t err_len)
 {
 	struct maglev_backend mb[sv->n_backends ? sv->n_backends : 1];
 	int rc;
@@ -638,4 +769,76 @@ void snap_free(struct fp_snapshot *s)
 	rte_free(s->backends);
 	rte_free(s->services);
 	rte_free(s);
+}
+
+/* Build o's full table and publish it; 0 or -ENOMEM (then still pending). */
+static int build_full(struct snap_maglev *o)
+{
+	struct maglev_table *t = table_alloc(o->size);
+	int rc;
+
+	if (t == NULL)
+		return -ENOMEM;
+	rc = maglev_build(o->backends, o->n_backends, t->slots, t->size);
+	if (rc < 0 && rc != -ENOENT) {
+		rte_free(t);
+		return rc;
+	}
+	o->full = t;
+	o->fresh = 1;
+	o->pending = 0;
+	/* Size and slots are written above; a worker that sees the pointer
+	 * sees them (it loads with acquire). The table that served until
+	 * now stays with the object, which outlives every reader. */
+	__atomic_store_n(&o->cur, t, __ATOMIC_RELEASE);
+	mg_counts.built++;
+	return 0;
+}
+
+static struct snap_maglev *pending_pop(void)
+{
+	struct snap_maglev *o = pending_head;
+
+	pending_head = o->next_pending;
+	if (pending_head == NULL)
+		pending_tail = NULL;
+	o->next_pending = NULL;
+	pending_count--;
+	return o;
+}
+
+uint32_t snap_maglev_build_pending(uint64_t budget_tsc)
+{
+	uint64_t start = rte_rdtsc();
+
+	while (pending_head != NULL) {
+		struct snap_maglev *o = pending_head;
+
+		if (o->refs == 1) {
+			/* Only the list holds it: its service is gone. */
+			mg_counts.abandoned++;
+		} else if (build_full(o) != 0) {
+			break; /* out of memory: try again on the next call */
+		}
+		maglev_put(pending_pop());
+		if (rte_rdtsc() - start >= budget_tsc)
+			break;
+	}
+	return pending_count;
+}
+
+uint32_t snap_maglev_pending(void)
+{
+	return pending_count;
+}
+
+void snap_maglev_drop_pending(void)
+{
+	while (pending_head != NULL)
+		maglev_put(pending_pop());
+}
+
+void snap_maglev_counts(struct snap_maglev_counts *c)
+{
+	*c = mg_counts;
 }

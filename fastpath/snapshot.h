@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "ep_abi.h"
+#include "maglev.h"
 #include "parse.h"
 
 struct snap_backend {
@@ -27,17 +28,43 @@ struct snap_backend {
 };
 
 /*
+ * One Maglev lookup table. Its size travels with its slots, so a reader
+ * that loads one pointer can never pair one table's size with another's
+ * slots.
+ */
+struct maglev_table {
+	uint32_t size; /* prime */
+	uint32_t pad;
+	uint16_t slots[]; /* service-local backend index per slot */
+};
+
+/*
  * A service's Maglev table in its own allocation, shared by consecutive
- * snapshots while its inputs (stats_id, table size, the node's Maglev mode,
- * the ordered (hash_id, effective weight) of its backends) stay the same.
- * Only the main lcore builds and frees snapshots, so `refs` is a plain
- * integer; a table a reader may still use goes only with the last snapshot
- * holding it, which is freed after the RCU grace period.
+ * snapshots while its inputs (stats_id, table size, the ordered (hash_id,
+ * effective weight) of its backends) stay the same. Only the main lcore
+ * builds and frees snapshots, so `refs` is a plain integer; a table a
+ * reader may still use goes only with the last reference, which a
+ * snapshot drops after the RCU grace period.
+ *
+ * `cur` is what workers read, with one load-acquire per lookup
+ * (snap_maglev_pick()). It starts as the full table, or, for a service
+ * whose full table is deferred (see snap_build()), as a small provisional
+ * table or the previous object's table; snap_maglev_build_pending() then
+ * builds the full table and publishes it with one release-store. Every
+ * table `cur` ever pointed to lives as long as the object.
  */
 struct snap_maglev {
-	uint32_t refs;
-	uint32_t pad;
-	uint16_t slots[];
+	const struct maglev_table *cur; /* atomic: the table in force */
+	uint32_t refs; /* snapshots, the pending list, other objects */
+	uint16_t pending; /* the full table is still to be built */
+	uint16_t fresh; /* the full table is maglev_build()'s (no history) */
+	struct maglev_table *full; /* owned; NULL while pending */
+	struct maglev_table *provisional; /* owned, or NULL */
+	struct snap_maglev *interim; /* whose table serves meanwhile */
+	struct snap_maglev *next_pending; /* pending list link */
+	uint32_t size; /* of the full table */
+	uint32_t n_backends; /* inputs of a pending build */
+	struct maglev_backend backends[];
 };
 
 struct snap_service {
@@ -54,9 +81,9 @@ struct snap_service {
 	uint32_t first_backend; /* into snapshot->backends */
 	uint32_t n_backends;
 	uint32_t n_pickable; /* up, weight > 0 */
-	uint32_t maglev_size;
-	const uint16_t *maglev; /* service-local backend index per slot */
-	struct snap_maglev *maglev_ref; /* holds `maglev`; NULL if none */
+	uint32_t
+		maglev_size; /* full table's; the one in force may be smaller */
+	struct snap_maglev *maglev_ref; /* NULL when the service has none */
 	uint32_t wrr_len;
 	const uint16_t *wrr; /* rr/wrr order of service-local indices */
 	char name[EP_NAME_LEN];
@@ -104,16 +131,26 @@ struct fp_snapshot {
  * Build a snapshot from `len` bytes of flat configuration. Every offset,
  * count and enum is checked: the bytes are input. `prev` is the snapshot
  * being replaced (NULL on the first build; only its tables' reference
- * counts change): a service whose Maglev inputs are all the same there
- * (stats_id, table size, the node's EP_NODE_F_MAGLEV_FRESH, the ordered
- * hash_ids and effective weights of its backends) shares its previous
- * table (one more reference, no build). Otherwise a service with the same
- * stats_id and Maglev table size there gets its table rebuilt from the
- * previous one (maglev_rebuild(): only the slots the change requires
- * move), any other a fresh table. When the new configuration's node flags
- * have EP_NODE_F_MAGLEV_FRESH, no table is rebuilt: each is shared or
- * fresh (maglev_build(): set by the backends alone). Returns 0, or a
- * negative errno with a sentence in `err`.
+ * counts change). A Maglev service's table:
+ * - shared with `prev` when its inputs are the same there (stats_id,
+ *   table size, the ordered hash_ids and effective weights of its
+ *   backends) and the previous table is what this configuration's mode
+ *   would build (always under "minimal", where a rebuild with the same
+ *   inputs changes nothing; under EP_NODE_F_MAGLEV_FRESH when that table
+ *   is a fresh build, or still pending, which is one);
+ * - same inputs, fresh mode, previous table from a rebuild: the previous
+ *   table serves until the fresh one, deferred, replaces it;
+ * - changed service whose previous full table exists (same stats_id and
+ *   size): built now, rebuilt from the previous one (maglev_rebuild(),
+ *   only the slots the change requires move) or, under
+ *   EP_NODE_F_MAGLEV_FRESH, fresh (maglev_build());
+ * - otherwise (new service, new size, previous still pending): built now,
+ *   fresh, while this build has SNAP_SYNC_BUILD_SLOTS left; beyond that
+ *   the service starts with a provisional table (a prime about 100 slots
+ *   per backend, the same backends and weights) and its full table is
+ *   deferred to snap_maglev_build_pending().
+ * Every table in force holds only the configuration's pickable backends.
+ * Returns 0, or a negative errno with a sentence in `err`.
  */
 int snap_build(const void *flat, uint32_t len, uint64_t generation,
 	       const struct fp_snapshot *prev, struct fp_snapshot **out,
@@ -122,6 +159,55 @@ int snap_build(const void *flat, uint32_t len, uint64_t generation,
 /* Frees `s` and drops its references to Maglev tables (a table goes with
  * its last reference). */
 void snap_free(struct fp_snapshot *s);
+
+/*
+ * Full Maglev tables that snap_build() deferred wait on one list owned by
+ * the main lcore. snap_maglev_build_pending() builds them in the order
+ * they were deferred and publishes each with one release-store, until
+ * `budget_tsc` TSC cycles have passed (the table it started is always
+ * finished, so a call takes at most one table's build longer; 0 builds
+ * one). A pending table whose service no snapshot holds any more is
+ * dropped unbuilt. Returns how many are still pending.
+ */
+uint32_t snap_maglev_build_pending(uint64_t budget_tsc);
+
+/* Full tables still to build. */
+uint32_t snap_maglev_pending(void);
+
+/* Drop every pending build (teardown; tables stay with their holders). */
+void snap_maglev_drop_pending(void);
+
+/* Since start: services given a provisional or interim table, pending
+ * tables built, and pending tables dropped because their service went. */
+struct snap_maglev_counts {
+	uint64_t deferred;
+	uint64_t built;
+	uint64_t abandoned;
+};
+
+void snap_maglev_counts(struct snap_maglev_counts *c);
+
+/*
+ * How many slots of full tables for services new in a snapshot one
+ * snap_build() builds at once (SNAP_SYNC_BUILD_SLOTS by default); the
+ * others start with a provisional table and are deferred.
+ */
+#define SNAP_SYNC_BUILD_SLOTS (1u << 18)
+void snap_set_sync_build_slots(uint32_t slots);
+
+/*
+ * The Maglev slot `hash` falls on in `sv`'s table in force (sv must have
+ * one: maglev_ref != NULL). One acquire load gives size and slots
+ * together; the table may change between two calls, never within one.
+ */
+static inline uint16_t snap_maglev_pick(const struct snap_service *sv,
+					uint32_t hash)
+{
+	const struct maglev_table *t =
+		__atomic_load_n(&sv->maglev_ref->cur, __ATOMIC_ACQUIRE);
+
+	return t->slots[hash % t->size];
+}
 
 /* Hash for the address tables (not the flow hash: no seed needed). */
 static inline uint32_t snap_addr_hash(const uint8_t addr[16], uint16_t port_n,

@@ -87,6 +87,13 @@ static int tel_info(const char *cmd, const char *params, struct rte_tel_data *d)
 				  fp.stats->ring_depth_punt);
 	rte_tel_data_add_dict_u64(d, "inject_ring_depth",
 				  fp.stats->ring_depth_inject);
+	rte_tel_data_add_dict_u64(d, "maglev_pending",
+				  fp.stats->maglev_pending);
+	rte_tel_data_add_dict_u64(d, "maglev_deferred",
+				  fp.stats->maglev_deferred);
+	rte_tel_data_add_dict_u64(d, "maglev_built", fp.stats->maglev_built);
+	rte_tel_data_add_dict_u64(d, "maglev_abandoned",
+				  fp.stats->maglev_abandoned);
 	for (uint16_t i = 0; i < fp.n_workers; i++) {
 		char key[32];
 

@@ -268,10 +268,9 @@ static uint32_t pick_backend(struct fp_worker *w, const struct fp_snapshot *s,
 	if (svc->n_pickable == 0)
 		return UINT32_MAX;
 	if (svc->flags & EP_SVC_F_AFFINITY) {
-		idx = svc->maglev[flowhash_src(key, fp.hash_seed) %
-				  svc->maglev_size];
+		idx = snap_maglev_pick(svc, flowhash_src(key, fp.hash_seed));
 	} else if (svc->sched == EP_SCHED_MAGLEV) {
-		idx = svc->maglev[hash % svc->maglev_size];
+		idx = snap_maglev_pick(svc, hash);
 	} else if (svc->sched == EP_SCHED_LC) {
 		return pick_least_conn(w, s, svc);
 	} else {

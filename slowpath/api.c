@@ -1590,6 +1590,14 @@ static int h_stats(struct api_call *c, struct api_error *e)
 	jw_u64(&w, "workers", sh->n_workers);
 	jw_u64(&w, "punt_ring_depth", a->fp.stats->ring_depth_punt);
 	jw_u64(&w, "inject_ring_depth", a->fp.stats->ring_depth_inject);
+	jw_u64(&w, "maglev_pending",
+	       __atomic_load_n(&a->fp.stats->maglev_pending, __ATOMIC_RELAXED));
+	jw_u64(&w, "maglev_deferred",
+	       __atomic_load_n(&a->fp.stats->maglev_deferred,
+			       __ATOMIC_RELAXED));
+	jw_u64(&w, "maglev_abandoned",
+	       __atomic_load_n(&a->fp.stats->maglev_abandoned,
+			       __ATOMIC_RELAXED));
 	stats_lcores(&w, a->fp.stats);
 	stats_ports(&w, a->fp.stats, sh->n_ports);
 	stats_services(&w, a->fp.stats, &a->names);

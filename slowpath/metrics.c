@@ -405,6 +405,9 @@ static void render_state(struct metrics_text *t, const struct ep_shared *sh,
 		  "Packets waiting on the punt ring." },
 		{ "edgepath_inject_ring_depth",
 		  "Packets waiting on the inject ring." },
+		{ "edgepath_maglev_pending",
+		  "Full Maglev tables still to build after a configuration "
+		  "change (their services forward on provisional tables)." },
 	};
 	uint64_t v[ARRAY_LEN(g)] = {
 		__atomic_load_n(&sh->generation, __ATOMIC_ACQUIRE),
@@ -413,6 +416,7 @@ static void render_state(struct metrics_text *t, const struct ep_shared *sh,
 		sh->n_ports,
 		__atomic_load_n(&s->ring_depth_punt, __ATOMIC_RELAXED),
 		__atomic_load_n(&s->ring_depth_inject, __ATOMIC_RELAXED),
+		__atomic_load_n(&s->maglev_pending, __ATOMIC_RELAXED),
 	};
 
 	for (size_t i = 0; i < ARRAY_LEN(g); i++) {

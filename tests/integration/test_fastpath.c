@@ -36,6 +36,7 @@
 #include "ctrl.h"
 #include "ep_abi.h"
 #include "fp.h"
+#include "snapshot.h"
 #include "stats.h"
 
 #define RING_SIZE 65536u
@@ -64,6 +65,8 @@ enum {
 	SVC_LEARN4 = 5,
 	SVC_LEARN6 = 6,
 	SVC_WRR = 7,
+	SVC_PROV = 8,
+	SVC_PROV2 = 9,
 };
 
 /*
@@ -337,6 +340,28 @@ static void make_cfg(struct cfg *c, int variant)
 	cfg_be(c, ip4(IP4(10, 0, 0, 72)), 0, 1, 1, 72);
 }
 
+/*
+ * Configuration 2 plus new Maglev services for the deferred-table tests:
+ * variant 3 adds "prov" (backends 81-84) and "prov2" (91-93); variant 4
+ * drops "prov" and gives "prov2" backend 94 instead of 93.
+ */
+static void make_cfg_prov(struct cfg *c, int variant)
+{
+	make_cfg(c, 2);
+	if (variant == 3) {
+		cfg_svc(c, "prov", ip4(IP4(10, 1, 0, 8)), 80, EP_FWD_DSR,
+			EP_SCHED_MAGLEV, 0, SVC_PROV);
+		for (uint32_t b = 81; b <= 84; b++)
+			cfg_be(c, ip4(IP4(10, 0, 0, b)), 0, 1, 1, b);
+	}
+	cfg_svc(c, "prov2", ip4(IP4(10, 1, 0, 9)), 80, EP_FWD_DSR,
+		EP_SCHED_MAGLEV, 0, SVC_PROV2);
+	cfg_be(c, ip4(IP4(10, 0, 0, 91)), 0, 1, 1, 91);
+	cfg_be(c, ip4(IP4(10, 0, 0, 92)), 0, 1, 1, 92);
+	cfg_be(c, ip4(IP4(10, 0, 0, variant == 3 ? 93 : 94)), 0, 1, 1,
+	       variant == 3 ? 93 : 94);
+}
+
 static int apply_cfg(int variant, uint64_t version, struct ep_event_msg *ev)
 {
 	struct cfg c;
@@ -344,7 +369,10 @@ static int apply_cfg(int variant, uint64_t version, struct ep_event_msg *ev)
 	uint8_t *buf;
 	int rc;
 
-	make_cfg(&c, variant);
+	if (variant >= 3)
+		make_cfg_prov(&c, variant);
+	else
+		make_cfg(&c, variant);
 	buf = cfg_flat(&c, version, &len);
 	memset(ev, 0, sizeof(*ev));
 	rc = ctrl_apply(buf, len, ev);
@@ -1406,6 +1434,106 @@ static void test_counters(void)
 	CHECK(stats_sum_drop(fp.stats, EP_DROP_TX_FULL) == 0);
 }
 
+/* The service with stats id `sid` in the snapshot in force. */
+static const struct snap_service *svc_by_sid(uint32_t sid)
+{
+	for (uint32_t i = 0; i < fp.snap->n_services; i++)
+		if (fp.snap->services[i].stats_id == sid)
+			return &fp.snap->services[i];
+	return NULL;
+}
+
+/* Play the main lcore's idle loop until no deferred table is left. */
+static void build_all_pending(void)
+{
+	for (int i = 0; i < 100000 && ctrl_build_pending(1000) > 0; i++)
+		;
+	CHECK(snap_maglev_pending() == 0);
+	CHECK(fp.stats->maglev_pending == 0);
+}
+
+/*
+ * New services forward at once on provisional tables, and end with
+ * their full tables; flows made meanwhile stay on their backends. A
+ * change while builds are pending: the removed service's build is
+ * dropped, the changed one never sends a new flow to its removed backend.
+ */
+static void test_provisional(void)
+{
+	const uint32_t vip = IP4(10, 1, 0, 8), vip2 = IP4(10, 1, 0, 9);
+	struct tflow *pf = calloc(N_NEW, sizeof(*pf));
+	struct snap_maglev_counts c0, c1;
+	const struct snap_service *sv;
+	struct ep_event_msg ev;
+	struct dsr_stats st;
+	unsigned int b;
+
+	build_all_pending(); /* what configuration 1 deferred */
+	snap_maglev_counts(&c0);
+	snap_set_sync_build_slots(0); /* every new service provisional */
+	CHECK(apply_cfg(3, 3, &ev) == 0 && ev.status == 0);
+	CHECK(snap_maglev_pending() == 2 && fp.stats->maglev_pending == 2);
+	sv = svc_by_sid(SVC_PROV);
+	CHECK(sv != NULL && sv->maglev_ref->pending);
+	CHECK(sv != NULL && sv->maglev_ref->cur->size < EP_MAGLEV_DEFAULT_SIZE);
+
+	/* Forwarding now, on the provisional table. */
+	gen_flows(pf, N_NEW, 0);
+	dsr_round(pf, 0, N_NEW / 2, vip, TH_SYN, 0, 1, 0, &st);
+	CHECK_MSG(st.got == N_NEW / 2 && st.bad == 0,
+		  "provisional: %u of %u out, %u bad", st.got, N_NEW / 2,
+		  st.bad);
+	for (b = 81; b <= 84; b++)
+		CHECK_MSG(near_share(st.per_sid[b], N_NEW / 2, 0.25) ||
+				  st.per_sid[b] > N_NEW / 16,
+			  "provisional: backend %u got %u", b, st.per_sid[b]);
+
+	/* Full tables in place: the same flows stay where they were. */
+	build_all_pending();
+	sv = svc_by_sid(SVC_PROV);
+	CHECK(sv != NULL && !sv->maglev_ref->pending &&
+	      sv->maglev_ref->cur->size == EP_MAGLEV_DEFAULT_SIZE);
+	dsr_round(pf, 0, N_NEW / 2, vip, TH_ACK, 1, 0, 0, &st);
+	CHECK_MSG(st.got == N_NEW / 2 && st.bad == 0 && st.moved == 0,
+		  "after the full table: %u out, %u bad, %u moved", st.got,
+		  st.bad, st.moved);
+	dsr_round(pf, N_NEW / 2, N_NEW, vip, TH_SYN, 0, 1, 0, &st);
+	for (b = 81; b <= 84; b++)
+		CHECK_MSG(near_share(st.per_sid[b], N_NEW / 2, 0.25) ||
+				  (st.per_sid[b] > N_NEW / 10 &&
+				   st.per_sid[b] < N_NEW / 6),
+			  "full table: backend %u got %u of %u", b,
+			  st.per_sid[b], N_NEW / 2);
+
+	/* Back to configuration 2, then 3 and 4 before any build. */
+	CHECK(apply_cfg(2, 4, &ev) == 0);
+	CHECK(apply_cfg(3, 5, &ev) == 0);
+	CHECK(apply_cfg(4, 6, &ev) == 0 && ev.status == 0);
+	CHECK(svc_by_sid(SVC_PROV) == NULL);
+	gen_flows(pf, N_NEW, 0);
+	dsr_round(pf, 0, N_NEW / 2, vip2, TH_SYN, 0, 1, 0, &st);
+	CHECK_MSG(st.got == N_NEW / 2 && st.bad == 0 && st.per_sid[93] == 0 &&
+			  st.per_sid[94] > 0,
+		  "pending change: %u out, %u bad, %u to the removed .93",
+		  st.got, st.bad, st.per_sid[93]);
+	build_all_pending();
+	snap_maglev_counts(&c1);
+	/* prov and prov2 of version 5 were dropped unbuilt, prov2 of 6 built */
+	CHECK_MSG(c1.abandoned - c0.abandoned == 2 && c1.built - c0.built == 3,
+		  "abandoned %" PRIu64 " built %" PRIu64,
+		  c1.abandoned - c0.abandoned, c1.built - c0.built);
+	sv = svc_by_sid(SVC_PROV2);
+	CHECK(sv != NULL &&
+	      sv->maglev_ref->cur->size == EP_MAGLEV_DEFAULT_SIZE);
+	dsr_round(pf, 0, N_NEW / 2, vip2, TH_ACK, 1, 0, 0, &st);
+	CHECK(st.got == N_NEW / 2 && st.bad == 0 && st.moved == 0);
+	dsr_round(pf, N_NEW / 2, N_NEW, vip2, TH_SYN, 0, 1, 0, &st);
+	CHECK(st.got == N_NEW / 2 && st.per_sid[93] == 0 && st.per_sid[94] > 0);
+	snap_set_sync_build_slots(SNAP_SYNC_BUILD_SLOTS);
+	CHECK(apply_cfg(2, 7, &ev) == 0);
+	free(pf);
+}
+
 /* ------------------------------------------------------------------ */
 
 /* "--lcores=0@A,1@B" on the first two CPUs we may run on. */
@@ -1509,6 +1637,7 @@ int main(void)
 	test_bad_config(fl); /* h */
 	test_same_burst();
 	test_counters(); /* i */
+	test_provisional();
 	if (TEST_WORKERS > 1) {
 		/* Work was spread, and every worker kept flows of its own. */
 		CHECK(stats_sum_cnt(fp.stats, EP_CNT_HANDOFF_OUT) > 0);

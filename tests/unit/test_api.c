@@ -1266,6 +1266,9 @@ static cJSON *ref_stats(const struct ep_stats *s, const struct ep_shared *sh,
 	ref_u64(root, "workers", sh->n_workers);
 	ref_u64(root, "punt_ring_depth", s->ring_depth_punt);
 	ref_u64(root, "inject_ring_depth", s->ring_depth_inject);
+	ref_u64(root, "maglev_pending", s->maglev_pending);
+	ref_u64(root, "maglev_deferred", s->maglev_deferred);
+	ref_u64(root, "maglev_abandoned", s->maglev_abandoned);
 	cnt = cJSON_AddObjectToObject(root, "counters");
 	drops = cJSON_AddObjectToObject(root, "drops");
 	for (int i = 0; i < EP_CNT_MAX; i++)
@@ -1354,6 +1357,8 @@ static void test_stats_same_as_cjson(void)
 		fake.stats->n_lcores = round == 0 ? 1 : EP_MAX_WORKERS;
 		fake.stats->ring_depth_punt = (uint32_t)xorshift(&seed);
 		fake.stats->ring_depth_inject = UINT32_MAX;
+		fake.stats->maglev_pending = 7;
+		fake.stats->maglev_deferred = UINT64_MAX;
 		fake.shared.generation = round == 2 ? UINT64_MAX : 7;
 		fake.shared.n_ports = round == 2 ? EP_MAX_PORTS + 1 : 2;
 		fake.alive = round != 1;

@@ -10,6 +10,8 @@
  * any overread.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <sched.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -207,15 +209,17 @@ static void expected_tables(const struct fp_snapshot *prev,
 	uint32_t old_n = maglev_input(prev, old_mb, old_ids);
 
 	CHECK(maglev_build(mb, n, fresh, TABLE_SIZE) == 0);
-	CHECK(maglev_rebuild(mb, n, old_ids, old_n, prev->services[0].maglev,
-			     rebuilt, TABLE_SIZE) == 0);
+	CHECK(maglev_rebuild(mb, n, old_ids, old_n,
+			     prev->services[0].maglev_ref->cur->slots, rebuilt,
+			     TABLE_SIZE) == 0);
 }
 
 static int same_table(const struct fp_snapshot *s, const uint16_t *t)
 {
-	return s->services[0].maglev != NULL &&
-	       s->services[0].maglev_size == TABLE_SIZE &&
-	       memcmp(s->services[0].maglev, t, TABLE_SIZE * 2) == 0;
+	return s->services[0].maglev_ref != NULL &&
+	       s->services[0].maglev_ref->cur->size == TABLE_SIZE &&
+	       memcmp(s->services[0].maglev_ref->cur->slots, t,
+		      TABLE_SIZE * 2) == 0;
 }
 
 /* Slots whose owner changed from one kept backend to another. */
@@ -228,10 +232,12 @@ static uint32_t moved_between_kept(const struct fp_snapshot *prev,
 	uint32_t i, moved = 0;
 
 	for (i = 0; i < TABLE_SIZE; i++) {
-		uint32_t was = prev->backends[a->first_backend + a->maglev[i]]
+		uint32_t was = prev->backends[a->first_backend +
+					      a->maglev_ref->cur->slots[i]]
 				       .stats_id;
-		uint32_t now =
-			s->backends[b->first_backend + b->maglev[i]].stats_id;
+		uint32_t now = s->backends[b->first_backend +
+					   b->maglev_ref->cur->slots[i]]
+				       .stats_id;
 
 		moved += was != removed_sid && was != now;
 	}
@@ -310,8 +316,8 @@ static void test_history(void)
 	first = build_ok(&c, NULL);
 	if (fr == NULL || mi == NULL || first == NULL)
 		goto out;
-	CHECK(same_table(fr, first->services[0].maglev));
-	CHECK(!same_table(mi, first->services[0].maglev));
+	CHECK(same_table(fr, first->services[0].maglev_ref->cur->slots));
+	CHECK(!same_table(mi, first->services[0].maglev_ref->cur->slots));
 	/* Minimal -> fresh: the fresh table of the set, not a rebuild. */
 	maglev_cfg(&c, EP_NODE_F_MAGLEV_FRESH, 5, 0);
 	next = build_ok(&c, mi);
@@ -361,11 +367,25 @@ static void share_cfg(struct cfg *c, uint32_t node_flags, uint32_t heavy,
 	}
 }
 
+/* Service i's backends as Maglev takes them. */
+static void maglev_input_of(const struct fp_snapshot *s, uint32_t i,
+			    struct maglev_backend *mb)
+{
+	const struct snap_service *sv = &s->services[i];
+
+	for (uint32_t j = 0; j < sv->n_backends; j++) {
+		const struct snap_backend *b =
+			&s->backends[sv->first_backend + j];
+
+		mb[j].hash_id = be_hash_id(b);
+		mb[j].weight = b->state == EP_BE_UP ? b->weight : 0;
+	}
+}
+
 static int same_ptrs(const struct fp_snapshot *a, const struct fp_snapshot *b,
 		     uint32_t i)
 {
-	return a->services[i].maglev == b->services[i].maglev &&
-	       a->services[i].maglev_ref == b->services[i].maglev_ref;
+	return a->services[i].maglev_ref == b->services[i].maglev_ref;
 }
 
 static void test_share(void)
@@ -401,10 +421,13 @@ static void test_share(void)
 		mb[i].weight = b->weight;
 		ids[i] = mb[i].hash_id;
 	}
-	CHECK(maglev_rebuild(mb, SH_BE, ids, SH_BE, s1->services[1].maglev,
-			     fresh, TABLE_SIZE) == 0);
-	CHECK(memcmp(fresh, s2->services[1].maglev, TABLE_SIZE * 2) == 0);
-	CHECK(memcmp(s1->services[1].maglev, s2->services[1].maglev,
+	CHECK(maglev_rebuild(mb, SH_BE, ids, SH_BE,
+			     s1->services[1].maglev_ref->cur->slots, fresh,
+			     TABLE_SIZE) == 0);
+	CHECK(memcmp(fresh, s2->services[1].maglev_ref->cur->slots,
+		     TABLE_SIZE * 2) == 0);
+	CHECK(memcmp(s1->services[1].maglev_ref->cur->slots,
+		     s2->services[1].maglev_ref->cur->slots,
 		     TABLE_SIZE * 2) != 0);
 
 	/* A refused build (duplicate VIP after two shared tables) gives its
@@ -418,8 +441,8 @@ static void test_share(void)
 
 	/* Freeing the old snapshot leaves the shared tables to the new. */
 	for (i = 0; i < SH_SVC; i++)
-		memcpy(copy + i * TABLE_SIZE, s2->services[i].maglev,
-		       TABLE_SIZE * 2);
+		memcpy(copy + i * TABLE_SIZE,
+		       s2->services[i].maglev_ref->cur->slots, TABLE_SIZE * 2);
 	snap_free(s1);
 	s1 = NULL;
 	for (i = 0; i < SH_SVC; i++) {
@@ -433,8 +456,9 @@ static void test_share(void)
 		memcpy(k.dst, s2->services[i].vip, 16);
 		sv = snap_find_service(s2, &k);
 		CHECK(sv == &s2->services[i] && sv->maglev_ref->refs == 1);
-		CHECK(sv != NULL && memcmp(sv->maglev, copy + i * TABLE_SIZE,
-					   TABLE_SIZE * 2) == 0);
+		CHECK(sv != NULL &&
+		      memcmp(sv->maglev_ref->cur->slots, copy + i * TABLE_SIZE,
+			     TABLE_SIZE * 2) == 0);
 	}
 
 	/* A changed table size rebuilds that service only. */
@@ -446,12 +470,27 @@ static void test_share(void)
 		CHECK(same_ptrs(s2, s3, 1) && same_ptrs(s2, s3, 2));
 		snap_free(s3);
 	}
-	/* A changed node Maglev mode rebuilds every table. */
+	/*
+	 * Switching to fresh: tables that are fresh builds already (0, 2)
+	 * are shared; service 1's, a rebuild, keeps serving until its
+	 * fresh table, deferred, replaces it.
+	 */
 	share_cfg(&c, EP_NODE_F_MAGLEV_FRESH, 1, 3, 0);
 	s3 = build_ok(&c, s2);
 	if (s3 != NULL) {
-		for (i = 0; i < SH_SVC; i++)
-			CHECK(!same_ptrs(s2, s3, i));
+		const struct snap_maglev *o = s3->services[1].maglev_ref;
+		struct maglev_backend mb1[SH_BE];
+
+		CHECK(same_ptrs(s2, s3, 0) && same_ptrs(s2, s3, 2));
+		CHECK(!same_ptrs(s2, s3, 1));
+		CHECK(o->pending && o->interim == s2->services[1].maglev_ref);
+		CHECK(o->cur == s2->services[1].maglev_ref->cur);
+		CHECK(snap_maglev_pending() == 1);
+		CHECK(snap_maglev_build_pending(0) == 0);
+		CHECK(!o->pending && o->cur == o->full && o->fresh);
+		maglev_input_of(s3, 1, mb1);
+		CHECK(maglev_build(mb1, SH_BE, fresh, TABLE_SIZE) == 0);
+		CHECK(memcmp(o->cur->slots, fresh, TABLE_SIZE * 2) == 0);
 		snap_free(s2);
 		s2 = s3;
 		/* Same mode again (fresh): shared. */
@@ -467,6 +506,88 @@ out:
 	free(copy);
 	CHECK_MSG(heap_bytes() == start, "share: heap %llu bytes, was %llu",
 		  (unsigned long long)heap_bytes(), (unsigned long long)start);
+}
+
+/* ------------------------------------------------------------------ */
+/* Provisional -> full handover under a concurrent reader               */
+
+struct reader_arg {
+	const struct fp_snapshot *s;
+	int stop; /* atomic */
+	uint64_t picks, bad, full_seen;
+};
+
+/* A worker's view: pick for many hashes, every answer must be one of the
+ * service's weighted backends, whichever table is in force. */
+static void *reader(void *p)
+{
+	struct reader_arg *a = p;
+	uint32_t h = 1;
+
+	while (!__atomic_load_n(&a->stop, __ATOMIC_ACQUIRE)) {
+		for (uint32_t i = 0; i < a->s->n_services; i++) {
+			const struct snap_service *sv = &a->s->services[i];
+			const struct maglev_table *t = __atomic_load_n(
+				&sv->maglev_ref->cur, __ATOMIC_ACQUIRE);
+			uint16_t idx;
+
+			h = h * 1664525u + 1013904223u;
+			idx = snap_maglev_pick(sv, h);
+			a->bad += idx >= sv->n_backends ||
+				  a->s->backends[sv->first_backend + idx]
+						  .weight == 0;
+			a->full_seen += t->size == TABLE_SIZE;
+			a->picks++;
+		}
+	}
+	return NULL;
+}
+
+static void test_handover(void)
+{
+	uint64_t start = heap_bytes();
+	struct reader_arg a = { 0 };
+	struct fp_snapshot *s;
+	pthread_t th;
+	struct cfg c;
+	uint32_t i, j;
+
+	cfg_init(&c, 0);
+	for (i = 0; i < MAX_SVC; i++) {
+		cfg_add_service(&c, "svc", ip4(198, 51, 100, (uint8_t)(1 + i)),
+				80, IPPROTO_TCP);
+		for (j = 0; j < 8; j++)
+			cfg_add_backend(&c, i * 8 + j, j == 3 ? 0 : 1 + j % 3);
+	}
+	snap_set_sync_build_slots(0);
+	s = build_ok(&c, NULL);
+	snap_set_sync_build_slots(SNAP_SYNC_BUILD_SLOTS);
+	if (s == NULL)
+		return;
+	CHECK(snap_maglev_pending() == MAX_SVC);
+	for (i = 0; i < MAX_SVC; i++) {
+		const struct maglev_table *t = s->services[i].maglev_ref->cur;
+
+		/* 7 weighted backends: the prime above 700. */
+		CHECK(t->size == 701 && s->services[i].maglev_ref->pending);
+	}
+	a.s = s;
+	CHECK(pthread_create(&th, NULL, reader, &a) == 0);
+	while (__atomic_load_n(&a.picks, __ATOMIC_RELAXED) < 1000)
+		sched_yield();
+	/* One table at a time, with the reader running throughout. */
+	while (snap_maglev_build_pending(0) > 0)
+		sched_yield();
+	while (__atomic_load_n(&a.full_seen, __ATOMIC_RELAXED) < 1000)
+		sched_yield();
+	__atomic_store_n(&a.stop, 1, __ATOMIC_RELEASE);
+	pthread_join(th, NULL);
+	CHECK_MSG(a.bad == 0, "%llu of %llu picks outside the backends",
+		  (unsigned long long)a.bad, (unsigned long long)a.picks);
+	for (i = 0; i < MAX_SVC; i++)
+		CHECK(s->services[i].maglev_ref->cur->size == TABLE_SIZE);
+	snap_free(s);
+	CHECK(heap_bytes() == start);
 }
 
 /* 1000 services x 10 backends (65537-slot tables): a build from nothing,
@@ -535,9 +656,9 @@ static void test_big_timing(void)
 {
 	struct fp_snapshot *a = NULL, *b = NULL;
 	char err[EP_EVENT_ERR_LEN] = "";
-	uint32_t len, shared = 0;
+	uint32_t len, shared = 0, full = 0;
 	void *buf = big_flat(1, &len);
-	double t0 = now_ms(), t1, t2;
+	double t0 = now_ms(), t1, t2, t3, t4;
 
 	CHECK_MSG(snap_build(buf, len, 1, NULL, &a, err, sizeof(err)) == 0,
 		  "big build: %s", err);
@@ -551,9 +672,19 @@ static void test_big_timing(void)
 	for (uint32_t i = 0; a != NULL && b != NULL && i < BIG_SVC; i++)
 		shared += same_ptrs(a, b, i);
 	CHECK(shared == BIG_SVC - 1);
+	/* Beyond the first few, new services start provisional. */
+	CHECK(snap_maglev_pending() >=
+	      BIG_SVC - SNAP_SYNC_BUILD_SLOTS / TABLE_SIZE - 1);
+	t3 = now_ms();
+	CHECK(snap_maglev_build_pending(UINT64_MAX) == 0);
+	t4 = now_ms();
+	for (uint32_t i = 0; b != NULL && i < BIG_SVC; i++)
+		full += b->services[i].maglev_ref->cur->size == TABLE_SIZE;
+	CHECK(full == BIG_SVC);
 	printf("snap_build %u services x %u backends: %.1f ms from scratch, "
-	       "%.1f ms with one weight changed (%u tables shared)\n",
-	       BIG_SVC, BIG_BE, t1 - t0, t2 - t1, shared);
+	       "%.1f ms with one weight changed (%u tables shared); "
+	       "deferred full tables %.1f ms\n",
+	       BIG_SVC, BIG_BE, t1 - t0, t2 - t1, shared, t4 - t3);
 	snap_free(a);
 	snap_free(b);
 }
@@ -796,6 +927,7 @@ int main(void)
 	test_remove_one(EP_NODE_F_MAGLEV_FRESH);
 	test_history();
 	test_share();
+	test_handover();
 	test_big_timing();
 	test_refuse_header();
 	test_refuse_arrays();
