@@ -197,16 +197,25 @@ void snap_set_sync_build_slots(uint32_t slots);
 
 /*
  * The Maglev slot `hash` falls on in `sv`'s table in force (sv must have
- * one: maglev_ref != NULL). One acquire load gives size and slots
- * together; the table may change between two calls, never within one.
+ * one: maglev_ref != NULL), and its backend. One acquire load gives size
+ * and slots together; the table may change between two calls, never
+ * within one.
  */
-static inline uint16_t snap_maglev_pick(const struct snap_service *sv,
-					uint32_t hash)
+static inline const uint16_t *snap_maglev_slot(const struct snap_service *sv,
+					       uint32_t hash)
 {
 	const struct maglev_table *t =
 		__atomic_load_n(&sv->maglev_ref->cur, __ATOMIC_ACQUIRE);
 
-	return t->slots[hash % t->size];
+	/* hash * size / 2^32: uniform like hash % size, without a divide
+	 * (about 40 cycles on the new-flow path). */
+	return &t->slots[((uint64_t)hash * t->size) >> 32];
+}
+
+static inline uint16_t snap_maglev_pick(const struct snap_service *sv,
+					uint32_t hash)
+{
+	return *snap_maglev_slot(sv, hash);
 }
 
 /* Hash for the address tables (not the flow hash: no seed needed). */

@@ -746,6 +746,16 @@ void worker_process(struct fp_worker *w, struct rte_mbuf **pkts, uint16_t n,
 	w->burst_inserts = 0;
 	if (n_look)
 		ct_lookup_bulk(w->ct, keys, hashes, n_look, pos);
+	/* A miss to a Maglev service will read a random slot of a large
+	 * table: start fetching it before the first decision. */
+	for (uint16_t i = 0; i < n_look; i++) {
+		const struct snap_service *svc = ctx[idx[i]].svc;
+
+		if (pos[i] < 0 && svc && svc->maglev_ref &&
+		    svc->sched == EP_SCHED_MAGLEV &&
+		    !(svc->flags & EP_SVC_F_AFFINITY))
+			rte_prefetch0(snap_maglev_slot(svc, hashes[i]));
+	}
 	t2 = rte_rdtsc();
 	for (uint16_t i = 0; i < n_look; i++)
 		decide(w, s, look_mb[i], &ctx[idx[i]], pos[i], t2, &pick);
