@@ -276,4 +276,31 @@ static inline void csum_l4_set_port(uint8_t *l4, uint8_t proto, uint8_t family,
 	csum_store16(l4 + port_off, new_port);
 }
 
+/*
+ * Set the checksum of the ICMP (IPv4) or ICMPv6 message at `icmp`, `len`
+ * bytes long, from scratch: for rewrites inside an error's quote, where
+ * several fields change at once and the message is small. ICMPv6 covers
+ * the pseudo-header of the IPv6 header at `ip` (RFC 4443 2.3).
+ */
+static inline void csum_icmp_set(uint8_t *ip, uint8_t *icmp, uint32_t len,
+				 uint8_t family)
+{
+	uint32_t sum = 0;
+
+	icmp[2] = icmp[3] = 0;
+	if (family == EP_AF_INET6) {
+		uint8_t tail[8] = { 0 };
+
+		tail[0] = (uint8_t)(len >> 24);
+		tail[1] = (uint8_t)(len >> 16);
+		tail[2] = (uint8_t)(len >> 8);
+		tail[3] = (uint8_t)len;
+		tail[7] = 58; /* IPPROTO_ICMPV6 */
+		sum = csum_add_bytes(sum, ip + CSUM_IP6_SRC_OFF, 32);
+		sum = csum_add_bytes(sum, tail, sizeof(tail));
+	}
+	sum = csum_add_bytes(sum, icmp, len);
+	csum_store16(icmp + 2, (uint16_t)~csum_fold(sum));
+}
+
 #endif /* EP_CSUM_H */

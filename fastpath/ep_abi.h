@@ -11,7 +11,7 @@
 
 #include <stdint.h>
 
-#define EP_ABI_VERSION 5u
+#define EP_ABI_VERSION 6u
 
 /* Default EAL --file-prefix shared by both processes. */
 #define EP_FILE_PREFIX_DEFAULT "edgepath"
@@ -232,6 +232,7 @@ struct ep_shared {
 	X(NEIGH_REQUESTS, "neighbour_requests")                                \
 	X(NEIGH_LEARNED, "neighbour_learned")                                  \
 	X(NAT_REPLIES, "nat_replies")                                          \
+	X(NAT_ICMP, "nat_icmp_translated")                                     \
 	X(CT_HITS, "ct_hits")                                                  \
 	X(CT_MISSES, "ct_misses")                                              \
 	X(CT_INSERTS, "ct_inserts")                                            \

@@ -181,15 +181,17 @@ static int parse_udp(const uint8_t *d, struct pkt_meta *m)
  * Set the key to the flow an ICMP error quotes, turned around: the quoted
  * packet went server -> client, the key names client -> server.
  */
-static void key_set_inner_reversed(struct pkt_meta *m, const uint8_t *src,
-				   const uint8_t *dst, uint32_t alen,
-				   const uint8_t *l4, uint8_t proto)
+static void key_set_inner_reversed(struct pkt_meta *m, const uint8_t *d,
+				   const uint8_t *src, const uint8_t *dst,
+				   uint32_t alen, uint32_t l4_off,
+				   uint8_t proto)
 {
 	memcpy(m->key.src, dst, alen);
 	memcpy(m->key.dst, src, alen);
-	memcpy(&m->key.sport, l4 + 2, 2);
-	memcpy(&m->key.dport, l4, 2);
+	memcpy(&m->key.sport, d + l4_off + 2, 2);
+	memcpy(&m->key.dport, d + l4_off, 2);
 	m->key.proto = proto;
+	m->inner_l4_off = (uint16_t)l4_off;
 	m->kind = PKT_ICMP_ERR;
 }
 
@@ -214,7 +216,7 @@ static int parse_inner4(const uint8_t *d, uint32_t off, uint32_t end,
 	/* A non-first fragment has no ports to match a flow with. */
 	if ((rd16(ip + 6) & IP4_OFFSET_MASK) != 0 || !is_tcp_or_udp(ip[9]))
 		return DROP(ICMP_INNER_BAD);
-	key_set_inner_reversed(m, ip + 12, ip + 16, 4, ip + hlen, ip[9]);
+	key_set_inner_reversed(m, d, ip + 12, ip + 16, 4, off + hlen, ip[9]);
 	return 0;
 }
 
@@ -286,7 +288,7 @@ static int parse_inner6(const uint8_t *d, uint32_t off, uint32_t end,
 	if (ip6_skip_ext(d, end, &nh, &l4) != 0 || !is_tcp_or_udp(nh) ||
 	    end - l4 < ICMP_INNER_L4_LEN)
 		return DROP(ICMP_INNER_BAD);
-	key_set_inner_reversed(m, ip + 8, ip + 24, 16, d + l4, nh);
+	key_set_inner_reversed(m, d, ip + 8, ip + 24, 16, l4, nh);
 	return 0;
 }
 

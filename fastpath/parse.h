@@ -59,7 +59,9 @@ struct pkt_meta {
 	uint8_t l4_proto; /* IPPROTO_* of the L4 header (ICMP for errors) */
 	uint8_t n_vlans;
 	uint8_t tcp_flags; /* TCP only */
-	uint8_t pad[3];
+	uint8_t pad;
+	uint16_t inner_l4_off; /* ICMP errors: the quoted TCP/UDP header
+				* (the quoted IP header is at l4_off + 8) */
 	uint16_t l3_off; /* offset of the (outer) IP or ARP header */
 	uint16_t l4_off; /* offset of the L4 header */
 	uint16_t l3_len; /* IP datagram length from its header (no padding) */

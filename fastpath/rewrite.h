@@ -232,6 +232,96 @@ static inline void rw_nat_reverse(struct rte_mbuf *mb, const struct pkt_meta *m,
 	csum_l4_set_port(l4, proto, m->family, CSUM_L4_SPORT_OFF, vport_n);
 }
 
+/*
+ * ICMP errors of NAT flows. An error quotes the start of one of the
+ * flow's packets; its quote is translated the way that packet was, so
+ * the receiver can match it to its own connection: the quoted address
+ * and port, the quoted IP header checksum, the quoted TCP/UDP checksum
+ * when the quote holds it (RFC 5508 4.1), and then the ICMP checksum.
+ */
+
+/* Rewrite a quoted address (ip_off: CSUM_IP4/6_SRC/DST_OFF) and port. */
+static inline void rw_icmp_quote(uint8_t *frame, const struct pkt_meta *m,
+				 uint32_t ip_off, uint32_t port_off,
+				 const uint8_t addr[16], uint16_t port_n)
+{
+	uint8_t *ip = frame + m->l4_off + 8, *l4 = frame + m->inner_l4_off;
+	int csum_off = csum_l4_field(m->key.proto, m->family);
+	uint8_t *l4_csum = csum_off >= 0 && (uint32_t)m->inner_l4_off +
+							    (uint32_t)csum_off +
+							    2 <=
+						    m->frame_len
+				   ? l4
+				   : NULL;
+
+	if (m->family == EP_AF_INET)
+		csum_ip4_set_addr(ip, l4_csum, m->key.proto, ip_off, addr);
+	else
+		csum_ip6_set_addr(ip, l4_csum, m->key.proto, ip_off, addr);
+	if (port_n == 0)
+		return;
+	if (l4_csum)
+		csum_l4_set_port(l4, m->key.proto, m->family, port_off, port_n);
+	else
+		csum_store16(l4 + port_off, port_n);
+}
+
+/* Set an outer address; ICMPv4's own checksum has no pseudo-header. */
+static inline void rw_icmp_outer(uint8_t *frame, const struct pkt_meta *m,
+				 uint32_t ip_off, const uint8_t addr[16])
+{
+	uint8_t *ip = frame + m->l3_off;
+
+	if (m->family == EP_AF_INET)
+		csum_ip4_set_addr(ip, NULL, IPPROTO_ICMP, ip_off, addr);
+	else
+		memcpy(ip + ip_off, addr, 16);
+}
+
+/*
+ * An error sent to the VIP about a reply (the quote: VIP:vport ->
+ * client): towards the backend, quoting what the backend sent.
+ */
+static inline void rw_nat_icmp_forward(struct rte_mbuf *mb,
+				       const struct pkt_meta *m,
+				       const uint8_t backend[16],
+				       uint16_t port_n)
+{
+	uint8_t *frame = rte_pktmbuf_mtod(mb, uint8_t *);
+	int v4 = m->family == EP_AF_INET;
+
+	rw_icmp_outer(frame, m, v4 ? CSUM_IP4_DST_OFF : CSUM_IP6_DST_OFF,
+		      backend);
+	rw_icmp_quote(frame, m, v4 ? CSUM_IP4_SRC_OFF : CSUM_IP6_SRC_OFF,
+		      CSUM_L4_SPORT_OFF, backend, port_n);
+	csum_icmp_set(frame + m->l3_off, frame + m->l4_off,
+		      (uint32_t)m->frame_len - m->l4_off, m->family);
+}
+
+/*
+ * An error on its way to a client about a packet the fast path sent to a
+ * backend (the quote: client -> backend:port): quote the VIP instead,
+ * and, when the backend itself sent the error, give it the VIP as its
+ * source too (a router's address stays).
+ */
+static inline void rw_nat_icmp_reverse(struct rte_mbuf *mb,
+				       const struct pkt_meta *m,
+				       const uint8_t vip[16], uint16_t vport_n)
+{
+	uint8_t *frame = rte_pktmbuf_mtod(mb, uint8_t *);
+	int v4 = m->family == EP_AF_INET;
+	uint32_t alen = v4 ? 4 : 16;
+	uint32_t src_off = v4 ? CSUM_IP4_SRC_OFF : CSUM_IP6_SRC_OFF;
+
+	/* The quote's destination is the backend: key.src (turned around). */
+	if (memcmp(frame + m->l3_off + src_off, m->key.src, alen) == 0)
+		rw_icmp_outer(frame, m, src_off, vip);
+	rw_icmp_quote(frame, m, v4 ? CSUM_IP4_DST_OFF : CSUM_IP6_DST_OFF,
+		      CSUM_L4_DPORT_OFF, vip, vport_n);
+	csum_icmp_set(frame + m->l3_off, frame + m->l4_off,
+		      (uint32_t)m->frame_len - m->l4_off, m->family);
+}
+
 static inline uint8_t rw_inner_proto(uint8_t inner_family)
 {
 	return inner_family == EP_AF_INET ? IPPROTO_IPIP : IPPROTO_IPV6;

@@ -306,6 +306,10 @@ static __attribute__((noinline)) int rewrite_l3(struct rte_mbuf *mb,
 {
 	switch (e->fwd_mode) {
 	case EP_FWD_NAT:
+		if (m->kind == PKT_ICMP_ERR) {
+			rw_nat_icmp_forward(mb, m, e->addr, e->port);
+			return 0;
+		}
 		return rw_nat_forward(mb, m, e->addr, e->port);
 	case EP_FWD_ENCAP:
 	case RW_FWD_GUE:
@@ -357,13 +361,19 @@ static void forward_nat_reply(struct fp_worker *w, struct rte_mbuf *mb,
 				       ? NULL
 				       : ct_entry_at(w->ct, reply->peer_pos);
 
-	ct_touch(reply, m->key.proto, m->tcp_flags, now);
-	if (fwd)
-		ct_touch(fwd, m->key.proto, m->tcp_flags, now);
-	rw_nat_reverse(mb, m, reply->addr, reply->port);
+	if (unlikely(m->kind == PKT_ICMP_ERR)) {
+		/* About a packet we sent the backend: no touch (see decide) */
+		rw_nat_icmp_reverse(mb, m, reply->addr, reply->port);
+		w->st->cnt[EP_CNT_NAT_ICMP]++;
+	} else {
+		ct_touch(reply, m->key.proto, m->tcp_flags, now);
+		if (fwd)
+			ct_touch(fwd, m->key.proto, m->tcp_flags, now);
+		rw_nat_reverse(mb, m, reply->addr, reply->port);
+		w->st->cnt[EP_CNT_NAT_REPLIES]++;
+	}
 	rw_set_macs(rte_pktmbuf_mtod(mb, uint8_t *), reply->client_mac,
 		    fp.ports[reply->in_port].mac.addr_bytes);
-	w->st->cnt[EP_CNT_NAT_REPLIES]++;
 	w->acc.fwd++;
 	tx_enqueue(w, mb, reply->in_port);
 }
@@ -621,8 +631,10 @@ static void classify(struct fp_worker *w, const struct fp_snapshot *s,
 		return;
 	}
 	c->svc = find_service(s, &c->m.key, sc);
-	if (c->svc == NULL && (!s->has_nat || c->m.kind != PKT_L4 ||
-			       is_local(s, c->m.key.dst, c->m.key.family))) {
+	if (c->svc == NULL &&
+	    (!s->has_nat ||
+	     (c->m.kind != PKT_L4 && c->m.kind != PKT_ICMP_ERR) ||
+	     is_local(s, c->m.key.dst, c->m.key.family))) {
 		punt(w, mb);
 		return;
 	}
@@ -670,9 +682,12 @@ static void decide(struct fp_worker *w, const struct fp_snapshot *s,
 		e = ct_entry_at(w->ct, pos);
 	}
 	w->acc.hits++;
-	if (c->m.kind == PKT_ICMP_ERR && e->fwd_mode == EP_FWD_NAT) {
-		/* Its inner packet would need translating too. */
-		punt(w, mb);
+	if (unlikely(c->m.kind == PKT_ICMP_ERR)) {
+		/* An error says nothing about the flow being alive: no touch.
+		 * NAT translates its quote too (rewrite_l3). */
+		if (e->fwd_mode == EP_FWD_NAT)
+			w->st->cnt[EP_CNT_NAT_ICMP]++;
+		forward(w, s, mb, &c->m, e, c->hash);
 		return;
 	}
 	ct_touch(e, c->m.key.proto, c->m.tcp_flags, now);

@@ -455,6 +455,46 @@ static uint32_t frame_tcp6(uint8_t *f, const uint8_t dmac[6],
 	return 74;
 }
 
+/*
+ * Ethernet + IPv4 + ICMP error (type 3, code 4: fragmentation needed)
+ * quoting a whole 40-byte IPv4 + TCP packet (checksums valid): 82 bytes.
+ */
+static uint32_t frame_icmp4_err(uint8_t *f, const uint8_t dmac[6],
+				const uint8_t smac[6], uint32_t sip,
+				uint32_t dip, const uint8_t quote[40])
+{
+	uint8_t *ip = f + 14, *ic = ip + 20;
+	struct rte_ipv4_hdr *h = (void *)ip;
+	uint16_t c;
+
+	memset(f, 0, 82);
+	eth(f, dmac, smac, 0x0800);
+	ip[0] = 0x45;
+	put16(ip + 2, 20 + 8 + 40);
+	ip[8] = 64;
+	ip[9] = IPPROTO_ICMP;
+	put32(ip + 12, sip);
+	put32(ip + 16, dip);
+	ic[0] = 3;
+	ic[1] = 4;
+	put16(ic + 6, 1400); /* next-hop MTU */
+	memcpy(ic + 8, quote, 40);
+	c = (uint16_t)~rte_raw_cksum(ic, 48);
+	memcpy(ic + 2, &c, 2);
+	h->hdr_checksum = rte_ipv4_cksum(h);
+	return 82;
+}
+
+/* The IPv4 + TCP part (40 bytes) of a frame_tcp4() frame, to quote. */
+static void quote_tcp4(uint8_t q[40], uint32_t sip, uint32_t dip,
+		       uint16_t sport, uint16_t dport)
+{
+	uint8_t f[64];
+
+	frame_tcp4(f, zero_mac, zero_mac, sip, dip, sport, dport, TH_ACK, 9, 1);
+	memcpy(q, f + 14, 40);
+}
+
 static uint32_t frame_arp(uint8_t *f, const uint8_t dmac[6],
 			  const uint8_t smac[6], uint16_t op,
 			  const uint8_t sha[6], uint32_t spa,
@@ -914,6 +954,86 @@ static void test_dsr_and_change(struct tflow *fl)
 	free(nf);
 }
 
+/*
+ * The whole of an ICMPv4 error out of the fast path is consistent: outer
+ * header checksum, ICMP checksum, and the quoted packet's IP and TCP
+ * checksums (the quote is a whole segment here).
+ */
+static int icmp4_err_ok(const uint8_t *ip)
+{
+	const uint8_t *ic = ip + 20;
+
+	return ip4_hdr_ok(ip) && get16(ip + 2) == 68 &&
+	       rte_raw_cksum(ic, 48) == 0xffff && ip4_hdr_ok(ic + 8) &&
+	       l4_ok4(ic + 8);
+}
+
+/*
+ * ICMP errors of NAT flows are translated (RFC 5508): one sent to the VIP
+ * about a reply goes to the flow's backend quoting what the backend sent;
+ * one sent to a client about a packet to a backend quotes the VIP, and
+ * when the backend sent it, comes from the VIP.
+ */
+static void test_nat_icmp(const struct tflow *fl)
+{
+	const uint32_t vip = IP4(10, 1, 0, 2), router = IP4(192, 0, 2, 254);
+	uint32_t be = IP4(10, 0, 0, (uint32_t)fl->sid);
+	uint8_t f[128], q[40], mac[6];
+	uint64_t n0 = stats_sum_cnt(fp.stats, EP_CNT_NAT_ICMP);
+	struct rte_mbuf *in[1];
+	const uint8_t *o, *ip, *qt;
+	unsigned int got;
+
+	be_mac(mac, (uint32_t)fl->sid);
+	/* A router on the client's side: our reply was too big. */
+	quote_tcp4(q, vip, fl->cip, 80, fl->cport);
+	in[0] = mk(f, frame_icmp4_err(f, port_mac, client_mac, router, vip, q));
+	got = xmit(in, 1);
+	CHECK_MSG(got == 1, "NAT ICMP to the VIP: %u out", got);
+	if (got == 1) {
+		o = rte_pktmbuf_mtod(out[0], const uint8_t *);
+		ip = o + 14;
+		qt = ip + 28;
+		CHECK(memcmp(o, mac, 6) == 0 &&
+		      memcmp(o + 6, port_mac, 6) == 0);
+		CHECK(get32(ip + 12) == router && get32(ip + 16) == be);
+		CHECK(get32(qt + 12) == be && get32(qt + 16) == fl->cip);
+		CHECK(get16(qt + 20) == 8080 && get16(qt + 22) == fl->cport);
+		CHECK_MSG(icmp4_err_ok(ip), "NAT ICMP to the VIP: checksums");
+	}
+	free_out(got);
+
+	/* The backend itself: port unreachable for what we sent it. */
+	quote_tcp4(q, fl->cip, be, fl->cport, 8080);
+	in[0] = mk(f, frame_icmp4_err(f, port_mac, mac, be, fl->cip, q));
+	got = xmit(in, 1);
+	CHECK_MSG(got == 1, "NAT ICMP from the backend: %u out", got);
+	if (got == 1) {
+		o = rte_pktmbuf_mtod(out[0], const uint8_t *);
+		ip = o + 14;
+		qt = ip + 28;
+		CHECK(memcmp(o, client_mac, 6) == 0);
+		CHECK(get32(ip + 12) == vip && get32(ip + 16) == fl->cip);
+		CHECK(get32(qt + 12) == fl->cip && get32(qt + 16) == vip);
+		CHECK(get16(qt + 20) == fl->cport && get16(qt + 22) == 80);
+		CHECK_MSG(icmp4_err_ok(ip),
+			  "NAT ICMP from the backend: checksums");
+	}
+	free_out(got);
+
+	/* A router on the backends' side keeps its own address. */
+	in[0] = mk(f, frame_icmp4_err(f, port_mac, mac, router, fl->cip, q));
+	got = xmit(in, 1);
+	CHECK(got == 1);
+	if (got == 1) {
+		ip = rte_pktmbuf_mtod(out[0], const uint8_t *) + 14;
+		CHECK(get32(ip + 12) == router && get32(ip + 28 + 16) == vip);
+		CHECK(icmp4_err_ok(ip));
+	}
+	free_out(got);
+	CHECK(stats_sum_cnt(fp.stats, EP_CNT_NAT_ICMP) == n0 + 3);
+}
+
 static void test_nat(void)
 {
 	struct tflow *fl = calloc(N_NAT, sizeof(*fl));
@@ -994,6 +1114,7 @@ static void test_nat(void)
 	CHECK(got == 0);
 	free_out(got);
 	CHECK(stats_sum_drop(fp.stats, EP_DROP_NO_SLOWPATH) == drops0 + 1);
+	test_nat_icmp(&fl[0]);
 	free(seen);
 	free(in);
 	free(fl);

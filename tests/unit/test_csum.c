@@ -378,6 +378,31 @@ static void test_tcp_zero_is_a_value(void)
 	CHECK(packet_ok(&t));
 }
 
+/*
+ * csum_icmp_set: an ICMP (no pseudo-header) or ICMPv6 (pseudo-header)
+ * checksum from scratch, whatever was in the field, odd lengths too.
+ */
+static void test_icmp_set(int family)
+{
+	uint8_t proto = family == EP_AF_INET ? IPPROTO_ICMP : IPPROTO_ICMPV6;
+	struct tpkt t;
+	int ok = 1;
+
+	for (int i = 0; i < 500; i++) {
+		uint32_t len;
+
+		make_packet(&t, family, proto);
+		len = family == EP_AF_INET
+			      ? rte_be_to_cpu_16(get16(t.ip + 2)) -
+					(uint32_t)(t.ip[0] & 0xf) * 4
+			      : rte_be_to_cpu_16(get16(t.ip + 4));
+		put16(t.l4 + 2, (uint16_t)rng64());
+		csum_icmp_set(t.ip, t.l4, len, (uint8_t)family);
+		ok &= packet_ok(&t);
+	}
+	CHECK_MSG(ok, "csum_icmp_set, family %d", family);
+}
+
 int main(void)
 {
 	test_raw();
@@ -391,5 +416,7 @@ int main(void)
 	test_udp_result_zero(EP_AF_INET);
 	test_udp_result_zero(EP_AF_INET6);
 	test_tcp_zero_is_a_value();
+	test_icmp_set(EP_AF_INET);
+	test_icmp_set(EP_AF_INET6);
 	return check_summary("csum");
 }
