@@ -143,6 +143,7 @@ struct http_server {
 	nghttp2_session_callbacks *h2_cbs;
 	nghttp2_option *h2_opt;
 	char *scratch; /* NUL-terminated copies of an h1 request's strings */
+	uint64_t pass; /* http_request.pass of the current loop pass */
 	time_t date_t;
 	char date[40];
 	char err[256];
@@ -156,6 +157,9 @@ const char *const http_stat_names[] = {
 };
 
 static void conn_close(struct conn *c);
+
+/* Pass numbers are unique across every server of the process. */
+static uint64_t http_last_pass;
 
 /* ---- small helpers ---------------------------------------------------- */
 
@@ -652,6 +656,7 @@ static void conn_base_request(const struct conn *c, struct http_request *req)
 	req->tls = c->ssl != NULL;
 	req->subject = c->subject;
 	req->peer = c->peer;
+	req->pass = c->srv->pass;
 }
 
 static void h2_build_request(struct conn *c, struct h2_stream *st)
@@ -1656,6 +1661,7 @@ int http_server_run_once(struct http_server *srv, int timeout_ms)
 		       conn_next_timeout(srv, timeout_ms));
 	if (n < 0)
 		return errno == EINTR ? 0 : -errno;
+	srv->pass = __atomic_add_fetch(&http_last_pass, 1, __ATOMIC_RELAXED);
 	for (i = 0; i < n; i++) {
 		int *kind = ev[i].data.ptr;
 

@@ -65,6 +65,13 @@ struct http_request {
 	int tls; /* 1 when the connection is TLS */
 	const char *subject; /* client cert subject (RFC 2253), "" if none */
 	const char *peer; /* "127.0.0.1:4242", "[::1]:4242" or "unix" */
+	/*
+	 * The event-loop pass (one http_server_run_once() call) serving the
+	 * request: requests with the same non-zero pass are served between
+	 * the same two waits for I/O, so a handler may answer them from one
+	 * reading of its state. Unique within the process; 0 = unknown.
+	 */
+	uint64_t pass;
 };
 
 struct http_header {
