@@ -55,6 +55,7 @@
 #define HTTP_H2_MAX_CONTINUATIONS 8 /* CONTINUATIONs per header block */
 #define HTTP_H2_RST_BURST 1000 /* incoming RST_STREAM token bucket */
 #define HTTP_H2_RST_RATE 33 /* tokens per second */
+#define HTTP_H2_SPARE_MAX HTTP_MAX_STREAMS /* stream states kept for reuse */
 
 enum ev_kind { EV_LISTENER = 1, EV_CONN = 2 };
 
@@ -123,6 +124,13 @@ struct conn {
 	/* HTTP/2 */
 	struct h2_stream *streams;
 	unsigned int n_streams;
+	/*
+	 * Closed streams' states, kept for the next streams (linked by next):
+	 * a stream costs no allocation of its own while the client keeps
+	 * under its peak concurrency. At most HTTP_H2_SPARE_MAX.
+	 */
+	struct h2_stream *spare;
+	unsigned int n_spare;
 	size_t body_bytes; /* capacity of all streams' request bodies */
 };
 
@@ -606,6 +614,21 @@ static void h2_body_free(struct conn *c, struct h2_stream *st)
 	st->body_cap = 0;
 }
 
+/* A zeroed stream state: a spare one if the connection has one. */
+static struct h2_stream *h2_stream_alloc(struct conn *c)
+{
+	struct h2_stream *st = c->spare;
+
+	if (st == NULL)
+		return calloc(1, sizeof(*st));
+	c->spare = st->next;
+	c->n_spare--;
+	c->srv->stats.h2_streams_spare--;
+	memset(st, 0, sizeof(*st));
+	return st;
+}
+
+/* Free what st holds; keep st itself as a spare while there is room. */
 static void h2_stream_release(struct conn *c, struct h2_stream *st)
 {
 	h2_body_free(c, st);
@@ -614,7 +637,15 @@ static void h2_stream_release(struct conn *c, struct h2_stream *st)
 	free(st->if_match);
 	free(st->content_type);
 	free(st->resp.body);
-	free(st);
+	c->srv->stats.h2_streams_open--;
+	if (c->n_spare >= HTTP_H2_SPARE_MAX) {
+		free(st);
+		return;
+	}
+	st->next = c->spare;
+	c->spare = st;
+	c->n_spare++;
+	c->srv->stats.h2_streams_spare++;
 }
 
 static void h2_stream_free(struct conn *c, struct h2_stream *st)
@@ -629,6 +660,7 @@ static void h2_stream_free(struct conn *c, struct h2_stream *st)
 	h2_stream_release(c, st);
 }
 
+/* Every stream state of the connection, open or spare (at close). */
 static void h2_streams_free(struct conn *c)
 {
 	struct h2_stream *st, *next;
@@ -639,6 +671,13 @@ static void h2_streams_free(struct conn *c)
 	}
 	c->streams = NULL;
 	c->n_streams = 0;
+	for (st = c->spare; st != NULL; st = next) {
+		next = st->next;
+		free(st);
+	}
+	c->srv->stats.h2_streams_spare -= c->n_spare;
+	c->spare = NULL;
+	c->n_spare = 0;
 }
 
 static struct h2_stream *h2_stream_get(nghttp2_session *s, int32_t id)
@@ -782,9 +821,10 @@ static int h2_on_begin_headers(nghttp2_session *s, const nghttp2_frame *f,
 	/* nghttp2 enforces our SETTINGS; this bounds memory regardless */
 	if (c->n_streams >= HTTP_MAX_STREAMS)
 		return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
-	st = calloc(1, sizeof(*st));
+	st = h2_stream_alloc(c);
 	if (st == NULL)
 		return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+	c->srv->stats.h2_streams_open++;
 	st->id = f->hd.stream_id;
 	st->t0 = now_s();
 	st->next = c->streams;

@@ -142,6 +142,9 @@ struct http_stats {
 	HTTP_STATS(HTTP_STAT_FIELD)
 #undef HTTP_STAT_FIELD
 	uint64_t conns_open; /* gauge */
+	/* Gauges of HTTP/2 stream states, open and kept for reuse. */
+	uint64_t h2_streams_open;
+	uint64_t h2_streams_spare;
 };
 
 extern const char *const http_stat_names[];
