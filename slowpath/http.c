@@ -583,7 +583,6 @@ static int conn_flush(struct conn *c)
 			c->body_out = NULL;
 		}
 	}
-	buf_trim(&c->out);
 	return 0;
 }
 
@@ -1508,10 +1507,13 @@ static void conn_drive(struct conn *c)
 		rc = conn_finish(c);
 	if (rc == 0 && c->phase == PHASE_LINGER)
 		rc = conn_linger(c);
-	if (rc < 0)
+	if (rc < 0) {
 		conn_close(c);
-	else
-		conn_set_events(c);
+		return;
+	}
+	/* here, not per flush: the rounds above refill what they drain */
+	buf_trim(&c->out);
+	conn_set_events(c);
 }
 
 static void conn_event(struct conn *c, uint32_t events)
