@@ -56,6 +56,7 @@
 #define HTTP_H2_RST_BURST 1000 /* incoming RST_STREAM token bucket */
 #define HTTP_H2_RST_RATE 33 /* tokens per second */
 #define HTTP_H2_SPARE_MAX HTTP_MAX_STREAMS /* stream states kept for reuse */
+#define HTTP_H2_INLINE_STRS 128 /* a stream's own room for its fields */
 
 enum ev_kind { EV_LISTENER = 1, EV_CONN = 2 };
 
@@ -93,6 +94,9 @@ struct h2_stream {
 	struct http_request req; /* kept for on_complete */
 	struct http_response resp;
 	size_t resp_off;
+	/* method, target...: here while they fit, else malloc'd */
+	char strs[HTTP_H2_INLINE_STRS];
+	size_t strs_used;
 };
 
 struct conn {
@@ -627,14 +631,37 @@ static struct h2_stream *h2_stream_alloc(struct conn *c)
 	return st;
 }
 
+/* A NUL-terminated copy of a field, in the stream's room if it fits. */
+static char *h2_strdup(struct h2_stream *st, const uint8_t *v, size_t n)
+{
+	char *p;
+
+	n = strnlen((const char *)v, n);
+	if (n >= sizeof(st->strs) - st->strs_used)
+		return strndup((const char *)v, n);
+	p = st->strs + st->strs_used;
+	memcpy(p, v, n);
+	p[n] = 0;
+	st->strs_used += n + 1;
+	return p;
+}
+
+static void h2_strfree(struct h2_stream *st, char *p)
+{
+	uintptr_t a = (uintptr_t)p, room = (uintptr_t)st->strs;
+
+	if (a < room || a >= room + sizeof(st->strs))
+		free(p);
+}
+
 /* Free what st holds; keep st itself as a spare while there is room. */
 static void h2_stream_release(struct conn *c, struct h2_stream *st)
 {
 	h2_body_free(c, st);
-	free(st->method);
-	free(st->target);
-	free(st->if_match);
-	free(st->content_type);
+	h2_strfree(st, st->method);
+	h2_strfree(st, st->target);
+	h2_strfree(st, st->if_match);
+	h2_strfree(st, st->content_type);
 	free(st->resp.body);
 	c->srv->stats.h2_streams_open--;
 	if (c->n_spare >= HTTP_H2_SPARE_MAX) {
@@ -744,10 +771,21 @@ static nghttp2_nv h2_nv(const char *name, const char *value)
 	return nv;
 }
 
-/* Queue resp on st; the stream owns resp's body from here. */
-static int h2_submit(struct conn *c, struct h2_stream *st,
-		     struct http_response *resp)
+/* v in decimal, NUL-terminated, ending at end; returns the first digit. */
+static char *u64_text(char *end, uint64_t v)
 {
+	*--end = 0;
+	do {
+		*--end = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	return end;
+}
+
+/* Queue st->resp (complete, checked) on st, which owns its body. */
+static int h2_submit(struct conn *c, struct h2_stream *st)
+{
+	const struct http_response *resp = &st->resp;
 	nghttp2_nv nv[5 + HTTP_MAX_EXTRA_HEADERS];
 	char status[8], clen[24], names[HTTP_MAX_EXTRA_HEADERS][32];
 	nghttp2_data_provider prd = { .source.ptr = st,
@@ -756,14 +794,13 @@ static int h2_submit(struct conn *c, struct h2_stream *st,
 		    strcmp(st->req.method, "HEAD") != 0;
 	size_t n = 0, i, j;
 
-	st->resp = *resp;
 	st->responded = true;
-	snprintf(status, sizeof(status), "%d", resp->status);
-	snprintf(clen, sizeof(clen), "%zu", resp->body_len);
-	nv[n++] = h2_nv(":status", status);
+	nv[n++] = h2_nv(":status", u64_text(status + sizeof(status),
+					    (uint64_t)resp->status));
 	nv[n++] = h2_nv("date", http_date(c->srv));
 	if (status_has_body(resp->status))
-		nv[n++] = h2_nv("content-length", clen);
+		nv[n++] = h2_nv("content-length",
+				u64_text(clen + sizeof(clen), resp->body_len));
 	if (resp->content_type[0])
 		nv[n++] = h2_nv("content-type", resp->content_type);
 	if (resp->etag[0])
@@ -781,31 +818,28 @@ static int h2_submit(struct conn *c, struct h2_stream *st,
 	return 0;
 }
 
+/* The handler and the server fill st->resp in place (it is all zero). */
 static int h2_reject(struct conn *c, struct h2_stream *st, int status,
 		     const char *message)
 {
-	struct http_response resp = { 0 };
-
 	h2_build_request(c, st);
 	h2_body_free(c, st);
 	st->req.body = NULL;
-	http_response_error(&resp, status, message);
+	http_response_error(&st->resp, status, message);
 	c->srv->stats.bad_requests++;
-	return h2_submit(c, st, &resp);
+	return h2_submit(c, st);
 }
 
 static int h2_dispatch(struct conn *c, struct h2_stream *st)
 {
-	struct http_response resp;
-
 	if (st->method == NULL || st->target == NULL)
 		return h2_reject(c, st, 400, "request without :method/:path");
 	h2_build_request(c, st);
-	http_dispatch(c->srv, &st->req, &resp);
+	http_dispatch(c->srv, &st->req, &st->resp);
 	c->srv->stats.requests_h2++;
 	h2_body_free(c, st);
 	st->req.body = NULL;
-	return h2_submit(c, st, &resp);
+	return h2_submit(c, st);
 }
 
 static int h2_on_begin_headers(nghttp2_session *s, const nghttp2_frame *f,
@@ -870,7 +904,7 @@ static int h2_store_header(struct h2_stream *st, const uint8_t *name,
 		return h2_content_length(st, value, vlen);
 	if (slot == NULL || *slot != NULL)
 		return 0;
-	*slot = strndup((const char *)value, vlen);
+	*slot = h2_strdup(st, value, vlen);
 	return *slot ? 0 : NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
 }
 

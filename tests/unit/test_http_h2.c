@@ -75,6 +75,7 @@ struct stream_rec {
 	int status;
 	size_t got; /* body bytes */
 	char body[128]; /* the first bytes */
+	uint64_t fnv; /* FNV-1a of the whole body */
 	bool closed;
 	uint32_t close_code;
 };
@@ -88,6 +89,15 @@ struct client {
 	size_t out_len, out_cap;
 	bool eof;
 };
+
+static uint64_t fnv1a(uint64_t h, const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ p[i]) * 0x100000001b3ull;
+	return h;
+}
+
+#define FNV_INIT 0xcbf29ce484222325ull
 
 static struct stream_rec *rec_of(struct client *cl, int32_t id)
 {
@@ -121,6 +131,7 @@ static int on_data(nghttp2_session *s, uint8_t flags, int32_t id,
 		return 0;
 	room = r->got < sizeof(r->body) - 1 ? sizeof(r->body) - 1 - r->got : 0;
 	memcpy(r->body + r->got, data, len < room ? len : room);
+	r->fnv = fnv1a(r->got ? r->fnv : FNV_INIT, data, len);
 	r->got += len;
 	return 0;
 }
@@ -266,8 +277,12 @@ static char sock_path[108];
 
 static bool rec_is(const struct stream_rec *r, const char *body)
 {
+	size_t n = strlen(body);
+
 	return r->closed && r->close_code == 0 && r->status == 200 &&
-	       r->got == strlen(body) && strcmp(r->body, body) == 0;
+	       r->got == n &&
+	       strncmp(r->body, body, sizeof(r->body) - 1) == 0 &&
+	       r->fnv == fnv1a(FNV_INIT, (const uint8_t *)body, n);
 }
 
 /*
@@ -313,6 +328,42 @@ static void test_many_streams(void)
 		pump(NULL);
 	st = server_stats();
 	CHECK(st.conns_open == 0 && st.h2_streams_spare == 0);
+}
+
+/*
+ * Fields of every length around the stream's own room for them (copied
+ * there while they fit, allocated beyond), on reused stream states.
+ */
+static void test_long_fields(void)
+{
+	static const size_t lens[] = { 1,   60,	 100, 117, 118, 119,
+				       126, 127, 128, 129, 200, 4000 };
+	static struct client cl;
+	static char path[5000], tag[5000], want[10100];
+	size_t n = sizeof(lens) / sizeof(lens[0]);
+	unsigned int k = 0;
+	int32_t id;
+
+	CHECK(client_open(&cl, sock_path) == 0);
+	for (size_t i = 0; i < n; i++) {
+		for (size_t j = 0; j < n; j += 3, k++) {
+			memset(path, 'p', lens[i]);
+			path[0] = '/';
+			path[lens[i]] = 0;
+			memset(tag, 't', lens[j]);
+			tag[lens[j]] = 0;
+			id = client_get(&cl, path, tag);
+			CHECK(pump_until_closed(&cl, k + 1));
+			snprintf(want, sizeof(want), "GET %s 0 %s", path, tag);
+			CHECK_MSG(rec_is(rec_of(&cl, id), want),
+				  "path %zu if-match %zu: %d", lens[i], lens[j],
+				  rec_of(&cl, id)->status);
+		}
+	}
+	CHECK(server_stats().h2_streams_spare == 1);
+	client_close(&cl);
+	for (int i = 0; i < 10; i++)
+		pump(NULL);
 }
 
 /*
@@ -481,6 +532,7 @@ int main(void)
 		return 1;
 	}
 	test_many_streams();
+	test_long_fields();
 	test_pool_bound();
 	test_reset_mid_response();
 	test_reset_and_close_open_streams();
