@@ -309,7 +309,9 @@ static void change_commit(struct api *a, struct ep_config *cfg,
 	a->names = ch->names;
 	a->version = ch->version;
 	a->generation = ch->ev.generation;
-	a->stats_body.pass = 0; /* other names, other version */
+	/* other names, other size: the next request renders anew */
+	a->stats_body.pass = 0;
+	metrics_text_free(&a->stats_body.text);
 	/* the old ones go with the change */
 	ch->flat = flat;
 	ch->json = json;
