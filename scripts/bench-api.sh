@@ -6,7 +6,8 @@
 #                        [--backends N] [--table-size P] [--put-runs N]
 #                        [--server-cpu N] [--client-cpu N|none]
 #                        [--port null|ring] [--no-trace] [--no-perf]
-#                        [--wait-idle S] [--build-dir DIR] [--out DIR]
+#                        [--no-apply] [--wait-idle S] [--build-dir DIR]
+#                        [--out DIR]
 #
 # 1. Waits (at most --wait-idle s, default 600) until no other edgepath,
 #    dpdk-testpmd, bench_gen, bench_pipeline or valgrind process (the
@@ -41,7 +42,7 @@
 #    (default 3), then one cycle
 #    under strace -ttt (the slow path's and the fast path's main threads:
 #    where the time goes between syscalls) and one under perf record
-#    (CPU time by function in both).
+#    (CPU time by function in both). --no-apply skips this step.
 #
 # As root. Everything it starts runs under timeout and is stopped by PID;
 # the DPDK runtime directory and hugepage files of its own --file-prefix
@@ -63,6 +64,7 @@ FP_CPU=1
 PORT_KIND=null
 TRACE=1
 PERF=1
+APPLY=1
 WAIT_IDLE=600
 BUILD_DIR=$ROOT/build
 OUT=
@@ -84,10 +86,11 @@ while [ $# -gt 0 ]; do
 	--port) case "${2:-}" in null|ring) PORT_KIND=$2 ;; *) die "--port: null or ring" ;; esac; shift 2 ;;
 	--no-trace) TRACE=0; shift ;;
 	--no-perf) PERF=0; shift ;;
+	--no-apply) APPLY=0; shift ;;
 	--wait-idle) int "$1" "${2:-}"; WAIT_IDLE=$2; shift 2 ;;
 	--build-dir) BUILD_DIR=$(cd "${2:?--build-dir needs a directory}" && pwd); shift 2 ;;
 	--out) OUT=${2:?--out needs a directory}; shift 2 ;;
-	-h|--help) sed -n '2,51p' "$0"; exit 0 ;;
+	-h|--help) sed -n '2,52p' "$0"; exit 0 ;;
 	*) die "unknown option '$1' (try --help)" ;;
 	esac
 done
@@ -599,7 +602,7 @@ main() {
 	start_fastpath
 	start_slowpath
 	bench_requests
-	bench_apply
+	[ "$APPLY" -eq 0 ] || bench_apply
 	log ""
 	log "machine at the end: $(machine_state)"
 	log "logs: $OUT"

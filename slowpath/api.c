@@ -43,6 +43,17 @@ struct api {
 	uint64_t generation; /* the fast path's answer to `version` */
 	const struct http_server *srv;
 	struct metrics_api metrics;
+	/*
+	 * The last /v1/stats body, reused by the requests of the same
+	 * server pass (and version): they all get the counters read at one
+	 * instant, and a pass of 100 requests renders once. Never reused
+	 * across passes, so every pass reads fresh counters.
+	 */
+	struct {
+		uint64_t pass; /* 0: nothing to reuse */
+		uint64_t version;
+		struct metrics_text text;
+	} stats_body;
 };
 
 /* ------------------------------------------------------------------ */
@@ -298,6 +309,9 @@ static void change_commit(struct api *a, struct ep_config *cfg,
 	a->names = ch->names;
 	a->version = ch->version;
 	a->generation = ch->ev.generation;
+	/* other names, other size: the next request renders anew */
+	a->stats_body.pass = 0;
+	metrics_text_free(&a->stats_body.text);
 	/* the old ones go with the change */
 	ch->flat = flat;
 	ch->json = json;
@@ -462,6 +476,7 @@ void api_destroy(struct api *a)
 	config_free(&a->cfg);
 	config_ids_destroy(a->ids);
 	metrics_names_free(&a->names);
+	metrics_text_free(&a->stats_body.text);
 	free(a->json);
 	free(a->flat);
 	free(a->config_path);
@@ -1483,17 +1498,6 @@ static void jw_str(struct jw *w, const char *key, const char *v)
 		metrics_text_add(&w->t, "null", 4);
 }
 
-/* Hand the buffer to the response (the server frees it). */
-static int jw_reply(struct jw *w, struct http_response *resp, int status,
-		    struct api_error *e)
-{
-	if (w->t.failed || w->t.buf == NULL) {
-		metrics_text_free(&w->t);
-		return fail_nomem(e);
-	}
-	return reply_text(resp, status, w->t.buf, "application/json", e);
-}
-
 static void stats_lcores(struct jw *w, const struct ep_stats *s)
 {
 	uint64_t total = 0, v;
@@ -1574,35 +1578,62 @@ static void stats_services(struct jw *w, const struct ep_stats *s,
 	jw_close(w, ']');
 }
 
-static int h_stats(struct api_call *c, struct api_error *e)
+/* Render the whole /v1/stats body into w (counters read now). */
+static void stats_render(const struct api *a, struct jw *w)
 {
-	const struct api *a = c->a;
 	const struct ep_shared *sh = a->fp.shared;
-	struct jw w = { .first = true };
 
-	jw_open(&w, NULL, '{');
-	jw_u64(&w, "generation",
+	jw_open(w, NULL, '{');
+	jw_u64(w, "generation",
 	       __atomic_load_n(&sh->generation, __ATOMIC_ACQUIRE));
-	jw_u64(&w, "version", __atomic_load_n(&sh->version, __ATOMIC_ACQUIRE));
-	jw_u64(&w, "config_version", a->version);
-	jw_bool(&w, "attached", true);
-	jw_bool(&w, "fastpath_alive", fp_alive(a));
-	jw_u64(&w, "workers", sh->n_workers);
-	jw_u64(&w, "punt_ring_depth", a->fp.stats->ring_depth_punt);
-	jw_u64(&w, "inject_ring_depth", a->fp.stats->ring_depth_inject);
-	jw_u64(&w, "maglev_pending",
+	jw_u64(w, "version", __atomic_load_n(&sh->version, __ATOMIC_ACQUIRE));
+	jw_u64(w, "config_version", a->version);
+	jw_bool(w, "attached", true);
+	jw_bool(w, "fastpath_alive", fp_alive(a));
+	jw_u64(w, "workers", sh->n_workers);
+	jw_u64(w, "punt_ring_depth", a->fp.stats->ring_depth_punt);
+	jw_u64(w, "inject_ring_depth", a->fp.stats->ring_depth_inject);
+	jw_u64(w, "maglev_pending",
 	       __atomic_load_n(&a->fp.stats->maglev_pending, __ATOMIC_RELAXED));
-	jw_u64(&w, "maglev_deferred",
+	jw_u64(w, "maglev_deferred",
 	       __atomic_load_n(&a->fp.stats->maglev_deferred,
 			       __ATOMIC_RELAXED));
-	jw_u64(&w, "maglev_abandoned",
+	jw_u64(w, "maglev_abandoned",
 	       __atomic_load_n(&a->fp.stats->maglev_abandoned,
 			       __ATOMIC_RELAXED));
-	stats_lcores(&w, a->fp.stats);
-	stats_ports(&w, a->fp.stats, sh->n_ports);
-	stats_services(&w, a->fp.stats, &a->names);
-	jw_close(&w, '}');
-	return jw_reply(&w, c->resp, 200, e);
+	stats_lcores(w, a->fp.stats);
+	stats_ports(w, a->fp.stats, sh->n_ports);
+	stats_services(w, a->fp.stats, &a->names);
+	jw_close(w, '}');
+}
+
+/*
+ * The body for a request of this pass: rendered by the pass's first
+ * request into the kept buffer (its memory reused), copied for the others.
+ */
+static int h_stats(struct api_call *c, struct api_error *e)
+{
+	struct api *a = c->a;
+	struct jw w = { .first = true };
+	char *copy;
+
+	if (c->req->pass == 0 || a->stats_body.pass != c->req->pass ||
+	    a->stats_body.version != a->version) {
+		w.t = a->stats_body.text;
+		w.t.len = 0;
+		w.t.failed = 0;
+		stats_render(a, &w);
+		a->stats_body.text = w.t;
+		a->stats_body.pass = w.t.failed ? 0 : c->req->pass;
+		a->stats_body.version = a->version;
+		if (w.t.failed || w.t.buf == NULL)
+			return fail_nomem(e);
+	}
+	copy = malloc(a->stats_body.text.len + 1);
+	if (copy == NULL)
+		return fail_nomem(e);
+	memcpy(copy, a->stats_body.text.buf, a->stats_body.text.len + 1);
+	return reply_text(c->resp, 200, copy, "application/json", e);
 }
 
 struct flows_query {

@@ -55,6 +55,8 @@
 #define HTTP_H2_MAX_CONTINUATIONS 8 /* CONTINUATIONs per header block */
 #define HTTP_H2_RST_BURST 1000 /* incoming RST_STREAM token bucket */
 #define HTTP_H2_RST_RATE 33 /* tokens per second */
+#define HTTP_H2_SPARE_MAX HTTP_MAX_STREAMS /* stream states kept for reuse */
+#define HTTP_H2_INLINE_STRS 128 /* a stream's own room for its fields */
 
 enum ev_kind { EV_LISTENER = 1, EV_CONN = 2 };
 
@@ -92,6 +94,9 @@ struct h2_stream {
 	struct http_request req; /* kept for on_complete */
 	struct http_response resp;
 	size_t resp_off;
+	/* method, target...: here while they fit, else malloc'd */
+	char strs[HTTP_H2_INLINE_STRS];
+	size_t strs_used;
 };
 
 struct conn {
@@ -123,6 +128,13 @@ struct conn {
 	/* HTTP/2 */
 	struct h2_stream *streams;
 	unsigned int n_streams;
+	/*
+	 * Closed streams' states, kept for the next streams (linked by next):
+	 * a stream costs no allocation of its own while the client keeps
+	 * under its peak concurrency. At most HTTP_H2_SPARE_MAX.
+	 */
+	struct h2_stream *spare;
+	unsigned int n_spare;
 	size_t body_bytes; /* capacity of all streams' request bodies */
 };
 
@@ -143,6 +155,7 @@ struct http_server {
 	nghttp2_session_callbacks *h2_cbs;
 	nghttp2_option *h2_opt;
 	char *scratch; /* NUL-terminated copies of an h1 request's strings */
+	uint64_t pass; /* http_request.pass of the current loop pass */
 	time_t date_t;
 	char date[40];
 	char err[256];
@@ -156,6 +169,9 @@ const char *const http_stat_names[] = {
 };
 
 static void conn_close(struct conn *c);
+
+/* Pass numbers are unique across every server of the process. */
+static uint64_t http_last_pass;
 
 /* ---- small helpers ---------------------------------------------------- */
 
@@ -571,7 +587,6 @@ static int conn_flush(struct conn *c)
 			c->body_out = NULL;
 		}
 	}
-	buf_trim(&c->out);
 	return 0;
 }
 
@@ -602,15 +617,61 @@ static void h2_body_free(struct conn *c, struct h2_stream *st)
 	st->body_cap = 0;
 }
 
+/* A zeroed stream state: a spare one if the connection has one. */
+static struct h2_stream *h2_stream_alloc(struct conn *c)
+{
+	struct h2_stream *st = c->spare;
+
+	if (st == NULL)
+		return calloc(1, sizeof(*st));
+	c->spare = st->next;
+	c->n_spare--;
+	c->srv->stats.h2_streams_spare--;
+	memset(st, 0, sizeof(*st));
+	return st;
+}
+
+/* A NUL-terminated copy of a field, in the stream's room if it fits. */
+static char *h2_strdup(struct h2_stream *st, const uint8_t *v, size_t n)
+{
+	char *p;
+
+	n = strnlen((const char *)v, n);
+	if (n >= sizeof(st->strs) - st->strs_used)
+		return strndup((const char *)v, n);
+	p = st->strs + st->strs_used;
+	memcpy(p, v, n);
+	p[n] = 0;
+	st->strs_used += n + 1;
+	return p;
+}
+
+static void h2_strfree(struct h2_stream *st, char *p)
+{
+	uintptr_t a = (uintptr_t)p, room = (uintptr_t)st->strs;
+
+	if (a < room || a >= room + sizeof(st->strs))
+		free(p);
+}
+
+/* Free what st holds; keep st itself as a spare while there is room. */
 static void h2_stream_release(struct conn *c, struct h2_stream *st)
 {
 	h2_body_free(c, st);
-	free(st->method);
-	free(st->target);
-	free(st->if_match);
-	free(st->content_type);
+	h2_strfree(st, st->method);
+	h2_strfree(st, st->target);
+	h2_strfree(st, st->if_match);
+	h2_strfree(st, st->content_type);
 	free(st->resp.body);
-	free(st);
+	c->srv->stats.h2_streams_open--;
+	if (c->n_spare >= HTTP_H2_SPARE_MAX) {
+		free(st);
+		return;
+	}
+	st->next = c->spare;
+	c->spare = st;
+	c->n_spare++;
+	c->srv->stats.h2_streams_spare++;
 }
 
 static void h2_stream_free(struct conn *c, struct h2_stream *st)
@@ -625,6 +686,7 @@ static void h2_stream_free(struct conn *c, struct h2_stream *st)
 	h2_stream_release(c, st);
 }
 
+/* Every stream state of the connection, open or spare (at close). */
 static void h2_streams_free(struct conn *c)
 {
 	struct h2_stream *st, *next;
@@ -635,6 +697,13 @@ static void h2_streams_free(struct conn *c)
 	}
 	c->streams = NULL;
 	c->n_streams = 0;
+	for (st = c->spare; st != NULL; st = next) {
+		next = st->next;
+		free(st);
+	}
+	c->srv->stats.h2_streams_spare -= c->n_spare;
+	c->spare = NULL;
+	c->n_spare = 0;
 }
 
 static struct h2_stream *h2_stream_get(nghttp2_session *s, int32_t id)
@@ -652,6 +721,7 @@ static void conn_base_request(const struct conn *c, struct http_request *req)
 	req->tls = c->ssl != NULL;
 	req->subject = c->subject;
 	req->peer = c->peer;
+	req->pass = c->srv->pass;
 }
 
 static void h2_build_request(struct conn *c, struct h2_stream *st)
@@ -701,10 +771,21 @@ static nghttp2_nv h2_nv(const char *name, const char *value)
 	return nv;
 }
 
-/* Queue resp on st; the stream owns resp's body from here. */
-static int h2_submit(struct conn *c, struct h2_stream *st,
-		     struct http_response *resp)
+/* v in decimal, NUL-terminated, ending at end; returns the first digit. */
+static char *u64_text(char *end, uint64_t v)
 {
+	*--end = 0;
+	do {
+		*--end = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	return end;
+}
+
+/* Queue st->resp (complete, checked) on st, which owns its body. */
+static int h2_submit(struct conn *c, struct h2_stream *st)
+{
+	const struct http_response *resp = &st->resp;
 	nghttp2_nv nv[5 + HTTP_MAX_EXTRA_HEADERS];
 	char status[8], clen[24], names[HTTP_MAX_EXTRA_HEADERS][32];
 	nghttp2_data_provider prd = { .source.ptr = st,
@@ -713,14 +794,13 @@ static int h2_submit(struct conn *c, struct h2_stream *st,
 		    strcmp(st->req.method, "HEAD") != 0;
 	size_t n = 0, i, j;
 
-	st->resp = *resp;
 	st->responded = true;
-	snprintf(status, sizeof(status), "%d", resp->status);
-	snprintf(clen, sizeof(clen), "%zu", resp->body_len);
-	nv[n++] = h2_nv(":status", status);
+	nv[n++] = h2_nv(":status", u64_text(status + sizeof(status),
+					    (uint64_t)resp->status));
 	nv[n++] = h2_nv("date", http_date(c->srv));
 	if (status_has_body(resp->status))
-		nv[n++] = h2_nv("content-length", clen);
+		nv[n++] = h2_nv("content-length",
+				u64_text(clen + sizeof(clen), resp->body_len));
 	if (resp->content_type[0])
 		nv[n++] = h2_nv("content-type", resp->content_type);
 	if (resp->etag[0])
@@ -738,31 +818,28 @@ static int h2_submit(struct conn *c, struct h2_stream *st,
 	return 0;
 }
 
+/* The handler and the server fill st->resp in place (it is all zero). */
 static int h2_reject(struct conn *c, struct h2_stream *st, int status,
 		     const char *message)
 {
-	struct http_response resp = { 0 };
-
 	h2_build_request(c, st);
 	h2_body_free(c, st);
 	st->req.body = NULL;
-	http_response_error(&resp, status, message);
+	http_response_error(&st->resp, status, message);
 	c->srv->stats.bad_requests++;
-	return h2_submit(c, st, &resp);
+	return h2_submit(c, st);
 }
 
 static int h2_dispatch(struct conn *c, struct h2_stream *st)
 {
-	struct http_response resp;
-
 	if (st->method == NULL || st->target == NULL)
 		return h2_reject(c, st, 400, "request without :method/:path");
 	h2_build_request(c, st);
-	http_dispatch(c->srv, &st->req, &resp);
+	http_dispatch(c->srv, &st->req, &st->resp);
 	c->srv->stats.requests_h2++;
 	h2_body_free(c, st);
 	st->req.body = NULL;
-	return h2_submit(c, st, &resp);
+	return h2_submit(c, st);
 }
 
 static int h2_on_begin_headers(nghttp2_session *s, const nghttp2_frame *f,
@@ -777,9 +854,10 @@ static int h2_on_begin_headers(nghttp2_session *s, const nghttp2_frame *f,
 	/* nghttp2 enforces our SETTINGS; this bounds memory regardless */
 	if (c->n_streams >= HTTP_MAX_STREAMS)
 		return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
-	st = calloc(1, sizeof(*st));
+	st = h2_stream_alloc(c);
 	if (st == NULL)
 		return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+	c->srv->stats.h2_streams_open++;
 	st->id = f->hd.stream_id;
 	st->t0 = now_s();
 	st->next = c->streams;
@@ -826,7 +904,7 @@ static int h2_store_header(struct h2_stream *st, const uint8_t *name,
 		return h2_content_length(st, value, vlen);
 	if (slot == NULL || *slot != NULL)
 		return 0;
-	*slot = strndup((const char *)value, vlen);
+	*slot = h2_strdup(st, value, vlen);
 	return *slot ? 0 : NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
 }
 
@@ -1463,10 +1541,13 @@ static void conn_drive(struct conn *c)
 		rc = conn_finish(c);
 	if (rc == 0 && c->phase == PHASE_LINGER)
 		rc = conn_linger(c);
-	if (rc < 0)
+	if (rc < 0) {
 		conn_close(c);
-	else
-		conn_set_events(c);
+		return;
+	}
+	/* here, not per flush: the rounds above refill what they drain */
+	buf_trim(&c->out);
+	conn_set_events(c);
 }
 
 static void conn_event(struct conn *c, uint32_t events)
@@ -1656,6 +1737,7 @@ int http_server_run_once(struct http_server *srv, int timeout_ms)
 		       conn_next_timeout(srv, timeout_ms));
 	if (n < 0)
 		return errno == EINTR ? 0 : -errno;
+	srv->pass = __atomic_add_fetch(&http_last_pass, 1, __ATOMIC_RELAXED);
 	for (i = 0; i < n; i++) {
 		int *kind = ev[i].data.ptr;
 

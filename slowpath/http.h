@@ -65,6 +65,13 @@ struct http_request {
 	int tls; /* 1 when the connection is TLS */
 	const char *subject; /* client cert subject (RFC 2253), "" if none */
 	const char *peer; /* "127.0.0.1:4242", "[::1]:4242" or "unix" */
+	/*
+	 * The event-loop pass (one http_server_run_once() call) serving the
+	 * request: requests with the same non-zero pass are served between
+	 * the same two waits for I/O, so a handler may answer them from one
+	 * reading of its state. Unique within the process; 0 = unknown.
+	 */
+	uint64_t pass;
 };
 
 struct http_header {
@@ -135,6 +142,9 @@ struct http_stats {
 	HTTP_STATS(HTTP_STAT_FIELD)
 #undef HTTP_STAT_FIELD
 	uint64_t conns_open; /* gauge */
+	/* Gauges of HTTP/2 stream states, open and kept for reuse. */
+	uint64_t h2_streams_open;
+	uint64_t h2_streams_spare;
 };
 
 extern const char *const http_stat_names[];

@@ -587,6 +587,7 @@ struct reply {
 
 static struct reply R;
 static struct api *A;
+static uint64_t call_pass; /* http_request.pass of the next calls */
 
 static void reply_reset(void)
 {
@@ -629,6 +630,7 @@ static void call(const char *method, const char *target, int role,
 	rq.tls = 1;
 	rq.subject = "";
 	rq.peer = "test";
+	rq.pass = call_pass;
 	api_handle(&rq, &rs, A);
 	api_complete(&rq, rs.status, 0.003, A);
 	R.status = rs.status;
@@ -1230,6 +1232,62 @@ static void test_stats(void)
 	CHECK(cJSON_IsTrue(jget(R.json, "fastpath_alive")));
 }
 
+/*
+ * Requests of one server pass share one reading of the counters (one
+ * rendering); a new pass, a change of configuration or an unknown pass
+ * (0) reads them again.
+ */
+static void test_stats_one_pass(void)
+{
+	char *first;
+
+	fresh();
+	memset(fake.stats, 0, sizeof(*fake.stats));
+	fake.stats->n_lcores = 1;
+	fake.stats->lcore[0].cnt[EP_CNT_RX_PKTS] = 10;
+	call_pass = 41;
+	get("/v1/stats");
+	CHECK(R.status == 200 &&
+	      jnum(jget(R.json, "counters"), "rx_packets") == 10);
+	first = strdup(R.body);
+	fake.stats->lcore[0].cnt[EP_CNT_RX_PKTS] = 20;
+	for (int i = 0; i < 3; i++) { /* the same pass: the same body */
+		call(i == 1 ? "HEAD" : "GET", "/v1/stats", READER, NULL, NULL,
+		     NULL);
+		CHECK_MSG(R.status == 200 && strcmp(R.body, first) == 0,
+			  "request %d of the pass: %s", i, R.body);
+		CHECK(strcmp(R.ctype, "application/json") == 0);
+	}
+	get("/v1/stats?x=1"); /* the query changes nothing in the body */
+	CHECK(strcmp(R.body, first) == 0);
+	call_pass = 42; /* the next pass reads the counters again */
+	get("/v1/stats");
+	CHECK(jnum(jget(R.json, "counters"), "rx_packets") == 20);
+	/* a change within the pass: the next request sees it */
+	post("/v1/services", "{'name': 'api', 'vip': '198.51.100.2', "
+			     "'port': 443, 'protocol': 'tcp', 'backends': []}");
+	CHECK_MSG(R.status == 201, "%d %s", R.status, R.body);
+	get("/v1/stats");
+	CHECK(jnum(R.json, "config_version") == 2);
+	CHECK(cJSON_GetArraySize(jget(R.json, "services")) == 3);
+	/* a refused change leaves the body as it was */
+	fake.apply_rc = -EIO;
+	del("/v1/services/api");
+	CHECK(R.status == 503);
+	fake.apply_rc = 0;
+	fake.stats->lcore[0].cnt[EP_CNT_RX_PKTS] = 30;
+	get("/v1/stats");
+	CHECK(jnum(R.json, "config_version") == 2 &&
+	      jnum(jget(R.json, "counters"), "rx_packets") == 20);
+	call_pass = 0; /* unknown: every request reads the counters */
+	get("/v1/stats");
+	CHECK(jnum(jget(R.json, "counters"), "rx_packets") == 30);
+	fake.stats->lcore[0].cnt[EP_CNT_RX_PKTS] = 40;
+	get("/v1/stats");
+	CHECK(jnum(jget(R.json, "counters"), "rx_packets") == 40);
+	free(first);
+}
+
 /* ---- /v1/stats as the cJSON builders rendered it before issue 4 ---- */
 
 static void ref_u64(cJSON *o, const char *key, uint64_t v)
@@ -1620,6 +1678,7 @@ int main(int argc, char **argv)
 	test_backend_post_delete();
 	test_backend_patch();
 	test_stats();
+	test_stats_one_pass();
 	test_stats_same_as_cjson();
 	test_json_string_escape();
 	test_flows();
