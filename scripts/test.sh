@@ -53,6 +53,9 @@ e2e_tests() {
 		echo "--- $t"
 		bash "$t" || rc=1
 	done
+	# The load balancer once more over an AF_XDP socket (net_af_xdp).
+	echo "--- tests/e2e/test_lb.sh (EDGEPATH_E2E_PMD=af_xdp)"
+	EDGEPATH_E2E_PMD=af_xdp bash tests/e2e/test_lb.sh || rc=1
 	return $rc
 }
 

@@ -10,6 +10,8 @@
 # hugepage file behind. Needs root. Last line: "N passed, N failed".
 #
 # EDGEPATH_FASTPATH / EDGEPATH_SLOWPATH override the binaries under build/.
+# EDGEPATH_E2E_PMD=af_xdp runs the same checks over net_af_xdp (an AF_XDP
+# socket on the veth) instead of net_af_packet.
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -17,6 +19,11 @@ LAB=$ROOT/scripts/lab.sh
 FP_BIN=${EDGEPATH_FASTPATH:-$ROOT/build/fastpath/edgepath-fastpath}
 SP_BIN=${EDGEPATH_SLOWPATH:-$ROOT/build/slowpath/edgepath-slowpath}
 PREFIX=ep-e2e                     # DPDK --file-prefix, unique to this test
+case ${EDGEPATH_E2E_PMD:-af_packet} in
+    af_packet) VDEV="net_af_packet0,iface=eth0" ;;
+    af_xdp) VDEV="net_af_xdp0,iface=eth0" ;;
+    *) echo "EDGEPATH_E2E_PMD: af_packet or af_xdp, not '$EDGEPATH_E2E_PMD'" >&2; exit 2 ;;
+esac
 LAB_TIMEOUT=120                   # s, any lab.sh invocation
 CURL_TIMEOUT=2                    # s, every ordinary curl
 TEL_TIMEOUT=10                    # s, every telemetry query
@@ -95,7 +102,7 @@ wait_exit() {  # wait_exit PID TENTHS: 0 if it exited in time
 start_fastpath() {
     ip netns exec ep-lb "$FP_BIN" --lcores="0@$CPU,1@$CPU" --no-pci \
         --file-prefix="$PREFIX" --log-level=user1,info \
-        --vdev="net_af_packet0,iface=eth0" -- \
+        --vdev="$VDEV" -- \
         --stats-interval 0 --idle-sleep-us 100 --ct-entries 65536 \
         >>"$FP_LOG" 2>&1 &
     FP_PID=$!
