@@ -404,6 +404,20 @@ static void tcp_hdr(uint8_t *t, uint16_t sport, uint16_t dport, uint8_t flags,
 	put16(t + 14, 65535);
 }
 
+/* An IPv4 header without options (its checksum is the caller's). */
+static void ip4_hdr(uint8_t *ip, uint16_t total_len, uint16_t id, uint16_t frag,
+		    uint8_t proto, uint32_t sip, uint32_t dip)
+{
+	ip[0] = 0x45;
+	put16(ip + 2, total_len);
+	put16(ip + 4, id);
+	put16(ip + 6, frag);
+	ip[8] = 64;
+	ip[9] = proto;
+	put32(ip + 12, sip);
+	put32(ip + 16, dip);
+}
+
 /* Ethernet + IPv4 + TCP (no payload), padded to 60 bytes. */
 static uint32_t frame_tcp4(uint8_t *f, const uint8_t dmac[6],
 			   const uint8_t smac[6], uint32_t sip, uint32_t dip,
@@ -416,14 +430,7 @@ static uint32_t frame_tcp4(uint8_t *f, const uint8_t dmac[6],
 
 	memset(f, 0, 60);
 	eth(f, dmac, smac, 0x0800);
-	ip[0] = 0x45;
-	put16(ip + 2, 40);
-	put16(ip + 4, (uint16_t)seq);
-	put16(ip + 6, 0x4000);
-	ip[8] = 64;
-	ip[9] = IPPROTO_TCP;
-	put32(ip + 12, sip);
-	put32(ip + 16, dip);
+	ip4_hdr(ip, 40, (uint16_t)seq, 0x4000, IPPROTO_TCP, sip, dip);
 	tcp_hdr(t, sport, dport, flags, seq, ack);
 	c = rte_ipv4_udptcp_cksum(h, t);
 	memcpy(t + 16, &c, 2);
@@ -469,12 +476,7 @@ static uint32_t frame_icmp4_err(uint8_t *f, const uint8_t dmac[6],
 
 	memset(f, 0, 82);
 	eth(f, dmac, smac, 0x0800);
-	ip[0] = 0x45;
-	put16(ip + 2, 20 + 8 + 40);
-	ip[8] = 64;
-	ip[9] = IPPROTO_ICMP;
-	put32(ip + 12, sip);
-	put32(ip + 16, dip);
+	ip4_hdr(ip, 20 + 8 + 40, 0, 0, IPPROTO_ICMP, sip, dip);
 	ic[0] = 3;
 	ic[1] = 4;
 	put16(ic + 6, 1400); /* next-hop MTU */
