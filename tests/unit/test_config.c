@@ -14,6 +14,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <cjson/cJSON.h>
+
 #include "check.h"
 #include "config.h"
 #include "ep_abi.h"
@@ -964,6 +966,21 @@ static void test_full_example(void)
 /* ------------------------------------------------------------------ */
 /* Round trips                                                          */
 
+/* config_to_json() writes what cJSON_PrintUnformatted() would for the
+ * same tree, byte for byte (it used to build one): files persisted and
+ * answers to GET /v1/config stay the same. */
+static void check_json_is_cjson(const char *text, const char *what)
+{
+	cJSON *tree = cJSON_Parse(text);
+	char *printed = tree != NULL ? cJSON_PrintUnformatted(tree) : NULL;
+
+	CHECK_MSG(printed != NULL && strcmp(text, printed) == 0,
+		  "%s: canonical JSON differs from cJSON's printing:\n%s\n%s",
+		  what, text, printed ? printed : "(null)");
+	free(printed);
+	cJSON_Delete(tree);
+}
+
 static void check_json_roundtrip(const struct ep_config *cfg, const char *what)
 {
 	struct config_error err = { "" };
@@ -981,6 +998,7 @@ static void check_json_roundtrip(const struct ep_config *cfg, const char *what)
 	CHECK_MSG(again != NULL && strcmp(text, again) == 0,
 		  "%s: canonical JSON is not a fixed point", what);
 	free(again);
+	check_json_is_cjson(text, what);
 	free(text);
 	config_free(&back);
 }
@@ -1009,6 +1027,20 @@ static void check_flat_roundtrip(const struct ep_config *cfg, const char *what)
 	config_free(&want);
 }
 
+/* Parse `doc` and check its JSON round trip. */
+static void accept_json(const char *doc, const char *what)
+{
+	struct config_error err = { "" };
+	struct ep_config cfg;
+
+	CHECK_MSG(config_parse(doc, strlen(doc), &cfg, &err) == 0,
+		  "%s: refused: %s", what, err.msg);
+	if (err.msg[0] != '\0')
+		return;
+	check_json_roundtrip(&cfg, what);
+	config_free(&cfg);
+}
+
 static void test_roundtrips(void)
 {
 	static const char *const samples[] = { "configs/lab.json",
@@ -1027,6 +1059,16 @@ static void test_roundtrips(void)
 	cfg.node.gue_port = 6080;
 	check_json_roundtrip(&cfg, "empty");
 	check_flat_roundtrip(&cfg, "empty");
+	/* Strings that need escaping (quote, backslash; UTF-8 stays). */
+	accept_json(
+		"{\"api\":{\"listeners\":[{\"unix\":\"/run/a \\\"b\\\\c\\/d \\u"
+		"00e9\"},{\"address\":\"::\",\"port\":1,\"tls\":true}],\"tls\""
+		":{\"certificate\":\"/c\\\\\\\\x\",\"private_key\":\"/k\\\"\""
+		",\"client_ca\":\"/ca\",\"admin_subjects\":[\"CN=\\\"q\\\",O="
+		"x\",\"\\u00fc\\u4e2d\"],\"reader_subjects\":[]}},\"node\":{\""
+		"addresses\":[{\"address\":\"10.0.0.1\",\"port\":3}],\"encap_"
+		"source_v6\":\"fd00::1\"}}",
+		"escapes");
 }
 
 /* node.maglev_rebuild: canonical JSON writes it (default too), the flat
