@@ -89,6 +89,39 @@ static const char *shown(const char *s, char buf[48])
 	return buf;
 }
 
+/*
+ * `buf` = "prefix.key[i]" ("key[i]" when prefix is empty), the path of an
+ * array element. By hand rather than snprintf: parse and validate name
+ * every service and backend, tens of thousands of paths per document.
+ */
+static const char *index_path(char *buf, size_t cap, const char *prefix,
+			      const char *key, uint32_t i)
+{
+	size_t np = strlen(prefix), nk = strlen(key), n = 0;
+	char digits[10], *d = digits + sizeof(digits);
+
+	do {
+		*--d = (char)('0' + i % 10);
+		i /= 10;
+	} while (i != 0);
+	if (np + nk + (size_t)(digits + sizeof(digits) - d) + 4 > cap) {
+		buf[0] = '\0'; /* callers' buffers always fit; never here */
+		return buf;
+	}
+	memcpy(buf, prefix, np);
+	n = np;
+	if (np > 0)
+		buf[n++] = '.';
+	memcpy(buf + n, key, nk);
+	n += nk;
+	buf[n++] = '[';
+	memcpy(buf + n, d, (size_t)(digits + sizeof(digits) - d));
+	n += (size_t)(digits + sizeof(digits) - d);
+	buf[n++] = ']';
+	buf[n] = '\0';
+	return buf;
+}
+
 /* ------------------------------------------------------------------ */
 /* Names of enumerated values, indexed by value (holes are NULL).       */
 
@@ -683,7 +716,7 @@ static int parse_node(const cJSON *root, struct config_node *node,
 					    "gue_port",
 					    "maglev_rebuild",
 					    NULL };
-	const cJSON *obj = field(root, "node"), *arr = NULL;
+	const cJSON *obj = field(root, "node"), *arr = NULL, *e;
 	char path[PATH_BUF];
 	uint32_t i, bport = 0, gport = CONFIG_GUE_PORT_DEFAULT;
 	int rc;
@@ -695,11 +728,12 @@ static int parse_node(const cJSON *root, struct config_node *node,
 	if (rc == 0)
 		rc = get_array(obj, "node", "addresses", EP_MAX_NODE_ADDRS,
 			       &arr, &node->n_addrs, err);
-	for (i = 0; rc == 0 && i < node->n_addrs; i++) {
-		snprintf(path, sizeof(path), "node.addresses[%u]", i);
-		rc = parse_node_addr(cJSON_GetArrayItem(arr, (int)i), path,
-				     &node->addrs[i], err);
-	}
+	e = arr != NULL ? arr->child : NULL;
+	for (i = 0; rc == 0 && i < node->n_addrs; i++, e = e->next)
+		rc = parse_node_addr(
+			e,
+			index_path(path, sizeof(path), "node", "addresses", i),
+			&node->addrs[i], err);
 	if (rc == 0)
 		rc = get_uint(obj, "node", "backend_port", 0, EP_MAX_PORTS - 1,
 			      0, &bport, err);
@@ -761,7 +795,7 @@ static int parse_backends(const cJSON *obj, const char *path,
 			  struct config_service *s, uint32_t *total,
 			  struct config_error *err)
 {
-	const cJSON *arr;
+	const cJSON *arr, *e;
 	char bpath[PATH_BUF];
 	uint32_t i, n;
 	int rc;
@@ -778,11 +812,12 @@ static int parse_backends(const cJSON *obj, const char *path,
 	if (s->backends == NULL)
 		return fail_nomem(err);
 	s->n_backends = n;
-	for (i = 0; rc == 0 && i < n; i++) {
-		snprintf(bpath, sizeof(bpath), "%s.backends[%u]", path, i);
-		rc = parse_backend(cJSON_GetArrayItem(arr, (int)i), bpath,
-				   &s->backends[i], err);
-	}
+	e = arr->child;
+	for (i = 0; rc == 0 && i < n; i++, e = e->next)
+		rc = parse_backend(
+			e,
+			index_path(bpath, sizeof(bpath), path, "backends", i),
+			&s->backends[i], err);
 	return rc;
 }
 
@@ -856,7 +891,7 @@ static int parse_service(const cJSON *obj, const char *path,
 static int parse_services(const cJSON *root, struct ep_config *cfg,
 			  struct config_error *err)
 {
-	const cJSON *arr;
+	const cJSON *arr, *e;
 	char path[SVC_PATH];
 	uint32_t i, n, total = 0;
 	int rc;
@@ -868,11 +903,11 @@ static int parse_services(const cJSON *root, struct ep_config *cfg,
 	if (cfg->services == NULL)
 		return fail_nomem(err);
 	cfg->n_services = n;
-	for (i = 0; rc == 0 && i < n; i++) {
-		snprintf(path, sizeof(path), "services[%u]", i);
-		rc = parse_service(cJSON_GetArrayItem(arr, (int)i), path,
-				   &cfg->services[i], &total, err);
-	}
+	e = arr->child;
+	for (i = 0; rc == 0 && i < n; i++, e = e->next)
+		rc = parse_service(
+			e, index_path(path, sizeof(path), "", "services", i),
+			&cfg->services[i], &total, err);
 	return rc;
 }
 
@@ -919,9 +954,9 @@ static int parse_subjects(const cJSON *obj, const char *key,
 	int rc;
 
 	rc = get_array(obj, "api.tls", key, CONFIG_MAX_SUBJECTS, &arr, n, err);
-	for (i = 0; rc == 0 && i < *n; i++) {
-		e = cJSON_GetArrayItem(arr, (int)i);
-		snprintf(path, sizeof(path), "api.tls.%s[%u]", key, i);
+	e = arr != NULL ? arr->child : NULL;
+	for (i = 0; rc == 0 && i < *n; i++, e = e->next) {
+		index_path(path, sizeof(path), "api.tls", key, i);
 		if (!cJSON_IsString(e) ||
 		    !text_valid(e->valuestring, CONFIG_SUBJECT_LEN))
 			return fail_at(err, path, NULL,
@@ -966,7 +1001,7 @@ static int parse_api(const cJSON *root, struct config_api *api,
 		     struct config_error *err)
 {
 	static const char *const keys[] = { "listeners", "tls", NULL };
-	const cJSON *obj = field(root, "api"), *arr = NULL, *tls;
+	const cJSON *obj = field(root, "api"), *arr = NULL, *tls, *e;
 	char path[PATH_BUF];
 	uint32_t i;
 	int rc;
@@ -980,11 +1015,12 @@ static int parse_api(const cJSON *root, struct config_api *api,
 	if (rc == 0)
 		rc = get_array(obj, "api", "listeners", CONFIG_MAX_LISTENERS,
 			       &arr, &api->n_listeners, err);
-	for (i = 0; rc == 0 && i < api->n_listeners; i++) {
-		snprintf(path, sizeof(path), "api.listeners[%u]", i);
-		rc = parse_listener(cJSON_GetArrayItem(arr, (int)i), path,
-				    &api->listeners[i], err);
-	}
+	e = arr != NULL ? arr->child : NULL;
+	for (i = 0; rc == 0 && i < api->n_listeners; i++, e = e->next)
+		rc = parse_listener(
+			e,
+			index_path(path, sizeof(path), "api", "listeners", i),
+			&api->listeners[i], err);
 	tls = field(obj, "tls");
 	if (rc == 0 && tls != NULL)
 		rc = parse_api_tls(tls, api, err);
@@ -1068,7 +1104,7 @@ static int validate_node_addrs(const struct config_node *node,
 		return fail(err, "node.addresses: at most %u entries",
 			    EP_MAX_NODE_ADDRS);
 	for (i = 0; i < node->n_addrs; i++) {
-		snprintf(path, sizeof(path), "node.addresses[%u]", i);
+		index_path(path, sizeof(path), "node", "addresses", i);
 		rc = check_unicast(path, "address", &node->addrs[i].addr, 0,
 				   err);
 		if (rc != 0)
@@ -1239,7 +1275,7 @@ static int validate_service(const struct ep_config *cfg, uint32_t i,
 	uint32_t j;
 	int rc;
 
-	snprintf(path, sizeof(path), "services[%u]", i);
+	index_path(path, sizeof(path), "", "services", i);
 	if (!name_valid(s->name))
 		return fail_at(err, path, "name",
 			       "must be 1..%u characters of " NAME_CHARS,
@@ -1264,8 +1300,10 @@ static int validate_service(const struct ep_config *cfg, uint32_t i,
 			       "must be at least the number of backends (%u)",
 			       s->n_backends);
 	for (j = 0; rc == 0 && j < s->n_backends; j++) {
-		snprintf(bpath, sizeof(bpath), "%s.backends[%u]", path, j);
-		rc = validate_backend(s, &s->backends[j], bpath, err);
+		rc = validate_backend(
+			s, &s->backends[j],
+			index_path(bpath, sizeof(bpath), path, "backends", j),
+			err);
 	}
 	return rc != 0 ? rc : validate_backend_dups(s, path, err);
 }
@@ -1495,7 +1533,7 @@ static int validate_listener(const struct config_api *api, uint32_t i,
 	char path[PATH_BUF], a[INET6_ADDRSTRLEN];
 	uint32_t j;
 
-	snprintf(path, sizeof(path), "api.listeners[%u]", i);
+	index_path(path, sizeof(path), "api", "listeners", i);
 	for (j = 0; j < i; j++)
 		if (listeners_clash(&api->listeners[j], l))
 			return fail_at(
