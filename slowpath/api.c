@@ -1037,13 +1037,15 @@ static int cfg_copy(const struct api *a, struct ep_config *out,
 	return config_copy(out, &a->cfg) == 0 ? 0 : fail_nomem(e);
 }
 
-/* Parse a whole document text; then the one change path, persisted. */
+/* A whole document (`root`: `text` parsed already, or NULL); then the
+ * one change path, persisted. */
 static int apply_text(struct api *a, const char *text, size_t len,
-		      struct api_error *e)
+		      const cJSON *root, struct api_error *e)
 {
 	struct config_error ce = { { 0 } };
 	struct ep_config cfg;
-	int rc = config_parse(text, len, &cfg, &ce);
+	int rc = root != NULL ? config_parse_tree(text, len, root, &cfg, &ce)
+			      : config_parse(text, len, &cfg, &ce);
 
 	if (rc != 0)
 		return fail_config(e, rc, &ce);
@@ -1122,11 +1124,16 @@ static int h_config_get(struct api_call *c, struct api_error *e)
 static int h_config_put(struct api_call *c, struct api_error *e)
 {
 	cJSON *body;
+	int rc;
 
 	if (body_parse(c->req, &body, e) < 0)
 		return -1;
+	/* Parsed once: config.c takes the tree (its own checks on the text
+	 * still run), which saves a second parse of up to 1 MiB. */
+	rc = apply_text(c->a, (const char *)c->req->body, c->req->body_len,
+			body, e);
 	cJSON_Delete(body);
-	if (apply_text(c->a, (const char *)c->req->body, c->req->body_len, e))
+	if (rc != 0)
 		return -1;
 	return reply_version(c, 200, e);
 }
@@ -1173,7 +1180,7 @@ static int splice_apply(struct api *a, int svc, const char *key,
 	cJSON_Delete(doc);
 	if (text == NULL)
 		return fail_nomem(e);
-	rc = apply_text(a, text, strlen(text), e);
+	rc = apply_text(a, text, strlen(text), NULL, e);
 	free(text);
 	return rc;
 }

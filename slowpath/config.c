@@ -1043,13 +1043,9 @@ static int parse_document(const cJSON *root, struct ep_config *cfg,
 	return rc;
 }
 
-int config_parse(const char *text, size_t len, struct ep_config *out,
-		 struct config_error *err)
+/* The checks on the text that come before and apart from cJSON's. */
+static int check_text(const char *text, size_t len, struct config_error *err)
 {
-	cJSON *root;
-	int rc;
-
-	memset(out, 0, sizeof(*out));
 	if (text == NULL)
 		return fail(err, "document: missing");
 	/* Checked before any parsing, so size costs nothing to refuse. */
@@ -1058,18 +1054,49 @@ int config_parse(const char *text, size_t len, struct ep_config *out,
 		     len, CONFIG_MAX_BYTES);
 		return -EMSGSIZE;
 	}
-	rc = prescan(text, len, err);
-	if (rc == 0)
-		rc = json_load(text, len, &root, err);
-	if (rc != 0)
-		return rc;
-	rc = parse_document(root, out, err);
-	cJSON_Delete(root);
+	return prescan(text, len, err);
+}
+
+/* The parsed document into `out`, validated; `out` is freed on error. */
+static int parse_root(const cJSON *root, struct ep_config *out,
+		      struct config_error *err)
+{
+	int rc = parse_document(root, out, err);
+
 	if (rc == 0)
 		rc = config_validate(out, err);
 	if (rc != 0)
 		config_free(out);
 	return rc;
+}
+
+int config_parse(const char *text, size_t len, struct ep_config *out,
+		 struct config_error *err)
+{
+	cJSON *root;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = check_text(text, len, err);
+	if (rc == 0)
+		rc = json_load(text, len, &root, err);
+	if (rc != 0)
+		return rc;
+	rc = parse_root(root, out, err);
+	cJSON_Delete(root);
+	return rc;
+}
+
+int config_parse_tree(const char *text, size_t len, const struct cJSON *root,
+		      struct ep_config *out, struct config_error *err)
+{
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = check_text(text, len, err);
+	if (rc == 0 && root == NULL)
+		rc = fail(err, "document: missing");
+	return rc != 0 ? rc : parse_root(root, out, err);
 }
 
 /* ------------------------------------------------------------------ */

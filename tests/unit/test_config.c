@@ -73,12 +73,42 @@ static char *dq(const char *sq)
 	return s;
 }
 
+/*
+ * config_parse_tree() on a document cJSON accepts whole must give what
+ * config_parse() gave (`rc`, `msg`): the PUT handler parses once and
+ * uses it. Documents cJSON refuses never reach it.
+ */
+static void check_tree_same(const char *doc, size_t len, int rc,
+			    const char *msg)
+{
+	struct config_error err = { "" };
+	const char *end = NULL;
+	struct ep_config cfg;
+	cJSON *root = cJSON_ParseWithLengthOpts(doc, len, &end, 0);
+	int rc2;
+
+	while (root != NULL && end < doc + len && strchr(" \t\r\n", *end))
+		end++;
+	if (root == NULL || end != doc + len) {
+		cJSON_Delete(root);
+		return;
+	}
+	rc2 = config_parse_tree(doc, len, root, &cfg, &err);
+	CHECK_MSG(rc2 == rc && strcmp(err.msg, msg) == 0,
+		  "config_parse_tree: %d \"%s\", config_parse: %d \"%s\"", rc2,
+		  err.msg, rc, msg);
+	if (rc2 == 0)
+		config_free(&cfg);
+	cJSON_Delete(root);
+}
+
 static int parse_sq(const char *sq, struct ep_config *cfg,
 		    struct config_error *err)
 {
 	char *doc = dq(sq);
 	int rc = config_parse(doc, strlen(doc), cfg, err);
 
+	check_tree_same(doc, strlen(doc), rc, err != NULL ? err->msg : "");
 	free(doc);
 	return rc;
 }
