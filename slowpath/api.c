@@ -18,6 +18,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -43,6 +44,7 @@ struct api {
 	uint64_t generation; /* the fast path's answer to `version` */
 	const struct http_server *srv;
 	struct metrics_api metrics;
+	double handle_start; /* api_handle()'s start (s), 0 outside it */
 };
 
 /* ------------------------------------------------------------------ */
@@ -304,20 +306,54 @@ static void change_commit(struct api *a, struct ep_config *cfg,
 	ch->names = names;
 }
 
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* Time `phase` from *t to now, then move *t to now. */
+static void apply_phase(struct api *a, enum metrics_apply_phase phase,
+			double *t)
+{
+	double now = now_s();
+
+	metrics_apply_observe(&a->metrics, phase, now - *t);
+	*t = now;
+}
+
 int api_apply_config(struct api *a, struct ep_config *cfg, bool persist,
 		     struct api_error *e)
 {
 	struct change ch = { 0 };
 	bool to_file = persist && a->config_path != NULL;
+	double start = a->handle_start > 0 ? a->handle_start : now_s(), t;
 	int rc;
 
+	t = start;
 	rc = change_build(a, cfg, &ch, e);
-	if (rc == 0 && to_file)
-		rc = persist_prepare(a, &ch, e);
 	if (rc == 0)
+		apply_phase(a, METRICS_APPLY_BUILD, &t);
+	if (rc == 0 && to_file) {
+		rc = persist_prepare(a, &ch, e);
+		if (rc == 0)
+			apply_phase(a, METRICS_APPLY_PERSIST_WRITE, &t);
+	}
+	if (rc == 0) {
 		rc = change_send(a, &ch, e);
-	if (rc == 0 && to_file)
+		if (rc == 0) {
+			apply_phase(a, METRICS_APPLY_FASTPATH, &t);
+			metrics_apply_observe(&a->metrics, METRICS_APPLY_TO_ACK,
+					      t - start);
+		}
+	}
+	if (rc == 0 && to_file) {
 		rc = persist_finish(a, &ch, e);
+		if (rc == 0)
+			apply_phase(a, METRICS_APPLY_PERSIST_RENAME, &t);
+	}
 	if (rc == 0 || ch.commit_anyway) {
 		change_commit(a, cfg, &ch);
 		printf("slowpath: configuration version %" PRIu64
@@ -1863,8 +1899,12 @@ void api_handle(const struct http_request *req, struct http_response *resp,
 	struct api_error e = { 0 };
 
 	json_failed = false;
-	if (dispatch(&c, &e) == 0)
+	c.a->handle_start = now_s();
+	if (dispatch(&c, &e) == 0) {
+		c.a->handle_start = 0;
 		return;
+	}
+	c.a->handle_start = 0;
 	if (e.status != 405) /* a 405 keeps its Allow header */
 		resp->n_headers = 0;
 	json_failed = false;
