@@ -190,9 +190,12 @@ void snap_maglev_counts(struct snap_maglev_counts *c);
 /*
  * How many slots of full tables for services new in a snapshot one
  * snap_build() builds at once (SNAP_SYNC_BUILD_SLOTS by default); the
- * others start with a provisional table and are deferred.
+ * others start with a provisional table and are deferred. 2^17 is one
+ * default table: a service added on its own gets its full table before
+ * the ack, and a large change does not wait for more than one (about
+ * 1 ms each, twice that on a CPU shared with a worker).
  */
-#define SNAP_SYNC_BUILD_SLOTS (1u << 18)
+#define SNAP_SYNC_BUILD_SLOTS (1u << 17)
 void snap_set_sync_build_slots(uint32_t slots);
 
 /*

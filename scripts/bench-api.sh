@@ -36,7 +36,12 @@
 #    (node.maglev_rebuild minimal: every table rebuilt from its previous
 #    one), and the big one with maglev_rebuild "fresh". curl gives the time
 #    from the start of the upload to the answer, which the API sends
-#    after the fast path's ack; schedstat gives each main thread's time on
+#    after the fast path's ack and the rename (so it includes the
+#    temporary file's fsync before the handoff and the rename and
+#    directory fsync after the ack); the slow path's
+#    edgepath_api_config_apply_seconds (/metrics) gives, by its own
+#    clock, the time from handling the request to the fast path's ack and
+#    each phase; schedstat gives each main thread's time on
 #    CPU and runnable-but-waiting per PUT. A refused or timed-out PUT is
 #    recorded with what the fast path then runs. --put-runs plain cycles
 #    (default 3), then one cycle
@@ -372,7 +377,7 @@ declare -A WHAT=(
 	[minimal]="one weight changed, rebuild minimal"
 	[fresh]="maglev_rebuild fresh (every table built anew)"
 )
-declare -A MS=() CPU=() FULL=()
+declare -A MS=() CPU=() FULL=() ACK=() PHASES=()
 
 # After an answer: ms until the fast path has every full Maglev table in
 # place (maglev_pending 0 in /v1/stats, polled every 10 ms), or -1.
@@ -390,13 +395,31 @@ full_tables_ms() {
 	echo -1
 }
 
+# The slow path's own apply timings (/metrics): "phase sum_s" lines.
+apply_sums() {
+	curl -s --max-time 5 --unix-socket "$SOCK" http://localhost/metrics |
+		sed -n 's/^edgepath_api_config_apply_seconds_sum{phase="\([a-z_]*\)"} \(.*\)$/\1 \2/p'
+}
+
+# ms per phase between two apply_sums outputs: "build=.. ... to_ack=.."
+phase_ms() {
+	awk 'NR == FNR { a[$1] = $2; next }
+		{ printf "%s%s=%.1f", n++ ? " " : "", $1 == "to_fastpath_ack" ? "to_ack" : $1, ($2 - a[$1]) * 1000 }
+		END { print "" }' "$1" "$2"
+}
+
 one_put() { # case run-label: PUT, check, record
-	local c=$1 lab=$2 code pre total ms g s0 s1 f0 f1 cpu full
+	local c=$1 lab=$2 code pre total ms g s0 s1 f0 f1 cpu full ph
+	apply_sums >"$TMP/sums0"
 	s0=$(sched "$SP_MAIN")
 	f0=$(sched "$FP_MAIN")
 	read -r code pre total < <(put "${DOC[$c]}")
 	s1=$(sched "$SP_MAIN")
 	f1=$(sched "$FP_MAIN")
+	apply_sums >"$TMP/sums1"
+	# the slow path's own clock: handler start to the fast path's ack,
+	# and each phase (docs/api.md, edgepath_api_config_apply_seconds)
+	ph=$(phase_ms "$TMP/sums0" "$TMP/sums1")
 	# ms on CPU / runnable but waiting, slow path main thread and fast
 	# path main lcore, over the whole PUT
 	cpu=$(echo "$s0 $s1 $f0 $f1" | awk '{ printf "sp_cpu=%.1f sp_wait=%.1f fp_cpu=%.1f fp_wait=%.1f",
@@ -412,11 +435,13 @@ one_put() { # case run-label: PUT, check, record
 	# time_starttransfer is set when the upload starts: use the total
 	# (the answer is a few bytes) minus the connection and TLS set-up
 	ms=$(awk -v t="$total" -v p="$pre" 'BEGIN { printf "%.1f", (t - p) * 1000 }')
-	echo "$lab $c gen=$g upload_to_answer_ms=$ms total_ms=$(awk -v t="$total" 'BEGIN { printf "%.1f", t * 1000 }') answer_to_full_tables_ms=$full $cpu" >>"$OUT/puts.txt"
+	echo "$lab $c gen=$g upload_to_answer_ms=$ms total_ms=$(awk -v t="$total" 'BEGIN { printf "%.1f", t * 1000 }') answer_to_full_tables_ms=$full $cpu $ph" >>"$OUT/puts.txt"
 	[ "$c" = small ] && return 0
 	MS[$c]="${MS[$c]:-} $ms"
 	FULL[$c]="${FULL[$c]:-} $full"
 	CPU[$c]="${CPU[$c]:-}|$cpu"
+	ACK[$c]="${ACK[$c]:-} $(sed -n 's/.*to_ack=\([0-9.]*\).*/\1/p' <<<"$ph")"
+	PHASES[$c]="${PHASES[$c]:-}|$ph"
 }
 
 # After a refused or timed-out change: does the fast path run it anyway?
@@ -565,6 +590,8 @@ bench_apply() {
 		log "    then until every full Maglev table is in place (maglev_pending 0), ms: runs${FULL[$c]:-none}; median $(tr ' ' '\n' <<<"${FULL[$c]:-}" | grep . | median || true)"
 		log "    per run, ms on CPU / runnable but not running:$(tr '|' '\n' <<<"${CPU[$c]:-}" |
 			awk -F'[= ]' 'NF > 1 { printf " [sp %s/%s fp %s/%s]", $2, $4, $6, $8 }')"
+		log "    slow path's clock, request handled to the fast path's ack, ms: runs${ACK[$c]:-none}; median $(tr ' ' '\n' <<<"${ACK[$c]:-}" | grep . | median || true)"
+		log "    per run, ms by phase:$(tr '|' '\n' <<<"${PHASES[$c]:-}" | grep . | sed 's/^/ [/; s/$/]/' | tr -d '\n')"
 	done
 	if [ "$TRACE" -eq 1 ]; then
 		MS=()

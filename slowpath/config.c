@@ -89,6 +89,39 @@ static const char *shown(const char *s, char buf[48])
 	return buf;
 }
 
+/*
+ * `buf` = "prefix.key[i]" ("key[i]" when prefix is empty), the path of an
+ * array element. By hand rather than snprintf: parse and validate name
+ * every service and backend, tens of thousands of paths per document.
+ */
+static const char *index_path(char *buf, size_t cap, const char *prefix,
+			      const char *key, uint32_t i)
+{
+	size_t np = strlen(prefix), nk = strlen(key), n = 0;
+	char digits[10], *d = digits + sizeof(digits);
+
+	do {
+		*--d = (char)('0' + i % 10);
+		i /= 10;
+	} while (i != 0);
+	if (np + nk + (size_t)(digits + sizeof(digits) - d) + 4 > cap) {
+		buf[0] = '\0'; /* callers' buffers always fit; never here */
+		return buf;
+	}
+	memcpy(buf, prefix, np);
+	n = np;
+	if (np > 0)
+		buf[n++] = '.';
+	memcpy(buf + n, key, nk);
+	n += nk;
+	buf[n++] = '[';
+	memcpy(buf + n, d, (size_t)(digits + sizeof(digits) - d));
+	n += (size_t)(digits + sizeof(digits) - d);
+	buf[n++] = ']';
+	buf[n] = '\0';
+	return buf;
+}
+
 /* ------------------------------------------------------------------ */
 /* Names of enumerated values, indexed by value (holes are NULL).       */
 
@@ -683,7 +716,7 @@ static int parse_node(const cJSON *root, struct config_node *node,
 					    "gue_port",
 					    "maglev_rebuild",
 					    NULL };
-	const cJSON *obj = field(root, "node"), *arr = NULL;
+	const cJSON *obj = field(root, "node"), *arr = NULL, *e;
 	char path[PATH_BUF];
 	uint32_t i, bport = 0, gport = CONFIG_GUE_PORT_DEFAULT;
 	int rc;
@@ -695,11 +728,12 @@ static int parse_node(const cJSON *root, struct config_node *node,
 	if (rc == 0)
 		rc = get_array(obj, "node", "addresses", EP_MAX_NODE_ADDRS,
 			       &arr, &node->n_addrs, err);
-	for (i = 0; rc == 0 && i < node->n_addrs; i++) {
-		snprintf(path, sizeof(path), "node.addresses[%u]", i);
-		rc = parse_node_addr(cJSON_GetArrayItem(arr, (int)i), path,
-				     &node->addrs[i], err);
-	}
+	e = arr != NULL ? arr->child : NULL;
+	for (i = 0; rc == 0 && i < node->n_addrs; i++, e = e->next)
+		rc = parse_node_addr(
+			e,
+			index_path(path, sizeof(path), "node", "addresses", i),
+			&node->addrs[i], err);
 	if (rc == 0)
 		rc = get_uint(obj, "node", "backend_port", 0, EP_MAX_PORTS - 1,
 			      0, &bport, err);
@@ -761,7 +795,7 @@ static int parse_backends(const cJSON *obj, const char *path,
 			  struct config_service *s, uint32_t *total,
 			  struct config_error *err)
 {
-	const cJSON *arr;
+	const cJSON *arr, *e;
 	char bpath[PATH_BUF];
 	uint32_t i, n;
 	int rc;
@@ -778,11 +812,12 @@ static int parse_backends(const cJSON *obj, const char *path,
 	if (s->backends == NULL)
 		return fail_nomem(err);
 	s->n_backends = n;
-	for (i = 0; rc == 0 && i < n; i++) {
-		snprintf(bpath, sizeof(bpath), "%s.backends[%u]", path, i);
-		rc = parse_backend(cJSON_GetArrayItem(arr, (int)i), bpath,
-				   &s->backends[i], err);
-	}
+	e = arr->child;
+	for (i = 0; rc == 0 && i < n; i++, e = e->next)
+		rc = parse_backend(
+			e,
+			index_path(bpath, sizeof(bpath), path, "backends", i),
+			&s->backends[i], err);
 	return rc;
 }
 
@@ -856,7 +891,7 @@ static int parse_service(const cJSON *obj, const char *path,
 static int parse_services(const cJSON *root, struct ep_config *cfg,
 			  struct config_error *err)
 {
-	const cJSON *arr;
+	const cJSON *arr, *e;
 	char path[SVC_PATH];
 	uint32_t i, n, total = 0;
 	int rc;
@@ -868,11 +903,11 @@ static int parse_services(const cJSON *root, struct ep_config *cfg,
 	if (cfg->services == NULL)
 		return fail_nomem(err);
 	cfg->n_services = n;
-	for (i = 0; rc == 0 && i < n; i++) {
-		snprintf(path, sizeof(path), "services[%u]", i);
-		rc = parse_service(cJSON_GetArrayItem(arr, (int)i), path,
-				   &cfg->services[i], &total, err);
-	}
+	e = arr->child;
+	for (i = 0; rc == 0 && i < n; i++, e = e->next)
+		rc = parse_service(
+			e, index_path(path, sizeof(path), "", "services", i),
+			&cfg->services[i], &total, err);
 	return rc;
 }
 
@@ -919,9 +954,9 @@ static int parse_subjects(const cJSON *obj, const char *key,
 	int rc;
 
 	rc = get_array(obj, "api.tls", key, CONFIG_MAX_SUBJECTS, &arr, n, err);
-	for (i = 0; rc == 0 && i < *n; i++) {
-		e = cJSON_GetArrayItem(arr, (int)i);
-		snprintf(path, sizeof(path), "api.tls.%s[%u]", key, i);
+	e = arr != NULL ? arr->child : NULL;
+	for (i = 0; rc == 0 && i < *n; i++, e = e->next) {
+		index_path(path, sizeof(path), "api.tls", key, i);
 		if (!cJSON_IsString(e) ||
 		    !text_valid(e->valuestring, CONFIG_SUBJECT_LEN))
 			return fail_at(err, path, NULL,
@@ -966,7 +1001,7 @@ static int parse_api(const cJSON *root, struct config_api *api,
 		     struct config_error *err)
 {
 	static const char *const keys[] = { "listeners", "tls", NULL };
-	const cJSON *obj = field(root, "api"), *arr = NULL, *tls;
+	const cJSON *obj = field(root, "api"), *arr = NULL, *tls, *e;
 	char path[PATH_BUF];
 	uint32_t i;
 	int rc;
@@ -980,11 +1015,12 @@ static int parse_api(const cJSON *root, struct config_api *api,
 	if (rc == 0)
 		rc = get_array(obj, "api", "listeners", CONFIG_MAX_LISTENERS,
 			       &arr, &api->n_listeners, err);
-	for (i = 0; rc == 0 && i < api->n_listeners; i++) {
-		snprintf(path, sizeof(path), "api.listeners[%u]", i);
-		rc = parse_listener(cJSON_GetArrayItem(arr, (int)i), path,
-				    &api->listeners[i], err);
-	}
+	e = arr != NULL ? arr->child : NULL;
+	for (i = 0; rc == 0 && i < api->n_listeners; i++, e = e->next)
+		rc = parse_listener(
+			e,
+			index_path(path, sizeof(path), "api", "listeners", i),
+			&api->listeners[i], err);
 	tls = field(obj, "tls");
 	if (rc == 0 && tls != NULL)
 		rc = parse_api_tls(tls, api, err);
@@ -1007,13 +1043,9 @@ static int parse_document(const cJSON *root, struct ep_config *cfg,
 	return rc;
 }
 
-int config_parse(const char *text, size_t len, struct ep_config *out,
-		 struct config_error *err)
+/* The checks on the text that come before and apart from cJSON's. */
+static int check_text(const char *text, size_t len, struct config_error *err)
 {
-	cJSON *root;
-	int rc;
-
-	memset(out, 0, sizeof(*out));
 	if (text == NULL)
 		return fail(err, "document: missing");
 	/* Checked before any parsing, so size costs nothing to refuse. */
@@ -1022,18 +1054,49 @@ int config_parse(const char *text, size_t len, struct ep_config *out,
 		     len, CONFIG_MAX_BYTES);
 		return -EMSGSIZE;
 	}
-	rc = prescan(text, len, err);
-	if (rc == 0)
-		rc = json_load(text, len, &root, err);
-	if (rc != 0)
-		return rc;
-	rc = parse_document(root, out, err);
-	cJSON_Delete(root);
+	return prescan(text, len, err);
+}
+
+/* The parsed document into `out`, validated; `out` is freed on error. */
+static int parse_root(const cJSON *root, struct ep_config *out,
+		      struct config_error *err)
+{
+	int rc = parse_document(root, out, err);
+
 	if (rc == 0)
 		rc = config_validate(out, err);
 	if (rc != 0)
 		config_free(out);
 	return rc;
+}
+
+int config_parse(const char *text, size_t len, struct ep_config *out,
+		 struct config_error *err)
+{
+	cJSON *root;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = check_text(text, len, err);
+	if (rc == 0)
+		rc = json_load(text, len, &root, err);
+	if (rc != 0)
+		return rc;
+	rc = parse_root(root, out, err);
+	cJSON_Delete(root);
+	return rc;
+}
+
+int config_parse_tree(const char *text, size_t len, const struct cJSON *root,
+		      struct ep_config *out, struct config_error *err)
+{
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = check_text(text, len, err);
+	if (rc == 0 && root == NULL)
+		rc = fail(err, "document: missing");
+	return rc != 0 ? rc : parse_root(root, out, err);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1068,7 +1131,7 @@ static int validate_node_addrs(const struct config_node *node,
 		return fail(err, "node.addresses: at most %u entries",
 			    EP_MAX_NODE_ADDRS);
 	for (i = 0; i < node->n_addrs; i++) {
-		snprintf(path, sizeof(path), "node.addresses[%u]", i);
+		index_path(path, sizeof(path), "node", "addresses", i);
 		rc = check_unicast(path, "address", &node->addrs[i].addr, 0,
 				   err);
 		if (rc != 0)
@@ -1239,7 +1302,7 @@ static int validate_service(const struct ep_config *cfg, uint32_t i,
 	uint32_t j;
 	int rc;
 
-	snprintf(path, sizeof(path), "services[%u]", i);
+	index_path(path, sizeof(path), "", "services", i);
 	if (!name_valid(s->name))
 		return fail_at(err, path, "name",
 			       "must be 1..%u characters of " NAME_CHARS,
@@ -1264,53 +1327,192 @@ static int validate_service(const struct ep_config *cfg, uint32_t i,
 			       "must be at least the number of backends (%u)",
 			       s->n_backends);
 	for (j = 0; rc == 0 && j < s->n_backends; j++) {
-		snprintf(bpath, sizeof(bpath), "%s.backends[%u]", path, j);
-		rc = validate_backend(s, &s->backends[j], bpath, err);
+		rc = validate_backend(
+			s, &s->backends[j],
+			index_path(bpath, sizeof(bpath), path, "backends", j),
+			err);
 	}
 	return rc != 0 ? rc : validate_backend_dups(s, path, err);
 }
 
-/* Would services a and b both claim some packet? Port 0 is every port. */
-static bool services_overlap(const struct config_service *a,
-			     const struct config_service *b)
+/*
+ * First-index table for validate_service_clashes(): each key (a name, a
+ * (vip, protocol, port) or a (vip, protocol)) maps to the first service
+ * that has it. Keys are built zeroed so they compare and hash as bytes.
+ */
+enum clash_kind {
+	CLASH_NAME = 1,
+	CLASH_PORT = 2, /* vip, protocol and port */
+	CLASH_VIP = 3, /* vip and protocol, any port */
+};
+
+struct clash_key {
+	char name[EP_NAME_LEN];
+	struct ep_ip vip;
+	uint16_t port;
+	uint8_t proto;
+	uint8_t kind;
+};
+
+struct clash_slot {
+	struct clash_key key;
+	uint32_t first; /* IDS_NONE: empty slot */
+};
+
+struct clash_table {
+	struct clash_slot *slots;
+	uint32_t mask;
+};
+
+/* Room for `n` keys at a load factor of at most 1/2. */
+static int clash_init(struct clash_table *t, uint32_t n)
 {
-	return ip_equal(&a->vip, &b->vip) && a->proto == b->proto &&
-	       (a->port == b->port || a->port == 0 || b->port == 0);
+	uint32_t i, size = 16;
+
+	while (size < 2 * n)
+		size <<= 1;
+	t->mask = size - 1;
+	t->slots = malloc(size * sizeof(*t->slots));
+	if (t->slots == NULL)
+		return -ENOMEM;
+	for (i = 0; i < size; i++)
+		t->slots[i].first = IDS_NONE;
+	return 0;
+}
+
+/* FNV-1a over the key's bytes. */
+static uint32_t clash_hash(const struct clash_key *k)
+{
+	const uint8_t *p = (const uint8_t *)k;
+	uint32_t h = 2166136261u;
+	size_t i;
+
+	for (i = 0; i < sizeof(*k); i++)
+		h = (h ^ p[i]) * 16777619u;
+	return h;
+}
+
+/* The first service recorded with key `k`, or IDS_NONE; `*slot` is where
+ * the search ended (the key's slot, or the empty one it would take). */
+static uint32_t clash_find(const struct clash_table *t,
+			   const struct clash_key *k, uint32_t *slot)
+{
+	uint32_t h = clash_hash(k) & t->mask;
+
+	while (t->slots[h].first != IDS_NONE) {
+		if (memcmp(&t->slots[h].key, k, sizeof(*k)) == 0)
+			break;
+		h = (h + 1) & t->mask;
+	}
+	*slot = h;
+	return t->slots[h].first;
+}
+
+static void clash_key_make(struct clash_key *k, enum clash_kind kind,
+			   const struct config_service *s)
+{
+	memset(k, 0, sizeof(*k));
+	k->kind = (uint8_t)kind;
+	if (kind == CLASH_NAME) {
+		memcpy(k->name, s->name, strnlen(s->name, EP_NAME_LEN - 1));
+		return;
+	}
+	k->vip = ip_flat(&s->vip);
+	k->proto = s->proto;
+	if (kind == CLASH_PORT)
+		k->port = s->port;
+}
+
+/* The first service before `i` with i's key of `kind`, or IDS_NONE;
+ * records service i when it is the first. */
+static uint32_t clash_check(struct clash_table *t, enum clash_kind kind,
+			    const struct ep_config *cfg, uint32_t i)
+{
+	struct clash_key k;
+	uint32_t slot, first;
+
+	clash_key_make(&k, kind, &cfg->services[i]);
+	first = clash_find(t, &k, &slot);
+	if (first == IDS_NONE) {
+		t->slots[slot].key = k;
+		t->slots[slot].first = i;
+	}
+	return first;
+}
+
+static uint32_t min_u32(uint32_t a, uint32_t b)
+{
+	return a < b ? a : b;
 }
 
 /*
- * Names unique, (vip, port, protocol) unique. Pairwise is fine here:
- * EP_MAX_SERVICES bounds it to about two million cheap comparisons.
- * Reports the later service of the first clashing pair.
+ * The earliest service before `i` that would claim some of its packets
+ * (same vip and protocol, and the same port or port 0 on either side),
+ * or IDS_NONE; records service i. Port 0 overlaps every earlier service
+ * of its (vip, protocol); port p the first with p and the first with 0.
+ */
+static uint32_t clash_overlap(struct clash_table *t,
+			      const struct ep_config *cfg, uint32_t i)
+{
+	uint32_t any = clash_check(t, CLASH_VIP, cfg, i);
+	uint32_t same = clash_check(t, CLASH_PORT, cfg, i);
+	struct clash_key k;
+	uint32_t slot;
+
+	if (cfg->services[i].port == 0)
+		return any;
+	clash_key_make(&k, CLASH_PORT, &cfg->services[i]);
+	k.port = 0;
+	return min_u32(same, clash_find(t, &k, &slot));
+}
+
+static int clash_fail(const struct ep_config *cfg, uint32_t i, uint32_t j,
+		      bool by_name, struct config_error *err)
+{
+	const struct config_service *a = &cfg->services[j];
+	const struct config_service *b = &cfg->services[i];
+	char ip[INET6_ADDRSTRLEN], buf[48];
+
+	if (by_name)
+		return fail(err,
+			    "services[%u].name: duplicate service name \"%s\"",
+			    i, shown(b->name, buf));
+	return fail(err,
+		    "services[%u]: %s port %u %s overlaps services[%u] "
+		    "(\"%s\", port %u; port 0 means every port)",
+		    i, ip_str(&b->vip, ip), b->port,
+		    name_of(NAMES(proto_names), b->proto), j,
+		    shown(a->name, buf), a->port);
+}
+
+/*
+ * Names unique, (vip, port, protocol) unique. Reports what the pairwise
+ * search would: the first service i that clashes with an earlier one,
+ * with the earliest such j, and a duplicate name before an overlap when
+ * both concern that j. Linear: a hash of first occurrences, since the
+ * pairwise search was the largest cost of a 1000-service PUT.
  */
 static int validate_service_clashes(const struct ep_config *cfg,
 				    struct config_error *err)
 {
-	const struct config_service *a, *b;
-	char ip[INET6_ADDRSTRLEN], buf[48];
-	uint32_t i, j;
+	struct clash_table t;
+	uint32_t i, by_name, overlap;
+	int rc = 0;
 
-	for (i = 1; i < cfg->n_services; i++) {
-		b = &cfg->services[i];
-		for (j = 0; j < i; j++) {
-			a = &cfg->services[j];
-			if (strcmp(a->name, b->name) == 0)
-				return fail(err,
-					    "services[%u].name: duplicate "
-					    "service name \"%s\"",
-					    i, shown(b->name, buf));
-			if (services_overlap(a, b))
-				return fail(
-					err,
-					"services[%u]: %s port %u %s overlaps "
-					"services[%u] (\"%s\", port %u; port 0 "
-					"means every port)",
-					i, ip_str(&b->vip, ip), b->port,
-					name_of(NAMES(proto_names), b->proto),
-					j, shown(a->name, buf), a->port);
-		}
+	if (cfg->n_services < 2)
+		return 0;
+	/* Each service adds at most three keys. */
+	if (clash_init(&t, 3 * cfg->n_services + 1) != 0)
+		return fail_nomem(err);
+	for (i = 0; rc == 0 && i < cfg->n_services; i++) {
+		by_name = clash_check(&t, CLASH_NAME, cfg, i);
+		overlap = clash_overlap(&t, cfg, i);
+		if (by_name != IDS_NONE || overlap != IDS_NONE)
+			rc = clash_fail(cfg, i, min_u32(by_name, overlap),
+					by_name <= overlap, err);
 	}
-	return 0;
+	free(t.slots);
+	return rc;
 }
 
 static int validate_services(const struct ep_config *cfg,
@@ -1358,7 +1560,7 @@ static int validate_listener(const struct config_api *api, uint32_t i,
 	char path[PATH_BUF], a[INET6_ADDRSTRLEN];
 	uint32_t j;
 
-	snprintf(path, sizeof(path), "api.listeners[%u]", i);
+	index_path(path, sizeof(path), "api", "listeners", i);
 	for (j = 0; j < i; j++)
 		if (listeners_clash(&api->listeners[j], l))
 			return fail_at(
@@ -1627,217 +1829,278 @@ bool config_equal(const struct ep_config *a, const struct ep_config *b)
 /* ------------------------------------------------------------------ */
 /* struct ep_config -> canonical JSON                                   */
 
-/* Attach `item` to object `o` (or to array `o` when key is NULL); frees
- * `item` when that fails, so callers only check the result. */
-static bool add_item(cJSON *o, const char *key, cJSON *item)
-{
-	bool ok;
+/*
+ * Written directly rather than through a cJSON tree: building and printing
+ * the tree (an allocation per value, sprintf and sscanf per number) was
+ * the slow path's largest cost for a 1000-service PUT. The output is what
+ * cJSON_PrintUnformatted() gives for the same tree, byte for byte (tests
+ * compare them), so persisted files and GET /v1/config did not change.
+ */
+struct jbuf {
+	char *p;
+	size_t len;
+	size_t cap;
+	bool failed; /* out of memory: every later write is a no-op */
+};
 
-	if (item == NULL)
-		return false;
-	ok = key != NULL ? cJSON_AddItemToObject(o, key, item)
-			 : cJSON_AddItemToArray(o, item);
-	if (!ok)
-		cJSON_Delete(item);
-	return ok;
+static void jb_put(struct jbuf *b, const char *s, size_t n)
+{
+	size_t cap;
+	char *p;
+
+	if (b->failed)
+		return;
+	if (n > b->cap - b->len) {
+		cap = b->cap != 0 ? b->cap : 4096;
+		while (n > cap - b->len)
+			cap *= 2;
+		p = realloc(b->p, cap);
+		if (p == NULL) {
+			b->failed = true;
+			return;
+		}
+		b->p = p;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
 }
 
-static bool add_str(cJSON *o, const char *key, const char *v)
+static void jb_raw(struct jbuf *b, const char *s)
 {
-	return add_item(o, key, cJSON_CreateString(v));
+	jb_put(b, s, strlen(s));
 }
 
-static bool add_num(cJSON *o, const char *key, double v)
+/* A JSON string, escaped as cJSON escapes it: quote, backslash and
+ * control characters; everything else (UTF-8 included) as it is. */
+static void jb_str(struct jbuf *b, const char *s)
 {
-	return add_item(o, key, cJSON_CreateNumber(v));
+	static const char short_esc[] = "btn?fr"; /* \b .. \r, 8..13 */
+	const char *run = s;
+	char esc[8];
+
+	jb_put(b, "\"", 1);
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		jb_put(b, run, (size_t)(s - run));
+		run = s + 1;
+		if (c == '"' || c == '\\')
+			snprintf(esc, sizeof(esc), "\\%c", c);
+		else if (c >= '\b' && c <= '\r' && c != '\v')
+			snprintf(esc, sizeof(esc), "\\%c", short_esc[c - '\b']);
+		else
+			snprintf(esc, sizeof(esc), "\\u%04x", c);
+		jb_raw(b, esc);
+	}
+	jb_put(b, run, (size_t)(s - run));
+	jb_put(b, "\"", 1);
 }
 
-static bool add_ip(cJSON *o, const char *key, const struct ep_ip *ip)
+/* `"key":`, after a comma unless `first`. */
+static void jb_key(struct jbuf *b, const char *key, bool first)
+{
+	if (!first)
+		jb_put(b, ",", 1);
+	jb_str(b, key);
+	jb_put(b, ":", 1);
+}
+
+static void jb_kstr(struct jbuf *b, const char *key, const char *v)
+{
+	jb_key(b, key, false);
+	jb_str(b, v);
+}
+
+/* Every number here is a non-negative integer: cJSON prints it "%d". */
+static void jb_knum(struct jbuf *b, const char *key, uint32_t v)
+{
+	char digits[10], *d = digits + sizeof(digits);
+
+	jb_key(b, key, false);
+	do {
+		*--d = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	jb_put(b, d, (size_t)(digits + sizeof(digits) - d));
+}
+
+static void jb_ip(struct jbuf *b, const struct ep_ip *ip)
 {
 	char a[INET6_ADDRSTRLEN];
 
-	return add_str(o, key, ip_str(ip, a));
+	jb_str(b, ip_str(ip, a));
 }
 
-/* A new empty array attached to `o` as `key`, or NULL. */
-static cJSON *add_array(cJSON *o, const char *key)
+static void jb_kip(struct jbuf *b, const char *key, const struct ep_ip *ip)
 {
-	cJSON *arr = cJSON_CreateArray();
-
-	return add_item(o, key, arr) ? arr : NULL;
+	jb_key(b, key, false);
+	jb_ip(b, ip);
 }
 
-/* Delete `o` unless `ok`; returns what the caller should return. */
-static cJSON *json_done(cJSON *o, bool ok)
+/* Opens an object whose first member is `key`: `{"key":`. */
+static void jb_open(struct jbuf *b, const char *key)
 {
-	if (!ok) {
-		cJSON_Delete(o);
-		return NULL;
-	}
-	return o;
+	jb_put(b, "{", 1);
+	jb_key(b, key, true);
 }
 
-static cJSON *json_node(const struct config_node *n)
+static void json_node(struct jbuf *b, const struct config_node *n)
 {
-	cJSON *o = cJSON_CreateObject(), *arr, *a;
-	bool ok;
 	uint32_t i;
 
-	if (o == NULL)
-		return NULL;
-	arr = add_array(o, "addresses");
-	ok = arr != NULL;
-	for (i = 0; ok && i < n->n_addrs; i++) {
-		a = cJSON_CreateObject();
-		ok = add_item(arr, NULL, a) &&
-		     add_ip(a, "address", &n->addrs[i].addr) &&
-		     add_num(a, "port", n->addrs[i].port_id);
+	jb_raw(b, "{\"addresses\":[");
+	for (i = 0; i < n->n_addrs; i++) {
+		jb_raw(b, i > 0 ? ",{" : "{");
+		jb_key(b, "address", true);
+		jb_ip(b, &n->addrs[i].addr);
+		jb_knum(b, "port", n->addrs[i].port_id);
+		jb_raw(b, "}");
 	}
-	ok = ok && add_num(o, "backend_port", n->backend_port);
-	if (ok && n->encap_src4.family != 0)
-		ok = add_ip(o, "encap_source_v4", &n->encap_src4);
-	if (ok && n->encap_src6.family != 0)
-		ok = add_ip(o, "encap_source_v6", &n->encap_src6);
-	ok = ok && add_num(o, "gue_port", n->gue_port);
-	ok = ok &&
-	     add_str(o, "maglev_rebuild",
-		     name_of(NAMES(maglev_rebuild_names), n->maglev_rebuild));
-	return json_done(o, ok);
+	jb_raw(b, "]");
+	jb_knum(b, "backend_port", n->backend_port);
+	if (n->encap_src4.family != 0)
+		jb_kip(b, "encap_source_v4", &n->encap_src4);
+	if (n->encap_src6.family != 0)
+		jb_kip(b, "encap_source_v6", &n->encap_src6);
+	jb_knum(b, "gue_port", n->gue_port);
+	jb_kstr(b, "maglev_rebuild",
+		name_of(NAMES(maglev_rebuild_names), n->maglev_rebuild));
+	jb_raw(b, "}");
 }
 
-static cJSON *json_backend(const struct config_backend *b)
+static void json_backend(struct jbuf *b, const struct config_backend *be)
 {
-	cJSON *o = cJSON_CreateObject();
 	char mac[18];
-	bool ok;
 
-	ok = o != NULL && add_ip(o, "address", &b->addr) &&
-	     add_num(o, "port", b->port) && add_num(o, "weight", b->weight) &&
-	     add_str(o, "state", name_of(NAMES(state_names), b->state));
-	if (ok && b->has_mac) {
+	jb_open(b, "address");
+	jb_ip(b, &be->addr);
+	jb_knum(b, "port", be->port);
+	jb_knum(b, "weight", be->weight);
+	jb_kstr(b, "state", name_of(NAMES(state_names), be->state));
+	if (be->has_mac) {
 		snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x",
-			 b->mac[0], b->mac[1], b->mac[2], b->mac[3], b->mac[4],
-			 b->mac[5]);
-		ok = add_str(o, "mac", mac);
+			 be->mac[0], be->mac[1], be->mac[2], be->mac[3],
+			 be->mac[4], be->mac[5]);
+		jb_kstr(b, "mac", mac);
 	}
-	return json_done(o, ok);
+	jb_raw(b, "}");
 }
 
-static cJSON *json_service(const struct config_service *s)
+static void json_service(struct jbuf *b, const struct config_service *s)
 {
-	cJSON *o = cJSON_CreateObject(), *arr = NULL;
-	bool ok;
 	uint32_t i;
 
-	ok = o != NULL && add_str(o, "name", s->name) &&
-	     add_ip(o, "vip", &s->vip) && add_num(o, "port", s->port) &&
-	     add_str(o, "protocol", name_of(NAMES(proto_names), s->proto)) &&
-	     add_str(o, "forwarding", name_of(NAMES(fwd_names), s->fwd));
-	if (ok && s->fwd == EP_FWD_ENCAP)
-		ok = add_str(o, "encap", name_of(NAMES(encap_names), s->encap));
-	ok = ok &&
-	     add_str(o, "scheduler", name_of(NAMES(sched_names), s->sched)) &&
-	     add_str(o, "affinity",
-		     name_of(NAMES(affinity_names), s->affinity)) &&
-	     add_num(o, "maglev_table_size", s->maglev_size);
-	if (ok)
-		arr = add_array(o, "backends");
-	ok = arr != NULL;
-	for (i = 0; ok && i < s->n_backends; i++)
-		ok = add_item(arr, NULL, json_backend(&s->backends[i]));
-	return json_done(o, ok);
+	jb_open(b, "name");
+	jb_str(b, s->name);
+	jb_kip(b, "vip", &s->vip);
+	jb_knum(b, "port", s->port);
+	jb_kstr(b, "protocol", name_of(NAMES(proto_names), s->proto));
+	jb_kstr(b, "forwarding", name_of(NAMES(fwd_names), s->fwd));
+	if (s->fwd == EP_FWD_ENCAP)
+		jb_kstr(b, "encap", name_of(NAMES(encap_names), s->encap));
+	jb_kstr(b, "scheduler", name_of(NAMES(sched_names), s->sched));
+	jb_kstr(b, "affinity", name_of(NAMES(affinity_names), s->affinity));
+	jb_knum(b, "maglev_table_size", s->maglev_size);
+	jb_raw(b, ",\"backends\":[");
+	for (i = 0; i < s->n_backends; i++) {
+		if (i > 0)
+			jb_raw(b, ",");
+		json_backend(b, &s->backends[i]);
+	}
+	jb_raw(b, "]}");
 }
 
-static cJSON *json_listener(const struct config_listener *l)
+static void json_listener(struct jbuf *b, const struct config_listener *l)
 {
-	cJSON *o = cJSON_CreateObject();
-
-	if (o == NULL)
-		return NULL;
-	if (l->is_unix)
-		return json_done(o, add_str(o, "unix", l->unix_path));
-	return json_done(o,
-			 add_ip(o, "address", &l->addr) &&
-				 add_num(o, "port", l->port) &&
-				 add_item(o, "tls", cJSON_CreateBool(l->tls)));
+	if (l->is_unix) {
+		jb_open(b, "unix");
+		jb_str(b, l->unix_path);
+	} else {
+		jb_open(b, "address");
+		jb_ip(b, &l->addr);
+		jb_knum(b, "port", l->port);
+		jb_key(b, "tls", false);
+		jb_raw(b, l->tls ? "true" : "false");
+	}
+	jb_raw(b, "}");
 }
 
-static bool add_subjects(cJSON *o, const char *key,
-			 const char subj[][CONFIG_SUBJECT_LEN], uint32_t n)
+static void json_subjects(struct jbuf *b, const char *key,
+			  const char subj[][CONFIG_SUBJECT_LEN], uint32_t n)
 {
-	cJSON *arr = add_array(o, key);
-	bool ok = arr != NULL;
 	uint32_t i;
 
-	for (i = 0; ok && i < n; i++)
-		ok = add_str(arr, NULL, subj[i]);
-	return ok;
+	jb_key(b, key, false);
+	jb_raw(b, "[");
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			jb_raw(b, ",");
+		jb_str(b, subj[i]);
+	}
+	jb_raw(b, "]");
 }
 
-static cJSON *json_api_tls(const struct config_api *api)
+static void json_api_tls(struct jbuf *b, const struct config_api *api)
 {
-	cJSON *o = cJSON_CreateObject();
-	bool ok;
-
-	ok = o != NULL && add_str(o, "certificate", api->certificate) &&
-	     add_str(o, "private_key", api->private_key);
-	if (ok && api->client_ca[0] != '\0')
-		ok = add_str(o, "client_ca", api->client_ca);
-	ok = ok &&
-	     add_subjects(o, "admin_subjects", api->admin_subjects,
-			  api->n_admin_subjects) &&
-	     add_subjects(o, "reader_subjects", api->reader_subjects,
-			  api->n_reader_subjects);
-	return json_done(o, ok);
+	jb_open(b, "certificate");
+	jb_str(b, api->certificate);
+	jb_kstr(b, "private_key", api->private_key);
+	if (api->client_ca[0] != '\0')
+		jb_kstr(b, "client_ca", api->client_ca);
+	json_subjects(b, "admin_subjects", api->admin_subjects,
+		      api->n_admin_subjects);
+	json_subjects(b, "reader_subjects", api->reader_subjects,
+		      api->n_reader_subjects);
+	jb_raw(b, "}");
 }
 
-static cJSON *json_api(const struct config_api *api)
+static void json_api(struct jbuf *b, const struct config_api *api)
 {
-	cJSON *o = cJSON_CreateObject(), *arr;
-	bool ok;
 	uint32_t i;
 
-	if (o == NULL)
-		return NULL;
-	arr = add_array(o, "listeners");
-	ok = arr != NULL;
-	for (i = 0; ok && i < api->n_listeners; i++)
-		ok = add_item(arr, NULL, json_listener(&api->listeners[i]));
-	if (ok && api->has_tls)
-		ok = add_item(o, "tls", json_api_tls(api));
-	return json_done(o, ok);
-}
-
-static cJSON *json_config(const struct ep_config *cfg)
-{
-	cJSON *o = cJSON_CreateObject(), *arr = NULL;
-	bool ok;
-	uint32_t i;
-
-	if (o == NULL)
-		return NULL;
-	if (add_item(o, "node", json_node(&cfg->node)))
-		arr = add_array(o, "services");
-	ok = arr != NULL;
-	for (i = 0; ok && i < cfg->n_services; i++)
-		ok = add_item(arr, NULL, json_service(&cfg->services[i]));
-	if (ok && cfg->api.present)
-		ok = add_item(o, "api", json_api(&cfg->api));
-	return json_done(o, ok);
+	jb_raw(b, "{\"listeners\":[");
+	for (i = 0; i < api->n_listeners; i++) {
+		if (i > 0)
+			jb_raw(b, ",");
+		json_listener(b, &api->listeners[i]);
+	}
+	jb_raw(b, "]");
+	if (api->has_tls) {
+		jb_key(b, "tls", false);
+		json_api_tls(b, api);
+	}
+	jb_raw(b, "}");
 }
 
 char *config_to_json(const struct ep_config *cfg)
 {
-	cJSON *root = json_config(cfg);
-	char *text;
+	struct jbuf b = { 0 };
+	uint32_t i;
 
-	if (root == NULL)
-		return NULL;
 	/* Compact: indentation would triple a large document and push the
 	 * persisted file past CONFIG_MAX_BYTES, refusing our own output. */
-	text = cJSON_PrintUnformatted(root);
-	cJSON_Delete(root);
-	return text;
+	jb_raw(&b, "{\"node\":");
+	json_node(&b, &cfg->node);
+	jb_raw(&b, ",\"services\":[");
+	for (i = 0; i < cfg->n_services; i++) {
+		if (i > 0)
+			jb_raw(&b, ",");
+		json_service(&b, &cfg->services[i]);
+	}
+	jb_raw(&b, "]");
+	if (cfg->api.present) {
+		jb_raw(&b, ",\"api\":");
+		json_api(&b, &cfg->api);
+	}
+	jb_put(&b, "}", 2); /* with the NUL */
+	if (b.failed) {
+		free(b.p);
+		return NULL;
+	}
+	return b.p;
 }
 
 /* ------------------------------------------------------------------ */

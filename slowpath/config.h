@@ -126,6 +126,18 @@ struct ep_config {
 int config_parse(const char *text, size_t len, struct ep_config *out,
 		 struct config_error *err);
 
+struct cJSON;
+
+/*
+ * config_parse() of a document the caller has parsed already: `root` is
+ * cJSON_ParseWithLengthOpts() of exactly `text` and `len`, accepted whole
+ * (nothing but whitespace after the value). The same checks, results and
+ * messages as config_parse(), without a second parse; `root` is only
+ * read, and stays the caller's.
+ */
+int config_parse_tree(const char *text, size_t len, const struct cJSON *root,
+		      struct ep_config *out, struct config_error *err);
+
 /*
  * Check every semantic rule of docs/config.md on an in-memory config
  * (for configs built or edited by code rather than parsed). Returns 0,

@@ -360,12 +360,25 @@ static struct metrics_histogram *histogram_get(struct metrics_api *m,
 	return h;
 }
 
+static void histogram_add(struct metrics_histogram *h, double seconds)
+{
+	unsigned int b;
+
+	if (!(seconds >= 0)) /* also NaN */
+		seconds = 0;
+	for (b = 0; b < METRICS_N_BUCKETS && seconds > bucket_le[b]; b++)
+		;
+	if (b < METRICS_N_BUCKETS)
+		h->buckets[b]++;
+	h->count++;
+	h->sum += seconds;
+}
+
 void metrics_api_observe(struct metrics_api *m, const char *route,
 			 const char *method, int status, double seconds)
 {
 	struct metrics_series *s;
 	struct metrics_histogram *h;
-	unsigned int b;
 
 	route = route ? route : "";
 	method = method ? method : "";
@@ -376,14 +389,20 @@ void metrics_api_observe(struct metrics_api *m, const char *route,
 		return;
 	}
 	s->count++;
-	if (!(seconds >= 0)) /* also NaN */
-		seconds = 0;
-	for (b = 0; b < METRICS_N_BUCKETS && seconds > bucket_le[b]; b++)
-		;
-	if (b < METRICS_N_BUCKETS)
-		h->buckets[b]++;
-	h->count++;
-	h->sum += seconds;
+	histogram_add(h, seconds);
+}
+
+static const char *const apply_phase_names[METRICS_APPLY_N] = {
+#define METRICS_APPLY_NAME(e, name) [METRICS_APPLY_##e] = name,
+	METRICS_APPLY_PHASES(METRICS_APPLY_NAME)
+#undef METRICS_APPLY_NAME
+};
+
+void metrics_apply_observe(struct metrics_api *m,
+			   enum metrics_apply_phase phase, double seconds)
+{
+	if ((unsigned int)phase < METRICS_APPLY_N)
+		histogram_add(&m->apply[phase], seconds);
 }
 
 /* ------------------------------------------------------------------ */
@@ -570,25 +589,43 @@ void metrics_render_fastpath(struct metrics_text *t, const struct ep_stats *s,
 	render_backends(t, s, names);
 }
 
-static void render_histogram(struct metrics_text *t,
-			     const struct metrics_histogram *h)
+/* One histogram of family `name`, whose series label is `key`="h->route". */
+static void render_histogram(struct metrics_text *t, const char *name,
+			     const char *key, const struct metrics_histogram *h)
 {
-	struct metrics_label l[2] = { { "route", h->route }, { "le", "" } };
+	struct metrics_label l[2] = { { key, h->route }, { "le", "" } };
+	char series[96];
 	uint64_t cum = 0;
 
+	snprintf(series, sizeof(series), "%s_bucket", name);
 	for (unsigned int b = 0; b < METRICS_N_BUCKETS; b++) {
 		cum += h->buckets[b];
 		l[1].value = bucket_text[b];
-		metrics_u64(t, "edgepath_api_request_duration_seconds_bucket",
-			    l, 2, cum);
+		metrics_u64(t, series, l, 2, cum);
 	}
 	l[1].value = "+Inf";
-	metrics_u64(t, "edgepath_api_request_duration_seconds_bucket", l, 2,
-		    h->count);
-	metrics_f64(t, "edgepath_api_request_duration_seconds_sum", l, 1,
-		    h->sum);
-	metrics_u64(t, "edgepath_api_request_duration_seconds_count", l, 1,
-		    h->count);
+	metrics_u64(t, series, l, 2, h->count);
+	snprintf(series, sizeof(series), "%s_sum", name);
+	metrics_f64(t, series, l, 1, h->sum);
+	snprintf(series, sizeof(series), "%s_count", name);
+	metrics_u64(t, series, l, 1, h->count);
+}
+
+static void render_apply(struct metrics_text *t, const struct metrics_api *m)
+{
+	struct metrics_histogram h;
+
+	metrics_family(t, "edgepath_api_config_apply_seconds", "histogram",
+		       "Configuration changes by phase: build (parse to flat "
+		       "form), persist_write, fastpath (until its answer), "
+		       "persist_rename, and to_fastpath_ack (the request "
+		       "received to the fast path's answer).");
+	for (unsigned int i = 0; i < METRICS_APPLY_N; i++) {
+		h = m->apply[i];
+		copy_label(h.route, sizeof(h.route), apply_phase_names[i]);
+		render_histogram(t, "edgepath_api_config_apply_seconds",
+				 "phase", &h);
+	}
 }
 
 void metrics_render_api(struct metrics_text *t, const struct metrics_api *m)
@@ -611,7 +648,9 @@ void metrics_render_api(struct metrics_text *t, const struct metrics_api *m)
 		       "Control API request latency from the first byte to "
 		       "the answer, by route.");
 	for (unsigned int i = 0; i < m->n_routes; i++)
-		render_histogram(t, &m->routes[i]);
+		render_histogram(t, "edgepath_api_request_duration_seconds",
+				 "route", &m->routes[i]);
+	render_apply(t, m);
 	metrics_family(t, "edgepath_api_requests_unrecorded_total", "counter",
 		       "Requests not recorded because the series limit was "
 		       "reached.");

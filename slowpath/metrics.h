@@ -120,6 +120,27 @@ struct metrics_histogram {
 	double sum;
 };
 
+/*
+ * Where a configuration change's time goes (api_apply_config), as
+ * edgepath_api_config_apply_seconds{phase=...}. The first three follow
+ * one another; "to_fastpath_ack" spans from the handler's start (the
+ * request wholly received; parse and validation included) to the fast
+ * path's answer, i.e. until the change forwards.
+ */
+#define METRICS_APPLY_PHASES(X)                                                \
+	X(BUILD, "build") /* parse .. flat, JSON, names */                     \
+	X(PERSIST_WRITE, "persist_write") /* temp file, fsync */               \
+	X(FASTPATH, "fastpath") /* send .. ack */                              \
+	X(PERSIST_RENAME, "persist_rename") /* rename, directory fsync */      \
+	X(TO_ACK, "to_fastpath_ack")
+
+enum metrics_apply_phase {
+#define METRICS_APPLY_ENUM(e, name) METRICS_APPLY_##e,
+	METRICS_APPLY_PHASES(METRICS_APPLY_ENUM)
+#undef METRICS_APPLY_ENUM
+		METRICS_APPLY_N
+};
+
 /* Zero-initialise. Bounded: series beyond the limits go to `dropped`. */
 struct metrics_api {
 	unsigned int n_series;
@@ -127,11 +148,16 @@ struct metrics_api {
 	unsigned int n_routes;
 	struct metrics_histogram routes[METRICS_MAX_ROUTES];
 	uint64_t dropped;
+	struct metrics_histogram apply[METRICS_APPLY_N];
 };
 
 /* Count one answered request. route and method are cut to their limits. */
 void metrics_api_observe(struct metrics_api *m, const char *route,
 			 const char *method, int status, double seconds);
+
+/* Count one configuration change's `phase` that took `seconds`. */
+void metrics_apply_observe(struct metrics_api *m,
+			   enum metrics_apply_phase phase, double seconds);
 
 /* ---- Exposition ---------------------------------------------------- */
 

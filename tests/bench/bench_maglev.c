@@ -63,7 +63,7 @@ out:
 
 int main(void)
 {
-	static const uint32_t sizes[] = { 251, EP_MAGLEV_DEFAULT_SIZE,
+	static const uint32_t sizes[] = { 251, 1009, EP_MAGLEV_DEFAULT_SIZE,
 					  EP_MAGLEV_MAX_SIZE };
 	static const uint32_t counts[] = { 10, 100, 1000, 10000 };
 	size_t s, c;

@@ -1601,6 +1601,24 @@ static void test_metrics_text(void)
 		  err);
 }
 
+/* /metrics (in R) counts `built` changes built and persisted, of which
+ * `acked` the fast path took. */
+static void check_apply_phases(int built, int acked)
+{
+	static const char *const phases[] = { "build", "persist_write",
+					      "fastpath", "persist_rename",
+					      "to_fastpath_ack" };
+	char want[160];
+
+	for (size_t i = 0; i < sizeof(phases) / sizeof(phases[0]); i++) {
+		snprintf(want, sizeof(want),
+			 "\nedgepath_api_config_apply_seconds_count{phase="
+			 "\"%s\"} %d\n",
+			 phases[i], i < 2 ? built : acked);
+		CHECK_MSG(body_has(want), "no %s", want + 1);
+	}
+}
+
 static void test_metrics_endpoint(void)
 {
 	struct metrics_api m = { 0 };
@@ -1635,6 +1653,16 @@ static void test_metrics_endpoint(void)
 		       "\"/v1/config\",le=\"0.005\"} 2\n"));
 	CHECK(body_has("\nedgepath_api_config_version 1\n"));
 	CHECK(body_has("\nedgepath_api_ready 1\n"));
+	check_apply_phases(1, 1);
+	/* refused by validation, then by the fast path: only the phases
+	 * that completed count */
+	put("/v1/config", "{'services': 3}");
+	fake.apply_rc = -EINVAL;
+	put("/v1/config", doc_base);
+	fake.apply_rc = 0;
+	call("GET", "/metrics", READER, NULL, NULL, NULL);
+	CHECK(prom_check(R.body, strlen(R.body), err, sizeof(err)) > 100);
+	check_apply_phases(2, 1);
 	/* every counter family ends in _total */
 	for (const char *p = strstr(R.body, "# TYPE "); p;
 	     p = strstr(p + 1, "# TYPE ")) {

@@ -14,9 +14,12 @@
 #include <string.h>
 #include <time.h>
 
+#include <cjson/cJSON.h>
+
 #include "check.h"
 #include "config.h"
 #include "ep_abi.h"
+#include "testrand.h"
 
 #ifndef SOURCE_ROOT
 #define SOURCE_ROOT "."
@@ -70,12 +73,42 @@ static char *dq(const char *sq)
 	return s;
 }
 
+/*
+ * config_parse_tree() on a document cJSON accepts whole must give what
+ * config_parse() gave (`rc`, `msg`): the PUT handler parses once and
+ * uses it. Documents cJSON refuses never reach it.
+ */
+static void check_tree_same(const char *doc, size_t len, int rc,
+			    const char *msg)
+{
+	struct config_error err = { "" };
+	const char *end = NULL;
+	struct ep_config cfg;
+	cJSON *root = cJSON_ParseWithLengthOpts(doc, len, &end, 0);
+	int rc2;
+
+	while (root != NULL && end < doc + len && strchr(" \t\r\n", *end))
+		end++;
+	if (root == NULL || end != doc + len) {
+		cJSON_Delete(root);
+		return;
+	}
+	rc2 = config_parse_tree(doc, len, root, &cfg, &err);
+	CHECK_MSG(rc2 == rc && strcmp(err.msg, msg) == 0,
+		  "config_parse_tree: %d \"%s\", config_parse: %d \"%s\"", rc2,
+		  err.msg, rc, msg);
+	if (rc2 == 0)
+		config_free(&cfg);
+	cJSON_Delete(root);
+}
+
 static int parse_sq(const char *sq, struct ep_config *cfg,
 		    struct config_error *err)
 {
 	char *doc = dq(sq);
 	int rc = config_parse(doc, strlen(doc), cfg, err);
 
+	check_tree_same(doc, strlen(doc), rc, err != NULL ? err->msg : "");
 	free(doc);
 	return rc;
 }
@@ -508,6 +541,172 @@ static void test_refuse_service_clashes(void)
 			   "'protocol':'tcp'}"));
 }
 
+/* 2000 services (the limit is 2048) with one clash, the last service. */
+static void scale_clash(const char *last, const char *expect)
+{
+	struct config_error err = { "" };
+	struct ep_config cfg;
+	struct sbuf b = { 0 };
+	uint32_t i;
+	int rc;
+
+	sb_printf(&b, "{\"services\":[");
+	for (i = 0; i < 1999; i++)
+		sb_printf(&b,
+			  "{\"name\":\"svc-%u\",\"vip\":\"10.100.%u.%u\","
+			  "\"port\":%u,\"protocol\":\"tcp\"},",
+			  i, i / 250, i % 250 + 1, i == 7 ? 0u : 80u);
+	sb_printf(&b, "%s]}", last);
+	rc = config_parse(b.p, b.len, &cfg, &err);
+	CHECK_MSG(rc == -EINVAL && strcmp(err.msg, expect) == 0,
+		  "rc %d, \"%s\", expected \"%s\"", rc, err.msg, expect);
+	if (rc == 0)
+		config_free(&cfg);
+	free(b.p);
+}
+
+static void test_refuse_clashes_at_scale(void)
+{
+	scale_clash("{\"name\":\"svc-1998\",\"vip\":\"10.200.0.1\",\"port\":80,"
+		    "\"protocol\":\"tcp\"}",
+		    "services[1999].name: duplicate service name \"svc-1998\"");
+	scale_clash("{\"name\":\"svc-0\",\"vip\":\"10.100.0.1\",\"port\":80,"
+		    "\"protocol\":\"tcp\"}",
+		    "services[1999].name: duplicate service name \"svc-0\"");
+	scale_clash("{\"name\":\"last\",\"vip\":\"10.100.7.245\",\"port\":80,"
+		    "\"protocol\":\"tcp\"}",
+		    "services[1999]: 10.100.7.245 port 80 tcp overlaps "
+		    "services[1994] (\"svc-1994\", port 80; port 0 means every "
+		    "port)");
+	scale_clash("{\"name\":\"last\",\"vip\":\"10.100.0.8\",\"port\":443,"
+		    "\"protocol\":\"tcp\"}",
+		    "services[1999]: 10.100.0.8 port 443 tcp overlaps "
+		    "services[7] (\"svc-7\", port 0; port 0 means every port)");
+	scale_clash("{\"name\":\"last\",\"vip\":\"10.100.3.1\",\"port\":0,"
+		    "\"protocol\":\"tcp\"}",
+		    "services[1999]: 10.100.3.1 port 0 tcp overlaps "
+		    "services[750] (\"svc-750\", port 80; port 0 means every "
+		    "port)");
+	/* Same name and an overlap with the same earlier service: the name
+	 * is reported, as the pairwise search found it first. */
+	scale_clash("{\"name\":\"svc-3\",\"vip\":\"10.100.0.4\",\"port\":80,"
+		    "\"protocol\":\"tcp\"}",
+		    "services[1999].name: duplicate service name \"svc-3\"");
+	/* Another protocol on a used vip and port clashes with nothing. */
+	scale_clash("{\"name\":\"svc-1\",\"vip\":\"10.100.0.3\",\"port\":80,"
+		    "\"protocol\":\"udp\"}",
+		    "services[1999].name: duplicate service name \"svc-1\"");
+}
+
+/* random_service()'s VIPs in inet_ntop form: 10.0.0.x or fd00::x. */
+static void vip_text(const struct ep_ip *ip, char *buf, size_t cap)
+{
+	if (ip->family == EP_AF_INET)
+		snprintf(buf, cap, "%u.%u.%u.%u", ip->bytes[0], ip->bytes[1],
+			 ip->bytes[2], ip->bytes[3]);
+	else
+		snprintf(buf, cap, "fd00::%u", ip->bytes[15]);
+}
+
+/* The pairwise search validate_service_clashes() once was: the message
+ * for the later service of the first clashing pair, or "". */
+static void clash_reference(const struct ep_config *cfg, char *msg, size_t cap)
+{
+	const struct config_service *a, *b;
+	char ip[48];
+	uint32_t i, j;
+
+	msg[0] = '\0';
+	for (i = 1; i < cfg->n_services; i++) {
+		b = &cfg->services[i];
+		for (j = 0; j < i; j++) {
+			a = &cfg->services[j];
+			if (strcmp(a->name, b->name) == 0) {
+				snprintf(msg, cap,
+					 "services[%u].name: duplicate service "
+					 "name \"%s\"",
+					 i, b->name);
+				return;
+			}
+			if (a->vip.family == b->vip.family &&
+			    memcmp(a->vip.bytes, b->vip.bytes, 16) == 0 &&
+			    a->proto == b->proto &&
+			    (a->port == b->port || a->port == 0 ||
+			     b->port == 0)) {
+				vip_text(&b->vip, ip, sizeof(ip));
+				snprintf(msg, cap,
+					 "services[%u]: %s port %u %s overlaps "
+					 "services[%u] (\"%s\", port %u; port "
+					 "0 means every port)",
+					 i, ip, b->port,
+					 b->proto == 6 ? "tcp" : "udp", j,
+					 a->name, a->port);
+				return;
+			}
+		}
+	}
+}
+
+/* A random service from small pools, so that clashes are frequent. */
+static void random_service(struct config_service *s)
+{
+	static const uint16_t ports[] = { 0, 80, 443 };
+	uint64_t r = rng64();
+
+	memset(s, 0, sizeof(*s));
+	snprintf(s->name, sizeof(s->name), "s%u", (unsigned int)(r % 24));
+	r >>= 8;
+	s->vip.family = r & 1 ? EP_AF_INET6 : EP_AF_INET;
+	if (s->vip.family == EP_AF_INET)
+		memcpy(s->vip.bytes, (const uint8_t[]){ 10, 0, 0, 1 }, 4);
+	else
+		s->vip.bytes[0] = 0xfd, s->vip.bytes[15] = 1;
+	s->vip.bytes[s->vip.family == EP_AF_INET ? 3 : 15] += (r >> 1) % 3;
+	r >>= 8;
+	s->port = ports[r % 3];
+	s->proto = (r >> 4) & 1 ? 17 : 6;
+	s->fwd = EP_FWD_DSR;
+	s->sched = EP_SCHED_MAGLEV;
+	s->maglev_size = 251;
+}
+
+/* config_validate() reports exactly what the pairwise search would. */
+static void test_clashes_match_pairwise(void)
+{
+	struct config_error err;
+	char want[256];
+	struct ep_config cfg;
+	unsigned int round, bad = 0, clashes = 0;
+	uint32_t i;
+
+	for (round = 0; round < 20000; round++) {
+		memset(&cfg, 0, sizeof(cfg));
+		cfg.node.gue_port = CONFIG_GUE_PORT_DEFAULT;
+		cfg.n_services = 1 + (uint32_t)(rng64() % 14);
+		cfg.services = calloc(cfg.n_services, sizeof(*cfg.services));
+		if (cfg.services == NULL)
+			abort();
+		for (i = 0; i < cfg.n_services; i++)
+			random_service(&cfg.services[i]);
+		clash_reference(&cfg, want, sizeof(want));
+		memset(&err, 0, sizeof(err));
+		if (config_validate(&cfg, &err) != (want[0] ? -EINVAL : 0) ||
+		    strcmp(err.msg, want) != 0) {
+			if (bad++ < 5)
+				fprintf(stderr,
+					"round %u: \"%s\", expected "
+					"\"%s\"\n",
+					round, err.msg, want);
+		}
+		clashes += want[0] != '\0';
+		config_free(&cfg);
+	}
+	CHECK_MSG(bad == 0, "%u of 20000 random configs differ", bad);
+	CHECK_MSG(clashes > 5000 && clashes < 19000,
+		  "%u clashes: the pools no longer exercise both sides",
+		  clashes);
+}
+
 static void test_refuse_service_count(void)
 {
 	struct sbuf b = { 0 };
@@ -797,6 +996,21 @@ static void test_full_example(void)
 /* ------------------------------------------------------------------ */
 /* Round trips                                                          */
 
+/* config_to_json() writes what cJSON_PrintUnformatted() would for the
+ * same tree, byte for byte (it used to build one): files persisted and
+ * answers to GET /v1/config stay the same. */
+static void check_json_is_cjson(const char *text, const char *what)
+{
+	cJSON *tree = cJSON_Parse(text);
+	char *printed = tree != NULL ? cJSON_PrintUnformatted(tree) : NULL;
+
+	CHECK_MSG(printed != NULL && strcmp(text, printed) == 0,
+		  "%s: canonical JSON differs from cJSON's printing:\n%s\n%s",
+		  what, text, printed ? printed : "(null)");
+	free(printed);
+	cJSON_Delete(tree);
+}
+
 static void check_json_roundtrip(const struct ep_config *cfg, const char *what)
 {
 	struct config_error err = { "" };
@@ -814,6 +1028,7 @@ static void check_json_roundtrip(const struct ep_config *cfg, const char *what)
 	CHECK_MSG(again != NULL && strcmp(text, again) == 0,
 		  "%s: canonical JSON is not a fixed point", what);
 	free(again);
+	check_json_is_cjson(text, what);
 	free(text);
 	config_free(&back);
 }
@@ -842,6 +1057,20 @@ static void check_flat_roundtrip(const struct ep_config *cfg, const char *what)
 	config_free(&want);
 }
 
+/* Parse `doc` and check its JSON round trip. */
+static void accept_json(const char *doc, const char *what)
+{
+	struct config_error err = { "" };
+	struct ep_config cfg;
+
+	CHECK_MSG(config_parse(doc, strlen(doc), &cfg, &err) == 0,
+		  "%s: refused: %s", what, err.msg);
+	if (err.msg[0] != '\0')
+		return;
+	check_json_roundtrip(&cfg, what);
+	config_free(&cfg);
+}
+
 static void test_roundtrips(void)
 {
 	static const char *const samples[] = { "configs/lab.json",
@@ -860,6 +1089,16 @@ static void test_roundtrips(void)
 	cfg.node.gue_port = 6080;
 	check_json_roundtrip(&cfg, "empty");
 	check_flat_roundtrip(&cfg, "empty");
+	/* Strings that need escaping (quote, backslash; UTF-8 stays). */
+	accept_json(
+		"{\"api\":{\"listeners\":[{\"unix\":\"/run/a \\\"b\\\\c\\/d \\u"
+		"00e9\"},{\"address\":\"::\",\"port\":1,\"tls\":true}],\"tls\""
+		":{\"certificate\":\"/c\\\\\\\\x\",\"private_key\":\"/k\\\"\""
+		",\"client_ca\":\"/ca\",\"admin_subjects\":[\"CN=\\\"q\\\",O="
+		"x\",\"\\u00fc\\u4e2d\"],\"reader_subjects\":[]}},\"node\":{\""
+		"addresses\":[{\"address\":\"10.0.0.1\",\"port\":3}],\"encap_"
+		"source_v6\":\"fd00::1\"}}",
+		"escapes");
 }
 
 /* node.maglev_rebuild: canonical JSON writes it (default too), the flat
@@ -1505,6 +1744,8 @@ int main(int argc, char **argv)
 	test_refuse_service_numbers();
 	test_refuse_service_modes();
 	test_refuse_service_clashes();
+	test_refuse_clashes_at_scale();
+	test_clashes_match_pairwise();
 	test_refuse_service_count();
 	test_refuse_backend_fields();
 	test_refuse_backend_rules();

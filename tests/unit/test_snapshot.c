@@ -401,6 +401,10 @@ static void test_share(void)
 	uint32_t i, len;
 	void *buf;
 
+	/* Sharing and rebuilding from full tables: all three are built at
+	 * once (the default budget is one table; test_sync_budget and
+	 * test_handover cover what happens beyond it). */
+	snap_set_sync_build_slots(SH_SVC * TABLE_SIZE);
 	share_cfg(&c, 0, 1, 1, 0);
 	s1 = build_ok(&c, NULL);
 	share_cfg(&c, 0, 1, 3, 0); /* one weight of service 1 changed */
@@ -500,6 +504,7 @@ static void test_share(void)
 		snap_free(s3);
 	}
 out:
+	snap_set_sync_build_slots(SNAP_SYNC_BUILD_SLOTS);
 	snap_free(s2);
 	snap_free(s1);
 	free(fresh);
@@ -541,6 +546,31 @@ static void *reader(void *p)
 		}
 	}
 	return NULL;
+}
+
+/* The default budget: the first new default-size table is built before
+ * the ack, the next ones start provisional. */
+static void test_sync_budget(void)
+{
+	uint64_t start = heap_bytes();
+	struct fp_snapshot *s;
+	struct cfg c;
+
+	share_cfg(&c, 0, 1, 1, 0);
+	s = build_ok(&c, NULL);
+	if (s == NULL)
+		return;
+	CHECK(SNAP_SYNC_BUILD_SLOTS / TABLE_SIZE == 1);
+	CHECK(s->services[0].maglev_ref->cur->size == TABLE_SIZE &&
+	      !s->services[0].maglev_ref->pending);
+	CHECK(s->services[1].maglev_ref->cur->size < TABLE_SIZE &&
+	      s->services[1].maglev_ref->pending);
+	CHECK(s->services[2].maglev_ref->pending);
+	CHECK(snap_maglev_pending() == SH_SVC - 1);
+	CHECK(snap_maglev_build_pending(UINT64_MAX) == 0);
+	CHECK(s->services[1].maglev_ref->cur->size == TABLE_SIZE);
+	snap_free(s);
+	CHECK(heap_bytes() == start);
 }
 
 static void test_handover(void)
@@ -928,6 +958,7 @@ int main(void)
 	test_history();
 	test_share();
 	test_handover();
+	test_sync_budget();
 	test_big_timing();
 	test_refuse_header();
 	test_refuse_arrays();
