@@ -121,12 +121,16 @@ struct change {
 	char *json;
 	struct metrics_names names;
 	char tmp[PATH_MAX]; /* temporary file, "" when none */
+	int fd; /* tmp while it is being written, else -1 */
+	bool text_ok; /* json and names are built */
 	bool commit_anyway; /* the fast path runs it even though we failed */
 	struct ep_event_msg ev;
 };
 
 static void change_free(struct change *ch)
 {
+	if (ch->fd >= 0)
+		close(ch->fd);
 	if (ch->tmp[0])
 		unlink(ch->tmp);
 	free(ch->flat);
@@ -143,8 +147,9 @@ static uint64_t next_version(const struct api *a)
 	return (fpv > a->version ? fpv : a->version) + 1;
 }
 
-static int change_build(struct api *a, const struct ep_config *cfg,
-			struct change *ch, struct api_error *e)
+/* What the fast path needs: a version and the flat form. */
+static int change_build_flat(struct api *a, const struct ep_config *cfg,
+			     struct change *ch, struct api_error *e)
 {
 	struct config_error ce = { { 0 } };
 	size_t cap = config_flat_size(cfg);
@@ -156,11 +161,17 @@ static int change_build(struct api *a, const struct ep_config *cfg,
 		return fail_nomem(e);
 	rc = config_to_flat(cfg, ch->version, a->ids, ch->flat, cap,
 			    &ch->flat_len, &ce);
-	if (rc != 0)
-		return fail_config(e, rc, &ce);
+	return rc != 0 ? fail_config(e, rc, &ce) : 0;
+}
+
+/* What only we need: the document's text and the metric names. */
+static int change_build_text(const struct ep_config *cfg, struct change *ch,
+			     struct api_error *e)
+{
 	ch->json = config_to_json(cfg);
 	if (ch->json == NULL || metrics_names_build(&ch->names, ch->flat) < 0)
 		return fail_nomem(e);
+	ch->text_ok = true;
 	return 0;
 }
 
@@ -179,27 +190,42 @@ static int write_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
-/* Write the new text next to the file and fsync it; nothing visible yet. */
-static int persist_prepare(struct api *a, struct change *ch,
-			   struct api_error *e)
+/*
+ * Create the temporary file next to the config file, before anything is
+ * sent: a path we cannot write fails here and changes nothing.
+ */
+static int persist_open(struct api *a, struct change *ch, struct api_error *e)
 {
 	struct stat st;
-	int fd, rc, err;
+	int err;
 
 	if ((size_t)snprintf(ch->tmp, sizeof(ch->tmp), "%s.tmp.%ld",
-			     a->config_path, (long)getpid()) >= sizeof(ch->tmp))
+			     a->config_path,
+			     (long)getpid()) >= sizeof(ch->tmp)) {
+		ch->tmp[0] = 0;
 		return fail(e, 500, API_ERR_PERSIST, "%s: path too long",
 			    a->config_path);
-	fd = open(ch->tmp,
-		  O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0) {
+	}
+	ch->fd = open(ch->tmp,
+		      O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+		      0600);
+	if (ch->fd < 0) {
 		err = errno;
 		ch->tmp[0] = 0;
 		return fail(e, 500, API_ERR_PERSIST, "cannot persist: %s",
 			    strerror(err));
 	}
 	if (stat(a->config_path, &st) == 0)
-		fchmod(fd, st.st_mode & 07777);
+		fchmod(ch->fd, st.st_mode & 07777);
+	return 0;
+}
+
+/* Write the new text into the temporary file and fsync it. */
+static int persist_write(struct change *ch, struct api_error *e)
+{
+	int rc, err, fd = ch->fd;
+
+	ch->fd = -1;
 	rc = write_all(fd, ch->json, strlen(ch->json));
 	rc = rc ? rc : write_all(fd, "\n", 1);
 	rc = rc ? rc : fsync(fd);
@@ -230,18 +256,27 @@ static void fsync_dir(const char *path)
 	free(copy);
 }
 
+static int fastpath_refused(struct change *ch, int rc, struct api_error *e)
+{
+	ch->ev.error[sizeof(ch->ev.error) - 1] = 0;
+	return fail(e, 503, API_ERR_FASTPATH,
+		    "the fast path did not take the configuration: %s",
+		    ch->ev.error[0] ? ch->ev.error : strerror(-rc));
+}
+
 static int change_send(struct api *a, struct change *ch, struct api_error *e)
 {
-	int rc = a->fp.apply(a->fp.ctx, ch->flat, ch->flat_len, ch->version,
-			     &ch->ev);
+	int rc = a->fp.apply_send(a->fp.ctx, ch->flat, ch->flat_len,
+				  ch->version, &ch->ev);
 
-	if (rc == 0)
-		return 0;
-	ch->ev.error[sizeof(ch->ev.error) - 1] = 0;
-	fail(e, 503, API_ERR_FASTPATH,
-	     "the fast path did not take the configuration: %s",
-	     ch->ev.error[0] ? ch->ev.error : strerror(-rc));
-	return -1;
+	return rc == 0 ? 0 : fastpath_refused(ch, rc, e);
+}
+
+static int change_wait(struct api *a, struct change *ch, struct api_error *e)
+{
+	int rc = a->fp.apply_wait(a->fp.ctx, &ch->ev);
+
+	return rc == 0 ? 0 : fastpath_refused(ch, rc, e);
 }
 
 /* Put the flat configuration in force back, under a new version. */
@@ -256,7 +291,9 @@ static int change_rollback(struct api *a, struct change *ch)
 		return -ENOMEM;
 	memcpy(old, a->flat, a->flat_len);
 	((struct ep_cfg_hdr *)old)->version = version;
-	rc = a->fp.apply(a->fp.ctx, old, a->flat_len, version, &ev);
+	rc = a->fp.apply_send(a->fp.ctx, old, a->flat_len, version, &ev);
+	if (rc == 0)
+		rc = a->fp.apply_wait(a->fp.ctx, &ev);
 	if (rc == 0) {
 		memcpy(a->flat, old, a->flat_len);
 		a->version = version;
@@ -266,27 +303,38 @@ static int change_rollback(struct api *a, struct change *ch)
 	return rc;
 }
 
+/*
+ * The fast path runs ch, but it cannot be made ours (`why`): put the
+ * previous configuration back, or, if there is none or that fails too,
+ * keep ch (when it is whole) and say it is not persisted.
+ */
+static int change_undo(struct api *a, struct change *ch, struct api_error *e,
+		       const char *why)
+{
+	if (a->flat != NULL && change_rollback(a, ch) == 0)
+		return fail(e, 500, API_ERR_PERSIST,
+			    "%s; the previous configuration is back in force",
+			    why);
+	ch->commit_anyway = ch->text_ok;
+	return fail(e, 500, API_ERR_PERSIST,
+		    "%s, nor undo the change: the new configuration is in "
+		    "force but not persisted",
+		    why);
+}
+
 /* Make the written file the config file; undo the change if we cannot. */
 static int persist_finish(struct api *a, struct change *ch, struct api_error *e)
 {
-	int err;
+	char why[PATH_MAX + 64];
 
 	if (rename(ch->tmp, a->config_path) == 0) {
 		ch->tmp[0] = 0;
 		fsync_dir(a->config_path);
 		return 0;
 	}
-	err = errno;
-	if (change_rollback(a, ch) == 0)
-		return fail(e, 500, API_ERR_PERSIST,
-			    "cannot rename onto %s: %s; the previous "
-			    "configuration is back in force",
-			    a->config_path, strerror(err));
-	ch->commit_anyway = true;
-	return fail(e, 500, API_ERR_PERSIST,
-		    "cannot rename onto %s: %s, nor undo the change: the new "
-		    "configuration is in force but not persisted",
-		    a->config_path, strerror(err));
+	snprintf(why, sizeof(why), "cannot rename onto %s: %s", a->config_path,
+		 strerror(errno));
+	return change_undo(a, ch, e, why);
 }
 
 /* The fast path runs ch: make it ours (ids, config, text, names). */
@@ -338,34 +386,55 @@ static void apply_phase(struct api *a, enum metrics_apply_phase phase,
 	*t = now;
 }
 
+/*
+ * While the fast path builds ch: the text, the metric names and the
+ * temporary file. 0, or -1 with `e` filled (the caller must then undo).
+ */
+static int change_prepare_rest(const struct ep_config *cfg, struct change *ch,
+			       bool to_file, struct api_error *e)
+{
+	int rc = change_build_text(cfg, ch, e);
+
+	return rc == 0 && to_file ? persist_write(ch, e) : rc;
+}
+
+/*
+ * The one change path: flat form, send, and while the fast path builds,
+ * the text and the temporary file; wait for the answer, rename, commit.
+ * A path we cannot write fails before anything is sent; a write that
+ * fails later, or a failed rename, puts the previous configuration back.
+ */
 int api_apply_config(struct api *a, struct ep_config *cfg, bool persist,
 		     struct api_error *e)
 {
-	struct change ch = { 0 };
+	struct change ch = { .fd = -1 };
+	struct api_error late = { 0 };
 	bool to_file = persist && a->config_path != NULL;
 	double start = a->handle_start > 0 ? a->handle_start : now_s(), t;
-	int rc;
+	int rc, late_rc = 0;
 
 	t = start;
-	rc = change_build(a, cfg, &ch, e);
-	if (rc == 0)
+	rc = change_build_flat(a, cfg, &ch, e);
+	if (rc == 0 && to_file)
+		rc = persist_open(a, &ch, e);
+	if (rc == 0) {
 		apply_phase(a, METRICS_APPLY_BUILD, &t);
-	if (rc == 0 && to_file) {
-		rc = persist_prepare(a, &ch, e);
-		if (rc == 0)
-			apply_phase(a, METRICS_APPLY_PERSIST_WRITE, &t);
+		rc = change_send(a, &ch, e);
 	}
 	if (rc == 0) {
-		rc = change_send(a, &ch, e);
-		if (rc == 0) {
-			apply_phase(a, METRICS_APPLY_FASTPATH, &t);
-			metrics_apply_observe(&a->metrics, METRICS_APPLY_TO_ACK,
-					      t - start);
-		}
+		late_rc = change_prepare_rest(cfg, &ch, to_file, &late);
+		apply_phase(a, METRICS_APPLY_PERSIST_WRITE, &t);
+		rc = change_wait(a, &ch, e);
 	}
-	if (rc == 0 && to_file) {
-		rc = persist_finish(a, &ch, e);
-		if (rc == 0)
+	if (rc == 0) {
+		apply_phase(a, METRICS_APPLY_FASTPATH, &t);
+		metrics_apply_observe(&a->metrics, METRICS_APPLY_TO_ACK,
+				      t - start);
+		if (late_rc != 0)
+			rc = change_undo(a, &ch, e, late.message);
+		else if (to_file)
+			rc = persist_finish(a, &ch, e);
+		if (rc == 0 && to_file)
 			apply_phase(a, METRICS_APPLY_PERSIST_RENAME, &t);
 	}
 	if (rc == 0 || ch.commit_anyway) {
@@ -486,8 +555,8 @@ struct api *api_create(const struct api_fastpath *fp, const char *config_path)
 {
 	struct api *a;
 
-	if (!fp->apply || !fp->sample_flows || !fp->alive || !fp->shared ||
-	    !fp->stats || !fp->flows) {
+	if (!fp->apply_send || !fp->apply_wait || !fp->sample_flows ||
+	    !fp->alive || !fp->shared || !fp->stats || !fp->flows) {
 		errno = EINVAL;
 		return NULL;
 	}
@@ -1920,6 +1989,9 @@ static int dispatch(struct api_call *c, struct api_error *e)
 	if (fn == NULL || check_role(c, e) < 0 || check_media_type(c, e) < 0 ||
 	    check_if_match(c, e) < 0)
 		return -1;
+	/* A change is coming: the fast path polls often while we parse. */
+	if ((c->method & M_WRITE) && c->a->fp.wake != NULL)
+		c->a->fp.wake(c->a->fp.ctx);
 	return fn(c, e);
 }
 

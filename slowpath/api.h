@@ -50,14 +50,19 @@ struct api_error {
 };
 
 /*
- * The fast path as the API uses it. apply and sample_flows block until the
- * answer or their own timeout and return 0 or a negative errno with
- * ev->error filled. The memory pointers stay valid for the API's life.
+ * The fast path as the API uses it. apply_send stages a flat configuration
+ * and returns once it is sent (the fast path builds while the API writes
+ * the file); apply_wait then blocks until that apply's answer or its own
+ * timeout. Both, and sample_flows (which blocks), return 0 or a negative
+ * errno with ev->error filled. wake (may be NULL) tells the fast path a
+ * change is coming. The memory pointers stay valid for the API's life.
  */
 struct api_fastpath {
 	void *ctx;
-	int (*apply)(void *ctx, const void *flat, size_t len, uint64_t version,
-		     struct ep_event_msg *ev);
+	int (*apply_send)(void *ctx, const void *flat, size_t len,
+			  uint64_t version, struct ep_event_msg *ev);
+	int (*apply_wait)(void *ctx, struct ep_event_msg *ev);
+	void (*wake)(void *ctx);
 	int (*sample_flows)(void *ctx, uint32_t service_sid, uint32_t limit,
 			    struct ep_event_msg *ev); /* results in flows */
 	bool (*alive)(void *ctx);

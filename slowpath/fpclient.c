@@ -61,17 +61,24 @@ int fpclient_attach(struct fpclient *c, char *err, size_t err_len)
 	return 0;
 }
 
-static int request(struct fpclient *c, struct ep_ctrl_msg *msg,
-		   uint32_t timeout_ms, struct ep_event_msg *ev)
+static int send_msg(struct fpclient *c, struct ep_ctrl_msg *msg,
+		    struct ep_event_msg *ev)
 {
-	uint64_t deadline = rte_rdtsc() + c->tsc_hz / 1000 * timeout_ms;
-
 	msg->seq = ++c->seq;
 	memset(ev, 0, sizeof(*ev));
 	if (rte_ring_enqueue_elem(c->ctrl, msg, sizeof(*msg)) != 0) {
 		snprintf(ev->error, sizeof(ev->error), "control ring full");
 		return ev->status = -ENOBUFS;
 	}
+	return 0;
+}
+
+/* The answer to request `seq` (earlier ones, timed out or no-ops, go). */
+static int wait_answer(struct fpclient *c, uint32_t seq, uint32_t timeout_ms,
+		       struct ep_event_msg *ev)
+{
+	uint64_t deadline = rte_rdtsc() + c->tsc_hz / 1000 * timeout_ms;
+
 	while (rte_rdtsc() < deadline) {
 		if (rte_ring_dequeue_elem(c->event, ev, sizeof(*ev)) != 0) {
 			/* A long apply must not look like a dead slow path. */
@@ -79,9 +86,8 @@ static int request(struct fpclient *c, struct ep_ctrl_msg *msg,
 			rte_delay_us_sleep(200);
 			continue;
 		}
-		if (ev->seq == msg->seq)
+		if (ev->seq == seq)
 			return ev->status;
-		/* An answer to an earlier request that timed out: skip. */
 	}
 	memset(ev, 0, sizeof(*ev));
 	snprintf(ev->error, sizeof(ev->error),
@@ -89,9 +95,16 @@ static int request(struct fpclient *c, struct ep_ctrl_msg *msg,
 	return ev->status = -ETIMEDOUT;
 }
 
-int fpclient_apply(struct fpclient *c, const void *flat, size_t len,
-		   uint64_t version, uint32_t timeout_ms,
-		   struct ep_event_msg *ev)
+static int request(struct fpclient *c, struct ep_ctrl_msg *msg,
+		   uint32_t timeout_ms, struct ep_event_msg *ev)
+{
+	int rc = send_msg(c, msg, ev);
+
+	return rc ? rc : wait_answer(c, msg->seq, timeout_ms, ev);
+}
+
+int fpclient_apply_send(struct fpclient *c, const void *flat, size_t len,
+			uint64_t version, struct ep_event_msg *ev)
 {
 	struct ep_ctrl_msg msg = { .type = EP_CTRL_APPLY_CONFIG };
 
@@ -106,7 +119,44 @@ int fpclient_apply(struct fpclient *c, const void *flat, size_t len,
 	msg.len = (uint32_t)len;
 	msg.crc = rte_hash_crc(c->stage, (uint32_t)len, 0);
 	msg.version = version;
-	return request(c, &msg, timeout_ms, ev);
+	c->apply_seq = 0;
+	if (send_msg(c, &msg, ev) != 0)
+		return ev->status;
+	c->apply_seq = msg.seq;
+	return 0;
+}
+
+int fpclient_apply_wait(struct fpclient *c, uint32_t timeout_ms,
+			struct ep_event_msg *ev)
+{
+	if (c->apply_seq == 0) {
+		memset(ev, 0, sizeof(*ev));
+		snprintf(ev->error, sizeof(ev->error), "nothing was sent");
+		return ev->status = -EINVAL;
+	}
+	return wait_answer(c, c->apply_seq, timeout_ms, ev);
+}
+
+int fpclient_apply(struct fpclient *c, const void *flat, size_t len,
+		   uint64_t version, uint32_t timeout_ms,
+		   struct ep_event_msg *ev)
+{
+	int rc = fpclient_apply_send(c, flat, len, version, ev);
+
+	return rc ? rc : fpclient_apply_wait(c, timeout_ms, ev);
+}
+
+void fpclient_wake(struct fpclient *c)
+{
+	struct ep_ctrl_msg msg = { .type = EP_CTRL_HELLO };
+	struct ep_event_msg ev;
+
+	/* Nothing is in flight between requests: what the event ring holds
+	 * are answers nobody waits for (earlier wakes). Keep it from
+	 * filling, or the fast path would drop a real answer. */
+	while (rte_ring_dequeue_elem(c->event, &ev, sizeof(ev)) == 0)
+		;
+	send_msg(c, &msg, &ev);
 }
 
 int fpclient_sample_flows(struct fpclient *c, uint32_t service_sid,

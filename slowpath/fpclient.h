@@ -26,6 +26,7 @@ struct fpclient {
 	uint64_t boot_tsc; /* the fast path instance we attached to */
 	uint64_t tsc_hz;
 	uint32_t seq;
+	uint32_t apply_seq; /* the apply sent and not yet waited for, or 0 */
 	uint64_t punted; /* packets taken off the punt ring */
 };
 
@@ -40,6 +41,25 @@ int fpclient_attach(struct fpclient *c, char *err, size_t err_len);
 int fpclient_apply(struct fpclient *c, const void *flat, size_t len,
 		   uint64_t version, uint32_t timeout_ms,
 		   struct ep_event_msg *ev);
+
+/*
+ * fpclient_apply() in two halves, so the caller can work while the fast
+ * path builds: send returns 0 once the request is on the ring (or the
+ * error, in ev); wait then waits for that request's answer. The staging
+ * area belongs to the request until wait returns.
+ */
+int fpclient_apply_send(struct fpclient *c, const void *flat, size_t len,
+			uint64_t version, struct ep_event_msg *ev);
+int fpclient_apply_wait(struct fpclient *c, uint32_t timeout_ms,
+			struct ep_event_msg *ev);
+
+/*
+ * A request will follow shortly (a change is being parsed): have the
+ * fast path's main lcore poll its ring often until then. The answer to
+ * this no-op is skipped by the next wait, or dropped by the next wake.
+ * Call it only with no request in flight. Errors are ignored.
+ */
+void fpclient_wake(struct fpclient *c);
 
 /* Ask for a flow sample (results in c->flows); same contract. */
 int fpclient_sample_flows(struct fpclient *c, uint32_t service_sid,

@@ -87,6 +87,9 @@ static uint64_t now_s(void)
  * proportion, so a large change is not reported as failed while the fast
  * path is still applying it.
  */
+/* The timeout of the apply in flight (one at a time: the API's thread). */
+static uint32_t inflight_timeout_ms = APPLY_TIMEOUT_MS;
+
 static uint32_t apply_timeout_ms(const void *flat, size_t len)
 {
 	const struct ep_cfg_hdr *h = flat;
@@ -96,18 +99,30 @@ static uint32_t apply_timeout_ms(const void *flat, size_t len)
 	return APPLY_TIMEOUT_MS + APPLY_MS_PER_SERVICE * h->n_services;
 }
 
-static int fp_apply(void *ctx, const void *flat, size_t len, uint64_t version,
-		    struct ep_event_msg *ev)
+static int fp_apply_send(void *ctx, const void *flat, size_t len,
+			 uint64_t version, struct ep_event_msg *ev)
+{
+	struct fpclient *c = ctx;
+
+	inflight_timeout_ms = apply_timeout_ms(flat, len);
+	return fpclient_apply_send(c, flat, len, version, ev);
+}
+
+static int fp_apply_wait(void *ctx, struct ep_event_msg *ev)
 {
 	struct fpclient *c = ctx;
 	int rc;
 
 	/* a long wait must not look like a dead slow path */
 	fpclient_heartbeat(c);
-	rc = fpclient_apply(c, flat, len, version, apply_timeout_ms(flat, len),
-			    ev);
+	rc = fpclient_apply_wait(c, inflight_timeout_ms, ev);
 	fpclient_heartbeat(c);
 	return rc;
+}
+
+static void fp_wake(void *ctx)
+{
+	fpclient_wake(ctx);
 }
 
 static int fp_sample(void *ctx, uint32_t sid, uint32_t limit,
@@ -131,7 +146,9 @@ static int api_start(struct sp_state *st)
 {
 	const struct api_fastpath ops = {
 		.ctx = &st->fp,
-		.apply = fp_apply,
+		.apply_send = fp_apply_send,
+		.apply_wait = fp_apply_wait,
+		.wake = fp_wake,
 		.sample_flows = fp_sample,
 		.alive = fp_alive,
 		.shared = st->fp.shared,

@@ -42,6 +42,24 @@ static int ack_apply(void *ctx, const void *flat, size_t len, uint64_t version,
 	return 0;
 }
 
+static struct ep_event_msg last_ack;
+
+static int ack_send(void *ctx, const void *flat, size_t len, uint64_t version,
+		    struct ep_event_msg *ev)
+{
+	int rc = ack_apply(ctx, flat, len, version, ev);
+
+	last_ack = *ev;
+	return rc;
+}
+
+static int ack_wait(void *ctx, struct ep_event_msg *ev)
+{
+	(void)ctx;
+	*ev = last_ack;
+	return 0;
+}
+
 static int no_sample(void *ctx, uint32_t sid, uint32_t limit,
 		     struct ep_event_msg *ev)
 {
@@ -170,7 +188,8 @@ static void time_pieces(const char *text, size_t len, int rounds)
 int main(int argc, char **argv)
 {
 	static double t_put[MAX_ROUNDS];
-	struct api_fastpath ops = { .apply = ack_apply,
+	struct api_fastpath ops = { .apply_send = ack_send,
+				    .apply_wait = ack_wait,
 				    .sample_flows = no_sample,
 				    .alive = is_alive,
 				    .shared = &shared,

@@ -19,6 +19,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -505,6 +507,9 @@ struct fake_fp {
 	void *last_flat;
 	size_t last_len;
 	uint32_t last_sample_sid, last_sample_limit;
+	struct ep_event_msg wait_ev; /* the answer apply_wait gives */
+	int wait_rc;
+	unsigned int sent, waited, wakes;
 };
 
 static struct fake_fp fake;
@@ -532,6 +537,32 @@ static int fake_apply(void *ctx, const void *flat, size_t len, uint64_t version,
 	return 0;
 }
 
+/* The fake builds at once; the answer waits for apply_wait. */
+static int fake_send(void *ctx, const void *flat, size_t len, uint64_t version,
+		     struct ep_event_msg *ev)
+{
+	struct fake_fp *f = ctx;
+
+	f->wait_rc = fake_apply(ctx, flat, len, version, &f->wait_ev);
+	*ev = f->wait_ev;
+	f->sent++;
+	return 0;
+}
+
+static int fake_wait(void *ctx, struct ep_event_msg *ev)
+{
+	struct fake_fp *f = ctx;
+
+	*ev = f->wait_ev;
+	f->waited++;
+	return f->wait_rc;
+}
+
+static void fake_wake(void *ctx)
+{
+	((struct fake_fp *)ctx)->wakes++;
+}
+
 static int fake_sample(void *ctx, uint32_t sid, uint32_t limit,
 		       struct ep_event_msg *ev)
 {
@@ -557,7 +588,9 @@ static bool fake_alive(void *ctx)
 
 static const struct api_fastpath fake_ops = {
 	.ctx = &fake,
-	.apply = fake_apply,
+	.apply_send = fake_send,
+	.apply_wait = fake_wait,
+	.wake = fake_wake,
 	.sample_flows = fake_sample,
 	.alive = fake_alive,
 	.shared = &fake.shared,
@@ -987,6 +1020,48 @@ static void test_fastpath_refusal(void)
 	}
 }
 
+/*
+ * The file is written while the fast path builds. A write that fails
+ * then (here: a file size limit, as a full disk would) puts the previous
+ * configuration back in the fast path; the API still serves the old one.
+ */
+static void test_persist_write_fails(void)
+{
+	struct rlimit old, tiny = { .rlim_cur = 16, .rlim_max = 0 };
+	char path[600], *text;
+	unsigned int sent, wakes;
+
+	api_destroy(A);
+	snprintf(path, sizeof(path), "%s/wfail.json", tmpdir);
+	A = new_api(path);
+	put("/v1/config", doc_base);
+	CHECK(R.status == 200 && api_version(A) >= 1);
+	sent = fake.sent;
+	wakes = fake.wakes;
+	getrlimit(RLIMIT_FSIZE, &old);
+	tiny.rlim_max = old.rlim_max;
+	signal(SIGXFSZ, SIG_IGN);
+	setrlimit(RLIMIT_FSIZE, &tiny);
+	put("/v1/config", "{}");
+	setrlimit(RLIMIT_FSIZE, &old);
+	signal(SIGXFSZ, SIG_DFL);
+	CHECK(is_error(500, API_ERR_PERSIST));
+	CHECK(strstr(R.body, "cannot persist") != NULL &&
+	      strstr(R.body, "back in force") != NULL);
+	/* the new one was sent, then the old one again */
+	CHECK(fake.sent == sent + 2 && fake.wakes == wakes + 1);
+	CHECK(fake.shared.version == api_version(A));
+	get("/v1/services");
+	CHECK(cJSON_GetArraySize(jget(R.json, "services")) == 2);
+	/* the file still holds the old document, and no temporary is left */
+	text = slurp(path);
+	CHECK(text != NULL && strstr(text, "web6") != NULL);
+	free(text);
+	snprintf(path, sizeof(path), "%s/wfail.json.tmp.%ld", tmpdir,
+		 (long)getpid());
+	CHECK(access(path, F_OK) != 0);
+}
+
 static void test_persist_failures(void)
 {
 	char path[600];
@@ -1021,6 +1096,7 @@ static void test_persist_failures(void)
 	get("/v1/services");
 	CHECK(cJSON_GetArraySize(jget(R.json, "services")) == 2);
 	rmdir(path);
+	test_persist_write_fails();
 }
 
 static void test_adopt(void)
