@@ -5,6 +5,7 @@
 #   scripts/bench-api.sh [--rounds N] [--requests N] [--services N]
 #                        [--backends N] [--table-size P] [--put-runs N]
 #                        [--server-cpu N] [--client-cpu N|none]
+#                        [--main-cpu N]
 #                        [--port null|ring] [--no-trace] [--no-perf]
 #                        [--no-apply] [--wait-idle S] [--build-dir DIR]
 #                        [--out DIR]
@@ -16,7 +17,9 @@
 #    and at the end: load, busy tasks).
 # 2. Starts edgepath-fastpath on a net_null port (--port ring: a net_ring
 #    port, whose worker sleeps when idle) with --lcores=0@1,1@1
-#    --idle-sleep-us 100, and edgepath-slowpath (-l 0: CPU 0) with a TLS
+#    --idle-sleep-us 100 (--main-cpu 0: --lcores=0@0,1@1, the main lcore
+#    on the slow path's CPU, as on a machine that keeps one core for
+#    control), and edgepath-slowpath (-l 0: CPU 0) with a TLS
 #    listener on 127.0.0.1 (no client CA: h2load has no client
 #    certificate option), a Unix socket, certificates from
 #    tests/certs/make-certs.sh and one service of two backends.
@@ -66,6 +69,7 @@ PUT_RUNS=3
 SERVER_CPU=0
 CLIENT_CPU=1
 FP_CPU=1
+MAIN_CPU=  # the fast path's main lcore; default: with its worker, FP_CPU
 PORT_KIND=null
 TRACE=1
 PERF=1
@@ -88,6 +92,7 @@ while [ $# -gt 0 ]; do
 	--put-runs) int "$1" "${2:-}"; PUT_RUNS=$2; shift 2 ;;
 	--server-cpu) int "$1" "${2:-}"; SERVER_CPU=$2; shift 2 ;;
 	--client-cpu) [ "${2:-}" = none ] || int "$1" "${2:-}"; CLIENT_CPU=$2; shift 2 ;;
+	--main-cpu) int "$1" "${2:-}"; MAIN_CPU=$2; shift 2 ;;
 	--port) case "${2:-}" in null|ring) PORT_KIND=$2 ;; *) die "--port: null or ring" ;; esac; shift 2 ;;
 	--no-trace) TRACE=0; shift ;;
 	--no-perf) PERF=0; shift ;;
@@ -95,7 +100,7 @@ while [ $# -gt 0 ]; do
 	--wait-idle) int "$1" "${2:-}"; WAIT_IDLE=$2; shift 2 ;;
 	--build-dir) BUILD_DIR=$(cd "${2:?--build-dir needs a directory}" && pwd); shift 2 ;;
 	--out) OUT=${2:?--out needs a directory}; shift 2 ;;
-	-h|--help) sed -n '2,52p' "$0"; exit 0 ;;
+	-h|--help) sed -n '2,58p' "$0"; exit 0 ;;
 	*) die "unknown option '$1' (try --help)" ;;
 	esac
 done
@@ -211,7 +216,7 @@ API_PORT='' NG_PORT=''
 start_fastpath() {
 	local vdev=net_null0
 	[ "$PORT_KIND" = ring ] && vdev=net_ring0
-	timeout -s TERM -k 5 3600 stdbuf -oL -eL "$FP" --lcores="0@$FP_CPU,1@$FP_CPU" \
+	timeout -s TERM -k 5 3600 stdbuf -oL -eL "$FP" --lcores="0@${MAIN_CPU:-$FP_CPU},1@$FP_CPU" \
 		--no-pci --file-prefix="$PREFIX" --vdev="$vdev" --log-level=user1,info \
 		-- --idle-sleep-us 100 >"$OUT/fastpath.log" 2>&1 &
 	FP_PID=$!
@@ -619,7 +624,7 @@ main() {
 	wait_idle
 	log "bench-api.sh $ARGS ($(date -Is), tree $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null)$(git -C "$ROOT" diff --quiet HEAD -- fastpath slowpath 2>/dev/null || echo '+changes'))"
 	log "machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); $(machine_state)"
-	log "fast path: $PORT_KIND port, --lcores=0@$FP_CPU,1@$FP_CPU --idle-sleep-us 100; slow path -l $SERVER_CPU"
+	log "fast path: $PORT_KIND port, --lcores=0@${MAIN_CPU:-$FP_CPU},1@$FP_CPU --idle-sleep-us 100; slow path -l $SERVER_CPU"
 	bash "$ROOT/tests/certs/make-certs.sh" "$CERTS" >/dev/null || die "make-certs.sh failed"
 	API_PORT=$(free_port)
 	NG_PORT=$(free_port)
