@@ -101,7 +101,10 @@ static int check_service(const struct ep_cfg_hdr *h,
 	if ((uint64_t)sv->first_backend + sv->n_backends > h->n_backends)
 		return fail(err, err_len, -EINVAL,
 			    "services[%u]: backends outside the array", i);
-	if (sv->n_backends > UINT16_MAX - 1 || !maglev_is_prime(m) ||
+	/* The default size is prime (test_maglev checks): skip its trial
+	 * division, about 128 divides per service. */
+	if (sv->n_backends > UINT16_MAX - 1 ||
+	    (m != EP_MAGLEV_DEFAULT_SIZE && !maglev_is_prime(m)) ||
 	    m > EP_MAGLEV_MAX_SIZE || m < sv->n_backends)
 		return fail(err, err_len, -EINVAL,
 			    "services[%u].maglev_table_size: %u unusable "
@@ -383,12 +386,20 @@ static uint32_t prime_at_least(uint32_t x)
  * provisional table would be no smaller than the full one. */
 static uint32_t provisional_size(uint32_t n, uint32_t full)
 {
+	/* Services of a change tend to have the same counts: remember the
+	 * last answer (main lcore only) instead of searching primes again. */
+	static uint32_t last_n, last_full, last_size;
 	uint64_t want = (uint64_t)SNAP_PROVISIONAL_PER_BACKEND * n;
 
 	if (n == 0 || want >= full)
 		return 0;
+	if (n == last_n && full == last_full)
+		return last_size;
 	want = prime_at_least((uint32_t)want);
-	return want < full ? (uint32_t)want : 0;
+	last_n = n;
+	last_full = full;
+	last_size = want < full ? (uint32_t)want : 0;
+	return last_size;
 }
 
 static void pending_push(struct snap_maglev *o)

@@ -155,7 +155,7 @@ static uint32_t test_rand(uint32_t *state)
  * maglev_build() equals the reference on inputs that take each of its
  * strategies: alike weights (one pass per round) and skewed weights
  * (max / mean above 16: the heap), duplicate hash_ids, weight-0 gaps,
- * a tiny table and the default one.
+ * ten backends (a provisional table's), a tiny table and the default one.
  */
 static void test_matches_reference(void)
 {
@@ -166,8 +166,11 @@ static void test_matches_reference(void)
 	uint32_t state = 12345, s, kind, i;
 
 	for (s = 0; s < 3; s++) {
-		for (kind = 0; kind < 4; kind++) {
-			uint32_t n = kind == 3 ? 200 : 100, m = sizes[s];
+		for (kind = 0; kind < 5; kind++) {
+			/* kind 4: ten backends, cursors on the stack and
+			 * sorted by insertion (a provisional table's). */
+			uint32_t n = kind == 3 ? 200 : kind == 4 ? 10 : 100;
+			uint32_t m = sizes[s];
 
 			for (i = 0; i < n; i++) {
 				b[i].hash_id = test_rand(&state);
@@ -205,6 +208,8 @@ static void test_is_prime(void)
 	CHECK(!maglev_is_prime(65535));
 	CHECK(!maglev_is_prime(65536));
 	CHECK(maglev_is_prime(65537));
+	/* snapshot.c skips the check for the default size. */
+	CHECK(maglev_is_prime(EP_MAGLEV_DEFAULT_SIZE));
 	CHECK(maglev_is_prime(EP_MAGLEV_MAX_SIZE));
 	CHECK(!maglev_is_prime(65537u * 5u));
 	CHECK(!maglev_is_prime(641u * 6700417u)); /* 2^32 + 1 */
