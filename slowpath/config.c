@@ -1380,16 +1380,23 @@ static int clash_init(struct clash_table *t, uint32_t n)
 	return 0;
 }
 
-/* FNV-1a over the key's bytes. */
-static uint32_t clash_hash(const struct clash_key *k)
+/*
+ * FNV-1a over a key's bytes: the keys (service identities, clash keys)
+ * are short and not chosen by packets, so a simple hash is plenty.
+ */
+static uint32_t fnv1a(const void *key, size_t len)
 {
-	const uint8_t *p = (const uint8_t *)k;
+	const uint8_t *p = key;
 	uint32_t h = 2166136261u;
-	size_t i;
 
-	for (i = 0; i < sizeof(*k); i++)
+	for (size_t i = 0; i < len; i++)
 		h = (h ^ p[i]) * 16777619u;
 	return h;
+}
+
+static uint32_t clash_hash(const struct clash_key *k)
+{
+	return fnv1a(k, sizeof(*k));
 }
 
 /* The first service recorded with key `k`, or IDS_NONE; `*slot` is where
@@ -2143,17 +2150,9 @@ static void ids_key_make(struct ids_key *k, const char *svc,
 	k->port = port;
 }
 
-/* FNV-1a: identities are short and the table is rebuilt on commit, so a
- * simple hash over the bytes is plenty. */
 static uint32_t ids_hash(const struct ids_key *k)
 {
-	const uint8_t *p = (const uint8_t *)k;
-	uint32_t h = 2166136261u;
-	size_t i;
-
-	for (i = 0; i < sizeof(*k); i++)
-		h = (h ^ p[i]) * 16777619u;
-	return h;
+	return fnv1a(k, sizeof(*k));
 }
 
 static uint32_t ids_lookup(const struct ids_table *t, const struct ids_key *k)
