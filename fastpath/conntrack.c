@@ -419,11 +419,14 @@ static void drop_flow(struct ct_table *t, uint32_t pos)
 }
 
 /* A live forward entry: what ages and what may be evicted. */
+static int entry_is_forward(const struct ct_entry *e)
+{
+	return e->live && !(e->flags & CT_F_REPLY);
+}
+
 static int is_forward(const struct ct_table *t, uint32_t pos)
 {
-	const struct ct_entry *e = &t->head.recs[pos].e;
-
-	return e->live && !(e->flags & CT_F_REPLY);
+	return entry_is_forward(&t->head.recs[pos].e);
 }
 
 /*
@@ -443,8 +446,7 @@ static int32_t pick_victim(struct ct_table *t)
 	for (seen = 0; seen < n && found < CT_EVICT_SAMPLE; seen++) {
 		const struct ct_entry *e = &recs[pos].e;
 
-		if (e->live && !(e->flags & CT_F_REPLY) &&
-		    (int32_t)pos != t->last_insert) {
+		if (entry_is_forward(e) && (int32_t)pos != t->last_insert) {
 			unsigned int r = evict_rank[state_of(e)];
 
 			if (r < best_rank ||
@@ -492,8 +494,7 @@ static int32_t take_victim(struct ct_table *t)
 	if (v >= 0 && v != t->last_insert) {
 		const struct ct_entry *e = &t->head.recs[v].e;
 
-		if (e->live && !(e->flags & CT_F_REPLY) &&
-		    e->last_tsc == t->next_victim_tsc &&
+		if (entry_is_forward(e) && e->last_tsc == t->next_victim_tsc &&
 		    e->ix_slot == t->next_victim_slot)
 			return v;
 	}
