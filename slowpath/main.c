@@ -512,6 +512,9 @@ static int run(struct sp_state *st)
  * whose lock would keep a restarted fast path from initialising): none
  * may cross the re-exec.
  */
+/* Set across the re-exec after the fast path went away. */
+#define REEXEC_ENV "EDGEPATH_SLOWPATH_REEXEC"
+
 static void cloexec_all(void)
 {
 	DIR *d = opendir("/proc/self/fd");
@@ -538,6 +541,11 @@ int main(int argc, char **argv)
 	if (args == NULL)
 		return 1;
 	memcpy(args, argv, (size_t)argc * sizeof(*args));
+	if (getenv(REEXEC_ENV) != NULL) {
+		unsetenv(REEXEC_ENV);
+		fprintf(stderr, "slowpath: restarted to re-attach (the old "
+				"fast path's runtime is released)\n");
+	}
 	signal(SIGINT, on_stop);
 	signal(SIGTERM, on_stop);
 	signal(SIGHUP, on_hup);
@@ -545,11 +553,14 @@ int main(int argc, char **argv)
 	gone = rc == 0 ? run(&st) : 0;
 	sp_fini(&st);
 	if (gone) {
-		/* EAL cannot initialise twice in one process: start afresh. */
-		fprintf(stderr, "slowpath: fast path went away; restarting "
-				"to re-attach\n");
+		/* EAL cannot initialise twice in one process: start afresh.
+		 * Until the exec, we still hold the runtime's files (a new
+		 * fast path cannot start): the new image says when it is
+		 * done, so nobody takes this message as the go-ahead. */
+		fprintf(stderr, "slowpath: fast path went away\n");
 		wait_for_fastpath_exit(find_prefix(argc, args));
 		cloexec_all();
+		setenv(REEXEC_ENV, "1", 1);
 		execv("/proc/self/exe", args);
 		fprintf(stderr, "slowpath: re-exec failed: %s\n",
 			strerror(errno));
