@@ -16,6 +16,8 @@ A spec is a dict:
   nics        [{"pci", "node", "driver", "name" (None: no netdev),
                 "irqs": {irq: action name}}]
   default_route   interface name of the IPv4 default route, or None
+  iommu       True: IOMMU groups exist, one per NIC (iommu_group links)
+  vfio_module True: sys/module/vfio/parameters/enable_unsafe_noiommu_mode
 """
 import os
 
@@ -67,6 +69,10 @@ def build(root, spec):
             os.makedirs(drv_dir, exist_ok=True)
             _link(drv_dir, os.path.join(pci_dir, "driver"))
         _link(pci_dir, os.path.join(sys_, "bus/pci/devices", nic["pci"]))
+        if spec.get("iommu"):
+            group = os.path.join(sys_, "kernel/iommu_groups", nic["pci"].replace(":", "_"))
+            os.makedirs(os.path.join(group, "devices"), exist_ok=True)
+            _link(group, os.path.join(pci_dir, "iommu_group"))
         for irq, name in nic.get("irqs", {}).items():
             _write(os.path.join(pci_dir, "msi_irqs", str(irq)), "msix\n")
             irq_lines.append((irq, nic["pci"], name))
@@ -76,6 +82,9 @@ def build(root, spec):
             os.makedirs(net_dir, exist_ok=True)
             _link(pci_dir, os.path.join(net_dir, "device"))
             _link(net_dir, os.path.join(sys_, "class/net", nic["name"]))
+    if spec.get("vfio_module"):
+        _write(os.path.join(sys_, "module/vfio/parameters/enable_unsafe_noiommu_mode"), "N\n")
+    os.makedirs(os.path.join(sys_, "kernel/iommu_groups"), exist_ok=True)
     # Virtual interfaces have no device link.
     os.makedirs(os.path.join(sys_, "devices/virtual/net/lo"), exist_ok=True)
     _link(os.path.join(sys_, "devices/virtual/net/lo"), os.path.join(sys_, "class/net/lo"))
