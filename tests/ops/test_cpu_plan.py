@@ -268,6 +268,7 @@ class CpuPlanTest(unittest.TestCase):
         self.assertEqual(env["EDGEPATH_SP_ARGS"], "--config /etc/ep/c.json")
         self.assertEqual(env["EDGEPATH_FP_CPUS"], "4-7")
         self.assertEqual(env["EDGEPATH_HOUSEKEEPING_CPUS"], "0,8")
+        self.assertEqual(env["EDGEPATH_FILE_PREFIX"], "edgepath")
 
     def test_apply_writes_what_it_can(self):
         root = self.tree(ONE_NODE_SMT)
