@@ -8,9 +8,9 @@ scripts/cpu-plan --env writes on this machine:
     Restart=no;
   - ExecStart of both, expanded as systemd expands it ($VAR: split at
     whitespace, ${VAR}: one word), is started for real (net_null port,
-    hugepages, own --file-prefix): the slow path attaches and applies its
-    configuration, which the fast path then runs (the API answers over
-    the configured unix socket); the slow path is killed (SIGKILL, what
+    hugepages, own --file-prefix): the slow path attaches and applies the
+    pktgen runs' sample configuration (scripts/pktgen/edgepath-bench.json),
+    which the API then lists over the configured unix socket; the slow path is killed (SIGKILL, what
     Restart=on-failure answers) and its ExecStart run again re-attaches;
     the fast path's ExecStopPost then removes its prefix's files.
 
@@ -82,16 +82,12 @@ class UnitsTest(unittest.TestCase):
         self.procs = []
         self.sock = os.path.join(self.tmp.name, "api.sock")
         self.config = os.path.join(self.tmp.name, "config.json")
+        # The sample configuration of the pktgen runs, on our own socket.
+        with open(os.path.join(SRC, "scripts/pktgen/edgepath-bench.json")) as f:
+            config = json.load(f)
+        config["api"]["listeners"] = [{"unix": self.sock}]
         with open(self.config, "w") as f:
-            json.dump({
-                "node": {"addresses": [{"address": "10.201.0.254", "port": 0}],
-                         "backend_port": 0},
-                "services": [{
-                    "name": "unit_web", "vip": "10.201.0.1", "port": 80,
-                    "protocol": "tcp", "forwarding": "dsr", "scheduler": "maglev",
-                    "backends": [{"address": "10.202.0.1", "mac": "02:00:00:00:be:01"}]}],
-                "api": {"listeners": [{"unix": self.sock}]},
-            }, f)
+            json.dump(config, f)
         self.env_file = os.path.join(self.tmp.name, "edgepath.env")
         r = subprocess.run(
             [sys.executable, os.path.join(SRC, "scripts/cpu-plan"), "--env",
@@ -181,7 +177,7 @@ class UnitsTest(unittest.TestCase):
                  or fp.poll() is not None)
         self.assertIsNone(fp.poll(), self.log("fastpath.log"))
         sp, _ = self.start("slowpath", "slowpath.log")
-        wait_for("the API", 60, lambda: (self.api("/v1/services") or "").find("unit_web") >= 0
+        wait_for("the API", 60, lambda: (self.api("/v1/services") or "").find('"bench"') >= 0
                  or sp.poll() is not None)
         self.assertIsNone(sp.poll(), self.log("slowpath.log"))
         # What Restart=on-failure answers: the slow path dies, systemd runs
@@ -191,7 +187,7 @@ class UnitsTest(unittest.TestCase):
         self.assertIsNone(self.api("/v1/services"))
         sp2, _ = self.start("slowpath", "slowpath2.log")
         wait_for("the API after the restart", 60,
-                 lambda: (self.api("/v1/services") or "").find("unit_web") >= 0
+                 lambda: (self.api("/v1/services") or "").find('"bench"') >= 0
                  or sp2.poll() is not None)
         self.assertIsNone(sp2.poll(), self.log("slowpath2.log"))
         self.assertIsNone(fp.poll(), "the fast path died when the slow path was killed")
