@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Snapshot construction on the main lcore: validate the slow path's flat
- * configuration, then lay out services, backends, address tables and the
+ * Snapshot construction on the main lcore: check the slow path's flat
+ * configuration (ep_flat_check(), fastpath/abi/), then lay out services, backends, address tables and the
  * per-service Maglev / round-robin tables in DPDK memory.
  */
 #include <errno.h>
@@ -14,6 +14,7 @@
 #include <rte_cycles.h>
 #include <rte_malloc.h>
 
+#include "flat_check.h"
 #include "maglev.h"
 #include "snapshot.h"
 
@@ -27,102 +28,6 @@ static int fail(char *err, size_t err_len, int rc, const char *fmt, ...)
 	vsnprintf(err, err_len, fmt, ap);
 	va_end(ap);
 	return rc;
-}
-
-static int check_ip(const struct ep_ip *ip)
-{
-	return ip->family == EP_AF_INET || ip->family == EP_AF_INET6;
-}
-
-/* Bounds of one array inside the flat buffer. */
-static int check_array(uint32_t len, uint32_t off, uint32_t n, size_t size)
-{
-	uint64_t end = (uint64_t)off + (uint64_t)n * size;
-
-	return off % 8 == 0 && off >= sizeof(struct ep_cfg_hdr) && end <= len;
-}
-
-static int check_header(const struct ep_cfg_hdr *h, uint32_t len, char *err,
-			size_t err_len)
-{
-	if (len < sizeof(*h) || h->magic != EP_CFG_MAGIC)
-		return fail(err, err_len, -EINVAL, "config: bad magic");
-	if (h->abi_version != EP_ABI_VERSION)
-		return fail(err, err_len, -EPROTO,
-			    "config: ABI version %u, fast path speaks %u",
-			    h->abi_version, EP_ABI_VERSION);
-	if (h->total_len != len)
-		return fail(err, err_len, -EINVAL,
-			    "config: length %u, header says %u", len,
-			    h->total_len);
-	if (h->node.flags & ~EP_NODE_F_MAGLEV_FRESH)
-		return fail(err, err_len, -EINVAL,
-			    "config: unknown node flags 0x%x", h->node.flags);
-	if (h->n_services > EP_MAX_SERVICES ||
-	    h->n_backends > EP_MAX_BACKENDS ||
-	    h->n_node_addrs > EP_MAX_NODE_ADDRS)
-		return fail(err, err_len, -E2BIG,
-			    "config: %u services, %u backends, %u node "
-			    "addresses exceed %u/%u/%u",
-			    h->n_services, h->n_backends, h->n_node_addrs,
-			    EP_MAX_SERVICES, EP_MAX_BACKENDS,
-			    EP_MAX_NODE_ADDRS);
-	if (!check_array(len, h->off_services, h->n_services,
-			 sizeof(struct ep_cfg_service)) ||
-	    !check_array(len, h->off_backends, h->n_backends,
-			 sizeof(struct ep_cfg_backend)) ||
-	    !check_array(len, h->off_node_addrs, h->n_node_addrs,
-			 sizeof(struct ep_cfg_node_addr)))
-		return fail(err, err_len, -EINVAL,
-			    "config: an array lies outside the buffer");
-	return 0;
-}
-
-static int check_service(const struct ep_cfg_hdr *h,
-			 const struct ep_cfg_service *sv, uint32_t i, char *err,
-			 size_t err_len)
-{
-	uint32_t m = sv->maglev_size ? sv->maglev_size : EP_MAGLEV_DEFAULT_SIZE;
-
-	if (!check_ip(&sv->vip))
-		return fail(err, err_len, -EINVAL, "services[%u].vip: bad", i);
-	if (sv->proto != IPPROTO_TCP && sv->proto != IPPROTO_UDP)
-		return fail(err, err_len, -EINVAL, "services[%u].protocol: bad",
-			    i);
-	if (sv->fwd_mode < EP_FWD_DSR || sv->fwd_mode > EP_FWD_NAT)
-		return fail(err, err_len, -EINVAL,
-			    "services[%u].forwarding: bad", i);
-	if (sv->sched < EP_SCHED_MAGLEV || sv->sched > EP_SCHED_LC)
-		return fail(err, err_len, -EINVAL,
-			    "services[%u].scheduler: bad", i);
-	if (sv->stats_id >= EP_MAX_SERVICES)
-		return fail(err, err_len, -EINVAL,
-			    "services[%u]: stats id out of range", i);
-	if ((uint64_t)sv->first_backend + sv->n_backends > h->n_backends)
-		return fail(err, err_len, -EINVAL,
-			    "services[%u]: backends outside the array", i);
-	/* The default size is prime (test_maglev checks): skip its trial
-	 * division, about 128 divides per service. */
-	if (sv->n_backends > UINT16_MAX - 1 ||
-	    (m != EP_MAGLEV_DEFAULT_SIZE && !maglev_is_prime(m)) ||
-	    m > EP_MAGLEV_MAX_SIZE || m < sv->n_backends)
-		return fail(err, err_len, -EINVAL,
-			    "services[%u].maglev_table_size: %u unusable "
-			    "for %u backends",
-			    i, m, sv->n_backends);
-	return 0;
-}
-
-static int check_backend(const struct ep_cfg_backend *b, uint32_t i, char *err,
-			 size_t err_len)
-{
-	if (!check_ip(&b->addr))
-		return fail(err, err_len, -EINVAL, "backends[%u]: bad address",
-			    i);
-	if (b->state > EP_BE_DRAIN || b->stats_id >= EP_MAX_BACKENDS)
-		return fail(err, err_len, -EINVAL,
-			    "backends[%u]: bad state or stats id", i);
-	return 0;
 }
 
 static uint32_t table_slots(uint32_t n)
@@ -377,7 +282,7 @@ static void prev_ids(const struct snap_prev *p, const struct snap_service *old)
 /* Smallest prime >= x (x well below UINT32_MAX here). */
 static uint32_t prime_at_least(uint32_t x)
 {
-	while (!maglev_is_prime(x))
+	while (!ep_is_prime(x))
 		x++;
 	return x;
 }
@@ -669,10 +574,8 @@ static int fill_backends(struct fp_snapshot *s, const struct ep_cfg_hdr *h,
 			 size_t err_len)
 {
 	for (uint32_t i = 0; i < h->n_backends; i++) {
-		int rc = check_backend(&bes[i], i, err, err_len);
+		int rc;
 
-		if (rc)
-			return rc;
 		copy_backend(&s->backends[i], &bes[i]);
 		rc = link_backend_addr(s, i);
 		if (rc)
@@ -699,9 +602,6 @@ static int fill_node(struct fp_snapshot *s, const struct ep_cfg_hdr *h,
 {
 	s->node = h->node;
 	for (uint32_t i = 0; i < h->n_node_addrs; i++) {
-		if (!check_ip(&addrs[i].addr))
-			return fail(err, err_len, -EINVAL,
-				    "node.addresses[%u]: bad address", i);
 		if (add_local(s, &addrs[i].addr, SNAP_LOCAL_NODE))
 			return fail(err, err_len, -ENOMEM, "out of memory");
 		remember_source(s, &addrs[i].addr);
@@ -722,11 +622,6 @@ static int build_checked(struct fp_snapshot *s, const uint8_t *base,
 		(const void *)(base + h->off_node_addrs);
 	int rc;
 
-	for (uint32_t i = 0; i < h->n_services; i++) {
-		rc = check_service(h, &svcs[i], i, err, err_len);
-		if (rc)
-			return rc;
-	}
 	if (alloc_arrays(s, h, svcs))
 		return fail(err, err_len, -ENOMEM,
 			    "out of memory for %u services, %u backends",
@@ -747,7 +642,8 @@ int snap_build(const void *flat, uint32_t len, uint64_t generation,
 	struct fp_snapshot *s;
 	int rc;
 
-	rc = check_header(h, len, err, err_len);
+	/* The bytes are input: the one checker both processes use. */
+	rc = ep_flat_check(flat, len, err, err_len);
 	if (rc)
 		return rc;
 	s = rte_zmalloc("ep_snapshot", sizeof(*s), 64);
