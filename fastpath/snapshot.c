@@ -461,6 +461,18 @@ static int build_service_tables(struct fp_snapshot *s, struct snap_service *sv,
 	return 0;
 }
 
+static uint8_t action_of(const struct ep_cfg_service *sv)
+{
+	switch (sv->fwd_mode) {
+	case EP_FWD_ENCAP:
+		return sv->flags & EP_SVC_F_GUE ? FP_ACT_GUE : FP_ACT_IPIP;
+	case EP_FWD_NAT:
+		return FP_ACT_NAT;
+	default:
+		return FP_ACT_DSR;
+	}
+}
+
 static void copy_service(struct snap_service *dst,
 			 const struct ep_cfg_service *src, uint32_t index)
 {
@@ -468,6 +480,7 @@ static void copy_service(struct snap_service *dst,
 	dst->family = src->vip.family;
 	dst->proto = src->proto;
 	dst->fwd_mode = src->fwd_mode;
+	dst->action = action_of(src);
 	dst->sched = src->sched;
 	dst->flags = src->flags;
 	dst->port_n = rte_cpu_to_be_16(src->port);
