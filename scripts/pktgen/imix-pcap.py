@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: BSD-3-Clause
-"""imix-pcap.py: a pcap of IMIX TCP ACK frames for pktgen-dpdk (-s P:FILE).
+"""imix-pcap.py: a pcap of TCP ACK frames from N flows for pktgen-dpdk (-s P:FILE).
 
 The simple IMIX, 7:4:1 of 64, 594 and 1518-byte frames (sizes with the
 4-byte FCS, which the pcap leaves out), as TCP ACKs to one VIP from
@@ -8,7 +8,12 @@ The simple IMIX, 7:4:1 of 64, 594 and 1518-byte frames (sizes with the
 source port 1024 + f % 60000). The file holds the flows rounded up to a
 multiple of 12 frames: every flow appears and the mix is exact.
 
-usage: imix-pcap.py --flows N --dst-mac MAC --src-mac MAC
+--size BYTES instead writes every frame at that size (with FCS), one
+frame per flow: the way to send more distinct flows than pktgen's range
+mode can (it builds each buffer of its range pool once, at start, so it
+sends at most that many distinct flows; docs/benchmarking.md).
+
+usage: imix-pcap.py --flows N --dst-mac MAC --src-mac MAC [--size BYTES]
                     [--vip A.B.C.D:PORT] [--src-net A.B.C.D] -o FILE
 """
 import argparse
@@ -75,12 +80,16 @@ def main(argv):
     ap.add_argument("--vip", type=vip, default=vip("198.18.0.1:80"))
     ap.add_argument("--src-net", type=ipaddress.IPv4Address,
                     default=ipaddress.IPv4Address("198.19.0.0"))
-    ap.add_argument("--max-frames", type=int, default=1 << 20)
+    ap.add_argument("--size", type=int, help="one frame size (with FCS), not IMIX")
+    ap.add_argument("--max-frames", type=int, default=1 << 21)
     ap.add_argument("-o", "--output", required=True)
     a = ap.parse_args(argv)
     if not 1 <= a.flows <= 1 << 24:
         ap.error(f"--flows: {a.flows} is not 1..16777216")
-    frames = -(-a.flows // len(ORDER)) * len(ORDER)
+    if a.size is not None and not 64 <= a.size <= 1518:
+        ap.error(f"--size: {a.size} is not 64..1518")
+    order = [a.size] if a.size else ORDER
+    frames = -(-a.flows // len(order)) * len(order)
     if frames > a.max_frames:
         ap.error(f"{frames} frames are needed for {a.flows} flows (more than --max-frames "
                  f"{a.max_frames}): IMIX with that many flows takes too much of pktgen's memory")
@@ -91,10 +100,10 @@ def main(argv):
             flow = i % a.flows
             src = a.src_net + flow // PORTS
             sport = 1024 + flow % PORTS
-            f = frame(a.dst_mac, a.src_mac, src, dst, sport, dport, ORDER[i % len(ORDER)])
+            f = frame(a.dst_mac, a.src_mac, src, dst, sport, dport, order[i % len(order)])
             out.write(struct.pack("<IIII", i // 1000000, i % 1000000, len(f), len(f)))
             out.write(f)
-    mean = sum(ORDER) / len(ORDER)
+    mean = sum(order) / len(order)
     print(f"imix-pcap: {frames} frames, {a.flows} flows, mean frame {mean:.1f} bytes "
           f"with FCS -> {a.output}")
     return 0

@@ -72,7 +72,7 @@ local function trial(size, rate, ms, label)
 	print("rfc2544: " .. line)
 	out:write(line .. "\n")
 	out:flush()
-	return pass
+	return pass, loss
 end
 
 local function search(size)
@@ -93,9 +93,19 @@ pktgen.load(cmdfile)
 local results = {}
 for _, size in ipairs(sizes) do
 	local rate = search(size)
-	local ok = rate > 0 and trial(size, rate, confirm_ms, "confirm")
-	results[#results + 1] = string.format("size %d: %s", size,
-		ok and string.format("%.3f %% of line rate", rate) or "no rate passed (see the CSV)")
+	local text
+	if rate <= 0 then
+		text = "no rate passed (see the CSV)"
+	else
+		local ok, loss = trial(size, rate, confirm_ms, "confirm")
+		if ok then
+			text = string.format("%.3f %% of line rate", rate)
+		else
+			text = string.format("%.3f %% passed the search but lost %.5f %% in the " ..
+				"confirmation trial: not a stable rate, rerun", rate, loss)
+		end
+	end
+	results[#results + 1] = string.format("size %d: %s", size, text)
 end
 out:close()
 for _, r in ipairs(results) do print("rfc2544: " .. r) end
