@@ -954,35 +954,19 @@ static int check_if_match(const struct api_call *c, struct api_error *e)
 /* ------------------------------------------------------------------ */
 /* Request bodies                                                       */
 
-static bool is_json_space(char ch)
+/*
+ * The body as one JSON value: config_json_check() first (strict RFC 8259,
+ * UTF-8, nesting; `path` is where the body goes in the document, "" for
+ * a whole one), so cJSON only ever sees text that is JSON. A refusal is a
+ * 400 whose details.field is the path of the value at fault.
+ */
+static int body_parse(const struct http_request *req, const char *path,
+		      cJSON **out, struct api_error *e)
 {
-	return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r';
-}
-
-/* Offset of a \u0000 escape inside a string, or -1 (cJSON would cut). */
-static long nul_escape_at(const char *s, size_t n)
-{
-	bool in_str = false;
-
-	for (size_t i = 0; i < n; i++) {
-		if (in_str && s[i] == '\\') {
-			if (i + 5 < n && memcmp(s + i + 1, "u0000", 5) == 0)
-				return (long)i;
-			i++;
-		} else if (s[i] == '"') {
-			in_str = !in_str;
-		}
-	}
-	return -1;
-}
-
-/* The body as one JSON value (a 400 with code 1000 otherwise). */
-static int body_parse(const struct http_request *req, cJSON **out,
-		      struct api_error *e)
-{
-	const char *text = (const char *)req->body, *end = NULL;
+	const char *text = (const char *)req->body;
+	struct config_error ce = { { 0 } };
 	size_t n = req->body_len;
-	long at;
+	const char *sep;
 
 	*out = NULL;
 	if (n == 0)
@@ -992,26 +976,15 @@ static int body_parse(const struct http_request *req, cJSON **out,
 		return fail(e, 413, API_ERR_TOO_LARGE,
 			    "body: %zu bytes, larger than the limit of %u", n,
 			    CONFIG_MAX_BYTES);
-	if (memchr(text, 0, n) != NULL)
-		return fail(e, 400, API_ERR_INVALID_JSON, "body: NUL byte");
-	*out = cJSON_ParseWithLengthOpts(text, n, &end, 0);
-	if (*out == NULL)
-		return fail(e, 400, API_ERR_INVALID_JSON,
-			    "body: invalid JSON at byte %zu",
-			    end ? (size_t)(end - text) : 0);
-	while (end < text + n && is_json_space(*end))
-		end++;
-	at = nul_escape_at(text, n);
-	if (end == text + n && at < 0)
-		return 0;
-	cJSON_Delete(*out);
-	*out = NULL;
-	if (at >= 0)
-		return fail_field(e, "body",
-				  "\\u0000 is not allowed in strings");
-	return fail(e, 400, API_ERR_INVALID_JSON,
-		    "body: unexpected text after the JSON value at byte %zu",
-		    (size_t)(end - text));
+	if (config_json_check(text, n, path, &ce) != 0) {
+		fail(e, 400, API_ERR_INVALID_JSON, "%s", ce.msg);
+		sep = strstr(ce.msg, ": ");
+		snprintf(e->field, sizeof(e->field), "%.*s",
+			 sep ? (int)(sep - ce.msg) : 0, ce.msg);
+		return -1;
+	}
+	*out = cJSON_ParseWithLengthOpts(text, n, NULL, 0);
+	return *out != NULL ? 0 : fail_nomem(e);
 }
 
 /* The body as a NUL-terminated copy (after body_parse accepted it). */
@@ -1246,7 +1219,7 @@ static int h_config_put(struct api_call *c, struct api_error *e)
 	cJSON *body;
 	int rc;
 
-	if (body_parse(c->req, &body, e) < 0)
+	if (body_parse(c->req, "", &body, e) < 0)
 		return -1;
 	/* Parsed once: config.c takes the tree (its own checks on the text
 	 * still run), which saves a second parse of up to 1 MiB. */
@@ -1310,7 +1283,7 @@ static int post_body(struct api_call *c, const char *path, cJSON **obj,
 		     char **raw, struct api_error *e)
 {
 	*raw = NULL;
-	if (body_parse(c->req, obj, e) < 0)
+	if (body_parse(c->req, path, obj, e) < 0)
 		return -1;
 	if (!cJSON_IsObject(*obj)) {
 		cJSON_Delete(*obj);
@@ -1512,12 +1485,14 @@ static int h_backend_patch(struct api_call *c, struct api_error *e)
 	cJSON *obj = NULL;
 	int s, b = backend_of(c, &s, e);
 
-	if (b < 0 || body_parse(c->req, &obj, e) < 0 ||
+	if (b < 0)
+		return -1;
+	snprintf(path, sizeof(path), "services[%d].backends[%d]", s, b);
+	if (body_parse(c->req, path, &obj, e) < 0 ||
 	    cfg_copy(c->a, &cfg, e) < 0) {
 		cJSON_Delete(obj);
 		return -1;
 	}
-	snprintf(path, sizeof(path), "services[%d].backends[%d]", s, b);
 	if (patch_parse(obj, path, &cfg.services[s].backends[b], e) < 0) {
 		cJSON_Delete(obj);
 		config_free(&cfg);

@@ -952,7 +952,21 @@ static void test_invalid_documents(void)
 		{ "", 400, API_ERR_INVALID_JSON, NULL },
 		{ "{'foo': 1}", 400, API_ERR_VALIDATION, "document" },
 		{ "{'services': [{'name': 'a\\u0000b'}]}", 400,
-		  API_ERR_VALIDATION, "body" },
+		  API_ERR_INVALID_JSON, "services[0].name" },
+		/* RFC 8259 numbers and RFC 3629 UTF-8 only (issue #14) */
+		{ "{'services': [{'name': 'x', 'vip': '198.51.100.9', 'port': "
+		  "0443, 'protocol': 'tcp'}]}",
+		  400, API_ERR_INVALID_JSON, "services[0].port" },
+		{ "{'services': [{'name': 'x', 'vip': '198.51.100.9', 'port': "
+		  "+80, 'protocol': 'tcp'}]}",
+		  400, API_ERR_INVALID_JSON, "services[0].port" },
+		{ "{'api': {'listeners': [{'unix': '/run/\xf5"
+		  "a'}]}}",
+		  400, API_ERR_INVALID_JSON, "api.listeners[0].unix" },
+		{ "{'services': [{'name': 'a\xc0\x80'}]}", 400,
+		  API_ERR_INVALID_JSON, "services[0].name" },
+		{ "{'services': [{'name\xed\xa0\x80': 1}]}", 400,
+		  API_ERR_INVALID_JSON, "services[0]" },
 	};
 	size_t n = CONFIG_MAX_BYTES + 10;
 	char *file, *want, *big = malloc(n + 1);
@@ -985,6 +999,27 @@ static void test_invalid_documents(void)
 	free(big);
 	free(file);
 	free(want);
+}
+
+/* A POST or PATCH body's refusal names the field in the whole document. */
+static void test_strict_json_paths(void)
+{
+	fresh();
+	post("/v1/services", "{'name': 'n', 'vip': '198.51.100.7', 'port': 5., "
+			     "'protocol': 'tcp'}");
+	CHECK_MSG(is_error(400, API_ERR_INVALID_JSON) &&
+			  field_is("services[2].port"),
+		  "%s", R.body);
+	post("/v1/services/web/backends",
+	     "{'address': '10.0.0.9\xe0\x80\xaf'}");
+	CHECK_MSG(is_error(400, API_ERR_INVALID_JSON) &&
+			  field_is("services[0].backends[2].address"),
+		  "%s", R.body);
+	patch("/v1/services/web/backends/10.0.0.1:8080", "{'weight': 0x10}");
+	CHECK_MSG(is_error(400, API_ERR_INVALID_JSON) &&
+			  field_is("services[0].backends[0].weight"),
+		  "%s", R.body);
+	CHECK(api_version(A) == 1 && fake.applies == 1);
 }
 
 static void test_fastpath_refusal(void)
@@ -1774,6 +1809,7 @@ int main(int argc, char **argv)
 	test_config_put();
 	test_if_match();
 	test_invalid_documents();
+	test_strict_json_paths();
 	test_fastpath_refusal();
 	test_persist_failures();
 	test_adopt();
