@@ -1951,23 +1951,44 @@ static endpoint_fn endpoint_find(const struct api_call *c,
 	return NULL;
 }
 
-static int dispatch(struct api_call *c, struct api_error *e)
+/* What the request head alone decides: endpoint, role, media type. */
+static endpoint_fn check_head(struct api_call *c, struct api_error *e)
 {
 	endpoint_fn fn;
 
 	c->route = route_parse(c->req->path, c);
 	c->method = method_bit(c->req->method);
-	if (c->route == R_NONE)
-		return fail(e, 404, API_ERR_NOT_FOUND, "no endpoint %.100s",
-			    c->req->path);
+	if (c->route == R_NONE) {
+		fail(e, 404, API_ERR_NOT_FOUND, "no endpoint %.100s",
+		     c->req->path);
+		return NULL;
+	}
 	fn = endpoint_find(c, c->resp, e);
-	if (fn == NULL || check_role(c, e) < 0 || check_media_type(c, e) < 0 ||
-	    check_if_match(c, e) < 0)
+	if (fn == NULL || check_role(c, e) < 0 || check_media_type(c, e) < 0)
+		return NULL;
+	return fn;
+}
+
+static int dispatch(struct api_call *c, struct api_error *e)
+{
+	endpoint_fn fn = check_head(c, e);
+
+	if (fn == NULL || check_if_match(c, e) < 0)
 		return -1;
 	/* A change is coming: the fast path polls often while we parse. */
 	if ((c->method & M_WRITE) && c->a->fp.wake != NULL)
 		c->a->fp.wake(c->a->fp.ctx);
 	return fn(c, e);
+}
+
+/* The error answer; a 405 keeps its Allow header. */
+static void reply_head_error(struct http_response *resp,
+			     const struct api_error *e)
+{
+	if (e->status != 405) /* a 405 keeps its Allow header */
+		resp->n_headers = 0;
+	json_failed = false;
+	reply_error(resp, e);
 }
 
 void api_handle(const struct http_request *req, struct http_response *resp,
@@ -1983,10 +2004,28 @@ void api_handle(const struct http_request *req, struct http_response *resp,
 		return;
 	}
 	c.a->handle_start = 0;
-	if (e.status != 405) /* a 405 keeps its Allow header */
-		resp->n_headers = 0;
+	reply_head_error(resp, &e);
+}
+
+int api_head(const struct http_request *req, struct http_response *resp,
+	     void *arg)
+{
+	struct api_call c = { .a = arg, .req = req, .resp = resp };
+	struct api_error e = { 0 };
+
 	json_failed = false;
-	reply_error(resp, &e);
+	if (check_head(&c, &e) == NULL) {
+		reply_head_error(resp, &e);
+		return 1;
+	}
+	if ((c.method & M_BODY) && req->body_len > CONFIG_MAX_BYTES) {
+		fail(&e, 413, API_ERR_TOO_LARGE,
+		     "body: %zu bytes, larger than the limit of %u",
+		     req->body_len, CONFIG_MAX_BYTES);
+		reply_head_error(resp, &e);
+		return 1;
+	}
+	return 0;
 }
 
 void api_complete(const struct http_request *req, int status, double seconds,

@@ -88,6 +88,7 @@ struct h2_stream {
 	uint8_t *body;
 	size_t body_len, body_cap;
 	int error_status; /* answer with this instead of the handler */
+	size_t content_length; /* announced, 0 if none */
 	bool responded, remote_closed, reset_sent;
 	size_t discarded; /* body bytes after an early response */
 	double t0;
@@ -120,7 +121,8 @@ struct conn {
 	struct buf in, out;
 	/* HTTP/1.1: parse gate, current request, a body sent in place */
 	size_t h1_scan, h1_need;
-	bool h1_seen, h1_continue_sent, h1_pending;
+	size_t h1_reserved; /* body bytes taken from the server's budget */
+	bool h1_seen, h1_continue_sent, h1_pending, h1_head_done;
 	int h1_minor;
 	double h1_t0;
 	char *body_out;
@@ -145,9 +147,11 @@ struct http_server {
 	char **admin, **reader;
 	struct tls_roles roles;
 	http_handler handler;
+	http_head_fn head_check;
 	http_complete_fn on_complete;
 	void *arg;
 	unsigned int max_conns, idle_ms, handshake_ms;
+	size_t max_body_total; /* HTTP_MAX_BODY_TOTAL or the config's */
 	struct listener listeners[HTTP_MAX_LISTENERS];
 	int n_listeners;
 	struct conn *conns;
@@ -478,6 +482,47 @@ static void http_dispatch(struct http_server *srv,
 	}
 }
 
+/*
+ * The server's head check (req has no body yet): 1 with resp filled when
+ * the request is refused on its head, 0 to go on.
+ */
+static int http_head_refused(struct http_server *srv,
+			     const struct http_request *req,
+			     struct http_response *resp)
+{
+	memset(resp, 0, sizeof(*resp));
+	if (srv->head_check == NULL ||
+	    srv->head_check(req, resp, srv->arg) == 0) {
+		free(resp->body);
+		memset(resp, 0, sizeof(*resp));
+		return 0;
+	}
+	if (!response_ok(resp)) {
+		free(resp->body);
+		memset(resp, 0, sizeof(*resp));
+		http_response_error(resp, 500,
+				    "handler produced an invalid response");
+	}
+	srv->stats.head_refused++;
+	return 1;
+}
+
+/* Take n body bytes from the server's budget; false when it is spent. */
+static bool body_budget_take(struct http_server *srv, size_t n)
+{
+	if (n > srv->max_body_total - srv->stats.body_bytes) {
+		srv->stats.body_budget_refused++;
+		return false;
+	}
+	srv->stats.body_bytes += n;
+	return true;
+}
+
+static void body_budget_give(struct http_server *srv, size_t n)
+{
+	srv->stats.body_bytes -= n;
+}
+
 static void http_complete(struct http_server *srv,
 			  const struct http_request *req, int status, double t0)
 {
@@ -557,7 +602,9 @@ static bool conn_can_read(const struct conn *c)
 		return false;
 	if (buf_used(&c->out) >= HTTP_OUT_HIGH || c->body_out != NULL)
 		return false;
-	return c->proto == 2 || buf_used(&c->in) < HTTP_IN_MAX;
+	/* HTTP/1.1: a head, plus the body the budget gave room for */
+	return c->proto == 2 ||
+	       buf_used(&c->in) < HTTP_MAX_HEADER_BYTES + c->h1_reserved;
 }
 
 /* Write out, then an in-place h1 body, until done or the socket is full. */
@@ -612,6 +659,7 @@ static int h2_produce(struct conn *c)
 static void h2_body_free(struct conn *c, struct h2_stream *st)
 {
 	c->body_bytes -= st->body_cap;
+	body_budget_give(c->srv, st->body_cap);
 	free(st->body);
 	st->body = NULL;
 	st->body_cap = 0;
@@ -727,13 +775,15 @@ static void conn_base_request(const struct conn *c, struct http_request *req)
 static void h2_build_request(struct conn *c, struct h2_stream *st)
 {
 	struct http_request *req = &st->req;
+	const char *query = req->query; /* cut off by an earlier call */
 	char *q = st->target ? strchr(st->target, '?') : NULL;
 
 	conn_base_request(c, req);
 	if (q != NULL) {
 		*q = 0;
-		req->query = q + 1;
+		query = q + 1;
 	}
+	req->query = query;
 	if (st->method)
 		req->method = st->method;
 	if (st->target)
@@ -883,6 +933,7 @@ static int h2_content_length(struct h2_stream *st, const uint8_t *v, size_t n)
 		cl = cl * 10 + (uint64_t)(v[i] - '0'); /* nghttp2 checked */
 	if (cl > HTTP_MAX_BODY)
 		st->error_status = 413;
+	st->content_length = (size_t)cl;
 	return 0;
 }
 
@@ -940,9 +991,13 @@ static int h2_body_grow(struct conn *c, struct h2_stream *st, size_t len)
 	cap = cap < HTTP_MAX_BODY ? cap : HTTP_MAX_BODY;
 	if (c->body_bytes - st->body_cap + cap > HTTP_MAX_CONN_BODY)
 		return -ENOBUFS;
+	if (!body_budget_take(c->srv, cap - st->body_cap))
+		return -ENOBUFS;
 	p = realloc(st->body, cap);
-	if (p == NULL)
+	if (p == NULL) {
+		body_budget_give(c->srv, cap - st->body_cap);
 		return -ENOMEM;
+	}
 	c->body_bytes += cap - st->body_cap;
 	st->body = p;
 	st->body_cap = cap;
@@ -981,7 +1036,7 @@ static int h2_on_data(nghttp2_session *s, uint8_t flags, int32_t id,
 		return h2_reject(c, st, 413, "request body too large");
 	if (h2_body_grow(c, st, len) < 0)
 		return h2_reject(c, st, 503,
-				 "too many request bodies on this connection");
+				 "too many request bodies buffered; retry");
 	memcpy(st->body + st->body_len, data, len);
 	st->body_len += len;
 	return 0;
@@ -991,6 +1046,20 @@ static const char *h2_error_text(int status)
 {
 	return status == 431 ? "request header section too large"
 			     : "request body too large";
+}
+
+/* The head check on a stream's HEADERS: 1 when st->resp is the answer. */
+static bool h2_head_refused(struct conn *c, struct h2_stream *st)
+{
+	if (st->method == NULL || st->target == NULL)
+		return false; /* h2_dispatch answers 400 */
+	h2_build_request(c, st);
+	st->req.body = NULL;
+	st->req.body_len = st->content_length;
+	if (!http_head_refused(c->srv, &st->req, &st->resp))
+		return false;
+	h2_body_free(c, st);
+	return true;
 }
 
 static int h2_on_frame_recv(nghttp2_session *s, const nghttp2_frame *f,
@@ -1012,6 +1081,9 @@ static int h2_on_frame_recv(nghttp2_session *s, const nghttp2_frame *f,
 	if (st->error_status)
 		return h2_reject(c, st, st->error_status,
 				 h2_error_text(st->error_status));
+	if (f->hd.type == NGHTTP2_HEADERS &&
+	    f->headers.cat == NGHTTP2_HCAT_REQUEST && h2_head_refused(c, st))
+		return h2_submit(c, st);
 	return st->remote_closed ? h2_dispatch(c, st) : 0;
 }
 
@@ -1216,25 +1288,49 @@ static int h1_queue(struct conn *c, const struct http_request *req,
 	return rc;
 }
 
+static void h1_release_body(struct conn *c)
+{
+	body_budget_give(c->srv, c->h1_reserved);
+	c->h1_reserved = 0;
+}
+
 static void h1_next_request(struct conn *c, size_t consumed)
 {
 	buf_consume(&c->in, consumed);
+	h1_release_body(c);
 	c->h1_scan = c->h1_need = 0;
-	c->h1_seen = c->h1_continue_sent = false;
+	c->h1_seen = c->h1_continue_sent = c->h1_head_done = false;
 	c->h1_t0 = buf_used(&c->in) ? now_s() : 0;
 	conn_touch(c);
 	c->progress++;
+}
+
+/* The head check once per request: 1 when resp is its answer. */
+static int h1_head_refused(struct conn *c, const struct h1_request *hr,
+			   struct http_response *resp)
+{
+	struct http_request req;
+
+	if (c->h1_head_done)
+		return 0;
+	c->h1_head_done = true;
+	h1_build_request(c, hr, &req);
+	req.body = NULL;
+	req.body_len = (size_t)hr->content_length;
+	return http_head_refused(c->srv, &req, resp);
 }
 
 static int h1_serve(struct conn *c, const struct h1_request *hr, int consumed)
 {
 	struct http_request req;
 	struct http_response resp;
-	int rc;
+	int rc, refused;
 
 	c->h1_minor = hr->minor_version;
+	refused = h1_head_refused(c, hr, &resp);
 	h1_build_request(c, hr, &req);
-	http_dispatch(c->srv, &req, &resp);
+	if (!refused)
+		http_dispatch(c->srv, &req, &resp);
 	c->srv->stats.requests_h1++;
 	rc = h1_queue(c, &req, &resp, hr->keep_alive);
 	http_complete(c->srv, &req, resp.status, c->h1_t0);
@@ -1287,13 +1383,49 @@ static bool h1_ready(struct conn *c)
 	return found || used >= HTTP_MAX_HEADER_BYTES;
 }
 
+/*
+ * A head whose body is still to come, refused on the head alone (role,
+ * media type...) or for want of body memory: answer it now and close,
+ * having read none of the body.
+ */
+static int h1_refuse_head(struct conn *c, const struct h1_request *hr,
+			  struct http_response *resp)
+{
+	struct http_request req;
+	int rc;
+
+	c->h1_minor = hr->minor_version;
+	h1_build_request(c, hr, &req);
+	req.body = NULL;
+	req.body_len = 0;
+	c->srv->stats.requests_h1++;
+	rc = h1_queue(c, &req, resp, false);
+	http_complete(c->srv, &req, resp->status, c->h1_t0);
+	c->progress++;
+	return rc;
+}
+
 static int h1_wait_body(struct conn *c, const struct h1_request *hr)
 {
 	static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+	struct http_response resp;
+	size_t body = (size_t)hr->content_length;
 
 	if (!hr->head_complete)
 		return 0;
-	c->h1_need = hr->head_len + (size_t)hr->content_length;
+	if (c->h1_need == 0 && h1_head_refused(c, hr, &resp))
+		return h1_refuse_head(c, hr, &resp);
+	if (c->h1_need == 0 && body > 0) {
+		if (!body_budget_take(c->srv, body)) {
+			memset(&resp, 0, sizeof(resp));
+			http_response_error(&resp, 503,
+					    "too many request bodies "
+					    "buffered; retry");
+			return h1_refuse_head(c, hr, &resp);
+		}
+		c->h1_reserved = body;
+	}
+	c->h1_need = hr->head_len + body;
 	if (!hr->expect_continue || c->h1_continue_sent)
 		return 0;
 	c->h1_continue_sent = true;
@@ -1574,6 +1706,7 @@ static void conn_close(struct conn *c)
 		ERR_clear_error();
 	}
 	close(c->fd);
+	h1_release_body(c);
 	buf_free(&c->in);
 	buf_free(&c->out);
 	free(c->body_out);
@@ -1987,6 +2120,9 @@ static int server_config(struct http_server *srv,
 	srv->roles.reader = (const char *const *)srv->reader;
 	srv->roles.n_reader = cfg->n_reader_subjects;
 	srv->handler = cfg->handler;
+	srv->head_check = cfg->head_check;
+	srv->max_body_total =
+		cfg->max_body_total ? cfg->max_body_total : HTTP_MAX_BODY_TOTAL;
 	srv->on_complete = cfg->on_complete;
 	srv->arg = cfg->arg;
 	srv->max_conns = cfg->max_conns ? cfg->max_conns : HTTP_MAX_CONNS;

@@ -30,6 +30,12 @@
 #define HTTP_MAX_HEADER_BYTES (16 * 1024) /* request line + fields */
 #define HTTP_MAX_BODY (1024 * 1024 + 64 * 1024) /* one request body */
 #define HTTP_MAX_CONN_BODY (2 * HTTP_MAX_BODY) /* all h2 streams' bodies */
+/*
+ * Request bodies buffered by all connections together; beyond it a body
+ * is refused with 503 before it is read. Eight maximal bodies at once:
+ * changes are applied one at a time, so more than that only queues.
+ */
+#define HTTP_MAX_BODY_TOTAL (8 * HTTP_MAX_BODY)
 #define HTTP_MAX_STREAMS 100 /* SETTINGS_MAX_CONCURRENT_STREAMS */
 #define HTTP_MAX_CONNS 256 /* beyond: accept and close at once */
 #define HTTP_IDLE_TIMEOUT_MS 30000 /* a whole request must arrive in it */
@@ -98,6 +104,18 @@ typedef void (*http_handler)(const struct http_request *req,
 			     struct http_response *resp, void *arg);
 
 /*
+ * Called once a request head is complete, before any of its body is read
+ * (req->body is NULL, req->body_len the announced length). Return 0 to
+ * go on (read the body, then call the handler); or fill resp (as a
+ * handler would) and return non-zero: resp is sent at once and the body
+ * is never buffered (HTTP/1.1: the connection closes after it; HTTP/2:
+ * the stream's DATA is discarded). Also called for a request that
+ * arrived whole, so one decision holds either way.
+ */
+typedef int (*http_head_fn)(const struct http_request *req,
+			    struct http_response *resp, void *arg);
+
+/*
  * Called once per answered request (handler or server error), after the
  * response is queued (HTTP/1.1) or its stream closed (HTTP/2). seconds
  * runs from the first byte of the request. For requests too malformed to
@@ -116,11 +134,13 @@ struct http_server_config {
 	const char *const *reader_subjects;
 	size_t n_reader_subjects;
 	http_handler handler; /* NULL: every request gets 404 */
+	http_head_fn head_check; /* optional */
 	http_complete_fn on_complete; /* optional */
 	void *arg; /* passed to handler and on_complete */
 	unsigned int max_conns; /* 0 = HTTP_MAX_CONNS */
 	unsigned int idle_timeout_ms; /* 0 = HTTP_IDLE_TIMEOUT_MS */
 	unsigned int handshake_timeout_ms; /* 0 = HTTP_HANDSHAKE_TIMEOUT_MS */
+	size_t max_body_total; /* 0 = HTTP_MAX_BODY_TOTAL */
 	char *err; /* optional: why create failed */
 	size_t err_len;
 };
@@ -135,6 +155,8 @@ struct http_server_config {
 	X(requests_h1)                                                         \
 	X(requests_h2)                                                         \
 	X(bad_requests)                                                        \
+	X(head_refused)                                                        \
+	X(body_budget_refused)                                                 \
 	X(h2_session_errors)
 
 struct http_stats {
@@ -142,6 +164,7 @@ struct http_stats {
 	HTTP_STATS(HTTP_STAT_FIELD)
 #undef HTTP_STAT_FIELD
 	uint64_t conns_open; /* gauge */
+	uint64_t body_bytes; /* gauge: request body memory reserved */
 	/* Gauges of HTTP/2 stream states, open and kept for reuse. */
 	uint64_t h2_streams_open;
 	uint64_t h2_streams_spare;

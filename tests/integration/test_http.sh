@@ -380,6 +380,64 @@ test_mtls() {
 	check "mTLS: cert from another CA refused ($r)" test "${r%% *}" = 000
 }
 
+# A request refused on its head gets its answer before any of its body.
+test_head_refusal() {
+	local r out t0 t1 C="--cacert $certs/ca.crt --resolve localhost:$B_tls:127.0.0.1"
+	local N="--cert $certs/nobody.crt --key $certs/nobody.key"
+
+	# the head alone, then silence: the 403 must come without the body
+	out=$({
+		printf 'POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\n'
+		sleep 3
+	} | timeout 5 openssl s_client -quiet -connect "127.0.0.1:$B_tls" \
+		-cert "$certs/nobody.crt" -key "$certs/nobody.key" \
+		-alpn http/1.1 2>/dev/null)
+	check "role none, HTTP/1.1 head of a 1 MB POST: 403 before the body" \
+		grep -q '^HTTP/1.1 403 ' <<<"$out"
+	# shellcheck disable=SC2086
+	r=$(curl -sS --max-time 10 $C $N --http2 --data-binary @"$tmp/1m.bin" \
+		-o "$tmp/hr2.body" -w '%{http_code} %{size_upload}' \
+		"https://localhost:$B_tls/up")
+	check "role none, h2 1 MB POST: 403, body not uploaded ($r)" \
+		bash -c "[ '${r%% *}' = 403 ] && [ '${r#* }' -lt 500000 ]"
+	# shellcheck disable=SC2086
+	r=$(curl -sS --max-time 10 $C $N --http1.1 -H 'Expect: 100-continue' \
+		--data-binary @"$tmp/1m.bin" -o "$tmp/hr1.body" \
+		-w '%{http_code} %{size_upload}' "https://localhost:$B_tls/up")
+	check "role none, HTTP/1.1 Expect 1 MB POST: 403, nothing uploaded ($r)" \
+		test "$r" = "403 0"
+	check "h2 head refusal is the handler's JSON 403" is_error hr2 403
+}
+
+# The server-wide body budget (--body-total 1100000 on server A): one
+# body held half-sent takes it, the next is refused with 503, then served.
+test_body_budget() {
+	local r held
+	{
+		printf 'POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\nabc'
+		sleep 3
+	} | timeout 5 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1"; cat >&3' _ "$A_plain" &
+	held=$!
+	for _ in $(seq 20); do
+		curl -sS --max-time 5 "http://127.0.0.1:$A_plain/stats" |
+			grep -q '"body_bytes": 1000000' && break
+		sleep 0.1
+	done
+	r=$(fetch bb1 --data-binary @"$tmp/1m.bin" "http://127.0.0.1:$A_plain/up")
+	check "body budget spent: HTTP/1.1 1 MB POST refused ($r)" \
+		test "${r%% *}" = 503
+	check "body budget: JSON error" is_error bb1 503
+	r=$(fetch bb2 --http2-prior-knowledge --data-binary @"$tmp/1m.bin" \
+		"http://127.0.0.1:$A_plain/up")
+	check "body budget spent: h2c 1 MB POST refused ($r)" \
+		test "${r%% *}" = 503
+	wait "$held"
+	r=$(fetch bb3 --data-binary @"$tmp/1m.bin" "http://127.0.0.1:$A_plain/up")
+	check "body budget back: 1 MB POST served ($r)" has bb3 '"body_len": 1000000'
+	check "body budget refusals counted" bash -c \
+		"curl -sS --max-time 5 http://127.0.0.1:$A_plain/stats | grep -qE '\"body_budget_refused\": [1-9]'"
+}
+
 main() {
 	need_tools
 	build "$@"
@@ -390,7 +448,7 @@ main() {
 		}
 	start A --cert "$certs/server.crt" --key "$certs/server.key" \
 		--tls 127.0.0.1 --plain 127.0.0.1 --unix "$tmp/api.sock" \
-		--handshake-ms 2000 --idle-ms 4000
+		--handshake-ms 2000 --idle-ms 4000 --body-total 1100000
 	check "server A listening (non-loopback cleartext refused)" test -n "$A_tls"
 	[ -n "$A_tls" ] || finish
 	curl -sS --max-time 5 "http://127.0.0.1:$A_plain/warm" >/dev/null
@@ -403,6 +461,7 @@ main() {
 	test_h1_wire
 	test_big_responses
 	test_h2load
+	test_body_budget
 	test_timeouts
 	test_max_conns
 	test_reload
@@ -416,6 +475,7 @@ main() {
 		--reader 'SAN:spiffe://edgepath/reader' --tls 127.0.0.1
 	check "server B (mTLS) listening" test -n "$B_tls"
 	[ -n "$B_tls" ] && test_mtls
+	[ -n "$B_tls" ] && test_head_refusal
 	[ -n "$B_tls" ] && stop B
 	finish
 }

@@ -1022,6 +1022,50 @@ static void test_strict_json_paths(void)
 	CHECK(api_version(A) == 1 && fake.applies == 1);
 }
 
+/* api_head(): what the head alone refuses, before any body is read. */
+static int head(const char *method, const char *path, int role,
+		const char *ctype, size_t body_len)
+{
+	struct http_request rq = { .method = method,
+				   .path = path,
+				   .role = role,
+				   .content_type = ctype,
+				   .body_len = body_len,
+				   .subject = "",
+				   .peer = "test" };
+	struct http_response rs = { 0 };
+	int refused = api_head(&rq, &rs, A);
+
+	reply_reset();
+	R.status = refused ? rs.status : 0;
+	R.body = strndup(rs.body ? rs.body : "", rs.body_len);
+	R.json = cJSON_Parse(R.body);
+	snprintf(R.ctype, sizeof(R.ctype), "%s", rs.content_type);
+	free(rs.body);
+	return refused;
+}
+
+static void test_head_checks(void)
+{
+	fresh();
+	CHECK(head("PUT", "/v1/config", HTTP_ROLE_NONE, JSON, 1000000) &&
+	      is_error(403, API_ERR_FORBIDDEN));
+	CHECK(head("POST", "/v1/services", READER, JSON, 100) &&
+	      is_error(403, API_ERR_FORBIDDEN));
+	CHECK(head("PUT", "/v1/config", ADMIN, "text/plain", 100) &&
+	      is_error(415, API_ERR_MEDIA_TYPE));
+	CHECK(head("PUT", "/v1/config", ADMIN, JSON, CONFIG_MAX_BYTES + 1) &&
+	      is_error(413, API_ERR_TOO_LARGE));
+	CHECK(head("PUT", "/v1/nothing", ADMIN, JSON, 10) &&
+	      is_error(404, API_ERR_NOT_FOUND));
+	CHECK(head("POST", "/v1/config", ADMIN, JSON, 10) &&
+	      is_error(405, API_ERR_METHOD));
+	CHECK(!head("PUT", "/v1/config", ADMIN, JSON, CONFIG_MAX_BYTES));
+	CHECK(!head("GET", "/healthz", HTTP_ROLE_NONE, NULL, 0));
+	CHECK(!head("GET", "/v1/config", READER, NULL, 0));
+	CHECK(api_version(A) == 1 && fake.applies == 1);
+}
+
 static void test_fastpath_refusal(void)
 {
 	char *before, *file;
@@ -1810,6 +1854,7 @@ int main(int argc, char **argv)
 	test_if_match();
 	test_invalid_documents();
 	test_strict_json_paths();
+	test_head_checks();
 	test_fastpath_refusal();
 	test_persist_failures();
 	test_adopt();
