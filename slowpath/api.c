@@ -1884,6 +1884,7 @@ static int h_metrics(struct api_call *c, struct api_error *e)
 	if (a->srv != NULL) {
 		http_server_stats(a->srv, &hs);
 		metrics_render_http(&t, &hs);
+		metrics_render_listeners(&t, a->srv);
 	}
 	metrics_render_api(&t, &a->metrics);
 	if (t.failed) {

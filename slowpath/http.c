@@ -70,6 +70,7 @@ struct listener {
 	uint16_t port;
 	dev_t dev; /* our Unix socket's inode, so destroy unlinks only it */
 	ino_t ino;
+	struct http_listener_stats st; /* st.max is its connection budget */
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 };
 
@@ -83,6 +84,7 @@ struct buf {
 struct h2_stream {
 	struct h2_stream *prev, *next;
 	int32_t id;
+	uint64_t t0_ms; /* the whole request must be in by t0_ms + idle */
 	char *method, *target, *if_match, *content_type;
 	size_t header_bytes;
 	uint8_t *body;
@@ -104,6 +106,7 @@ struct conn {
 	int kind; /* EV_CONN: first, epoll data points here */
 	int fd;
 	struct http_server *srv;
+	struct listener *l;
 	struct conn *prev, *next;
 	SSL *ssl;
 	nghttp2_session *h2;
@@ -115,6 +118,12 @@ struct conn {
 	bool ssl_want_read, ssl_want_write, ssl_failed;
 	uint32_t events;
 	uint64_t deadline_ms;
+	uint64_t accepted_ms;
+	/* No complete request head yet (TLS handshake included): closed at
+	 * accepted_ms + handshake_ms, and first when slots run out. */
+	bool embryonic;
+	sa_family_t family; /* the client's address, for its limit */
+	uint8_t ip[16];
 	unsigned long progress; /* bumped by every read, request and write */
 	char peer[64];
 	char subject[TLS_MAX_SUBJECT];
@@ -150,7 +159,8 @@ struct http_server {
 	http_head_fn head_check;
 	http_complete_fn on_complete;
 	void *arg;
-	unsigned int max_conns, idle_ms, handshake_ms;
+	unsigned int max_conns, local_max_conns, max_per_addr;
+	unsigned int idle_ms, handshake_ms;
 	size_t max_body_total; /* HTTP_MAX_BODY_TOTAL or the config's */
 	struct listener listeners[HTTP_MAX_LISTENERS];
 	int n_listeners;
@@ -590,9 +600,37 @@ static bool conn_drained(const struct conn *c)
 	return buf_used(&c->out) == 0 && c->body_out == NULL;
 }
 
+/*
+ * A new idle deadline: idle_ms from now, but never past the deadline of
+ * an embryonic connection nor past idle_ms from the start of an HTTP/2
+ * request still arriving (a trickled body gets no more time than over
+ * HTTP/1.1, where reading never moves the deadline).
+ */
 static void conn_touch(struct conn *c)
 {
-	c->deadline_ms = now_ms() + c->srv->idle_ms;
+	uint64_t d = now_ms() + c->srv->idle_ms;
+	const struct h2_stream *st;
+
+	if (c->embryonic && d > c->accepted_ms + c->srv->handshake_ms)
+		d = c->accepted_ms + c->srv->handshake_ms;
+	for (st = c->streams; st != NULL; st = st->next)
+		if (!st->remote_closed && st->t0_ms + c->srv->idle_ms < d)
+			d = st->t0_ms + c->srv->idle_ms;
+	c->deadline_ms = d;
+}
+
+/* The first complete request head: the connection is no longer embryonic;
+ * that request has idle_ms from the accept, as every later one from the
+ * answer before it. */
+static void conn_head_done(struct conn *c)
+{
+	if (!c->embryonic)
+		return;
+	c->embryonic = false;
+	if (c->proto == 1)
+		c->deadline_ms = c->accepted_ms + c->srv->idle_ms;
+	else
+		conn_touch(c);
 }
 
 static bool conn_can_read(const struct conn *c)
@@ -910,12 +948,14 @@ static int h2_on_begin_headers(nghttp2_session *s, const nghttp2_frame *f,
 	c->srv->stats.h2_streams_open++;
 	st->id = f->hd.stream_id;
 	st->t0 = now_s();
+	st->t0_ms = now_ms();
 	st->next = c->streams;
 	if (c->streams)
 		c->streams->prev = st;
 	c->streams = st;
 	c->n_streams++;
 	nghttp2_session_set_stream_user_data(s, st->id, st);
+	conn_head_done(c);
 	return 0;
 }
 
@@ -1073,9 +1113,9 @@ static int h2_on_frame_recv(nghttp2_session *s, const nghttp2_frame *f,
 	st = h2_stream_get(s, f->hd.stream_id);
 	if (st == NULL)
 		return 0;
-	conn_touch(c);
 	if (f->hd.flags & NGHTTP2_FLAG_END_STREAM)
 		st->remote_closed = true;
+	conn_touch(c);
 	if (st->responded)
 		return 0;
 	if (st->error_status)
@@ -1327,6 +1367,7 @@ static int h1_serve(struct conn *c, const struct h1_request *hr, int consumed)
 	int rc, refused;
 
 	c->h1_minor = hr->minor_version;
+	conn_head_done(c);
 	refused = h1_head_refused(c, hr, &resp);
 	h1_build_request(c, hr, &req);
 	if (!refused)
@@ -1413,6 +1454,7 @@ static int h1_wait_body(struct conn *c, const struct h1_request *hr)
 
 	if (!hr->head_complete)
 		return 0;
+	conn_head_done(c);
 	if (c->h1_need == 0 && h1_head_refused(c, hr, &resp))
 		return h1_refuse_head(c, hr, &resp);
 	if (c->h1_need == 0 && body > 0) {
@@ -1718,6 +1760,7 @@ static void conn_close(struct conn *c)
 		c->next->prev = c->prev;
 	srv->stats.conns_open--;
 	srv->stats.conns_closed++;
+	c->l->st.open--;
 	free(c);
 }
 
@@ -1741,7 +1784,21 @@ static void conn_peer_name(const struct sockaddr_storage *ss, char *out,
 	}
 }
 
-static int conn_new(struct http_server *srv, const struct listener *l, int fd,
+/* The client's address as bytes (family AF_UNSPEC for a Unix socket). */
+static void conn_addr(const struct sockaddr_storage *ss, sa_family_t *family,
+		      uint8_t ip[16])
+{
+	memset(ip, 0, 16);
+	*family = ss->ss_family;
+	if (ss->ss_family == AF_INET)
+		memcpy(ip, &((const struct sockaddr_in *)ss)->sin_addr, 4);
+	else if (ss->ss_family == AF_INET6)
+		memcpy(ip, &((const struct sockaddr_in6 *)ss)->sin6_addr, 16);
+	else
+		*family = AF_UNSPEC;
+}
+
+static int conn_new(struct http_server *srv, struct listener *l, int fd,
 		    const struct sockaddr_storage *ss)
 {
 	struct conn *c = calloc(1, sizeof(*c));
@@ -1754,8 +1811,12 @@ static int conn_new(struct http_server *srv, const struct listener *l, int fd,
 	c->fd = fd;
 	c->srv = srv;
 	c->role = HTTP_ROLE_ADMIN; /* local trust until TLS says otherwise */
+	c->l = l;
 	c->phase = l->tls ? PHASE_HANDSHAKE : PHASE_DETECT;
-	c->deadline_ms = now_ms() + srv->handshake_ms;
+	c->accepted_ms = now_ms();
+	c->deadline_ms = c->accepted_ms + srv->handshake_ms;
+	c->embryonic = true;
+	conn_addr(ss, &c->family, c->ip);
 	conn_peer_name(ss, c->peer, sizeof(c->peer));
 	if (!l->is_unix)
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
@@ -1774,6 +1835,8 @@ static int conn_new(struct http_server *srv, const struct listener *l, int fd,
 	srv->conns = c;
 	srv->stats.conns_open++;
 	srv->stats.conns_accepted++;
+	l->st.open++;
+	l->st.accepted++;
 	return 0;
 fail:
 	SSL_free(c->ssl);
@@ -1797,6 +1860,82 @@ static void listener_shed(struct http_server *srv, struct listener *l)
 	srv->stats.conns_refused++;
 }
 
+struct admit_scan {
+	unsigned int addr_conns;
+	struct conn *oldest_l, *oldest_addr; /* embryonic, of l / the address */
+};
+
+static bool conn_same_addr(const struct conn *c, sa_family_t family,
+			   const uint8_t ip[16])
+{
+	return c->family == family && memcmp(c->ip, ip, 16) == 0;
+}
+
+static void admit_scan(struct http_server *srv, const struct listener *l,
+		       sa_family_t family, const uint8_t ip[16],
+		       struct admit_scan *a)
+{
+	struct conn *c;
+
+	memset(a, 0, sizeof(*a));
+	for (c = srv->conns; c != NULL; c = c->next) {
+		bool same = c->l == l && conn_same_addr(c, family, ip);
+
+		if (same)
+			a->addr_conns++;
+		if (!c->embryonic || c->l != l)
+			continue;
+		if (!a->oldest_l || c->accepted_ms <= a->oldest_l->accepted_ms)
+			a->oldest_l = c;
+		if (same && (!a->oldest_addr ||
+			     c->accepted_ms <= a->oldest_addr->accepted_ms))
+			a->oldest_addr = c;
+	}
+}
+
+static void conn_evict(struct http_server *srv, struct listener *l,
+		       struct conn *victim)
+{
+	srv->stats.conns_evicted++;
+	l->st.evicted++;
+	conn_close(victim);
+}
+
+/*
+ * Room for one more connection from ss on l: within the client address's
+ * limit (TLS listeners) and the listener's budget, closing the oldest
+ * embryonic connection where one is full. False: refuse it.
+ */
+static bool conn_admit(struct http_server *srv, struct listener *l,
+		       const struct sockaddr_storage *ss)
+{
+	struct admit_scan a;
+	sa_family_t family;
+	uint8_t ip[16];
+
+	conn_addr(ss, &family, ip);
+	admit_scan(srv, l, family, ip, &a);
+	if (l->tls && a.addr_conns >= srv->max_per_addr) {
+		if (a.oldest_addr == NULL) {
+			l->st.refused_addr++;
+			return false;
+		}
+		if (a.oldest_l == a.oldest_addr)
+			a.oldest_l = NULL; /* gone: scan again if needed */
+		conn_evict(srv, l, a.oldest_addr);
+	}
+	if (l->st.open < l->st.max)
+		return true;
+	if (a.oldest_l == NULL)
+		admit_scan(srv, l, family, ip, &a);
+	if (a.oldest_l == NULL) {
+		l->st.refused++;
+		return false;
+	}
+	conn_evict(srv, l, a.oldest_l);
+	return true;
+}
+
 static void listener_accept(struct http_server *srv, struct listener *l)
 {
 	int i;
@@ -1813,7 +1952,7 @@ static void listener_accept(struct http_server *srv, struct listener *l)
 			continue;
 		if (fd < 0)
 			return;
-		if (srv->stats.conns_open >= srv->max_conns) {
+		if (!conn_admit(srv, l, &ss)) {
 			srv->stats.conns_refused++;
 			close(fd);
 		} else if (conn_new(srv, l, fd, &ss) < 0) {
@@ -1871,13 +2010,19 @@ int http_server_run_once(struct http_server *srv, int timeout_ms)
 	if (n < 0)
 		return errno == EINTR ? 0 : -errno;
 	srv->pass = __atomic_add_fetch(&http_last_pass, 1, __ATOMIC_RELAXED);
+	/* connections first: an accept may evict one, whose event must not
+	 * come after it in this array */
+	for (i = 0; i < n; i++) {
+		int *kind = ev[i].data.ptr;
+
+		if (*kind == EV_CONN)
+			conn_event((struct conn *)kind, ev[i].events);
+	}
 	for (i = 0; i < n; i++) {
 		int *kind = ev[i].data.ptr;
 
 		if (*kind == EV_LISTENER)
 			listener_accept(srv, (struct listener *)kind);
-		else
-			conn_event((struct conn *)kind, ev[i].events);
 	}
 	conn_expire(srv);
 	return n;
@@ -1925,7 +2070,8 @@ static bool is_loopback(const struct sockaddr_storage *ss)
 		in6->sin6_addr.s6_addr[12] == 127);
 }
 
-static int listener_add(struct http_server *srv, int fd, bool tls, bool is_unix)
+static int listener_add(struct http_server *srv, int fd, bool tls, bool is_unix,
+			const char *name)
 {
 	struct listener *l = &srv->listeners[srv->n_listeners];
 	struct epoll_event e = { .events = EPOLLIN, .data.ptr = l };
@@ -1935,6 +2081,12 @@ static int listener_add(struct http_server *srv, int fd, bool tls, bool is_unix)
 	l->fd = fd;
 	l->tls = tls;
 	l->is_unix = is_unix;
+	l->st.max = tls ? srv->max_conns : srv->local_max_conns;
+	snprintf(l->st.name, sizeof(l->st.name), "%s %s",
+		 tls	   ? "tls"
+		 : is_unix ? "unix"
+			   : "tcp",
+		 name);
 	if (epoll_ctl(srv->epfd, EPOLL_CTL_ADD, fd, &e) < 0) {
 		close(fd);
 		return fail(srv, -errno, "epoll_ctl: %s", strerror(errno));
@@ -1988,12 +2140,18 @@ int http_server_add_listener_tcp(struct http_server *srv, const char *addr,
 	fd = tcp_socket(srv, &ss, len, addr);
 	if (fd < 0)
 		return fd;
-	idx = listener_add(srv, fd, tls, false);
-	if (idx >= 0 && getsockname(fd, (struct sockaddr *)&ss, &len) == 0)
-		srv->listeners[idx].port = ntohs(
+	idx = listener_add(srv, fd, tls, false, addr);
+	if (idx >= 0 && getsockname(fd, (struct sockaddr *)&ss, &len) == 0) {
+		struct listener *l = &srv->listeners[idx];
+
+		l->port = ntohs(
 			ss.ss_family == AF_INET
 				? ((struct sockaddr_in *)&ss)->sin_port
 				: ((struct sockaddr_in6 *)&ss)->sin6_port);
+		snprintf(l->st.name, sizeof(l->st.name),
+			 ss.ss_family == AF_INET6 ? "%s [%s]:%u" : "%s %s:%u",
+			 tls ? "tls" : "tcp", addr, l->port);
+	}
 	return idx;
 }
 
@@ -2058,7 +2216,7 @@ int http_server_add_listener_unix(struct http_server *srv, const char *path)
 	fd = unix_socket(srv, &sun);
 	if (fd < 0)
 		return fd;
-	idx = listener_add(srv, fd, false, true);
+	idx = listener_add(srv, fd, false, true, path);
 	if (idx >= 0 && stat(path, &st) == 0) {
 		strcpy(srv->listeners[idx].path, path);
 		srv->listeners[idx].dev = st.st_dev;
@@ -2126,6 +2284,10 @@ static int server_config(struct http_server *srv,
 	srv->on_complete = cfg->on_complete;
 	srv->arg = cfg->arg;
 	srv->max_conns = cfg->max_conns ? cfg->max_conns : HTTP_MAX_CONNS;
+	srv->local_max_conns = cfg->local_max_conns ? cfg->local_max_conns
+						    : HTTP_LOCAL_MAX_CONNS;
+	srv->max_per_addr = cfg->max_conns_per_addr ? cfg->max_conns_per_addr
+						    : HTTP_MAX_CONNS_PER_ADDR;
 	srv->idle_ms = cfg->idle_timeout_ms ? cfg->idle_timeout_ms
 					    : HTTP_IDLE_TIMEOUT_MS;
 	srv->handshake_ms = cfg->handshake_timeout_ms
@@ -2208,6 +2370,15 @@ const char *http_server_error(const struct http_server *srv)
 void http_server_stats(const struct http_server *srv, struct http_stats *out)
 {
 	*out = srv->stats;
+}
+
+int http_server_listener_stats(const struct http_server *srv, int i,
+			       struct http_listener_stats *out)
+{
+	if (i < 0 || i >= srv->n_listeners)
+		return -EINVAL;
+	*out = srv->listeners[i].st;
+	return 0;
 }
 
 static void listener_close(struct listener *l)

@@ -37,9 +37,23 @@
  */
 #define HTTP_MAX_BODY_TOTAL (8 * HTTP_MAX_BODY)
 #define HTTP_MAX_STREAMS 100 /* SETTINGS_MAX_CONCURRENT_STREAMS */
-#define HTTP_MAX_CONNS 256 /* beyond: accept and close at once */
+/*
+ * Connection budgets (docs/api.md, "Connections"), one per listener as
+ * HAProxy's maxconn per frontend: a TLS listener admits HTTP_MAX_CONNS,
+ * each local listener (Unix socket, loopback cleartext) its own
+ * HTTP_LOCAL_MAX_CONNS, which no TLS client can take. A client address
+ * holds at most HTTP_MAX_CONNS_PER_ADDR on a TLS listener. When a budget
+ * is full, the oldest embryonic connection (no complete request head yet,
+ * TLS handshake included) of that listener, or that address, is closed to
+ * admit the new one; with none, the new one is refused.
+ */
+#define HTTP_MAX_CONNS 256 /* per TLS listener */
+#define HTTP_LOCAL_MAX_CONNS 64 /* per Unix socket / loopback listener */
+#define HTTP_MAX_CONNS_PER_ADDR 16 /* per client address, TLS listeners */
 #define HTTP_IDLE_TIMEOUT_MS 30000 /* a whole request must arrive in it */
-#define HTTP_HANDSHAKE_TIMEOUT_MS 10000 /* TLS handshake / first bytes */
+/* From accept to the first complete request head, TLS handshake included
+ * (HAProxy's timeout http-request, 10 s). */
+#define HTTP_HANDSHAKE_TIMEOUT_MS 10000
 #define HTTP_LINGER_MS 2000 /* draining input after a final response */
 #define HTTP_MAX_LISTENERS 8
 #define HTTP_MAX_ROLE_ENTRIES 64 /* per role list */
@@ -137,7 +151,9 @@ struct http_server_config {
 	http_head_fn head_check; /* optional */
 	http_complete_fn on_complete; /* optional */
 	void *arg; /* passed to handler and on_complete */
-	unsigned int max_conns; /* 0 = HTTP_MAX_CONNS */
+	unsigned int max_conns; /* per TLS listener; 0 = HTTP_MAX_CONNS */
+	unsigned int local_max_conns; /* 0 = HTTP_LOCAL_MAX_CONNS */
+	unsigned int max_conns_per_addr; /* 0 = HTTP_MAX_CONNS_PER_ADDR */
 	unsigned int idle_timeout_ms; /* 0 = HTTP_IDLE_TIMEOUT_MS */
 	unsigned int handshake_timeout_ms; /* 0 = HTTP_HANDSHAKE_TIMEOUT_MS */
 	size_t max_body_total; /* 0 = HTTP_MAX_BODY_TOTAL */
@@ -149,6 +165,7 @@ struct http_server_config {
 #define HTTP_STATS(X)                                                          \
 	X(conns_accepted)                                                      \
 	X(conns_refused)                                                       \
+	X(conns_evicted)                                                       \
 	X(conns_closed)                                                        \
 	X(tls_handshake_failed)                                                \
 	X(timeouts)                                                            \
@@ -171,6 +188,18 @@ struct http_stats {
 };
 
 extern const char *const http_stat_names[];
+
+/* One listener's connections (its budget is its own). */
+struct http_listener_stats {
+	char name
+		[120]; /* "tls 0.0.0.0:8443", "tcp 127.0.0.1:8080", "unix PATH" */
+	uint64_t open; /* gauge */
+	uint64_t max; /* its budget */
+	uint64_t accepted;
+	uint64_t refused; /* budget full, nothing to evict */
+	uint64_t refused_addr; /* the client address's limit */
+	uint64_t evicted; /* embryonic connections closed to admit others */
+};
 
 struct http_server;
 
@@ -219,6 +248,10 @@ int http_server_reload_tls(struct http_server *srv, const char *cert_file,
 const char *http_server_error(const struct http_server *srv);
 
 void http_server_stats(const struct http_server *srv, struct http_stats *out);
+
+/* Listener i's counters: 0, or -EINVAL when there is no listener i. */
+int http_server_listener_stats(const struct http_server *srv, int i,
+			       struct http_listener_stats *out);
 
 /* Close every connection and listener (unlinking its Unix socket), free. */
 void http_server_destroy(struct http_server *srv);

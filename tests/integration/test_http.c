@@ -13,6 +13,7 @@
  *   /big?N    a body of N bytes of 'x'
  *   /status/N an empty answer with status N
  *   /stats    the server's counters
+ *   /listeners each listener's connection counters, one line each
  *   anything  the echo
  * A client whose role is none may only GET: anything else is refused
  * with 403 on the request head, before its body is read.
@@ -153,6 +154,34 @@ static void stats(struct http_response *resp)
 	respond(resp, 200, out);
 }
 
+/* /listeners: every listener's connection counters, one line each. */
+static void listeners(struct http_response *resp)
+{
+	struct http_listener_stats ls;
+	char *out = NULL, *prev;
+	int i;
+
+	for (i = 0; http_server_listener_stats(server, i, &ls) == 0; i++) {
+		prev = out;
+		if (asprintf(&out,
+			     "%s%s open=%llu max=%llu accepted=%llu "
+			     "refused=%llu refused_addr=%llu evicted=%llu\n",
+			     prev ? prev : "", ls.name,
+			     (unsigned long long)ls.open,
+			     (unsigned long long)ls.max,
+			     (unsigned long long)ls.accepted,
+			     (unsigned long long)ls.refused,
+			     (unsigned long long)ls.refused_addr,
+			     (unsigned long long)ls.evicted) < 0)
+			out = NULL;
+		free(prev);
+		if (out == NULL)
+			break;
+	}
+	respond(resp, 200, out);
+	snprintf(resp->content_type, sizeof(resp->content_type), "text/plain");
+}
+
 static void handler(const struct http_request *req, struct http_response *resp,
 		    void *arg)
 {
@@ -163,6 +192,8 @@ static void handler(const struct http_request *req, struct http_response *resp,
 		resp->status = atoi(req->path + 8);
 	else if (strcmp(req->path, "/stats") == 0)
 		stats(resp);
+	else if (strcmp(req->path, "/listeners") == 0)
+		listeners(resp);
 	else
 		echo(req, resp);
 }

@@ -23,7 +23,7 @@ certs=$tmp/certs
 pids=()
 pass=0
 fail=0
-A_pid='' A_tls='' A_plain='' B_pid='' B_tls=''
+A_pid='' A_tls='' A_plain='' B_pid='' B_tls='' C_pid='' C_tls='' C_plain=''
 
 cleanup() {
 	local p
@@ -36,7 +36,7 @@ trap cleanup EXIT
 
 need_tools() {
 	local t
-	for t in curl nghttp h2load openssl pkg-config; do
+	for t in curl nghttp h2load openssl pkg-config python3; do
 		command -v "$t" >/dev/null && continue
 		bad "missing $t (apt-get install nghttp2-client curl openssl)"
 		finish
@@ -299,26 +299,56 @@ test_timeouts() {
 		test "$t1" -ge 1500 -a "$t1" -lt 6000
 }
 
+# listener_field PREFIX SOCKET FIELD: FIELD of the listener whose
+# /listeners line starts with PREFIX ("tls", "tcp", "unix"), asked on the
+# Unix socket SOCKET (its own budget: it answers whatever the others hold)
+listener_field() {
+	curl -sS --max-time 5 --unix-socket "$2" http://localhost/listeners |
+		awk -v k="$3" -v p="$1" '$1 == p { for (i = 3; i <= NF; i++)
+			if (index($i, k "=") == 1) print substr($i, length(k) + 2) }'
+}
+
+# The loopback listener's own budget (HTTP_LOCAL_MAX_CONNS, 64): idle
+# connections evict the oldest idle one; with every slot serving a
+# request, the next connection is refused at once.
 test_max_conns() {
-	local fd fds=() rc_last rc_first
+	local fd fds=() rc_last rc_first n
 	wait_quiet A "$A_plain"
-	for _ in $(seq 260); do
+	for _ in $(seq 70); do
 		exec {fd}<>"/dev/tcp/127.0.0.1/$A_plain" || break
 		fds+=("$fd")
 	done
-	# The first before the idle timeout (4 s) can close it; the last is
-	# given time to be accepted and closed on a loaded machine.
-	read -r -t 0.3 -u "${fds[0]}" _
+	read -r -t 3 -u "${fds[0]}" _
 	rc_first=$?
-	read -r -t 3 -u "${fds[-1]}" _
+	read -r -t 0.3 -u "${fds[-1]}" _
 	rc_last=$?
 	for fd in "${fds[@]}"; do
 		exec {fd}>&-
 	done
-	check "260 connections: the 257th+ closed at once (rc=$rc_last)" test "$rc_last" -eq 1
-	check "260 connections: the first still open (rc=$rc_first)" test "$rc_first" -gt 128
-	check "refused connections counted" bash -c \
-		"curl -sS --max-time 5 http://127.0.0.1:$A_plain/stats | grep -qE '\"conns_refused\": [1-9]'"
+	check "70 idle connections: the first evicted (rc=$rc_first)" test "$rc_first" -eq 1
+	check "70 idle connections: the last still open (rc=$rc_last)" test "$rc_last" -gt 128
+	n=$(listener_field tcp "$tmp/api.sock" evicted)
+	check "evictions counted on the loopback listener ($n)" test "${n:-0}" -ge 6
+	wait_quiet A "$A_plain"
+	fds=()
+	for _ in $(seq 64); do
+		exec {fd}<>"/dev/tcp/127.0.0.1/$A_plain" || break
+		printf 'GET /busy HTTP/1.1\r\nHost: x\r\n\r\n' >&"$fd"
+		fds+=("$fd")
+	done
+	sleep 0.5
+	exec {fd}<>"/dev/tcp/127.0.0.1/$A_plain"
+	read -r -t 3 -u "$fd" _
+	rc_last=$?
+	exec {fd}>&-
+	for fd in "${fds[@]}"; do
+		exec {fd}>&-
+	done
+	check "64 busy connections: the 65th refused at once (rc=$rc_last)" test "$rc_last" -eq 1
+	n=$(listener_field tcp "$tmp/api.sock" refused)
+	check "refusals counted on the loopback listener ($n)" test "${n:-0}" -ge 1
+	check "the Unix socket's budget untouched" \
+		test "$(listener_field unix "$tmp/api.sock" refused)" = 0
 }
 
 test_reload() {
@@ -438,6 +468,61 @@ test_body_budget() {
 		"curl -sS --max-time 5 http://127.0.0.1:$A_plain/stats | grep -qE '\"body_budget_refused\": [1-9]'"
 }
 
+# ---- server C: mTLS, the lockout of issue #14 ----------------------------
+
+# Several hundred idle connections to the TLS port (from 127.0.0.2..,
+# reopened at 30/s as the server closes them) must lock nobody out: the
+# Unix socket and loopback h2c have their own budgets, and a client with
+# a certificate still gets in over TLS (it evicts an embryonic one).
+test_lockout() {
+	local r i sock=$tmp/c.sock n ok_all=0 flood
+	local C="--cacert $certs/ca.crt --resolve localhost:$C_tls:127.0.0.1"
+	python3 "$here/conn_flood.py" 127.0.0.1 "$C_tls" 300 15 30 7 \
+		"$tmp/flood.st" &
+	flood=$!
+	pids+=("$flood")
+	for _ in $(seq 50); do
+		n=$(listener_field tls "$sock" open)
+		[ "${n:-0}" -ge 256 ] && break
+		sleep 0.1
+	done
+	check "flood: the TLS listener's 256 slots taken ($n)" test "${n:-0}" -ge 256
+	for i in 1 2 3; do
+		r=$(curl -sS --max-time 3 -o /dev/null -w '%{http_code}' \
+			--unix-socket "$sock" http://localhost/healthz)
+		r="$r $(curl -sS --max-time 3 -o /dev/null -w '%{http_code}' \
+			--http2-prior-knowledge "http://127.0.0.1:$C_plain/healthz")"
+		# shellcheck disable=SC2086
+		r="$r $(curl -sS --max-time 3 -o /dev/null -w '%{http_code}' $C \
+			--cert "$certs/admin.crt" --key "$certs/admin.key" \
+			"https://localhost:$C_tls/healthz")"
+		[ "$r" = "200 200 200" ] && ok_all=$((ok_all + 1))
+		echo "# lockout round $i: unix h2c tls = $r; $(cat "$tmp/flood.st")"
+		sleep 1
+	done
+	check "flood: /healthz on Unix, h2c and TLS with a cert, 3 of 3 rounds" \
+		test "$ok_all" -eq 3
+	n=$(listener_field tls "$sock" evicted)
+	check "flood: evictions counted on the TLS listener ($n)" test "${n:-0}" -ge 44
+	check "flood: the local listeners refused nobody" bash -c \
+		"[ '$(listener_field tcp "$sock" refused)' = 0 ] &&
+		 [ '$(listener_field unix "$sock" refused)' = 0 ]"
+	wait "$flood"
+	check "flood: the flooder kept its connections coming" \
+		grep -qE 'opened=([4-9][0-9][0-9]|[0-9]{4})' "$tmp/flood.st"
+	# one address: at most HTTP_MAX_CONNS_PER_ADDR (16) at once
+	python3 "$here/conn_flood.py" 127.0.0.1 "$C_tls" 40 40 30 1.5 \
+		"$tmp/flood2.st" &
+	flood=$!
+	pids+=("$flood")
+	sleep 1
+	n=$(listener_field tls "$sock" open)
+	check "one address, 40 idle connections: at most 16 held ($n)" \
+		test "${n:-99}" -le 16
+	n=$(listener_field tls "$sock" evicted)
+	wait "$flood"
+}
+
 main() {
 	need_tools
 	build "$@"
@@ -477,6 +562,13 @@ main() {
 	[ -n "$B_tls" ] && test_mtls
 	[ -n "$B_tls" ] && test_head_refusal
 	[ -n "$B_tls" ] && stop B
+
+	start C --cert "$certs/server.crt" --key "$certs/server.key" \
+		--ca "$certs/ca.crt" --admin 'CN=admin,O=edgepath' \
+		--tls 127.0.0.1 --plain 127.0.0.1 --unix "$tmp/c.sock"
+	check "server C (mTLS, flood) listening" test -n "$C_tls"
+	[ -n "$C_tls" ] && test_lockout
+	[ -n "$C_tls" ] && stop C
 	finish
 }
 
