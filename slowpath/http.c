@@ -1180,8 +1180,16 @@ static int h2_feed(struct conn *c, const void *p, size_t n)
 	ssize_t r = nghttp2_session_mem_recv(c->h2, p, n);
 
 	if (r < 0) {
+		/*
+		 * A fatal session error (bad preface, CONTINUATION flood...):
+		 * read no more, send GOAWAY (nghttp2 may have queued its own
+		 * already, then this one is a no-op), then the usual end:
+		 * close_notify, shut the write side, linger (conn_finish).
+		 */
 		c->srv->stats.h2_session_errors++;
-		return -EPROTO;
+		nghttp2_session_terminate_session(c->h2,
+						  NGHTTP2_PROTOCOL_ERROR);
+		c->closing = true;
 	}
 	return h2_produce(c); /* answer PINGs/SETTINGS before reading more */
 }
@@ -1654,12 +1662,12 @@ static int conn_finish(struct conn *c)
 	if (c->phase == PHASE_HANDSHAKE || c->phase == PHASE_LINGER)
 		return 0;
 	if (c->proto == 2) {
-		if (c->peer_eof || (c->closing && conn_drained(c)))
+		bool done = c->closing || (!nghttp2_session_want_read(c->h2) &&
+					   !nghttp2_session_want_write(c->h2));
+
+		if (c->peer_eof)
 			return -1;
-		if (!nghttp2_session_want_read(c->h2) &&
-		    !nghttp2_session_want_write(c->h2) && conn_drained(c))
-			return -1;
-		return 0;
+		return done && conn_drained(c) ? conn_start_linger(c) : 0;
 	}
 	if (c->phase == PHASE_DETECT)
 		return c->peer_eof ? -1 : 0;

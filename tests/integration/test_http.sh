@@ -289,6 +289,24 @@ test_h2load() {
 	check "h2load negotiated h2" grep -q 'Application protocol: h2' "$tmp/h2load.out"
 }
 
+# HTTP/2 with raw frames: a trickled body closes at the idle limit (4 s
+# here, as HTTP/1.1), not at every DATA frame's; fatal session errors end
+# with GOAWAY and, over TLS, close_notify.
+test_h2_raw() {
+	local out s
+	out=$(timeout 20 python3 "$here/h2_raw.py" trickle "$A_plain" 9)
+	s=${out#closed_after=}
+	s=${s%%.*}
+	check "h2c body trickled at 4 bytes/s: closed at the 4 s limit ($out)" \
+		bash -c "[ '$s' -ge 3 ] && [ '$s' -le 6 ] && grep -q 'goaway=1' <<<'$out'"
+	out=$(timeout 20 python3 "$here/h2_raw.py" badpreface "$A_tls")
+	check "h2 bad preface: GOAWAY and close_notify ($out)" \
+		grep -q 'goaway=1 close_notify=1' <<<"$out"
+	out=$(timeout 20 python3 "$here/h2_raw.py" continuations "$A_tls")
+	check "h2 20 CONTINUATION frames: GOAWAY and close_notify ($out)" \
+		grep -q 'goaway=1 close_notify=1' <<<"$out"
+}
+
 test_timeouts() {
 	local t0 t1
 	t0=$(date +%s%N)
@@ -548,6 +566,7 @@ main() {
 	test_h2load
 	test_body_budget
 	test_timeouts
+	test_h2_raw
 	test_max_conns
 	test_reload
 	check "fd count back to baseline ($base -> $(settled_fd_count A "$A_plain"))" \
