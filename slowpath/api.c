@@ -6,6 +6,7 @@
  * shape {"code": N, "message": "...", "details": {...}}.
  */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -30,6 +31,13 @@
 #define ETAG_LEN 32
 #define PATH_SEGMENT_MAX 64 /* a decoded {name} or {id} */
 #define QUERY_KEY_SHOWN 32
+/*
+ * Versions are reserved in blocks in CONFIG.version ("the highest version
+ * this configuration file may have been given"), written before any
+ * version of the block is used: after both processes restart, versions
+ * go on above it, so an ETag never names two documents.
+ */
+#define API_VERSION_BLOCK 1024u
 
 struct api {
 	struct api_fastpath fp;
@@ -37,6 +45,11 @@ struct api {
 	struct config_ids *ids;
 	struct ep_config cfg; /* in force */
 	char *json; /* canonical JSON of cfg */
+	char *doc; /* GET /v1/config: the file's bytes, or json + "\n" */
+	size_t doc_len;
+	bool adopted; /* doc is from api_adopt(), not (yet) the file */
+	uint64_t version_floor; /* versions above it only (CONFIG.version) */
+	uint64_t version_reserved; /* CONFIG.version as written */
 	void *flat; /* flat form of cfg, as the fast path got it */
 	size_t flat_len;
 	struct metrics_names names; /* labels of the counters in use */
@@ -143,8 +156,117 @@ static uint64_t next_version(const struct api *a)
 {
 	uint64_t fpv =
 		__atomic_load_n(&a->fp.shared->version, __ATOMIC_ACQUIRE);
+	uint64_t v = fpv > a->version ? fpv : a->version;
 
-	return (fpv > a->version ? fpv : a->version) + 1;
+	return (v > a->version_floor ? v : a->version_floor) + 1;
+}
+
+/* "CONFIG.version", or "" when there is no configuration file. */
+static void version_path(const struct api *a, char *out, size_t size)
+{
+	if (a->config_path == NULL ||
+	    (size_t)snprintf(out, size, "%s.version", a->config_path) >= size)
+		out[0] = 0;
+}
+
+static uint64_t version_file_read(const struct api *a)
+{
+	char path[PATH_MAX], text[32] = "";
+	unsigned long long v = 0;
+	FILE *f;
+
+	version_path(a, path, sizeof(path));
+	f = path[0] ? fopen(path, "r") : NULL;
+	if (f == NULL)
+		return 0;
+	if (fgets(text, sizeof(text), f) == NULL ||
+	    sscanf(text, "%llu", &v) != 1)
+		v = 0;
+	fclose(f);
+	return v;
+}
+
+static int write_all(int fd, const char *p, size_t n);
+static void fsync_dir(const char *path);
+
+/*
+ * Make CONFIG.version cover version v (and v + 1, a rollback's) before
+ * either is used. Best effort: a directory we cannot write costs the
+ * uniqueness of versions across restarts, not the change (warned).
+ */
+static void version_reserve(struct api *a, uint64_t v)
+{
+	char path[PATH_MAX], tmp[PATH_MAX + 32], text[32];
+	uint64_t top = v + API_VERSION_BLOCK;
+	int fd, n, rc;
+
+	version_path(a, path, sizeof(path));
+	if (path[0] == 0 || v + 1 <= a->version_reserved)
+		return;
+	snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
+	n = snprintf(text, sizeof(text), "%" PRIu64 "\n", top);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+		  0600);
+	rc = fd < 0 ? -1 : write_all(fd, text, (size_t)n);
+	rc = rc ? rc : fsync(fd);
+	if (fd >= 0 && close(fd) < 0)
+		rc = -1;
+	if (rc == 0 && rename(tmp, path) == 0) {
+		fsync_dir(path);
+		a->version_reserved = top;
+		return;
+	}
+	unlink(tmp);
+	fprintf(stderr,
+		"slowpath: warning: cannot write %s: versions may repeat "
+		"after a restart\n",
+		path);
+}
+
+/*
+ * Temporary files a killed slow path left (CONFIG.tmp.PID,
+ * CONFIG.version.tmp.PID): nobody else writes them, so they go.
+ */
+static void persist_clean(const struct api *a)
+{
+	char *copy = strdup(a->config_path), *dir, *base;
+	char pfx[2][NAME_MAX + 16], path[PATH_MAX];
+	struct dirent *d;
+	DIR *dp;
+
+	if (copy == NULL)
+		return;
+	base = strrchr(copy, '/');
+	dir = base ? copy : ".";
+	if (base)
+		*base++ = 0;
+	else
+		base = copy;
+	if (*dir == 0)
+		dir = "/";
+	snprintf(pfx[0], sizeof(pfx[0]), "%s.tmp.", base);
+	snprintf(pfx[1], sizeof(pfx[1]), "%s.version.tmp.", base);
+	dp = opendir(dir);
+	while (dp != NULL && (d = readdir(dp)) != NULL) {
+		for (int i = 0; i < 2; i++) {
+			size_t n = strlen(pfx[i]);
+
+			if (strncmp(d->d_name, pfx[i], n) != 0 ||
+			    d->d_name[n] == 0 ||
+			    strspn(d->d_name + n, "0123456789") !=
+				    strlen(d->d_name + n))
+				continue;
+			snprintf(path, sizeof(path), "%s/%s", dir, d->d_name);
+			if (unlink(path) == 0)
+				fprintf(stderr,
+					"slowpath: removed %s, left by a "
+					"killed slow path\n",
+					path);
+		}
+	}
+	if (dp != NULL)
+		closedir(dp);
+	free(copy);
 }
 
 /* What the fast path needs: a version and the flat form. */
@@ -156,6 +278,7 @@ static int change_build_flat(struct api *a, const struct ep_config *cfg,
 	int rc;
 
 	ch->version = next_version(a);
+	version_reserve(a, ch->version);
 	ch->flat = malloc(cap);
 	if (ch->flat == NULL)
 		return fail_nomem(e);
@@ -337,6 +460,31 @@ static int persist_finish(struct api *a, struct change *ch, struct api_error *e)
 	return change_undo(a, ch, e, why);
 }
 
+/* GET /v1/config serves the canonical text, as an API write persists it. */
+static void doc_set_json(struct api *a)
+{
+	size_t n = strlen(a->json);
+	char *doc = malloc(n + 2);
+
+	if (doc == NULL)
+		return; /* keeps the old doc: GET answers 500 below */
+	memcpy(doc, a->json, n);
+	memcpy(doc + n, "\n", 2);
+	free(a->doc);
+	a->doc = doc;
+	a->doc_len = n + 1;
+	a->adopted = false;
+}
+
+/* GET /v1/config serves `text` (len bytes, NUL-terminated; taken). */
+static void doc_set_file(struct api *a, char *text, size_t len)
+{
+	free(a->doc);
+	a->doc = text;
+	a->doc_len = len;
+	a->adopted = false;
+}
+
 /* The fast path runs ch: make it ours (ids, config, text, names). */
 static void change_commit(struct api *a, struct ep_config *cfg,
 			  struct change *ch)
@@ -357,6 +505,7 @@ static void change_commit(struct api *a, struct ep_config *cfg,
 	a->flat_len = ch->flat_len;
 	a->json = ch->json;
 	a->names = ch->names;
+	doc_set_json(a);
 	a->version = ch->version;
 	a->generation = ch->ev.generation;
 	/* other names, other size: the next request renders anew */
@@ -462,6 +611,8 @@ static char *read_file(const char *path, size_t *len, struct api_error *e)
 	buf = malloc(CONFIG_MAX_BYTES + 1);
 	if (buf != NULL) {
 		*len = fread(buf, 1, CONFIG_MAX_BYTES + 1, f);
+		if (*len <= CONFIG_MAX_BYTES)
+			buf[*len] = 0;
 		if (ferror(f)) {
 			fail(e, 500, API_ERR_INTERNAL, "%s: read error", path);
 			free(buf);
@@ -472,6 +623,21 @@ static char *read_file(const char *path, size_t *len, struct api_error *e)
 	}
 	fclose(f);
 	return buf;
+}
+
+static bool fp_runs_ours(const struct api *a)
+{
+	return a->version != 0 &&
+	       __atomic_load_n(&a->fp.shared->version, __ATOMIC_ACQUIRE) ==
+		       a->version;
+}
+
+/* The file holds the bytes served as the version the fast path runs:
+ * nothing to apply (a SIGHUP without an edit). */
+static bool file_unchanged(const struct api *a, const char *text, size_t len)
+{
+	return a->doc != NULL && !a->adopted && fp_runs_ours(a) &&
+	       len == a->doc_len && memcmp(text, a->doc, len) == 0;
 }
 
 int api_apply_file(struct api *a, struct api_error *e)
@@ -487,11 +653,29 @@ int api_apply_file(struct api *a, struct api_error *e)
 	text = read_file(a->config_path, &len, e);
 	if (text == NULL)
 		return -1;
+	if (file_unchanged(a, text, len)) {
+		free(text);
+		printf("slowpath: %s unchanged: version %" PRIu64 " stays\n",
+		       a->config_path, a->version);
+		return 0;
+	}
 	rc = config_parse(text, len, &cfg, &ce);
-	free(text);
-	if (rc != 0)
+	if (rc != 0) {
+		free(text);
 		return fail_config(e, rc, &ce);
-	return api_apply_config(a, &cfg, false, e);
+	}
+	if (a->adopted && fp_runs_ours(a) && config_equal(&cfg, &a->cfg)) {
+		/* what the slow path before us served under this version */
+		config_free(&cfg);
+		doc_set_file(a, text, len);
+		return 0;
+	}
+	rc = api_apply_config(a, &cfg, false, e);
+	if (rc == 0)
+		doc_set_file(a, text, len);
+	else
+		free(text);
+	return rc;
 }
 
 int api_adopt(struct api *a, const void *flat, size_t len)
@@ -525,6 +709,7 @@ int api_adopt(struct api *a, const void *flat, size_t len)
 	ch.ev.generation =
 		__atomic_load_n(&a->fp.shared->generation, __ATOMIC_ACQUIRE);
 	change_commit(a, &cfg, &ch);
+	a->adopted = true;
 	change_free(&ch);
 	return 0;
 }
@@ -548,7 +733,8 @@ static int api_init_empty(struct api *a)
 	a->json = config_to_json(&a->cfg);
 	if (a->json == NULL || metrics_names_build(&a->names, a->flat) < 0)
 		return -ENOMEM;
-	return 0;
+	doc_set_json(a);
+	return a->doc != NULL ? 0 : -ENOMEM;
 }
 
 struct api *api_create(const struct api_fastpath *fp, const char *config_path)
@@ -571,6 +757,10 @@ struct api *api_create(const struct api_fastpath *fp, const char *config_path)
 		api_destroy(a);
 		return NULL;
 	}
+	if (a->config_path != NULL) {
+		persist_clean(a);
+		a->version_floor = a->version_reserved = version_file_read(a);
+	}
 	return a;
 }
 
@@ -583,6 +773,7 @@ void api_destroy(struct api *a)
 	metrics_names_free(&a->names);
 	metrics_text_free(&a->stats_body.text);
 	free(a->json);
+	free(a->doc);
 	free(a->flat);
 	free(a->config_path);
 	free(a);
@@ -1201,15 +1392,14 @@ static int h_readyz(struct api_call *c, struct api_error *e)
 	return reply_json(c->resp, 200, root, e);
 }
 
+/* The file's bytes as they are (as applied, or as an API write wrote
+ * them), so GET /v1/config is byte-identical to the file. */
 static int h_config_get(struct api_call *c, struct api_error *e)
 {
-	size_t n = strlen(c->a->json);
-	char *text = malloc(n + 2);
+	char *text = c->a->doc ? malloc(c->a->doc_len + 1) : NULL;
 
-	if (text != NULL) {
-		memcpy(text, c->a->json, n);
-		memcpy(text + n, "\n", 2);
-	}
+	if (text != NULL)
+		memcpy(text, c->a->doc, c->a->doc_len + 1);
 	set_etag(c->resp, c->a->version);
 	return reply_text(c->resp, 200, text, "application/json", e);
 }

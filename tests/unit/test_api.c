@@ -785,6 +785,15 @@ static char *slurp(const char *path)
 	return buf;
 }
 
+/* The file of versions reserved for a configuration file. */
+static void unlink_version(const char *path)
+{
+	char v[600];
+
+	snprintf(v, sizeof(v), "%s.version", path);
+	unlink(v);
+}
+
 /* A fresh API over a reset fake, with doc_base in force as version 1. */
 static void fresh(void)
 {
@@ -798,6 +807,7 @@ static void fresh(void)
 	fake.applies = 0;
 	fake.last_flat = NULL;
 	unlink(cfg_path);
+	unlink_version(cfg_path);
 	A = new_api(cfg_path);
 	put("/v1/config", doc_base);
 }
@@ -1176,6 +1186,85 @@ static void test_persist_failures(void)
 	CHECK(cJSON_GetArraySize(jget(R.json, "services")) == 2);
 	rmdir(path);
 	test_persist_write_fails();
+}
+
+/* Write `text` (single quotes become double ones) to path. */
+static void write_text(const char *path, const char *sq)
+{
+	char *text = dq(sq);
+	FILE *f = fopen(path, "w");
+
+	if (f != NULL) {
+		fputs(text, f);
+		fclose(f);
+	}
+	free(text);
+}
+
+/* Both processes restart: the fake forgets, a new API reads the file. */
+static void restart_both(void)
+{
+	api_destroy(A);
+	memset(&fake.shared, 0, sizeof(fake.shared));
+	fake.shared.n_ports = 2;
+	fake.shared.n_workers = 2;
+	fake.applies = 0;
+	A = new_api(cfg_path);
+}
+
+/*
+ * Issue #14: GET /v1/config is the file's bytes from the start; a SIGHUP
+ * without an edit keeps the version; after both processes restart,
+ * versions go on above any used before (an ETag never names two
+ * documents); temporary files of a killed slow path are removed.
+ */
+static void test_versions_and_file(void)
+{
+	static const char doc[] = "{ 'services': [ {'name': 'web', 'vip': "
+				  "'198.51.100.1', 'port': 80,\n"
+				  "  'protocol': 'tcp'} ] }\n";
+	char *text = dq(doc), tmp[600], keep[600];
+	uint64_t v;
+
+	fresh();
+	write_text(cfg_path, doc);
+	CHECK(api_apply_file(A, &(struct api_error){ 0 }) == 0);
+	v = api_version(A);
+	get("/v1/config");
+	CHECK_MSG(strcmp(R.body, text) == 0, "GET /v1/config: %s", R.body);
+	CHECK(fake.applies == 2);
+	/* SIGHUP, file untouched: nothing applied, same version */
+	CHECK(api_apply_file(A, &(struct api_error){ 0 }) == 0);
+	CHECK(api_version(A) == v && fake.applies == 2);
+	/* SIGHUP after an edit: a new version */
+	write_text(cfg_path, "{}");
+	CHECK(api_apply_file(A, &(struct api_error){ 0 }) == 0);
+	CHECK(api_version(A) == v + 1 && fake.applies == 3);
+	get("/v1/config");
+	CHECK(strcmp(R.body, "{}") == 0);
+	v = api_version(A);
+	/* both restart: not version 1 again for another document */
+	snprintf(tmp, sizeof(tmp), "%s.tmp.12345", cfg_path);
+	write_text(tmp, "{");
+	snprintf(keep, sizeof(keep), "%s.tmp.mine", cfg_path);
+	write_text(keep, "{");
+	restart_both();
+	CHECK_MSG(access(tmp, F_OK) != 0, "%s left", tmp);
+	CHECK(access(keep, F_OK) == 0);
+	unlink(keep);
+	write_text(cfg_path, doc);
+	CHECK(api_apply_file(A, &(struct api_error){ 0 }) == 0);
+	CHECK_MSG(api_version(A) > v, "version %" PRIu64 " after %" PRIu64,
+		  api_version(A), v);
+	get("/v1/config");
+	CHECK(strcmp(R.body, text) == 0 && strcmp(R.etag, "\"1\"") != 0);
+	/* an API write: the file and GET the same canonical bytes again */
+	put("/v1/config", doc_base);
+	free(text);
+	text = slurp(cfg_path);
+	get("/v1/config");
+	CHECK(R.status == 200 && strcmp(R.body, text) == 0);
+	free(text);
 }
 
 static void test_adopt(void)
@@ -1855,6 +1944,7 @@ int main(int argc, char **argv)
 	test_invalid_documents();
 	test_strict_json_paths();
 	test_head_checks();
+	test_versions_and_file();
 	test_fastpath_refusal();
 	test_persist_failures();
 	test_adopt();
