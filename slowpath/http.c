@@ -183,6 +183,7 @@ const char *const http_stat_names[] = {
 };
 
 static void conn_close(struct conn *c);
+static int conn_start_linger(struct conn *c);
 
 /* Pass numbers are unique across every server of the process. */
 static uint64_t http_last_pass;
@@ -1616,7 +1617,13 @@ static int conn_handshake(struct conn *c)
 	if (ssl_result(c, r) == -EAGAIN)
 		return 0;
 	c->srv->stats.tls_handshake_failed++;
-	return -EPROTO;
+	/*
+	 * OpenSSL has sent its alert (certificate_required...). Closing now,
+	 * with the client's first request unread (TLS 1.3 clients send it
+	 * before they hear of the refusal), would reset the connection and
+	 * the alert with it: shut the write side and linger instead.
+	 */
+	return conn_start_linger(c) == 0 ? 0 : -EPROTO;
 }
 
 static int conn_start_linger(struct conn *c)

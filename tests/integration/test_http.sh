@@ -405,6 +405,8 @@ test_mtls() {
 	# shellcheck disable=SC2086
 	r=$(fetch m0 $C "https://localhost:$B_tls/x")
 	check "mTLS: no client cert refused ($r)" test "${r%% *}" = 000
+	check "mTLS, TLS 1.3, no cert: the client sees certificate_required, not a reset" \
+		grep -q 'alert certificate required' "$tmp/m0.err"
 	out=$(timeout 5 openssl s_client -connect "127.0.0.1:$B_tls" -tls1_2 \
 		</dev/null 2>&1)
 	check "mTLS: TLS 1.2 handshake fails without a cert" \
