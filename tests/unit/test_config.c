@@ -309,7 +309,7 @@ static void test_refuse_depth(void)
 	for (i = 0; i < 100000; i++)
 		sb_printf(&b, "{'a':[");
 	REFUSE(b.p, "a[0].a[0].a[0].a[0].a[0].a[0].a[0].a[0]: nested deeper");
-	/* 16 levels pass the pre-scan (then fail on the unknown field). */
+	/* 16 levels pass the strict scan (then fail on the unknown field). */
 	b.len = 0;
 	sb_printf(&b, "{'x':");
 	for (i = 0; i < 15; i++)
