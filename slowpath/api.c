@@ -179,8 +179,9 @@ static uint64_t version_file_read(const struct api *a)
 	f = path[0] ? fopen(path, "r") : NULL;
 	if (f == NULL)
 		return 0;
+	/* garbage, or so high that versions would wrap: start over */
 	if (fgets(text, sizeof(text), f) == NULL ||
-	    sscanf(text, "%llu", &v) != 1)
+	    sscanf(text, "%llu", &v) != 1 || v > (UINT64_MAX >> 2))
 		v = 0;
 	fclose(f);
 	return v;
@@ -467,11 +468,12 @@ static void doc_set_json(struct api *a)
 	size_t n = strlen(a->json);
 	char *doc = malloc(n + 2);
 
+	free(a->doc);
+	a->doc = NULL; /* out of memory: GET /v1/config answers 500 */
 	if (doc == NULL)
-		return; /* keeps the old doc: GET answers 500 below */
+		return;
 	memcpy(doc, a->json, n);
 	memcpy(doc + n, "\n", 2);
-	free(a->doc);
 	a->doc = doc;
 	a->doc_len = n + 1;
 	a->adopted = false;
