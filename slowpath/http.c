@@ -2018,27 +2018,26 @@ static void conn_expire(struct http_server *srv)
 int http_server_run_once(struct http_server *srv, int timeout_ms)
 {
 	struct epoll_event ev[HTTP_MAX_EVENTS];
-	int i, n;
+	int kinds[HTTP_MAX_EVENTS], i, n;
 
 	n = epoll_wait(srv->epfd, ev, HTTP_MAX_EVENTS,
 		       conn_next_timeout(srv, timeout_ms));
 	if (n < 0)
 		return errno == EINTR ? 0 : -errno;
 	srv->pass = __atomic_add_fetch(&http_last_pass, 1, __ATOMIC_RELAXED);
-	/* connections first: an accept may evict one, whose event must not
-	 * come after it in this array */
-	for (i = 0; i < n; i++) {
-		int *kind = ev[i].data.ptr;
-
-		if (*kind == EV_CONN)
-			conn_event((struct conn *)kind, ev[i].events);
-	}
-	for (i = 0; i < n; i++) {
-		int *kind = ev[i].data.ptr;
-
-		if (*kind == EV_LISTENER)
-			listener_accept(srv, (struct listener *)kind);
-	}
+	/*
+	 * Connections first: an accept may evict one, whose event must not
+	 * come after it in this array. Kinds are read before any event is
+	 * served, since serving may free a connection.
+	 */
+	for (i = 0; i < n; i++)
+		kinds[i] = *(const int *)ev[i].data.ptr;
+	for (i = 0; i < n; i++)
+		if (kinds[i] == EV_CONN)
+			conn_event(ev[i].data.ptr, ev[i].events);
+	for (i = 0; i < n; i++)
+		if (kinds[i] == EV_LISTENER)
+			listener_accept(srv, ev[i].data.ptr);
 	conn_expire(srv);
 	return n;
 }
