@@ -87,6 +87,12 @@ check "valid traceparent: answered with its trace id ($tp)" \
 check "valid traceparent: the answer is a valid traceparent" valid_tp "$tp"
 check "valid traceparent: a new span id, not the caller's" bash -c "[[ '$tp' != *-$PID-* ]]"
 
+# The same over HTTP/2 (h2c with prior knowledge on the Unix socket).
+req h2 --http2-prior-knowledge -H "traceparent: 00-$TID2-$PID-00" http://localhost/v1/services
+tp2=$(header h2 traceparent)
+check "HTTP/2: answered with its trace id and flags ($tp2)" \
+	bash -c "[[ '$tp2' == 00-$TID2-*-00 ]] && grep -q '^HTTP/2 200' '$tmp/h2.h'"
+
 # 2. Its access-log line, every field.
 sleep 0.3
 line=$(log_line "$TID")
@@ -137,12 +143,12 @@ check "access log: the PUT, with the new configuration version" \
 	jq -e --argjson v "$version" '.method == "PUT" and .status == 200 and .config_version == $v' \
 	<<<"$(log_line "$TID2")"
 
-# 5. One line per request: 1 + 5 + PUT + GET + the readiness polls.
+# 5. One line per request: 1 + h2 + 5 + PUT + GET + the readiness polls.
 lines=$(wc -l <"$alog")
 reqs=$(grep -c '"path":' "$alog")
 check "access log: every line is JSON ($lines lines)" \
 	bash -c "jq -e . '$alog' >/dev/null"
-check "access log: at least the 8 requests made here ($reqs)" test "$reqs" -ge 8
+check "access log: at least the 9 requests made here ($reqs)" test "$reqs" -ge 9
 echo "# slow path log:"
 sed 's/^/#   /' "$tmp/sp.log" | tail -5
 finish
