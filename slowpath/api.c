@@ -72,6 +72,7 @@ struct api {
 	/* Tracing: the request being handled, and who made the change in force. */
 	const struct http_request *req; /* inside api_handle(), else NULL */
 	FILE *access_log; /* one JSON line per request; NULL: none */
+	struct metrics_text log_line; /* reused for every line */
 	struct {
 		char trace_id[TRACE_ID_HEX + 1]; /* "" when not from the API */
 		char client[160]; /* subject, else peer; or "file" */
@@ -811,6 +812,8 @@ void api_destroy(struct api *a)
 {
 	if (a == NULL)
 		return;
+	api_flush_log(a);
+	metrics_text_free(&a->log_line);
 	config_free(&a->cfg);
 	config_ids_destroy(a->ids);
 	metrics_names_free(&a->names);
@@ -2313,7 +2316,7 @@ static void access_log_line(struct api *a, const struct http_request *req,
 {
 	struct trace_ctx own;
 	const struct trace_ctx *t = req->trace;
-	struct jw w = { .first = true };
+	struct jw w = { .t = a->log_line, .first = true };
 	char when[40], ms[32];
 
 	if (t == NULL) { /* refused before its head: a trace of its own */
@@ -2342,10 +2345,18 @@ static void access_log_line(struct api *a, const struct http_request *req,
 	jw_u64(&w, "config_version", a->version);
 	jw_close(&w, '}');
 	metrics_text_add(&w.t, "\n", 1);
-	if (w.t.buf != NULL)
+	if (w.t.buf != NULL && !w.t.failed)
 		fwrite(w.t.buf, 1, w.t.len, a->access_log);
-	fflush(a->access_log);
-	metrics_text_free(&w.t);
+	/* Keep the buffer for the next line; api_flush_log() writes. */
+	a->log_line = w.t;
+	a->log_line.len = 0;
+	a->log_line.failed = 0;
+}
+
+void api_flush_log(struct api *a)
+{
+	if (a->access_log != NULL)
+		fflush(a->access_log);
 }
 
 void api_complete(const struct http_request *req, int status, double seconds,

@@ -121,6 +121,13 @@ void api_set_server(struct api *a, const struct http_server *srv);
  */
 void api_set_access_log(struct api *a, FILE *f);
 
+/*
+ * Write out the buffered access-log lines: the slow path's loop calls it
+ * once per pass (at least every 100 ms), so a busy API costs one write
+ * per pass, not per request.
+ */
+void api_flush_log(struct api *a);
+
 /* http_handler: arg is the struct api. */
 void api_handle(const struct http_request *req, struct http_response *resp,
 		void *arg);

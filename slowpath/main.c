@@ -387,6 +387,7 @@ static int open_access_log(struct sp_state *st)
 			strerror(errno));
 		return -1;
 	}
+	setvbuf(st->access_log, NULL, _IOFBF, 1u << 16);
 	return 0;
 }
 
@@ -538,6 +539,7 @@ static int run(struct sp_state *st)
 		if (st->srv == NULL ||
 		    http_server_run_once(st->srv, LOOP_WAIT_MS) < 0)
 			sleep_ms(LOOP_WAIT_MS);
+		api_flush_log(st->api);
 	}
 	return 0;
 }
