@@ -68,7 +68,7 @@ start_fastpath() {
 	[ "$(nproc)" -ge 2 ] || cpu=0
 	stdbuf -oL -eL "$fp_bin" --lcores="0@$cpu,1@$cpu" --no-pci \
 		--file-prefix="$prefix" --vdev=net_null0 --log-level=user1,info \
-		-- --idle-sleep-us 100 >"$tmp/fp.log" 2>&1 &
+		${EDGEPATH_TEST_EAL_ARGS:-} -- --idle-sleep-us 100 >"$tmp/fp.log" 2>&1 &
 	fp_pid=$!
 	for _ in $(seq 600); do
 		grep -q 'waiting for configuration' "$tmp/fp.log" && return 0
