@@ -11,6 +11,10 @@
  * other drop counter moving), and both mbuf pools back to their free
  * counts (no mbuf leaked, also on the drop paths).
  *
+ * Then a full connection table: CT_FLOOD new flows, many times the
+ * table's entries, all forwarded (old entries evicted or the pick made
+ * without an entry, both counted), no mbuf leaked.
+ *
  *   test_malformed CORPUS.pcap CORPUS.tsv CONFIG.json
  */
 #include <errno.h>
@@ -226,6 +230,107 @@ static void check_case(const struct mcase *c)
 }
 
 /* ------------------------------------------------------------------ */
+/* A full connection table.                                             */
+
+#define CT_FLOOD 40000u /* ten times ringfp.h's 4096 entries */
+#define CT_CHUNK 1000u
+
+/* A TCP SYN to the tcp4 service from client 172.16.(i >> 8).(i & 255). */
+static uint32_t flood_frame(uint8_t *f, uint32_t i)
+{
+	static const uint8_t hdr[] = { 0x02, 0xee, 0xee, 0xee, 0xee, 0xee, 0x02,
+				       0,    0,	   0,	 0,    0x99, 0x08, 0x00,
+				       0x45, 0,	   0,	 40,   0,    1,	   0x40,
+				       0,    64,   6,	 0,    0,    172,  16,
+				       0,    0,	   10,	 1,    0,    1 };
+	uint32_t s = 0;
+
+	memset(f, 0, 60);
+	memcpy(f, hdr, sizeof(hdr));
+	f[28] = (uint8_t)(i >> 8);
+	f[29] = (uint8_t)i;
+	for (unsigned int k = 14; k < 34; k += 2)
+		s += (uint32_t)(f[k] << 8 | f[k + 1]);
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	f[24] = (uint8_t)(~s >> 8);
+	f[25] = (uint8_t)~s;
+	f[34] = 0x04; /* sport 1024, dport 80 */
+	f[35] = 0;
+	f[36] = 0;
+	f[37] = 80;
+	f[46] = 0x50;
+	f[47] = 0x02; /* SYN */
+	return 60;
+}
+
+static void test_ct_full(void)
+{
+	uint64_t ev0 = stats_sum_cnt(fp.stats, EP_CNT_CT_EVICTIONS),
+		 fb0 = stats_sum_cnt(fp.stats, EP_CNT_CT_FALLBACK),
+		 d0 = stats_sum_drops(fp.stats);
+	unsigned int sent = 0, out = 0;
+	struct mcase c = { .name = "connection table full" };
+
+	for (uint32_t i = 0; i < CT_FLOOD; i += CT_CHUNK) {
+		struct rte_mbuf *in[CT_CHUNK + 1], *m[64];
+		uint64_t deadline;
+		unsigned int n = 0, k;
+		int done = 0;
+
+		for (uint32_t j = i; j < i + CT_CHUNK && j < CT_FLOOD; j++) {
+			c.len = flood_frame(c.frame, j);
+			in[n] = ringfp_frame(&rfp, c.frame, c.len, NULL, 0);
+			if (in[n] == NULL)
+				break;
+			n++;
+		}
+		in[n] = barrier();
+		if (in[n] == NULL ||
+		    rte_ring_sp_enqueue_bulk(rfp.rx, (void **)in, n + 1,
+					     NULL) != n + 1) {
+			CHECK_MSG(0, "flood: could not send chunk %u", i);
+			return;
+		}
+		sent += n;
+		deadline = rte_rdtsc() + WAIT_S * rte_get_tsc_hz();
+		while (!done && rte_rdtsc() < deadline) {
+			k = rte_ring_sc_dequeue_burst(rfp.tx, (void **)m, 64,
+						      NULL);
+			for (unsigned int x = 0; x < k; x++) {
+				if (is_barrier_reply(m[x]))
+					done = 1;
+				else
+					out++;
+				rte_pktmbuf_free(m[x]);
+			}
+			if (k == 0)
+				sched_yield();
+		}
+		CHECK_MSG(done, "flood: chunk %u not handled within %u s", i,
+			  WAIT_S);
+	}
+	CHECK_MSG(sent == CT_FLOOD && out == sent,
+		  "flood: %u new flows sent, %u forwarded", sent, out);
+	CHECK_MSG(stats_sum_drops(fp.stats) == d0, "flood: %lu drops",
+		  (unsigned long)(stats_sum_drops(fp.stats) - d0));
+	printf("connection table full: %u flows, %lu evictions, %lu "
+	       "stateless picks\n",
+	       sent,
+	       (unsigned long)(stats_sum_cnt(fp.stats, EP_CNT_CT_EVICTIONS) -
+			       ev0),
+	       (unsigned long)(stats_sum_cnt(fp.stats, EP_CNT_CT_FALLBACK) -
+			       fb0));
+	CHECK_MSG(stats_sum_cnt(fp.stats, EP_CNT_CT_EVICTIONS) - ev0 +
+				  stats_sum_cnt(fp.stats, EP_CNT_CT_FALLBACK) -
+				  fb0 >=
+			  CT_FLOOD - 4096u,
+		  "flood: evictions and stateless picks not counted");
+	CHECK(rte_mempool_avail_count(rfp.pool) == RINGFP_MBUFS);
+	CHECK(rte_mempool_avail_count(fp.pool) == rfp.fp_pool0);
+}
+
+/* ------------------------------------------------------------------ */
 
 /* "--lcores=0@A,1@B" on the first two CPUs we may run on. */
 static void lcores_arg(char *buf, size_t len)
@@ -280,6 +385,7 @@ int main(int argc, char **argv)
 	for (unsigned int i = 0; i < n_cases; i++)
 		check_case(&cases[i]);
 	printf("%u corpus frames\n", n_cases);
+	test_ct_full();
 	fp_teardown();
 	rc = check_summary("malformed");
 	rte_eal_cleanup();
