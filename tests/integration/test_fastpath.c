@@ -33,9 +33,11 @@
 #include <rte_ring.h>
 
 #include "check.h"
+#include "csum_ref.h"
 #include "ctrl.h"
 #include "ep_abi.h"
 #include "fp.h"
+#include "pkt.h"
 #include "snapshot.h"
 #include "stats.h"
 
@@ -112,28 +114,6 @@ static int out_sid(const uint8_t *f)
 	return memcmp(f, pfx, 5) == 0 ? f[5] : -1;
 }
 
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)(v >> 16));
-	put16(p + 2, (uint16_t)v);
-}
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)get16(p) << 16 | get16(p + 2);
-}
-
 static void v6(uint8_t a[16], const char *s)
 {
 	if (inet_pton(AF_INET6, s, a) != 1)
@@ -146,7 +126,7 @@ static struct ep_ip ip4(uint32_t a)
 
 	memset(&ip, 0, sizeof(ip));
 	ip.family = EP_AF_INET;
-	put32(ip.bytes, a);
+	be32_put(ip.bytes, a);
 	return ip;
 }
 
@@ -160,13 +140,6 @@ static struct ep_ip ip6(const char *s)
 	return ip;
 }
 
-static uint16_t fold(uint32_t s)
-{
-	s = (s & 0xffff) + (s >> 16);
-	s = (s & 0xffff) + (s >> 16);
-	return (uint16_t)s;
-}
-
 static int ip4_hdr_ok(const uint8_t *ip)
 {
 	return rte_raw_cksum(ip, (size_t)(ip[0] & 0xf) * 4) == 0xffff;
@@ -177,18 +150,18 @@ static int l4_ok4(const uint8_t *ip)
 {
 	const struct rte_ipv4_hdr *h = (const void *)ip;
 	uint32_t hl = (uint32_t)(ip[0] & 0xf) * 4;
-	uint32_t len = get16(ip + 2) - hl;
+	uint32_t len = be16_get(ip + 2) - hl;
 
-	return fold((uint32_t)rte_raw_cksum(ip + hl, len) +
-		    rte_ipv4_phdr_cksum(h, 0)) == 0xffff;
+	return ref_fold((uint32_t)rte_raw_cksum(ip + hl, len) +
+			rte_ipv4_phdr_cksum(h, 0)) == 0xffff;
 }
 
 static int l4_ok6(const uint8_t *ip)
 {
 	const struct rte_ipv6_hdr *h = (const void *)ip;
 
-	return fold((uint32_t)rte_raw_cksum(ip + 40, get16(ip + 4)) +
-		    rte_ipv6_phdr_cksum(h, 0)) == 0xffff;
+	return ref_fold((uint32_t)rte_raw_cksum(ip + 40, be16_get(ip + 4)) +
+			rte_ipv6_phdr_cksum(h, 0)) == 0xffff;
 }
 
 /* ------------------------------------------------------------------ */
@@ -388,20 +361,20 @@ static void eth(uint8_t *f, const uint8_t dst[6], const uint8_t src[6],
 {
 	memcpy(f, dst, 6);
 	memcpy(f + 6, src, 6);
-	put16(f + 12, type);
+	be16_put(f + 12, type);
 }
 
 static void tcp_hdr(uint8_t *t, uint16_t sport, uint16_t dport, uint8_t flags,
 		    uint32_t seq, uint32_t ack)
 {
 	memset(t, 0, 20);
-	put16(t, sport);
-	put16(t + 2, dport);
-	put32(t + 4, seq);
-	put32(t + 8, ack);
+	be16_put(t, sport);
+	be16_put(t + 2, dport);
+	be32_put(t + 4, seq);
+	be32_put(t + 8, ack);
 	t[12] = 0x50;
 	t[13] = flags;
-	put16(t + 14, 65535);
+	be16_put(t + 14, 65535);
 }
 
 /* An IPv4 header without options (its checksum is the caller's). */
@@ -409,13 +382,13 @@ static void ip4_hdr(uint8_t *ip, uint16_t total_len, uint16_t id, uint16_t frag,
 		    uint8_t proto, uint32_t sip, uint32_t dip)
 {
 	ip[0] = 0x45;
-	put16(ip + 2, total_len);
-	put16(ip + 4, id);
-	put16(ip + 6, frag);
+	be16_put(ip + 2, total_len);
+	be16_put(ip + 4, id);
+	be16_put(ip + 6, frag);
 	ip[8] = 64;
 	ip[9] = proto;
-	put32(ip + 12, sip);
-	put32(ip + 16, dip);
+	be32_put(ip + 12, sip);
+	be32_put(ip + 16, dip);
 }
 
 /* Ethernet + IPv4 + TCP (no payload), padded to 60 bytes. */
@@ -451,7 +424,7 @@ static uint32_t frame_tcp6(uint8_t *f, const uint8_t dmac[6],
 	memset(f, 0, 74);
 	eth(f, dmac, smac, 0x86dd);
 	ip[0] = 0x60;
-	put16(ip + 4, 20);
+	be16_put(ip + 4, 20);
 	ip[6] = IPPROTO_TCP;
 	ip[7] = 64;
 	memcpy(ip + 8, sip, 16);
@@ -479,7 +452,7 @@ static uint32_t frame_icmp4_err(uint8_t *f, const uint8_t dmac[6],
 	ip4_hdr(ip, 20 + 8 + 40, 0, 0, IPPROTO_ICMP, sip, dip);
 	ic[0] = 3;
 	ic[1] = 4;
-	put16(ic + 6, 1400); /* next-hop MTU */
+	be16_put(ic + 6, 1400); /* next-hop MTU */
 	memcpy(ic + 8, quote, 40);
 	c = (uint16_t)~rte_raw_cksum(ic, 48);
 	memcpy(ic + 2, &c, 2);
@@ -506,15 +479,15 @@ static uint32_t frame_arp(uint8_t *f, const uint8_t dmac[6],
 
 	memset(f, 0, 60);
 	eth(f, dmac, smac, 0x0806);
-	put16(a, 1);
-	put16(a + 2, 0x0800);
+	be16_put(a, 1);
+	be16_put(a + 2, 0x0800);
 	a[4] = 6;
 	a[5] = 4;
-	put16(a + 6, op);
+	be16_put(a + 6, op);
 	memcpy(a + 8, sha, 6);
-	put32(a + 14, spa);
+	be32_put(a + 14, spa);
 	memcpy(a + 18, tha, 6);
-	put32(a + 24, tpa);
+	be32_put(a + 24, tpa);
 	return 60;
 }
 
@@ -533,13 +506,13 @@ static uint32_t frame_nd(uint8_t *f, const uint8_t dmac[6],
 	memset(f, 0, 14 + 40 + 32);
 	eth(f, dmac, smac, 0x86dd);
 	ip[0] = 0x60;
-	put16(ip + 4, plen);
+	be16_put(ip + 4, plen);
 	ip[6] = IPPROTO_ICMPV6;
 	ip[7] = 255;
 	memcpy(ip + 8, src, 16);
 	memcpy(ip + 24, dst, 16);
 	ic[0] = type;
-	put32(ic + 4, flags);
+	be32_put(ic + 4, flags);
 	memcpy(ic + 8, target, 16);
 	if (lladdr) {
 		ic[24] = type == 135 ? 1 : 2;
@@ -582,8 +555,8 @@ static int is_barrier_reply(const struct rte_mbuf *mb)
 {
 	const uint8_t *f = rte_pktmbuf_mtod(mb, const uint8_t *);
 
-	return rte_pktmbuf_data_len(mb) >= 42 && get16(f + 12) == 0x0806 &&
-	       get16(f + 20) == 2 && get32(f + 38) == BARRIER_IP;
+	return rte_pktmbuf_data_len(mb) >= 42 && be16_get(f + 12) == 0x0806 &&
+	       be16_get(f + 20) == 2 && be32_get(f + 38) == BARRIER_IP;
 }
 
 /*
@@ -755,8 +728,8 @@ static void gen_flows(struct tflow *fl, unsigned int n, int family6)
 			fl[i].cip = IP4(172, 16, 0, 0) | (rnd() & 0xfffff);
 			fl[i].cport = (uint16_t)(1024 + rnd() % 64000);
 			v6(fl[i].cip6, "2001:db8::");
-			put32(fl[i].cip6 + 8, rnd());
-			put32(fl[i].cip6 + 12, fl[i].cip);
+			be32_put(fl[i].cip6 + 8, rnd());
+			be32_put(fl[i].cip6 + 12, fl[i].cip);
 			k = (uint64_t)fl[i].cip << 16 | fl[i].cport;
 			k |= (uint64_t)family6 << 48;
 		} while (!endpoint_new(k));
@@ -819,7 +792,7 @@ static void dsr_round(struct tflow *fl, unsigned int from, unsigned int to,
 	st->got = got;
 	for (unsigned int k = 0; k < got; k++) {
 		const uint8_t *o = rte_pktmbuf_mtod(out[k], const uint8_t *);
-		uint32_t seq = get32(o + 14 + 20 + 4);
+		uint32_t seq = be32_get(o + 14 + 20 + 4);
 		int sid = out_sid(o);
 
 		if (rte_pktmbuf_data_len(out[k]) != 60 || seq < from ||
@@ -863,14 +836,14 @@ static void test_arp_nd(void)
 		const uint8_t *a = o + 14;
 
 		replies++;
-		CHECK(get16(o + 12) == 0x0806);
+		CHECK(be16_get(o + 12) == 0x0806);
 		CHECK(memcmp(o, client_mac, 6) == 0);
 		CHECK(memcmp(o + 6, port_mac, 6) == 0);
-		CHECK(get16(a + 6) == 2);
+		CHECK(be16_get(a + 6) == 2);
 		CHECK(memcmp(a + 8, port_mac, 6) == 0);
-		CHECK(get32(a + 14) == IP4(10, 0, 0, 1));
+		CHECK(be32_get(a + 14) == IP4(10, 0, 0, 1));
 		CHECK(memcmp(a + 18, client_mac, 6) == 0);
-		CHECK(get32(a + 24) == IP4(10, 0, 0, 99));
+		CHECK(be32_get(a + 24) == IP4(10, 0, 0, 99));
 	}
 	free_out(got);
 	CHECK(replies == 1);
@@ -890,13 +863,13 @@ static void test_arp_nd(void)
 		CHECK(rte_pktmbuf_data_len(out[k]) >= 14 + 40 + 32);
 		CHECK(memcmp(o, client_mac, 6) == 0);
 		CHECK(memcmp(o + 6, port_mac, 6) == 0);
-		CHECK(get16(o + 12) == 0x86dd);
+		CHECK(be16_get(o + 12) == 0x86dd);
 		CHECK(ip[6] == IPPROTO_ICMPV6 && ip[7] == 255);
-		CHECK(get16(ip + 4) == 32);
+		CHECK(be16_get(ip + 4) == 32);
 		CHECK(memcmp(ip + 8, node6, 16) == 0);
 		CHECK(memcmp(ip + 24, cl6, 16) == 0);
 		CHECK(ic[0] == 136 && ic[1] == 0);
-		CHECK((get32(ic + 4) & 0x40000000u) != 0); /* solicited */
+		CHECK((be32_get(ic + 4) & 0x40000000u) != 0); /* solicited */
 		CHECK(memcmp(ic + 8, node6, 16) == 0);
 		CHECK(ic[24] == 2 && ic[25] == 1);
 		CHECK(memcmp(ic + 26, port_mac, 6) == 0);
@@ -965,7 +938,7 @@ static int icmp4_err_ok(const uint8_t *ip)
 {
 	const uint8_t *ic = ip + 20;
 
-	return ip4_hdr_ok(ip) && get16(ip + 2) == 68 &&
+	return ip4_hdr_ok(ip) && be16_get(ip + 2) == 68 &&
 	       rte_raw_cksum(ic, 48) == 0xffff && ip4_hdr_ok(ic + 8) &&
 	       l4_ok4(ic + 8);
 }
@@ -998,9 +971,10 @@ static void test_nat_icmp(const struct tflow *fl)
 		qt = ip + 28;
 		CHECK(memcmp(o, mac, 6) == 0 &&
 		      memcmp(o + 6, port_mac, 6) == 0);
-		CHECK(get32(ip + 12) == router && get32(ip + 16) == be);
-		CHECK(get32(qt + 12) == be && get32(qt + 16) == fl->cip);
-		CHECK(get16(qt + 20) == 8080 && get16(qt + 22) == fl->cport);
+		CHECK(be32_get(ip + 12) == router && be32_get(ip + 16) == be);
+		CHECK(be32_get(qt + 12) == be && be32_get(qt + 16) == fl->cip);
+		CHECK(be16_get(qt + 20) == 8080 &&
+		      be16_get(qt + 22) == fl->cport);
 		CHECK_MSG(icmp4_err_ok(ip), "NAT ICMP to the VIP: checksums");
 	}
 	free_out(got);
@@ -1015,9 +989,10 @@ static void test_nat_icmp(const struct tflow *fl)
 		ip = o + 14;
 		qt = ip + 28;
 		CHECK(memcmp(o, client_mac, 6) == 0);
-		CHECK(get32(ip + 12) == vip && get32(ip + 16) == fl->cip);
-		CHECK(get32(qt + 12) == fl->cip && get32(qt + 16) == vip);
-		CHECK(get16(qt + 20) == fl->cport && get16(qt + 22) == 80);
+		CHECK(be32_get(ip + 12) == vip && be32_get(ip + 16) == fl->cip);
+		CHECK(be32_get(qt + 12) == fl->cip && be32_get(qt + 16) == vip);
+		CHECK(be16_get(qt + 20) == fl->cport &&
+		      be16_get(qt + 22) == 80);
 		CHECK_MSG(icmp4_err_ok(ip),
 			  "NAT ICMP from the backend: checksums");
 	}
@@ -1029,7 +1004,8 @@ static void test_nat_icmp(const struct tflow *fl)
 	CHECK(got == 1);
 	if (got == 1) {
 		ip = rte_pktmbuf_mtod(out[0], const uint8_t *) + 14;
-		CHECK(get32(ip + 12) == router && get32(ip + 28 + 16) == vip);
+		CHECK(be32_get(ip + 12) == router &&
+		      be32_get(ip + 28 + 16) == vip);
 		CHECK(icmp4_err_ok(ip));
 	}
 	free_out(got);
@@ -1053,15 +1029,15 @@ static void test_nat(void)
 	for (unsigned int k = 0; k < got; k++) {
 		const uint8_t *o = rte_pktmbuf_mtod(out[k], const uint8_t *);
 		const uint8_t *ip = o + 14, *t = ip + 20;
-		uint32_t seq = get32(t + 4), dst = get32(ip + 16);
+		uint32_t seq = be32_get(t + 4), dst = be32_get(ip + 16);
 		int sid = out_sid(o);
 
-		if (seq >= N_NAT || seen[seq] || get16(o + 12) != 0x0800 ||
+		if (seq >= N_NAT || seen[seq] || be16_get(o + 12) != 0x0800 ||
 		    (sid != 21 && sid != 22) ||
 		    memcmp(o + 6, port_mac, 6) != 0 ||
 		    dst != IP4(10, 0, 0, (uint32_t)sid) ||
-		    get32(ip + 12) != fl[seq].cip ||
-		    get16(t) != fl[seq].cport || get16(t + 2) != 8080 ||
+		    be32_get(ip + 12) != fl[seq].cip ||
+		    be16_get(t) != fl[seq].cport || be16_get(t + 2) != 8080 ||
 		    t[13] != TH_SYN || !ip4_hdr_ok(ip) || !l4_ok4(ip)) {
 			bad++;
 			continue;
@@ -1092,13 +1068,14 @@ static void test_nat(void)
 	for (unsigned int k = 0; k < got; k++) {
 		const uint8_t *o = rte_pktmbuf_mtod(out[k], const uint8_t *);
 		const uint8_t *ip = o + 14, *t = ip + 20;
-		uint32_t seq = get32(t + 4);
+		uint32_t seq = be32_get(t + 4);
 
-		if (seq >= N_NAT || seen[seq] || get16(o + 12) != 0x0800 ||
+		if (seq >= N_NAT || seen[seq] || be16_get(o + 12) != 0x0800 ||
 		    memcmp(o, client_mac, 6) != 0 ||
-		    memcmp(o + 6, port_mac, 6) != 0 || get32(ip + 12) != vip ||
-		    get32(ip + 16) != fl[seq].cip || get16(t) != 80 ||
-		    get16(t + 2) != fl[seq].cport || !ip4_hdr_ok(ip) ||
+		    memcmp(o + 6, port_mac, 6) != 0 ||
+		    be32_get(ip + 12) != vip ||
+		    be32_get(ip + 16) != fl[seq].cip || be16_get(t) != 80 ||
+		    be16_get(t + 2) != fl[seq].cport || !ip4_hdr_ok(ip) ||
 		    !l4_ok4(ip)) {
 			bad++;
 			continue;
@@ -1140,17 +1117,17 @@ static void test_encap(void)
 	for (unsigned int k = 0; k < got; k++) {
 		const uint8_t *o = rte_pktmbuf_mtod(out[k], const uint8_t *);
 		const uint8_t *ip = o + 14;
-		uint32_t seq = get32(ip + 20 + 20 + 4);
+		uint32_t seq = be32_get(ip + 20 + 20 + 4);
 		int sid = out_sid(o);
 
 		if (seq >= N_ENCAP || seen[seq] ||
 		    rte_pktmbuf_data_len(out[k]) != 14 + 20 + 40 ||
-		    get16(o + 12) != 0x0800 || (sid != 31 && sid != 32) ||
+		    be16_get(o + 12) != 0x0800 || (sid != 31 && sid != 32) ||
 		    memcmp(o + 6, port_mac, 6) != 0 || ip[0] != 0x45 ||
 		    ip[9] != IPPROTO_IPIP ||
-		    get32(ip + 12) != IP4(10, 0, 0, 1) ||
-		    get32(ip + 16) != IP4(10, 0, 0, (uint32_t)sid) ||
-		    get16(ip + 2) != 40 + 20 || !ip4_hdr_ok(ip)) {
+		    be32_get(ip + 12) != IP4(10, 0, 0, 1) ||
+		    be32_get(ip + 16) != IP4(10, 0, 0, (uint32_t)sid) ||
+		    be16_get(ip + 2) != 40 + 20 || !ip4_hdr_ok(ip)) {
 			bad++;
 			continue;
 		}
@@ -1181,18 +1158,18 @@ static void test_encap(void)
 	for (unsigned int k = 0; k < got; k++) {
 		const uint8_t *o = rte_pktmbuf_mtod(out[k], const uint8_t *);
 		const uint8_t *ip = o + 14, *u = ip + 40, *inner = u + 8;
-		uint32_t seq = get32(inner + 40 + 4);
+		uint32_t seq = be32_get(inner + 40 + 4);
 		int sid = out_sid(o);
 
 		if (seq >= N_ENCAP || seen[seq] ||
 		    rte_pktmbuf_data_len(out[k]) != 14 + 40 + 8 + 60 ||
-		    get16(o + 12) != 0x86dd || (sid != 41 && sid != 42) ||
+		    be16_get(o + 12) != 0x86dd || (sid != 41 && sid != 42) ||
 		    memcmp(o + 6, port_mac, 6) != 0 || (ip[0] >> 4) != 6 ||
-		    ip[6] != IPPROTO_UDP || get16(ip + 4) != 8 + 60 ||
+		    ip[6] != IPPROTO_UDP || be16_get(ip + 4) != 8 + 60 ||
 		    memcmp(ip + 8, src6, 16) != 0 ||
 		    memcmp(ip + 24, sid == 41 ? be41 : be42, 16) != 0 ||
-		    get16(u + 2) != 6080 || get16(u + 4) != 8 + 60 ||
-		    get16(u + 6) == 0 || !l4_ok6(ip)) {
+		    be16_get(u + 2) != 6080 || be16_get(u + 4) != 8 + 60 ||
+		    be16_get(u + 6) == 0 || !l4_ok6(ip)) {
 			bad++;
 			continue;
 		}
@@ -1218,7 +1195,7 @@ static unsigned int count_tcp(unsigned int got, int *last)
 
 	for (unsigned int k = 0; k < got; k++) {
 		const uint8_t *o = rte_pktmbuf_mtod(out[k], const uint8_t *);
-		uint16_t et = get16(o + 12);
+		uint16_t et = be16_get(o + 12);
 
 		if ((et == 0x0800 && o[14 + 9] == IPPROTO_TCP) ||
 		    (et == 0x86dd && o[14 + 6] == IPPROTO_TCP)) {
@@ -1249,16 +1226,16 @@ static void test_arp_learning(void)
 		const uint8_t *o = rte_pktmbuf_mtod(out[k], const uint8_t *);
 		const uint8_t *a = o + 14;
 
-		if (get16(o + 12) != 0x0806)
+		if (be16_get(o + 12) != 0x0806)
 			continue;
 		arps++;
 		CHECK(memcmp(o, bcast_mac, 6) == 0);
 		CHECK(memcmp(o + 6, port_mac, 6) == 0);
-		CHECK(get16(a) == 1 && get16(a + 2) == 0x0800);
-		CHECK(get16(a + 6) == 1);
+		CHECK(be16_get(a) == 1 && be16_get(a + 2) == 0x0800);
+		CHECK(be16_get(a + 6) == 1);
 		CHECK(memcmp(a + 8, port_mac, 6) == 0);
-		CHECK(get32(a + 14) == IP4(10, 0, 0, 1));
-		CHECK(get32(a + 24) == IP4(10, 0, 0, 51));
+		CHECK(be32_get(a + 14) == IP4(10, 0, 0, 1));
+		CHECK(be32_get(a + 24) == IP4(10, 0, 0, 51));
 	}
 	free_out(got);
 	CHECK(arps == 1);
@@ -1316,7 +1293,7 @@ static void test_nd_learning(void)
 		const uint8_t *ip = o + 14, *ic = ip + 40;
 		const uint8_t snmac[6] = { 0x33, 0x33, 0xff, 0, 0, 0x52 };
 
-		if (get16(o + 12) != 0x86dd || ip[6] != IPPROTO_ICMPV6)
+		if (be16_get(o + 12) != 0x86dd || ip[6] != IPPROTO_ICMPV6)
 			continue;
 		ns++;
 		CHECK(memcmp(o, snmac, 6) == 0);
@@ -1408,14 +1385,14 @@ static void test_malformed(struct tflow *fl)
 			ip[10] ^= 0x5a;
 			break;
 		case EP_DROP_IP4_BAD_LEN:
-			put16(ip + 2, 200);
+			be16_put(ip + 2, 200);
 			set_ip4_csum(ip);
 			break;
 		case EP_DROP_NOT_FOR_US:
 			f[5] ^= 0x40; /* still unicast, not the port's MAC */
 			break;
 		default: /* 10 bytes of TCP header */
-			put16(ip + 2, 30);
+			be16_put(ip + 2, 30);
 			set_ip4_csum(ip);
 			break;
 		}
@@ -1503,7 +1480,7 @@ static void test_same_burst(void)
 	CHECK(got == 2 * N_SAME_BURST);
 	for (unsigned int k = 0; k < got; k++) {
 		const uint8_t *o = rte_pktmbuf_mtod(out[k], const uint8_t *);
-		uint32_t seq = get32(o + 14 + 20 + 4);
+		uint32_t seq = be32_get(o + 14 + 20 + 4);
 
 		if (seq < N_SAME_BURST)
 			sid[seq][o[14 + 20 + 13] == TH_ACK] = out_sid(o);
