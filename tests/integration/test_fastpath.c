@@ -36,6 +36,7 @@
 #include "csum_ref.h"
 #include "ctrl.h"
 #include "ep_abi.h"
+#include "flat_build.h"
 #include "fp.h"
 #include "pkt.h"
 #include "snapshot.h"
@@ -120,26 +121,6 @@ static void v6(uint8_t a[16], const char *s)
 		abort();
 }
 
-static struct ep_ip ip4(uint32_t a)
-{
-	struct ep_ip ip;
-
-	memset(&ip, 0, sizeof(ip));
-	ip.family = EP_AF_INET;
-	be32_put(ip.bytes, a);
-	return ip;
-}
-
-static struct ep_ip ip6(const char *s)
-{
-	struct ep_ip ip;
-
-	memset(&ip, 0, sizeof(ip));
-	ip.family = EP_AF_INET6;
-	v6(ip.bytes, s);
-	return ip;
-}
-
 static int ip4_hdr_ok(const uint8_t *ip)
 {
 	return rte_raw_cksum(ip, (size_t)(ip[0] & 0xf) * 4) == 0xffff;
@@ -167,150 +148,91 @@ static int l4_ok6(const uint8_t *ip)
 /* ------------------------------------------------------------------ */
 /* Flat configuration builder.                                          */
 
-struct cfg {
-	struct ep_cfg_node node;
-	struct ep_cfg_node_addr addrs[4];
-	uint32_t n_addrs;
-	struct ep_cfg_service svcs[16];
-	uint32_t n_svcs;
-	struct ep_cfg_backend bes[64];
-	uint32_t n_bes;
-};
-
-static void cfg_addr(struct cfg *c, struct ep_ip a)
+/* The builder is tests/lib/flat_build.h's. */
+static void cfg_addr(struct flat_build *c, struct ep_ip a)
 {
-	struct ep_cfg_node_addr *n = &c->addrs[c->n_addrs++];
-
-	memset(n, 0, sizeof(*n));
-	n->addr = a;
-	n->port_id = 0;
+	flat_add_addr(c, a);
 }
 
 /* A service; the backends added next belong to it. */
-static void cfg_svc(struct cfg *c, const char *name, struct ep_ip vip,
+static void cfg_svc(struct flat_build *c, const char *name, struct ep_ip vip,
 		    uint16_t port, uint8_t mode, uint8_t sched, uint8_t flags,
 		    uint32_t sid)
 {
-	struct ep_cfg_service *s = &c->svcs[c->n_svcs++];
+	struct ep_cfg_service *s = flat_add_service(c, name, vip, port, sid);
 
-	memset(s, 0, sizeof(*s));
-	snprintf(s->name, sizeof(s->name), "%s", name);
-	s->vip = vip;
-	s->port = port;
-	s->proto = IPPROTO_TCP;
 	s->fwd_mode = mode;
 	s->sched = sched;
 	s->flags = flags;
-	s->stats_id = sid;
-	s->first_backend = c->n_bes;
 }
 
-static void cfg_be(struct cfg *c, struct ep_ip addr, uint16_t port,
+static void cfg_be(struct flat_build *c, struct ep_ip addr, uint16_t port,
 		   uint16_t weight, int static_mac, uint32_t sid)
 {
-	struct ep_cfg_backend *b = &c->bes[c->n_bes++];
+	struct ep_cfg_backend *b = flat_add_backend(c, addr, port, weight, sid);
 
-	memset(b, 0, sizeof(*b));
-	b->addr = addr;
-	b->port = port;
-	b->weight = weight;
-	b->state = EP_BE_UP;
 	b->has_mac = static_mac ? 1 : 0;
 	if (static_mac)
 		be_mac(b->mac, sid);
-	b->stats_id = sid;
-	c->svcs[c->n_svcs - 1].n_backends++;
-}
-
-static uint32_t align8(uint32_t v)
-{
-	return (v + 7u) & ~7u;
 }
 
 /* Lay out header, node addresses, services, backends; free() the result. */
-static uint8_t *cfg_flat(const struct cfg *c, uint64_t version, uint32_t *len)
+static uint8_t *cfg_flat(struct flat_build *c, uint64_t version, uint32_t *len)
 {
-	struct ep_cfg_hdr h;
-	uint32_t off = align8(sizeof(h));
-	uint8_t *buf;
-
-	memset(&h, 0, sizeof(h));
-	h.magic = EP_CFG_MAGIC;
-	h.abi_version = EP_ABI_VERSION;
-	h.version = version;
-	h.n_services = c->n_svcs;
-	h.n_backends = c->n_bes;
-	h.n_node_addrs = c->n_addrs;
-	h.node = c->node;
-	h.off_node_addrs = off;
-	off = align8(off + c->n_addrs * sizeof(c->addrs[0]));
-	h.off_services = off;
-	off = align8(off + c->n_svcs * sizeof(c->svcs[0]));
-	h.off_backends = off;
-	off += c->n_bes * sizeof(c->bes[0]);
-	h.total_len = off;
-	buf = calloc(1, off);
-	if (buf == NULL)
-		abort();
-	memcpy(buf, &h, sizeof(h));
-	memcpy(buf + h.off_node_addrs, c->addrs,
-	       c->n_addrs * sizeof(c->addrs[0]));
-	memcpy(buf + h.off_services, c->svcs, c->n_svcs * sizeof(c->svcs[0]));
-	memcpy(buf + h.off_backends, c->bes, c->n_bes * sizeof(c->bes[0]));
-	*len = off;
-	return buf;
+	c->h.version = version;
+	return flat_bytes(c, len);
 }
 
 /*
  * Configuration 1, or 2 (the DSR service loses 10.0.0.11 and gains
  * 10.0.0.14; everything else identical).
  */
-static void make_cfg(struct cfg *c, int variant)
+static void make_cfg(struct flat_build *c, int variant)
 {
-	memset(c, 0, sizeof(*c));
-	c->node.backend_port = 0;
-	c->node.gue_port = 6080;
-	c->node.encap_src4 = ip4(IP4(10, 0, 0, 1));
-	c->node.encap_src6 = ip6("fd00::1");
-	cfg_addr(c, ip4(IP4(10, 0, 0, 1)));
-	cfg_addr(c, ip6("fd00::1"));
+	flat_init(c, 0);
+	c->h.node.backend_port = 0;
+	c->h.node.gue_port = 6080;
+	c->h.node.encap_src4 = ep_ip4u(IP4(10, 0, 0, 1));
+	c->h.node.encap_src6 = ep_ip6("fd00::1");
+	cfg_addr(c, ep_ip4u(IP4(10, 0, 0, 1)));
+	cfg_addr(c, ep_ip6("fd00::1"));
 
-	cfg_svc(c, "dsr", ip4(IP4(10, 1, 0, 1)), 80, EP_FWD_DSR,
+	cfg_svc(c, "dsr", ep_ip4u(IP4(10, 1, 0, 1)), 80, EP_FWD_DSR,
 		EP_SCHED_MAGLEV, 0, SVC_DSR);
 	if (variant == 1)
-		cfg_be(c, ip4(IP4(10, 0, 0, 11)), 0, 1, 1, 1);
-	cfg_be(c, ip4(IP4(10, 0, 0, 12)), 0, 2, 1, 2);
-	cfg_be(c, ip4(IP4(10, 0, 0, 13)), 0, 1, 1, 3);
+		cfg_be(c, ep_ip4u(IP4(10, 0, 0, 11)), 0, 1, 1, 1);
+	cfg_be(c, ep_ip4u(IP4(10, 0, 0, 12)), 0, 2, 1, 2);
+	cfg_be(c, ep_ip4u(IP4(10, 0, 0, 13)), 0, 1, 1, 3);
 	if (variant == 2)
-		cfg_be(c, ip4(IP4(10, 0, 0, 14)), 0, 1, 1, 4);
+		cfg_be(c, ep_ip4u(IP4(10, 0, 0, 14)), 0, 1, 1, 4);
 
-	cfg_svc(c, "nat", ip4(IP4(10, 1, 0, 2)), 80, EP_FWD_NAT,
+	cfg_svc(c, "nat", ep_ip4u(IP4(10, 1, 0, 2)), 80, EP_FWD_NAT,
 		EP_SCHED_MAGLEV, 0, SVC_NAT);
-	cfg_be(c, ip4(IP4(10, 0, 0, 21)), 8080, 1, 1, 21);
-	cfg_be(c, ip4(IP4(10, 0, 0, 22)), 8080, 1, 1, 22);
+	cfg_be(c, ep_ip4u(IP4(10, 0, 0, 21)), 8080, 1, 1, 21);
+	cfg_be(c, ep_ip4u(IP4(10, 0, 0, 22)), 8080, 1, 1, 22);
 
-	cfg_svc(c, "ipip", ip4(IP4(10, 1, 0, 3)), 80, EP_FWD_ENCAP,
+	cfg_svc(c, "ipip", ep_ip4u(IP4(10, 1, 0, 3)), 80, EP_FWD_ENCAP,
 		EP_SCHED_MAGLEV, 0, SVC_IPIP);
-	cfg_be(c, ip4(IP4(10, 0, 0, 31)), 0, 1, 1, 31);
-	cfg_be(c, ip4(IP4(10, 0, 0, 32)), 0, 1, 1, 32);
+	cfg_be(c, ep_ip4u(IP4(10, 0, 0, 31)), 0, 1, 1, 31);
+	cfg_be(c, ep_ip4u(IP4(10, 0, 0, 32)), 0, 1, 1, 32);
 
-	cfg_svc(c, "gue6", ip6("fd00:1::3"), 443, EP_FWD_ENCAP, EP_SCHED_MAGLEV,
-		EP_SVC_F_GUE, SVC_GUE);
-	cfg_be(c, ip6("fd00::41"), 0, 1, 1, 41);
-	cfg_be(c, ip6("fd00::42"), 0, 1, 1, 42);
+	cfg_svc(c, "gue6", ep_ip6("fd00:1::3"), 443, EP_FWD_ENCAP,
+		EP_SCHED_MAGLEV, EP_SVC_F_GUE, SVC_GUE);
+	cfg_be(c, ep_ip6("fd00::41"), 0, 1, 1, 41);
+	cfg_be(c, ep_ip6("fd00::42"), 0, 1, 1, 42);
 
-	cfg_svc(c, "learn4", ip4(IP4(10, 1, 0, 5)), 80, EP_FWD_DSR,
+	cfg_svc(c, "learn4", ep_ip4u(IP4(10, 1, 0, 5)), 80, EP_FWD_DSR,
 		EP_SCHED_MAGLEV, 0, SVC_LEARN4);
-	cfg_be(c, ip4(IP4(10, 0, 0, 51)), 0, 1, 0, 51);
+	cfg_be(c, ep_ip4u(IP4(10, 0, 0, 51)), 0, 1, 0, 51);
 
-	cfg_svc(c, "learn6", ip6("fd00:1::5"), 80, EP_FWD_DSR, EP_SCHED_MAGLEV,
-		0, SVC_LEARN6);
-	cfg_be(c, ip6("fd00::52"), 0, 1, 0, 52);
+	cfg_svc(c, "learn6", ep_ip6("fd00:1::5"), 80, EP_FWD_DSR,
+		EP_SCHED_MAGLEV, 0, SVC_LEARN6);
+	cfg_be(c, ep_ip6("fd00::52"), 0, 1, 0, 52);
 
-	cfg_svc(c, "wrr", ip4(IP4(10, 1, 0, 7)), 80, EP_FWD_DSR, EP_SCHED_WRR,
-		0, SVC_WRR);
-	cfg_be(c, ip4(IP4(10, 0, 0, 71)), 0, 1, 1, 71);
-	cfg_be(c, ip4(IP4(10, 0, 0, 72)), 0, 1, 1, 72);
+	cfg_svc(c, "wrr", ep_ip4u(IP4(10, 1, 0, 7)), 80, EP_FWD_DSR,
+		EP_SCHED_WRR, 0, SVC_WRR);
+	cfg_be(c, ep_ip4u(IP4(10, 0, 0, 71)), 0, 1, 1, 71);
+	cfg_be(c, ep_ip4u(IP4(10, 0, 0, 72)), 0, 1, 1, 72);
 }
 
 /*
@@ -318,26 +240,26 @@ static void make_cfg(struct cfg *c, int variant)
  * variant 3 adds "prov" (backends 81-84) and "prov2" (91-93); variant 4
  * drops "prov" and gives "prov2" backend 94 instead of 93.
  */
-static void make_cfg_prov(struct cfg *c, int variant)
+static void make_cfg_prov(struct flat_build *c, int variant)
 {
 	make_cfg(c, 2);
 	if (variant == 3) {
-		cfg_svc(c, "prov", ip4(IP4(10, 1, 0, 8)), 80, EP_FWD_DSR,
+		cfg_svc(c, "prov", ep_ip4u(IP4(10, 1, 0, 8)), 80, EP_FWD_DSR,
 			EP_SCHED_MAGLEV, 0, SVC_PROV);
 		for (uint32_t b = 81; b <= 84; b++)
-			cfg_be(c, ip4(IP4(10, 0, 0, b)), 0, 1, 1, b);
+			cfg_be(c, ep_ip4u(IP4(10, 0, 0, b)), 0, 1, 1, b);
 	}
-	cfg_svc(c, "prov2", ip4(IP4(10, 1, 0, 9)), 80, EP_FWD_DSR,
+	cfg_svc(c, "prov2", ep_ip4u(IP4(10, 1, 0, 9)), 80, EP_FWD_DSR,
 		EP_SCHED_MAGLEV, 0, SVC_PROV2);
-	cfg_be(c, ip4(IP4(10, 0, 0, 91)), 0, 1, 1, 91);
-	cfg_be(c, ip4(IP4(10, 0, 0, 92)), 0, 1, 1, 92);
-	cfg_be(c, ip4(IP4(10, 0, 0, variant == 3 ? 93 : 94)), 0, 1, 1,
+	cfg_be(c, ep_ip4u(IP4(10, 0, 0, 91)), 0, 1, 1, 91);
+	cfg_be(c, ep_ip4u(IP4(10, 0, 0, 92)), 0, 1, 1, 92);
+	cfg_be(c, ep_ip4u(IP4(10, 0, 0, variant == 3 ? 93 : 94)), 0, 1, 1,
 	       variant == 3 ? 93 : 94);
 }
 
 static int apply_cfg(int variant, uint64_t version, struct ep_event_msg *ev)
 {
-	struct cfg c;
+	struct flat_build c;
 	uint32_t len;
 	uint8_t *buf;
 	int rc;
@@ -1412,7 +1334,7 @@ static void test_bad_config(struct tflow *fl)
 	struct ep_event_msg ev;
 	struct dsr_stats st;
 	struct ep_cfg_hdr *h;
-	struct cfg c;
+	struct flat_build c;
 	uint64_t gen = fp.snap->generation;
 	uint32_t len;
 	uint8_t *buf;
@@ -1431,7 +1353,7 @@ static void test_bad_config(struct tflow *fl)
 
 	/* Service 0's backends run past the backend array. */
 	((struct ep_cfg_service *)(buf + h->off_services))[0].n_backends =
-		c.n_bes + 5;
+		c.n_be + 5;
 	memset(&ev, 0, sizeof(ev));
 	CHECK(ctrl_apply(buf, len, &ev) < 0);
 	CHECK(ev.status < 0);
