@@ -941,6 +941,7 @@ static void test_nat(void)
 	uint8_t *seen = calloc(N_NAT, 1), f[128];
 	const uint32_t vip = IP4(10, 1, 0, 2);
 	unsigned int got, bad = 0, per[2] = { 0 };
+	struct pkt_expect ex = { 0 };
 	uint64_t drops0;
 
 	gen_flows(fl, N_NAT, 0);
@@ -950,17 +951,31 @@ static void test_nat(void)
 	CHECK_MSG(got == N_NAT, "NAT: %u of %u out", got, N_NAT);
 	for (unsigned int k = 0; k < got; k++) {
 		const uint8_t *o = rte_pktmbuf_mtod(out[k], const uint8_t *);
-		const uint8_t *ip = o + 14, *t = ip + 20;
-		uint32_t seq = be32_get(t + 4), dst = be32_get(ip + 16);
 		int sid = out_sid(o);
+		struct pkt_view v;
+		uint32_t seq;
 
-		if (seq >= N_NAT || seen[seq] || be16_get(o + 12) != 0x0800 ||
-		    (sid != 21 && sid != 22) ||
-		    memcmp(o + 6, port_mac, 6) != 0 ||
-		    dst != IP4(10, 0, 0, (uint32_t)sid) ||
-		    be32_get(ip + 12) != fl[seq].cip ||
-		    be16_get(t) != fl[seq].cport || be16_get(t + 2) != 8080 ||
-		    t[13] != TH_SYN || !ip4_hdr_ok(ip) || !l4_ok4(ip)) {
+		if (!pkt_expect_decode(&ex, o, rte_pktmbuf_data_len(out[k]),
+				       &v) ||
+		    !PKT_EXPECT(&ex, "eth.type", v.ethertype, 0x0800) ||
+		    !PKT_EXPECT(&ex, "tcp.seq < N_NAT", v.seq < N_NAT, 1) ||
+		    !PKT_EXPECT(&ex, "tcp.seq seen before", seen[v.seq], 0) ||
+		    !PKT_EXPECT(&ex, "eth.dst is backend 21 or 22",
+				sid == 21 || sid == 22, 1)) {
+			bad++;
+			continue;
+		}
+		seq = v.seq;
+		if (!pkt_expect_bytes(&ex, "eth.src", v.smac, port_mac, 6) ||
+		    !PKT_EXPECT(&ex, "ip.dst", v.dst4,
+				IP4(10, 0, 0, (uint32_t)sid)) ||
+		    !PKT_EXPECT(&ex, "ip.src", v.src4, fl[seq].cip) ||
+		    !PKT_EXPECT(&ex, "tcp.sport", v.sport, fl[seq].cport) ||
+		    !PKT_EXPECT(&ex, "tcp.dport", v.dport, 8080) ||
+		    !PKT_EXPECT(&ex, "tcp.flags", v.tcp_flags, TH_SYN) ||
+		    !PKT_EXPECT(&ex, "ip.checksum valid", ip4_hdr_ok(v.l3),
+				1) ||
+		    !PKT_EXPECT(&ex, "tcp.checksum valid", l4_ok4(v.l3), 1)) {
 			bad++;
 			continue;
 		}
@@ -969,7 +984,8 @@ static void test_nat(void)
 		per[sid - 21]++;
 	}
 	free_out(got);
-	CHECK_MSG(bad == 0, "NAT: %u bad forward outputs", bad);
+	CHECK_MSG(bad == 0, "NAT: %u bad forward outputs, first %s", bad,
+		  ex.what);
 	CHECK(per[0] > 0 && per[1] > 0);
 
 	/* Replies from each flow's backend. */
@@ -986,26 +1002,39 @@ static void test_nat(void)
 	got = xmit(in, N_NAT);
 	CHECK_MSG(got == N_NAT, "NAT replies: %u of %u out", got, N_NAT);
 	memset(seen, 0, N_NAT);
+	memset(&ex, 0, sizeof(ex));
 	bad = 0;
 	for (unsigned int k = 0; k < got; k++) {
 		const uint8_t *o = rte_pktmbuf_mtod(out[k], const uint8_t *);
-		const uint8_t *ip = o + 14, *t = ip + 20;
-		uint32_t seq = be32_get(t + 4);
+		struct pkt_view v;
+		uint32_t seq;
 
-		if (seq >= N_NAT || seen[seq] || be16_get(o + 12) != 0x0800 ||
-		    memcmp(o, client_mac, 6) != 0 ||
-		    memcmp(o + 6, port_mac, 6) != 0 ||
-		    be32_get(ip + 12) != vip ||
-		    be32_get(ip + 16) != fl[seq].cip || be16_get(t) != 80 ||
-		    be16_get(t + 2) != fl[seq].cport || !ip4_hdr_ok(ip) ||
-		    !l4_ok4(ip)) {
+		if (!pkt_expect_decode(&ex, o, rte_pktmbuf_data_len(out[k]),
+				       &v) ||
+		    !PKT_EXPECT(&ex, "eth.type", v.ethertype, 0x0800) ||
+		    !PKT_EXPECT(&ex, "tcp.seq < N_NAT", v.seq < N_NAT, 1) ||
+		    !PKT_EXPECT(&ex, "tcp.seq seen before", seen[v.seq], 0)) {
+			bad++;
+			continue;
+		}
+		seq = v.seq;
+		if (!pkt_expect_bytes(&ex, "eth.dst", v.dmac, client_mac, 6) ||
+		    !pkt_expect_bytes(&ex, "eth.src", v.smac, port_mac, 6) ||
+		    !PKT_EXPECT(&ex, "ip.src", v.src4, vip) ||
+		    !PKT_EXPECT(&ex, "ip.dst", v.dst4, fl[seq].cip) ||
+		    !PKT_EXPECT(&ex, "tcp.sport", v.sport, 80) ||
+		    !PKT_EXPECT(&ex, "tcp.dport", v.dport, fl[seq].cport) ||
+		    !PKT_EXPECT(&ex, "ip.checksum valid", ip4_hdr_ok(v.l3),
+				1) ||
+		    !PKT_EXPECT(&ex, "tcp.checksum valid", l4_ok4(v.l3), 1)) {
 			bad++;
 			continue;
 		}
 		seen[seq] = 1;
 	}
 	free_out(got);
-	CHECK_MSG(bad == 0, "NAT: %u bad reply outputs", bad);
+	CHECK_MSG(bad == 0, "NAT: %u bad reply outputs, first %s", bad,
+		  ex.what);
 
 	/* A reply nobody asked for: punted, and with no slow path dropped. */
 	drops0 = stats_sum_drop(fp.stats, EP_DROP_NO_SLOWPATH);
