@@ -1057,6 +1057,7 @@ static void test_encap(void)
 	uint8_t *seen = calloc(N_ENCAP, 1), f[256], exp[256], vip6[16],
 		src6[16], be41[16], be42[16];
 	unsigned int got, bad = 0, per[2] = { 0 };
+	struct pkt_expect ex = { 0 };
 
 	/* IP-in-IP towards 10.0.0.31 / .32. */
 	gen_flows(fl, N_ENCAP, 0);
@@ -1067,29 +1068,44 @@ static void test_encap(void)
 	CHECK_MSG(got == N_ENCAP, "IPIP: %u of %u out", got, N_ENCAP);
 	for (unsigned int k = 0; k < got; k++) {
 		const uint8_t *o = rte_pktmbuf_mtod(out[k], const uint8_t *);
-		const uint8_t *ip = o + 14;
-		uint32_t seq = be32_get(ip + 20 + 20 + 4);
+		uint16_t len = rte_pktmbuf_data_len(out[k]);
 		int sid = out_sid(o);
+		struct pkt_view v;
+		uint32_t seq;
 
-		if (seq >= N_ENCAP || seen[seq] ||
-		    rte_pktmbuf_data_len(out[k]) != 14 + 20 + 40 ||
-		    be16_get(o + 12) != 0x0800 || (sid != 31 && sid != 32) ||
-		    memcmp(o + 6, port_mac, 6) != 0 || ip[0] != 0x45 ||
-		    ip[9] != IPPROTO_IPIP ||
-		    be32_get(ip + 12) != IP4(10, 0, 0, 1) ||
-		    be32_get(ip + 16) != IP4(10, 0, 0, (uint32_t)sid) ||
-		    be16_get(ip + 2) != 40 + 20 || !ip4_hdr_ok(ip)) {
+		if (!PKT_EXPECT(&ex, "frame length", len, 14 + 20 + 40) ||
+		    !pkt_expect_decode(&ex, o, len, &v) ||
+		    !PKT_EXPECT(&ex, "eth.type", v.ethertype, 0x0800) ||
+		    !PKT_EXPECT(&ex, "eth.dst is backend 31 or 32",
+				sid == 31 || sid == 32, 1) ||
+		    !pkt_expect_bytes(&ex, "eth.src", v.smac, port_mac, 6) ||
+		    !PKT_EXPECT(&ex, "ip.version_ihl", v.l3[0], 0x45) ||
+		    !PKT_EXPECT(&ex, "ip.proto", v.proto, IPPROTO_IPIP) ||
+		    !PKT_EXPECT(&ex, "ip.src", v.src4, IP4(10, 0, 0, 1)) ||
+		    !PKT_EXPECT(&ex, "ip.dst", v.dst4,
+				IP4(10, 0, 0, (uint32_t)sid)) ||
+		    !PKT_EXPECT(&ex, "ip.total_length", v.ip_len, 40 + 20) ||
+		    !PKT_EXPECT(&ex, "ip.checksum valid", ip4_hdr_ok(v.l3),
+				1)) {
+			bad++;
+			continue;
+		}
+		seq = be32_get(v.l4 + 20 + 4); /* the inner TCP's seq */
+		if (!PKT_EXPECT(&ex, "inner tcp.seq < N_ENCAP", seq < N_ENCAP,
+				1) ||
+		    !PKT_EXPECT(&ex, "inner tcp.seq seen before", seen[seq],
+				0)) {
 			bad++;
 			continue;
 		}
 		seen[seq] = 1;
 		flow_frame4(exp, fl, seq, IP4(10, 1, 0, 3), 80, TH_SYN, 0);
-		if (memcmp(ip + 20, exp + 14, 40) != 0)
+		if (!pkt_expect_bytes(&ex, "inner packet", v.l4, exp + 14, 40))
 			bad++;
 		per[sid - 31]++;
 	}
 	free_out(got);
-	CHECK_MSG(bad == 0, "IPIP: %u bad outputs", bad);
+	CHECK_MSG(bad == 0, "IPIP: %u bad outputs, first %s", bad, ex.what);
 	CHECK(per[0] > 0 && per[1] > 0);
 
 	/* GUE over IPv6 towards fd00::41 / ::42. */
@@ -1104,35 +1120,53 @@ static void test_encap(void)
 	got = xmit(in, N_ENCAP);
 	CHECK_MSG(got == N_ENCAP, "GUE: %u of %u out", got, N_ENCAP);
 	memset(seen, 0, N_ENCAP);
+	memset(&ex, 0, sizeof(ex));
 	bad = 0;
 	per[0] = per[1] = 0;
 	for (unsigned int k = 0; k < got; k++) {
 		const uint8_t *o = rte_pktmbuf_mtod(out[k], const uint8_t *);
-		const uint8_t *ip = o + 14, *u = ip + 40, *inner = u + 8;
-		uint32_t seq = be32_get(inner + 40 + 4);
+		uint16_t len = rte_pktmbuf_data_len(out[k]);
 		int sid = out_sid(o);
+		struct pkt_view v;
+		uint32_t seq;
 
-		if (seq >= N_ENCAP || seen[seq] ||
-		    rte_pktmbuf_data_len(out[k]) != 14 + 40 + 8 + 60 ||
-		    be16_get(o + 12) != 0x86dd || (sid != 41 && sid != 42) ||
-		    memcmp(o + 6, port_mac, 6) != 0 || (ip[0] >> 4) != 6 ||
-		    ip[6] != IPPROTO_UDP || be16_get(ip + 4) != 8 + 60 ||
-		    memcmp(ip + 8, src6, 16) != 0 ||
-		    memcmp(ip + 24, sid == 41 ? be41 : be42, 16) != 0 ||
-		    be16_get(u + 2) != 6080 || be16_get(u + 4) != 8 + 60 ||
-		    be16_get(u + 6) == 0 || !l4_ok6(ip)) {
+		if (!PKT_EXPECT(&ex, "frame length", len, 14 + 40 + 8 + 60) ||
+		    !pkt_expect_decode(&ex, o, len, &v) ||
+		    !PKT_EXPECT(&ex, "eth.type", v.ethertype, 0x86dd) ||
+		    !PKT_EXPECT(&ex, "eth.dst is backend 41 or 42",
+				sid == 41 || sid == 42, 1) ||
+		    !pkt_expect_bytes(&ex, "eth.src", v.smac, port_mac, 6) ||
+		    !PKT_EXPECT(&ex, "ip6.version", v.ip_version, 6) ||
+		    !PKT_EXPECT(&ex, "ip6.next_header", v.proto, IPPROTO_UDP) ||
+		    !PKT_EXPECT(&ex, "ip6.payload_length", v.ip_len, 8 + 60) ||
+		    !pkt_expect_bytes(&ex, "ip6.src", v.src6, src6, 16) ||
+		    !pkt_expect_bytes(&ex, "ip6.dst", v.dst6,
+				      sid == 41 ? be41 : be42, 16) ||
+		    !PKT_EXPECT(&ex, "udp.dport", v.dport, 6080) ||
+		    !PKT_EXPECT(&ex, "udp.length", v.udp_len, 8 + 60) ||
+		    !PKT_EXPECT(&ex, "udp.checksum set", v.udp_csum != 0, 1) ||
+		    !PKT_EXPECT(&ex, "udp.checksum valid", l4_ok6(v.l3), 1)) {
+			bad++;
+			continue;
+		}
+		seq = be32_get(v.l4 + 8 + 40 + 4); /* the inner TCP's seq */
+		if (!PKT_EXPECT(&ex, "inner tcp.seq < N_ENCAP", seq < N_ENCAP,
+				1) ||
+		    !PKT_EXPECT(&ex, "inner tcp.seq seen before", seen[seq],
+				0)) {
 			bad++;
 			continue;
 		}
 		seen[seq] = 1;
 		frame_tcp6(exp, port_mac, client_mac, fl[seq].cip6, vip6,
 			   fl[seq].cport, 443, TH_SYN, seq, 0);
-		if (memcmp(inner, exp + 14, 60) != 0)
+		if (!pkt_expect_bytes(&ex, "inner packet", v.l4 + 8, exp + 14,
+				      60))
 			bad++;
 		per[sid - 41]++;
 	}
 	free_out(got);
-	CHECK_MSG(bad == 0, "GUE: %u bad outputs", bad);
+	CHECK_MSG(bad == 0, "GUE: %u bad outputs, first %s", bad, ex.what);
 	CHECK(per[0] > 0 && per[1] > 0);
 	free(seen);
 	free(in);
