@@ -324,45 +324,48 @@ static void stats_state(FILE *out, const cJSON *st)
 		count_text(st, "inject_ring_depth", in, sizeof(in)));
 }
 
-static int stats_ports(FILE *out, const cJSON *st)
+/*
+ * One row per element of st's array `key`: its member `first` (a count
+ * when `first_is_count`, else text) under `head`, then the counters of
+ * the family's table.
+ */
+static int counter_rows(FILE *out, const cJSON *st, const char *key,
+			const char *head, const char *first,
+			bool first_is_count, const struct ep_counter_desc *d,
+			unsigned int n)
 {
 	struct counter_cols c;
 	struct table t;
-	const cJSON *p;
+	const cJSON *e;
 	char num[32];
 
-	counter_cols(&c, "PORT", ep_port_counters, EP_PORT_N, false);
-	c.align[0] = 'r';
+	counter_cols(&c, head, d, n, false);
+	c.align[0] = first_is_count ? 'r' : 'l';
 	t = (struct table){ c.n, c.heads, c.align, NULL, 0, 0, false };
-	cJSON_ArrayForEach(p, array_of(st, "ports"))
+	cJSON_ArrayForEach(e, array_of(st, key))
 	{
-		table_cell(&t, "%s", count_text(p, "port", num, sizeof(num)));
+		table_cell(&t, "%s",
+			   first_is_count
+				   ? count_text(e, first, num, sizeof(num))
+				   : str_or(e, first, "-"));
 		for (unsigned int k = 1; k < c.n; k++)
 			table_cell(
 				&t, "%s",
-				count_text(p, c.d[k]->name, num, sizeof(num)));
+				count_text(e, c.d[k]->name, num, sizeof(num)));
 	}
 	return table_finish(out, &t);
 }
 
+static int stats_ports(FILE *out, const cJSON *st)
+{
+	return counter_rows(out, st, "ports", "PORT", "port", true,
+			    ep_port_counters, EP_PORT_N);
+}
+
 static int stats_services(FILE *out, const cJSON *st)
 {
-	struct counter_cols c;
-	struct table t;
-	const cJSON *s;
-	char num[32];
-
-	counter_cols(&c, "SERVICE", ep_svc_counters, EP_SVC_N, false);
-	t = (struct table){ c.n, c.heads, c.align, NULL, 0, 0, false };
-	cJSON_ArrayForEach(s, array_of(st, "services"))
-	{
-		table_cell(&t, "%s", str_or(s, "name", "-"));
-		for (unsigned int k = 1; k < c.n; k++)
-			table_cell(
-				&t, "%s",
-				count_text(s, c.d[k]->name, num, sizeof(num)));
-	}
-	return table_finish(out, &t);
+	return counter_rows(out, st, "services", "SERVICE", "name", false,
+			    ep_svc_counters, EP_SVC_N);
 }
 
 static int stats_counters(FILE *out, const cJSON *st, bool all)
