@@ -104,6 +104,37 @@ generation() {
 
 # ---- tests -----------------------------------------------------------------
 
+# Issue #14: the file as served from the start, SIGHUP without an edit,
+# a role refused on the request head, temporary files of a killed run.
+test_file_and_head() {
+	local r v0 v1
+	check "temporary file of a killed slow path removed at start" \
+		test ! -e "$cfg.tmp.4242"
+	r=$(api c0 unix http://localhost/v1/config)
+	check "GET /v1/config is the file byte for byte from the start ($r)" \
+		cmp -s "$cfg" "$tmp/c0"
+	v0=$(curl -s --max-time 5 --unix-socket "$sock" http://localhost/readyz |
+		jq -r .version)
+	kill -HUP "$sp_pid"
+	for _ in $(seq 50); do
+		grep -q 'unchanged: version' "$tmp/sp.log" && break
+		sleep 0.1
+	done
+	v1=$(curl -s --max-time 5 --unix-socket "$sock" http://localhost/readyz |
+		jq -r .version)
+	check "SIGHUP, file not edited: version $v0 stays ($v1)" \
+		test -n "$v0" -a "$v0" = "$v1"
+	head -c 1000000 /dev/zero >"$tmp/1m"
+	r=$(curl -sS --max-time 10 --cacert "$certs/ca.crt" \
+		--resolve "localhost:$port:127.0.0.1" --cert "$certs/nobody.crt" \
+		--key "$certs/nobody.key" --http1.1 -H 'Expect: 100-continue' \
+		-X PUT -H 'Content-Type: application/json' --data-binary @"$tmp/1m" \
+		-o "$tmp/hd" -w '%{http_code} %{size_upload}' "$(url /v1/config)")
+	check "role none, PUT of 1 MB: 403 before any of the body ($r)" \
+		test "$r" = "403 0"
+	check "role none, PUT: error 1006" is_error hd 1006
+}
+
 test_tls_and_roles() {
 	local r
 	r=$(api n0 nobody --http2 "$(url /v1/config)")
@@ -214,6 +245,9 @@ test_flows_metrics() {
 		bash -c "grep -q '^edgepath_drops_total{reason=\"no_slowpath\"} ' '$tmp/m1' &&
 			grep -q '^edgepath_backend_packets_total{service=\"web\",backend=\"10.0.0.1:8080\"} ' '$tmp/m1' &&
 			grep -q '^edgepath_api_request_duration_seconds_bucket{route=\"/v1/config\",le=\"+Inf\"} ' '$tmp/m1'"
+	check "/metrics: connections per listener" bash -c \
+		"grep -q '^edgepath_api_listener_connections_open{listener=\"unix $sock\"} ' '$tmp/m1' &&
+			grep -q '^edgepath_api_listener_connections_refused_total{listener=\"tls 127.0.0.1:$port\",reason=\"address\"} ' '$tmp/m1'"
 }
 
 # Drop mTLS by PUT + SIGHUP (certificates reload for new connections; a
@@ -293,9 +327,17 @@ test_fastpath_restart() {
 		test "$(jbody x1 '[.services[].name] | join(",")')" = web,dns
 }
 
+# The configuration, and a temporary file as a kill -9 mid-PUT leaves
+# (the slow path must ignore it and start).
+write_config_leftover() {
+	write_config "$@"
+	echo '{"services": [' >"$cfg.tmp.4242"
+}
+
 main() {
 	preflight
-	dpdk_test_up write_config "$cfg" 1 0
+	dpdk_test_up write_config_leftover "$cfg" 1 0
+	test_file_and_head
 	test_tls_and_roles
 	test_config_changes
 	test_services_backends

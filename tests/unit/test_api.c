@@ -346,6 +346,15 @@ static char *slurp(const char *path)
 	return buf;
 }
 
+/* The file of versions reserved for a configuration file. */
+static void unlink_version(const char *path)
+{
+	char v[600];
+
+	snprintf(v, sizeof(v), "%s.version", path);
+	unlink(v);
+}
+
 /* A fresh API over a reset fake, with doc_base in force as version 1. */
 static void fresh(void)
 {
@@ -359,6 +368,7 @@ static void fresh(void)
 	fake.applies = 0;
 	fake.last_flat = NULL;
 	unlink(cfg_path);
+	unlink_version(cfg_path);
 	A = new_api(cfg_path);
 	put("/v1/config", doc_base);
 }
@@ -513,7 +523,21 @@ static void test_invalid_documents(void)
 		{ "", 400, API_ERR_INVALID_JSON, NULL },
 		{ "{'foo': 1}", 400, API_ERR_VALIDATION, "document" },
 		{ "{'services': [{'name': 'a\\u0000b'}]}", 400,
-		  API_ERR_VALIDATION, "body" },
+		  API_ERR_INVALID_JSON, "services[0].name" },
+		/* RFC 8259 numbers and RFC 3629 UTF-8 only (issue #14) */
+		{ "{'services': [{'name': 'x', 'vip': '198.51.100.9', 'port': "
+		  "0443, 'protocol': 'tcp'}]}",
+		  400, API_ERR_INVALID_JSON, "services[0].port" },
+		{ "{'services': [{'name': 'x', 'vip': '198.51.100.9', 'port': "
+		  "+80, 'protocol': 'tcp'}]}",
+		  400, API_ERR_INVALID_JSON, "services[0].port" },
+		{ "{'api': {'listeners': [{'unix': '/run/\xf5"
+		  "a'}]}}",
+		  400, API_ERR_INVALID_JSON, "api.listeners[0].unix" },
+		{ "{'services': [{'name': 'a\xc0\x80'}]}", 400,
+		  API_ERR_INVALID_JSON, "services[0].name" },
+		{ "{'services': [{'name\xed\xa0\x80': 1}]}", 400,
+		  API_ERR_INVALID_JSON, "services[0]" },
 	};
 	size_t n = CONFIG_MAX_BYTES + 10;
 	char *file, *want, *big = malloc(n + 1);
@@ -546,6 +570,71 @@ static void test_invalid_documents(void)
 	free(big);
 	free(file);
 	free(want);
+}
+
+/* A POST or PATCH body's refusal names the field in the whole document. */
+static void test_strict_json_paths(void)
+{
+	fresh();
+	post("/v1/services", "{'name': 'n', 'vip': '198.51.100.7', 'port': 5., "
+			     "'protocol': 'tcp'}");
+	CHECK_MSG(is_error(400, API_ERR_INVALID_JSON) &&
+			  field_is("services[2].port"),
+		  "%s", R.body);
+	post("/v1/services/web/backends",
+	     "{'address': '10.0.0.9\xe0\x80\xaf'}");
+	CHECK_MSG(is_error(400, API_ERR_INVALID_JSON) &&
+			  field_is("services[0].backends[2].address"),
+		  "%s", R.body);
+	patch("/v1/services/web/backends/10.0.0.1:8080", "{'weight': 0x10}");
+	CHECK_MSG(is_error(400, API_ERR_INVALID_JSON) &&
+			  field_is("services[0].backends[0].weight"),
+		  "%s", R.body);
+	CHECK(api_version(A) == 1 && fake.applies == 1);
+}
+
+/* api_head(): what the head alone refuses, before any body is read. */
+static int head(const char *method, const char *path, int role,
+		const char *ctype, size_t body_len)
+{
+	struct http_request rq = { .method = method,
+				   .path = path,
+				   .role = role,
+				   .content_type = ctype,
+				   .body_len = body_len,
+				   .subject = "",
+				   .peer = "test" };
+	struct http_response rs = { 0 };
+	int refused = api_head(&rq, &rs, A);
+
+	reply_reset();
+	R.status = refused ? rs.status : 0;
+	R.body = strndup(rs.body ? rs.body : "", rs.body_len);
+	R.json = cJSON_Parse(R.body);
+	snprintf(R.ctype, sizeof(R.ctype), "%s", rs.content_type);
+	free(rs.body);
+	return refused;
+}
+
+static void test_head_checks(void)
+{
+	fresh();
+	CHECK(head("PUT", "/v1/config", HTTP_ROLE_NONE, JSON, 1000000) &&
+	      is_error(403, API_ERR_FORBIDDEN));
+	CHECK(head("POST", "/v1/services", READER, JSON, 100) &&
+	      is_error(403, API_ERR_FORBIDDEN));
+	CHECK(head("PUT", "/v1/config", ADMIN, "text/plain", 100) &&
+	      is_error(415, API_ERR_MEDIA_TYPE));
+	CHECK(head("PUT", "/v1/config", ADMIN, JSON, CONFIG_MAX_BYTES + 1) &&
+	      is_error(413, API_ERR_TOO_LARGE));
+	CHECK(head("PUT", "/v1/nothing", ADMIN, JSON, 10) &&
+	      is_error(404, API_ERR_NOT_FOUND));
+	CHECK(head("POST", "/v1/config", ADMIN, JSON, 10) &&
+	      is_error(405, API_ERR_METHOD));
+	CHECK(!head("PUT", "/v1/config", ADMIN, JSON, CONFIG_MAX_BYTES));
+	CHECK(!head("GET", "/healthz", HTTP_ROLE_NONE, NULL, 0));
+	CHECK(!head("GET", "/v1/config", READER, NULL, 0));
+	CHECK(api_version(A) == 1 && fake.applies == 1);
 }
 
 static void test_fastpath_refusal(void)
@@ -658,6 +747,85 @@ static void test_persist_failures(void)
 	CHECK(cJSON_GetArraySize(jget(R.json, "services")) == 2);
 	rmdir(path);
 	test_persist_write_fails();
+}
+
+/* Write `text` (single quotes become double ones) to path. */
+static void write_text(const char *path, const char *sq)
+{
+	char *text = dq(sq);
+	FILE *f = fopen(path, "w");
+
+	if (f != NULL) {
+		fputs(text, f);
+		fclose(f);
+	}
+	free(text);
+}
+
+/* Both processes restart: the fake forgets, a new API reads the file. */
+static void restart_both(void)
+{
+	api_destroy(A);
+	memset(&fake.shared, 0, sizeof(fake.shared));
+	fake.shared.n_ports = 2;
+	fake.shared.n_workers = 2;
+	fake.applies = 0;
+	A = new_api(cfg_path);
+}
+
+/*
+ * Issue #14: GET /v1/config is the file's bytes from the start; a SIGHUP
+ * without an edit keeps the version; after both processes restart,
+ * versions go on above any used before (an ETag never names two
+ * documents); temporary files of a killed slow path are removed.
+ */
+static void test_versions_and_file(void)
+{
+	static const char doc[] = "{ 'services': [ {'name': 'web', 'vip': "
+				  "'198.51.100.1', 'port': 80,\n"
+				  "  'protocol': 'tcp'} ] }\n";
+	char *text = dq(doc), tmp[600], keep[600];
+	uint64_t v;
+
+	fresh();
+	write_text(cfg_path, doc);
+	CHECK(api_apply_file(A, &(struct api_error){ 0 }) == 0);
+	v = api_version(A);
+	get("/v1/config");
+	CHECK_MSG(strcmp(R.body, text) == 0, "GET /v1/config: %s", R.body);
+	CHECK(fake.applies == 2);
+	/* SIGHUP, file untouched: nothing applied, same version */
+	CHECK(api_apply_file(A, &(struct api_error){ 0 }) == 0);
+	CHECK(api_version(A) == v && fake.applies == 2);
+	/* SIGHUP after an edit: a new version */
+	write_text(cfg_path, "{}");
+	CHECK(api_apply_file(A, &(struct api_error){ 0 }) == 0);
+	CHECK(api_version(A) == v + 1 && fake.applies == 3);
+	get("/v1/config");
+	CHECK(strcmp(R.body, "{}") == 0);
+	v = api_version(A);
+	/* both restart: not version 1 again for another document */
+	snprintf(tmp, sizeof(tmp), "%s.tmp.12345", cfg_path);
+	write_text(tmp, "{");
+	snprintf(keep, sizeof(keep), "%s.tmp.mine", cfg_path);
+	write_text(keep, "{");
+	restart_both();
+	CHECK_MSG(access(tmp, F_OK) != 0, "%s left", tmp);
+	CHECK(access(keep, F_OK) == 0);
+	unlink(keep);
+	write_text(cfg_path, doc);
+	CHECK(api_apply_file(A, &(struct api_error){ 0 }) == 0);
+	CHECK_MSG(api_version(A) > v, "version %" PRIu64 " after %" PRIu64,
+		  api_version(A), v);
+	get("/v1/config");
+	CHECK(strcmp(R.body, text) == 0 && strcmp(R.etag, "\"1\"") != 0);
+	/* an API write: the file and GET the same canonical bytes again */
+	put("/v1/config", doc_base);
+	free(text);
+	text = slurp(cfg_path);
+	get("/v1/config");
+	CHECK(R.status == 200 && strcmp(R.body, text) == 0);
+	free(text);
 }
 
 static void test_adopt(void)
@@ -1336,6 +1504,9 @@ int main(int argc, char **argv)
 	test_config_put();
 	test_if_match();
 	test_invalid_documents();
+	test_strict_json_paths();
+	test_head_checks();
+	test_versions_and_file();
 	test_fastpath_refusal();
 	test_persist_failures();
 	test_adopt();
