@@ -47,7 +47,7 @@ struct ct_entry {
 	uint16_t in_port; /* DPDK port the client's packets arrive on */
 	uint8_t state; /* enum ct_state */
 	uint8_t flags; /* CT_F_* */
-	uint8_t fwd_mode; /* enum ep_fwd_mode */
+	uint8_t action; /* enum fp_action (snapshot.h) */
 	uint8_t family;
 	uint8_t client_mac[6]; /* NAT: destination MAC for replies */
 	/* conntrack.c's own: */

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "ep_abi.h"
+#include "flat_check.h"
 #include "maglev.h"
 
 /* MAGLEV_EMPTY is UINT16_MAX, so the last usable backend index is one less. */
@@ -65,21 +66,6 @@ static uint64_t mix64(uint64_t x)
 	x *= 0x94d049bb133111ebull;
 	x ^= x >> 31;
 	return x;
-}
-
-bool maglev_is_prime(uint32_t m)
-{
-	uint64_t d;
-
-	if (m < 2)
-		return false;
-	if (m % 2 == 0)
-		return m == 2;
-	/* 64-bit d so d * d cannot wrap for m near UINT32_MAX. */
-	for (d = 3; d * d <= m; d += 2)
-		if (m % d == 0)
-			return false;
-	return true;
 }
 
 static bool cursor_before(const struct maglev_cursor *a,
@@ -191,7 +177,7 @@ static int build_args_valid(const struct maglev_backend *backends, uint32_t n,
 	if (n > MAGLEV_MAX_BACKENDS)
 		return -EINVAL;
 	/* The size cap bounds the build's time and the snapshot's memory. */
-	if (m > EP_MAGLEV_MAX_SIZE || !maglev_is_prime(m))
+	if (m > EP_MAGLEV_MAX_SIZE || !ep_is_prime(m))
 		return -EINVAL;
 	return 0;
 }

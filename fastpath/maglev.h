@@ -52,8 +52,7 @@ int maglev_rebuild(const struct maglev_backend *backends, uint32_t n,
 		   const uint32_t *prev_ids, uint32_t prev_n,
 		   const uint16_t *prev_table, uint16_t *table, uint32_t m);
 
-/* True when m is prime (table sizes are validated with it). */
-bool maglev_is_prime(uint32_t m);
+/* Table sizes are prime: ep_is_prime() (flat_check.h) tells. */
 
 /*
  * Fill `seq` with a smooth weighted round-robin order of backend indices

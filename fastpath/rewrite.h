@@ -14,14 +14,12 @@
 #include <rte_byteorder.h>
 #include <rte_ip.h>
 #include <rte_mbuf.h>
+#include <rte_udp.h>
 
 #include "conntrack.h"
 #include "csum.h"
 #include "parse.h"
 #include "snapshot.h"
-
-/* ct_entry.fwd_mode for encap services with EP_SVC_F_GUE. */
-#define RW_FWD_GUE 4u
 
 #define RW_ETHERTYPE_IPV4 0x0800u
 #define RW_ETHERTYPE_IPV6 0x86ddu
@@ -366,7 +364,7 @@ static inline int rw_encap(struct rte_mbuf *mb, const struct pkt_meta *m,
 			   const struct ct_entry *e, uint32_t hash,
 			   uint16_t mtu)
 {
-	int gue = e->fwd_mode == RW_FWD_GUE;
+	int gue = e->action == FP_ACT_GUE;
 	int v6 = e->family == EP_AF_INET6;
 	uint16_t ip_len = v6 ? RW_IP6_HDR_LEN : 20,
 		 hdr = ip_len + (gue ? 8 : 0);

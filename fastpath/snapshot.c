@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Snapshot construction on the main lcore: validate the slow path's flat
- * configuration, then lay out services, backends, address tables and the
+ * Snapshot construction on the main lcore: check the slow path's flat
+ * configuration (ep_flat_check(), fastpath/abi/), then lay out services, backends, address tables and the
  * per-service Maglev / round-robin tables in DPDK memory.
  */
 #include <errno.h>
@@ -14,8 +14,10 @@
 #include <rte_cycles.h>
 #include <rte_malloc.h>
 
+#include "flat_check.h"
 #include "maglev.h"
 #include "snapshot.h"
+#include "snapshot_maglev.h"
 
 #define SNAP_WRR_CAP 65536u
 
@@ -27,102 +29,6 @@ static int fail(char *err, size_t err_len, int rc, const char *fmt, ...)
 	vsnprintf(err, err_len, fmt, ap);
 	va_end(ap);
 	return rc;
-}
-
-static int check_ip(const struct ep_ip *ip)
-{
-	return ip->family == EP_AF_INET || ip->family == EP_AF_INET6;
-}
-
-/* Bounds of one array inside the flat buffer. */
-static int check_array(uint32_t len, uint32_t off, uint32_t n, size_t size)
-{
-	uint64_t end = (uint64_t)off + (uint64_t)n * size;
-
-	return off % 8 == 0 && off >= sizeof(struct ep_cfg_hdr) && end <= len;
-}
-
-static int check_header(const struct ep_cfg_hdr *h, uint32_t len, char *err,
-			size_t err_len)
-{
-	if (len < sizeof(*h) || h->magic != EP_CFG_MAGIC)
-		return fail(err, err_len, -EINVAL, "config: bad magic");
-	if (h->abi_version != EP_ABI_VERSION)
-		return fail(err, err_len, -EPROTO,
-			    "config: ABI version %u, fast path speaks %u",
-			    h->abi_version, EP_ABI_VERSION);
-	if (h->total_len != len)
-		return fail(err, err_len, -EINVAL,
-			    "config: length %u, header says %u", len,
-			    h->total_len);
-	if (h->node.flags & ~EP_NODE_F_MAGLEV_FRESH)
-		return fail(err, err_len, -EINVAL,
-			    "config: unknown node flags 0x%x", h->node.flags);
-	if (h->n_services > EP_MAX_SERVICES ||
-	    h->n_backends > EP_MAX_BACKENDS ||
-	    h->n_node_addrs > EP_MAX_NODE_ADDRS)
-		return fail(err, err_len, -E2BIG,
-			    "config: %u services, %u backends, %u node "
-			    "addresses exceed %u/%u/%u",
-			    h->n_services, h->n_backends, h->n_node_addrs,
-			    EP_MAX_SERVICES, EP_MAX_BACKENDS,
-			    EP_MAX_NODE_ADDRS);
-	if (!check_array(len, h->off_services, h->n_services,
-			 sizeof(struct ep_cfg_service)) ||
-	    !check_array(len, h->off_backends, h->n_backends,
-			 sizeof(struct ep_cfg_backend)) ||
-	    !check_array(len, h->off_node_addrs, h->n_node_addrs,
-			 sizeof(struct ep_cfg_node_addr)))
-		return fail(err, err_len, -EINVAL,
-			    "config: an array lies outside the buffer");
-	return 0;
-}
-
-static int check_service(const struct ep_cfg_hdr *h,
-			 const struct ep_cfg_service *sv, uint32_t i, char *err,
-			 size_t err_len)
-{
-	uint32_t m = sv->maglev_size ? sv->maglev_size : EP_MAGLEV_DEFAULT_SIZE;
-
-	if (!check_ip(&sv->vip))
-		return fail(err, err_len, -EINVAL, "services[%u].vip: bad", i);
-	if (sv->proto != IPPROTO_TCP && sv->proto != IPPROTO_UDP)
-		return fail(err, err_len, -EINVAL, "services[%u].protocol: bad",
-			    i);
-	if (sv->fwd_mode < EP_FWD_DSR || sv->fwd_mode > EP_FWD_NAT)
-		return fail(err, err_len, -EINVAL,
-			    "services[%u].forwarding: bad", i);
-	if (sv->sched < EP_SCHED_MAGLEV || sv->sched > EP_SCHED_LC)
-		return fail(err, err_len, -EINVAL,
-			    "services[%u].scheduler: bad", i);
-	if (sv->stats_id >= EP_MAX_SERVICES)
-		return fail(err, err_len, -EINVAL,
-			    "services[%u]: stats id out of range", i);
-	if ((uint64_t)sv->first_backend + sv->n_backends > h->n_backends)
-		return fail(err, err_len, -EINVAL,
-			    "services[%u]: backends outside the array", i);
-	/* The default size is prime (test_maglev checks): skip its trial
-	 * division, about 128 divides per service. */
-	if (sv->n_backends > UINT16_MAX - 1 ||
-	    (m != EP_MAGLEV_DEFAULT_SIZE && !maglev_is_prime(m)) ||
-	    m > EP_MAGLEV_MAX_SIZE || m < sv->n_backends)
-		return fail(err, err_len, -EINVAL,
-			    "services[%u].maglev_table_size: %u unusable "
-			    "for %u backends",
-			    i, m, sv->n_backends);
-	return 0;
-}
-
-static int check_backend(const struct ep_cfg_backend *b, uint32_t i, char *err,
-			 size_t err_len)
-{
-	if (!check_ip(&b->addr))
-		return fail(err, err_len, -EINVAL, "backends[%u]: bad address",
-			    i);
-	if (b->state > EP_BE_DRAIN || b->stats_id >= EP_MAX_BACKENDS)
-		return fail(err, err_len, -EINVAL,
-			    "backends[%u]: bad state or stats id", i);
-	return 0;
 }
 
 static uint32_t table_slots(uint32_t n)
@@ -214,70 +120,11 @@ static uint16_t backend_weight(const struct snap_backend *b)
 /* Provisional tables: about this many slots per backend (see snap_build()). */
 #define SNAP_PROVISIONAL_PER_BACKEND 100u
 
-/* Deferred full tables, oldest first; main lcore only. */
-static struct snap_maglev *pending_head, *pending_tail;
-static uint32_t pending_count;
-static struct snap_maglev_counts mg_counts;
 static uint32_t sync_build_slots = SNAP_SYNC_BUILD_SLOTS;
 
 void snap_set_sync_build_slots(uint32_t slots)
 {
 	sync_build_slots = slots;
-}
-
-static struct maglev_table *table_alloc(uint32_t size)
-{
-	struct maglev_table *t =
-		rte_malloc("ep_snap_maglev",
-			   sizeof(*t) + (size_t)size * sizeof(t->slots[0]), 64);
-
-	if (t != NULL)
-		t->size = size;
-	return t;
-}
-
-/*
- * A new object (one reference) that keeps its inputs when `n_keep` > 0,
- * with room for a provisional table of `psize` slots. Plain malloc: it
- * is small, only this process reads it, and a change may make a thousand
- * of them (rte_malloc costs several times more per call).
- */
-static struct snap_maglev *mg_alloc(uint32_t size,
-				    const struct maglev_backend *mb,
-				    uint32_t n_keep, uint32_t psize)
-{
-	size_t head = sizeof(struct snap_maglev) + n_keep * sizeof(*mb);
-	size_t prov = psize ? sizeof(struct maglev_table) + psize * 2u : 0;
-	struct snap_maglev *o;
-
-	head = (head + 63) & ~(size_t)63;
-	o = aligned_alloc(64, (head + prov + 63) & ~(size_t)63);
-	if (o == NULL)
-		return NULL;
-	memset(o, 0, sizeof(*o));
-	o->refs = 1;
-	o->size = size;
-	o->n_backends = n_keep;
-	if (n_keep > 0)
-		memcpy(o->backends, mb, n_keep * sizeof(*mb));
-	if (psize > 0) {
-		o->provisional = (struct maglev_table *)((uint8_t *)o + head);
-		o->provisional->size = psize;
-	}
-	return o;
-}
-
-/* Drop a reference; the last one frees the object, its tables and its
- * hold on the object whose table served meanwhile (a chain, so a loop). */
-static void maglev_put(struct snap_maglev *o)
-{
-	while (o != NULL && --o->refs == 0) {
-		struct snap_maglev *interim = o->interim;
-
-		rte_free(o->full);
-		free(o); /* the provisional table is part of it */
-		o = interim;
-	}
 }
 
 /*
@@ -377,7 +224,7 @@ static void prev_ids(const struct snap_prev *p, const struct snap_service *old)
 /* Smallest prime >= x (x well below UINT32_MAX here). */
 static uint32_t prime_at_least(uint32_t x)
 {
-	while (!maglev_is_prime(x))
+	while (!ep_is_prime(x))
 		x++;
 	return x;
 }
@@ -402,20 +249,6 @@ static uint32_t provisional_size(uint32_t n, uint32_t full)
 	return last_size;
 }
 
-static void pending_push(struct snap_maglev *o)
-{
-	o->pending = 1;
-	o->refs++; /* the list's own reference */
-	o->next_pending = NULL;
-	if (pending_tail != NULL)
-		pending_tail->next_pending = o;
-	else
-		pending_head = o;
-	pending_tail = o;
-	pending_count++;
-	mg_counts.deferred++;
-}
-
 /*
  * A full table built now: rebuilt from `old`'s (same size) when given,
  * else fresh. On success sv holds the only reference.
@@ -424,8 +257,8 @@ static int build_now(const struct snap_prev *p, struct snap_service *sv,
 		     const struct maglev_backend *mb,
 		     const struct snap_service *old)
 {
-	struct snap_maglev *o = mg_alloc(sv->maglev_size, mb, 0, 0);
-	struct maglev_table *t = table_alloc(sv->maglev_size);
+	struct snap_maglev *o = snap_maglev_alloc(sv->maglev_size, mb, 0, 0);
+	struct maglev_table *t = snap_table_alloc(sv->maglev_size);
 	int rc;
 
 	if (o == NULL || t == NULL) {
@@ -462,7 +295,7 @@ static int defer(struct snap_service *sv, const struct maglev_backend *mb,
 		 struct snap_maglev *interim, uint32_t psize)
 {
 	struct snap_maglev *o =
-		mg_alloc(sv->maglev_size, mb, sv->n_backends, psize);
+		snap_maglev_alloc(sv->maglev_size, mb, sv->n_backends, psize);
 	int rc;
 
 	if (o == NULL)
@@ -480,7 +313,7 @@ static int defer(struct snap_service *sv, const struct maglev_backend *mb,
 		}
 		o->cur = o->provisional;
 	}
-	pending_push(o);
+	snap_maglev_defer(o);
 	sv->maglev_ref = o;
 	return 0;
 }
@@ -556,6 +389,18 @@ static int build_service_tables(struct fp_snapshot *s, struct snap_service *sv,
 	return 0;
 }
 
+static uint8_t action_of(const struct ep_cfg_service *sv)
+{
+	switch (sv->fwd_mode) {
+	case EP_FWD_ENCAP:
+		return sv->flags & EP_SVC_F_GUE ? FP_ACT_GUE : FP_ACT_IPIP;
+	case EP_FWD_NAT:
+		return FP_ACT_NAT;
+	default:
+		return FP_ACT_DSR;
+	}
+}
+
 static void copy_service(struct snap_service *dst,
 			 const struct ep_cfg_service *src, uint32_t index)
 {
@@ -563,6 +408,7 @@ static void copy_service(struct snap_service *dst,
 	dst->family = src->vip.family;
 	dst->proto = src->proto;
 	dst->fwd_mode = src->fwd_mode;
+	dst->action = action_of(src);
 	dst->sched = src->sched;
 	dst->flags = src->flags;
 	dst->port_n = rte_cpu_to_be_16(src->port);
@@ -669,10 +515,8 @@ static int fill_backends(struct fp_snapshot *s, const struct ep_cfg_hdr *h,
 			 size_t err_len)
 {
 	for (uint32_t i = 0; i < h->n_backends; i++) {
-		int rc = check_backend(&bes[i], i, err, err_len);
+		int rc;
 
-		if (rc)
-			return rc;
 		copy_backend(&s->backends[i], &bes[i]);
 		rc = link_backend_addr(s, i);
 		if (rc)
@@ -699,9 +543,6 @@ static int fill_node(struct fp_snapshot *s, const struct ep_cfg_hdr *h,
 {
 	s->node = h->node;
 	for (uint32_t i = 0; i < h->n_node_addrs; i++) {
-		if (!check_ip(&addrs[i].addr))
-			return fail(err, err_len, -EINVAL,
-				    "node.addresses[%u]: bad address", i);
 		if (add_local(s, &addrs[i].addr, SNAP_LOCAL_NODE))
 			return fail(err, err_len, -ENOMEM, "out of memory");
 		remember_source(s, &addrs[i].addr);
@@ -722,11 +563,6 @@ static int build_checked(struct fp_snapshot *s, const uint8_t *base,
 		(const void *)(base + h->off_node_addrs);
 	int rc;
 
-	for (uint32_t i = 0; i < h->n_services; i++) {
-		rc = check_service(h, &svcs[i], i, err, err_len);
-		if (rc)
-			return rc;
-	}
 	if (alloc_arrays(s, h, svcs))
 		return fail(err, err_len, -ENOMEM,
 			    "out of memory for %u services, %u backends",
@@ -747,7 +583,8 @@ int snap_build(const void *flat, uint32_t len, uint64_t generation,
 	struct fp_snapshot *s;
 	int rc;
 
-	rc = check_header(h, len, err, err_len);
+	/* The bytes are input: the one checker both processes use. */
+	rc = ep_flat_check(flat, len, err, err_len);
 	if (rc)
 		return rc;
 	s = rte_zmalloc("ep_snapshot", sizeof(*s), 64);
@@ -772,7 +609,7 @@ void snap_free(struct fp_snapshot *s)
 		return;
 	/* Services never filled (a failed build) are zero: no reference. */
 	for (uint32_t i = 0; s->services && i < s->n_services; i++)
-		maglev_put(s->services[i].maglev_ref);
+		snap_maglev_put(s->services[i].maglev_ref);
 	rte_free(s->vips.slots);
 	rte_free(s->local_addrs.slots);
 	rte_free(s->backend_ids.slots);
@@ -780,76 +617,4 @@ void snap_free(struct fp_snapshot *s)
 	rte_free(s->backends);
 	rte_free(s->services);
 	rte_free(s);
-}
-
-/* Build o's full table and publish it; 0 or -ENOMEM (then still pending). */
-static int build_full(struct snap_maglev *o)
-{
-	struct maglev_table *t = table_alloc(o->size);
-	int rc;
-
-	if (t == NULL)
-		return -ENOMEM;
-	rc = maglev_build(o->backends, o->n_backends, t->slots, t->size);
-	if (rc < 0 && rc != -ENOENT) {
-		rte_free(t);
-		return rc;
-	}
-	o->full = t;
-	o->fresh = 1;
-	o->pending = 0;
-	/* Size and slots are written above; a worker that sees the pointer
-	 * sees them (it loads with acquire). The table that served until
-	 * now stays with the object, which outlives every reader. */
-	__atomic_store_n(&o->cur, t, __ATOMIC_RELEASE);
-	mg_counts.built++;
-	return 0;
-}
-
-static struct snap_maglev *pending_pop(void)
-{
-	struct snap_maglev *o = pending_head;
-
-	pending_head = o->next_pending;
-	if (pending_head == NULL)
-		pending_tail = NULL;
-	o->next_pending = NULL;
-	pending_count--;
-	return o;
-}
-
-uint32_t snap_maglev_build_pending(uint64_t budget_tsc)
-{
-	uint64_t start = rte_rdtsc();
-
-	while (pending_head != NULL) {
-		struct snap_maglev *o = pending_head;
-
-		if (o->refs == 1) {
-			/* Only the list holds it: its service is gone. */
-			mg_counts.abandoned++;
-		} else if (build_full(o) != 0) {
-			break; /* out of memory: try again on the next call */
-		}
-		maglev_put(pending_pop());
-		if (rte_rdtsc() - start >= budget_tsc)
-			break;
-	}
-	return pending_count;
-}
-
-uint32_t snap_maglev_pending(void)
-{
-	return pending_count;
-}
-
-void snap_maglev_drop_pending(void)
-{
-	while (pending_head != NULL)
-		maglev_put(pending_pop());
-}
-
-void snap_maglev_counts(struct snap_maglev_counts *c)
-{
-	*c = mg_counts;
 }

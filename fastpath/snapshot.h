@@ -67,14 +67,27 @@ struct snap_maglev {
 	struct maglev_backend backends[];
 };
 
+/*
+ * What the packets of a connection entry get (snap_service.action,
+ * ct_entry.action): the ABI's forwarding modes with encap split by its
+ * header, so the rewrite needs no second look at the service's flags.
+ * The fast path's own; the ABI's enum ep_fwd_mode stays as it is.
+ */
+enum fp_action {
+	FP_ACT_DSR = 1, /* rewrite MACs */
+	FP_ACT_IPIP = 2, /* IP-in-IP */
+	FP_ACT_NAT = 3, /* destination NAT */
+	FP_ACT_GUE = 4, /* GUE: IP in UDP */
+};
+
 struct snap_service {
 	uint8_t vip[16];
 	uint8_t family;
 	uint8_t proto;
-	uint8_t fwd_mode;
+	uint8_t fwd_mode; /* enum ep_fwd_mode */
 	uint8_t sched;
 	uint8_t flags;
-	uint8_t pad;
+	uint8_t action; /* enum fp_action */
 	uint16_t port_n; /* network order; 0 = every port */
 	uint32_t stats_id;
 	uint32_t index; /* position in snapshot->services */

@@ -121,11 +121,10 @@ static int tel_ports(const char *cmd, const char *params,
 			return -ENOMEM;
 		stats_sum_port(fp.stats, p, &sum);
 		rte_tel_data_start_dict(pd);
-		rte_tel_data_add_dict_u64(pd, "rx_packets", sum.rx_pkts);
-		rte_tel_data_add_dict_u64(pd, "rx_bytes", sum.rx_bytes);
-		rte_tel_data_add_dict_u64(pd, "tx_packets", sum.tx_pkts);
-		rte_tel_data_add_dict_u64(pd, "tx_bytes", sum.tx_bytes);
-		rte_tel_data_add_dict_u64(pd, "tx_drops", sum.tx_drops);
+		for (uint32_t k = 0; k < EP_PORT_N; k++)
+			rte_tel_data_add_dict_u64(
+				pd, ep_port_counters[k].name,
+				ep_counter_u64(&sum, &ep_port_counters[k]));
 		snprintf(key, sizeof(key), "%u", p);
 		if (rte_tel_data_add_dict_container(d, key, pd, 0) != 0)
 			rte_tel_data_free(pd);
@@ -176,6 +175,24 @@ static void tel_service_key(char *key, size_t len, const struct fp_snapshot *s,
 	}
 }
 
+/* Backend `j` of a service: its brief counters as "backend<j>_<name>"
+ * (a gauge as its two's complement bits, as telemetry has no i64). */
+static void tel_backend(struct rte_tel_data *sd, uint32_t j, uint32_t sid)
+{
+	struct ep_be_counters bc;
+	char key[48];
+
+	stats_sum_be(fp.stats, sid, &bc);
+	for (uint32_t k = 0; k < EP_BE_N; k++) {
+		if (!ep_be_counters[k].brief)
+			continue;
+		snprintf(key, sizeof(key), "backend%u_%s", j,
+			 ep_be_counters[k].name);
+		rte_tel_data_add_dict_u64(
+			sd, key, ep_counter_u64(&bc, &ep_be_counters[k]));
+	}
+}
+
 static void tel_service(struct rte_tel_data *d, const struct fp_snapshot *s,
 			const struct snap_service *sv)
 {
@@ -191,22 +208,12 @@ static void tel_service(struct rte_tel_data *d, const struct fp_snapshot *s,
 	name[EP_NAME_LEN] = '\0';
 	rte_tel_data_start_dict(sd);
 	rte_tel_data_add_dict_string(sd, "name", name);
-	rte_tel_data_add_dict_u64(sd, "packets", c.pkts);
-	rte_tel_data_add_dict_u64(sd, "bytes", c.bytes);
-	rte_tel_data_add_dict_u64(sd, "new_flows", c.new_flows);
-	rte_tel_data_add_dict_u64(sd, "drops", c.drops);
-	for (uint32_t j = 0; j < sv->n_backends; j++) {
-		const struct snap_backend *b =
-			&s->backends[sv->first_backend + j];
-		struct ep_be_counters bc;
-		char key[32];
-
-		stats_sum_be(fp.stats, b->stats_id, &bc);
-		snprintf(key, sizeof(key), "backend%u_packets", j);
-		rte_tel_data_add_dict_u64(sd, key, bc.pkts);
-		snprintf(key, sizeof(key), "backend%u_active_flows", j);
-		rte_tel_data_add_dict_u64(sd, key, (uint64_t)bc.active_flows);
-	}
+	for (uint32_t k = 0; k < EP_SVC_N; k++)
+		rte_tel_data_add_dict_u64(
+			sd, ep_svc_counters[k].name,
+			ep_counter_u64(&c, &ep_svc_counters[k]));
+	for (uint32_t j = 0; j < sv->n_backends; j++)
+		tel_backend(sd, j, s->backends[sv->first_backend + j].stats_id);
 	tel_service_key(skey, sizeof(skey), s, sv);
 	/* On success the response owns sd; otherwise it is ours to free. */
 	if (rte_tel_data_add_dict_container(d, skey, sd, 0) != 0)

@@ -20,6 +20,7 @@
 #include "maglev.h"
 #include "neigh.h"
 #include "rewrite.h"
+#include "worker_int.h"
 
 /* Neighbour requests: at most one per backend per interval. */
 #define NEIGH_REQUEST_INTERVAL_MS 200u
@@ -82,26 +83,6 @@ find_service(const struct fp_snapshot *s, const struct flow_key *k,
 	return sc->svc;
 }
 
-static inline void count_drop(struct fp_worker *w, struct rte_mbuf *mb,
-			      enum ep_drop_reason why)
-{
-	w->st->drop[why]++;
-	rte_pktmbuf_free(mb);
-}
-
-static inline void tx_enqueue(struct fp_worker *w, struct rte_mbuf *mb,
-			      uint16_t port)
-{
-	if (unlikely(port >= fp.n_ports)) {
-		count_drop(w, mb, EP_DROP_TX_FULL);
-		return;
-	}
-	if (unlikely(w->tx_n[port] == FP_TX_BUF))
-		worker_flush(w);
-	w->tx_bytes[port] += rte_pktmbuf_pkt_len(mb);
-	w->tx[port][w->tx_n[port]++] = mb;
-}
-
 void worker_flush(struct fp_worker *w)
 {
 	for (uint16_t p = 0; p < fp.n_ports; p++) {
@@ -124,108 +105,6 @@ void worker_flush(struct fp_worker *w)
 		w->tx_n[p] = 0;
 		w->tx_bytes[p] = 0;
 	}
-}
-
-/* Hand a packet to the slow path, or drop it when none is attached. */
-static void punt(struct fp_worker *w, struct rte_mbuf *mb)
-{
-	if (!__atomic_load_n(&fp.punt_enabled, __ATOMIC_RELAXED)) {
-		count_drop(w, mb, EP_DROP_NO_SLOWPATH);
-		return;
-	}
-	if (rte_ring_mp_enqueue(fp.punt_ring, mb) != 0) {
-		count_drop(w, mb, EP_DROP_PUNT_FULL);
-		return;
-	}
-	w->st->cnt[EP_CNT_PUNT_PKTS]++;
-}
-
-/* ------------------------------------------------------------------ */
-/* ARP / ND: answer for our addresses, learn backends' MACs.            */
-
-static void learn_neighbour(struct fp_worker *w, const struct fp_snapshot *s,
-			    const struct pkt_meta *m, uint8_t family,
-			    uint16_t port, uint64_t now)
-{
-	uint32_t i =
-		snap_addr_find(&s->backend_ids, m->sender_ip, family, 0, 0);
-
-	for (; i != UINT32_MAX; i = s->backends[i].next_same_addr)
-		if (neigh_learn(fp.neigh, s->backends[i].stats_id,
-				m->sender_mac, port, now))
-			w->st->cnt[EP_CNT_NEIGH_LEARNED]++;
-}
-
-static int is_local(const struct fp_snapshot *s, const uint8_t addr[16],
-		    uint8_t family)
-{
-	return snap_addr_find(&s->local_addrs, addr, family, 0, 0) !=
-	       UINT32_MAX;
-}
-
-static void handle_arp(struct fp_worker *w, const struct fp_snapshot *s,
-		       struct rte_mbuf *mb, struct pkt_meta *m, uint64_t now)
-{
-	uint16_t port = mb->port;
-
-	learn_neighbour(w, s, m, EP_AF_INET, port, now);
-	if (m->arp_op == 1 && is_local(s, m->target_ip, EP_AF_INET)) {
-		rw_arp_reply(rte_pktmbuf_mtod(mb, uint8_t *), m,
-			     fp.ports[port].mac.addr_bytes);
-		w->st->cnt[EP_CNT_ARP_REPLIES]++;
-		tx_enqueue(w, mb, port);
-		return;
-	}
-	punt(w, mb);
-}
-
-static void handle_nd(struct fp_worker *w, const struct fp_snapshot *s,
-		      struct rte_mbuf *mb, struct pkt_meta *m, uint64_t now)
-{
-	uint16_t port = mb->port;
-
-	if (m->kind == PKT_ND_NA) {
-		/* An advertisement names its target: learn that, if it
-		 * carries the target's link-layer address at all. */
-		if (m->nd_has_lladdr) {
-			memcpy(m->sender_ip, m->target_ip, 16);
-			learn_neighbour(w, s, m, EP_AF_INET6, port, now);
-		}
-		punt(w, mb);
-		return;
-	}
-	if (m->nd_has_lladdr)
-		learn_neighbour(w, s, m, EP_AF_INET6, port, now);
-	if (is_local(s, m->target_ip, EP_AF_INET6) &&
-	    rw_nd_advert(mb, m, fp.ports[port].mac.addr_bytes) == 0) {
-		w->st->cnt[EP_CNT_ND_ADVERTS]++;
-		tx_enqueue(w, mb, port);
-		return;
-	}
-	punt(w, mb);
-}
-
-/* Ask for a backend's MAC (ARP request or neighbour solicitation). */
-static void request_neighbour(struct fp_worker *w, const struct fp_snapshot *s,
-			      const uint8_t addr[16], uint8_t family)
-{
-	uint16_t port = s->node.backend_port;
-	struct rte_mbuf *mb;
-
-	if (port >= fp.n_ports)
-		return;
-	mb = rte_pktmbuf_alloc(fp.pool);
-	if (!mb) {
-		w->st->drop[EP_DROP_NO_MBUF]++;
-		return;
-	}
-	if (rw_neigh_request(mb, s, addr, family, fp.ports[port].mac.addr_bytes,
-			     port) != 0) {
-		rte_pktmbuf_free(mb);
-		return;
-	}
-	w->st->cnt[EP_CNT_NEIGH_REQUESTS]++;
-	tx_enqueue(w, mb, port);
 }
 
 /* ------------------------------------------------------------------ */
@@ -293,7 +172,7 @@ static __attribute__((noinline)) void no_neighbour(struct fp_worker *w,
 	if (neigh_should_request(fp.neigh, e->backend_sid, rte_rdtsc(),
 				 fp.tsc_hz * NEIGH_REQUEST_INTERVAL_MS / 1000,
 				 fp.tsc_hz / 1000 * NEIGH_REFRESH_MS))
-		request_neighbour(w, s, e->addr, e->family);
+		arp_nd_request(w, s, e->addr, e->family);
 	count_drop(w, mb, EP_DROP_NO_NEIGH);
 }
 
@@ -304,15 +183,15 @@ static __attribute__((noinline)) int rewrite_l3(struct rte_mbuf *mb,
 						const struct ct_entry *e,
 						uint32_t hash, uint16_t port)
 {
-	switch (e->fwd_mode) {
-	case EP_FWD_NAT:
+	switch (e->action) {
+	case FP_ACT_NAT:
 		if (m->kind == PKT_ICMP_ERR) {
 			rw_nat_icmp_forward(mb, m, e->addr, e->port);
 			return 0;
 		}
 		return rw_nat_forward(mb, m, e->addr, e->port);
-	case EP_FWD_ENCAP:
-	case RW_FWD_GUE:
+	case FP_ACT_IPIP:
+	case FP_ACT_GUE:
 		return rw_encap(mb, m, s, e, hash, fp.ports[port].mtu);
 	default:
 		return 0;
@@ -337,7 +216,7 @@ static inline void forward(struct fp_worker *w, const struct fp_snapshot *s,
 		no_neighbour(w, s, mb, e);
 		return;
 	}
-	if (e->fwd_mode != EP_FWD_DSR) {
+	if (e->action != FP_ACT_DSR) {
 		rc = rewrite_l3(mb, m, s, e, hash, port);
 		if (rc != 0) {
 			count_drop(w, mb, (enum ep_drop_reason)(rc - 1));
@@ -352,32 +231,6 @@ static inline void forward(struct fp_worker *w, const struct fp_snapshot *s,
 	tx_enqueue(w, mb, port);
 }
 
-/* A reply from a NAT backend: restore the VIP and send it to the client. */
-static void forward_nat_reply(struct fp_worker *w, struct rte_mbuf *mb,
-			      const struct pkt_meta *m, struct ct_entry *reply,
-			      uint64_t now)
-{
-	struct ct_entry *fwd = reply->peer_pos == CT_NO_PEER
-				       ? NULL
-				       : ct_entry_at(w->ct, reply->peer_pos);
-
-	if (unlikely(m->kind == PKT_ICMP_ERR)) {
-		/* About a packet we sent the backend: no touch (see decide) */
-		rw_nat_icmp_reverse(mb, m, reply->addr, reply->port);
-		w->st->cnt[EP_CNT_NAT_ICMP]++;
-	} else {
-		ct_touch(reply, m->key.proto, m->tcp_flags, now);
-		if (fwd)
-			ct_touch(fwd, m->key.proto, m->tcp_flags, now);
-		rw_nat_reverse(mb, m, reply->addr, reply->port);
-		w->st->cnt[EP_CNT_NAT_REPLIES]++;
-	}
-	rw_set_macs(rte_pktmbuf_mtod(mb, uint8_t *), reply->client_mac,
-		    fp.ports[reply->in_port].mac.addr_bytes);
-	w->acc.fwd++;
-	tx_enqueue(w, mb, reply->in_port);
-}
-
 /* Fill a fresh forward entry for backend `b` of `svc`. */
 static void fill_entry(struct ct_entry *e, const struct snap_service *svc,
 		       const struct snap_backend *b, const struct rte_mbuf *mb,
@@ -388,9 +241,7 @@ static void fill_entry(struct ct_entry *e, const struct snap_service *svc,
 	e->port = b->port_n;
 	e->backend_sid = b->stats_id;
 	e->service_sid = svc->stats_id;
-	e->fwd_mode = svc->fwd_mode;
-	if (svc->fwd_mode == EP_FWD_ENCAP && (svc->flags & EP_SVC_F_GUE))
-		e->fwd_mode = RW_FWD_GUE;
+	e->action = svc->action;
 	e->in_port = mb->port;
 	e->last_tsc = now;
 	if (m->key.proto == IPPROTO_TCP)
@@ -400,67 +251,24 @@ static void fill_entry(struct ct_entry *e, const struct snap_service *svc,
 	memcpy(e->client_mac, rte_pktmbuf_mtod(mb, uint8_t *) + 6, 6);
 }
 
-/* NAT: the reply direction's key is backend -> client. */
-static void reply_key(struct flow_key *r, const struct flow_key *k,
-		      const struct ct_entry *e)
-{
-	memset(r, 0, sizeof(*r));
-	memcpy(r->src, e->addr, 16);
-	memcpy(r->dst, k->src, 16);
-	r->sport = e->port ? e->port : k->dport;
-	r->dport = k->sport;
-	r->proto = k->proto;
-	r->family = k->family;
-}
-
-static void insert_nat_reply(struct fp_worker *w, int32_t fwd_pos,
-			     const struct flow_key *k, uint64_t now)
-{
-	struct ct_entry *fwd = ct_entry_at(w->ct, fwd_pos), *rep;
-	struct flow_key rk;
-	int32_t pos;
-
-	reply_key(&rk, k, fwd);
-	pos = ct_lookup(w->ct, &rk, flowhash_key(&rk, fp.hash_seed));
-	if (pos >= 0) {
-		/* A stale flow on the same tuple: it goes, and its forward
-		 * entry with it, which must leave the backend's count. */
-		struct ct_entry *stale = ct_entry_at(w->ct, pos);
-
-		if (stale->peer_pos != CT_NO_PEER)
-			worker_ct_removed(ct_entry_at(w->ct, stale->peer_pos),
-					  w);
-		ct_remove(w->ct, pos);
-	}
-	pos = ct_insert(w->ct, &rk, flowhash_key(&rk, fp.hash_seed), now);
-	fwd = ct_entry_at(w->ct, fwd_pos); /* insert may have evicted */
-	if (pos < 0 || fwd->state == CT_FREE)
-		return;
-	rep = ct_entry_at(w->ct, pos);
-	memcpy(rep->addr, k->dst, 16); /* the VIP */
-	rep->port = k->dport;
-	rep->family = k->family;
-	rep->flags = CT_F_REPLY;
-	rep->state = fwd->state;
-	rep->last_tsc = now;
-	rep->in_port = fwd->in_port;
-	rep->backend_sid = fwd->backend_sid;
-	rep->service_sid = fwd->service_sid;
-	memcpy(rep->client_mac, fwd->client_mac, 6);
-	rep->peer_pos = (uint32_t)fwd_pos;
-	fwd->peer_pos = (uint32_t)pos;
-}
+/* What new_flow() did with its packet. */
+enum new_flow_result {
+	NF_FORWARDED, /* picked a backend and forwarded (or tried to) */
+	NF_DROPPED, /* no backend to pick: dropped and counted */
+	NF_EXISTING, /* the burst created this key already: *pos holds it */
+};
 
 /*
  * A packet to a VIP that the burst's lookup did not find: remember it,
  * pick, forward. The insert comes first, so a key this burst has already
- * created (a SYN and its ACK in one burst) is found, not picked again;
- * returns that entry's position for the caller to treat as a hit, or -1
- * when the packet was handled here.
+ * created (a SYN and its ACK in one burst) is found, not picked again:
+ * then NF_EXISTING with that entry's position in *existing, for the
+ * caller to treat as a hit.
  */
-static int32_t new_flow(struct fp_worker *w, const struct fp_snapshot *s,
-			struct rte_mbuf *mb, struct pkt_ctx *c, uint64_t now,
-			uint64_t *pick_cycles)
+static enum new_flow_result new_flow(struct fp_worker *w,
+				     const struct fp_snapshot *s,
+				     struct rte_mbuf *mb, struct pkt_ctx *c,
+				     uint64_t now, int32_t *existing)
 {
 	const struct snap_service *svc = c->svc;
 	const struct snap_backend *b;
@@ -474,14 +282,16 @@ static int32_t new_flow(struct fp_worker *w, const struct fp_snapshot *s,
 		w->acc.misses++;
 		w->svc[svc->stats_id].drops++;
 		count_drop(w, mb, EP_DROP_NO_BACKEND);
-		return -1;
+		return NF_DROPPED;
 	}
 	pos = ct_insert(w->ct, &c->m.key, c->hash, now);
 	if (pos == -EEXIST) {
 		pos = ct_lookup(w->ct, &c->m.key, c->hash);
 		e = ct_entry_at(w->ct, pos);
-		if (e && !(e->flags & CT_F_REPLY))
-			return pos;
+		if (e && !(e->flags & CT_F_REPLY)) {
+			*existing = pos;
+			return NF_EXISTING;
+		}
 		/* The tuple is a NAT reply's: no entry of its own. */
 		e = &tmp;
 		pos = -EEXIST;
@@ -489,13 +299,13 @@ static int32_t new_flow(struct fp_worker *w, const struct fp_snapshot *s,
 	w->acc.misses++;
 	t0 = rte_rdtsc();
 	j = pick_backend(w, s, svc, &c->m.key, c->hash);
-	*pick_cycles += rte_rdtsc() - t0;
+	w->acc.cyc_pick += rte_rdtsc() - t0;
 	if (unlikely(j == UINT32_MAX)) {
 		if (pos >= 0)
 			ct_remove(w->ct, pos);
 		w->svc[svc->stats_id].drops++;
 		count_drop(w, mb, EP_DROP_NO_BACKEND);
-		return -1;
+		return NF_DROPPED;
 	}
 	b = &s->backends[svc->first_backend + j];
 	if (pos >= 0) {
@@ -509,11 +319,11 @@ static int32_t new_flow(struct fp_worker *w, const struct fp_snapshot *s,
 	}
 	fill_entry(e, svc, b, mb, &c->m, now);
 	if (pos >= 0 && svc->fwd_mode == EP_FWD_NAT)
-		insert_nat_reply(w, pos, &c->m.key, now);
+		nat_reply_insert(w, pos, &c->m.key, now);
 	w->svc[svc->stats_id].new_flows++;
 	w->be[b->stats_id].new_flows++;
 	forward(w, s, mb, &c->m, e, c->hash);
-	return -1;
+	return NF_FORWARDED;
 }
 
 /* ------------------------------------------------------------------ */
@@ -533,9 +343,18 @@ static void flush_acc(struct fp_worker *w)
 	w->st->cnt[EP_CNT_CT_HITS] += a->hits;
 	w->st->cnt[EP_CNT_CT_MISSES] += a->misses;
 	w->st->cnt[EP_CNT_FWD_PKTS] += a->fwd;
+	/* Picks happen inside the decisions: the rest of them is rewrite. */
+	w->st->cnt[EP_CNT_CYC_PARSE] += a->cyc_parse;
+	w->st->cnt[EP_CNT_CYC_LOOKUP] += a->cyc_lookup;
+	w->st->cnt[EP_CNT_CYC_PICK] += a->cyc_pick;
+	w->st->cnt[EP_CNT_CYC_REWRITE] += a->cyc_decide - a->cyc_pick;
 	a->hits = 0;
 	a->misses = 0;
 	a->fwd = 0;
+	a->cyc_parse = 0;
+	a->cyc_lookup = 0;
+	a->cyc_pick = 0;
+	a->cyc_decide = 0;
 }
 
 /* Per-service packets and bytes, summed while the service stays the same. */
@@ -617,11 +436,11 @@ static void classify(struct fp_worker *w, const struct fp_snapshot *s,
 	}
 	switch (c->m.kind) {
 	case PKT_ARP:
-		handle_arp(w, s, mb, &c->m, now);
+		arp_nd_handle_arp(w, s, mb, &c->m, now);
 		return;
 	case PKT_ND_NS:
 	case PKT_ND_NA:
-		handle_nd(w, s, mb, &c->m, now);
+		arp_nd_handle_nd(w, s, mb, &c->m, now);
 		return;
 	case PKT_L4:
 	case PKT_ICMP_ERR:
@@ -647,7 +466,7 @@ static void classify(struct fp_worker *w, const struct fp_snapshot *s,
 
 static void decide(struct fp_worker *w, const struct fp_snapshot *s,
 		   struct rte_mbuf *mb, struct pkt_ctx *c, int32_t pos,
-		   uint64_t now, uint64_t *pick_cycles)
+		   uint64_t now)
 {
 	struct ct_entry *e;
 
@@ -662,7 +481,7 @@ static void decide(struct fp_worker *w, const struct fp_snapshot *s,
 	if (c->svc == NULL) {
 		/* Not a VIP: a NAT backend's reply, or not ours to handle. */
 		if (e && (e->flags & CT_F_REPLY))
-			forward_nat_reply(w, mb, &c->m, e, now);
+			nat_reply_forward(w, mb, &c->m, e, now);
 		else
 			punt(w, mb);
 		return;
@@ -676,8 +495,7 @@ static void decide(struct fp_worker *w, const struct fp_snapshot *s,
 		}
 		/* (A NAT reply's tuple sent to a VIP: new_flow's insert
 		 * finds the key and the pick is stateless, as before.) */
-		pos = new_flow(w, s, mb, c, now, pick_cycles);
-		if (pos < 0)
+		if (new_flow(w, s, mb, c, now, &pos) != NF_EXISTING)
 			return;
 		e = ct_entry_at(w->ct, pos);
 	}
@@ -685,7 +503,7 @@ static void decide(struct fp_worker *w, const struct fp_snapshot *s,
 	if (unlikely(c->m.kind == PKT_ICMP_ERR)) {
 		/* An error says nothing about the flow being alive: no touch.
 		 * NAT translates its quote too (rewrite_l3). */
-		if (e->fwd_mode == EP_FWD_NAT)
+		if (e->action == FP_ACT_NAT)
 			w->st->cnt[EP_CNT_NAT_ICMP]++;
 		forward(w, s, mb, &c->m, e, c->hash);
 		return;
@@ -737,7 +555,7 @@ void worker_process(struct fp_worker *w, struct rte_mbuf **pkts, uint16_t n,
 	uint32_t hashes[FP_BURST];
 	uint16_t idx[FP_BURST], n_ok, n_look = 0;
 	int32_t pos[FP_BURST];
-	uint64_t t0 = rte_rdtsc(), t1, t2, t3, pick = 0;
+	uint64_t t0 = rte_rdtsc(), t1, t2, t3;
 	struct svc_cache sc = { .valid = 0 };
 
 	if (unlikely(s == NULL)) {
@@ -773,8 +591,11 @@ void worker_process(struct fp_worker *w, struct rte_mbuf **pkts, uint16_t n,
 	}
 	t2 = rte_rdtsc();
 	for (uint16_t i = 0; i < n_look; i++)
-		decide(w, s, look_mb[i], &ctx[idx[i]], pos[i], t2, &pick);
+		decide(w, s, look_mb[i], &ctx[idx[i]], pos[i], t2);
 	t3 = rte_rdtsc();
+	w->acc.cyc_parse += t1 - t0;
+	w->acc.cyc_lookup += t2 - t1;
+	w->acc.cyc_decide += t3 - t2;
 	flush_acc(w);
 	if (w->burst_inserts) {
 		uint64_t ev = ct_evictions(w->ct);
@@ -782,10 +603,6 @@ void worker_process(struct fp_worker *w, struct rte_mbuf **pkts, uint16_t n,
 		w->st->cnt[EP_CNT_CT_EVICTIONS] += ev - w->evictions_seen;
 		w->evictions_seen = ev;
 	}
-	w->st->cnt[EP_CNT_CYC_PARSE] += t1 - t0;
-	w->st->cnt[EP_CNT_CYC_LOOKUP] += t2 - t1;
-	w->st->cnt[EP_CNT_CYC_PICK] += pick;
-	w->st->cnt[EP_CNT_CYC_REWRITE] += t3 - t2 - pick;
 }
 
 /* ------------------------------------------------------------------ */

@@ -169,7 +169,8 @@ static int change_build_text(const struct ep_config *cfg, struct change *ch,
 			     struct api_error *e)
 {
 	ch->json = config_to_json(cfg);
-	if (ch->json == NULL || metrics_names_build(&ch->names, ch->flat) < 0)
+	if (ch->json == NULL ||
+	    metrics_names_build(&ch->names, ch->flat, ch->flat_len) < 0)
 		return fail_nomem(e);
 	ch->text_ok = true;
 	return 0;
@@ -515,7 +516,7 @@ int api_adopt(struct api *a, const void *flat, size_t len)
 	ch.flat = malloc(ch.flat_len);
 	ch.json = config_to_json(&cfg);
 	if (ch.flat == NULL || ch.json == NULL ||
-	    metrics_names_build(&ch.names, flat) < 0) {
+	    metrics_names_build(&ch.names, flat, ch.flat_len) < 0) {
 		change_free(&ch);
 		config_free(&cfg);
 		return -ENOMEM;
@@ -546,7 +547,8 @@ static int api_init_empty(struct api *a)
 					      &a->flat_len, &ce) != 0)
 		return -ENOMEM;
 	a->json = config_to_json(&a->cfg);
-	if (a->json == NULL || metrics_names_build(&a->names, a->flat) < 0)
+	if (a->json == NULL ||
+	    metrics_names_build(&a->names, a->flat, a->flat_len) < 0)
 		return -ENOMEM;
 	return 0;
 }

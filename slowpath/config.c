@@ -16,6 +16,7 @@
 #include <cjson/cJSON.h>
 
 #include "config.h"
+#include "flat_check.h"
 
 #define PATH_BUF 64 /* "services[4294967295].backends[4294967295]" fits */
 #define SVC_PATH 24 /* "services[4294967295]" fits */
@@ -360,18 +361,6 @@ static bool text_valid(const char *s, size_t cap)
 		return false;
 	for (i = 0; i < n; i++)
 		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-			return false;
-	return true;
-}
-
-static bool is_prime(uint32_t m)
-{
-	uint32_t d;
-
-	if (m < 2)
-		return false;
-	for (d = 2; d <= m / d; d++)
-		if (m % d == 0)
 			return false;
 	return true;
 }
@@ -1318,7 +1307,7 @@ static int validate_service(const struct ep_config *cfg, uint32_t i,
 		rc = validate_modes(cfg, s, path, err);
 	if (rc != 0)
 		return rc;
-	if (!is_prime(s->maglev_size) || s->maglev_size > EP_MAGLEV_MAX_SIZE)
+	if (!ep_is_prime(s->maglev_size) || s->maglev_size > EP_MAGLEV_MAX_SIZE)
 		return fail_at(err, path, "maglev_table_size",
 			       "must be a prime number up to %u",
 			       EP_MAGLEV_MAX_SIZE);
@@ -2528,224 +2517,18 @@ int config_to_flat(const struct ep_config *cfg, uint64_t version,
 /* ------------------------------------------------------------------ */
 /* flat -> struct ep_config. The buffer is input: check before use.      */
 
-static void flat_get(const void *buf, size_t off, void *dst, size_t n)
-{
-	memcpy(dst, (const uint8_t *)buf + off, n);
-}
-
-/* As written by ip_flat(): family 4 or 6 (or 0 when `may_be_unset`),
- * unused bytes zero. The fast path compares these with memcmp. */
-static bool flat_ip_ok(const struct ep_ip *ip, bool may_be_unset)
-{
-	static const uint8_t zero[16];
-
-	if (ip->pad[0] != 0 || ip->pad[1] != 0 || ip->pad[2] != 0)
-		return false;
-	if (ip->family == 0)
-		return may_be_unset && memcmp(ip->bytes, zero, 16) == 0;
-	if (ip->family == EP_AF_INET)
-		return memcmp(ip->bytes + 4, zero, 12) == 0;
-	return ip->family == EP_AF_INET6;
-}
-
-struct flat_region {
-	const char *what;
-	uint32_t off;
-	uint32_t n;
-	size_t size;
-	size_t align;
-};
-
-/* `n` entries at `off`: aligned, after the header, inside total_len. */
-static int flat_check_region(const struct ep_cfg_hdr *h,
-			     const struct flat_region *r,
-			     struct config_error *err)
-{
-	if (r->n == 0)
-		return 0;
-	if (r->off < sizeof(*h) || r->off % r->align != 0 ||
-	    (uint64_t)r->off + (uint64_t)r->n * r->size > h->total_len)
-		return fail(err,
-			    "flat.off_%s: %u entries of %zu bytes at offset %u "
-			    "do not fit after the header within total_len %u "
-			    "(alignment %zu)",
-			    r->what, r->n, r->size, r->off, h->total_len,
-			    r->align);
-	return 0;
-}
-
-static bool regions_overlap(const struct flat_region *a,
-			    const struct flat_region *b)
-{
-	uint64_t a_end = a->off + (uint64_t)a->n * a->size;
-	uint64_t b_end = b->off + (uint64_t)b->n * b->size;
-
-	return a->n != 0 && b->n != 0 && a->off < b_end && b->off < a_end;
-}
-
-static int flat_check_regions(const struct ep_cfg_hdr *h,
-			      struct config_error *err)
-{
-	const struct flat_region r[3] = {
-		{ "node_addrs", h->off_node_addrs, h->n_node_addrs,
-		  sizeof(struct ep_cfg_node_addr),
-		  _Alignof(struct ep_cfg_node_addr) },
-		{ "services", h->off_services, h->n_services,
-		  sizeof(struct ep_cfg_service),
-		  _Alignof(struct ep_cfg_service) },
-		{ "backends", h->off_backends, h->n_backends,
-		  sizeof(struct ep_cfg_backend),
-		  _Alignof(struct ep_cfg_backend) },
-	};
-	int i, rc = 0;
-
-	for (i = 0; rc == 0 && i < 3; i++)
-		rc = flat_check_region(h, &r[i], err);
-	for (i = 0; rc == 0 && i < 3; i++)
-		if (regions_overlap(&r[i], &r[(i + 1) % 3]))
-			rc = fail(err, "flat: %s and %s overlap", r[i].what,
-				  r[(i + 1) % 3].what);
-	return rc;
-}
-
-static int flat_check_header(const void *buf, size_t len, struct ep_cfg_hdr *h,
-			     struct config_error *err)
-{
-	if (buf == NULL || len < sizeof(*h))
-		return fail(err,
-			    "flat: %zu bytes, shorter than the %zu-byte header",
-			    len, sizeof(*h));
-	flat_get(buf, 0, h, sizeof(*h));
-	if (h->magic != EP_CFG_MAGIC)
-		return fail(err, "flat.magic: 0x%08x, expected 0x%08x",
-			    h->magic, EP_CFG_MAGIC);
-	if (h->abi_version != EP_ABI_VERSION)
-		return fail(err, "flat.abi_version: %u, expected %u",
-			    h->abi_version, EP_ABI_VERSION);
-	if (h->total_len < sizeof(*h) || h->total_len > len)
-		return fail(err,
-			    "flat.total_len: %u, must be %zu..%zu (the buffer)",
-			    h->total_len, sizeof(*h), len);
-	if (h->n_services > EP_MAX_SERVICES ||
-	    h->n_backends > EP_MAX_BACKENDS ||
-	    h->n_node_addrs > EP_MAX_NODE_ADDRS)
-		return fail(err,
-			    "flat: counts %u services, %u backends, %u node "
-			    "addresses exceed %u, %u, %u",
-			    h->n_services, h->n_backends, h->n_node_addrs,
-			    EP_MAX_SERVICES, EP_MAX_BACKENDS,
-			    EP_MAX_NODE_ADDRS);
-	if ((h->node.flags & ~EP_NODE_F_MAGLEV_FRESH) != 0)
-		return fail(err, "flat.node.flags: unknown bits 0x%x",
-			    h->node.flags & ~EP_NODE_F_MAGLEV_FRESH);
-	if (!flat_ip_ok(&h->node.encap_src4, true) ||
-	    !flat_ip_ok(&h->node.encap_src6, true))
-		return fail(err, "flat.node: malformed encap source address");
-	return flat_check_regions(h, err);
-}
-
-/* Per-service checks the in-memory form cannot express; `*next` is the
- * first backend not yet claimed: services own consecutive ranges that
- * cover the backend array in order, as config_to_flat() writes them. */
-static int flat_check_service(const struct ep_cfg_hdr *h,
-			      const struct ep_cfg_service *fs, uint32_t i,
-			      uint32_t *next, uint8_t *seen,
-			      struct config_error *err)
-{
-	if (memchr(fs->name, '\0', EP_NAME_LEN) == NULL)
-		return fail(err, "flat.services[%u].name: not NUL-terminated",
-			    i);
-	if (!flat_ip_ok(&fs->vip, false))
-		return fail(err, "flat.services[%u].vip: malformed address", i);
-	if (name_of(NAMES(proto_names), fs->proto) == NULL ||
-	    name_of(NAMES(fwd_names), fs->fwd_mode) == NULL ||
-	    name_of(NAMES(sched_names), fs->sched) == NULL)
-		return fail(err,
-			    "flat.services[%u]: proto %u, fwd_mode %u or sched "
-			    "%u out of range",
-			    i, fs->proto, fs->fwd_mode, fs->sched);
-	if ((fs->flags & ~(EP_SVC_F_AFFINITY | EP_SVC_F_GUE)) != 0 ||
-	    ((fs->flags & EP_SVC_F_GUE) && fs->fwd_mode != EP_FWD_ENCAP))
-		return fail(err, "flat.services[%u].flags: 0x%x not valid here",
-			    i, fs->flags);
-	if (fs->stats_id >= EP_MAX_SERVICES || seen[fs->stats_id]++ != 0)
-		return fail(err,
-			    "flat.services[%u].stats_id: %u out of range or "
-			    "used twice",
-			    i, fs->stats_id);
-	if (fs->first_backend != *next ||
-	    fs->n_backends > h->n_backends - *next)
-		return fail(err,
-			    "flat.services[%u]: backends %u+%u, expected to "
-			    "start at %u within %u",
-			    i, fs->first_backend, fs->n_backends, *next,
-			    h->n_backends);
-	*next += fs->n_backends;
-	return 0;
-}
-
-static int flat_check_backend(const struct ep_cfg_backend *fb, uint32_t i,
-			      uint8_t *seen, struct config_error *err)
-{
-	if (!flat_ip_ok(&fb->addr, false))
-		return fail(err, "flat.backends[%u].addr: malformed address",
-			    i);
-	if (name_of(NAMES(state_names), fb->state) == NULL || fb->has_mac > 1)
-		return fail(err,
-			    "flat.backends[%u]: state %u or has_mac %u out of "
-			    "range",
-			    i, fb->state, fb->has_mac);
-	if (fb->stats_id >= EP_MAX_BACKENDS || seen[fb->stats_id]++ != 0)
-		return fail(err,
-			    "flat.backends[%u].stats_id: %u out of range or "
-			    "used twice",
-			    i, fb->stats_id);
-	return 0;
-}
-
-static void flat_service(const void *buf, const struct ep_cfg_hdr *h,
-			 uint32_t i, struct ep_cfg_service *fs)
-{
-	flat_get(buf, h->off_services + (size_t)i * sizeof(*fs), fs,
-		 sizeof(*fs));
-}
-
-static void flat_backend(const void *buf, const struct ep_cfg_hdr *h,
-			 uint32_t i, struct ep_cfg_backend *fb)
-{
-	flat_get(buf, h->off_backends + (size_t)i * sizeof(*fb), fb,
-		 sizeof(*fb));
-}
-
-/* Everything but the semantic rules, which config_validate() applies to
+/* Every rule of the flat form is ep_flat_check()'s (fastpath/abi/, the
+ * fast path's own); the semantic ones are config_validate()'s, applied to
  * the converted result. */
 static int flat_check(const void *buf, size_t len, struct ep_cfg_hdr *h,
 		      struct config_error *err)
 {
-	struct ep_cfg_service fs;
-	struct ep_cfg_backend fb;
-	uint8_t *seen;
-	uint32_t i, next = 0;
-	int rc = flat_check_header(buf, len, h, err);
+	struct config_error why;
 
-	if (rc != 0)
-		return rc;
-	seen = calloc(EP_MAX_SERVICES + EP_MAX_BACKENDS, 1);
-	if (seen == NULL)
-		return fail_nomem(err);
-	for (i = 0; rc == 0 && i < h->n_services; i++) {
-		flat_service(buf, h, i, &fs);
-		rc = flat_check_service(h, &fs, i, &next, seen, err);
-	}
-	if (rc == 0 && next != h->n_backends)
-		rc = fail(err, "flat.n_backends: %u, but services use %u",
-			  h->n_backends, next);
-	for (i = 0; rc == 0 && i < h->n_backends; i++) {
-		flat_backend(buf, h, i, &fb);
-		rc = flat_check_backend(&fb, i, seen + EP_MAX_SERVICES, err);
-	}
-	free(seen);
-	return rc;
+	if (ep_flat_check(buf, len, why.msg, sizeof(why.msg)) != 0)
+		return fail(err, "%s", why.msg);
+	ep_flat_header(buf, h);
+	return 0;
 }
 
 static void flat_read_node(const void *buf, const struct ep_cfg_hdr *h,
@@ -2763,8 +2546,7 @@ static void flat_read_node(const void *buf, const struct ep_cfg_hdr *h,
 	node->encap_src6 = h->node.encap_src6;
 	node->n_addrs = h->n_node_addrs;
 	for (i = 0; i < h->n_node_addrs; i++) {
-		flat_get(buf, h->off_node_addrs + (size_t)i * sizeof(na), &na,
-			 sizeof(na));
+		ep_flat_node_addr(buf, h, i, &na);
 		node->addrs[i].addr = na.addr;
 		node->addrs[i].port_id = na.port_id;
 	}
@@ -2789,7 +2571,7 @@ static int flat_read_service(const void *buf, const struct ep_cfg_hdr *h,
 	struct ep_cfg_backend fb;
 	uint32_t j;
 
-	flat_service(buf, h, i, &fs);
+	ep_flat_service(buf, h, i, &fs);
 	memcpy(s->name, fs.name, EP_NAME_LEN);
 	s->vip = fs.vip;
 	s->port = fs.port;
@@ -2809,7 +2591,7 @@ static int flat_read_service(const void *buf, const struct ep_cfg_hdr *h,
 		return -ENOMEM;
 	s->n_backends = fs.n_backends;
 	for (j = 0; j < fs.n_backends; j++) {
-		flat_backend(buf, h, fs.first_backend + j, &fb);
+		ep_flat_backend(buf, h, fs.first_backend + j, &fb);
 		flat_read_backend(&fb, &s->backends[j]);
 	}
 	return 0;
@@ -2854,12 +2636,12 @@ static void flat_read_ids(const void *buf, const struct ep_cfg_hdr *h,
 	uint32_t i, j, k;
 
 	for (i = 0; i < h->n_services; i++) {
-		flat_service(buf, h, i, &fs);
+		ep_flat_service(buf, h, i, &fs);
 		ids_key_make(&svc[i], fs.name, NULL, 0);
 		svc_ids[i] = fs.stats_id;
 		for (j = 0; j < fs.n_backends; j++) {
 			k = fs.first_backend + j;
-			flat_backend(buf, h, k, &fb);
+			ep_flat_backend(buf, h, k, &fb);
 			ids_key_make(&be[k], fs.name, &fb.addr, fb.port);
 			be_ids[k] = fb.stats_id;
 		}
@@ -2880,7 +2662,7 @@ int config_ids_commit(struct config_ids *ids, const void *buf, size_t len,
 	if (rc != 0)
 		return rc;
 	config_free(&cfg);
-	flat_get(buf, 0, &h, sizeof(h));
+	ep_flat_header(buf, &h);
 	svc = malloc((h.n_services + 1) * sizeof(*svc));
 	be = malloc((h.n_backends + 1) * sizeof(*be));
 	svc_ids = malloc((h.n_services + 1) * sizeof(*svc_ids));

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "flat_check.h"
 #include "metrics.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
@@ -248,13 +249,15 @@ static const void *flat_at(const void *flat, uint32_t off)
 	return (const uint8_t *)flat + off;
 }
 
-int metrics_names_build(struct metrics_names *n, const void *flat)
+int metrics_names_build(struct metrics_names *n, const void *flat, size_t len)
 {
 	const struct ep_cfg_hdr *h = flat;
 	const struct ep_cfg_service *fs = flat_at(flat, h->off_services);
 	const struct ep_cfg_backend *fb = flat_at(flat, h->off_backends);
 
 	memset(n, 0, sizeof(*n));
+	if (ep_flat_check(flat, len, NULL, 0) != 0)
+		return -EINVAL;
 	n->services = calloc(h->n_services + 1, sizeof(*n->services));
 	n->backends = calloc(h->n_backends + 1, sizeof(*n->backends));
 	if (n->services == NULL || n->backends == NULL) {

@@ -61,7 +61,7 @@ void metrics_text_i64(struct metrics_text *t, int64_t v);
 /* `s` as a quoted JSON string, escaped the way cJSON prints it. */
 void metrics_text_json_string(struct metrics_text *t, const char *s);
 
-/* Fast-path counters are summed by fastpath/stats_sum.h. */
+/* Fast-path counters are summed by fastpath/abi/stats_sum.h. */
 
 /* ---- Names of the counters in use --------------------------------- */
 
@@ -90,10 +90,10 @@ void metrics_backend_id(const struct ep_ip *ip, uint16_t port, char *out,
 			size_t size);
 
 /*
- * Fill `n` (overwritten) from a flat configuration that config_to_flat()
- * wrote or config_from_flat() accepted. Returns 0 or -ENOMEM.
+ * Fill `n` (overwritten) from `len` bytes of flat configuration, which
+ * ep_flat_check() must accept. Returns 0, -EINVAL or -ENOMEM.
  */
-int metrics_names_build(struct metrics_names *n, const void *flat);
+int metrics_names_build(struct metrics_names *n, const void *flat, size_t len);
 void metrics_names_free(struct metrics_names *n);
 
 /* The service whose stats id is sid, or NULL. */

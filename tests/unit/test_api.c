@@ -1499,7 +1499,8 @@ static void test_stats_same_as_cjson(void)
 		get("/v1/stats");
 		CHECK(R.status == 200 && R.json != NULL);
 		CHECK(fake.last_flat != NULL &&
-		      metrics_names_build(&names, fake.last_flat) == 0);
+		      metrics_names_build(&names, fake.last_flat,
+					  fake.last_len) == 0);
 		ref = ref_stats(fake.stats, &fake.shared, 1, fake.alive,
 				&names);
 		ref_text = cJSON_PrintUnformatted(ref);

@@ -838,42 +838,45 @@ static void test_refuse_header(void)
 
 	base_cfg(&c);
 	buf = cfg_flat(&c, &len);
-	REFUSE_BUF(buf, 0, -EINVAL, "config: bad magic");
+	REFUSE_BUF(buf, 0, -EINVAL, "flat: 0 bytes, shorter than");
 	REFUSE_BUF(buf, sizeof(struct ep_cfg_hdr) - 1, -EINVAL,
-		   "config: bad magic");
+		   "flat: 95 bytes, shorter than");
 	free(buf);
-	REFUSE_HDR(&c, h_.magic ^= 1, -EINVAL, "config: bad magic");
+	REFUSE_HDR(&c, h_.magic ^= 1, -EINVAL, "flat.magic: ");
 	REFUSE_HDR(&c, h_.abi_version = EP_ABI_VERSION - 1, -EPROTO,
-		   "config: ABI version");
+		   "flat.abi_version: ");
 	REFUSE_HDR(&c, h_.abi_version = EP_ABI_VERSION + 1, -EPROTO,
-		   "config: ABI version");
+		   "flat.abi_version: ");
 	REFUSE_HDR(&c, h_.node.flags = 0x2, -EINVAL,
-		   "config: unknown node flags");
-	REFUSE_HDR(&c, h_.total_len += 8, -EINVAL, "config: length");
-	REFUSE_HDR(&c, h_.n_services = EP_MAX_SERVICES + 1, -E2BIG, "config: ");
-	REFUSE_HDR(&c, h_.n_backends = EP_MAX_BACKENDS + 1, -E2BIG, "config: ");
-	REFUSE_HDR(&c, h_.n_node_addrs = UINT32_MAX, -E2BIG, "config: ");
+		   "flat.node.flags: unknown bits");
+	REFUSE_HDR(&c, h_.total_len += 8, -EINVAL, "flat.total_len: ");
+	REFUSE_HDR(&c, h_.n_services = EP_MAX_SERVICES + 1, -E2BIG,
+		   "flat: counts ");
+	REFUSE_HDR(&c, h_.n_backends = EP_MAX_BACKENDS + 1, -E2BIG,
+		   "flat: counts ");
+	REFUSE_HDR(&c, h_.n_node_addrs = UINT32_MAX, -E2BIG, "flat: counts ");
 }
 
 static void test_refuse_arrays(void)
 {
-	const char *out = "config: an array lies outside the buffer";
+	const char *be = "flat.off_backends: ", *sv = "flat.off_services: ";
 	struct cfg c;
 
 	base_cfg(&c);
-	REFUSE_HDR(&c, h_.off_backends = h_.total_len, -EINVAL, out);
-	REFUSE_HDR(&c, h_.n_backends += 1, -EINVAL, out);
-	REFUSE_HDR(&c, h_.n_services = 100, -EINVAL, out);
-	REFUSE_HDR(&c, h_.off_node_addrs = h_.total_len - 8, -EINVAL, out);
-	REFUSE_HDR(&c, h_.off_services = UINT32_MAX - 7, -EINVAL, out);
-	REFUSE_HDR(&c, h_.off_services = 8, -EINVAL, out); /* in the header */
-	REFUSE_HDR(&c, h_.off_backends += 4, -EINVAL, out); /* misaligned */
-	REFUSE_HDR(&c, h_.off_node_addrs = 0, -EINVAL, out);
+	REFUSE_HDR(&c, h_.off_backends = h_.total_len, -EINVAL, be);
+	REFUSE_HDR(&c, h_.n_backends += 1, -EINVAL, be);
+	REFUSE_HDR(&c, h_.n_services = 100, -EINVAL, sv);
+	REFUSE_HDR(&c, h_.off_node_addrs = h_.total_len - 8, -EINVAL,
+		   "flat.off_node_addrs: ");
+	REFUSE_HDR(&c, h_.off_services = UINT32_MAX - 7, -EINVAL, sv);
+	REFUSE_HDR(&c, h_.off_services = 8, -EINVAL, sv); /* in the header */
+	REFUSE_HDR(&c, h_.off_backends += 4, -EINVAL, be); /* misaligned */
+	REFUSE_HDR(&c, h_.off_node_addrs = 0, -EINVAL, "flat.off_node_addrs: ");
 }
 
 static void test_refuse_services(void)
 {
-	const char *range = "services[1]: backends outside the array";
+	const char *range = "flat.services[1]: backends ";
 	struct cfg c;
 
 	base_cfg(&c);
@@ -883,27 +886,30 @@ static void test_refuse_services(void)
 	REFUSE_CFG(&c, x.svc[1].first_backend = UINT32_MAX, -EINVAL, range);
 	REFUSE_CFG(&c, x.svc[1].n_backends = UINT32_MAX, -EINVAL, range);
 	REFUSE_CFG(&c, x.svc[1].proto = IPPROTO_ICMP, -EINVAL,
-		   "services[1].protocol: bad");
+		   "flat.services[1]: proto 1,");
 	REFUSE_CFG(&c, x.svc[1].fwd_mode = 0, -EINVAL,
-		   "services[1].forwarding: bad");
+		   "flat.services[1]: proto 6, fwd_mode 0 or");
 	REFUSE_CFG(&c, x.svc[1].fwd_mode = EP_FWD_NAT + 1, -EINVAL,
-		   "services[1].forwarding: bad");
+		   "flat.services[1]: proto 6, fwd_mode 4 or");
 	REFUSE_CFG(&c, x.svc[1].sched = 0, -EINVAL,
-		   "services[1].scheduler: bad");
+		   "flat.services[1]: proto 6, fwd_mode 1 or sched 0 ");
 	REFUSE_CFG(&c, x.svc[1].sched = EP_SCHED_LC + 1, -EINVAL,
-		   "services[1].scheduler: bad");
+		   "flat.services[1]: proto 6, fwd_mode 1 or sched 5 ");
 	REFUSE_CFG(&c, x.svc[1].vip.family = 5, -EINVAL,
-		   "services[1].vip: bad");
+		   "flat.services[1].vip: malformed");
 	REFUSE_CFG(&c, x.svc[1].stats_id = EP_MAX_SERVICES, -EINVAL,
-		   "services[1]: stats id out of range");
+		   "flat.services[1].stats_id: 2048 out of range");
+	/* The slow path's rule, now the fast path's too: ids are unique. */
+	REFUSE_CFG(&c, x.svc[1].stats_id = x.svc[0].stats_id, -EINVAL,
+		   "flat.services[1].stats_id: ");
 	REFUSE_CFG(&c, x.svc[1].maglev_size = 250, -EINVAL,
 		   "services[1].maglev_table_size: 250 unusable");
 	REFUSE_CFG(&c, x.svc[1].maglev_size = EP_MAGLEV_MAX_SIZE + 2, -EINVAL,
 		   "services[1].maglev_table_size: ");
 	/* Prime, but fewer slots (2) than backends (3). */
 	REFUSE_CFG(&c,
-		   (x.svc[1].first_backend = 1, x.svc[1].n_backends = 3,
-		    x.svc[1].maglev_size = 2),
+		   (x.svc[0].n_backends = 1, x.svc[1].first_backend = 1,
+		    x.svc[1].n_backends = 3, x.svc[1].maglev_size = 2),
 		   -EINVAL, "services[1].maglev_table_size: 2 unusable");
 }
 
@@ -913,15 +919,15 @@ static void test_refuse_backends_and_node(void)
 
 	base_cfg(&c);
 	REFUSE_CFG(&c, x.be[2].state = EP_BE_DRAIN + 1, -EINVAL,
-		   "backends[2]: bad state or stats id");
+		   "flat.backends[2]: state 3 ");
 	REFUSE_CFG(&c, x.be[2].stats_id = EP_MAX_BACKENDS, -EINVAL,
-		   "backends[2]: bad state or stats id");
+		   "flat.backends[2].stats_id: 32768 out of range");
 	REFUSE_CFG(&c, x.be[2].addr.family = 0, -EINVAL,
-		   "backends[2]: bad address");
+		   "flat.backends[2].addr: malformed");
 	REFUSE_CFG(&c, x.be[2].addr.family = 7, -EINVAL,
-		   "backends[2]: bad address");
+		   "flat.backends[2].addr: malformed");
 	REFUSE_CFG(&c, x.na[0].addr.family = 0, -EINVAL,
-		   "node.addresses[0]: bad address");
+		   "flat.node_addrs[0].addr: malformed");
 }
 
 static void test_refuse_duplicates(void)

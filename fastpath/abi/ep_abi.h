@@ -216,10 +216,11 @@ struct ep_shared {
 };
 
 /* ------------------------------------------------------------------ */
-/* Statistics: one X-macro list per kind, so enum, /metrics names and    */
+/* Statistics: one X-macro list per family, so enum, /metrics names and */
 /* telemetry keys cannot drift apart.                                   */
 
-/* Worker counters (per lcore). */
+/* Worker counters (per lcore), X(sym, name): all EP_KIND_COUNTER. */
+#define EP_WORKER_COUNTERS_HELP "Fast-path worker counter, summed over workers."
 #define EP_WORKER_COUNTERS(X)                                                  \
 	X(RX_PKTS, "rx_packets")                                               \
 	X(RX_BYTES, "rx_bytes")                                                \
@@ -254,7 +255,9 @@ struct ep_shared {
 	X(SNAPSHOT_SWITCHES, "snapshot_switches")                              \
 	X(CYC_AGE, "cycles_age")
 
-/* Drop reasons (per lcore). Parser reasons come first. */
+/* Drop reasons (per lcore), X(sym, name): counters of one /metrics family
+ * with a "reason" label. Parser reasons come first. */
+#define EP_DROP_REASONS_HELP "Packets the fast path dropped, by reason."
 #define EP_DROP_REASONS(X)                                                     \
 	X(ETH_TRUNC, "eth_truncated")                                          \
 	X(VLAN_TRUNC, "vlan_truncated")                                        \
@@ -297,28 +300,69 @@ enum ep_worker_counter { EP_WORKER_COUNTERS(EP_X_ENUM) EP_CNT_MAX };
 enum ep_drop_reason { EP_DROP_REASONS(EP_X_ENUM) EP_DROP_MAX };
 #undef EP_X_ENUM
 
+/*
+ * Per-port, per-service and per-backend counters: one X-macro list per
+ * family, X(field, type, name, kind, brief). The family's struct below is
+ * made from its list, and so are the readers' tables (stats_sum.h) that
+ * telemetry, /v1/stats, /metrics and edgectl iterate: adding a counter is
+ * one line here plus the code that counts it. `name` is the telemetry and
+ * /v1/stats key and the middle of the /metrics name; `kind` is
+ * EP_KIND_COUNTER (monotonic) or EP_KIND_GAUGE (may go down; /metrics
+ * adds no _total); `brief` 1 puts it in the compact per-backend views
+ * (telemetry's service dict, edgectl's backend table).
+ */
+#define EP_KIND_COUNTER 0u
+#define EP_KIND_GAUGE 1u
+
+#define EP_PORT_COUNTERS_HELP "Per DPDK port, summed over workers."
+#define EP_PORT_COUNTERS(X)                                                    \
+	X(rx_pkts, uint64_t, "rx_packets", EP_KIND_COUNTER, 1)                 \
+	X(rx_bytes, uint64_t, "rx_bytes", EP_KIND_COUNTER, 1)                  \
+	X(tx_pkts, uint64_t, "tx_packets", EP_KIND_COUNTER, 1)                 \
+	X(tx_bytes, uint64_t, "tx_bytes", EP_KIND_COUNTER, 1)                  \
+	X(tx_drops, uint64_t, "tx_drops", EP_KIND_COUNTER, 1)
+
+#define EP_SVC_COUNTERS_HELP "Per service in the configuration in force."
+#define EP_SVC_COUNTERS(X)                                                     \
+	X(pkts, uint64_t, "packets", EP_KIND_COUNTER, 1)                       \
+	X(bytes, uint64_t, "bytes", EP_KIND_COUNTER, 1)                        \
+	X(new_flows, uint64_t, "new_flows", EP_KIND_COUNTER, 1)                \
+	X(drops, uint64_t, "drops", EP_KIND_COUNTER, 1)
+
+#define EP_BE_COUNTERS_HELP                                                    \
+	"Per backend (service, address:port) in the configuration in force."
+/* active_flows: this lcore's inserts minus its removals (sums wrap). */
+#define EP_BE_COUNTERS(X)                                                      \
+	X(pkts, uint64_t, "packets", EP_KIND_COUNTER, 1)                       \
+	X(bytes, uint64_t, "bytes", EP_KIND_COUNTER, 0)                        \
+	X(new_flows, uint64_t, "new_flows", EP_KIND_COUNTER, 0)                \
+	X(active_flows, int64_t, "active_flows", EP_KIND_GAUGE, 1)
+
+#define EP_X_FIELD(field, type, name, kind, brief) type field;
+#define EP_X_ONE(field, type, name, kind, brief) +1
+enum {
+	EP_PORT_N = 0 EP_PORT_COUNTERS(EP_X_ONE),
+	EP_SVC_N = 0 EP_SVC_COUNTERS(EP_X_ONE),
+	EP_BE_N = 0 EP_BE_COUNTERS(EP_X_ONE),
+};
+
+/* 64 bytes whatever the count, so a port counter does not move the rest. */
 struct ep_port_counters {
-	uint64_t rx_pkts;
-	uint64_t rx_bytes;
-	uint64_t tx_pkts;
-	uint64_t tx_bytes;
-	uint64_t tx_drops;
-	uint64_t pad[3];
+	EP_PORT_COUNTERS(EP_X_FIELD)
+	uint64_t pad[8 - EP_PORT_N];
 };
 
 struct ep_svc_counters {
-	uint64_t pkts;
-	uint64_t bytes;
-	uint64_t new_flows;
-	uint64_t drops;
+	EP_SVC_COUNTERS(EP_X_FIELD)
 };
 
 struct ep_be_counters {
-	uint64_t pkts;
-	uint64_t bytes;
-	uint64_t new_flows;
-	int64_t active_flows; /* this lcore's inserts minus its removals */
+	EP_BE_COUNTERS(EP_X_FIELD)
 };
+#undef EP_X_FIELD
+#undef EP_X_ONE
+
+_Static_assert(sizeof(struct ep_port_counters) == 64, "ep_port_counters");
 
 /* One lcore's counters: written by that lcore only, summed by readers. */
 struct ep_lcore_stats {

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Stats memzone readers shared by both processes (see stats_sum.h). */
+#include <stddef.h>
 #include <string.h>
 
 #include "stats_sum.h"
@@ -12,6 +13,31 @@ const char *const stats_counter_names[EP_CNT_MAX] = { EP_WORKER_COUNTERS(
 const char *const stats_drop_names[EP_DROP_MAX] = { EP_DROP_REASONS(
 	EP_X_NAME) };
 #undef EP_X_NAME
+
+#define EP_X_DESC(st, field, type, name, kind, brief)                          \
+	{ name, offsetof(struct st, field), kind,                              \
+	  _Generic((type)0, int64_t : 1, default : 0), brief },
+#define EP_X_PORT(...) EP_X_DESC(ep_port_counters, __VA_ARGS__)
+#define EP_X_SVC(...) EP_X_DESC(ep_svc_counters, __VA_ARGS__)
+#define EP_X_BE(...) EP_X_DESC(ep_be_counters, __VA_ARGS__)
+const struct ep_counter_desc ep_port_counters[EP_PORT_N] = { EP_PORT_COUNTERS(
+	EP_X_PORT) };
+const struct ep_counter_desc ep_svc_counters[EP_SVC_N] = { EP_SVC_COUNTERS(
+	EP_X_SVC) };
+const struct ep_counter_desc ep_be_counters[EP_BE_N] = { EP_BE_COUNTERS(
+	EP_X_BE) };
+#undef EP_X_PORT
+#undef EP_X_SVC
+#undef EP_X_BE
+#undef EP_X_DESC
+
+/* out->field += this lcore's, wrapping (an int64_t gauge sums as its
+ * two's complement bits, so a removal on one lcore and the insert on
+ * another still add up). */
+#define EP_X_ADD(field, type, name, kind, brief)                               \
+	out->field = (type)((uint64_t)out->field +                             \
+			    (uint64_t)__atomic_load_n(&c->field,               \
+						      __ATOMIC_RELAXED));
 
 static uint32_t n_lcores(const struct ep_stats *s)
 {
@@ -50,13 +76,9 @@ void stats_sum_port(const struct ep_stats *s, uint32_t port,
 	if (port >= EP_MAX_PORTS)
 		return;
 	for (uint32_t i = 0; i < n_lcores(s); i++) {
-		const struct ep_port_counters *p = &s->lcore[i].port[port];
+		const struct ep_port_counters *c = &s->lcore[i].port[port];
 
-		out->rx_pkts += load64(&p->rx_pkts);
-		out->rx_bytes += load64(&p->rx_bytes);
-		out->tx_pkts += load64(&p->tx_pkts);
-		out->tx_bytes += load64(&p->tx_bytes);
-		out->tx_drops += load64(&p->tx_drops);
+		EP_PORT_COUNTERS(EP_X_ADD)
 	}
 }
 
@@ -69,31 +91,21 @@ void stats_sum_svc(const struct ep_stats *s, uint32_t sid,
 	for (uint32_t i = 0; i < n_lcores(s); i++) {
 		const struct ep_svc_counters *c = &s->svc[i][sid];
 
-		out->pkts += load64(&c->pkts);
-		out->bytes += load64(&c->bytes);
-		out->new_flows += load64(&c->new_flows);
-		out->drops += load64(&c->drops);
+		EP_SVC_COUNTERS(EP_X_ADD)
 	}
 }
 
 void stats_sum_be(const struct ep_stats *s, uint32_t sid,
 		  struct ep_be_counters *out)
 {
-	uint64_t active = 0; /* wraps like the other sums, no signed overflow */
-
 	memset(out, 0, sizeof(*out));
 	if (sid >= EP_MAX_BACKENDS)
 		return;
 	for (uint32_t i = 0; i < n_lcores(s); i++) {
 		const struct ep_be_counters *c = &s->be[i][sid];
 
-		out->pkts += load64(&c->pkts);
-		out->bytes += load64(&c->bytes);
-		out->new_flows += load64(&c->new_flows);
-		active += (uint64_t)__atomic_load_n(&c->active_flows,
-						    __ATOMIC_RELAXED);
+		EP_BE_COUNTERS(EP_X_ADD)
 	}
-	out->active_flows = (int64_t)active;
 }
 
 uint64_t stats_sum_drops(const struct ep_stats *s)

@@ -1,0 +1,276 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The flat configuration's one checker (see flat_check.h). */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "flat_check.h"
+
+struct flat_ctx {
+	const void *buf;
+	struct ep_cfg_hdr h;
+	char *err;
+	size_t err_len;
+	uint32_t next_backend; /* first backend no service has claimed */
+	uint64_t seen_svc[EP_MAX_SERVICES / 64]; /* stats ids used */
+	uint64_t seen_be[EP_MAX_BACKENDS / 64];
+};
+
+static int fail(struct flat_ctx *c, int rc, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int fail(struct flat_ctx *c, int rc, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (c->err != NULL && c->err_len > 0) {
+		va_start(ap, fmt);
+		vsnprintf(c->err, c->err_len, fmt, ap);
+		va_end(ap);
+	}
+	return rc;
+}
+
+bool ep_is_prime(uint32_t m)
+{
+	uint64_t d;
+
+	if (m < 2)
+		return false;
+	if (m % 2 == 0)
+		return m == 2;
+	/* 64-bit d so d * d cannot wrap for m near UINT32_MAX. */
+	for (d = 3; d * d <= m; d += 2)
+		if (m % d == 0)
+			return false;
+	return true;
+}
+
+/* Family 4 or 6 (or 0 when `may_be_unset`), pad and unused bytes zero. */
+static bool ip_ok(const struct ep_ip *ip, bool may_be_unset)
+{
+	static const uint8_t zero[16];
+
+	if (ip->pad[0] != 0 || ip->pad[1] != 0 || ip->pad[2] != 0)
+		return false;
+	if (ip->family == 0)
+		return may_be_unset && memcmp(ip->bytes, zero, 16) == 0;
+	if (ip->family == EP_AF_INET)
+		return memcmp(ip->bytes + 4, zero, 12) == 0;
+	return ip->family == EP_AF_INET6;
+}
+
+/* Mark `id` used in `set`; false when it already was. */
+static bool first_use(uint64_t *set, uint32_t id)
+{
+	uint64_t bit = 1ull << (id % 64);
+
+	if (set[id / 64] & bit)
+		return false;
+	set[id / 64] |= bit;
+	return true;
+}
+
+struct flat_region {
+	const char *what;
+	uint32_t off;
+	uint32_t n;
+	size_t size;
+};
+
+#define FLAT_ALIGN 8u
+
+static uint64_t region_end(const struct flat_region *r)
+{
+	return (uint64_t)r->off + (uint64_t)r->n * r->size;
+}
+
+static int check_regions(struct flat_ctx *c)
+{
+	const struct ep_cfg_hdr *h = &c->h;
+	const struct flat_region r[3] = {
+		{ "node_addrs", h->off_node_addrs, h->n_node_addrs,
+		  sizeof(struct ep_cfg_node_addr) },
+		{ "services", h->off_services, h->n_services,
+		  sizeof(struct ep_cfg_service) },
+		{ "backends", h->off_backends, h->n_backends,
+		  sizeof(struct ep_cfg_backend) },
+	};
+
+	for (int i = 0; i < 3; i++)
+		if (r[i].off < sizeof(*h) || r[i].off % FLAT_ALIGN != 0 ||
+		    region_end(&r[i]) > h->total_len)
+			return fail(c, -EINVAL,
+				    "flat.off_%s: %u entries of %zu bytes at "
+				    "offset %u do not fit after the header "
+				    "within total_len %u (alignment %u)",
+				    r[i].what, r[i].n, r[i].size, r[i].off,
+				    h->total_len, FLAT_ALIGN);
+	for (int i = 0; i < 3; i++) {
+		const struct flat_region *a = &r[i], *b = &r[(i + 1) % 3];
+
+		if (a->n != 0 && b->n != 0 && a->off < region_end(b) &&
+		    b->off < region_end(a))
+			return fail(c, -EINVAL, "flat: %s and %s overlap",
+				    a->what, b->what);
+	}
+	return 0;
+}
+
+static int check_header(struct flat_ctx *c, size_t len)
+{
+	const struct ep_cfg_hdr *h = &c->h;
+
+	if (c->buf == NULL || len < sizeof(*h))
+		return fail(c, -EINVAL,
+			    "flat: %zu bytes, shorter than the %zu-byte header",
+			    c->buf == NULL ? (size_t)0 : len, sizeof(*h));
+	ep_flat_header(c->buf, &c->h);
+	if (h->magic != EP_CFG_MAGIC)
+		return fail(c, -EINVAL, "flat.magic: 0x%08x, expected 0x%08x",
+			    h->magic, EP_CFG_MAGIC);
+	if (h->abi_version != EP_ABI_VERSION)
+		return fail(c, -EPROTO, "flat.abi_version: %u, expected %u",
+			    h->abi_version, EP_ABI_VERSION);
+	if (h->total_len < sizeof(*h) || h->total_len > len)
+		return fail(c, -EINVAL,
+			    "flat.total_len: %u, must be %zu..%zu (the buffer)",
+			    h->total_len, sizeof(*h), len);
+	if (h->n_services > EP_MAX_SERVICES ||
+	    h->n_backends > EP_MAX_BACKENDS ||
+	    h->n_node_addrs > EP_MAX_NODE_ADDRS)
+		return fail(c, -E2BIG,
+			    "flat: counts %u services, %u backends, %u node "
+			    "addresses exceed %u, %u, %u",
+			    h->n_services, h->n_backends, h->n_node_addrs,
+			    EP_MAX_SERVICES, EP_MAX_BACKENDS,
+			    EP_MAX_NODE_ADDRS);
+	if ((h->node.flags & ~EP_NODE_F_MAGLEV_FRESH) != 0)
+		return fail(c, -EINVAL, "flat.node.flags: unknown bits 0x%x",
+			    h->node.flags & ~EP_NODE_F_MAGLEV_FRESH);
+	if (!ip_ok(&h->node.encap_src4, true) ||
+	    !ip_ok(&h->node.encap_src6, true))
+		return fail(c, -EINVAL,
+			    "flat.node: malformed encap source address");
+	return check_regions(c);
+}
+
+static bool known_modes(const struct ep_cfg_service *s)
+{
+	return (s->proto == IPPROTO_TCP || s->proto == IPPROTO_UDP) &&
+	       s->fwd_mode >= EP_FWD_DSR && s->fwd_mode <= EP_FWD_NAT &&
+	       s->sched >= EP_SCHED_MAGLEV && s->sched <= EP_SCHED_LC;
+}
+
+static int check_service(struct flat_ctx *c, const struct ep_cfg_service *s,
+			 uint32_t i)
+{
+	uint32_t m = s->maglev_size ? s->maglev_size : EP_MAGLEV_DEFAULT_SIZE;
+
+	if (memchr(s->name, '\0', EP_NAME_LEN) == NULL)
+		return fail(c, -EINVAL,
+			    "flat.services[%u].name: not NUL-terminated", i);
+	if (!ip_ok(&s->vip, false))
+		return fail(c, -EINVAL,
+			    "flat.services[%u].vip: malformed address", i);
+	if (!known_modes(s))
+		return fail(c, -EINVAL,
+			    "flat.services[%u]: proto %u, fwd_mode %u or sched "
+			    "%u out of range",
+			    i, s->proto, s->fwd_mode, s->sched);
+	if ((s->flags & ~(EP_SVC_F_AFFINITY | EP_SVC_F_GUE)) != 0 ||
+	    ((s->flags & EP_SVC_F_GUE) && s->fwd_mode != EP_FWD_ENCAP))
+		return fail(c, -EINVAL,
+			    "flat.services[%u].flags: 0x%x not valid here", i,
+			    s->flags);
+	if (s->stats_id >= EP_MAX_SERVICES ||
+	    !first_use(c->seen_svc, s->stats_id))
+		return fail(c, -EINVAL,
+			    "flat.services[%u].stats_id: %u out of range or "
+			    "used twice",
+			    i, s->stats_id);
+	if (s->first_backend != c->next_backend ||
+	    s->n_backends > c->h.n_backends - c->next_backend)
+		return fail(c, -EINVAL,
+			    "flat.services[%u]: backends %u+%u, expected to "
+			    "start at %u within %u",
+			    i, s->first_backend, s->n_backends, c->next_backend,
+			    c->h.n_backends);
+	/* The default size is prime (test_maglev checks): skip its trial
+	 * division, about 128 divides per service. */
+	if (s->n_backends > UINT16_MAX - 1 ||
+	    (m != EP_MAGLEV_DEFAULT_SIZE && !ep_is_prime(m)) ||
+	    m > EP_MAGLEV_MAX_SIZE || m < s->n_backends)
+		return fail(c, -EINVAL,
+			    "services[%u].maglev_table_size: %u unusable for "
+			    "%u backends",
+			    i, m, s->n_backends);
+	c->next_backend += s->n_backends;
+	return 0;
+}
+
+static int check_backend(struct flat_ctx *c, const struct ep_cfg_backend *b,
+			 uint32_t i)
+{
+	if (!ip_ok(&b->addr, false))
+		return fail(c, -EINVAL,
+			    "flat.backends[%u].addr: malformed address", i);
+	if (b->state > EP_BE_DRAIN || b->has_mac > 1)
+		return fail(c, -EINVAL,
+			    "flat.backends[%u]: state %u or has_mac %u out of "
+			    "range",
+			    i, b->state, b->has_mac);
+	if (b->stats_id >= EP_MAX_BACKENDS ||
+	    !first_use(c->seen_be, b->stats_id))
+		return fail(c, -EINVAL,
+			    "flat.backends[%u].stats_id: %u out of range or "
+			    "used twice",
+			    i, b->stats_id);
+	return 0;
+}
+
+static int check_entries(struct flat_ctx *c)
+{
+	const struct ep_cfg_hdr *h = &c->h;
+	struct ep_cfg_service s;
+	struct ep_cfg_backend b;
+	struct ep_cfg_node_addr na;
+	int rc = 0;
+
+	for (uint32_t i = 0; rc == 0 && i < h->n_services; i++) {
+		ep_flat_service(c->buf, h, i, &s);
+		rc = check_service(c, &s, i);
+	}
+	if (rc == 0 && c->next_backend != h->n_backends)
+		rc = fail(c, -EINVAL,
+			  "flat.n_backends: %u, but services use %u",
+			  h->n_backends, c->next_backend);
+	for (uint32_t i = 0; rc == 0 && i < h->n_backends; i++) {
+		ep_flat_backend(c->buf, h, i, &b);
+		rc = check_backend(c, &b, i);
+	}
+	for (uint32_t i = 0; rc == 0 && i < h->n_node_addrs; i++) {
+		ep_flat_node_addr(c->buf, h, i, &na);
+		if (!ip_ok(&na.addr, false))
+			rc = fail(c, -EINVAL,
+				  "flat.node_addrs[%u].addr: malformed address",
+				  i);
+	}
+	return rc;
+}
+
+int ep_flat_check(const void *buf, size_t len, char *err, size_t err_len)
+{
+	struct flat_ctx c;
+	int rc;
+
+	memset(&c, 0, sizeof(c));
+	c.buf = buf;
+	c.err = err;
+	c.err_len = err_len;
+	rc = check_header(&c, len);
+	if (rc == 0)
+		rc = check_entries(&c);
+	return rc;
+}
