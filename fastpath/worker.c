@@ -252,6 +252,61 @@ static void fill_entry(struct ct_entry *e, const struct snap_service *svc,
 }
 
 /* What new_flow() did with its packet. */
+/* ------------------------------------------------------------------ */
+/* Policing: access lists and rate limits, before any state is made.    */
+
+/* Count a policing drop for the service and free the packet. */
+static __attribute__((noinline)) void
+police_drop(struct fp_worker *w, struct rte_mbuf *mb,
+	    const struct snap_service *svc, enum pol_verdict v)
+{
+	struct ep_svc_counters *sc = &w->svc[svc->stats_id];
+	enum ep_drop_reason why;
+
+	switch (v) {
+	case POL_ACL:
+		sc->drop_acl++;
+		why = EP_DROP_ACL;
+		break;
+	case POL_RATE_PPS:
+		sc->drop_rate_pps++;
+		why = EP_DROP_RATE_SVC_PPS;
+		break;
+	case POL_RATE_BPS:
+		sc->drop_rate_bps++;
+		why = EP_DROP_RATE_SVC_BPS;
+		break;
+	default:
+		sc->drop_rate_cps++;
+		why = EP_DROP_RATE_SVC_CPS;
+		break;
+	}
+	sc->drops++;
+	count_drop(w, mb, why);
+}
+
+/*
+ * A packet to a service, seen first on this worker: the access lists and
+ * the packets/s and bytes/s limits. 1 when it goes on, 0 when dropped.
+ */
+static inline int police_packet(struct fp_worker *w,
+				const struct fp_snapshot *s,
+				struct rte_mbuf *mb, const struct pkt_ctx *c,
+				uint64_t now)
+{
+	enum pol_verdict v;
+
+	if (likely(s->pol.acl == NULL && s->pol.svc == NULL))
+		return 1;
+	v = pol_check_packet(&s->pol, c->svc->index, c->svc->stats_id, w->index,
+			     c->m.key.src, c->m.key.family,
+			     rte_pktmbuf_pkt_len(mb), now);
+	if (likely(v == POL_PASS))
+		return 1;
+	police_drop(w, mb, c->svc, v);
+	return 0;
+}
+
 enum new_flow_result {
 	NF_FORWARDED, /* picked a backend and forwarded (or tried to) */
 	NF_DROPPED, /* no backend to pick: dropped and counted */
@@ -283,6 +338,23 @@ static enum new_flow_result new_flow(struct fp_worker *w,
 		w->svc[svc->stats_id].drops++;
 		count_drop(w, mb, EP_DROP_NO_BACKEND);
 		return NF_DROPPED;
+	}
+	if (unlikely(s->pol.svc != NULL && s->pol.svc[svc->index].any)) {
+		/* A connection this burst opened already is not new. */
+		pos = w->burst_inserts ? ct_lookup(w->ct, &c->m.key, c->hash)
+				       : -ENOENT;
+		e = ct_entry_at(w->ct, pos);
+		if (e && !(e->flags & CT_F_REPLY)) {
+			*existing = pos;
+			return NF_EXISTING;
+		}
+		e = &tmp;
+		if (pol_check_new_flow(&s->pol, svc->index, svc->stats_id,
+				       w->index, now) != POL_PASS) {
+			w->acc.misses++;
+			police_drop(w, mb, svc, POL_RATE_CPS);
+			return NF_DROPPED;
+		}
 	}
 	pos = ct_insert(w->ct, &c->m.key, c->hash, now);
 	if (pos == -EEXIST) {
@@ -457,6 +529,9 @@ static void classify(struct fp_worker *w, const struct fp_snapshot *s,
 		punt(w, mb);
 		return;
 	}
+	/* Policed where it arrives: a handed-off packet was checked. */
+	if (c->svc != NULL && !from_handoff && !police_packet(w, s, mb, c, now))
+		return;
 	if (!from_handoff && needs_handoff(w, c, mb) && handoff(w, c, mb))
 		return;
 	c->hash = flowhash_key(&c->m.key, fp.hash_seed);
