@@ -200,17 +200,67 @@ static void service_row(struct table *t, const cJSON *s)
 	table_cell(t, "%u/%u", up, total);
 }
 
+/* "1000/s burst 50 token" for a limit object, "-" when absent. */
+static void limit_cell(struct table *t, const cJSON *limits, const char *key)
+{
+	const cJSON *l = member(limits, key);
+	char rate[32], burst[32];
+
+	if (!cJSON_IsObject(l)) {
+		table_cell(t, "-");
+		return;
+	}
+	table_cell(t, "%s/s burst %s %s", count_text(l, "rate", rate, 32),
+		   count_text(l, "burst", burst, 32),
+		   strcmp(str_or(l, "mode", ""), "leaky_bucket") == 0
+			   ? "leaky"
+			   : "token");
+}
+
+/* The limits and access lists in force, for services that have any. */
+static int services_policing(FILE *out, const cJSON *arr)
+{
+	static const char *const heads[] = { "NAME", "PACKETS", "BYTES",
+					     "CONNECTIONS", "ACL" };
+	struct table t = { 5, heads, "lllll", NULL, 0, 0, false };
+	const cJSON *s;
+
+	cJSON_ArrayForEach(s, arr)
+	{
+		const cJSON *lim = member(s, "limits"), *acl = member(s, "acl");
+
+		if (lim == NULL && acl == NULL)
+			continue;
+		table_cell(&t, "%s", str_or(s, "name", "-"));
+		limit_cell(&t, lim, "packets_per_second");
+		limit_cell(&t, lim, "bytes_per_second");
+		limit_cell(&t, lim, "connections_per_second");
+		if (acl == NULL)
+			table_cell(&t, "-");
+		else
+			table_cell(&t, "%d allow, %d deny",
+				   cJSON_GetArraySize(member(acl, "allow")),
+				   cJSON_GetArraySize(member(acl, "deny")));
+	}
+	if (t.n_cells == 0)
+		return 0;
+	fprintf(out, "\nLimits and access lists:\n");
+	return table_finish(out, &t);
+}
+
 int ectl_fmt_services(FILE *out, const cJSON *services)
 {
 	static const char *const heads[] = { "NAME", "VIP", "MODE", "SCHEDULER",
 					     "BACKENDS" };
 	struct table t = { 5, heads, "lllll", NULL, 0, 0, false };
 	const cJSON *arr = array_of(services, "services"), *s;
+	int rc;
 
 	if (arr == NULL)
 		return -EPROTO;
 	cJSON_ArrayForEach(s, arr) service_row(&t, s);
-	return table_finish(out, &t);
+	rc = table_finish(out, &t);
+	return rc ? rc : services_policing(out, arr);
 }
 
 int ectl_fmt_backends(FILE *out, const cJSON *backends, const cJSON *stats,
@@ -314,6 +364,39 @@ static int stats_services(FILE *out, const cJSON *st)
 	return table_finish(out, &t);
 }
 
+/* Policing drops per service and reason: services with any (all: every
+ * service), nothing when there are none. */
+static int stats_policed(FILE *out, const cJSON *st, bool all)
+{
+	static const char *const heads[] = { "SERVICE", "ACL", "RATE PPS",
+					     "RATE BPS", "RATE CPS" };
+	static const char *const keys[] = { "drops_acl",
+					    "drops_rate_service_pps",
+					    "drops_rate_service_bps",
+					    "drops_rate_service_cps" };
+	struct table t = { 5, heads, "lrrrr", NULL, 0, 0, false };
+	const cJSON *s;
+	char num[32];
+
+	cJSON_ArrayForEach(s, array_of(st, "services"))
+	{
+		double any = 0;
+
+		for (unsigned int k = 0; k < 4; k++)
+			any += count_of(s, keys[k]) > 0; /* absent: -1 */
+		if (!all && any == 0)
+			continue;
+		table_cell(&t, "%s", str_or(s, "name", "-"));
+		for (unsigned int k = 0; k < 4; k++)
+			table_cell(&t, "%s",
+				   count_text(s, keys[k], num, sizeof(num)));
+	}
+	if (t.n_cells == 0)
+		return 0;
+	fprintf(out, "\nPolicing drops:\n");
+	return table_finish(out, &t);
+}
+
 static int stats_counters(FILE *out, const cJSON *st, bool all)
 {
 	static const char *const heads[] = { "COUNTER", "VALUE" };
@@ -371,6 +454,7 @@ int ectl_fmt_stats(FILE *out, const cJSON *stats, bool all)
 	rc |= stats_ports(out, stats);
 	fputc('\n', out);
 	rc |= stats_services(out, stats);
+	rc |= stats_policed(out, stats, all);
 	fputc('\n', out);
 	rc |= stats_counters(out, stats, all);
 	fputc('\n', out);

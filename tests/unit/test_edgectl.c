@@ -322,6 +322,53 @@ static void test_fmt_services(void)
 	cJSON_Delete(doc);
 }
 
+/* Services with limits or access lists get a second table. */
+static void test_fmt_services_policing(void)
+{
+	cJSON *doc = cJSON_Parse(
+		"{\"services\": [{\"name\": \"web\", \"vip\": \"10.1.0.1\","
+		" \"port\": 80, \"protocol\": \"tcp\", \"forwarding\": \"dsr\","
+		" \"scheduler\": \"maglev\", \"limits\": {"
+		"\"packets_per_second\": {\"rate\": 1000, \"burst\": 50,"
+		" \"mode\": \"token_bucket\"}, \"connections_per_second\":"
+		" {\"rate\": 10, \"burst\": 0, \"mode\": \"leaky_bucket\"}},"
+		" \"acl\": {\"allow\": [\"10.0.0.0/8\"], \"deny\": []},"
+		" \"backends\": []},"
+		" {\"name\": \"free\", \"vip\": \"10.1.0.2\", \"port\": 80,"
+		" \"protocol\": \"tcp\", \"forwarding\": \"dsr\","
+		" \"scheduler\": \"rr\", \"backends\": []}]}");
+	cJSON *st = cJSON_Parse(
+		"{\"counters\": {}, \"services\": [{\"name\": \"web\","
+		" \"packets\": 1, \"drops_acl\": 7, \"drops_rate_service_pps\":"
+		" 0, \"drops_rate_service_bps\": 0, \"drops_rate_service_cps\":"
+		" 2}, {\"name\": \"free\", \"drops_acl\": 0}]}");
+	struct capture c;
+	char *text;
+
+	CHECK(ectl_fmt_services(capture_start(&c), doc) == 0);
+	text = capture_end(&c);
+	CHECK_MSG(text && strstr(text, "\nLimits and access lists:\n"
+				       "NAME  PACKETS                BYTES  "
+				       "CONNECTIONS         ACL\n"
+				       "web   1000/s burst 50 token  -      "
+				       "10/s burst 0 leaky  1 allow, 0 deny\n"),
+		  "%s", text);
+	CHECK(text && strstr(text, "free  -") == NULL);
+	free(text);
+	CHECK(ectl_fmt_stats(capture_start(&c), st, false) == 0);
+	text = capture_end(&c);
+	CHECK_MSG(text && strstr(text,
+				 "Policing drops:\n"
+				 "SERVICE  ACL  RATE PPS  RATE BPS  "
+				 "RATE CPS\n"
+				 "web        7         0         0         "
+				 "2\n"),
+		  "%s", text);
+	free(text);
+	cJSON_Delete(st);
+	cJSON_Delete(doc);
+}
+
 static void test_fmt_backends(void)
 {
 	cJSON *svc = cJSON_Parse(services_json),
@@ -599,6 +646,7 @@ int main(void)
 	test_args_refused();
 	test_numbers();
 	test_fmt_services();
+	test_fmt_services_policing();
 	test_fmt_backends();
 	test_fmt_stats();
 	test_fmt_flows();
