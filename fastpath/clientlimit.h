@@ -132,19 +132,21 @@ void cl_move_to_head(struct cl_table *t, uint32_t i);
 
 /*
  * The entry of the client sending from `addr` in `scope` (a service's
- * stats id or CL_SCOPE_GLOBAL), created when absent (its limits start
- * with no history). Never fails.
+ * stats id or CL_SCOPE_GLOBAL), an IPv6 client being its first
+ * `v6_prefix` bits (1..128), created when absent (its limits start with
+ * no history). Never fails.
  */
-static inline struct cl_entry *cl_get(struct cl_table *t,
-				      const uint8_t addr[16], uint8_t family,
-				      uint16_t scope, uint64_t now_tsc)
+static inline struct cl_entry *cl_get_prefix(struct cl_table *t,
+					     const uint8_t addr[16],
+					     uint8_t family, uint8_t v6_prefix,
+					     uint16_t scope, uint64_t now_tsc)
 {
 	uint8_t key[16];
 	uint16_t sc = scope | (family == EP_AF_INET6 ? CL_SCOPE_V6 : 0);
 	uint16_t tick = (uint16_t)(now_tsc >> t->tick_shift);
 	uint32_t h, i;
 
-	cl_client_key(addr, family, t->v6_prefix, key);
+	cl_client_key(addr, family, v6_prefix, key);
 	h = cl_hash(t, key, sc);
 	for (i = t->heads[h & t->head_mask]; i != CL_NONE;) {
 		struct cl_entry *e = &t->entries[i];
@@ -159,6 +161,14 @@ static inline struct cl_entry *cl_get(struct cl_table *t,
 		i = e->hnext;
 	}
 	return cl_insert(t, key, sc, h, now_tsc);
+}
+
+/* cl_get_prefix() with the table's own IPv6 prefix. */
+static inline struct cl_entry *cl_get(struct cl_table *t,
+				      const uint8_t addr[16], uint8_t family,
+				      uint16_t scope, uint64_t now_tsc)
+{
+	return cl_get_prefix(t, addr, family, t->v6_prefix, scope, now_tsc);
 }
 
 /* Charge one unit of limit `which` to `e` at TSC `now_tsc`; 1 admitted. */

@@ -33,6 +33,8 @@ static const char *const limit_names[EP_LIMIT_N] = {
 	[EP_LIMIT_PPS] = "packets_per_second",
 	[EP_LIMIT_BPS] = "bytes_per_second",
 	[EP_LIMIT_CPS] = "connections_per_second",
+	[EP_LIMIT_CLIENT_PPS] = "per_client.packets_per_second",
+	[EP_LIMIT_CLIENT_CPS] = "per_client.connections_per_second",
 };
 
 static int fail(char *err, size_t err_len, int rc, const char *fmt, ...)
@@ -81,6 +83,7 @@ static int build_limits(struct pol_snapshot *ps, const uint8_t *base,
 				.burst = sv.limits[k].burst,
 				.max_cost = k == EP_LIMIT_BPS ? POLICER_MAX_COST
 							      : 1,
+				/* Client limits are per worker table. */
 			};
 
 			if (policer_cfg_init(&ps->svc[i].lim[k], &pp, tsc_hz,
@@ -91,8 +94,15 @@ static int build_limits(struct pol_snapshot *ps, const uint8_t *base,
 					    i, limit_names[k],
 					    (unsigned long long)pp.rate,
 					    (unsigned long long)pp.burst);
-			ps->svc[i].any |= pp.mode != EP_LIMIT_OFF;
+			if (k >= EP_LIMIT_CLIENT_PPS)
+				ps->svc[i].any_client |=
+					pp.mode != EP_LIMIT_OFF;
+			else
+				ps->svc[i].any |= pp.mode != EP_LIMIT_OFF;
 		}
+		ps->svc[i].v6_prefix = sv.client_v6_prefix
+					       ? sv.client_v6_prefix
+					       : CL_DEFAULT_V6_PREFIX;
 	}
 	return 0;
 }

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "acl.h"
+#include "clientlimit.h"
 #include "ep_abi.h"
 #include "policer.h"
 
@@ -25,6 +26,7 @@ enum pol_verdict {
 	POL_RATE_PPS, /* over the service's packets/s */
 	POL_RATE_BPS, /* over the service's bytes/s */
 	POL_RATE_CPS, /* over the service's new connections/s */
+	POL_RATE_CLIENT, /* over a per-client limit of the service */
 };
 
 /* A compiled access list and the rules it came from (to share it). */
@@ -37,7 +39,9 @@ struct pol_acl_ref {
 
 struct pol_service {
 	struct policer_cfg lim[EP_LIMIT_N];
-	uint8_t any; /* some limit is on */
+	uint8_t any; /* a service-wide limit is on */
+	uint8_t any_client; /* a per-client limit is on */
+	uint8_t v6_prefix; /* per-client: IPv6 bits that make a client */
 };
 
 struct pol_snapshot {
@@ -126,6 +130,36 @@ static inline enum pol_verdict pol_check_new_flow(const struct pol_snapshot *ps,
 			   &pol_shared[sid * EP_LIMIT_N + EP_LIMIT_CPS],
 			   &pol_workers[worker].lim[sid][EP_LIMIT_CPS], 1, now))
 		return POL_RATE_CPS;
+	return POL_PASS;
+}
+
+/* Whether the service has per-client limits (its packets then go to the
+ * worker that owns their client's address, which keeps the client). */
+static inline int pol_has_client_limits(const struct pol_snapshot *ps,
+					uint32_t svc_index)
+{
+	return ps->svc != NULL && ps->svc[svc_index].any_client;
+}
+
+/*
+ * Per-client limits of a packet from `src` to the service (index, stats
+ * id) in worker table `t`: packets/s always, new connections/s too when
+ * `new_flow`.
+ */
+static inline enum pol_verdict
+pol_check_client(const struct pol_snapshot *ps, uint32_t svc_index,
+		 uint32_t sid, struct cl_table *t, const uint8_t src[16],
+		 uint8_t family, int new_flow, uint64_t now)
+{
+	const struct pol_service *p = &ps->svc[svc_index];
+	struct cl_entry *e =
+		cl_get_prefix(t, src, family, p->v6_prefix, (uint16_t)sid, now);
+
+	if (!new_flow &&
+	    !cl_admit(&p->lim[EP_LIMIT_CLIENT_PPS], e, CL_PPS, now))
+		return POL_RATE_CLIENT;
+	if (new_flow && !cl_admit(&p->lim[EP_LIMIT_CLIENT_CPS], e, CL_CPS, now))
+		return POL_RATE_CLIENT;
 	return POL_PASS;
 }
 

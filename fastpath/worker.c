@@ -276,9 +276,13 @@ police_drop(struct fp_worker *w, struct rte_mbuf *mb,
 		sc->drop_rate_bps++;
 		why = EP_DROP_RATE_SVC_BPS;
 		break;
-	default:
+	case POL_RATE_CPS:
 		sc->drop_rate_cps++;
 		why = EP_DROP_RATE_SVC_CPS;
+		break;
+	default:
+		sc->drop_rate_client++;
+		why = EP_DROP_RATE_CLIENT;
 		break;
 	}
 	sc->drops++;
@@ -339,7 +343,9 @@ static enum new_flow_result new_flow(struct fp_worker *w,
 		count_drop(w, mb, EP_DROP_NO_BACKEND);
 		return NF_DROPPED;
 	}
-	if (unlikely(s->pol.svc != NULL && s->pol.svc[svc->index].any)) {
+	if (unlikely(s->pol.svc != NULL &&
+		     (s->pol.svc[svc->index].any ||
+		      s->pol.svc[svc->index].any_client))) {
 		/* A connection this burst opened already is not new. */
 		pos = w->burst_inserts ? ct_lookup(w->ct, &c->m.key, c->hash)
 				       : -ENOENT;
@@ -353,6 +359,14 @@ static enum new_flow_result new_flow(struct fp_worker *w,
 				       w->index, now) != POL_PASS) {
 			w->acc.misses++;
 			police_drop(w, mb, svc, POL_RATE_CPS);
+			return NF_DROPPED;
+		}
+		if (s->pol.svc[svc->index].any_client &&
+		    pol_check_client(&s->pol, svc->index, svc->stats_id, w->cl,
+				     c->m.key.src, c->m.key.family, 1,
+				     now) != POL_PASS) {
+			w->acc.misses++;
+			police_drop(w, mb, svc, POL_RATE_CLIENT);
 			return NF_DROPPED;
 		}
 	}
@@ -449,32 +463,44 @@ static inline void count_service(struct fp_worker *w,
 	a->svc_bytes += rte_pktmbuf_pkt_len(mb);
 }
 
-/* Which worker owns this flow when work must be spread in software. */
-static uint16_t flow_owner(const struct pkt_ctx *c)
+/*
+ * Which worker owns this flow when work must be spread in software. A
+ * service with per-client limits (not NAT) is owned by its client's
+ * address alone, so that one worker's table sees all of a client.
+ */
+static uint16_t flow_owner(const struct fp_snapshot *s, const struct pkt_ctx *c)
 {
 	const struct flow_key *k = &c->m.key;
-	uint32_t h = c->svc ? flowhash_endpoint(k->src, k->sport, fp.hash_seed)
-			    : flowhash_endpoint(k->dst, k->dport, fp.hash_seed);
+	uint32_t h;
 
+	if (c->svc == NULL)
+		h = flowhash_endpoint(k->dst, k->dport, fp.hash_seed);
+	else if (unlikely(c->svc->fwd_mode != EP_FWD_NAT &&
+			  pol_has_client_limits(&s->pol, c->svc->index)))
+		h = flowhash_endpoint(k->src, 0, fp.hash_seed);
+	else
+		h = flowhash_endpoint(k->src, k->sport, fp.hash_seed);
 	return (uint16_t)(h % fp.n_workers);
 }
 
-static int needs_handoff(const struct fp_worker *w, const struct pkt_ctx *c,
-			 const struct rte_mbuf *mb)
+static int needs_handoff(const struct fp_worker *w, const struct fp_snapshot *s,
+			 const struct pkt_ctx *c, const struct rte_mbuf *mb)
 {
 	if (fp.n_workers == 1)
 		return 0;
-	/* NAT: both directions must meet on the client endpoint's owner. */
+	/* NAT: both directions must meet on the client endpoint's owner;
+	 * per-client limits: every packet of a client on its owner. */
 	if (fp.ports[mb->port].spread ||
-	    (c->svc == NULL || c->svc->fwd_mode == EP_FWD_NAT))
-		return flow_owner(c) != w->index;
+	    (c->svc == NULL || c->svc->fwd_mode == EP_FWD_NAT) ||
+	    pol_has_client_limits(&s->pol, c->svc->index))
+		return flow_owner(s, c) != w->index;
 	return 0;
 }
 
-static int handoff(struct fp_worker *w, const struct pkt_ctx *c,
-		   struct rte_mbuf *mb)
+static int handoff(struct fp_worker *w, const struct fp_snapshot *s,
+		   const struct pkt_ctx *c, struct rte_mbuf *mb)
 {
-	struct fp_worker *owner = &fp.workers[flow_owner(c)];
+	struct fp_worker *owner = &fp.workers[flow_owner(s, c)];
 
 	if (rte_ring_mp_enqueue(owner->handoff, mb) != 0)
 		count_drop(w, mb, EP_DROP_HANDOFF_FULL);
@@ -532,8 +558,17 @@ static void classify(struct fp_worker *w, const struct fp_snapshot *s,
 	/* Policed where it arrives: a handed-off packet was checked. */
 	if (c->svc != NULL && !from_handoff && !police_packet(w, s, mb, c, now))
 		return;
-	if (!from_handoff && needs_handoff(w, c, mb) && handoff(w, c, mb))
+	if (!from_handoff && needs_handoff(w, s, c, mb) && handoff(w, s, c, mb))
 		return;
+	/* Per-client limits on the worker that keeps the client. */
+	if (unlikely(c->svc != NULL && c->m.kind == PKT_L4 &&
+		     pol_has_client_limits(&s->pol, c->svc->index)) &&
+	    pol_check_client(&s->pol, c->svc->index, c->svc->stats_id, w->cl,
+			     c->m.key.src, c->m.key.family, 0,
+			     now) != POL_PASS) {
+		police_drop(w, mb, c->svc, POL_RATE_CLIENT);
+		return;
+	}
 	c->hash = flowhash_key(&c->m.key, fp.hash_seed);
 	ct_prefetch(w->ct, c->hash);
 	c->verdict = V_LOOKUP;

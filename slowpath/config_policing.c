@@ -20,7 +20,21 @@ static const char *const limit_keys[CONFIG_N_LIMITS] = {
 	[CONFIG_LIMIT_PPS] = "packets_per_second",
 	[CONFIG_LIMIT_BPS] = "bytes_per_second",
 	[CONFIG_LIMIT_CPS] = "connections_per_second",
+	[CONFIG_LIMIT_CLIENT_PPS] = "packets_per_second",
+	[CONFIG_LIMIT_CLIENT_CPS] = "connections_per_second",
 };
+
+/* Where a limit sits under "limits": the client ones in "per_client". */
+static const char *limit_path(uint32_t k)
+{
+	return k >= CONFIG_LIMIT_CLIENT_PPS ? "per_client." : "";
+}
+
+_Static_assert((int)CONFIG_LIMIT_CLIENT_PPS == (int)EP_LIMIT_CLIENT_PPS &&
+		       (int)CONFIG_LIMIT_CLIENT_CPS ==
+			       (int)EP_LIMIT_CLIENT_CPS &&
+		       (int)CONFIG_N_LIMITS == (int)EP_LIMIT_N,
+	       "config limits are indexed like the flat form's");
 
 static const char *const mode_names[] = {
 	[EP_LIMIT_TOKEN_BUCKET] = "token_bucket",
@@ -213,21 +227,18 @@ static int parse_limit(const cJSON *obj, const char *at, struct config_limit *l,
 	return check_limit(l, at, err);
 }
 
-static int parse_limits(const cJSON *svc, const char *path,
-			struct config_svc_policing *p, struct config_error *err)
+static int parse_per_client(const cJSON *obj, const char *at,
+			    struct config_svc_policing *p,
+			    struct config_error *err)
 {
 	static const char *const keys[] = { "packets_per_second",
-					    "bytes_per_second",
-					    "connections_per_second", NULL };
-	const cJSON *obj = cJSON_GetObjectItemCaseSensitive(svc, "limits");
-	char at[CONFIG_PATH_LEN];
-	int rc;
+					    "connections_per_second",
+					    "ipv6_prefix", NULL };
+	uint64_t prefix = CONFIG_CLIENT_V6_PREFIX_DEFAULT;
+	int rc = only_keys(obj, at, keys, err);
 
-	if (obj == NULL)
-		return 0;
-	path_fmt(at, sizeof(at), "%s.limits", path);
-	rc = only_keys(obj, at, keys, err);
-	for (uint32_t k = 0; rc == 0 && k < CONFIG_N_LIMITS; k++) {
+	for (uint32_t k = CONFIG_LIMIT_CLIENT_PPS;
+	     rc == 0 && k < CONFIG_N_LIMITS; k++) {
 		const cJSON *l =
 			cJSON_GetObjectItemCaseSensitive(obj, limit_keys[k]);
 		char lat[CONFIG_PATH_LEN];
@@ -236,6 +247,55 @@ static int parse_limits(const cJSON *svc, const char *path,
 			continue;
 		path_fmt(lat, sizeof(lat), "%s.%s", at, limit_keys[k]);
 		rc = parse_limit(l, lat, &p->limits[k], err);
+	}
+	if (rc == 0)
+		rc = get_u64(obj, at, "ipv6_prefix", 128, false, &prefix, err);
+	if (rc < 0)
+		return rc;
+	if (prefix == 0) {
+		char where[CONFIG_PATH_LEN];
+
+		path_fmt(where, sizeof(where), "%s.ipv6_prefix", at);
+		return pfail(err, where, "must be 1..128");
+	}
+	/* Only a client limit makes the prefix mean something. */
+	if (p->limits[CONFIG_LIMIT_CLIENT_PPS].mode != EP_LIMIT_OFF ||
+	    p->limits[CONFIG_LIMIT_CLIENT_CPS].mode != EP_LIMIT_OFF)
+		p->client_v6_prefix = (uint8_t)prefix;
+	return 0;
+}
+
+static int parse_limits(const cJSON *svc, const char *path,
+			struct config_svc_policing *p, struct config_error *err)
+{
+	static const char *const keys[] = { "packets_per_second",
+					    "bytes_per_second",
+					    "connections_per_second",
+					    "per_client", NULL };
+	const cJSON *obj = cJSON_GetObjectItemCaseSensitive(svc, "limits"), *pc;
+	char at[CONFIG_PATH_LEN];
+	int rc;
+
+	if (obj == NULL)
+		return 0;
+	path_fmt(at, sizeof(at), "%s.limits", path);
+	rc = only_keys(obj, at, keys, err);
+	for (uint32_t k = 0; rc == 0 && k < CONFIG_LIMIT_CLIENT_PPS; k++) {
+		const cJSON *l =
+			cJSON_GetObjectItemCaseSensitive(obj, limit_keys[k]);
+		char lat[CONFIG_PATH_LEN];
+
+		if (l == NULL)
+			continue;
+		path_fmt(lat, sizeof(lat), "%s.%s", at, limit_keys[k]);
+		rc = parse_limit(l, lat, &p->limits[k], err);
+	}
+	pc = cJSON_GetObjectItemCaseSensitive(obj, "per_client");
+	if (rc == 0 && pc != NULL) {
+		char pat[CONFIG_PATH_LEN];
+
+		path_fmt(pat, sizeof(pat), "%s.per_client", at);
+		rc = parse_per_client(pc, pat, p, err);
 	}
 	return rc;
 }
@@ -432,8 +492,14 @@ int cpol_validate_service(const struct config_svc_policing *p, const char *path,
 	int rc = 0;
 
 	for (uint32_t k = 0; rc == 0 && k < CONFIG_N_LIMITS; k++) {
-		path_fmt(at, sizeof(at), "%s.limits.%s", path, limit_keys[k]);
+		path_fmt(at, sizeof(at), "%s.limits.%s%s", path, limit_path(k),
+			 limit_keys[k]);
 		rc = check_limit(&p->limits[k], at, err);
+	}
+	if (rc == 0 && p->client_v6_prefix > 128) {
+		path_fmt(at, sizeof(at), "%s.limits.per_client.ipv6_prefix",
+			 path);
+		rc = pfail(err, at, "must be 1..128");
 	}
 	path_fmt(at, sizeof(at), "%s.acl", path);
 	return rc ? rc : validate_acl(&p->acl, at, err);
@@ -484,6 +550,7 @@ int cpol_copy_service(struct config_svc_policing *dst,
 		      const struct config_svc_policing *src)
 {
 	memcpy(dst->limits, src->limits, sizeof(dst->limits));
+	dst->client_v6_prefix = src->client_v6_prefix;
 	return copy_acl(&dst->acl, &src->acl);
 }
 
@@ -520,7 +587,8 @@ bool cpol_equal_service(const struct config_svc_policing *a,
 		     (a->limits[k].rate != b->limits[k].rate ||
 		      a->limits[k].burst != b->limits[k].burst)))
 			return false;
-	return acl_equal(&a->acl, &b->acl);
+	return a->client_v6_prefix == b->client_v6_prefix &&
+	       acl_equal(&a->acl, &b->acl);
 }
 
 bool cpol_equal_global(const struct config_policing *a,
@@ -607,26 +675,46 @@ static void json_acl(struct sbuf *b, const struct config_acl *a,
 	sb_add(b, "}");
 }
 
+static void json_limit(struct sbuf *b, const struct config_limit *l,
+		       const char *key, bool *first)
+{
+	if (l->mode == EP_LIMIT_OFF)
+		return;
+	sb_add(b, "%s\"%s\":{\"rate\":%llu,\"burst\":%llu,\"mode\":\"%s\"}",
+	       *first ? "" : ",", key, (unsigned long long)l->rate,
+	       (unsigned long long)l->burst, mode_names[l->mode]);
+	*first = false;
+}
+
+static bool has_client_limits(const struct config_svc_policing *p)
+{
+	return p->limits[CONFIG_LIMIT_CLIENT_PPS].mode != EP_LIMIT_OFF ||
+	       p->limits[CONFIG_LIMIT_CLIENT_CPS].mode != EP_LIMIT_OFF;
+}
+
 char *cpol_json_service(const struct config_svc_policing *p)
 {
 	struct sbuf b = { 0 };
-	bool any = false;
+	bool any = false, first = true;
 
-	for (uint32_t k = 0; k < CONFIG_N_LIMITS; k++) {
-		const struct config_limit *l = &p->limits[k];
+	for (uint32_t k = 0; k < CONFIG_N_LIMITS; k++)
+		any |= p->limits[k].mode != EP_LIMIT_OFF;
+	if (any) {
+		sb_add(&b, ",\"limits\":{");
+		for (uint32_t k = 0; k < CONFIG_LIMIT_CLIENT_PPS; k++)
+			json_limit(&b, &p->limits[k], limit_keys[k], &first);
+		if (has_client_limits(p)) {
+			bool cfirst = true;
 
-		if (l->mode == EP_LIMIT_OFF)
-			continue;
-		sb_add(&b,
-		       "%s\"%s\":{\"rate\":%llu,\"burst\":%llu,\"mode\":\"%"
-		       "s\"}",
-		       any ? "," : ",\"limits\":{", limit_keys[k],
-		       (unsigned long long)l->rate,
-		       (unsigned long long)l->burst, mode_names[l->mode]);
-		any = true;
-	}
-	if (any)
+			sb_add(&b, "%s\"per_client\":{", first ? "" : ",");
+			for (uint32_t k = CONFIG_LIMIT_CLIENT_PPS;
+			     k < CONFIG_N_LIMITS; k++)
+				json_limit(&b, &p->limits[k], limit_keys[k],
+					   &cfirst);
+			sb_add(&b, ",\"ipv6_prefix\":%u}", p->client_v6_prefix);
+		}
 		sb_add(&b, "}");
+	}
 	if (p->acl.n_allow + p->acl.n_deny)
 		json_acl(&b, &p->acl, ",");
 	return sb_done(&b);
@@ -647,6 +735,7 @@ char *cpol_json_global(const struct config_policing *p)
 void cpol_flat_service(const struct config_svc_policing *p,
 		       struct ep_cfg_service *out)
 {
+	out->client_v6_prefix = has_client_limits(p) ? p->client_v6_prefix : 0;
 	for (uint32_t k = 0; k < CONFIG_N_LIMITS; k++) {
 		memset(&out->limits[k], 0, sizeof(out->limits[k]));
 		if (p->limits[k].mode == EP_LIMIT_OFF)
@@ -683,6 +772,11 @@ void cpol_from_flat_service(const struct ep_cfg_service *in,
 		p->limits[k].rate = in->limits[k].rate;
 		p->limits[k].burst = in->limits[k].burst;
 	}
+	p->client_v6_prefix = 0;
+	if (has_client_limits(p))
+		p->client_v6_prefix = in->client_v6_prefix
+					      ? in->client_v6_prefix
+					      : CONFIG_CLIENT_V6_PREFIX_DEFAULT;
 }
 
 int cpol_from_flat_rule(const struct ep_cfg_acl_rule *r, struct config_acl *a)

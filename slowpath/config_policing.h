@@ -28,8 +28,12 @@ enum config_limit_kind {
 	CONFIG_LIMIT_PPS = 0, /* packets/s */
 	CONFIG_LIMIT_BPS = 1, /* bytes/s */
 	CONFIG_LIMIT_CPS = 2, /* new connections/s */
+	CONFIG_LIMIT_CLIENT_PPS = 3, /* per client: packets/s */
+	CONFIG_LIMIT_CLIENT_CPS = 4, /* per client: new connections/s */
 	CONFIG_N_LIMITS
 };
+
+#define CONFIG_CLIENT_V6_PREFIX_DEFAULT 64u
 
 struct config_limit {
 	uint8_t mode; /* EP_LIMIT_OFF (absent), _TOKEN_BUCKET, _LEAKY_BUCKET */
@@ -52,6 +56,7 @@ struct config_acl {
 
 struct config_svc_policing {
 	struct config_limit limits[CONFIG_N_LIMITS];
+	uint8_t client_v6_prefix; /* 1..128; 0 when no per-client limit */
 	struct config_acl acl;
 };
 

@@ -220,9 +220,11 @@ static void limit_cell(struct table *t, const cJSON *limits, const char *key)
 /* The limits and access lists in force, for services that have any. */
 static int services_policing(FILE *out, const cJSON *arr)
 {
-	static const char *const heads[] = { "NAME", "PACKETS", "BYTES",
-					     "CONNECTIONS", "ACL" };
-	struct table t = { 5, heads, "lllll", NULL, 0, 0, false };
+	static const char *const heads[] = { "NAME",	    "PACKETS",
+					     "BYTES",	    "CONNECTIONS",
+					     "CLIENT PKTS", "CLIENT CONNS",
+					     "ACL" };
+	struct table t = { 7, heads, "lllllll", NULL, 0, 0, false };
 	const cJSON *s;
 
 	cJSON_ArrayForEach(s, arr)
@@ -235,6 +237,9 @@ static int services_policing(FILE *out, const cJSON *arr)
 		limit_cell(&t, lim, "packets_per_second");
 		limit_cell(&t, lim, "bytes_per_second");
 		limit_cell(&t, lim, "connections_per_second");
+		limit_cell(&t, member(lim, "per_client"), "packets_per_second");
+		limit_cell(&t, member(lim, "per_client"),
+			   "connections_per_second");
 		if (acl == NULL)
 			table_cell(&t, "-");
 		else
@@ -368,13 +373,17 @@ static int stats_services(FILE *out, const cJSON *st)
  * service), nothing when there are none. */
 static int stats_policed(FILE *out, const cJSON *st, bool all)
 {
-	static const char *const heads[] = { "SERVICE", "ACL", "RATE PPS",
-					     "RATE BPS", "RATE CPS" };
-	static const char *const keys[] = { "drops_acl",
-					    "drops_rate_service_pps",
-					    "drops_rate_service_bps",
-					    "drops_rate_service_cps" };
-	struct table t = { 5, heads, "lrrrr", NULL, 0, 0, false };
+	static const char *const heads[] = { "SERVICE",	 "ACL",
+					     "RATE PPS", "RATE BPS",
+					     "RATE CPS", "RATE CLIENT" };
+	static const char *const keys[] = {
+		"drops_acl",
+		"drops_rate_service_pps",
+		"drops_rate_service_bps",
+		"drops_rate_service_cps",
+		"drops_rate_client",
+	};
+	struct table t = { 6, heads, "lrrrrr", NULL, 0, 0, false };
 	const cJSON *s;
 	char num[32];
 
@@ -382,12 +391,12 @@ static int stats_policed(FILE *out, const cJSON *st, bool all)
 	{
 		double any = 0;
 
-		for (unsigned int k = 0; k < 4; k++)
+		for (unsigned int k = 0; k < 5; k++)
 			any += count_of(s, keys[k]) > 0; /* absent: -1 */
 		if (!all && any == 0)
 			continue;
 		table_cell(&t, "%s", str_or(s, "name", "-"));
-		for (unsigned int k = 0; k < 4; k++)
+		for (unsigned int k = 0; k < 5; k++)
 			table_cell(&t, "%s",
 				   count_text(s, keys[k], num, sizeof(num)));
 	}

@@ -136,6 +136,10 @@ enum ep_limit_kind {
 	EP_LIMIT_PPS = 0, /* packets per second */
 	EP_LIMIT_BPS = 1, /* bytes per second (frames as received) */
 	EP_LIMIT_CPS = 2, /* new connections per second */
+	/* Per client (source address; IPv6 cut to client_v6_prefix), per
+	 * worker table (fastpath/clientlimit.h): */
+	EP_LIMIT_CLIENT_PPS = 3, /* a client's packets per second */
+	EP_LIMIT_CLIENT_CPS = 4, /* a client's new connections per second */
 	EP_LIMIT_N
 };
 
@@ -175,7 +179,8 @@ struct ep_cfg_service {
 	uint8_t fwd_mode; /* enum ep_fwd_mode */
 	uint8_t sched; /* enum ep_sched */
 	uint8_t flags; /* EP_SVC_F_* */
-	uint16_t pad;
+	uint8_t client_v6_prefix; /* per-client limits: 0 (= 64) or 1..128 */
+	uint8_t pad;
 	uint32_t stats_id; /* < EP_MAX_SERVICES, stable for this service */
 	uint32_t maglev_size; /* prime; 0 = EP_MAGLEV_DEFAULT_SIZE */
 	uint32_t first_backend; /* index into the backend array */
@@ -345,7 +350,8 @@ struct ep_shared {
 	X(ACL, "acl")                                                          \
 	X(RATE_SVC_PPS, "rate_service_pps")                                    \
 	X(RATE_SVC_BPS, "rate_service_bps")                                    \
-	X(RATE_SVC_CPS, "rate_service_cps")
+	X(RATE_SVC_CPS, "rate_service_cps")                                    \
+	X(RATE_CLIENT, "rate_client")
 
 #define EP_X_ENUM(sym, name) EP_CNT_##sym,
 enum ep_worker_counter { EP_WORKER_COUNTERS(EP_X_ENUM) EP_CNT_MAX };
@@ -387,7 +393,9 @@ enum ep_drop_reason { EP_DROP_REASONS(EP_X_ENUM) EP_DROP_MAX };
 	  0)                                                                   \
 	X(drop_rate_bps, uint64_t, "drops_rate_service_bps", EP_KIND_COUNTER,  \
 	  0)                                                                   \
-	X(drop_rate_cps, uint64_t, "drops_rate_service_cps", EP_KIND_COUNTER, 0)
+	X(drop_rate_cps, uint64_t, "drops_rate_service_cps", EP_KIND_COUNTER,  \
+	  0)                                                                   \
+	X(drop_rate_client, uint64_t, "drops_rate_client", EP_KIND_COUNTER, 0)
 
 #define EP_BE_COUNTERS_HELP                                                    \
 	"Per backend (service, address:port) in the configuration in force."

@@ -174,6 +174,8 @@ static const char *const limit_names[EP_LIMIT_N] = {
 	[EP_LIMIT_PPS] = "packets_per_second",
 	[EP_LIMIT_BPS] = "bytes_per_second",
 	[EP_LIMIT_CPS] = "connections_per_second",
+	[EP_LIMIT_CLIENT_PPS] = "per_client.packets_per_second",
+	[EP_LIMIT_CLIENT_CPS] = "per_client.connections_per_second",
 };
 
 /* A limit: off and all zero, or a known mode with a usable rate and
@@ -197,6 +199,10 @@ static bool limit_ok(const struct ep_cfg_limit *l)
 static int check_limits(struct flat_ctx *c, const struct ep_cfg_service *s,
 			uint32_t i)
 {
+	if (s->client_v6_prefix > 128 || s->pad != 0)
+		return fail(c, -EINVAL,
+			    "flat.services[%u].client_v6_prefix: %u past 128",
+			    i, s->client_v6_prefix);
 	for (uint32_t k = 0; k < EP_LIMIT_N; k++)
 		if (!limit_ok(&s->limits[k]))
 			return fail(c, -EINVAL,

@@ -36,7 +36,9 @@ static const char *full_doc = DOC_HEAD SVC(
 	",\"limits\":{\"packets_per_second\":{\"rate\":1000,"
 	"\"burst\":50},\"bytes_per_second\":{\"rate\":125000,"
 	"\"burst\":3000,\"mode\":\"leaky_bucket\"},"
-	"\"connections_per_second\":{\"rate\":100}},"
+	"\"connections_per_second\":{\"rate\":100},"
+	"\"per_client\":{\"packets_per_second\":{\"rate\":100,"
+	"\"burst\":10},\"ipv6_prefix\":48}},"
 	"\"acl\":{\"allow\":[\"10.0.0.0/8\",\"2001:db8::/32\"],"
 	"\"deny\":[\"10.1.0.0/16\",\"192.0.2.1\"]}") "," SVC("api", "10.1.0.2",
 							     ",\"acl\":{"
@@ -78,6 +80,10 @@ static void test_parse(void)
 	      p->limits[CONFIG_LIMIT_BPS].burst == 3000);
 	/* Default burst: a tenth of a second of the rate. */
 	CHECK(p->limits[CONFIG_LIMIT_CPS].burst == 10);
+	CHECK(p->limits[CONFIG_LIMIT_CLIENT_PPS].rate == 100 &&
+	      p->limits[CONFIG_LIMIT_CLIENT_PPS].burst == 10 &&
+	      p->limits[CONFIG_LIMIT_CLIENT_CPS].mode == EP_LIMIT_OFF &&
+	      p->client_v6_prefix == 48);
 	CHECK(p->acl.n_allow == 2 && p->acl.n_deny == 2);
 	CHECK(p->acl.prefixes[3].depth == 32 &&
 	      p->acl.prefixes[1].addr.family == EP_AF_INET6 &&
@@ -135,6 +141,16 @@ static void test_refusals(void)
 		  "services[0].acl.deny[0]: must be a string" },
 		{ ",\"acl\":{\"deny\":\"10.0.0.0/8\"}",
 		  "services[0].acl.deny: must be an array" },
+		{ ",\"limits\":{\"per_client\":{\"packets_per_second\":"
+		  "{\"rate\":1},\"ipv6_prefix\":0}}",
+		  "services[0].limits.per_client.ipv6_prefix: must be 1..128" },
+		{ ",\"limits\":{\"per_client\":{\"ipv6_prefix\":129}}",
+		  "services[0].limits.per_client.ipv6_prefix: must be an "
+		  "integer 0..128" },
+		{ ",\"limits\":{\"per_client\":{\"connections_per_second\":"
+		  "{\"rate\":0}}}",
+		  "services[0].limits.per_client.connections_per_second.rate: "
+		  "must be 1.." },
 		{ ",\"acl\":{\"block\":[]}",
 		  "services[0].acl: unknown field \"block\"" },
 	};
@@ -231,6 +247,8 @@ static void test_roundtrip(void)
 		memcpy(&s0, (uint8_t *)buf + h.off_services, sizeof(s0));
 		CHECK(s0.limits[EP_LIMIT_BPS].mode == EP_LIMIT_LEAKY_BUCKET &&
 		      s0.limits[EP_LIMIT_BPS].rate == 125000);
+		CHECK(s0.limits[EP_LIMIT_CLIENT_PPS].rate == 100 &&
+		      s0.client_v6_prefix == 48);
 		memcpy(&r, (uint8_t *)buf + h.off_acl_rules, sizeof(r));
 		CHECK(r.scope == EP_ACL_SCOPE_GLOBAL && r.kind == EP_ACL_DENY &&
 		      r.depth == 24);

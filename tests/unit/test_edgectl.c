@@ -331,7 +331,10 @@ static void test_fmt_services_policing(void)
 		" \"scheduler\": \"maglev\", \"limits\": {"
 		"\"packets_per_second\": {\"rate\": 1000, \"burst\": 50,"
 		" \"mode\": \"token_bucket\"}, \"connections_per_second\":"
-		" {\"rate\": 10, \"burst\": 0, \"mode\": \"leaky_bucket\"}},"
+		" {\"rate\": 10, \"burst\": 0, \"mode\": \"leaky_bucket\"},"
+		" \"per_client\": {\"connections_per_second\": {\"rate\": 5,"
+		" \"burst\": 1, \"mode\": \"token_bucket\"},"
+		" \"ipv6_prefix\": 64}},"
 		" \"acl\": {\"allow\": [\"10.0.0.0/8\"], \"deny\": []},"
 		" \"backends\": []},"
 		" {\"name\": \"free\", \"vip\": \"10.1.0.2\", \"port\": 80,"
@@ -349,9 +352,11 @@ static void test_fmt_services_policing(void)
 	text = capture_end(&c);
 	CHECK_MSG(text && strstr(text, "\nLimits and access lists:\n"
 				       "NAME  PACKETS                BYTES  "
-				       "CONNECTIONS         ACL\n"
+				       "CONNECTIONS         CLIENT PKTS  "
+				       "CLIENT CONNS       ACL\n"
 				       "web   1000/s burst 50 token  -      "
-				       "10/s burst 0 leaky  1 allow, 0 deny\n"),
+				       "10/s burst 0 leaky  -            "
+				       "5/s burst 1 token  1 allow, 0 deny\n"),
 		  "%s", text);
 	CHECK(text && strstr(text, "free  -") == NULL);
 	free(text);
@@ -360,9 +365,9 @@ static void test_fmt_services_policing(void)
 	CHECK_MSG(text && strstr(text,
 				 "Policing drops:\n"
 				 "SERVICE  ACL  RATE PPS  RATE BPS  "
-				 "RATE CPS\n"
+				 "RATE CPS  RATE CLIENT\n"
 				 "web        7         0         0         "
-				 "2\n"),
+				 "2            -\n"),
 		  "%s", text);
 	free(text);
 	cJSON_Delete(st);
