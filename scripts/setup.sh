@@ -25,6 +25,9 @@ PACKAGES=(
 	# for promtool (96 MB and a daemon): tests/unit/test_api.c carries a
 	# strict parser of the text format instead.
 	jq
+	# systemd-analyze: tests/ops/test_units.py verifies scripts/systemd/*.
+	# gnuplot-nox: the PNG plots of scripts/bench/bench.sh --sweep (no X).
+	systemd gnuplot-nox
 )
 
 die() { echo "setup: error: $*" >&2; exit 1; }
