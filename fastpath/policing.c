@@ -206,6 +206,19 @@ int pol_build(struct pol_snapshot *ps, const uint8_t *base,
 			return fail(err, err_len, -ENOMEM,
 				    "out of memory for the rate limits");
 	}
+	if (h->node.syn_guard_rate) {
+		struct policer_params pp = { .mode = POLICER_TOKEN_BUCKET,
+					     .rate = h->node.syn_guard_rate,
+					     .burst = h->node.syn_guard_burst,
+					     .max_cost = 1 };
+
+		if (policer_cfg_init(&ps->syn_guard, &pp, tsc_hz, 1) != 0)
+			return fail(err, err_len, -EINVAL,
+				    "policing.syn_flood: rate %llu with burst "
+				    "%llu is out of range",
+				    (unsigned long long)pp.rate,
+				    (unsigned long long)pp.burst);
+	}
 	rc = build_limits(ps, base, h, n_workers, tsc_hz, err, err_len);
 	if (rc == 0)
 		rc = build_acl(ps, base, h, stats_ids, prev, err, err_len);

@@ -27,6 +27,7 @@ enum pol_verdict {
 	POL_RATE_BPS, /* over the service's bytes/s */
 	POL_RATE_CPS, /* over the service's new connections/s */
 	POL_RATE_CLIENT, /* over a per-client limit of the service */
+	POL_SYN_FLOOD, /* a new SYN over the guard, no stateless way */
 };
 
 /* A compiled access list and the rules it came from (to share it). */
@@ -45,6 +46,7 @@ struct pol_service {
 };
 
 struct pol_snapshot {
+	struct policer_cfg syn_guard; /* per worker; mode OFF: no guard */
 	struct pol_service *svc; /* by service index; NULL: no limits */
 	const struct acl *acl; /* NULL: no access list */
 	struct pol_acl_ref *acl_ref;
@@ -57,6 +59,7 @@ extern struct policer_shared *pol_shared;
 /* Every worker's unspent leases: written by that worker only. */
 struct pol_worker_state {
 	struct policer_local lim[EP_MAX_SERVICES][EP_LIMIT_N];
+	uint64_t syn_tat; /* the SYN-flood guard's GCRA time */
 } __attribute__((aligned(64)));
 
 extern struct pol_worker_state pol_workers[EP_MAX_WORKERS];
@@ -161,6 +164,18 @@ pol_check_client(const struct pol_snapshot *ps, uint32_t svc_index,
 	if (new_flow && !cl_admit(&p->lim[EP_LIMIT_CLIENT_CPS], e, CL_CPS, now))
 		return POL_RATE_CLIENT;
 	return POL_PASS;
+}
+
+/*
+ * The SYN-flood guard for a bare SYN of a new TCP flow on `worker`: 1
+ * when the worker's new-SYN rate is within the guard (make an entry as
+ * usual), 0 when over it (no entry for this SYN).
+ */
+static inline int pol_syn_guard_admit(const struct pol_snapshot *ps,
+				      uint16_t worker, uint64_t now)
+{
+	return policer_gcra_local(&ps->syn_guard, &pol_workers[worker].syn_tat,
+				  1, policer_time(now));
 }
 
 #endif /* EP_POLICING_H */

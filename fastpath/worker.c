@@ -280,6 +280,10 @@ police_drop(struct fp_worker *w, struct rte_mbuf *mb,
 		sc->drop_rate_cps++;
 		why = EP_DROP_RATE_SVC_CPS;
 		break;
+	case POL_SYN_FLOOD:
+		sc->drop_syn_flood++;
+		why = EP_DROP_SYN_FLOOD;
+		break;
 	default:
 		sc->drop_rate_client++;
 		why = EP_DROP_RATE_CLIENT;
@@ -311,6 +315,37 @@ static inline int police_packet(struct fp_worker *w,
 	return 0;
 }
 
+enum syn_guard_verdict {
+	SG_ENTRY, /* not a new bare SYN, or within the guard: as usual */
+	SG_STATELESS, /* over the guard: steer by Maglev, no entry */
+	SG_DROP, /* over the guard, and no stateless way (NAT, rr/wrr/lc) */
+};
+
+/*
+ * The SYN-flood guard for a packet opening a flow: above the configured
+ * new-SYN rate of this worker, a bare SYN makes no connection entry, so
+ * a flood cannot evict established flows. Its ACK, if a real client
+ * sends one, finds the same backend through the same Maglev slot and
+ * makes the entry then. NAT needs an entry for the replies, and rr, wrr
+ * and lc would pick another backend for the ACK: those SYNs are dropped.
+ */
+static enum syn_guard_verdict syn_guard(struct fp_worker *w,
+					const struct fp_snapshot *s,
+					const struct pkt_ctx *c, uint64_t now)
+{
+	const struct snap_service *svc = c->svc;
+
+	if (c->m.key.proto != IPPROTO_TCP ||
+	    (c->m.tcp_flags & (0x02 | 0x10)) != 0x02 /* SYN, no ACK */ ||
+	    pol_syn_guard_admit(&s->pol, w->index, now))
+		return SG_ENTRY;
+	if (svc->fwd_mode == EP_FWD_NAT || svc->maglev_ref == NULL ||
+	    (svc->sched != EP_SCHED_MAGLEV &&
+	     !(svc->flags & EP_SVC_F_AFFINITY)))
+		return SG_DROP;
+	return SG_STATELESS;
+}
+
 enum new_flow_result {
 	NF_FORWARDED, /* picked a backend and forwarded (or tried to) */
 	NF_DROPPED, /* no backend to pick: dropped and counted */
@@ -335,6 +370,7 @@ static enum new_flow_result new_flow(struct fp_worker *w,
 	uint64_t t0;
 	uint32_t j;
 	int32_t pos;
+	int stateless = 0;
 
 	if (svc->n_pickable == 0) {
 		/* Nothing to pick: take no entry (and evict nothing). */
@@ -370,7 +406,20 @@ static enum new_flow_result new_flow(struct fp_worker *w,
 			return NF_DROPPED;
 		}
 	}
-	pos = ct_insert(w->ct, &c->m.key, c->hash, now);
+	if (unlikely(s->pol.syn_guard.mode != POLICER_OFF)) {
+		switch (syn_guard(w, s, c, now)) {
+		case SG_DROP:
+			w->acc.misses++;
+			police_drop(w, mb, svc, POL_SYN_FLOOD);
+			return NF_DROPPED;
+		case SG_STATELESS:
+			stateless = 1;
+			break;
+		default:
+			break;
+		}
+	}
+	pos = stateless ? -ENOSPC : ct_insert(w->ct, &c->m.key, c->hash, now);
 	if (pos == -EEXIST) {
 		pos = ct_lookup(w->ct, &c->m.key, c->hash);
 		e = ct_entry_at(w->ct, pos);
@@ -401,7 +450,8 @@ static enum new_flow_result new_flow(struct fp_worker *w,
 		w->be[b->stats_id].active_flows++;
 	} else {
 		memset(&tmp, 0, sizeof(tmp));
-		w->st->cnt[EP_CNT_CT_FALLBACK]++;
+		w->st->cnt[stateless ? EP_CNT_SYN_STATELESS
+				     : EP_CNT_CT_FALLBACK]++;
 	}
 	fill_entry(e, svc, b, mb, &c->m, now);
 	if (pos >= 0 && svc->fwd_mode == EP_FWD_NAT)

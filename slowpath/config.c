@@ -2457,6 +2457,7 @@ static void flat_write_header(const struct ep_config *cfg, uint64_t version,
 			       : 0;
 	h.node.encap_src4 = ip_flat(&cfg->node.encap_src4);
 	h.node.encap_src6 = ip_flat(&cfg->node.encap_src6);
+	cpol_flat_node(&cfg->pol, &h.node);
 	flat_put(buf, 0, &h, sizeof(h));
 }
 
@@ -2697,6 +2698,7 @@ int config_from_flat(const void *buf, size_t len, struct ep_config *out,
 	if (rc != 0)
 		return rc;
 	flat_read_node(buf, &h, &out->node);
+	cpol_from_flat_node(&h.node, &out->pol);
 	if (h.n_services > 0) {
 		out->services = calloc(h.n_services, sizeof(*out->services));
 		if (out->services == NULL)

@@ -441,10 +441,44 @@ int cpol_parse_service(const cJSON *svc, const char *path,
 	return rc;
 }
 
+static int parse_syn_guard(const cJSON *pol, struct config_syn_guard *g,
+			   struct config_error *err)
+{
+	static const char *const keys[] = { "new_flows_per_second", "burst",
+					    NULL };
+	const cJSON *obj = cJSON_GetObjectItemCaseSensitive(pol, "syn_flood");
+	const char *at = "policing.syn_flood";
+	int rc;
+
+	if (obj == NULL)
+		return 0;
+	rc = only_keys(obj, at, keys, err);
+	if (rc == 0)
+		rc = get_u64(obj, at, "new_flows_per_second",
+			     CONFIG_LIMIT_MAX_RATE, true, &g->rate, err);
+	if (rc == 0 && g->rate == 0)
+		return pfail(err, "policing.syn_flood.new_flows_per_second",
+			     "must be 1..%llu (leave syn_flood out for none)",
+			     (unsigned long long)CONFIG_LIMIT_MAX_RATE);
+	if (rc == 0)
+		rc = get_u64(obj, at, "burst",
+			     CONFIG_LIMIT_MAX_RATE * CONFIG_LIMIT_MAX_BURST_S,
+			     false, &g->burst, err);
+	if (rc < 0)
+		return rc;
+	if (rc == 1)
+		g->burst = default_burst(EP_LIMIT_TOKEN_BUCKET, g->rate);
+	if (g->burst == 0 || g->burst > g->rate * CONFIG_LIMIT_MAX_BURST_S)
+		return pfail(err, "policing.syn_flood.burst",
+			     "must be 1..%u s of the rate",
+			     CONFIG_LIMIT_MAX_BURST_S);
+	return 0;
+}
+
 int cpol_parse_global(const cJSON *root, struct config_policing *p,
 		      uint32_t *n_prefixes, struct config_error *err)
 {
-	static const char *const keys[] = { "acl", NULL };
+	static const char *const keys[] = { "acl", "syn_flood", NULL };
 	const cJSON *obj = cJSON_GetObjectItemCaseSensitive(root, "policing");
 	int rc;
 
@@ -454,6 +488,8 @@ int cpol_parse_global(const cJSON *root, struct config_policing *p,
 	rc = only_keys(obj, "policing", keys, err);
 	if (rc == 0)
 		rc = parse_acl(obj, "policing", &p->acl, n_prefixes, err);
+	if (rc == 0)
+		rc = parse_syn_guard(obj, &p->syn_guard, err);
 	if (rc != 0)
 		cpol_free_global(p);
 	return rc;
@@ -508,6 +544,15 @@ int cpol_validate_service(const struct config_svc_policing *p, const char *path,
 int cpol_validate_global(const struct config_policing *p,
 			 struct config_error *err)
 {
+	const struct config_syn_guard *g = &p->syn_guard;
+
+	if (g->rate > CONFIG_LIMIT_MAX_RATE ||
+	    (g->rate == 0) != (g->burst == 0) ||
+	    g->burst > g->rate * CONFIG_LIMIT_MAX_BURST_S)
+		return pfail(err, "policing.syn_flood",
+			     "rate %llu with burst %llu is not valid",
+			     (unsigned long long)g->rate,
+			     (unsigned long long)g->burst);
 	return validate_acl(&p->acl, "policing.acl", err);
 }
 
@@ -557,6 +602,7 @@ int cpol_copy_service(struct config_svc_policing *dst,
 int cpol_copy_global(struct config_policing *dst,
 		     const struct config_policing *src)
 {
+	dst->syn_guard = src->syn_guard;
 	return copy_acl(&dst->acl, &src->acl);
 }
 
@@ -594,7 +640,9 @@ bool cpol_equal_service(const struct config_svc_policing *a,
 bool cpol_equal_global(const struct config_policing *a,
 		       const struct config_policing *b)
 {
-	return acl_equal(&a->acl, &b->acl);
+	return a->syn_guard.rate == b->syn_guard.rate &&
+	       a->syn_guard.burst == b->syn_guard.burst &&
+	       acl_equal(&a->acl, &b->acl);
 }
 
 /* A growing string; `failed` once out of memory. */
@@ -724,9 +772,19 @@ char *cpol_json_global(const struct config_policing *p)
 {
 	struct sbuf b = { 0 };
 
-	if (p->acl.n_allow + p->acl.n_deny) {
+	bool acl = p->acl.n_allow + p->acl.n_deny > 0;
+
+	if (acl || p->syn_guard.rate) {
 		sb_add(&b, ",\"policing\":{");
-		json_acl(&b, &p->acl, "");
+		if (acl)
+			json_acl(&b, &p->acl, "");
+		if (p->syn_guard.rate)
+			sb_add(&b,
+			       "%s\"syn_flood\":{\"new_flows_per_second\":%llu,"
+			       "\"burst\":%llu}",
+			       acl ? "," : "",
+			       (unsigned long long)p->syn_guard.rate,
+			       (unsigned long long)p->syn_guard.burst);
 		sb_add(&b, "}");
 	}
 	return sb_done(&b);
@@ -804,4 +862,17 @@ int cpol_from_flat_rule(const struct ep_cfg_acl_rule *r, struct config_acl *a)
 	else
 		a->n_deny++;
 	return 0;
+}
+
+void cpol_flat_node(const struct config_policing *p, struct ep_cfg_node *out)
+{
+	out->syn_guard_rate = p->syn_guard.rate;
+	out->syn_guard_burst = p->syn_guard.burst;
+}
+
+void cpol_from_flat_node(const struct ep_cfg_node *in,
+			 struct config_policing *p)
+{
+	p->syn_guard.rate = in->syn_guard_rate;
+	p->syn_guard.burst = in->syn_guard_burst;
 }

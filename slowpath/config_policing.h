@@ -60,8 +60,15 @@ struct config_svc_policing {
 	struct config_acl acl;
 };
 
+/* policing.syn_flood: the SYN-flood guard, per worker (0 = off). */
+struct config_syn_guard {
+	uint64_t rate; /* new TCP flows per second per worker */
+	uint64_t burst;
+};
+
 struct config_policing {
 	struct config_acl acl; /* the global access list */
+	struct config_syn_guard syn_guard;
 };
 
 /*
@@ -117,6 +124,11 @@ static inline uint32_t cpol_acl_count(const struct config_acl *a)
 	return a->n_allow + a->n_deny;
 }
 void cpol_flat_acl(const struct config_acl *a, uint32_t scope, void *dst);
+
+/* The node-wide part of the flat form (the SYN-flood guard), both ways. */
+void cpol_flat_node(const struct config_policing *p, struct ep_cfg_node *out);
+void cpol_from_flat_node(const struct ep_cfg_node *in,
+			 struct config_policing *p);
 
 /* Read back: a service's limits from its flat entry, and one flat rule
  * appended to its list (its list's allows come before its denies). 0,

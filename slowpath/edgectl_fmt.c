@@ -375,15 +375,17 @@ static int stats_policed(FILE *out, const cJSON *st, bool all)
 {
 	static const char *const heads[] = { "SERVICE",	 "ACL",
 					     "RATE PPS", "RATE BPS",
-					     "RATE CPS", "RATE CLIENT" };
+					     "RATE CPS", "RATE CLIENT",
+					     "SYN FLOOD" };
 	static const char *const keys[] = {
 		"drops_acl",
 		"drops_rate_service_pps",
 		"drops_rate_service_bps",
 		"drops_rate_service_cps",
 		"drops_rate_client",
+		"drops_syn_flood",
 	};
-	struct table t = { 6, heads, "lrrrrr", NULL, 0, 0, false };
+	struct table t = { 7, heads, "lrrrrrr", NULL, 0, 0, false };
 	const cJSON *s;
 	char num[32];
 
@@ -391,12 +393,12 @@ static int stats_policed(FILE *out, const cJSON *st, bool all)
 	{
 		double any = 0;
 
-		for (unsigned int k = 0; k < 5; k++)
+		for (unsigned int k = 0; k < 6; k++)
 			any += count_of(s, keys[k]) > 0; /* absent: -1 */
 		if (!all && any == 0)
 			continue;
 		table_cell(&t, "%s", str_or(s, "name", "-"));
-		for (unsigned int k = 0; k < 5; k++)
+		for (unsigned int k = 0; k < 6; k++)
 			table_cell(&t, "%s",
 				   count_text(s, keys[k], num, sizeof(num)));
 	}

@@ -111,6 +111,12 @@ struct ep_cfg_node {
 	uint32_t flags; /* EP_NODE_F_* */
 	struct ep_ip encap_src4; /* outer source for IPv4 encap */
 	struct ep_ip encap_src6; /* outer source for IPv6 encap */
+	/* SYN-flood guard: above this many new TCP flows per second on one
+	 * worker (burst: a token bucket's depth), a bare SYN of a new flow
+	 * makes no connection entry (stateless Maglev steering, or dropped
+	 * as syn_flood where that cannot work). 0 = off (burst 0 too). */
+	uint64_t syn_guard_rate;
+	uint64_t syn_guard_burst;
 };
 
 /* An address the fast path answers ARP/ND for (besides every VIP). */
@@ -308,7 +314,8 @@ struct ep_shared {
 	X(CYC_REWRITE, "cycles_rewrite")                                       \
 	X(CYC_TX, "cycles_tx")                                                 \
 	X(SNAPSHOT_SWITCHES, "snapshot_switches")                              \
-	X(CYC_AGE, "cycles_age")
+	X(CYC_AGE, "cycles_age")                                               \
+	X(SYN_STATELESS, "syn_flood_stateless")
 
 /* Drop reasons (per lcore), X(sym, name): counters of one /metrics family
  * with a "reason" label. Parser reasons come first. */
@@ -351,7 +358,8 @@ struct ep_shared {
 	X(RATE_SVC_PPS, "rate_service_pps")                                    \
 	X(RATE_SVC_BPS, "rate_service_bps")                                    \
 	X(RATE_SVC_CPS, "rate_service_cps")                                    \
-	X(RATE_CLIENT, "rate_client")
+	X(RATE_CLIENT, "rate_client")                                          \
+	X(SYN_FLOOD, "syn_flood")
 
 #define EP_X_ENUM(sym, name) EP_CNT_##sym,
 enum ep_worker_counter { EP_WORKER_COUNTERS(EP_X_ENUM) EP_CNT_MAX };
@@ -395,7 +403,8 @@ enum ep_drop_reason { EP_DROP_REASONS(EP_X_ENUM) EP_DROP_MAX };
 	  0)                                                                   \
 	X(drop_rate_cps, uint64_t, "drops_rate_service_cps", EP_KIND_COUNTER,  \
 	  0)                                                                   \
-	X(drop_rate_client, uint64_t, "drops_rate_client", EP_KIND_COUNTER, 0)
+	X(drop_rate_client, uint64_t, "drops_rate_client", EP_KIND_COUNTER, 0) \
+	X(drop_syn_flood, uint64_t, "drops_syn_flood", EP_KIND_COUNTER, 0)
 
 #define EP_BE_COUNTERS_HELP                                                    \
 	"Per backend (service, address:port) in the configuration in force."

@@ -160,6 +160,14 @@ static int check_header(struct flat_ctx *c, size_t len)
 	    !ip_ok(&h->node.encap_src6, true))
 		return fail(c, -EINVAL,
 			    "flat.node: malformed encap source address");
+	if (h->node.syn_guard_rate > (1ull << 40) ||
+	    (h->node.syn_guard_rate == 0) != (h->node.syn_guard_burst == 0) ||
+	    h->node.syn_guard_burst > h->node.syn_guard_rate * 600)
+		return fail(c, -EINVAL,
+			    "flat.node: syn guard rate %llu, burst %llu not "
+			    "valid",
+			    (unsigned long long)h->node.syn_guard_rate,
+			    (unsigned long long)h->node.syn_guard_burst);
 	return check_regions(c);
 }
 

@@ -1440,6 +1440,7 @@ static cJSON *ref_stats(const struct ep_stats *s, const struct ep_shared *sh,
 		ref_u64(o, "drops_rate_service_bps", sc.drop_rate_bps);
 		ref_u64(o, "drops_rate_service_cps", sc.drop_rate_cps);
 		ref_u64(o, "drops_rate_client", sc.drop_rate_client);
+		ref_u64(o, "drops_syn_flood", sc.drop_syn_flood);
 		barr = cJSON_AddArrayToObject(o, "backends");
 		for (uint32_t j = 0; j < sn->n_backends; j++) {
 			const struct metrics_backend_name *bn =

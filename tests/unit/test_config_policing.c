@@ -31,37 +31,23 @@ static int parse(const char *doc, struct ep_config *cfg,
 	return config_parse(doc, strlen(doc), cfg, err);
 }
 
-static const char *full_doc = DOC_HEAD SVC(
-	"web", "10.1.0.1",
-	",\"limits\":{\"packets_per_second\":{\"rate\":1000,"
-	"\"burst\":50},\"bytes_per_second\":{\"rate\":125000,"
-	"\"burst\":3000,\"mode\":\"leaky_bucket\"},"
-	"\"connections_per_second\":{\"rate\":100},"
-	"\"per_client\":{\"packets_per_second\":{\"rate\":100,"
-	"\"burst\":10},\"ipv6_prefix\":48}},"
-	"\"acl\":{\"allow\":[\"10.0.0.0/8\",\"2001:db8::/32\"],"
-	"\"deny\":[\"10.1.0.0/16\",\"192.0.2.1\"]}") "," SVC("api", "10.1.0.2",
-							     ",\"acl\":{"
-							     "\"deny\":[\"0.0."
-							     "0.0/0\"]}") "],"
-									  "\"po"
-									  "lici"
-									  "ng\""
-									  ":{"
-									  "\"ac"
-									  "l\":"
-									  "{\"d"
-									  "eny"
-									  "\":["
-									  "\"20"
-									  "3.0."
-									  "113."
-									  "0/"
-									  "24\""
-									  ",\":"
-									  ":/"
-									  "0\"]"
-									  "}}}";
+/* clang-format off */
+static const char *full_doc =
+	DOC_HEAD
+	SVC("web", "10.1.0.1",
+	    ",\"limits\":{\"packets_per_second\":{\"rate\":1000,\"burst\":50},"
+	    "\"bytes_per_second\":{\"rate\":125000,\"burst\":3000,"
+	    "\"mode\":\"leaky_bucket\"},"
+	    "\"connections_per_second\":{\"rate\":100},"
+	    "\"per_client\":{\"packets_per_second\":{\"rate\":100,"
+	    "\"burst\":10},\"ipv6_prefix\":48}},"
+	    "\"acl\":{\"allow\":[\"10.0.0.0/8\",\"2001:db8::/32\"],"
+	    "\"deny\":[\"10.1.0.0/16\",\"192.0.2.1\"]}")
+	","
+	SVC("api", "10.1.0.2", ",\"acl\":{\"deny\":[\"0.0.0.0/0\"]}")
+	"],\"policing\":{\"acl\":{\"deny\":[\"203.0.113.0/24\",\"::/0\"]},"
+	"\"syn_flood\":{\"new_flows_per_second\":5000}}}";
+/* clang-format on */
 
 static void test_parse(void)
 {
@@ -92,6 +78,7 @@ static void test_parse(void)
 	      cfg.services[1].pol.acl.prefixes[0].depth == 0);
 	CHECK(cfg.services[1].pol.limits[0].mode == EP_LIMIT_OFF);
 	CHECK(cfg.pol.acl.n_deny == 2 && cfg.pol.acl.n_allow == 0);
+	CHECK(cfg.pol.syn_guard.rate == 5000 && cfg.pol.syn_guard.burst == 500);
 	config_free(&cfg);
 }
 
@@ -187,6 +174,16 @@ static void test_refusals(void)
 		doc = DOC_HEAD "],\"policing\":{\"limits\":{}}}";
 		CHECK(parse(doc, &cfg, &err) == -EINVAL &&
 		      strstr(err.msg, "policing: unknown field") == err.msg);
+		doc = DOC_HEAD "],\"policing\":{\"syn_flood\":"
+			       "{\"new_flows_per_second\":0}}}";
+		CHECK(parse(doc, &cfg, &err) == -EINVAL &&
+		      strstr(err.msg,
+			     "policing.syn_flood.new_flows_per_second: "
+			     "must be 1..") == err.msg);
+		doc = DOC_HEAD "],\"policing\":{\"syn_flood\":"
+			       "{\"new_flows_per_second\":10,\"burst\":0}}}";
+		CHECK(parse(doc, &cfg, &err) == -EINVAL &&
+		      strstr(err.msg, "policing.syn_flood.burst: ") == err.msg);
 	}
 	/* An allow and a deny of one prefix in one list are accepted. */
 	{
@@ -219,8 +216,10 @@ static void test_roundtrip(void)
 		return;
 	CHECK(strstr(json, "\"limits\":{\"packets_per_second\":{\"rate\":1000,"
 			   "\"burst\":50,\"mode\":\"token_bucket\"}") != NULL);
-	CHECK(strstr(json, "\"policing\":{\"acl\":{\"allow\":[],\"deny\":"
-			   "[\"203.0.113.0/24\",\"::/0\"]}}") != NULL);
+	CHECK(strstr(json,
+		     "\"policing\":{\"acl\":{\"allow\":[],\"deny\":"
+		     "[\"203.0.113.0/24\",\"::/0\"]},\"syn_flood\":"
+		     "{\"new_flows_per_second\":5000,\"burst\":500}}") != NULL);
 	CHECK_MSG(parse(json, &b, &err) == 0, "%s", err.msg);
 	CHECK(config_equal(&a, &b));
 	/* Copies compare equal; a changed limit or prefix does not. */
@@ -244,6 +243,8 @@ static void test_roundtrip(void)
 
 		memcpy(&h, buf, sizeof(h));
 		CHECK(h.n_acl_rules == 2 + 4 + 1);
+		CHECK(h.node.syn_guard_rate == 5000 &&
+		      h.node.syn_guard_burst == 500);
 		memcpy(&s0, (uint8_t *)buf + h.off_services, sizeof(s0));
 		CHECK(s0.limits[EP_LIMIT_BPS].mode == EP_LIMIT_LEAKY_BUCKET &&
 		      s0.limits[EP_LIMIT_BPS].rate == 125000);

@@ -365,9 +365,9 @@ static void test_fmt_services_policing(void)
 	CHECK_MSG(text && strstr(text,
 				 "Policing drops:\n"
 				 "SERVICE  ACL  RATE PPS  RATE BPS  "
-				 "RATE CPS  RATE CLIENT\n"
+				 "RATE CPS  RATE CLIENT  SYN FLOOD\n"
 				 "web        7         0         0         "
-				 "2            -\n"),
+				 "2            -          -\n"),
 		  "%s", text);
 	free(text);
 	cJSON_Delete(st);
