@@ -531,29 +531,31 @@ static void render_services(struct metrics_text *t, const struct ep_stats *s,
 	}
 }
 
-/* Policing drops per service and reason: the per-service counters named
- * "drops_<reason>" (ep_abi.h), one family with a "reason" label. */
+/* Policing drops per service, one family per reason: the per-service
+ * counters named "drops_<reason>" (ep_abi.h), as
+ * edgepath_service_drops_<reason>_total{service}. */
 static void render_service_policed(struct metrics_text *t,
 				   const struct ep_stats *s,
 				   const struct metrics_names *n)
 {
-	static const char *const name = "edgepath_service_policed_total";
-	struct ep_svc_counters sc;
+	for (uint32_t k = 0; k < EP_SVC_N; k++) {
+		const struct ep_counter_desc *d = &ep_svc_counters[k];
+		char name[96];
 
-	metrics_family(t, name, "counter",
-		       "Packets of a service dropped by policing, by reason.");
-	for (uint32_t i = 0; i < n->n_services; i++) {
-		stats_sum_svc(s, n->services[i].sid, &sc);
-		for (uint32_t k = 0; k < EP_SVC_N; k++) {
-			const struct ep_counter_desc *d = &ep_svc_counters[k];
-			struct metrics_label l[2] = {
-				{ "service", n->services[i].name },
-				{ "reason", d->name + 6 },
-			};
+		if (strncmp(d->name, "drops_", 6) != 0)
+			continue;
+		snprintf(name, sizeof(name), "edgepath_service_%s_total",
+			 d->name);
+		metrics_family(t, name, "counter",
+			       "Packets of a service dropped by policing, for "
+			       "one reason.");
+		for (uint32_t i = 0; i < n->n_services; i++) {
+			struct ep_svc_counters sc;
+			struct metrics_label l = { "service",
+						   n->services[i].name };
 
-			if (strncmp(d->name, "drops_", 6) == 0)
-				metrics_u64(t, name, l, 2,
-					    ep_counter_u64(&sc, d));
+			stats_sum_svc(s, n->services[i].sid, &sc);
+			metrics_u64(t, name, &l, 1, ep_counter_u64(&sc, d));
 		}
 	}
 }

@@ -470,6 +470,15 @@ static void enqueue(struct rte_mbuf **m, unsigned int n)
 		rte_pktmbuf_free(m[sent]);
 }
 
+static uint64_t total_out(const struct tally *t)
+{
+	uint64_t n = t->other;
+
+	for (uint32_t i = 0; i < N_SVC; i++)
+		n += t->out[i];
+	return n;
+}
+
 /* A barrier, then drain until it came back and the workers settled. */
 static void finish(struct tally *t)
 {
@@ -485,7 +494,19 @@ static void finish(struct tally *t)
 		if (!(done && calm))
 			sched_yield();
 	}
-	drain(t, &done);
+	/* Then until nothing came out for 200 ms (at most WAIT_S more): a
+	 * worker that lost its CPU may still hold a burst it took. */
+	deadline = rte_rdtsc() + WAIT_S * hz;
+	for (uint64_t quiet = rte_rdtsc() + hz / 5;
+	     rte_rdtsc() < quiet && rte_rdtsc() < deadline;) {
+		uint64_t before = total_out(t);
+
+		drain(t, &done);
+		if (total_out(t) != before || rte_ring_count(rx_ring) != 0)
+			quiet = rte_rdtsc() + hz / 5;
+		else
+			sched_yield();
+	}
 	CHECK_MSG(done && calm, "barrier: done %d, settled %d", done, calm);
 }
 

@@ -1728,8 +1728,8 @@ static void test_metrics_endpoint(void)
 	CHECK(body_has(
 		"\nedgepath_service_packets_total{service=\"web\"} 0\n"));
 	CHECK(body_has("\nedgepath_drops_total{reason=\"acl\"} 5\n"));
-	CHECK(body_has("\nedgepath_service_policed_total{service=\"web\","
-		       "reason=\"rate_service_pps\"} 0\n"));
+	CHECK(body_has("\nedgepath_service_drops_rate_service_pps_total{"
+		       "service=\"web\"} 0\n"));
 	CHECK(body_has("\nedgepath_api_requests_total{route=\"/v1/config\","
 		       "method=\"GET\",code=\"200\"} 1\n"));
 	CHECK(body_has("\nedgepath_api_requests_total{route=\"other\","
