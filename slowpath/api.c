@@ -6,6 +6,7 @@
  * shape {"code": N, "message": "...", "details": {...}}.
  */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -30,6 +31,13 @@
 #define ETAG_LEN 32
 #define PATH_SEGMENT_MAX 64 /* a decoded {name} or {id} */
 #define QUERY_KEY_SHOWN 32
+/*
+ * Versions are reserved in blocks in CONFIG.version ("the highest version
+ * this configuration file may have been given"), written before any
+ * version of the block is used: after both processes restart, versions
+ * go on above it, so an ETag never names two documents.
+ */
+#define API_VERSION_BLOCK 1024u
 
 struct api {
 	struct api_fastpath fp;
@@ -37,6 +45,11 @@ struct api {
 	struct config_ids *ids;
 	struct ep_config cfg; /* in force */
 	char *json; /* canonical JSON of cfg */
+	char *doc; /* GET /v1/config: the file's bytes, or json + "\n" */
+	size_t doc_len;
+	bool adopted; /* doc is from api_adopt(), not (yet) the file */
+	uint64_t version_floor; /* versions above it only (CONFIG.version) */
+	uint64_t version_reserved; /* CONFIG.version as written */
 	void *flat; /* flat form of cfg, as the fast path got it */
 	size_t flat_len;
 	struct metrics_names names; /* labels of the counters in use */
@@ -143,8 +156,118 @@ static uint64_t next_version(const struct api *a)
 {
 	uint64_t fpv =
 		__atomic_load_n(&a->fp.shared->version, __ATOMIC_ACQUIRE);
+	uint64_t v = fpv > a->version ? fpv : a->version;
 
-	return (fpv > a->version ? fpv : a->version) + 1;
+	return (v > a->version_floor ? v : a->version_floor) + 1;
+}
+
+/* "CONFIG.version", or "" when there is no configuration file. */
+static void version_path(const struct api *a, char *out, size_t size)
+{
+	if (a->config_path == NULL ||
+	    (size_t)snprintf(out, size, "%s.version", a->config_path) >= size)
+		out[0] = 0;
+}
+
+static uint64_t version_file_read(const struct api *a)
+{
+	char path[PATH_MAX], text[32] = "";
+	unsigned long long v = 0;
+	FILE *f;
+
+	version_path(a, path, sizeof(path));
+	f = path[0] ? fopen(path, "r") : NULL;
+	if (f == NULL)
+		return 0;
+	/* garbage, or so high that versions would wrap: start over */
+	if (fgets(text, sizeof(text), f) == NULL ||
+	    sscanf(text, "%llu", &v) != 1 || v > (UINT64_MAX >> 2))
+		v = 0;
+	fclose(f);
+	return v;
+}
+
+static int write_all(int fd, const char *p, size_t n);
+static void fsync_dir(const char *path);
+
+/*
+ * Make CONFIG.version cover version v (and v + 1, a rollback's) before
+ * either is used. Best effort: a directory we cannot write costs the
+ * uniqueness of versions across restarts, not the change (warned).
+ */
+static void version_reserve(struct api *a, uint64_t v)
+{
+	char path[PATH_MAX], tmp[PATH_MAX + 32], text[32];
+	uint64_t top = v + API_VERSION_BLOCK;
+	int fd, n, rc;
+
+	version_path(a, path, sizeof(path));
+	if (path[0] == 0 || v + 1 <= a->version_reserved)
+		return;
+	snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
+	n = snprintf(text, sizeof(text), "%" PRIu64 "\n", top);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+		  0600);
+	rc = fd < 0 ? -1 : write_all(fd, text, (size_t)n);
+	rc = rc ? rc : fsync(fd);
+	if (fd >= 0 && close(fd) < 0)
+		rc = -1;
+	if (rc == 0 && rename(tmp, path) == 0) {
+		fsync_dir(path);
+		a->version_reserved = top;
+		return;
+	}
+	unlink(tmp);
+	fprintf(stderr,
+		"slowpath: warning: cannot write %s: versions may repeat "
+		"after a restart\n",
+		path);
+}
+
+/*
+ * Temporary files a killed slow path left (CONFIG.tmp.PID,
+ * CONFIG.version.tmp.PID): nobody else writes them, so they go.
+ */
+static void persist_clean(const struct api *a)
+{
+	char *copy = strdup(a->config_path), *dir, *base;
+	char pfx[2][NAME_MAX + 16], path[PATH_MAX];
+	struct dirent *d;
+	DIR *dp;
+
+	if (copy == NULL)
+		return;
+	base = strrchr(copy, '/');
+	dir = base ? copy : ".";
+	if (base)
+		*base++ = 0;
+	else
+		base = copy;
+	if (*dir == 0)
+		dir = "/";
+	snprintf(pfx[0], sizeof(pfx[0]), "%s.tmp.", base);
+	snprintf(pfx[1], sizeof(pfx[1]), "%s.version.tmp.", base);
+	dp = opendir(dir);
+	while (dp != NULL && (d = readdir(dp)) != NULL) {
+		for (int i = 0; i < 2; i++) {
+			size_t n = strlen(pfx[i]);
+
+			if (strncmp(d->d_name, pfx[i], n) != 0 ||
+			    d->d_name[n] == 0 ||
+			    strspn(d->d_name + n, "0123456789") !=
+				    strlen(d->d_name + n))
+				continue;
+			snprintf(path, sizeof(path), "%s/%s", dir, d->d_name);
+			if (unlink(path) == 0)
+				fprintf(stderr,
+					"slowpath: removed %s, left by a "
+					"killed slow path\n",
+					path);
+		}
+	}
+	if (dp != NULL)
+		closedir(dp);
+	free(copy);
 }
 
 /* What the fast path needs: a version and the flat form. */
@@ -156,6 +279,7 @@ static int change_build_flat(struct api *a, const struct ep_config *cfg,
 	int rc;
 
 	ch->version = next_version(a);
+	version_reserve(a, ch->version);
 	ch->flat = malloc(cap);
 	if (ch->flat == NULL)
 		return fail_nomem(e);
@@ -338,6 +462,32 @@ static int persist_finish(struct api *a, struct change *ch, struct api_error *e)
 	return change_undo(a, ch, e, why);
 }
 
+/* GET /v1/config serves the canonical text, as an API write persists it. */
+static void doc_set_json(struct api *a)
+{
+	size_t n = strlen(a->json);
+	char *doc = malloc(n + 2);
+
+	free(a->doc);
+	a->doc = NULL; /* out of memory: GET /v1/config answers 500 */
+	if (doc == NULL)
+		return;
+	memcpy(doc, a->json, n);
+	memcpy(doc + n, "\n", 2);
+	a->doc = doc;
+	a->doc_len = n + 1;
+	a->adopted = false;
+}
+
+/* GET /v1/config serves `text` (len bytes, NUL-terminated; taken). */
+static void doc_set_file(struct api *a, char *text, size_t len)
+{
+	free(a->doc);
+	a->doc = text;
+	a->doc_len = len;
+	a->adopted = false;
+}
+
 /* The fast path runs ch: make it ours (ids, config, text, names). */
 static void change_commit(struct api *a, struct ep_config *cfg,
 			  struct change *ch)
@@ -358,6 +508,7 @@ static void change_commit(struct api *a, struct ep_config *cfg,
 	a->flat_len = ch->flat_len;
 	a->json = ch->json;
 	a->names = ch->names;
+	doc_set_json(a);
 	a->version = ch->version;
 	a->generation = ch->ev.generation;
 	/* other names, other size: the next request renders anew */
@@ -463,6 +614,8 @@ static char *read_file(const char *path, size_t *len, struct api_error *e)
 	buf = malloc(CONFIG_MAX_BYTES + 1);
 	if (buf != NULL) {
 		*len = fread(buf, 1, CONFIG_MAX_BYTES + 1, f);
+		if (*len <= CONFIG_MAX_BYTES)
+			buf[*len] = 0;
 		if (ferror(f)) {
 			fail(e, 500, API_ERR_INTERNAL, "%s: read error", path);
 			free(buf);
@@ -473,6 +626,21 @@ static char *read_file(const char *path, size_t *len, struct api_error *e)
 	}
 	fclose(f);
 	return buf;
+}
+
+static bool fp_runs_ours(const struct api *a)
+{
+	return a->version != 0 &&
+	       __atomic_load_n(&a->fp.shared->version, __ATOMIC_ACQUIRE) ==
+		       a->version;
+}
+
+/* The file holds the bytes served as the version the fast path runs:
+ * nothing to apply (a SIGHUP without an edit). */
+static bool file_unchanged(const struct api *a, const char *text, size_t len)
+{
+	return a->doc != NULL && !a->adopted && fp_runs_ours(a) &&
+	       len == a->doc_len && memcmp(text, a->doc, len) == 0;
 }
 
 int api_apply_file(struct api *a, struct api_error *e)
@@ -488,11 +656,29 @@ int api_apply_file(struct api *a, struct api_error *e)
 	text = read_file(a->config_path, &len, e);
 	if (text == NULL)
 		return -1;
+	if (file_unchanged(a, text, len)) {
+		free(text);
+		printf("slowpath: %s unchanged: version %" PRIu64 " stays\n",
+		       a->config_path, a->version);
+		return 0;
+	}
 	rc = config_parse(text, len, &cfg, &ce);
-	free(text);
-	if (rc != 0)
+	if (rc != 0) {
+		free(text);
 		return fail_config(e, rc, &ce);
-	return api_apply_config(a, &cfg, false, e);
+	}
+	if (a->adopted && fp_runs_ours(a) && config_equal(&cfg, &a->cfg)) {
+		/* what the slow path before us served under this version */
+		config_free(&cfg);
+		doc_set_file(a, text, len);
+		return 0;
+	}
+	rc = api_apply_config(a, &cfg, false, e);
+	if (rc == 0)
+		doc_set_file(a, text, len);
+	else
+		free(text);
+	return rc;
 }
 
 int api_adopt(struct api *a, const void *flat, size_t len)
@@ -526,6 +712,7 @@ int api_adopt(struct api *a, const void *flat, size_t len)
 	ch.ev.generation =
 		__atomic_load_n(&a->fp.shared->generation, __ATOMIC_ACQUIRE);
 	change_commit(a, &cfg, &ch);
+	a->adopted = true;
 	change_free(&ch);
 	return 0;
 }
@@ -550,7 +737,8 @@ static int api_init_empty(struct api *a)
 	if (a->json == NULL ||
 	    metrics_names_build(&a->names, a->flat, a->flat_len) < 0)
 		return -ENOMEM;
-	return 0;
+	doc_set_json(a);
+	return a->doc != NULL ? 0 : -ENOMEM;
 }
 
 struct api *api_create(const struct api_fastpath *fp, const char *config_path)
@@ -573,6 +761,10 @@ struct api *api_create(const struct api_fastpath *fp, const char *config_path)
 		api_destroy(a);
 		return NULL;
 	}
+	if (a->config_path != NULL) {
+		persist_clean(a);
+		a->version_floor = a->version_reserved = version_file_read(a);
+	}
 	return a;
 }
 
@@ -585,6 +777,7 @@ void api_destroy(struct api *a)
 	metrics_names_free(&a->names);
 	metrics_text_free(&a->stats_body.text);
 	free(a->json);
+	free(a->doc);
 	free(a->flat);
 	free(a->config_path);
 	free(a);
@@ -956,35 +1149,19 @@ static int check_if_match(const struct api_call *c, struct api_error *e)
 /* ------------------------------------------------------------------ */
 /* Request bodies                                                       */
 
-static bool is_json_space(char ch)
+/*
+ * The body as one JSON value: config_json_check() first (strict RFC 8259,
+ * UTF-8, nesting; `path` is where the body goes in the document, "" for
+ * a whole one), so cJSON only ever sees text that is JSON. A refusal is a
+ * 400 whose details.field is the path of the value at fault.
+ */
+static int body_parse(const struct http_request *req, const char *path,
+		      cJSON **out, struct api_error *e)
 {
-	return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r';
-}
-
-/* Offset of a \u0000 escape inside a string, or -1 (cJSON would cut). */
-static long nul_escape_at(const char *s, size_t n)
-{
-	bool in_str = false;
-
-	for (size_t i = 0; i < n; i++) {
-		if (in_str && s[i] == '\\') {
-			if (i + 5 < n && memcmp(s + i + 1, "u0000", 5) == 0)
-				return (long)i;
-			i++;
-		} else if (s[i] == '"') {
-			in_str = !in_str;
-		}
-	}
-	return -1;
-}
-
-/* The body as one JSON value (a 400 with code 1000 otherwise). */
-static int body_parse(const struct http_request *req, cJSON **out,
-		      struct api_error *e)
-{
-	const char *text = (const char *)req->body, *end = NULL;
+	const char *text = (const char *)req->body;
+	struct config_error ce = { { 0 } };
 	size_t n = req->body_len;
-	long at;
+	const char *sep;
 
 	*out = NULL;
 	if (n == 0)
@@ -994,26 +1171,15 @@ static int body_parse(const struct http_request *req, cJSON **out,
 		return fail(e, 413, API_ERR_TOO_LARGE,
 			    "body: %zu bytes, larger than the limit of %u", n,
 			    CONFIG_MAX_BYTES);
-	if (memchr(text, 0, n) != NULL)
-		return fail(e, 400, API_ERR_INVALID_JSON, "body: NUL byte");
-	*out = cJSON_ParseWithLengthOpts(text, n, &end, 0);
-	if (*out == NULL)
-		return fail(e, 400, API_ERR_INVALID_JSON,
-			    "body: invalid JSON at byte %zu",
-			    end ? (size_t)(end - text) : 0);
-	while (end < text + n && is_json_space(*end))
-		end++;
-	at = nul_escape_at(text, n);
-	if (end == text + n && at < 0)
-		return 0;
-	cJSON_Delete(*out);
-	*out = NULL;
-	if (at >= 0)
-		return fail_field(e, "body",
-				  "\\u0000 is not allowed in strings");
-	return fail(e, 400, API_ERR_INVALID_JSON,
-		    "body: unexpected text after the JSON value at byte %zu",
-		    (size_t)(end - text));
+	if (config_json_check(text, n, path, &ce) != 0) {
+		fail(e, 400, API_ERR_INVALID_JSON, "%s", ce.msg);
+		sep = strstr(ce.msg, ": ");
+		snprintf(e->field, sizeof(e->field), "%.*s",
+			 sep ? (int)(sep - ce.msg) : 0, ce.msg);
+		return -1;
+	}
+	*out = cJSON_ParseWithLengthOpts(text, n, NULL, 0);
+	return *out != NULL ? 0 : fail_nomem(e);
 }
 
 /* The body as a NUL-terminated copy (after body_parse accepted it). */
@@ -1230,15 +1396,14 @@ static int h_readyz(struct api_call *c, struct api_error *e)
 	return reply_json(c->resp, 200, root, e);
 }
 
+/* The file's bytes as they are (as applied, or as an API write wrote
+ * them), so GET /v1/config is byte-identical to the file. */
 static int h_config_get(struct api_call *c, struct api_error *e)
 {
-	size_t n = strlen(c->a->json);
-	char *text = malloc(n + 2);
+	char *text = c->a->doc ? malloc(c->a->doc_len + 1) : NULL;
 
-	if (text != NULL) {
-		memcpy(text, c->a->json, n);
-		memcpy(text + n, "\n", 2);
-	}
+	if (text != NULL)
+		memcpy(text, c->a->doc, c->a->doc_len + 1);
 	set_etag(c->resp, c->a->version);
 	return reply_text(c->resp, 200, text, "application/json", e);
 }
@@ -1248,7 +1413,7 @@ static int h_config_put(struct api_call *c, struct api_error *e)
 	cJSON *body;
 	int rc;
 
-	if (body_parse(c->req, &body, e) < 0)
+	if (body_parse(c->req, "", &body, e) < 0)
 		return -1;
 	/* Parsed once: config.c takes the tree (its own checks on the text
 	 * still run), which saves a second parse of up to 1 MiB. */
@@ -1312,7 +1477,7 @@ static int post_body(struct api_call *c, const char *path, cJSON **obj,
 		     char **raw, struct api_error *e)
 {
 	*raw = NULL;
-	if (body_parse(c->req, obj, e) < 0)
+	if (body_parse(c->req, path, obj, e) < 0)
 		return -1;
 	if (!cJSON_IsObject(*obj)) {
 		cJSON_Delete(*obj);
@@ -1514,12 +1679,14 @@ static int h_backend_patch(struct api_call *c, struct api_error *e)
 	cJSON *obj = NULL;
 	int s, b = backend_of(c, &s, e);
 
-	if (b < 0 || body_parse(c->req, &obj, e) < 0 ||
+	if (b < 0)
+		return -1;
+	snprintf(path, sizeof(path), "services[%d].backends[%d]", s, b);
+	if (body_parse(c->req, path, &obj, e) < 0 ||
 	    cfg_copy(c->a, &cfg, e) < 0) {
 		cJSON_Delete(obj);
 		return -1;
 	}
-	snprintf(path, sizeof(path), "services[%d].backends[%d]", s, b);
 	if (patch_parse(obj, path, &cfg.services[s].backends[b], e) < 0) {
 		cJSON_Delete(obj);
 		config_free(&cfg);
@@ -1917,6 +2084,7 @@ static int h_metrics(struct api_call *c, struct api_error *e)
 	if (a->srv != NULL) {
 		http_server_stats(a->srv, &hs);
 		metrics_render_http(&t, &hs);
+		metrics_render_listeners(&t, a->srv);
 	}
 	metrics_render_api(&t, &a->metrics);
 	if (t.failed) {
@@ -1984,23 +2152,44 @@ static endpoint_fn endpoint_find(const struct api_call *c,
 	return NULL;
 }
 
-static int dispatch(struct api_call *c, struct api_error *e)
+/* What the request head alone decides: endpoint, role, media type. */
+static endpoint_fn check_head(struct api_call *c, struct api_error *e)
 {
 	endpoint_fn fn;
 
 	c->route = route_parse(c->req->path, c);
 	c->method = method_bit(c->req->method);
-	if (c->route == R_NONE)
-		return fail(e, 404, API_ERR_NOT_FOUND, "no endpoint %.100s",
-			    c->req->path);
+	if (c->route == R_NONE) {
+		fail(e, 404, API_ERR_NOT_FOUND, "no endpoint %.100s",
+		     c->req->path);
+		return NULL;
+	}
 	fn = endpoint_find(c, c->resp, e);
-	if (fn == NULL || check_role(c, e) < 0 || check_media_type(c, e) < 0 ||
-	    check_if_match(c, e) < 0)
+	if (fn == NULL || check_role(c, e) < 0 || check_media_type(c, e) < 0)
+		return NULL;
+	return fn;
+}
+
+static int dispatch(struct api_call *c, struct api_error *e)
+{
+	endpoint_fn fn = check_head(c, e);
+
+	if (fn == NULL || check_if_match(c, e) < 0)
 		return -1;
 	/* A change is coming: the fast path polls often while we parse. */
 	if ((c->method & M_WRITE) && c->a->fp.wake != NULL)
 		c->a->fp.wake(c->a->fp.ctx);
 	return fn(c, e);
+}
+
+/* The error answer; a 405 keeps its Allow header. */
+static void reply_head_error(struct http_response *resp,
+			     const struct api_error *e)
+{
+	if (e->status != 405) /* a 405 keeps its Allow header */
+		resp->n_headers = 0;
+	json_failed = false;
+	reply_error(resp, e);
 }
 
 void api_handle(const struct http_request *req, struct http_response *resp,
@@ -2016,10 +2205,28 @@ void api_handle(const struct http_request *req, struct http_response *resp,
 		return;
 	}
 	c.a->handle_start = 0;
-	if (e.status != 405) /* a 405 keeps its Allow header */
-		resp->n_headers = 0;
+	reply_head_error(resp, &e);
+}
+
+int api_head(const struct http_request *req, struct http_response *resp,
+	     void *arg)
+{
+	struct api_call c = { .a = arg, .req = req, .resp = resp };
+	struct api_error e = { 0 };
+
 	json_failed = false;
-	reply_error(resp, &e);
+	if (check_head(&c, &e) == NULL) {
+		reply_head_error(resp, &e);
+		return 1;
+	}
+	if ((c.method & M_BODY) && req->body_len > CONFIG_MAX_BYTES) {
+		fail(&e, 413, API_ERR_TOO_LARGE,
+		     "body: %zu bytes, larger than the limit of %u",
+		     req->body_len, CONFIG_MAX_BYTES);
+		reply_head_error(resp, &e);
+		return 1;
+	}
+	return 0;
 }
 
 void api_complete(const struct http_request *req, int status, double seconds,

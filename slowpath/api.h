@@ -118,6 +118,14 @@ void api_set_server(struct api *a, const struct http_server *srv);
 void api_handle(const struct http_request *req, struct http_response *resp,
 		void *arg);
 
+/*
+ * http_head_fn: the checks a request head alone decides (endpoint and
+ * method, role, media type, announced size), so a refused client never
+ * uploads its body. api_handle() makes the same checks again.
+ */
+int api_head(const struct http_request *req, struct http_response *resp,
+	     void *arg);
+
 /* http_complete_fn: counts the request for /metrics. */
 void api_complete(const struct http_request *req, int status, double seconds,
 		  void *arg);

@@ -129,6 +129,19 @@ struct ep_config {
 int config_parse(const char *text, size_t len, struct ep_config *out,
 		 struct config_error *err);
 
+/*
+ * The strict RFC 8259 check every JSON text gets before cJSON sees it:
+ * one value and nothing after it but whitespace; strings valid UTF-8
+ * (RFC 3629) without control characters, \u0000 or unpaired surrogate
+ * escapes; numbers in JSON's grammar only (no 0443, +1, .5, 5., hex);
+ * at most CONFIG_MAX_DEPTH levels of nesting. `err` (may be NULL) gets
+ * "PATH: what at byte N", PATH being `prefix` (the text's own path, ""
+ * for a whole document) followed by the keys and indices down to the
+ * value at fault, or "document". Returns 0 or -EINVAL.
+ */
+int config_json_check(const char *text, size_t len, const char *prefix,
+		      struct config_error *err);
+
 struct cJSON;
 
 /*

@@ -70,6 +70,7 @@ struct listener {
 	uint16_t port;
 	dev_t dev; /* our Unix socket's inode, so destroy unlinks only it */
 	ino_t ino;
+	struct http_listener_stats st; /* st.max is its connection budget */
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 };
 
@@ -83,11 +84,13 @@ struct buf {
 struct h2_stream {
 	struct h2_stream *prev, *next;
 	int32_t id;
+	uint64_t t0_ms; /* the whole request must be in by t0_ms + idle */
 	char *method, *target, *if_match, *content_type;
 	size_t header_bytes;
 	uint8_t *body;
 	size_t body_len, body_cap;
 	int error_status; /* answer with this instead of the handler */
+	size_t content_length; /* announced, 0 if none */
 	bool responded, remote_closed, reset_sent;
 	size_t discarded; /* body bytes after an early response */
 	double t0;
@@ -103,6 +106,7 @@ struct conn {
 	int kind; /* EV_CONN: first, epoll data points here */
 	int fd;
 	struct http_server *srv;
+	struct listener *l;
 	struct conn *prev, *next;
 	SSL *ssl;
 	nghttp2_session *h2;
@@ -114,13 +118,20 @@ struct conn {
 	bool ssl_want_read, ssl_want_write, ssl_failed;
 	uint32_t events;
 	uint64_t deadline_ms;
+	uint64_t accepted_ms;
+	/* No complete request head yet (TLS handshake included): closed at
+	 * accepted_ms + handshake_ms, and first when slots run out. */
+	bool embryonic;
+	sa_family_t family; /* the client's address, for its limit */
+	uint8_t ip[16];
 	unsigned long progress; /* bumped by every read, request and write */
 	char peer[64];
 	char subject[TLS_MAX_SUBJECT];
 	struct buf in, out;
 	/* HTTP/1.1: parse gate, current request, a body sent in place */
 	size_t h1_scan, h1_need;
-	bool h1_seen, h1_continue_sent, h1_pending;
+	size_t h1_reserved; /* body bytes taken from the server's budget */
+	bool h1_seen, h1_continue_sent, h1_pending, h1_head_done;
 	int h1_minor;
 	double h1_t0;
 	char *body_out;
@@ -145,9 +156,12 @@ struct http_server {
 	char **admin, **reader;
 	struct tls_roles roles;
 	http_handler handler;
+	http_head_fn head_check;
 	http_complete_fn on_complete;
 	void *arg;
-	unsigned int max_conns, idle_ms, handshake_ms;
+	unsigned int max_conns, local_max_conns, max_per_addr;
+	unsigned int idle_ms, handshake_ms;
+	size_t max_body_total; /* HTTP_MAX_BODY_TOTAL or the config's */
 	struct listener listeners[HTTP_MAX_LISTENERS];
 	int n_listeners;
 	struct conn *conns;
@@ -169,6 +183,7 @@ const char *const http_stat_names[] = {
 };
 
 static void conn_close(struct conn *c);
+static int conn_start_linger(struct conn *c);
 
 /* Pass numbers are unique across every server of the process. */
 static uint64_t http_last_pass;
@@ -478,6 +493,47 @@ static void http_dispatch(struct http_server *srv,
 	}
 }
 
+/*
+ * The server's head check (req has no body yet): 1 with resp filled when
+ * the request is refused on its head, 0 to go on.
+ */
+static int http_head_refused(struct http_server *srv,
+			     const struct http_request *req,
+			     struct http_response *resp)
+{
+	memset(resp, 0, sizeof(*resp));
+	if (srv->head_check == NULL ||
+	    srv->head_check(req, resp, srv->arg) == 0) {
+		free(resp->body);
+		memset(resp, 0, sizeof(*resp));
+		return 0;
+	}
+	if (!response_ok(resp)) {
+		free(resp->body);
+		memset(resp, 0, sizeof(*resp));
+		http_response_error(resp, 500,
+				    "handler produced an invalid response");
+	}
+	srv->stats.head_refused++;
+	return 1;
+}
+
+/* Take n body bytes from the server's budget; false when it is spent. */
+static bool body_budget_take(struct http_server *srv, size_t n)
+{
+	if (n > srv->max_body_total - srv->stats.body_bytes) {
+		srv->stats.body_budget_refused++;
+		return false;
+	}
+	srv->stats.body_bytes += n;
+	return true;
+}
+
+static void body_budget_give(struct http_server *srv, size_t n)
+{
+	srv->stats.body_bytes -= n;
+}
+
 static void http_complete(struct http_server *srv,
 			  const struct http_request *req, int status, double t0)
 {
@@ -545,9 +601,37 @@ static bool conn_drained(const struct conn *c)
 	return buf_used(&c->out) == 0 && c->body_out == NULL;
 }
 
+/*
+ * A new idle deadline: idle_ms from now, but never past the deadline of
+ * an embryonic connection nor past idle_ms from the start of an HTTP/2
+ * request still arriving (a trickled body gets no more time than over
+ * HTTP/1.1, where reading never moves the deadline).
+ */
 static void conn_touch(struct conn *c)
 {
-	c->deadline_ms = now_ms() + c->srv->idle_ms;
+	uint64_t d = now_ms() + c->srv->idle_ms;
+	const struct h2_stream *st;
+
+	if (c->embryonic && d > c->accepted_ms + c->srv->handshake_ms)
+		d = c->accepted_ms + c->srv->handshake_ms;
+	for (st = c->streams; st != NULL; st = st->next)
+		if (!st->remote_closed && st->t0_ms + c->srv->idle_ms < d)
+			d = st->t0_ms + c->srv->idle_ms;
+	c->deadline_ms = d;
+}
+
+/* The first complete request head: the connection is no longer embryonic;
+ * that request has idle_ms from the accept, as every later one from the
+ * answer before it. */
+static void conn_head_done(struct conn *c)
+{
+	if (!c->embryonic)
+		return;
+	c->embryonic = false;
+	if (c->proto == 1)
+		c->deadline_ms = c->accepted_ms + c->srv->idle_ms;
+	else
+		conn_touch(c);
 }
 
 static bool conn_can_read(const struct conn *c)
@@ -557,7 +641,9 @@ static bool conn_can_read(const struct conn *c)
 		return false;
 	if (buf_used(&c->out) >= HTTP_OUT_HIGH || c->body_out != NULL)
 		return false;
-	return c->proto == 2 || buf_used(&c->in) < HTTP_IN_MAX;
+	/* HTTP/1.1: a head, plus the body the budget gave room for */
+	return c->proto == 2 ||
+	       buf_used(&c->in) < HTTP_MAX_HEADER_BYTES + c->h1_reserved;
 }
 
 /* Write out, then an in-place h1 body, until done or the socket is full. */
@@ -612,6 +698,7 @@ static int h2_produce(struct conn *c)
 static void h2_body_free(struct conn *c, struct h2_stream *st)
 {
 	c->body_bytes -= st->body_cap;
+	body_budget_give(c->srv, st->body_cap);
 	free(st->body);
 	st->body = NULL;
 	st->body_cap = 0;
@@ -727,13 +814,15 @@ static void conn_base_request(const struct conn *c, struct http_request *req)
 static void h2_build_request(struct conn *c, struct h2_stream *st)
 {
 	struct http_request *req = &st->req;
+	const char *query = req->query; /* cut off by an earlier call */
 	char *q = st->target ? strchr(st->target, '?') : NULL;
 
 	conn_base_request(c, req);
 	if (q != NULL) {
 		*q = 0;
-		req->query = q + 1;
+		query = q + 1;
 	}
+	req->query = query;
 	if (st->method)
 		req->method = st->method;
 	if (st->target)
@@ -860,12 +949,14 @@ static int h2_on_begin_headers(nghttp2_session *s, const nghttp2_frame *f,
 	c->srv->stats.h2_streams_open++;
 	st->id = f->hd.stream_id;
 	st->t0 = now_s();
+	st->t0_ms = now_ms();
 	st->next = c->streams;
 	if (c->streams)
 		c->streams->prev = st;
 	c->streams = st;
 	c->n_streams++;
 	nghttp2_session_set_stream_user_data(s, st->id, st);
+	conn_head_done(c);
 	return 0;
 }
 
@@ -883,6 +974,7 @@ static int h2_content_length(struct h2_stream *st, const uint8_t *v, size_t n)
 		cl = cl * 10 + (uint64_t)(v[i] - '0'); /* nghttp2 checked */
 	if (cl > HTTP_MAX_BODY)
 		st->error_status = 413;
+	st->content_length = (size_t)cl;
 	return 0;
 }
 
@@ -940,9 +1032,13 @@ static int h2_body_grow(struct conn *c, struct h2_stream *st, size_t len)
 	cap = cap < HTTP_MAX_BODY ? cap : HTTP_MAX_BODY;
 	if (c->body_bytes - st->body_cap + cap > HTTP_MAX_CONN_BODY)
 		return -ENOBUFS;
+	if (!body_budget_take(c->srv, cap - st->body_cap))
+		return -ENOBUFS;
 	p = realloc(st->body, cap);
-	if (p == NULL)
+	if (p == NULL) {
+		body_budget_give(c->srv, cap - st->body_cap);
 		return -ENOMEM;
+	}
 	c->body_bytes += cap - st->body_cap;
 	st->body = p;
 	st->body_cap = cap;
@@ -981,7 +1077,7 @@ static int h2_on_data(nghttp2_session *s, uint8_t flags, int32_t id,
 		return h2_reject(c, st, 413, "request body too large");
 	if (h2_body_grow(c, st, len) < 0)
 		return h2_reject(c, st, 503,
-				 "too many request bodies on this connection");
+				 "too many request bodies buffered; retry");
 	memcpy(st->body + st->body_len, data, len);
 	st->body_len += len;
 	return 0;
@@ -991,6 +1087,20 @@ static const char *h2_error_text(int status)
 {
 	return status == 431 ? "request header section too large"
 			     : "request body too large";
+}
+
+/* The head check on a stream's HEADERS: 1 when st->resp is the answer. */
+static bool h2_head_refused(struct conn *c, struct h2_stream *st)
+{
+	if (st->method == NULL || st->target == NULL)
+		return false; /* h2_dispatch answers 400 */
+	h2_build_request(c, st);
+	st->req.body = NULL;
+	st->req.body_len = st->content_length;
+	if (!http_head_refused(c->srv, &st->req, &st->resp))
+		return false;
+	h2_body_free(c, st);
+	return true;
 }
 
 static int h2_on_frame_recv(nghttp2_session *s, const nghttp2_frame *f,
@@ -1004,14 +1114,17 @@ static int h2_on_frame_recv(nghttp2_session *s, const nghttp2_frame *f,
 	st = h2_stream_get(s, f->hd.stream_id);
 	if (st == NULL)
 		return 0;
-	conn_touch(c);
 	if (f->hd.flags & NGHTTP2_FLAG_END_STREAM)
 		st->remote_closed = true;
+	conn_touch(c);
 	if (st->responded)
 		return 0;
 	if (st->error_status)
 		return h2_reject(c, st, st->error_status,
 				 h2_error_text(st->error_status));
+	if (f->hd.type == NGHTTP2_HEADERS &&
+	    f->headers.cat == NGHTTP2_HCAT_REQUEST && h2_head_refused(c, st))
+		return h2_submit(c, st);
 	return st->remote_closed ? h2_dispatch(c, st) : 0;
 }
 
@@ -1068,8 +1181,16 @@ static int h2_feed(struct conn *c, const void *p, size_t n)
 	ssize_t r = nghttp2_session_mem_recv(c->h2, p, n);
 
 	if (r < 0) {
+		/*
+		 * A fatal session error (bad preface, CONTINUATION flood...):
+		 * read no more, send GOAWAY (nghttp2 may have queued its own
+		 * already, then this one is a no-op), then the usual end:
+		 * close_notify, shut the write side, linger (conn_finish).
+		 */
 		c->srv->stats.h2_session_errors++;
-		return -EPROTO;
+		nghttp2_session_terminate_session(c->h2,
+						  NGHTTP2_PROTOCOL_ERROR);
+		c->closing = true;
 	}
 	return h2_produce(c); /* answer PINGs/SETTINGS before reading more */
 }
@@ -1216,25 +1337,50 @@ static int h1_queue(struct conn *c, const struct http_request *req,
 	return rc;
 }
 
+static void h1_release_body(struct conn *c)
+{
+	body_budget_give(c->srv, c->h1_reserved);
+	c->h1_reserved = 0;
+}
+
 static void h1_next_request(struct conn *c, size_t consumed)
 {
 	buf_consume(&c->in, consumed);
+	h1_release_body(c);
 	c->h1_scan = c->h1_need = 0;
-	c->h1_seen = c->h1_continue_sent = false;
+	c->h1_seen = c->h1_continue_sent = c->h1_head_done = false;
 	c->h1_t0 = buf_used(&c->in) ? now_s() : 0;
 	conn_touch(c);
 	c->progress++;
+}
+
+/* The head check once per request: 1 when resp is its answer. */
+static int h1_head_refused(struct conn *c, const struct h1_request *hr,
+			   struct http_response *resp)
+{
+	struct http_request req;
+
+	if (c->h1_head_done)
+		return 0;
+	c->h1_head_done = true;
+	h1_build_request(c, hr, &req);
+	req.body = NULL;
+	req.body_len = (size_t)hr->content_length;
+	return http_head_refused(c->srv, &req, resp);
 }
 
 static int h1_serve(struct conn *c, const struct h1_request *hr, int consumed)
 {
 	struct http_request req;
 	struct http_response resp;
-	int rc;
+	int rc, refused;
 
 	c->h1_minor = hr->minor_version;
+	conn_head_done(c);
+	refused = h1_head_refused(c, hr, &resp);
 	h1_build_request(c, hr, &req);
-	http_dispatch(c->srv, &req, &resp);
+	if (!refused)
+		http_dispatch(c->srv, &req, &resp);
 	c->srv->stats.requests_h1++;
 	rc = h1_queue(c, &req, &resp, hr->keep_alive);
 	http_complete(c->srv, &req, resp.status, c->h1_t0);
@@ -1287,13 +1433,50 @@ static bool h1_ready(struct conn *c)
 	return found || used >= HTTP_MAX_HEADER_BYTES;
 }
 
+/*
+ * A head whose body is still to come, refused on the head alone (role,
+ * media type...) or for want of body memory: answer it now and close,
+ * having read none of the body.
+ */
+static int h1_refuse_head(struct conn *c, const struct h1_request *hr,
+			  struct http_response *resp)
+{
+	struct http_request req;
+	int rc;
+
+	c->h1_minor = hr->minor_version;
+	h1_build_request(c, hr, &req);
+	req.body = NULL;
+	req.body_len = 0;
+	c->srv->stats.requests_h1++;
+	rc = h1_queue(c, &req, resp, false);
+	http_complete(c->srv, &req, resp->status, c->h1_t0);
+	c->progress++;
+	return rc;
+}
+
 static int h1_wait_body(struct conn *c, const struct h1_request *hr)
 {
 	static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+	struct http_response resp;
+	size_t body = (size_t)hr->content_length;
 
 	if (!hr->head_complete)
 		return 0;
-	c->h1_need = hr->head_len + (size_t)hr->content_length;
+	conn_head_done(c);
+	if (c->h1_need == 0 && h1_head_refused(c, hr, &resp))
+		return h1_refuse_head(c, hr, &resp);
+	if (c->h1_need == 0 && body > 0) {
+		if (!body_budget_take(c->srv, body)) {
+			memset(&resp, 0, sizeof(resp));
+			http_response_error(&resp, 503,
+					    "too many request bodies "
+					    "buffered; retry");
+			return h1_refuse_head(c, hr, &resp);
+		}
+		c->h1_reserved = body;
+	}
+	c->h1_need = hr->head_len + body;
 	if (!hr->expect_continue || c->h1_continue_sent)
 		return 0;
 	c->h1_continue_sent = true;
@@ -1434,7 +1617,13 @@ static int conn_handshake(struct conn *c)
 	if (ssl_result(c, r) == -EAGAIN)
 		return 0;
 	c->srv->stats.tls_handshake_failed++;
-	return -EPROTO;
+	/*
+	 * OpenSSL has sent its alert (certificate_required...). Closing now,
+	 * with the client's first request unread (TLS 1.3 clients send it
+	 * before they hear of the refusal), would reset the connection and
+	 * the alert with it: shut the write side and linger instead.
+	 */
+	return conn_start_linger(c) == 0 ? 0 : -EPROTO;
 }
 
 static int conn_start_linger(struct conn *c)
@@ -1480,12 +1669,12 @@ static int conn_finish(struct conn *c)
 	if (c->phase == PHASE_HANDSHAKE || c->phase == PHASE_LINGER)
 		return 0;
 	if (c->proto == 2) {
-		if (c->peer_eof || (c->closing && conn_drained(c)))
+		bool done = c->closing || (!nghttp2_session_want_read(c->h2) &&
+					   !nghttp2_session_want_write(c->h2));
+
+		if (c->peer_eof)
 			return -1;
-		if (!nghttp2_session_want_read(c->h2) &&
-		    !nghttp2_session_want_write(c->h2) && conn_drained(c))
-			return -1;
-		return 0;
+		return done && conn_drained(c) ? conn_start_linger(c) : 0;
 	}
 	if (c->phase == PHASE_DETECT)
 		return c->peer_eof ? -1 : 0;
@@ -1574,6 +1763,7 @@ static void conn_close(struct conn *c)
 		ERR_clear_error();
 	}
 	close(c->fd);
+	h1_release_body(c);
 	buf_free(&c->in);
 	buf_free(&c->out);
 	free(c->body_out);
@@ -1585,6 +1775,7 @@ static void conn_close(struct conn *c)
 		c->next->prev = c->prev;
 	srv->stats.conns_open--;
 	srv->stats.conns_closed++;
+	c->l->st.open--;
 	free(c);
 }
 
@@ -1608,7 +1799,21 @@ static void conn_peer_name(const struct sockaddr_storage *ss, char *out,
 	}
 }
 
-static int conn_new(struct http_server *srv, const struct listener *l, int fd,
+/* The client's address as bytes (family AF_UNSPEC for a Unix socket). */
+static void conn_addr(const struct sockaddr_storage *ss, sa_family_t *family,
+		      uint8_t ip[16])
+{
+	memset(ip, 0, 16);
+	*family = ss->ss_family;
+	if (ss->ss_family == AF_INET)
+		memcpy(ip, &((const struct sockaddr_in *)ss)->sin_addr, 4);
+	else if (ss->ss_family == AF_INET6)
+		memcpy(ip, &((const struct sockaddr_in6 *)ss)->sin6_addr, 16);
+	else
+		*family = AF_UNSPEC;
+}
+
+static int conn_new(struct http_server *srv, struct listener *l, int fd,
 		    const struct sockaddr_storage *ss)
 {
 	struct conn *c = calloc(1, sizeof(*c));
@@ -1621,8 +1826,12 @@ static int conn_new(struct http_server *srv, const struct listener *l, int fd,
 	c->fd = fd;
 	c->srv = srv;
 	c->role = HTTP_ROLE_ADMIN; /* local trust until TLS says otherwise */
+	c->l = l;
 	c->phase = l->tls ? PHASE_HANDSHAKE : PHASE_DETECT;
-	c->deadline_ms = now_ms() + srv->handshake_ms;
+	c->accepted_ms = now_ms();
+	c->deadline_ms = c->accepted_ms + srv->handshake_ms;
+	c->embryonic = true;
+	conn_addr(ss, &c->family, c->ip);
 	conn_peer_name(ss, c->peer, sizeof(c->peer));
 	if (!l->is_unix)
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
@@ -1641,6 +1850,8 @@ static int conn_new(struct http_server *srv, const struct listener *l, int fd,
 	srv->conns = c;
 	srv->stats.conns_open++;
 	srv->stats.conns_accepted++;
+	l->st.open++;
+	l->st.accepted++;
 	return 0;
 fail:
 	SSL_free(c->ssl);
@@ -1664,6 +1875,82 @@ static void listener_shed(struct http_server *srv, struct listener *l)
 	srv->stats.conns_refused++;
 }
 
+struct admit_scan {
+	unsigned int addr_conns;
+	struct conn *oldest_l, *oldest_addr; /* embryonic, of l / the address */
+};
+
+static bool conn_same_addr(const struct conn *c, sa_family_t family,
+			   const uint8_t ip[16])
+{
+	return c->family == family && memcmp(c->ip, ip, 16) == 0;
+}
+
+static void admit_scan(struct http_server *srv, const struct listener *l,
+		       sa_family_t family, const uint8_t ip[16],
+		       struct admit_scan *a)
+{
+	struct conn *c;
+
+	memset(a, 0, sizeof(*a));
+	for (c = srv->conns; c != NULL; c = c->next) {
+		bool same = c->l == l && conn_same_addr(c, family, ip);
+
+		if (same)
+			a->addr_conns++;
+		if (!c->embryonic || c->l != l)
+			continue;
+		if (!a->oldest_l || c->accepted_ms <= a->oldest_l->accepted_ms)
+			a->oldest_l = c;
+		if (same && (!a->oldest_addr ||
+			     c->accepted_ms <= a->oldest_addr->accepted_ms))
+			a->oldest_addr = c;
+	}
+}
+
+static void conn_evict(struct http_server *srv, struct listener *l,
+		       struct conn *victim)
+{
+	srv->stats.conns_evicted++;
+	l->st.evicted++;
+	conn_close(victim);
+}
+
+/*
+ * Room for one more connection from ss on l: within the client address's
+ * limit (TLS listeners) and the listener's budget, closing the oldest
+ * embryonic connection where one is full. False: refuse it.
+ */
+static bool conn_admit(struct http_server *srv, struct listener *l,
+		       const struct sockaddr_storage *ss)
+{
+	struct admit_scan a;
+	sa_family_t family;
+	uint8_t ip[16];
+
+	conn_addr(ss, &family, ip);
+	admit_scan(srv, l, family, ip, &a);
+	if (l->tls && a.addr_conns >= srv->max_per_addr) {
+		if (a.oldest_addr == NULL) {
+			l->st.refused_addr++;
+			return false;
+		}
+		if (a.oldest_l == a.oldest_addr)
+			a.oldest_l = NULL; /* gone: scan again if needed */
+		conn_evict(srv, l, a.oldest_addr);
+	}
+	if (l->st.open < l->st.max)
+		return true;
+	if (a.oldest_l == NULL)
+		admit_scan(srv, l, family, ip, &a);
+	if (a.oldest_l == NULL) {
+		l->st.refused++;
+		return false;
+	}
+	conn_evict(srv, l, a.oldest_l);
+	return true;
+}
+
 static void listener_accept(struct http_server *srv, struct listener *l)
 {
 	int i;
@@ -1680,7 +1967,7 @@ static void listener_accept(struct http_server *srv, struct listener *l)
 			continue;
 		if (fd < 0)
 			return;
-		if (srv->stats.conns_open >= srv->max_conns) {
+		if (!conn_admit(srv, l, &ss)) {
 			srv->stats.conns_refused++;
 			close(fd);
 		} else if (conn_new(srv, l, fd, &ss) < 0) {
@@ -1731,21 +2018,26 @@ static void conn_expire(struct http_server *srv)
 int http_server_run_once(struct http_server *srv, int timeout_ms)
 {
 	struct epoll_event ev[HTTP_MAX_EVENTS];
-	int i, n;
+	int kinds[HTTP_MAX_EVENTS], i, n;
 
 	n = epoll_wait(srv->epfd, ev, HTTP_MAX_EVENTS,
 		       conn_next_timeout(srv, timeout_ms));
 	if (n < 0)
 		return errno == EINTR ? 0 : -errno;
 	srv->pass = __atomic_add_fetch(&http_last_pass, 1, __ATOMIC_RELAXED);
-	for (i = 0; i < n; i++) {
-		int *kind = ev[i].data.ptr;
-
-		if (*kind == EV_LISTENER)
-			listener_accept(srv, (struct listener *)kind);
-		else
-			conn_event((struct conn *)kind, ev[i].events);
-	}
+	/*
+	 * Connections first: an accept may evict one, whose event must not
+	 * come after it in this array. Kinds are read before any event is
+	 * served, since serving may free a connection.
+	 */
+	for (i = 0; i < n; i++)
+		kinds[i] = *(const int *)ev[i].data.ptr;
+	for (i = 0; i < n; i++)
+		if (kinds[i] == EV_CONN)
+			conn_event(ev[i].data.ptr, ev[i].events);
+	for (i = 0; i < n; i++)
+		if (kinds[i] == EV_LISTENER)
+			listener_accept(srv, ev[i].data.ptr);
 	conn_expire(srv);
 	return n;
 }
@@ -1792,7 +2084,8 @@ static bool is_loopback(const struct sockaddr_storage *ss)
 		in6->sin6_addr.s6_addr[12] == 127);
 }
 
-static int listener_add(struct http_server *srv, int fd, bool tls, bool is_unix)
+static int listener_add(struct http_server *srv, int fd, bool tls, bool is_unix,
+			const char *name)
 {
 	struct listener *l = &srv->listeners[srv->n_listeners];
 	struct epoll_event e = { .events = EPOLLIN, .data.ptr = l };
@@ -1802,6 +2095,12 @@ static int listener_add(struct http_server *srv, int fd, bool tls, bool is_unix)
 	l->fd = fd;
 	l->tls = tls;
 	l->is_unix = is_unix;
+	l->st.max = tls ? srv->max_conns : srv->local_max_conns;
+	snprintf(l->st.name, sizeof(l->st.name), "%s %s",
+		 tls	   ? "tls"
+		 : is_unix ? "unix"
+			   : "tcp",
+		 name);
 	if (epoll_ctl(srv->epfd, EPOLL_CTL_ADD, fd, &e) < 0) {
 		close(fd);
 		return fail(srv, -errno, "epoll_ctl: %s", strerror(errno));
@@ -1855,12 +2154,18 @@ int http_server_add_listener_tcp(struct http_server *srv, const char *addr,
 	fd = tcp_socket(srv, &ss, len, addr);
 	if (fd < 0)
 		return fd;
-	idx = listener_add(srv, fd, tls, false);
-	if (idx >= 0 && getsockname(fd, (struct sockaddr *)&ss, &len) == 0)
-		srv->listeners[idx].port = ntohs(
+	idx = listener_add(srv, fd, tls, false, addr);
+	if (idx >= 0 && getsockname(fd, (struct sockaddr *)&ss, &len) == 0) {
+		struct listener *l = &srv->listeners[idx];
+
+		l->port = ntohs(
 			ss.ss_family == AF_INET
 				? ((struct sockaddr_in *)&ss)->sin_port
 				: ((struct sockaddr_in6 *)&ss)->sin6_port);
+		snprintf(l->st.name, sizeof(l->st.name),
+			 ss.ss_family == AF_INET6 ? "%s [%s]:%u" : "%s %s:%u",
+			 tls ? "tls" : "tcp", addr, l->port);
+	}
 	return idx;
 }
 
@@ -1925,7 +2230,7 @@ int http_server_add_listener_unix(struct http_server *srv, const char *path)
 	fd = unix_socket(srv, &sun);
 	if (fd < 0)
 		return fd;
-	idx = listener_add(srv, fd, false, true);
+	idx = listener_add(srv, fd, false, true, path);
 	if (idx >= 0 && stat(path, &st) == 0) {
 		strcpy(srv->listeners[idx].path, path);
 		srv->listeners[idx].dev = st.st_dev;
@@ -1987,9 +2292,16 @@ static int server_config(struct http_server *srv,
 	srv->roles.reader = (const char *const *)srv->reader;
 	srv->roles.n_reader = cfg->n_reader_subjects;
 	srv->handler = cfg->handler;
+	srv->head_check = cfg->head_check;
+	srv->max_body_total =
+		cfg->max_body_total ? cfg->max_body_total : HTTP_MAX_BODY_TOTAL;
 	srv->on_complete = cfg->on_complete;
 	srv->arg = cfg->arg;
 	srv->max_conns = cfg->max_conns ? cfg->max_conns : HTTP_MAX_CONNS;
+	srv->local_max_conns = cfg->local_max_conns ? cfg->local_max_conns
+						    : HTTP_LOCAL_MAX_CONNS;
+	srv->max_per_addr = cfg->max_conns_per_addr ? cfg->max_conns_per_addr
+						    : HTTP_MAX_CONNS_PER_ADDR;
 	srv->idle_ms = cfg->idle_timeout_ms ? cfg->idle_timeout_ms
 					    : HTTP_IDLE_TIMEOUT_MS;
 	srv->handshake_ms = cfg->handshake_timeout_ms
@@ -2072,6 +2384,15 @@ const char *http_server_error(const struct http_server *srv)
 void http_server_stats(const struct http_server *srv, struct http_stats *out)
 {
 	*out = srv->stats;
+}
+
+int http_server_listener_stats(const struct http_server *srv, int i,
+			       struct http_listener_stats *out)
+{
+	if (i < 0 || i >= srv->n_listeners)
+		return -EINVAL;
+	*out = srv->listeners[i].st;
+	return 0;
 }
 
 static void listener_close(struct listener *l)

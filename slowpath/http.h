@@ -30,10 +30,30 @@
 #define HTTP_MAX_HEADER_BYTES (16 * 1024) /* request line + fields */
 #define HTTP_MAX_BODY (1024 * 1024 + 64 * 1024) /* one request body */
 #define HTTP_MAX_CONN_BODY (2 * HTTP_MAX_BODY) /* all h2 streams' bodies */
+/*
+ * Request bodies buffered by all connections together; beyond it a body
+ * is refused with 503 before it is read. Eight maximal bodies at once:
+ * changes are applied one at a time, so more than that only queues.
+ */
+#define HTTP_MAX_BODY_TOTAL (8 * HTTP_MAX_BODY)
 #define HTTP_MAX_STREAMS 100 /* SETTINGS_MAX_CONCURRENT_STREAMS */
-#define HTTP_MAX_CONNS 256 /* beyond: accept and close at once */
+/*
+ * Connection budgets (docs/api.md, "Connections"), one per listener as
+ * HAProxy's maxconn per frontend: a TLS listener admits HTTP_MAX_CONNS,
+ * each local listener (Unix socket, loopback cleartext) its own
+ * HTTP_LOCAL_MAX_CONNS, which no TLS client can take. A client address
+ * holds at most HTTP_MAX_CONNS_PER_ADDR on a TLS listener. When a budget
+ * is full, the oldest embryonic connection (no complete request head yet,
+ * TLS handshake included) of that listener, or that address, is closed to
+ * admit the new one; with none, the new one is refused.
+ */
+#define HTTP_MAX_CONNS 256 /* per TLS listener */
+#define HTTP_LOCAL_MAX_CONNS 64 /* per Unix socket / loopback listener */
+#define HTTP_MAX_CONNS_PER_ADDR 16 /* per client address, TLS listeners */
 #define HTTP_IDLE_TIMEOUT_MS 30000 /* a whole request must arrive in it */
-#define HTTP_HANDSHAKE_TIMEOUT_MS 10000 /* TLS handshake / first bytes */
+/* From accept to the first complete request head, TLS handshake included
+ * (HAProxy's timeout http-request, 10 s). */
+#define HTTP_HANDSHAKE_TIMEOUT_MS 10000
 #define HTTP_LINGER_MS 2000 /* draining input after a final response */
 #define HTTP_MAX_LISTENERS 8
 #define HTTP_MAX_ROLE_ENTRIES 64 /* per role list */
@@ -98,6 +118,18 @@ typedef void (*http_handler)(const struct http_request *req,
 			     struct http_response *resp, void *arg);
 
 /*
+ * Called once a request head is complete, before any of its body is read
+ * (req->body is NULL, req->body_len the announced length). Return 0 to
+ * go on (read the body, then call the handler); or fill resp (as a
+ * handler would) and return non-zero: resp is sent at once and the body
+ * is never buffered (HTTP/1.1: the connection closes after it; HTTP/2:
+ * the stream's DATA is discarded). Also called for a request that
+ * arrived whole, so one decision holds either way.
+ */
+typedef int (*http_head_fn)(const struct http_request *req,
+			    struct http_response *resp, void *arg);
+
+/*
  * Called once per answered request (handler or server error), after the
  * response is queued (HTTP/1.1) or its stream closed (HTTP/2). seconds
  * runs from the first byte of the request. For requests too malformed to
@@ -116,11 +148,15 @@ struct http_server_config {
 	const char *const *reader_subjects;
 	size_t n_reader_subjects;
 	http_handler handler; /* NULL: every request gets 404 */
+	http_head_fn head_check; /* optional */
 	http_complete_fn on_complete; /* optional */
 	void *arg; /* passed to handler and on_complete */
-	unsigned int max_conns; /* 0 = HTTP_MAX_CONNS */
+	unsigned int max_conns; /* per TLS listener; 0 = HTTP_MAX_CONNS */
+	unsigned int local_max_conns; /* 0 = HTTP_LOCAL_MAX_CONNS */
+	unsigned int max_conns_per_addr; /* 0 = HTTP_MAX_CONNS_PER_ADDR */
 	unsigned int idle_timeout_ms; /* 0 = HTTP_IDLE_TIMEOUT_MS */
 	unsigned int handshake_timeout_ms; /* 0 = HTTP_HANDSHAKE_TIMEOUT_MS */
+	size_t max_body_total; /* 0 = HTTP_MAX_BODY_TOTAL */
 	char *err; /* optional: why create failed */
 	size_t err_len;
 };
@@ -129,12 +165,15 @@ struct http_server_config {
 #define HTTP_STATS(X)                                                          \
 	X(conns_accepted)                                                      \
 	X(conns_refused)                                                       \
+	X(conns_evicted)                                                       \
 	X(conns_closed)                                                        \
 	X(tls_handshake_failed)                                                \
 	X(timeouts)                                                            \
 	X(requests_h1)                                                         \
 	X(requests_h2)                                                         \
 	X(bad_requests)                                                        \
+	X(head_refused)                                                        \
+	X(body_budget_refused)                                                 \
 	X(h2_session_errors)
 
 struct http_stats {
@@ -142,12 +181,25 @@ struct http_stats {
 	HTTP_STATS(HTTP_STAT_FIELD)
 #undef HTTP_STAT_FIELD
 	uint64_t conns_open; /* gauge */
+	uint64_t body_bytes; /* gauge: request body memory reserved */
 	/* Gauges of HTTP/2 stream states, open and kept for reuse. */
 	uint64_t h2_streams_open;
 	uint64_t h2_streams_spare;
 };
 
 extern const char *const http_stat_names[];
+
+/* One listener's connections (its budget is its own). */
+struct http_listener_stats {
+	char name
+		[120]; /* "tls 0.0.0.0:8443", "tcp 127.0.0.1:8080", "unix PATH" */
+	uint64_t open; /* gauge */
+	uint64_t max; /* its budget */
+	uint64_t accepted;
+	uint64_t refused; /* budget full, nothing to evict */
+	uint64_t refused_addr; /* the client address's limit */
+	uint64_t evicted; /* embryonic connections closed to admit others */
+};
 
 struct http_server;
 
@@ -196,6 +248,10 @@ int http_server_reload_tls(struct http_server *srv, const char *cert_file,
 const char *http_server_error(const struct http_server *srv);
 
 void http_server_stats(const struct http_server *srv, struct http_stats *out);
+
+/* Listener i's counters: 0, or -EINVAL when there is no listener i. */
+int http_server_listener_stats(const struct http_server *srv, int i,
+			       struct http_listener_stats *out);
 
 /* Close every connection and listener (unlinking its Unix socket), free. */
 void http_server_destroy(struct http_server *srv);

@@ -202,6 +202,7 @@ server_create(struct sp_state *st, const struct config_api *api, bool with_tls)
 	hc.reader_subjects = reader;
 	hc.n_reader_subjects = api->n_reader_subjects;
 	hc.handler = api_handle;
+	hc.head_check = api_head;
 	hc.on_complete = api_complete;
 	hc.arg = st->api;
 	hc.err = err;

@@ -704,3 +704,58 @@ void metrics_render_http(struct metrics_text *t, const struct http_stats *hs)
 	metrics_u64(t, "edgepath_api_connections_open", NULL, 0,
 		    hs->conns_open);
 }
+
+/* One family over every listener of srv; `field` picks the value. */
+static void render_listener_family(struct metrics_text *t,
+				   const struct http_server *srv,
+				   const char *name, const char *type,
+				   const char *help, size_t field,
+				   const char *reason)
+{
+	struct http_listener_stats ls;
+	struct metrics_label l[2] = { { "listener", NULL },
+				      { "reason", reason } };
+
+	if (help != NULL)
+		metrics_family(t, name, type, help);
+	for (int i = 0; http_server_listener_stats(srv, i, &ls) == 0; i++) {
+		uint64_t v;
+
+		memcpy(&v, (const char *)&ls + field, sizeof(v));
+		l[0].value = ls.name;
+		metrics_u64(t, name, l, reason ? 2 : 1, v);
+	}
+}
+
+void metrics_render_listeners(struct metrics_text *t,
+			      const struct http_server *srv)
+{
+#define LS_FIELD(f) offsetof(struct http_listener_stats, f)
+	render_listener_family(t, srv, "edgepath_api_listener_connections_open",
+			       "gauge", "Connections open, by listener.",
+			       LS_FIELD(open), NULL);
+	render_listener_family(t, srv, "edgepath_api_listener_connections_max",
+			       "gauge", "Connection budget, by listener.",
+			       LS_FIELD(max), NULL);
+	render_listener_family(
+		t, srv, "edgepath_api_listener_connections_accepted_total",
+		"counter", "Connections admitted, by listener.",
+		LS_FIELD(accepted), NULL);
+	render_listener_family(
+		t, srv, "edgepath_api_listener_connections_refused_total",
+		"counter",
+		"Connections refused at accept, by listener and reason "
+		"(budget: the listener is full of connections with a request; "
+		"address: the client address's limit).",
+		LS_FIELD(refused), "budget");
+	render_listener_family(
+		t, srv, "edgepath_api_listener_connections_refused_total",
+		"counter", NULL, LS_FIELD(refused_addr), "address");
+	render_listener_family(
+		t, srv, "edgepath_api_listener_connections_evicted_total",
+		"counter",
+		"Embryonic connections (no complete request head yet) closed "
+		"to admit a new one, by listener.",
+		LS_FIELD(evicted), NULL);
+#undef LS_FIELD
+}

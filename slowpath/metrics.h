@@ -170,4 +170,8 @@ void metrics_render_api(struct metrics_text *t, const struct metrics_api *m);
 
 void metrics_render_http(struct metrics_text *t, const struct http_stats *hs);
 
+/* Per-listener connection counters of srv (labels listener, reason). */
+void metrics_render_listeners(struct metrics_text *t,
+			      const struct http_server *srv);
+
 #endif /* EP_METRICS_H */

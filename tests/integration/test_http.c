@@ -6,14 +6,17 @@
  *
  *   test_http --cert C --key K [--ca CA] [--admin S]... [--reader S]...
  *             [--tls ADDR] [--plain ADDR] [--unix PATH]
- *             [--idle-ms N] [--handshake-ms N]
+ *             [--idle-ms N] [--handshake-ms N] [--body-total N]
  *
  * ADDR is an IPv4/IPv6 literal; ports are chosen by the kernel and printed
  * as "READY tls=PORT plain=PORT" once listening. Paths:
  *   /big?N    a body of N bytes of 'x'
  *   /status/N an empty answer with status N
  *   /stats    the server's counters
+ *   /listeners each listener's connection counters, one line each
  *   anything  the echo
+ * A client whose role is none may only GET: anything else is refused
+ * with 403 on the request head, before its body is read.
  */
 #include <errno.h>
 #include <signal.h>
@@ -31,6 +34,7 @@ struct options {
 	const char *admin[MAX_ROLES], *reader[MAX_ROLES];
 	size_t n_admin, n_reader;
 	unsigned int idle_ms, handshake_ms;
+	size_t body_total;
 };
 
 static volatile sig_atomic_t got_hup, got_term;
@@ -135,15 +139,47 @@ static void stats(struct http_response *resp)
 	if (asprintf(&out,
 		     "{\"conns_open\": %llu, \"conns_accepted\": %llu, "
 		     "\"conns_refused\": %llu, \"timeouts\": %llu, "
-		     "\"tls_handshake_failed\": %llu, \"completed\": %lu}\n",
+		     "\"tls_handshake_failed\": %llu, \"head_refused\": %llu, "
+		     "\"body_budget_refused\": %llu, \"body_bytes\": %llu, "
+		     "\"completed\": %lu}\n",
 		     (unsigned long long)st.conns_open,
 		     (unsigned long long)st.conns_accepted,
 		     (unsigned long long)st.conns_refused,
 		     (unsigned long long)st.timeouts,
 		     (unsigned long long)st.tls_handshake_failed,
-		     completed) < 0)
+		     (unsigned long long)st.head_refused,
+		     (unsigned long long)st.body_budget_refused,
+		     (unsigned long long)st.body_bytes, completed) < 0)
 		out = NULL;
 	respond(resp, 200, out);
+}
+
+/* /listeners: every listener's connection counters, one line each. */
+static void listeners(struct http_response *resp)
+{
+	struct http_listener_stats ls;
+	char *out = NULL, *prev;
+	int i;
+
+	for (i = 0; http_server_listener_stats(server, i, &ls) == 0; i++) {
+		prev = out;
+		if (asprintf(&out,
+			     "%s%s open=%llu max=%llu accepted=%llu "
+			     "refused=%llu refused_addr=%llu evicted=%llu\n",
+			     prev ? prev : "", ls.name,
+			     (unsigned long long)ls.open,
+			     (unsigned long long)ls.max,
+			     (unsigned long long)ls.accepted,
+			     (unsigned long long)ls.refused,
+			     (unsigned long long)ls.refused_addr,
+			     (unsigned long long)ls.evicted) < 0)
+			out = NULL;
+		free(prev);
+		if (out == NULL)
+			break;
+	}
+	respond(resp, 200, out);
+	snprintf(resp->content_type, sizeof(resp->content_type), "text/plain");
 }
 
 static void handler(const struct http_request *req, struct http_response *resp,
@@ -156,8 +192,20 @@ static void handler(const struct http_request *req, struct http_response *resp,
 		resp->status = atoi(req->path + 8);
 	else if (strcmp(req->path, "/stats") == 0)
 		stats(resp);
+	else if (strcmp(req->path, "/listeners") == 0)
+		listeners(resp);
 	else
 		echo(req, resp);
+}
+
+static int head_check(const struct http_request *req,
+		      struct http_response *resp, void *arg)
+{
+	(void)arg;
+	if (req->role != HTTP_ROLE_NONE || strcmp(req->method, "GET") == 0)
+		return 0;
+	http_response_error(resp, 403, "role none may only GET");
+	return 1;
 }
 
 static void on_complete(const struct http_request *req, int status,
@@ -193,6 +241,8 @@ static int parse_args(int argc, char **argv, struct options *o)
 			o->idle_ms = (unsigned int)atoi(v);
 		else if (!strcmp(k, "--handshake-ms"))
 			o->handshake_ms = (unsigned int)atoi(v);
+		else if (!strcmp(k, "--body-total"))
+			o->body_total = (size_t)atol(v);
 		else if (!strcmp(k, "--admin") && o->n_admin < MAX_ROLES)
 			o->admin[o->n_admin++] = v;
 		else if (!strcmp(k, "--reader") && o->n_reader < MAX_ROLES)
@@ -268,6 +318,8 @@ int main(int argc, char **argv)
 		.reader_subjects = o.reader,
 		.n_reader_subjects = o.n_reader,
 		.handler = handler,
+		.head_check = head_check,
+		.max_body_total = o.body_total,
 		.on_complete = on_complete,
 		.idle_timeout_ms = o.idle_ms,
 		.handshake_timeout_ms = o.handshake_ms,

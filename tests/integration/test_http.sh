@@ -23,7 +23,7 @@ certs=$tmp/certs
 pids=()
 pass=0
 fail=0
-A_pid='' A_tls='' A_plain='' B_pid='' B_tls=''
+A_pid='' A_tls='' A_plain='' B_pid='' B_tls='' C_pid='' C_tls='' C_plain=''
 
 cleanup() {
 	local p
@@ -36,7 +36,7 @@ trap cleanup EXIT
 
 need_tools() {
 	local t
-	for t in curl nghttp h2load openssl pkg-config; do
+	for t in curl nghttp h2load openssl pkg-config python3; do
 		command -v "$t" >/dev/null && continue
 		bad "missing $t (apt-get install nghttp2-client curl openssl)"
 		finish
@@ -289,6 +289,24 @@ test_h2load() {
 	check "h2load negotiated h2" grep -q 'Application protocol: h2' "$tmp/h2load.out"
 }
 
+# HTTP/2 with raw frames: a trickled body closes at the idle limit (4 s
+# here, as HTTP/1.1), not at every DATA frame's; fatal session errors end
+# with GOAWAY and, over TLS, close_notify.
+test_h2_raw() {
+	local out s
+	out=$(timeout 20 python3 "$here/h2_raw.py" trickle "$A_plain" 9)
+	s=${out#closed_after=}
+	s=${s%%.*}
+	check "h2c body trickled at 4 bytes/s: closed at the 4 s limit ($out)" \
+		bash -c "[ '$s' -ge 3 ] && [ '$s' -le 6 ] && grep -q 'goaway=1' <<<'$out'"
+	out=$(timeout 20 python3 "$here/h2_raw.py" badpreface "$A_tls")
+	check "h2 bad preface: GOAWAY and close_notify ($out)" \
+		grep -q 'goaway=1 close_notify=1' <<<"$out"
+	out=$(timeout 20 python3 "$here/h2_raw.py" continuations "$A_tls")
+	check "h2 20 CONTINUATION frames: GOAWAY and close_notify ($out)" \
+		grep -q 'goaway=1 close_notify=1' <<<"$out"
+}
+
 test_timeouts() {
 	local t0 t1
 	t0=$(date +%s%N)
@@ -299,26 +317,56 @@ test_timeouts() {
 		test "$t1" -ge 1500 -a "$t1" -lt 6000
 }
 
+# listener_field PREFIX SOCKET FIELD: FIELD of the listener whose
+# /listeners line starts with PREFIX ("tls", "tcp", "unix"), asked on the
+# Unix socket SOCKET (its own budget: it answers whatever the others hold)
+listener_field() {
+	curl -sS --max-time 5 --unix-socket "$2" http://localhost/listeners |
+		awk -v k="$3" -v p="$1" '$1 == p { for (i = 3; i <= NF; i++)
+			if (index($i, k "=") == 1) print substr($i, length(k) + 2) }'
+}
+
+# The loopback listener's own budget (HTTP_LOCAL_MAX_CONNS, 64): idle
+# connections evict the oldest idle one; with every slot serving a
+# request, the next connection is refused at once.
 test_max_conns() {
-	local fd fds=() rc_last rc_first
+	local fd fds=() rc_last rc_first n
 	wait_quiet A "$A_plain"
-	for _ in $(seq 260); do
+	for _ in $(seq 70); do
 		exec {fd}<>"/dev/tcp/127.0.0.1/$A_plain" || break
 		fds+=("$fd")
 	done
-	# The first before the idle timeout (4 s) can close it; the last is
-	# given time to be accepted and closed on a loaded machine.
-	read -r -t 0.3 -u "${fds[0]}" _
+	read -r -t 3 -u "${fds[0]}" _
 	rc_first=$?
-	read -r -t 3 -u "${fds[-1]}" _
+	read -r -t 0.3 -u "${fds[-1]}" _
 	rc_last=$?
 	for fd in "${fds[@]}"; do
 		exec {fd}>&-
 	done
-	check "260 connections: the 257th+ closed at once (rc=$rc_last)" test "$rc_last" -eq 1
-	check "260 connections: the first still open (rc=$rc_first)" test "$rc_first" -gt 128
-	check "refused connections counted" bash -c \
-		"curl -sS --max-time 5 http://127.0.0.1:$A_plain/stats | grep -qE '\"conns_refused\": [1-9]'"
+	check "70 idle connections: the first evicted (rc=$rc_first)" test "$rc_first" -eq 1
+	check "70 idle connections: the last still open (rc=$rc_last)" test "$rc_last" -gt 128
+	n=$(listener_field tcp "$tmp/api.sock" evicted)
+	check "evictions counted on the loopback listener ($n)" test "${n:-0}" -ge 6
+	wait_quiet A "$A_plain"
+	fds=()
+	for _ in $(seq 64); do
+		exec {fd}<>"/dev/tcp/127.0.0.1/$A_plain" || break
+		printf 'GET /busy HTTP/1.1\r\nHost: x\r\n\r\n' >&"$fd"
+		fds+=("$fd")
+	done
+	sleep 0.5
+	exec {fd}<>"/dev/tcp/127.0.0.1/$A_plain"
+	read -r -t 3 -u "$fd" _
+	rc_last=$?
+	exec {fd}>&-
+	for fd in "${fds[@]}"; do
+		exec {fd}>&-
+	done
+	check "64 busy connections: the 65th refused at once (rc=$rc_last)" test "$rc_last" -eq 1
+	n=$(listener_field tcp "$tmp/api.sock" refused)
+	check "refusals counted on the loopback listener ($n)" test "${n:-0}" -ge 1
+	check "the Unix socket's budget untouched" \
+		test "$(listener_field unix "$tmp/api.sock" refused)" = 0
 }
 
 test_reload() {
@@ -357,6 +405,8 @@ test_mtls() {
 	# shellcheck disable=SC2086
 	r=$(fetch m0 $C "https://localhost:$B_tls/x")
 	check "mTLS: no client cert refused ($r)" test "${r%% *}" = 000
+	check "mTLS, TLS 1.3, no cert: the client sees certificate_required, not a reset" \
+		grep -q 'alert certificate required' "$tmp/m0.err"
 	out=$(timeout 5 openssl s_client -connect "127.0.0.1:$B_tls" -tls1_2 \
 		</dev/null 2>&1)
 	check "mTLS: TLS 1.2 handshake fails without a cert" \
@@ -380,6 +430,119 @@ test_mtls() {
 	check "mTLS: cert from another CA refused ($r)" test "${r%% *}" = 000
 }
 
+# A request refused on its head gets its answer before any of its body.
+test_head_refusal() {
+	local r out t0 t1 C="--cacert $certs/ca.crt --resolve localhost:$B_tls:127.0.0.1"
+	local N="--cert $certs/nobody.crt --key $certs/nobody.key"
+
+	# the head alone, then silence: the 403 must come without the body
+	out=$({
+		printf 'POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\n'
+		sleep 3
+	} | timeout 5 openssl s_client -quiet -connect "127.0.0.1:$B_tls" \
+		-cert "$certs/nobody.crt" -key "$certs/nobody.key" \
+		-alpn http/1.1 2>/dev/null)
+	check "role none, HTTP/1.1 head of a 1 MB POST: 403 before the body" \
+		grep -q '^HTTP/1.1 403 ' <<<"$out"
+	# shellcheck disable=SC2086
+	r=$(curl -sS --max-time 10 $C $N --http2 --data-binary @"$tmp/1m.bin" \
+		-o "$tmp/hr2.body" -w '%{http_code} %{size_upload}' \
+		"https://localhost:$B_tls/up")
+	check "role none, h2 1 MB POST: 403, body not uploaded ($r)" \
+		bash -c "[ '${r%% *}' = 403 ] && [ '${r#* }' -lt 500000 ]"
+	# shellcheck disable=SC2086
+	r=$(curl -sS --max-time 10 $C $N --http1.1 -H 'Expect: 100-continue' \
+		--data-binary @"$tmp/1m.bin" -o "$tmp/hr1.body" \
+		-w '%{http_code} %{size_upload}' "https://localhost:$B_tls/up")
+	check "role none, HTTP/1.1 Expect 1 MB POST: 403, nothing uploaded ($r)" \
+		test "$r" = "403 0"
+	check "h2 head refusal is the handler's JSON 403" is_error hr2 403
+}
+
+# The server-wide body budget (--body-total 1100000 on server A): one
+# body held half-sent takes it, the next is refused with 503, then served.
+test_body_budget() {
+	local r held
+	{
+		printf 'POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\nabc'
+		sleep 3
+	} | timeout 5 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1"; cat >&3' _ "$A_plain" &
+	held=$!
+	for _ in $(seq 20); do
+		curl -sS --max-time 5 "http://127.0.0.1:$A_plain/stats" |
+			grep -q '"body_bytes": 1000000' && break
+		sleep 0.1
+	done
+	r=$(fetch bb1 --data-binary @"$tmp/1m.bin" "http://127.0.0.1:$A_plain/up")
+	check "body budget spent: HTTP/1.1 1 MB POST refused ($r)" \
+		test "${r%% *}" = 503
+	check "body budget: JSON error" is_error bb1 503
+	r=$(fetch bb2 --http2-prior-knowledge --data-binary @"$tmp/1m.bin" \
+		"http://127.0.0.1:$A_plain/up")
+	check "body budget spent: h2c 1 MB POST refused ($r)" \
+		test "${r%% *}" = 503
+	wait "$held"
+	r=$(fetch bb3 --data-binary @"$tmp/1m.bin" "http://127.0.0.1:$A_plain/up")
+	check "body budget back: 1 MB POST served ($r)" has bb3 '"body_len": 1000000'
+	check "body budget refusals counted" bash -c \
+		"curl -sS --max-time 5 http://127.0.0.1:$A_plain/stats | grep -qE '\"body_budget_refused\": [1-9]'"
+}
+
+# ---- server C: mTLS, the lockout of issue #14 ----------------------------
+
+# Several hundred idle connections to the TLS port (from 127.0.0.2..,
+# reopened at 30/s as the server closes them) must lock nobody out: the
+# Unix socket and loopback h2c have their own budgets, and a client with
+# a certificate still gets in over TLS (it evicts an embryonic one).
+test_lockout() {
+	local r i sock=$tmp/c.sock n ok_all=0 flood
+	local C="--cacert $certs/ca.crt --resolve localhost:$C_tls:127.0.0.1"
+	python3 "$here/conn_flood.py" 127.0.0.1 "$C_tls" 300 15 30 7 \
+		"$tmp/flood.st" &
+	flood=$!
+	pids+=("$flood")
+	for _ in $(seq 50); do
+		n=$(listener_field tls "$sock" open)
+		[ "${n:-0}" -ge 256 ] && break
+		sleep 0.1
+	done
+	check "flood: the TLS listener's 256 slots taken ($n)" test "${n:-0}" -ge 256
+	for i in 1 2 3; do
+		r=$(curl -sS --max-time 3 -o /dev/null -w '%{http_code}' \
+			--unix-socket "$sock" http://localhost/healthz)
+		r="$r $(curl -sS --max-time 3 -o /dev/null -w '%{http_code}' \
+			--http2-prior-knowledge "http://127.0.0.1:$C_plain/healthz")"
+		# shellcheck disable=SC2086
+		r="$r $(curl -sS --max-time 3 -o /dev/null -w '%{http_code}' $C \
+			--cert "$certs/admin.crt" --key "$certs/admin.key" \
+			"https://localhost:$C_tls/healthz")"
+		[ "$r" = "200 200 200" ] && ok_all=$((ok_all + 1))
+		echo "# lockout round $i: unix h2c tls = $r; $(cat "$tmp/flood.st")"
+		sleep 1
+	done
+	check "flood: /healthz on Unix, h2c and TLS with a cert, 3 of 3 rounds" \
+		test "$ok_all" -eq 3
+	n=$(listener_field tls "$sock" evicted)
+	check "flood: evictions counted on the TLS listener ($n)" test "${n:-0}" -ge 44
+	check "flood: the local listeners refused nobody" bash -c \
+		"[ '$(listener_field tcp "$sock" refused)' = 0 ] &&
+		 [ '$(listener_field unix "$sock" refused)' = 0 ]"
+	wait "$flood"
+	check "flood: the flooder kept its connections coming" \
+		grep -qE 'opened=([4-9][0-9][0-9]|[0-9]{4})' "$tmp/flood.st"
+	# one address: at most HTTP_MAX_CONNS_PER_ADDR (16) at once
+	python3 "$here/conn_flood.py" 127.0.0.1 "$C_tls" 40 40 30 1.5 \
+		"$tmp/flood2.st" &
+	flood=$!
+	pids+=("$flood")
+	sleep 1
+	n=$(listener_field tls "$sock" open)
+	check "one address, 40 idle connections: at most 16 held ($n)" \
+		test "${n:-99}" -le 16
+	n=$(listener_field tls "$sock" evicted)
+	wait "$flood"
+}
+
 main() {
 	need_tools
 	build "$@"
@@ -390,7 +553,7 @@ main() {
 		}
 	start A --cert "$certs/server.crt" --key "$certs/server.key" \
 		--tls 127.0.0.1 --plain 127.0.0.1 --unix "$tmp/api.sock" \
-		--handshake-ms 2000 --idle-ms 4000
+		--handshake-ms 2000 --idle-ms 4000 --body-total 1100000
 	check "server A listening (non-loopback cleartext refused)" test -n "$A_tls"
 	[ -n "$A_tls" ] || finish
 	curl -sS --max-time 5 "http://127.0.0.1:$A_plain/warm" >/dev/null
@@ -403,7 +566,9 @@ main() {
 	test_h1_wire
 	test_big_responses
 	test_h2load
+	test_body_budget
 	test_timeouts
+	test_h2_raw
 	test_max_conns
 	test_reload
 	check "fd count back to baseline ($base -> $(settled_fd_count A "$A_plain"))" \
@@ -416,7 +581,15 @@ main() {
 		--reader 'SAN:spiffe://edgepath/reader' --tls 127.0.0.1
 	check "server B (mTLS) listening" test -n "$B_tls"
 	[ -n "$B_tls" ] && test_mtls
+	[ -n "$B_tls" ] && test_head_refusal
 	[ -n "$B_tls" ] && stop B
+
+	start C --cert "$certs/server.crt" --key "$certs/server.key" \
+		--ca "$certs/ca.crt" --admin 'CN=admin,O=edgepath' \
+		--tls 127.0.0.1 --plain 127.0.0.1 --unix "$tmp/c.sock"
+	check "server C (mTLS, flood) listening" test -n "$C_tls"
+	[ -n "$C_tls" ] && test_lockout
+	[ -n "$C_tls" ] && stop C
 	finish
 }
 

@@ -21,16 +21,7 @@ api_bin=${3:?usage: test_slowpath.sh FASTPATH SLOWPATH TEST_API}
 root=$(cd "$(dirname "$0")/../.." && pwd)
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-tmp=$(mktemp -d /tmp/test_slowpath.XXXXXX)
-certs=$tmp/certs
-prefix=ep-sp-test-$$
-cfg=$tmp/config.json
-sock=$tmp/api.sock
-fp_pid='' sp_pid='' port=''
-pass=0
-fail=0
-
-trap dpdk_test_cleanup EXIT
+dpdk_test_init test_slowpath ep-sp-test
 
 preflight() {
 	dpdk_preflight curl nghttp h2load openssl jq python3 stdbuf dpdk-telemetry.py -- "$fp_bin" "$sp_bin" "$api_bin"
@@ -64,57 +55,7 @@ write_config() {
 EOF
 }
 
-# ---- processes --------------------------------------------------------------
-
-# A primary cannot start while a secondary of the previous instance still
-# maps its memory (the slow path lets go within ~100 ms of the stop; under
-# load it can take longer). A supervisor retries; so do we, bounded, and
-# every failed attempt's log is shown.
-start_fastpath() {
-	local attempt
-	for attempt in 1 2 3; do
-		start_fastpath_once && return 0
-		echo "# fast path start attempt $attempt failed:"
-		tail -5 "$tmp/fp.log" | sed 's/^/#   /'
-		kill "$fp_pid" 2>/dev/null
-		sleep 1
-	done
-	return 1
-}
-
-start_fastpath_once() {
-	local cpu=1
-	[ "$(nproc)" -ge 2 ] || cpu=0
-	# line-buffered: the readiness line is what we wait for
-	stdbuf -oL -eL "$fp_bin" --lcores="0@$cpu,1@$cpu" --no-pci --file-prefix="$prefix" \
-		--vdev=net_null0 --log-level=user1,info -- --idle-sleep-us 100 \
-		>"$tmp/fp.log" 2>&1 &
-	fp_pid=$!
-	# slow to start when another DPDK process busy-polls the same CPU
-	for _ in $(seq 600); do
-		grep -q 'waiting for configuration' "$tmp/fp.log" && return 0
-		kill -0 "$fp_pid" 2>/dev/null || return 1
-		sleep 0.1
-	done
-	return 1
-}
-
-start_slowpath() {
-	stdbuf -oL -eL "$sp_bin" --proc-type=secondary --no-pci --file-prefix="$prefix" -l 0 \
-		--log-level=error -- --config "$cfg" >>"$tmp/sp.log" 2>&1 &
-	sp_pid=$!
-}
-
-# ready_within SECONDS: /readyz answers 200 on the Unix socket
-ready_within() {
-	for _ in $(seq $(($1 * 10))); do
-		[ "$(curl -s --max-time 2 -o /dev/null -w '%{http_code}' \
-			--unix-socket "$sock" http://localhost/readyz)" = 200 ] &&
-			return 0
-		sleep 0.1
-	done
-	return 1
-}
+# ---- processes: tests/integration/lib.sh ----------------------------------
 
 telemetry() { # COMMAND KEY: one value from dpdk-telemetry.py
 	echo "$1" | timeout 10 dpdk-telemetry.py -f "$prefix" 2>/dev/null |
@@ -162,6 +103,37 @@ generation() {
 }
 
 # ---- tests -----------------------------------------------------------------
+
+# Issue #14: the file as served from the start, SIGHUP without an edit,
+# a role refused on the request head, temporary files of a killed run.
+test_file_and_head() {
+	local r v0 v1
+	check "temporary file of a killed slow path removed at start" \
+		test ! -e "$cfg.tmp.4242"
+	r=$(api c0 unix http://localhost/v1/config)
+	check "GET /v1/config is the file byte for byte from the start ($r)" \
+		cmp -s "$cfg" "$tmp/c0"
+	v0=$(curl -s --max-time 5 --unix-socket "$sock" http://localhost/readyz |
+		jq -r .version)
+	kill -HUP "$sp_pid"
+	for _ in $(seq 50); do
+		grep -q 'unchanged: version' "$tmp/sp.log" && break
+		sleep 0.1
+	done
+	v1=$(curl -s --max-time 5 --unix-socket "$sock" http://localhost/readyz |
+		jq -r .version)
+	check "SIGHUP, file not edited: version $v0 stays ($v1)" \
+		test -n "$v0" -a "$v0" = "$v1"
+	head -c 1000000 /dev/zero >"$tmp/1m"
+	r=$(curl -sS --max-time 10 --cacert "$certs/ca.crt" \
+		--resolve "localhost:$port:127.0.0.1" --cert "$certs/nobody.crt" \
+		--key "$certs/nobody.key" --http1.1 -H 'Expect: 100-continue' \
+		-X PUT -H 'Content-Type: application/json' --data-binary @"$tmp/1m" \
+		-o "$tmp/hd" -w '%{http_code} %{size_upload}' "$(url /v1/config)")
+	check "role none, PUT of 1 MB: 403 before any of the body ($r)" \
+		test "$r" = "403 0"
+	check "role none, PUT: error 1006" is_error hd 1006
+}
 
 test_tls_and_roles() {
 	local r
@@ -273,6 +245,9 @@ test_flows_metrics() {
 		bash -c "grep -q '^edgepath_drops_total{reason=\"no_slowpath\"} ' '$tmp/m1' &&
 			grep -q '^edgepath_backend_packets_total{service=\"web\",backend=\"10.0.0.1:8080\"} ' '$tmp/m1' &&
 			grep -q '^edgepath_api_request_duration_seconds_bucket{route=\"/v1/config\",le=\"+Inf\"} ' '$tmp/m1'"
+	check "/metrics: connections per listener" bash -c \
+		"grep -q '^edgepath_api_listener_connections_open{listener=\"unix $sock\"} ' '$tmp/m1' &&
+			grep -q '^edgepath_api_listener_connections_refused_total{listener=\"tls 127.0.0.1:$port\",reason=\"address\"} ' '$tmp/m1'"
 }
 
 # Drop mTLS by PUT + SIGHUP (certificates reload for new connections; a
@@ -352,20 +327,17 @@ test_fastpath_restart() {
 		test "$(jbody x1 '[.services[].name] | join(",")')" = web,dns
 }
 
+# The configuration, and a temporary file as a kill -9 mid-PUT leaves
+# (the slow path must ignore it and start).
+write_config_leftover() {
+	write_config "$@"
+	echo '{"services": [' >"$cfg.tmp.4242"
+}
+
 main() {
 	preflight
-	bash "$root/tests/certs/make-certs.sh" "$certs" ||
-		{
-			bad "make-certs.sh"
-			finish
-		}
-	port=$(free_port)
-	write_config "$cfg" 1 0
-	check "fast path started (net_null0)" start_fastpath
-	[ "$fail" -eq 0 ] || { cat "$tmp/fp.log"; finish; }
-	start_slowpath
-	check "slow path ready within 10 s" ready_within 10
-	[ "$fail" -eq 0 ] || { cat "$tmp/sp.log"; finish; }
+	dpdk_test_up write_config_leftover "$cfg" 1 0
+	test_file_and_head
 	test_tls_and_roles
 	test_config_changes
 	test_services_backends
@@ -373,8 +345,7 @@ main() {
 	test_reload_h2load
 	test_restart
 	test_fastpath_restart
-	[ "$fail" -eq 0 ] || { echo "--- slow path log"; cat "$tmp/sp.log"; }
-	finish
+	dpdk_test_done
 }
 
 main

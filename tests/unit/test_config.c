@@ -302,13 +302,14 @@ static void test_refuse_depth(void)
 		sb_printf(&b, "[");
 	for (i = 0; i < 17; i++)
 		sb_printf(&b, "]");
-	REFUSE(b.p, "document: nested deeper than 16 levels at byte 16");
+	REFUSE(b.p, "[0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0]: nested "
+		    "deeper than 16 levels at byte 16");
 	/* Hostile depth far beyond cJSON's own limit, never closed. */
 	b.len = 0;
 	for (i = 0; i < 100000; i++)
 		sb_printf(&b, "{'a':[");
-	REFUSE(b.p, "document: nested deeper than 16");
-	/* 16 levels pass the pre-scan (then fail on the unknown field). */
+	REFUSE(b.p, "a[0].a[0].a[0].a[0].a[0].a[0].a[0].a[0]: nested deeper");
+	/* 16 levels pass the strict scan (then fail on the unknown field). */
 	b.len = 0;
 	sb_printf(&b, "{'x':");
 	for (i = 0; i < 15; i++)
@@ -326,9 +327,10 @@ static void test_refuse_depth(void)
 
 static void test_refuse_json(void)
 {
-	REFUSE("{'services': }", "document: invalid JSON at byte 13");
-	REFUSE("", "document: invalid JSON at byte 0");
-	REFUSE("{'services':[]", "document: invalid JSON");
+	REFUSE("{'services': }", "services: invalid JSON at byte 13");
+	REFUSE("", "document: invalid JSON, expected a value at byte 0");
+	REFUSE("{'services':[]",
+	       "services: invalid JSON, expected ',' or '}' at byte 14");
 	REFUSE("{} x",
 	       "document: unexpected text after the JSON value at byte 3");
 	REFUSE("{}{}", "document: unexpected text");
@@ -339,8 +341,8 @@ static void test_refuse_json(void)
 	       "document: duplicate field \"services\"");
 	REFUSE("{'services':[], 'serv\\u0069ces':[]}",
 	       "document: duplicate field");
-	REFUSE(DOC(SVC(",'name':'\\u0000web'")), "document: \\u0000");
-	REFUSE("{'node':{'x\ty':1}}", "document: control character");
+	REFUSE(DOC(SVC(",'name':'\\u0000web'")), "services[0].name: \\u0000");
+	REFUSE("{'node':{'x\ty':1}}", "node: control character");
 	REFUSE(DOC(SVC(",'foo':1")), "services[0]: unknown field \"foo\"");
 	{
 		struct config_error err = { "" };
@@ -1732,6 +1734,94 @@ static void test_scale(void)
 	config_ids_destroy(ids);
 }
 
+/* A reader subject holding `subj` (raw bytes), in a document with mTLS. */
+#define SUBJ_DOC(subj)                                                         \
+	API("{'listeners':[" LO "],'tls':{'certificate':'/c','private_key':"   \
+	    "'/k','client_ca':'/ca','reader_subjects':['" subj "']}}")
+#define SUBJ_PATH "api.tls.reader_subjects[0]"
+
+/* RFC 3629: every string, keys included, must be valid UTF-8. */
+static void test_refuse_utf8(void)
+{
+	static const char *const bad[] = {
+		"CN=ops\xc0\x80,O=edgepath", /* overlong NUL */
+		"CN=ops\xc1\x81", /* overlong 'A' */
+		"CN=\xe0\x80\xaf", /* overlong '/' */
+		"CN=\xf0\x80\x80\xaf", /* overlong, 4 bytes */
+		"CN=\x80", /* lone continuation byte */
+		"CN=\xbf",
+		"CN=\xed\xa0\x80", /* encoded surrogate U+D800 */
+		"CN=\xed\xbf\xbf", /* U+DFFF */
+		"CN=\xf4\x90\x80\x80", /* U+110000 */
+		"CN=\xf5\x80\x80\x80",
+		"CN=\xff",
+		"CN=\xfe",
+		"CN=\xc3", /* truncated before the quote */
+		"CN=\xe2\x82",
+		"CN=\xf0\x9f\x98",
+		"CN=\xc3"
+		"A",
+		"CN=\\ud800", /* unpaired surrogate escapes */
+		"CN=\\udc00",
+		"CN=\\ud800\\u0041",
+	};
+	char want[96];
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *doc = malloc(strlen(bad[i]) + 256);
+
+		snprintf(doc, 256 + strlen(bad[i]), SUBJ_DOC("%s"), bad[i]);
+		snprintf(want, sizeof(want), "%s: %s", SUBJ_PATH,
+			 bad[i][3] == '\\' ? "unpaired surrogate"
+					   : "invalid UTF-8");
+		refuse(doc, want, __LINE__);
+		free(doc);
+	}
+	/* keys too, and outside api: a Unix socket path */
+	REFUSE("{'node':{'x\xc0\x80':1}}", "node: invalid UTF-8 at byte 11");
+	REFUSE(API("{'listeners':[{'unix':'/run/\xf5"
+		   "a'}]}"),
+	       "api.listeners[0].unix: invalid UTF-8");
+	/* the boundaries of what is valid */
+	ACCEPT(SUBJ_DOC("CN=\xc2\x80\xdf\xbf\xe0\xa0\x80\xed\x9f\xbf"
+			"\xee\x80\x80\xef\xbf\xbf\xf0\x90\x80\x80"
+			"\xf4\x8f\xbf\xbf,O=\xc3\xa9"));
+	ACCEPT(SUBJ_DOC("CN=\\ud83d\\ude00 \\u00e9"));
+}
+
+/* RFC 8259 numbers only, whatever cJSON's strtod would take. */
+static void test_refuse_numbers(void)
+{
+	static const char *const bad[] = {
+		"0443",	 "00",	     "-0443", "+80",	   ".5",  "5.",
+		"-",	 "-.5",	     "0x50",  "1e",	   "1e+", "1.e5",
+		"80abc", "Infinity", "NaN",   "-Infinity", "1_0", "8\xc2\xa0",
+	};
+	char doc[160], want[96];
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(doc, sizeof(doc),
+			 "{'services':[{'name':'web','vip':'10.0.0.1',"
+			 "'port':%s,'protocol':'tcp'}]}",
+			 bad[i]);
+		snprintf(want, sizeof(want), "services[0].port: %s",
+			 bad[i][0] == 'I' || bad[i][0] == 'N'
+				 ? "invalid JSON"
+				 : "not a JSON number");
+		refuse(doc, want, __LINE__);
+	}
+	REFUSE(DOC(SVC(",'backends':[{'address':'10.0.1.1','weight':01}]")),
+	       "services[0].backends[0].weight: not a JSON number (leading "
+	       "zero)");
+	ACCEPT(DOC(SVC(",'backends':[{'address':'10.0.1.1','weight':1e0}]")));
+	ACCEPT(DOC(SVC(",'backends':[{'address':'10.0.1.1','weight':"
+		       "0.1e1}]")));
+	ACCEPT("{'services':[{'name':'web','vip':'10.0.0.1','port':0,"
+	       "'protocol':'tcp'}]}");
+	REFUSE("{'services':[]} \x01", "document: unexpected text");
+	REFUSE("{'services':tru}", "services: invalid JSON at byte 12");
+}
+
 int main(int argc, char **argv)
 {
 	if (argc > 1)
@@ -1739,6 +1829,8 @@ int main(int argc, char **argv)
 	test_refuse_size();
 	test_refuse_depth();
 	test_refuse_json();
+	test_refuse_utf8();
+	test_refuse_numbers();
 	test_refuse_node();
 	test_refuse_service_fields();
 	test_refuse_service_numbers();
