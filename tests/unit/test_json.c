@@ -24,13 +24,16 @@ static void test_escapes(void)
 	struct jw_buf b = { 0 };
 	struct metrics_text t = { 0 };
 	unsigned int bad = 0;
+	cJSON *all;
 	char *ref;
 
 	for (int i = 1; i < 256; i++)
 		s[i - 1] = (char)i;
 	s[255] = 0;
 	jw_buf_string(&b, s);
-	ref = cJSON_PrintUnformatted(cJSON_CreateString(s));
+	all = cJSON_CreateString(s);
+	ref = cJSON_PrintUnformatted(all);
+	cJSON_Delete(all);
 	CHECK_MSG(ref && b.buf && strcmp(b.buf, ref) == 0, "got %s want %s",
 		  b.buf, ref);
 	metrics_text_json_string(&t, s);
