@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -122,6 +123,41 @@ static int frame(int fd, uint8_t type, uint8_t flags, uint32_t sid,
 	if (put(fd, h, 9) != 0)
 		return -1;
 	return len ? put(fd, payload, len) : 0;
+}
+
+/* `count` copies of one frame, sent 64 kB at a time; the copies sent. */
+static int flood(int fd, uint8_t type, uint32_t sid, const void *payload,
+		 uint32_t len, int count)
+{
+	static uint8_t buf[65536];
+	uint32_t one = 9 + len, per = (uint32_t)sizeof(buf) / one;
+	int sent = 0;
+
+	for (uint32_t i = 0; i < per; i++) {
+		uint8_t *h = buf + i * one;
+
+		h[0] = (uint8_t)(len >> 16);
+		h[1] = (uint8_t)(len >> 8);
+		h[2] = (uint8_t)len;
+		h[3] = type;
+		h[4] = 0;
+		h[5] = (uint8_t)(sid >> 24);
+		h[6] = (uint8_t)(sid >> 16);
+		h[7] = (uint8_t)(sid >> 8);
+		h[8] = (uint8_t)sid;
+		if (len)
+			memcpy(h + 9, payload, len);
+	}
+	while (sent < count) {
+		uint32_t n = (uint32_t)(count - sent) < per
+				     ? (uint32_t)(count - sent)
+				     : per;
+
+		if (put(fd, buf, (size_t)n * one) != 0)
+			break;
+		sent += (int)n;
+	}
+	return sent;
 }
 
 static int hello(int fd)
@@ -336,9 +372,7 @@ static void continuation_flood(void)
 	n = hp_get(b);
 	frame(fd, F_HEADERS, FL_END_STREAM, 1, b, (uint32_t)n);
 	n = hp_lit(pad, 0x00, "x-a", "b", 1); /* a small field each time */
-	for (int i = 0; i < 10000; i++)
-		if (frame(fd, F_CONT, 0, 1, pad, (uint32_t)n))
-			break;
+	flood(fd, F_CONT, 1, pad, (uint32_t)n, 10000);
 	attack_done(fd, "CONTINUATION flood (10000 frames)", 0);
 }
 
@@ -373,9 +407,16 @@ static void big_header_list(void)
 	n = hp_get(b);
 	n += hp_lit(b + n, 0x00, "x-big", big, sizeof(big));
 	/* in frames of 16384 bytes (the default SETTINGS_MAX_FRAME_SIZE) */
-	frame(fd, F_HEADERS, FL_END_STREAM, 1, b, 16384);
-	frame(fd, F_CONT, 0, 1, b + 16384, 16384);
-	frame(fd, F_CONT, FL_END_HEADERS, 1, b + 32768, (uint32_t)(n - 32768));
+	for (size_t off = 0; off < n; off += 16384) {
+		size_t k = n - off < 16384 ? n - off : 16384;
+		uint8_t fl = off + k == n ? FL_END_HEADERS : 0;
+
+		if (off == 0)
+			fl |= FL_END_STREAM;
+		if (frame(fd, off == 0 ? F_HEADERS : F_CONT, fl, 1, b + off,
+			  (uint32_t)k))
+			break;
+	}
 	attack_done(fd, "header list of 30 kB", 0);
 }
 
@@ -384,9 +425,7 @@ static void settings_flood(void)
 	int fd = conn_open_rcvbuf(4096);
 
 	CHECK(fd >= 0 && hello(fd) == 0);
-	for (int i = 0; i < 400000; i++)
-		if (frame(fd, F_SETTINGS, 0, 0, NULL, 0))
-			break;
+	flood(fd, F_SETTINGS, 0, NULL, 0, 400000);
 	attack_done(fd, "SETTINGS flood (400000, ACKs never read)", 1);
 }
 
@@ -406,9 +445,7 @@ static void ping_flood(void)
 	struct seen s;
 
 	CHECK(fd >= 0 && hello(fd) == 0);
-	for (i = 0; i < PING_FLOOD; i++)
-		if (frame(fd, F_PING, 0, 0, data, 8))
-			break;
+	i = flood(fd, F_PING, 0, data, 8, PING_FLOOD);
 	collect(fd, &s, READ_MS);
 	close(fd);
 	printf("# PING flood: %d of %d PINGs written\n", i, PING_FLOOD);
@@ -484,6 +521,7 @@ static pid_t probe_start(void)
 		unsigned int ok = 0, bad = 0;
 
 		signal(SIGTERM, on_term);
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
 		collect_until_status = 1;
 		while (!probe_stop) {
 			if (probe_once() == 0) {
