@@ -48,29 +48,12 @@ uint64_t syncookie_siphash24(const struct syncookie_key *k, const void *data,
 			     size_t len)
 {
 	const uint8_t *p = data;
-	uint64_t v0 = k->k0 ^ 0x736f6d6570736575ull;
-	uint64_t v1 = k->k1 ^ 0x646f72616e646f6dull;
-	uint64_t v2 = k->k0 ^ 0x6c7967656e657261ull;
-	uint64_t v3 = k->k1 ^ 0x7465646279746573ull;
-	uint64_t m;
+	struct syncookie_sip s;
 	size_t i;
 
-	for (i = 0; i + 8 <= len; i += 8) {
-		m = load_le64(p + i, 8);
-		v3 ^= m;
-		SIPROUND(v0, v1, v2, v3);
-		SIPROUND(v0, v1, v2, v3);
-		v0 ^= m;
-	}
-	m = load_le64(p + i, len - i) | (uint64_t)(len & 0xff) << 56;
-	v3 ^= m;
-	SIPROUND(v0, v1, v2, v3);
-	SIPROUND(v0, v1, v2, v3);
-	v0 ^= m;
-	v2 ^= 0xff;
-	SIPROUND(v0, v1, v2, v3);
-	SIPROUND(v0, v1, v2, v3);
-	SIPROUND(v0, v1, v2, v3);
-	SIPROUND(v0, v1, v2, v3);
-	return v0 ^ v1 ^ v2 ^ v3;
+	syncookie_sip_init(&s, k);
+	for (i = 0; i + 8 <= len; i += 8)
+		syncookie_sip_word(&s, load_le64(p + i, 8));
+	return syncookie_sip_final(&s, load_le64(p + i, len - i) |
+					       (uint64_t)(len & 0xff) << 56);
 }

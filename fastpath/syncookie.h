@@ -101,6 +101,41 @@ static inline uint8_t syncookie_mss_index(uint16_t mss)
 		v2 = (v2 << 32) | (v2 >> 32);                                  \
 	} while (0)
 
+/* SipHash-2-4's state: set up from the key, one compression per word. */
+struct syncookie_sip {
+	uint64_t v0, v1, v2, v3;
+};
+
+static inline void syncookie_sip_init(struct syncookie_sip *s,
+				      const struct syncookie_key *k)
+{
+	s->v0 = k->k0 ^ 0x736f6d6570736575ull;
+	s->v1 = k->k1 ^ 0x646f72616e646f6dull;
+	s->v2 = k->k0 ^ 0x6c7967656e657261ull;
+	s->v3 = k->k1 ^ 0x7465646279746573ull;
+}
+
+static inline void syncookie_sip_word(struct syncookie_sip *s, uint64_t m)
+{
+	s->v3 ^= m;
+	SIPROUND(s->v0, s->v1, s->v2, s->v3);
+	SIPROUND(s->v0, s->v1, s->v2, s->v3);
+	s->v0 ^= m;
+}
+
+/* The last word (length byte on top), then the four finishing rounds. */
+static inline uint64_t syncookie_sip_final(struct syncookie_sip *s,
+					   uint64_t last)
+{
+	syncookie_sip_word(s, last);
+	s->v2 ^= 0xff;
+	SIPROUND(s->v0, s->v1, s->v2, s->v3);
+	SIPROUND(s->v0, s->v1, s->v2, s->v3);
+	SIPROUND(s->v0, s->v1, s->v2, s->v3);
+	SIPROUND(s->v0, s->v1, s->v2, s->v3);
+	return s->v0 ^ s->v1 ^ s->v2 ^ s->v3;
+}
+
 /*
  * SipHash-2-4 of `n` little-endian 64-bit words: the same value as
  * syncookie_siphash24() of their 8n bytes on a little-endian CPU, without
@@ -109,28 +144,12 @@ static inline uint8_t syncookie_mss_index(uint16_t mss)
 static inline uint64_t syncookie_siphash_words(const struct syncookie_key *k,
 					       const uint64_t *w, uint32_t n)
 {
-	uint64_t v0 = k->k0 ^ 0x736f6d6570736575ull;
-	uint64_t v1 = k->k1 ^ 0x646f72616e646f6dull;
-	uint64_t v2 = k->k0 ^ 0x6c7967656e657261ull;
-	uint64_t v3 = k->k1 ^ 0x7465646279746573ull;
-	uint64_t last = (uint64_t)(n * 8u) << 56;
+	struct syncookie_sip s;
 
-	for (uint32_t i = 0; i < n; i++) {
-		v3 ^= w[i];
-		SIPROUND(v0, v1, v2, v3);
-		SIPROUND(v0, v1, v2, v3);
-		v0 ^= w[i];
-	}
-	v3 ^= last;
-	SIPROUND(v0, v1, v2, v3);
-	SIPROUND(v0, v1, v2, v3);
-	v0 ^= last;
-	v2 ^= 0xff;
-	SIPROUND(v0, v1, v2, v3);
-	SIPROUND(v0, v1, v2, v3);
-	SIPROUND(v0, v1, v2, v3);
-	SIPROUND(v0, v1, v2, v3);
-	return v0 ^ v1 ^ v2 ^ v3;
+	syncookie_sip_init(&s, k);
+	for (uint32_t i = 0; i < n; i++)
+		syncookie_sip_word(&s, w[i]);
+	return syncookie_sip_final(&s, (uint64_t)(n * 8u) << 56);
 }
 
 /* The MAC bits for a flow (client -> VIP key), ISN, full slot, MSS index. */
