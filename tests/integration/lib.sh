@@ -124,9 +124,12 @@ start_fastpath_once() {
 	return 1
 }
 
+# start_slowpath: the slow path on "$cfg", with the sourcing script's
+# sp_extra_args (an array, may be unset) after its own options.
 start_slowpath() {
 	stdbuf -oL -eL "$sp_bin" --proc-type=secondary --no-pci --file-prefix="$prefix" -l 0 \
-		--log-level=error -- --config "$cfg" >>"$tmp/sp.log" 2>&1 &
+		--log-level=error -- --config "$cfg" ${sp_extra_args[@]+"${sp_extra_args[@]}"} \
+		>>"$tmp/sp.log" 2>&1 &
 	sp_pid=$!
 }
 

@@ -19,17 +19,12 @@ set -u
 
 fp_bin=${1:?usage: test_trace.sh FASTPATH SLOWPATH}
 sp_bin=${2:?usage: test_trace.sh FASTPATH SLOWPATH}
+root=$(cd "$(dirname "$0")/../.." && pwd)
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-tmp=$(mktemp -d /tmp/test_trace.XXXXXX)
-prefix=ep-trace-test-$$
-cfg=$tmp/config.json
-sock=$tmp/api.sock
+dpdk_test_init test_trace ep-trace-test
 alog=$tmp/access.log
-fp_pid='' sp_pid=''
-pass=0
-fail=0
-trap dpdk_test_cleanup EXIT
+sp_extra_args=(--access-log "$alog")
 
 TID=4bf92f3577b34da6a3ce929d0e0e4736
 PID=00f067aa0ba902b7
@@ -37,7 +32,8 @@ TID2=0af7651916cd43dd8448eb211c80319c
 
 dpdk_preflight curl jq stdbuf -- "$fp_bin" "$sp_bin"
 
-cat >"$cfg" <<EOF
+write_config() {
+	cat >"$cfg" <<EOF
 {
   "services": [
     { "name": "web", "vip": "198.51.100.1", "port": 80, "protocol": "tcp",
@@ -46,22 +42,8 @@ cat >"$cfg" <<EOF
   "api": { "listeners": [ { "unix": "$sock" } ] }
 }
 EOF
-
-stdbuf -oL -eL "$fp_bin" --lcores=0@1,1@1 --no-pci --file-prefix="$prefix" \
-	--vdev=net_null0 -- --idle-sleep-us 100 >"$tmp/fp.log" 2>&1 &
-fp_pid=$!
-for _ in $(seq 600); do
-	grep -q 'waiting for configuration' "$tmp/fp.log" && break
-	sleep 0.1
-done
-stdbuf -oL -eL "$sp_bin" --proc-type=secondary --no-pci --file-prefix="$prefix" -l 0 \
-	--log-level=error -- --config "$cfg" --access-log "$alog" >"$tmp/sp.log" 2>&1 &
-sp_pid=$!
-for _ in $(seq 300); do
-	[ "$(curl -s --max-time 2 -o /dev/null -w '%{http_code}' --unix-socket "$sock" \
-		http://localhost/readyz)" = 200 ] && break
-	sleep 0.1
-done
+}
+dpdk_test_up write_config
 
 # req NAME [curl args...]: a request; headers in $tmp/NAME.h, body in NAME.b
 req() {
@@ -149,6 +131,4 @@ reqs=$(grep -c '"path":' "$alog")
 check "access log: every line is JSON ($lines lines)" \
 	bash -c "jq -e . '$alog' >/dev/null"
 check "access log: at least the 9 requests made here ($reqs)" test "$reqs" -ge 9
-echo "# slow path log:"
-sed 's/^/#   /' "$tmp/sp.log" | tail -5
-finish
+dpdk_test_done
