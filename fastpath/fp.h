@@ -39,10 +39,10 @@ struct fp_sample_req {
 
 /*
  * Counters a burst accumulates and worker_process() writes out once at
- * its end: hits, misses and forwarded packets, the TSC cycles of its
- * stages (parse, classify and lookup, decisions, and the backend picks
- * inside the decisions), and the packets and bytes of the service its
- * packets went to (written out when it changes).
+ * its end: hits, misses and forwarded packets, the TSC cycles of the
+ * backend picks (inside the decisions, whose other cycles count as
+ * rewrite), and the packets and bytes of the service its packets went to
+ * (written out when it changes).
  */
 struct fp_burst_acc {
 	uint32_t hits;
@@ -51,9 +51,6 @@ struct fp_burst_acc {
 	uint32_t svc_sid;
 	uint64_t svc_pkts;
 	uint64_t svc_bytes;
-	uint64_t cyc_parse;
-	uint64_t cyc_lookup;
-	uint64_t cyc_decide;
 	uint64_t cyc_pick;
 };
 

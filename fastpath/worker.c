@@ -343,18 +343,9 @@ static void flush_acc(struct fp_worker *w)
 	w->st->cnt[EP_CNT_CT_HITS] += a->hits;
 	w->st->cnt[EP_CNT_CT_MISSES] += a->misses;
 	w->st->cnt[EP_CNT_FWD_PKTS] += a->fwd;
-	/* Picks happen inside the decisions: the rest of them is rewrite. */
-	w->st->cnt[EP_CNT_CYC_PARSE] += a->cyc_parse;
-	w->st->cnt[EP_CNT_CYC_LOOKUP] += a->cyc_lookup;
-	w->st->cnt[EP_CNT_CYC_PICK] += a->cyc_pick;
-	w->st->cnt[EP_CNT_CYC_REWRITE] += a->cyc_decide - a->cyc_pick;
 	a->hits = 0;
 	a->misses = 0;
 	a->fwd = 0;
-	a->cyc_parse = 0;
-	a->cyc_lookup = 0;
-	a->cyc_pick = 0;
-	a->cyc_decide = 0;
 }
 
 /* Per-service packets and bytes, summed while the service stays the same. */
@@ -593,9 +584,6 @@ void worker_process(struct fp_worker *w, struct rte_mbuf **pkts, uint16_t n,
 	for (uint16_t i = 0; i < n_look; i++)
 		decide(w, s, look_mb[i], &ctx[idx[i]], pos[i], t2);
 	t3 = rte_rdtsc();
-	w->acc.cyc_parse += t1 - t0;
-	w->acc.cyc_lookup += t2 - t1;
-	w->acc.cyc_decide += t3 - t2;
 	flush_acc(w);
 	if (w->burst_inserts) {
 		uint64_t ev = ct_evictions(w->ct);
@@ -603,6 +591,12 @@ void worker_process(struct fp_worker *w, struct rte_mbuf **pkts, uint16_t n,
 		w->st->cnt[EP_CNT_CT_EVICTIONS] += ev - w->evictions_seen;
 		w->evictions_seen = ev;
 	}
+	/* The picks happen inside the decisions: the rest is rewrite. */
+	w->st->cnt[EP_CNT_CYC_PARSE] += t1 - t0;
+	w->st->cnt[EP_CNT_CYC_LOOKUP] += t2 - t1;
+	w->st->cnt[EP_CNT_CYC_PICK] += w->acc.cyc_pick;
+	w->st->cnt[EP_CNT_CYC_REWRITE] += t3 - t2 - w->acc.cyc_pick;
+	w->acc.cyc_pick = 0;
 }
 
 /* ------------------------------------------------------------------ */

@@ -44,6 +44,7 @@
 
 #include "ctrl.h"
 #include "ep_abi.h"
+#include "flat_build.h"
 #include "fp.h"
 #include "stats.h"
 
@@ -72,73 +73,29 @@ static uint64_t new_seq;
 /* ------------------------------------------------------------------ */
 /* Configuration: the flat form of scripts/bench.sh's JSON document.    */
 
-static void ip4(struct ep_ip *ip, uint32_t a)
-{
-	memset(ip, 0, sizeof(*ip));
-	ip->family = EP_AF_INET;
-	ip->bytes[0] = (uint8_t)(a >> 24);
-	ip->bytes[1] = (uint8_t)(a >> 16);
-	ip->bytes[2] = (uint8_t)(a >> 8);
-	ip->bytes[3] = (uint8_t)a;
-}
-
-#define ALIGN8(v) (((v) + 7u) & ~7u)
 #define N_BACKENDS 4u
 
-/* Header, one node address, one service, its backends: 8-byte aligned. */
+/* One node address, one DSR service, its backends (static MACs). */
 static int apply_config(void)
 {
-	struct ep_cfg_node_addr addr;
-	struct ep_cfg_service svc;
-	struct ep_cfg_backend be[N_BACKENDS];
-	struct ep_cfg_hdr h;
+	struct flat_build c;
 	struct ep_event_msg ev;
-	uint32_t off_addr = ALIGN8(sizeof(h));
-	uint32_t off_svc = ALIGN8(off_addr + sizeof(addr));
-	uint32_t off_be = ALIGN8(off_svc + sizeof(svc));
-	uint32_t len = off_be + sizeof(be);
-	uint8_t *buf = calloc(1, len);
+	uint32_t len;
+	uint8_t *buf;
 	int rc;
 
-	if (buf == NULL)
-		return -1;
-	memset(&h, 0, sizeof(h));
-	h.magic = EP_CFG_MAGIC;
-	h.abi_version = EP_ABI_VERSION;
-	h.version = 1;
-	h.total_len = len;
-	h.n_services = 1;
-	h.n_backends = N_BACKENDS;
-	h.n_node_addrs = 1;
-	h.off_node_addrs = off_addr;
-	h.off_services = off_svc;
-	h.off_backends = off_be;
-	h.node.gue_port = 6080;
-	memset(&addr, 0, sizeof(addr));
-	ip4(&addr.addr, RTE_IPV4(10, 200, 0, 254));
-	memset(&svc, 0, sizeof(svc));
-	snprintf(svc.name, sizeof(svc.name), "bench_dsr");
-	ip4(&svc.vip, VIP);
-	svc.port = VIP_PORT;
-	svc.proto = IPPROTO_TCP;
-	svc.fwd_mode = EP_FWD_DSR;
-	svc.sched = EP_SCHED_MAGLEV;
-	svc.n_backends = N_BACKENDS;
-	memset(be, 0, sizeof(be));
+	flat_init(&c, 0);
+	flat_add_addr(&c, ep_ip4u(RTE_IPV4(10, 200, 0, 254)));
+	flat_add_service(&c, "bench_dsr", ep_ip4u(VIP), VIP_PORT, 0);
 	for (uint32_t i = 0; i < N_BACKENDS; i++) {
 		const uint8_t mac[6] = { 2, 0, 0, 0, 0xbe, (uint8_t)(i + 1) };
+		struct ep_cfg_backend *b = flat_add_backend(
+			&c, ep_ip4u(RTE_IPV4(10, 201, 0, i + 1)), 0, 1, i);
 
-		ip4(&be[i].addr, RTE_IPV4(10, 201, 0, i + 1));
-		be[i].weight = 1;
-		be[i].state = EP_BE_UP;
-		be[i].has_mac = 1;
-		memcpy(be[i].mac, mac, 6);
-		be[i].stats_id = i;
+		b->has_mac = 1;
+		memcpy(b->mac, mac, 6);
 	}
-	memcpy(buf, &h, sizeof(h));
-	memcpy(buf + off_addr, &addr, sizeof(addr));
-	memcpy(buf + off_svc, &svc, sizeof(svc));
-	memcpy(buf + off_be, be, sizeof(be));
+	buf = flat_bytes(&c, &len);
 	memset(&ev, 0, sizeof(ev));
 	rc = ctrl_apply(buf, len, &ev);
 	free(buf);

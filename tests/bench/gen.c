@@ -61,6 +61,8 @@
 #include <rte_mempool.h>
 #include <rte_tcp.h>
 
+#include "csum_ref.h"
+
 #define GEN_MAX_BURST 64u
 #define GEN_MAX_FLOWS (1u << 20)
 #define GEN_RX_MBUFS 8191u
@@ -398,24 +400,6 @@ struct frame_tmpl {
 	uint32_t tcp_sum; /* pseudo-header + TCP segment, source left out */
 };
 
-static uint16_t fold16(uint32_t s)
-{
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return (uint16_t)s;
-}
-
-/* Unfolded one's-complement sum of `len` bytes (len even). */
-static uint32_t sum16(const void *p, size_t len)
-{
-	const uint8_t *b = p;
-	uint32_t s = 0;
-
-	for (size_t i = 0; i + 1 < len; i += 2)
-		s += (uint32_t)b[i] << 8 | b[i + 1];
-	return s;
-}
-
 /*
  * The template: source address and port zero, checksums zero. ip_sum and
  * tcp_sum are the one's-complement sums of everything else, so a frame
@@ -451,10 +435,10 @@ static void build_template(struct frame_tmpl *t, const struct gen_opts *o,
 	tcp->tcp_flags = tcp_flags;
 	tcp->rx_win = rte_cpu_to_be_16(65535);
 	/* Payload: zeros (frames are --size bytes, IP length says so). */
-	t->ip_sum = sum16(ip, sizeof(*ip));
+	t->ip_sum = ref_sum16(ip, sizeof(*ip));
 	/* Pseudo-header without the source: destination, proto, length. */
-	t->tcp_sum = sum16(&ip->dst_addr, 4) + IPPROTO_TCP + l4_len +
-		     sum16(tcp, l4_len);
+	t->tcp_sum = ref_sum16(&ip->dst_addr, 4) + IPPROTO_TCP + l4_len +
+		     ref_sum16(tcp, l4_len);
 }
 
 /* Write source address/port and both checksums into a frame. */
@@ -467,9 +451,9 @@ static inline void frame_set_src(uint8_t *f, const struct frame_tmpl *t,
 
 	ip->src_addr = rte_cpu_to_be_32(saddr);
 	tcp->src_port = rte_cpu_to_be_16(sport);
-	ip->hdr_checksum = rte_cpu_to_be_16((uint16_t)~fold16(t->ip_sum + a));
+	ip->hdr_checksum = rte_cpu_to_be_16((uint16_t)~ref_fold(t->ip_sum + a));
 	tcp->cksum =
-		rte_cpu_to_be_16((uint16_t)~fold16(t->tcp_sum + a + sport));
+		rte_cpu_to_be_16((uint16_t)~ref_fold(t->tcp_sum + a + sport));
 }
 
 /* Established flow i: 256 source ports per client address. */

@@ -32,21 +32,17 @@
 #include <bpf/libbpf.h>
 
 #include "check.h"
+#include "csum_ref.h"
 #include "ep_xdp.h"
+#include "pkt.h"
 #include "xdp_decap.skel.h"
 #include "xdp_steer.skel.h"
 
-#define PKT_MAX 512
 #define ETH_P_LLDP_ 0x88cc
 #define IP_MF_ 0x2000
 
 /* ------------------------------------------------------------------ */
-/* Frame builder                                                        */
-
-struct pkt {
-	uint8_t b[PKT_MAX];
-	size_t len;
-};
+/* Frame builder (appending through tests/lib/pkt.h)                    */
 
 enum encap {
 	ENC_NONE,
@@ -86,40 +82,6 @@ struct spec {
 	uint16_t gue_port; /* 0 = EP_XDP_GUE_PORT_DEFAULT */
 };
 
-static void put(struct pkt *p, const void *d, size_t n)
-{
-	if (p->len + n > PKT_MAX) {
-		fprintf(stderr, "test_xdp: fixture frame over %d bytes\n",
-			PKT_MAX);
-		exit(1);
-	}
-	memcpy(p->b + p->len, d, n);
-	p->len += n;
-}
-
-static void put8(struct pkt *p, uint8_t v)
-{
-	put(p, &v, 1);
-}
-
-static void put16(struct pkt *p, uint16_t v)
-{
-	v = htons(v);
-	put(p, &v, 2);
-}
-
-static void put32(struct pkt *p, uint32_t v)
-{
-	v = htonl(v);
-	put(p, &v, 4);
-}
-
-static void set16(struct pkt *p, size_t off, uint16_t v)
-{
-	p->b[off] = v >> 8;
-	p->b[off + 1] = v & 0xff;
-}
-
 /* Returns 4 or 6 and the address bytes; exits on a bad fixture. */
 static int addr(const char *text, uint8_t out[16])
 {
@@ -132,35 +94,24 @@ static int addr(const char *text, uint8_t out[16])
 	exit(1);
 }
 
-static uint16_t ip_csum(const uint8_t *h, size_t len)
-{
-	uint32_t sum = 0;
-
-	for (size_t i = 0; i + 1 < len; i += 2)
-		sum += (uint32_t)h[i] << 8 | h[i + 1];
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
-}
-
 /* IPv4 header; tot_len and checksum filled in by ip4_finish(). */
 static void put_ip4(struct pkt *p, int version, int ihl, uint16_t frag,
 		    uint8_t proto, const uint8_t *src, const uint8_t *dst)
 {
 	int words = ihl < 5 ? 5 : ihl;
 
-	put8(p, (uint8_t)((version ? version : 4) << 4 | (ihl & 0xf)));
-	put8(p, 0);
-	put16(p, 0);
-	put16(p, 1);
-	put16(p, frag);
-	put8(p, 64);
-	put8(p, proto);
-	put16(p, 0);
-	put(p, src, 4);
-	put(p, dst, 4);
+	pkt_put8(p, (uint8_t)((version ? version : 4) << 4 | (ihl & 0xf)));
+	pkt_put8(p, 0);
+	pkt_put16(p, 0);
+	pkt_put16(p, 1);
+	pkt_put16(p, frag);
+	pkt_put8(p, 64);
+	pkt_put8(p, proto);
+	pkt_put16(p, 0);
+	pkt_put(p, src, 4);
+	pkt_put(p, dst, 4);
 	for (int i = 5; i < words; i++)
-		put32(p, 0x01010101); /* NOP options */
+		pkt_put32(p, 0x01010101); /* NOP options */
 }
 
 static void ip4_finish(struct pkt *p, size_t l3, int len_lie)
@@ -169,24 +120,24 @@ static void ip4_finish(struct pkt *p, size_t l3, int len_lie)
 
 	if (hlen < 20)
 		hlen = 20;
-	set16(p, l3 + 2, (uint16_t)((int)(p->len - l3) + len_lie));
-	set16(p, l3 + 10, ip_csum(p->b + l3, hlen));
+	pkt_set16(p, l3 + 2, (uint16_t)((int)(p->len - l3) + len_lie));
+	pkt_set16(p, l3 + 10, ref_csum(p->b + l3, hlen));
 }
 
 static void put_ip6(struct pkt *p, int version, uint8_t nexthdr,
 		    const uint8_t *src, const uint8_t *dst)
 {
-	put32(p, (uint32_t)(version ? version : 6) << 28);
-	put16(p, 0); /* payload length: ip6_finish() */
-	put8(p, nexthdr);
-	put8(p, 64);
-	put(p, src, 16);
-	put(p, dst, 16);
+	pkt_put32(p, (uint32_t)(version ? version : 6) << 28);
+	pkt_put16(p, 0); /* payload length: ip6_finish() */
+	pkt_put8(p, nexthdr);
+	pkt_put8(p, 64);
+	pkt_put(p, src, 16);
+	pkt_put(p, dst, 16);
 }
 
 static void ip6_finish(struct pkt *p, size_t l3, int len_lie)
 {
-	set16(p, l3 + 4, (uint16_t)((int)(p->len - l3 - 40) + len_lie));
+	pkt_set16(p, l3 + 4, (uint16_t)((int)(p->len - l3 - 40) + len_lie));
 }
 
 /* The L4 header of s (possibly cut to l4_short) and its payload. */
@@ -197,30 +148,30 @@ static void put_l4(struct pkt *p, const struct spec *s, uint8_t proto)
 
 	switch (proto) {
 	case IPPROTO_TCP:
-		put16(p, s->sport ? s->sport : 12345);
-		put16(p, s->dport);
-		put32(p, 1); /* seq */
-		put32(p, 0);
-		put8(p, (uint8_t)((s->tcp_doff ? s->tcp_doff : 5) << 4));
-		put8(p, 0x02); /* SYN */
-		put16(p, 0xffff);
-		put16(p, 0);
-		put16(p, 0);
+		pkt_put16(p, s->sport ? s->sport : 12345);
+		pkt_put16(p, s->dport);
+		pkt_put32(p, 1); /* seq */
+		pkt_put32(p, 0);
+		pkt_put8(p, (uint8_t)((s->tcp_doff ? s->tcp_doff : 5) << 4));
+		pkt_put8(p, 0x02); /* SYN */
+		pkt_put16(p, 0xffff);
+		pkt_put16(p, 0);
+		pkt_put16(p, 0);
 		break;
 	case IPPROTO_UDP:
-		put16(p, s->sport ? s->sport : 12345);
-		put16(p, s->dport);
-		put16(p, 0); /* length: below */
-		put16(p, 0);
+		pkt_put16(p, s->sport ? s->sport : 12345);
+		pkt_put16(p, s->dport);
+		pkt_put16(p, 0); /* length: below */
+		pkt_put16(p, 0);
 		break;
 	case IPPROTO_ICMPV6:
-		put8(p, s->icmp6_type);
-		put8(p, 0);
-		put16(p, 0);
-		put32(p, 0);
+		pkt_put8(p, s->icmp6_type);
+		pkt_put8(p, 0);
+		pkt_put16(p, 0);
+		pkt_put32(p, 0);
 		if (s->icmp6_type == 135) {
 			addr(s->target, tgt);
-			put(p, tgt, 16);
+			pkt_put(p, tgt, 16);
 		}
 		break;
 	default:
@@ -230,10 +181,10 @@ static void put_l4(struct pkt *p, const struct spec *s, uint8_t proto)
 	if (s->l4_short && (size_t)s->l4_short < whole)
 		p->len = l4 + (size_t)s->l4_short;
 	for (size_t i = 0; i < s->payload; i++)
-		put8(p, (uint8_t)i);
+		pkt_put8(p, (uint8_t)i);
 	if (proto == IPPROTO_UDP && p->len - l4 >= 8)
-		set16(p, l4 + 4,
-		      (uint16_t)((int)(p->len - l4) + s->udp_len_lie));
+		pkt_set16(p, l4 + 4,
+			  (uint16_t)((int)(p->len - l4) + s->udp_len_lie));
 }
 
 /* The packet from L3 on, without any outer header. */
@@ -248,22 +199,22 @@ static void build_l3(const struct spec *s, struct pkt *p)
 
 		addr(s->src, src);
 		addr(s->target, dst);
-		put16(p, s->arp_hrd ? s->arp_hrd : 1);
-		put16(p, ETH_P_IP);
-		put8(p, ETH_ALEN);
-		put8(p, 4);
-		put16(p, s->arp_op ? s->arp_op : 1);
-		put(p, mac, ETH_ALEN);
-		put(p, src, 4);
-		put(p, zero, ETH_ALEN);
-		put(p, dst, 4);
+		pkt_put16(p, s->arp_hrd ? s->arp_hrd : 1);
+		pkt_put16(p, ETH_P_IP);
+		pkt_put8(p, ETH_ALEN);
+		pkt_put8(p, 4);
+		pkt_put16(p, s->arp_op ? s->arp_op : 1);
+		pkt_put(p, mac, ETH_ALEN);
+		pkt_put(p, src, 4);
+		pkt_put(p, zero, ETH_ALEN);
+		pkt_put(p, dst, 4);
 		for (size_t i = 0; i < s->payload; i++)
-			put8(p, 0);
+			pkt_put8(p, 0);
 		return;
 	}
 	if (s->ethertype) { /* something that is not IP: payload only */
 		for (size_t i = 0; i < s->payload; i++)
-			put8(p, (uint8_t)i);
+			pkt_put8(p, (uint8_t)i);
 		return;
 	}
 	if (addr(s->dst, dst) == 4) {
@@ -276,10 +227,10 @@ static void build_l3(const struct spec *s, struct pkt *p)
 		addr(s->src, src);
 		put_ip6(p, s->version, s->proto, src, dst);
 		if (s->proto == 0) { /* hop-by-hop: PadN, then TCP */
-			put8(p, IPPROTO_TCP);
-			put8(p, 0);
-			put16(p, 0x0104);
-			put32(p, 0);
+			pkt_put8(p, IPPROTO_TCP);
+			pkt_put8(p, 0);
+			pkt_put16(p, 0x0104);
+			pkt_put32(p, 0);
 		}
 		put_l4(p, s, s->proto ? s->proto : IPPROTO_TCP);
 		ip6_finish(p, l3, s->len_lie);
@@ -300,13 +251,14 @@ static void put_l2(const struct spec *s, struct pkt *p, uint16_t type)
 	static const uint8_t dmac[ETH_ALEN] = { 2, 0, 0, 0, 0, 1 };
 	static const uint8_t smac[ETH_ALEN] = { 2, 0, 0, 0, 0, 2 };
 
-	put(p, dmac, ETH_ALEN);
-	put(p, smac, ETH_ALEN);
+	pkt_put(p, dmac, ETH_ALEN);
+	pkt_put(p, smac, ETH_ALEN);
 	for (int i = 0; i < s->vlans; i++) {
-		put16(p, i == 0 && s->vlans > 1 ? ETH_P_8021AD : ETH_P_8021Q);
-		put16(p, (uint16_t)(100 + i)); /* TCI: VLAN id */
+		pkt_put16(p,
+			  i == 0 && s->vlans > 1 ? ETH_P_8021AD : ETH_P_8021Q);
+		pkt_put16(p, (uint16_t)(100 + i)); /* TCI: VLAN id */
 	}
-	put16(p, type);
+	pkt_put16(p, type);
 }
 
 /*
@@ -326,7 +278,7 @@ static void build(const struct spec *s, struct pkt *p, bool outer)
 	build_l3(s, &in);
 	if (!outer || s->encap == ENC_NONE) {
 		put_l2(s, p, itype);
-		put(p, in.b, in.len);
+		pkt_put(p, in.b, in.len);
 		goto cut;
 	}
 	if (s->inner_cut && s->inner_cut < in.len)
@@ -347,12 +299,13 @@ static void build(const struct spec *s, struct pkt *p, bool outer)
 	else
 		put_ip6(p, 0, oproto, osrc, odst);
 	if (s->encap == ENC_GUE) {
-		put16(p, 40000);
-		put16(p, s->gue_port ? s->gue_port : EP_XDP_GUE_PORT_DEFAULT);
-		put16(p, (uint16_t)(8 + in.len));
-		put16(p, 0);
+		pkt_put16(p, 40000);
+		pkt_put16(p,
+			  s->gue_port ? s->gue_port : EP_XDP_GUE_PORT_DEFAULT);
+		pkt_put16(p, (uint16_t)(8 + in.len));
+		pkt_put16(p, 0);
 	}
-	put(p, in.b, in.len);
+	pkt_put(p, in.b, in.len);
 	if (ofam == 4)
 		ip4_finish(p, l3, 0);
 	else

@@ -13,6 +13,8 @@
 # EDGEPATH_E2E_PMD=af_xdp runs the same checks over net_af_xdp (an AF_XDP
 # socket on the veth) instead of net_af_packet.
 set -uo pipefail
+# shellcheck source=scripts/lib/procs.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib/procs.sh"
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 LAB=$ROOT/scripts/lab.sh
@@ -83,16 +85,9 @@ CPU=$(($(nproc) - 1))             # main lcore and worker share this CPU
 # ---------------------------------------------------------------------------
 # Processes
 # ---------------------------------------------------------------------------
-alive() {  # running and not a zombie
-    local stat
-    stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
-    stat=${stat##*) }
-    [[ ${stat:0:1} != Z ]]
-}
-
 wait_exit() {  # wait_exit PID TENTHS: 0 if it exited in time
     local pid=$1 t=$2
-    while alive "$pid"; do
+    while pid_alive "$pid"; do
         ((t-- > 0)) || return 1
         sleep 0.1
     done
@@ -113,16 +108,6 @@ start_slowpath() {  # start_slowpath LOGFILE
         --log-level=error -- --config "$CFG" --status-interval 0 \
         >>"$1" 2>&1 &
     SP_PID=$!
-}
-
-stop_pid() {  # stop_pid PID SIGNAL: signal, wait 5 s, then KILL; reaps
-    local pid=$1
-    [[ -n $pid ]] || return 0
-    if alive "$pid"; then
-        kill "-$2" "$pid" 2>/dev/null || true
-        wait_exit "$pid" 50 || { kill -KILL "$pid" 2>/dev/null || true; wait_exit "$pid" 50; }
-    fi
-    wait "$pid" 2>/dev/null || true
 }
 
 # count_in FILE REGEX: lines matching (0 if no file)
@@ -147,9 +132,9 @@ cleanup() {  # cleanup [checks]: 1 = count the cleanup checks
     ((CLEANED)) && return 0
     CLEANED=1
     trap - EXIT INT TERM
-    for p in "${BG_PIDS[@]}"; do stop_pid "$p" TERM; done
-    stop_pid "$SP_PID" TERM
-    stop_pid "$FP_PID" INT
+    for p in "${BG_PIDS[@]}"; do stop_pid "$p" 5 TERM; done
+    stop_pid "$SP_PID" 5 TERM
+    stop_pid "$FP_PID" 5 INT
     timeout "$LAB_TIMEOUT" "$LAB" down >>"$LOG" 2>&1 || true
     left=$(pgrep -f -- "--file-prefix=$PREFIX" || true)
     if [[ -n $left ]]; then  # only ever processes of this test (its prefix)
@@ -387,7 +372,7 @@ finish() {  # finish: clean up, print the totals, exit
 guard() {
     local why=
     ip netns list | awk '{print $1}' | grep -qx ep-client || why="the lab's namespaces are gone (another lab.sh down/up?)"
-    [[ -n $why ]] || alive "$FP_PID" || why="the fast path is not running"
+    [[ -n $why ]] || pid_alive "$FP_PID" || why="the fast path is not running"
     [[ -n $why ]] || ((SECONDS - START < 110)) || why="time budget (110 s before section 8) spent"
     [[ -z $why ]] && return 0
     fail "before section $1: $why; stopping here"
@@ -588,7 +573,7 @@ if wait_file "$TMP/ka.second" 150; then
 else
     fail "5 keep-alive: second requests answered within 15 s"
 fi
-stop_pid "$KA_PID" TERM
+stop_pid "$KA_PID" 5 TERM
 
 out=$(many "$DSR" 60)
 # shellcheck disable=SC2086
@@ -672,7 +657,7 @@ fp_rc=running
 if ((fp_gone == 0)); then wait "$FP_PID" 2>/dev/null; fp_rc=$?; fi
 expect "8 SIGINT: the fast path exits 0 within 10 s (rc $fp_rc)" "$([[ $fp_gone == 0 && $fp_rc == 0 ]] && echo 0 || echo 1)"
 if ((fp_gone != 0)); then  # do not start a second primary over a live one
-    stop_pid "$FP_PID" KILL
+    stop_pid "$FP_PID" 5 KILL
     note "section 8: the fast path did not exit on SIGINT within 10 s; killed"
 fi
 expect "8 SIGINT: the fast path printed its final counters" \
@@ -687,21 +672,21 @@ start_fastpath
 reapplied=1
 for ((i = 0; i < 150; i++)); do
     (($(count_in "$SP2_LOG" 'configuration version [0-9]+ in force') > v_before)) && { reapplied=0; break; }
-    alive "$FP_PID" && alive "$SP_PID" || break
+    pid_alive "$FP_PID" && pid_alive "$SP_PID" || break
     sleep 0.1
 done
 sleep 0.5
 fp_new_log=$(tail -n +"$((fp_log_lines + 1))" "$FP_LOG" | grep -E 'FATAL|failed|Cannot' | tr '\n' ' ' | cut -c1-160)
 expect "8 the fast path starts again while the slow path waits to re-attach" \
-    "$(alive "$FP_PID" && echo 0 || echo 1)" "it died: $fp_new_log"
+    "$(pid_alive "$FP_PID" && echo 0 || echo 1)" "it died: $fp_new_log"
 expect "8 the re-executed slow path re-attached and re-applied (new 'configuration version' line within 15 s)" $reapplied \
-    "slow path $(alive "$SP_PID" && echo running || echo exited); last lines: $(grep -v 'retrying in 1 s' "$SP2_LOG" | tail -n 2 | tr '\n' ' ' | cut -c1-160)"
+    "slow path $(pid_alive "$SP_PID" && echo running || echo exited); last lines: $(grep -v 'retrying in 1 s' "$SP2_LOG" | tail -n 2 | tr '\n' ' ' | cut -c1-160)"
 if ((reapplied != 0)); then
     # Diagnosis only: with the old slow path gone, do a fresh fast path
     # and a fresh slow path work? (Tells the slow path's re-attach apart
     # from the fast path's restart.)
-    stop_pid "$SP_PID" TERM
-    if ! alive "$FP_PID"; then wait "$FP_PID" 2>/dev/null; start_fastpath; sleep 1; fi
+    stop_pid "$SP_PID" 5 TERM
+    if ! pid_alive "$FP_PID"; then wait "$FP_PID" 2>/dev/null; start_fastpath; sleep 1; fi
     SP3_LOG=$TMP/slowpath3.log
     start_slowpath "$SP3_LOG"
     if wait_count "$SP3_LOG" 'configuration version [0-9]+ in force' 1 100; then
@@ -710,7 +695,7 @@ if ((reapplied != 0)); then
         note "section 8: even a fresh fast path + slow path did not come up (see $FP_LOG, $SP3_LOG)"
     fi
 fi
-if alive "$FP_PID"; then
+if pid_alive "$FP_PID"; then
     wait_info slowpath_attached 1 30
     expect "8 /edgepath/info: slowpath_attached 1 on the new fast path" $?
     gen=$(info_field generation)
@@ -725,7 +710,7 @@ fi
 # ===========================================================================
 # Stop and clean up
 # ===========================================================================
-if alive "$FP_PID"; then
+if pid_alive "$FP_PID"; then
     kill -INT "$FP_PID"
     fp_rc=running
     if wait_exit "$FP_PID" 100; then wait "$FP_PID" 2>/dev/null; fp_rc=$?; FP_PID=; fi

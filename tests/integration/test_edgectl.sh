@@ -20,16 +20,8 @@ ectl=${3:?usage: test_edgectl.sh FASTPATH SLOWPATH EDGECTL}
 root=$(cd "$(dirname "$0")/../.." && pwd)
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-tmp=$(mktemp -d /tmp/test_edgectl.XXXXXX)
-certs=$tmp/certs
-prefix=ep-ectl-test-$$
-cfg=$tmp/config.json
-sock=$tmp/api.sock
-fp_pid='' sp_pid='' port='' rc=0
-pass=0
-fail=0
-
-trap dpdk_test_cleanup EXIT
+dpdk_test_init test_edgectl ep-ectl-test
+rc=0
 
 preflight() {
 	dpdk_preflight curl openssl jq python3 stdbuf timeout -- "$fp_bin" "$sp_bin" "$ectl"
@@ -61,39 +53,7 @@ write_config() { # FILE
 EOF
 }
 
-# ---- processes --------------------------------------------------------------
-
-start_fastpath() {
-	local cpu=1
-	[ "$(nproc)" -ge 2 ] || cpu=0
-	stdbuf -oL -eL "$fp_bin" --lcores="0@$cpu,1@$cpu" --no-pci \
-		--file-prefix="$prefix" --vdev=net_null0 --log-level=user1,info \
-		-- --idle-sleep-us 100 >"$tmp/fp.log" 2>&1 &
-	fp_pid=$!
-	for _ in $(seq 600); do
-		grep -q 'waiting for configuration' "$tmp/fp.log" && return 0
-		kill -0 "$fp_pid" 2>/dev/null || return 1
-		sleep 0.1
-	done
-	return 1
-}
-
-start_slowpath() {
-	stdbuf -oL -eL "$sp_bin" --proc-type=secondary --no-pci \
-		--file-prefix="$prefix" -l 0 --log-level=error -- \
-		--config "$cfg" >>"$tmp/sp.log" 2>&1 &
-	sp_pid=$!
-}
-
-ready_within() { # SECONDS: /readyz answers 200 on the Unix socket
-	for _ in $(seq $(($1 * 10))); do
-		[ "$(curl -s --max-time 2 -o /dev/null -w '%{http_code}' \
-			--unix-socket "$sock" http://localhost/readyz)" = 200 ] &&
-			return 0
-		sleep 0.1
-	done
-	return 1
-}
+# ---- processes: tests/integration/lib.sh ----------------------------------
 
 # ---- edgectl ---------------------------------------------------------------
 
@@ -331,26 +291,14 @@ test_top() {
 
 main() {
 	preflight
-	bash "$root/tests/certs/make-certs.sh" "$certs" ||
-		{
-			bad "make-certs.sh"
-			finish
-		}
-	port=$(free_port)
-	write_config "$cfg"
-	check "fast path started (net_null0)" start_fastpath
-	[ "$fail" -eq 0 ] || { cat "$tmp/fp.log"; finish; }
-	start_slowpath
-	check "slow path ready within 10 s" ready_within 10
-	[ "$fail" -eq 0 ] || { cat "$tmp/sp.log"; finish; }
+	dpdk_test_up write_config "$cfg"
 	test_reads
 	test_backend_changes
 	test_config_apply
 	test_usage_transport
 	test_https
 	test_top
-	[ "$fail" -eq 0 ] || { echo "--- slow path log"; cat "$tmp/sp.log"; }
-	finish
+	dpdk_test_done
 }
 
 main

@@ -33,9 +33,12 @@
 #include <rte_ring.h>
 
 #include "check.h"
+#include "csum_ref.h"
 #include "ctrl.h"
 #include "ep_abi.h"
+#include "flat_build.h"
 #include "fp.h"
+#include "pkt.h"
 #include "snapshot.h"
 #include "stats.h"
 
@@ -112,59 +115,10 @@ static int out_sid(const uint8_t *f)
 	return memcmp(f, pfx, 5) == 0 ? f[5] : -1;
 }
 
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)(v >> 16));
-	put16(p + 2, (uint16_t)v);
-}
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)get16(p) << 16 | get16(p + 2);
-}
-
 static void v6(uint8_t a[16], const char *s)
 {
 	if (inet_pton(AF_INET6, s, a) != 1)
 		abort();
-}
-
-static struct ep_ip ip4(uint32_t a)
-{
-	struct ep_ip ip;
-
-	memset(&ip, 0, sizeof(ip));
-	ip.family = EP_AF_INET;
-	put32(ip.bytes, a);
-	return ip;
-}
-
-static struct ep_ip ip6(const char *s)
-{
-	struct ep_ip ip;
-
-	memset(&ip, 0, sizeof(ip));
-	ip.family = EP_AF_INET6;
-	v6(ip.bytes, s);
-	return ip;
-}
-
-static uint16_t fold(uint32_t s)
-{
-	s = (s & 0xffff) + (s >> 16);
-	s = (s & 0xffff) + (s >> 16);
-	return (uint16_t)s;
 }
 
 static int ip4_hdr_ok(const uint8_t *ip)
@@ -177,167 +131,108 @@ static int l4_ok4(const uint8_t *ip)
 {
 	const struct rte_ipv4_hdr *h = (const void *)ip;
 	uint32_t hl = (uint32_t)(ip[0] & 0xf) * 4;
-	uint32_t len = get16(ip + 2) - hl;
+	uint32_t len = be16_get(ip + 2) - hl;
 
-	return fold((uint32_t)rte_raw_cksum(ip + hl, len) +
-		    rte_ipv4_phdr_cksum(h, 0)) == 0xffff;
+	return ref_fold((uint32_t)rte_raw_cksum(ip + hl, len) +
+			rte_ipv4_phdr_cksum(h, 0)) == 0xffff;
 }
 
 static int l4_ok6(const uint8_t *ip)
 {
 	const struct rte_ipv6_hdr *h = (const void *)ip;
 
-	return fold((uint32_t)rte_raw_cksum(ip + 40, get16(ip + 4)) +
-		    rte_ipv6_phdr_cksum(h, 0)) == 0xffff;
+	return ref_fold((uint32_t)rte_raw_cksum(ip + 40, be16_get(ip + 4)) +
+			rte_ipv6_phdr_cksum(h, 0)) == 0xffff;
 }
 
 /* ------------------------------------------------------------------ */
 /* Flat configuration builder.                                          */
 
-struct cfg {
-	struct ep_cfg_node node;
-	struct ep_cfg_node_addr addrs[4];
-	uint32_t n_addrs;
-	struct ep_cfg_service svcs[16];
-	uint32_t n_svcs;
-	struct ep_cfg_backend bes[64];
-	uint32_t n_bes;
-};
-
-static void cfg_addr(struct cfg *c, struct ep_ip a)
+/* The builder is tests/lib/flat_build.h's. */
+static void cfg_addr(struct flat_build *c, struct ep_ip a)
 {
-	struct ep_cfg_node_addr *n = &c->addrs[c->n_addrs++];
-
-	memset(n, 0, sizeof(*n));
-	n->addr = a;
-	n->port_id = 0;
+	flat_add_addr(c, a);
 }
 
 /* A service; the backends added next belong to it. */
-static void cfg_svc(struct cfg *c, const char *name, struct ep_ip vip,
+static void cfg_svc(struct flat_build *c, const char *name, struct ep_ip vip,
 		    uint16_t port, uint8_t mode, uint8_t sched, uint8_t flags,
 		    uint32_t sid)
 {
-	struct ep_cfg_service *s = &c->svcs[c->n_svcs++];
+	struct ep_cfg_service *s = flat_add_service(c, name, vip, port, sid);
 
-	memset(s, 0, sizeof(*s));
-	snprintf(s->name, sizeof(s->name), "%s", name);
-	s->vip = vip;
-	s->port = port;
-	s->proto = IPPROTO_TCP;
 	s->fwd_mode = mode;
 	s->sched = sched;
 	s->flags = flags;
-	s->stats_id = sid;
-	s->first_backend = c->n_bes;
 }
 
-static void cfg_be(struct cfg *c, struct ep_ip addr, uint16_t port,
+static void cfg_be(struct flat_build *c, struct ep_ip addr, uint16_t port,
 		   uint16_t weight, int static_mac, uint32_t sid)
 {
-	struct ep_cfg_backend *b = &c->bes[c->n_bes++];
+	struct ep_cfg_backend *b = flat_add_backend(c, addr, port, weight, sid);
 
-	memset(b, 0, sizeof(*b));
-	b->addr = addr;
-	b->port = port;
-	b->weight = weight;
-	b->state = EP_BE_UP;
 	b->has_mac = static_mac ? 1 : 0;
 	if (static_mac)
 		be_mac(b->mac, sid);
-	b->stats_id = sid;
-	c->svcs[c->n_svcs - 1].n_backends++;
-}
-
-static uint32_t align8(uint32_t v)
-{
-	return (v + 7u) & ~7u;
 }
 
 /* Lay out header, node addresses, services, backends; free() the result. */
-static uint8_t *cfg_flat(const struct cfg *c, uint64_t version, uint32_t *len)
+static uint8_t *cfg_flat(struct flat_build *c, uint64_t version, uint32_t *len)
 {
-	struct ep_cfg_hdr h;
-	uint32_t off = align8(sizeof(h));
-	uint8_t *buf;
-
-	memset(&h, 0, sizeof(h));
-	h.magic = EP_CFG_MAGIC;
-	h.abi_version = EP_ABI_VERSION;
-	h.version = version;
-	h.n_services = c->n_svcs;
-	h.n_backends = c->n_bes;
-	h.n_node_addrs = c->n_addrs;
-	h.node = c->node;
-	h.off_node_addrs = off;
-	off = align8(off + c->n_addrs * sizeof(c->addrs[0]));
-	h.off_services = off;
-	off = align8(off + c->n_svcs * sizeof(c->svcs[0]));
-	h.off_backends = off;
-	off += c->n_bes * sizeof(c->bes[0]);
-	h.total_len = off;
-	buf = calloc(1, off);
-	if (buf == NULL)
-		abort();
-	memcpy(buf, &h, sizeof(h));
-	memcpy(buf + h.off_node_addrs, c->addrs,
-	       c->n_addrs * sizeof(c->addrs[0]));
-	memcpy(buf + h.off_services, c->svcs, c->n_svcs * sizeof(c->svcs[0]));
-	memcpy(buf + h.off_backends, c->bes, c->n_bes * sizeof(c->bes[0]));
-	*len = off;
-	return buf;
+	c->h.version = version;
+	return flat_bytes(c, len);
 }
 
 /*
  * Configuration 1, or 2 (the DSR service loses 10.0.0.11 and gains
  * 10.0.0.14; everything else identical).
  */
-static void make_cfg(struct cfg *c, int variant)
+static void make_cfg(struct flat_build *c, int variant)
 {
-	memset(c, 0, sizeof(*c));
-	c->node.backend_port = 0;
-	c->node.gue_port = 6080;
-	c->node.encap_src4 = ip4(IP4(10, 0, 0, 1));
-	c->node.encap_src6 = ip6("fd00::1");
-	cfg_addr(c, ip4(IP4(10, 0, 0, 1)));
-	cfg_addr(c, ip6("fd00::1"));
+	flat_init(c, 0);
+	c->h.node.backend_port = 0;
+	c->h.node.gue_port = 6080;
+	c->h.node.encap_src4 = ep_ip4u(IP4(10, 0, 0, 1));
+	c->h.node.encap_src6 = ep_ip6("fd00::1");
+	cfg_addr(c, ep_ip4u(IP4(10, 0, 0, 1)));
+	cfg_addr(c, ep_ip6("fd00::1"));
 
-	cfg_svc(c, "dsr", ip4(IP4(10, 1, 0, 1)), 80, EP_FWD_DSR,
+	cfg_svc(c, "dsr", ep_ip4u(IP4(10, 1, 0, 1)), 80, EP_FWD_DSR,
 		EP_SCHED_MAGLEV, 0, SVC_DSR);
 	if (variant == 1)
-		cfg_be(c, ip4(IP4(10, 0, 0, 11)), 0, 1, 1, 1);
-	cfg_be(c, ip4(IP4(10, 0, 0, 12)), 0, 2, 1, 2);
-	cfg_be(c, ip4(IP4(10, 0, 0, 13)), 0, 1, 1, 3);
+		cfg_be(c, ep_ip4u(IP4(10, 0, 0, 11)), 0, 1, 1, 1);
+	cfg_be(c, ep_ip4u(IP4(10, 0, 0, 12)), 0, 2, 1, 2);
+	cfg_be(c, ep_ip4u(IP4(10, 0, 0, 13)), 0, 1, 1, 3);
 	if (variant == 2)
-		cfg_be(c, ip4(IP4(10, 0, 0, 14)), 0, 1, 1, 4);
+		cfg_be(c, ep_ip4u(IP4(10, 0, 0, 14)), 0, 1, 1, 4);
 
-	cfg_svc(c, "nat", ip4(IP4(10, 1, 0, 2)), 80, EP_FWD_NAT,
+	cfg_svc(c, "nat", ep_ip4u(IP4(10, 1, 0, 2)), 80, EP_FWD_NAT,
 		EP_SCHED_MAGLEV, 0, SVC_NAT);
-	cfg_be(c, ip4(IP4(10, 0, 0, 21)), 8080, 1, 1, 21);
-	cfg_be(c, ip4(IP4(10, 0, 0, 22)), 8080, 1, 1, 22);
+	cfg_be(c, ep_ip4u(IP4(10, 0, 0, 21)), 8080, 1, 1, 21);
+	cfg_be(c, ep_ip4u(IP4(10, 0, 0, 22)), 8080, 1, 1, 22);
 
-	cfg_svc(c, "ipip", ip4(IP4(10, 1, 0, 3)), 80, EP_FWD_ENCAP,
+	cfg_svc(c, "ipip", ep_ip4u(IP4(10, 1, 0, 3)), 80, EP_FWD_ENCAP,
 		EP_SCHED_MAGLEV, 0, SVC_IPIP);
-	cfg_be(c, ip4(IP4(10, 0, 0, 31)), 0, 1, 1, 31);
-	cfg_be(c, ip4(IP4(10, 0, 0, 32)), 0, 1, 1, 32);
+	cfg_be(c, ep_ip4u(IP4(10, 0, 0, 31)), 0, 1, 1, 31);
+	cfg_be(c, ep_ip4u(IP4(10, 0, 0, 32)), 0, 1, 1, 32);
 
-	cfg_svc(c, "gue6", ip6("fd00:1::3"), 443, EP_FWD_ENCAP, EP_SCHED_MAGLEV,
-		EP_SVC_F_GUE, SVC_GUE);
-	cfg_be(c, ip6("fd00::41"), 0, 1, 1, 41);
-	cfg_be(c, ip6("fd00::42"), 0, 1, 1, 42);
+	cfg_svc(c, "gue6", ep_ip6("fd00:1::3"), 443, EP_FWD_ENCAP,
+		EP_SCHED_MAGLEV, EP_SVC_F_GUE, SVC_GUE);
+	cfg_be(c, ep_ip6("fd00::41"), 0, 1, 1, 41);
+	cfg_be(c, ep_ip6("fd00::42"), 0, 1, 1, 42);
 
-	cfg_svc(c, "learn4", ip4(IP4(10, 1, 0, 5)), 80, EP_FWD_DSR,
+	cfg_svc(c, "learn4", ep_ip4u(IP4(10, 1, 0, 5)), 80, EP_FWD_DSR,
 		EP_SCHED_MAGLEV, 0, SVC_LEARN4);
-	cfg_be(c, ip4(IP4(10, 0, 0, 51)), 0, 1, 0, 51);
+	cfg_be(c, ep_ip4u(IP4(10, 0, 0, 51)), 0, 1, 0, 51);
 
-	cfg_svc(c, "learn6", ip6("fd00:1::5"), 80, EP_FWD_DSR, EP_SCHED_MAGLEV,
-		0, SVC_LEARN6);
-	cfg_be(c, ip6("fd00::52"), 0, 1, 0, 52);
+	cfg_svc(c, "learn6", ep_ip6("fd00:1::5"), 80, EP_FWD_DSR,
+		EP_SCHED_MAGLEV, 0, SVC_LEARN6);
+	cfg_be(c, ep_ip6("fd00::52"), 0, 1, 0, 52);
 
-	cfg_svc(c, "wrr", ip4(IP4(10, 1, 0, 7)), 80, EP_FWD_DSR, EP_SCHED_WRR,
-		0, SVC_WRR);
-	cfg_be(c, ip4(IP4(10, 0, 0, 71)), 0, 1, 1, 71);
-	cfg_be(c, ip4(IP4(10, 0, 0, 72)), 0, 1, 1, 72);
+	cfg_svc(c, "wrr", ep_ip4u(IP4(10, 1, 0, 7)), 80, EP_FWD_DSR,
+		EP_SCHED_WRR, 0, SVC_WRR);
+	cfg_be(c, ep_ip4u(IP4(10, 0, 0, 71)), 0, 1, 1, 71);
+	cfg_be(c, ep_ip4u(IP4(10, 0, 0, 72)), 0, 1, 1, 72);
 }
 
 /*
@@ -345,26 +240,26 @@ static void make_cfg(struct cfg *c, int variant)
  * variant 3 adds "prov" (backends 81-84) and "prov2" (91-93); variant 4
  * drops "prov" and gives "prov2" backend 94 instead of 93.
  */
-static void make_cfg_prov(struct cfg *c, int variant)
+static void make_cfg_prov(struct flat_build *c, int variant)
 {
 	make_cfg(c, 2);
 	if (variant == 3) {
-		cfg_svc(c, "prov", ip4(IP4(10, 1, 0, 8)), 80, EP_FWD_DSR,
+		cfg_svc(c, "prov", ep_ip4u(IP4(10, 1, 0, 8)), 80, EP_FWD_DSR,
 			EP_SCHED_MAGLEV, 0, SVC_PROV);
 		for (uint32_t b = 81; b <= 84; b++)
-			cfg_be(c, ip4(IP4(10, 0, 0, b)), 0, 1, 1, b);
+			cfg_be(c, ep_ip4u(IP4(10, 0, 0, b)), 0, 1, 1, b);
 	}
-	cfg_svc(c, "prov2", ip4(IP4(10, 1, 0, 9)), 80, EP_FWD_DSR,
+	cfg_svc(c, "prov2", ep_ip4u(IP4(10, 1, 0, 9)), 80, EP_FWD_DSR,
 		EP_SCHED_MAGLEV, 0, SVC_PROV2);
-	cfg_be(c, ip4(IP4(10, 0, 0, 91)), 0, 1, 1, 91);
-	cfg_be(c, ip4(IP4(10, 0, 0, 92)), 0, 1, 1, 92);
-	cfg_be(c, ip4(IP4(10, 0, 0, variant == 3 ? 93 : 94)), 0, 1, 1,
+	cfg_be(c, ep_ip4u(IP4(10, 0, 0, 91)), 0, 1, 1, 91);
+	cfg_be(c, ep_ip4u(IP4(10, 0, 0, 92)), 0, 1, 1, 92);
+	cfg_be(c, ep_ip4u(IP4(10, 0, 0, variant == 3 ? 93 : 94)), 0, 1, 1,
 	       variant == 3 ? 93 : 94);
 }
 
 static int apply_cfg(int variant, uint64_t version, struct ep_event_msg *ev)
 {
-	struct cfg c;
+	struct flat_build c;
 	uint32_t len;
 	uint8_t *buf;
 	int rc;
@@ -388,20 +283,20 @@ static void eth(uint8_t *f, const uint8_t dst[6], const uint8_t src[6],
 {
 	memcpy(f, dst, 6);
 	memcpy(f + 6, src, 6);
-	put16(f + 12, type);
+	be16_put(f + 12, type);
 }
 
 static void tcp_hdr(uint8_t *t, uint16_t sport, uint16_t dport, uint8_t flags,
 		    uint32_t seq, uint32_t ack)
 {
 	memset(t, 0, 20);
-	put16(t, sport);
-	put16(t + 2, dport);
-	put32(t + 4, seq);
-	put32(t + 8, ack);
+	be16_put(t, sport);
+	be16_put(t + 2, dport);
+	be32_put(t + 4, seq);
+	be32_put(t + 8, ack);
 	t[12] = 0x50;
 	t[13] = flags;
-	put16(t + 14, 65535);
+	be16_put(t + 14, 65535);
 }
 
 /* An IPv4 header without options (its checksum is the caller's). */
@@ -409,13 +304,13 @@ static void ip4_hdr(uint8_t *ip, uint16_t total_len, uint16_t id, uint16_t frag,
 		    uint8_t proto, uint32_t sip, uint32_t dip)
 {
 	ip[0] = 0x45;
-	put16(ip + 2, total_len);
-	put16(ip + 4, id);
-	put16(ip + 6, frag);
+	be16_put(ip + 2, total_len);
+	be16_put(ip + 4, id);
+	be16_put(ip + 6, frag);
 	ip[8] = 64;
 	ip[9] = proto;
-	put32(ip + 12, sip);
-	put32(ip + 16, dip);
+	be32_put(ip + 12, sip);
+	be32_put(ip + 16, dip);
 }
 
 /* Ethernet + IPv4 + TCP (no payload), padded to 60 bytes. */
@@ -451,7 +346,7 @@ static uint32_t frame_tcp6(uint8_t *f, const uint8_t dmac[6],
 	memset(f, 0, 74);
 	eth(f, dmac, smac, 0x86dd);
 	ip[0] = 0x60;
-	put16(ip + 4, 20);
+	be16_put(ip + 4, 20);
 	ip[6] = IPPROTO_TCP;
 	ip[7] = 64;
 	memcpy(ip + 8, sip, 16);
@@ -479,7 +374,7 @@ static uint32_t frame_icmp4_err(uint8_t *f, const uint8_t dmac[6],
 	ip4_hdr(ip, 20 + 8 + 40, 0, 0, IPPROTO_ICMP, sip, dip);
 	ic[0] = 3;
 	ic[1] = 4;
-	put16(ic + 6, 1400); /* next-hop MTU */
+	be16_put(ic + 6, 1400); /* next-hop MTU */
 	memcpy(ic + 8, quote, 40);
 	c = (uint16_t)~rte_raw_cksum(ic, 48);
 	memcpy(ic + 2, &c, 2);
@@ -506,15 +401,15 @@ static uint32_t frame_arp(uint8_t *f, const uint8_t dmac[6],
 
 	memset(f, 0, 60);
 	eth(f, dmac, smac, 0x0806);
-	put16(a, 1);
-	put16(a + 2, 0x0800);
+	be16_put(a, 1);
+	be16_put(a + 2, 0x0800);
 	a[4] = 6;
 	a[5] = 4;
-	put16(a + 6, op);
+	be16_put(a + 6, op);
 	memcpy(a + 8, sha, 6);
-	put32(a + 14, spa);
+	be32_put(a + 14, spa);
 	memcpy(a + 18, tha, 6);
-	put32(a + 24, tpa);
+	be32_put(a + 24, tpa);
 	return 60;
 }
 
@@ -533,13 +428,13 @@ static uint32_t frame_nd(uint8_t *f, const uint8_t dmac[6],
 	memset(f, 0, 14 + 40 + 32);
 	eth(f, dmac, smac, 0x86dd);
 	ip[0] = 0x60;
-	put16(ip + 4, plen);
+	be16_put(ip + 4, plen);
 	ip[6] = IPPROTO_ICMPV6;
 	ip[7] = 255;
 	memcpy(ip + 8, src, 16);
 	memcpy(ip + 24, dst, 16);
 	ic[0] = type;
-	put32(ic + 4, flags);
+	be32_put(ic + 4, flags);
 	memcpy(ic + 8, target, 16);
 	if (lladdr) {
 		ic[24] = type == 135 ? 1 : 2;
@@ -582,8 +477,8 @@ static int is_barrier_reply(const struct rte_mbuf *mb)
 {
 	const uint8_t *f = rte_pktmbuf_mtod(mb, const uint8_t *);
 
-	return rte_pktmbuf_data_len(mb) >= 42 && get16(f + 12) == 0x0806 &&
-	       get16(f + 20) == 2 && get32(f + 38) == BARRIER_IP;
+	return rte_pktmbuf_data_len(mb) >= 42 && be16_get(f + 12) == 0x0806 &&
+	       be16_get(f + 20) == 2 && be32_get(f + 38) == BARRIER_IP;
 }
 
 /*
@@ -755,8 +650,8 @@ static void gen_flows(struct tflow *fl, unsigned int n, int family6)
 			fl[i].cip = IP4(172, 16, 0, 0) | (rnd() & 0xfffff);
 			fl[i].cport = (uint16_t)(1024 + rnd() % 64000);
 			v6(fl[i].cip6, "2001:db8::");
-			put32(fl[i].cip6 + 8, rnd());
-			put32(fl[i].cip6 + 12, fl[i].cip);
+			be32_put(fl[i].cip6 + 8, rnd());
+			be32_put(fl[i].cip6 + 12, fl[i].cip);
 			k = (uint64_t)fl[i].cip << 16 | fl[i].cport;
 			k |= (uint64_t)family6 << 48;
 		} while (!endpoint_new(k));
@@ -819,7 +714,7 @@ static void dsr_round(struct tflow *fl, unsigned int from, unsigned int to,
 	st->got = got;
 	for (unsigned int k = 0; k < got; k++) {
 		const uint8_t *o = rte_pktmbuf_mtod(out[k], const uint8_t *);
-		uint32_t seq = get32(o + 14 + 20 + 4);
+		uint32_t seq = be32_get(o + 14 + 20 + 4);
 		int sid = out_sid(o);
 
 		if (rte_pktmbuf_data_len(out[k]) != 60 || seq < from ||
@@ -863,14 +758,14 @@ static void test_arp_nd(void)
 		const uint8_t *a = o + 14;
 
 		replies++;
-		CHECK(get16(o + 12) == 0x0806);
+		CHECK(be16_get(o + 12) == 0x0806);
 		CHECK(memcmp(o, client_mac, 6) == 0);
 		CHECK(memcmp(o + 6, port_mac, 6) == 0);
-		CHECK(get16(a + 6) == 2);
+		CHECK(be16_get(a + 6) == 2);
 		CHECK(memcmp(a + 8, port_mac, 6) == 0);
-		CHECK(get32(a + 14) == IP4(10, 0, 0, 1));
+		CHECK(be32_get(a + 14) == IP4(10, 0, 0, 1));
 		CHECK(memcmp(a + 18, client_mac, 6) == 0);
-		CHECK(get32(a + 24) == IP4(10, 0, 0, 99));
+		CHECK(be32_get(a + 24) == IP4(10, 0, 0, 99));
 	}
 	free_out(got);
 	CHECK(replies == 1);
@@ -890,13 +785,13 @@ static void test_arp_nd(void)
 		CHECK(rte_pktmbuf_data_len(out[k]) >= 14 + 40 + 32);
 		CHECK(memcmp(o, client_mac, 6) == 0);
 		CHECK(memcmp(o + 6, port_mac, 6) == 0);
-		CHECK(get16(o + 12) == 0x86dd);
+		CHECK(be16_get(o + 12) == 0x86dd);
 		CHECK(ip[6] == IPPROTO_ICMPV6 && ip[7] == 255);
-		CHECK(get16(ip + 4) == 32);
+		CHECK(be16_get(ip + 4) == 32);
 		CHECK(memcmp(ip + 8, node6, 16) == 0);
 		CHECK(memcmp(ip + 24, cl6, 16) == 0);
 		CHECK(ic[0] == 136 && ic[1] == 0);
-		CHECK((get32(ic + 4) & 0x40000000u) != 0); /* solicited */
+		CHECK((be32_get(ic + 4) & 0x40000000u) != 0); /* solicited */
 		CHECK(memcmp(ic + 8, node6, 16) == 0);
 		CHECK(ic[24] == 2 && ic[25] == 1);
 		CHECK(memcmp(ic + 26, port_mac, 6) == 0);
@@ -965,7 +860,7 @@ static int icmp4_err_ok(const uint8_t *ip)
 {
 	const uint8_t *ic = ip + 20;
 
-	return ip4_hdr_ok(ip) && get16(ip + 2) == 68 &&
+	return ip4_hdr_ok(ip) && be16_get(ip + 2) == 68 &&
 	       rte_raw_cksum(ic, 48) == 0xffff && ip4_hdr_ok(ic + 8) &&
 	       l4_ok4(ic + 8);
 }
@@ -998,9 +893,10 @@ static void test_nat_icmp(const struct tflow *fl)
 		qt = ip + 28;
 		CHECK(memcmp(o, mac, 6) == 0 &&
 		      memcmp(o + 6, port_mac, 6) == 0);
-		CHECK(get32(ip + 12) == router && get32(ip + 16) == be);
-		CHECK(get32(qt + 12) == be && get32(qt + 16) == fl->cip);
-		CHECK(get16(qt + 20) == 8080 && get16(qt + 22) == fl->cport);
+		CHECK(be32_get(ip + 12) == router && be32_get(ip + 16) == be);
+		CHECK(be32_get(qt + 12) == be && be32_get(qt + 16) == fl->cip);
+		CHECK(be16_get(qt + 20) == 8080 &&
+		      be16_get(qt + 22) == fl->cport);
 		CHECK_MSG(icmp4_err_ok(ip), "NAT ICMP to the VIP: checksums");
 	}
 	free_out(got);
@@ -1015,9 +911,10 @@ static void test_nat_icmp(const struct tflow *fl)
 		ip = o + 14;
 		qt = ip + 28;
 		CHECK(memcmp(o, client_mac, 6) == 0);
-		CHECK(get32(ip + 12) == vip && get32(ip + 16) == fl->cip);
-		CHECK(get32(qt + 12) == fl->cip && get32(qt + 16) == vip);
-		CHECK(get16(qt + 20) == fl->cport && get16(qt + 22) == 80);
+		CHECK(be32_get(ip + 12) == vip && be32_get(ip + 16) == fl->cip);
+		CHECK(be32_get(qt + 12) == fl->cip && be32_get(qt + 16) == vip);
+		CHECK(be16_get(qt + 20) == fl->cport &&
+		      be16_get(qt + 22) == 80);
 		CHECK_MSG(icmp4_err_ok(ip),
 			  "NAT ICMP from the backend: checksums");
 	}
@@ -1029,7 +926,8 @@ static void test_nat_icmp(const struct tflow *fl)
 	CHECK(got == 1);
 	if (got == 1) {
 		ip = rte_pktmbuf_mtod(out[0], const uint8_t *) + 14;
-		CHECK(get32(ip + 12) == router && get32(ip + 28 + 16) == vip);
+		CHECK(be32_get(ip + 12) == router &&
+		      be32_get(ip + 28 + 16) == vip);
 		CHECK(icmp4_err_ok(ip));
 	}
 	free_out(got);
@@ -1043,6 +941,7 @@ static void test_nat(void)
 	uint8_t *seen = calloc(N_NAT, 1), f[128];
 	const uint32_t vip = IP4(10, 1, 0, 2);
 	unsigned int got, bad = 0, per[2] = { 0 };
+	struct pkt_expect ex = { 0 };
 	uint64_t drops0;
 
 	gen_flows(fl, N_NAT, 0);
@@ -1052,17 +951,31 @@ static void test_nat(void)
 	CHECK_MSG(got == N_NAT, "NAT: %u of %u out", got, N_NAT);
 	for (unsigned int k = 0; k < got; k++) {
 		const uint8_t *o = rte_pktmbuf_mtod(out[k], const uint8_t *);
-		const uint8_t *ip = o + 14, *t = ip + 20;
-		uint32_t seq = get32(t + 4), dst = get32(ip + 16);
 		int sid = out_sid(o);
+		struct pkt_view v;
+		uint32_t seq;
 
-		if (seq >= N_NAT || seen[seq] || get16(o + 12) != 0x0800 ||
-		    (sid != 21 && sid != 22) ||
-		    memcmp(o + 6, port_mac, 6) != 0 ||
-		    dst != IP4(10, 0, 0, (uint32_t)sid) ||
-		    get32(ip + 12) != fl[seq].cip ||
-		    get16(t) != fl[seq].cport || get16(t + 2) != 8080 ||
-		    t[13] != TH_SYN || !ip4_hdr_ok(ip) || !l4_ok4(ip)) {
+		if (!pkt_expect_decode(&ex, o, rte_pktmbuf_data_len(out[k]),
+				       &v) ||
+		    !PKT_EXPECT(&ex, "eth.type", v.ethertype, 0x0800) ||
+		    !PKT_EXPECT(&ex, "tcp.seq < N_NAT", v.seq < N_NAT, 1) ||
+		    !PKT_EXPECT(&ex, "tcp.seq seen before", seen[v.seq], 0) ||
+		    !PKT_EXPECT(&ex, "eth.dst is backend 21 or 22",
+				sid == 21 || sid == 22, 1)) {
+			bad++;
+			continue;
+		}
+		seq = v.seq;
+		if (!pkt_expect_bytes(&ex, "eth.src", v.smac, port_mac, 6) ||
+		    !PKT_EXPECT(&ex, "ip.dst", v.dst4,
+				IP4(10, 0, 0, (uint32_t)sid)) ||
+		    !PKT_EXPECT(&ex, "ip.src", v.src4, fl[seq].cip) ||
+		    !PKT_EXPECT(&ex, "tcp.sport", v.sport, fl[seq].cport) ||
+		    !PKT_EXPECT(&ex, "tcp.dport", v.dport, 8080) ||
+		    !PKT_EXPECT(&ex, "tcp.flags", v.tcp_flags, TH_SYN) ||
+		    !PKT_EXPECT(&ex, "ip.checksum valid", ip4_hdr_ok(v.l3),
+				1) ||
+		    !PKT_EXPECT(&ex, "tcp.checksum valid", l4_ok4(v.l3), 1)) {
 			bad++;
 			continue;
 		}
@@ -1071,7 +984,8 @@ static void test_nat(void)
 		per[sid - 21]++;
 	}
 	free_out(got);
-	CHECK_MSG(bad == 0, "NAT: %u bad forward outputs", bad);
+	CHECK_MSG(bad == 0, "NAT: %u bad forward outputs, first %s", bad,
+		  ex.what);
 	CHECK(per[0] > 0 && per[1] > 0);
 
 	/* Replies from each flow's backend. */
@@ -1088,25 +1002,39 @@ static void test_nat(void)
 	got = xmit(in, N_NAT);
 	CHECK_MSG(got == N_NAT, "NAT replies: %u of %u out", got, N_NAT);
 	memset(seen, 0, N_NAT);
+	memset(&ex, 0, sizeof(ex));
 	bad = 0;
 	for (unsigned int k = 0; k < got; k++) {
 		const uint8_t *o = rte_pktmbuf_mtod(out[k], const uint8_t *);
-		const uint8_t *ip = o + 14, *t = ip + 20;
-		uint32_t seq = get32(t + 4);
+		struct pkt_view v;
+		uint32_t seq;
 
-		if (seq >= N_NAT || seen[seq] || get16(o + 12) != 0x0800 ||
-		    memcmp(o, client_mac, 6) != 0 ||
-		    memcmp(o + 6, port_mac, 6) != 0 || get32(ip + 12) != vip ||
-		    get32(ip + 16) != fl[seq].cip || get16(t) != 80 ||
-		    get16(t + 2) != fl[seq].cport || !ip4_hdr_ok(ip) ||
-		    !l4_ok4(ip)) {
+		if (!pkt_expect_decode(&ex, o, rte_pktmbuf_data_len(out[k]),
+				       &v) ||
+		    !PKT_EXPECT(&ex, "eth.type", v.ethertype, 0x0800) ||
+		    !PKT_EXPECT(&ex, "tcp.seq < N_NAT", v.seq < N_NAT, 1) ||
+		    !PKT_EXPECT(&ex, "tcp.seq seen before", seen[v.seq], 0)) {
+			bad++;
+			continue;
+		}
+		seq = v.seq;
+		if (!pkt_expect_bytes(&ex, "eth.dst", v.dmac, client_mac, 6) ||
+		    !pkt_expect_bytes(&ex, "eth.src", v.smac, port_mac, 6) ||
+		    !PKT_EXPECT(&ex, "ip.src", v.src4, vip) ||
+		    !PKT_EXPECT(&ex, "ip.dst", v.dst4, fl[seq].cip) ||
+		    !PKT_EXPECT(&ex, "tcp.sport", v.sport, 80) ||
+		    !PKT_EXPECT(&ex, "tcp.dport", v.dport, fl[seq].cport) ||
+		    !PKT_EXPECT(&ex, "ip.checksum valid", ip4_hdr_ok(v.l3),
+				1) ||
+		    !PKT_EXPECT(&ex, "tcp.checksum valid", l4_ok4(v.l3), 1)) {
 			bad++;
 			continue;
 		}
 		seen[seq] = 1;
 	}
 	free_out(got);
-	CHECK_MSG(bad == 0, "NAT: %u bad reply outputs", bad);
+	CHECK_MSG(bad == 0, "NAT: %u bad reply outputs, first %s", bad,
+		  ex.what);
 
 	/* A reply nobody asked for: punted, and with no slow path dropped. */
 	drops0 = stats_sum_drop(fp.stats, EP_DROP_NO_SLOWPATH);
@@ -1129,6 +1057,7 @@ static void test_encap(void)
 	uint8_t *seen = calloc(N_ENCAP, 1), f[256], exp[256], vip6[16],
 		src6[16], be41[16], be42[16];
 	unsigned int got, bad = 0, per[2] = { 0 };
+	struct pkt_expect ex = { 0 };
 
 	/* IP-in-IP towards 10.0.0.31 / .32. */
 	gen_flows(fl, N_ENCAP, 0);
@@ -1139,29 +1068,44 @@ static void test_encap(void)
 	CHECK_MSG(got == N_ENCAP, "IPIP: %u of %u out", got, N_ENCAP);
 	for (unsigned int k = 0; k < got; k++) {
 		const uint8_t *o = rte_pktmbuf_mtod(out[k], const uint8_t *);
-		const uint8_t *ip = o + 14;
-		uint32_t seq = get32(ip + 20 + 20 + 4);
+		uint16_t len = rte_pktmbuf_data_len(out[k]);
 		int sid = out_sid(o);
+		struct pkt_view v;
+		uint32_t seq;
 
-		if (seq >= N_ENCAP || seen[seq] ||
-		    rte_pktmbuf_data_len(out[k]) != 14 + 20 + 40 ||
-		    get16(o + 12) != 0x0800 || (sid != 31 && sid != 32) ||
-		    memcmp(o + 6, port_mac, 6) != 0 || ip[0] != 0x45 ||
-		    ip[9] != IPPROTO_IPIP ||
-		    get32(ip + 12) != IP4(10, 0, 0, 1) ||
-		    get32(ip + 16) != IP4(10, 0, 0, (uint32_t)sid) ||
-		    get16(ip + 2) != 40 + 20 || !ip4_hdr_ok(ip)) {
+		if (!PKT_EXPECT(&ex, "frame length", len, 14 + 20 + 40) ||
+		    !pkt_expect_decode(&ex, o, len, &v) ||
+		    !PKT_EXPECT(&ex, "eth.type", v.ethertype, 0x0800) ||
+		    !PKT_EXPECT(&ex, "eth.dst is backend 31 or 32",
+				sid == 31 || sid == 32, 1) ||
+		    !pkt_expect_bytes(&ex, "eth.src", v.smac, port_mac, 6) ||
+		    !PKT_EXPECT(&ex, "ip.version_ihl", v.l3[0], 0x45) ||
+		    !PKT_EXPECT(&ex, "ip.proto", v.proto, IPPROTO_IPIP) ||
+		    !PKT_EXPECT(&ex, "ip.src", v.src4, IP4(10, 0, 0, 1)) ||
+		    !PKT_EXPECT(&ex, "ip.dst", v.dst4,
+				IP4(10, 0, 0, (uint32_t)sid)) ||
+		    !PKT_EXPECT(&ex, "ip.total_length", v.ip_len, 40 + 20) ||
+		    !PKT_EXPECT(&ex, "ip.checksum valid", ip4_hdr_ok(v.l3),
+				1)) {
+			bad++;
+			continue;
+		}
+		seq = be32_get(v.l4 + 20 + 4); /* the inner TCP's seq */
+		if (!PKT_EXPECT(&ex, "inner tcp.seq < N_ENCAP", seq < N_ENCAP,
+				1) ||
+		    !PKT_EXPECT(&ex, "inner tcp.seq seen before", seen[seq],
+				0)) {
 			bad++;
 			continue;
 		}
 		seen[seq] = 1;
 		flow_frame4(exp, fl, seq, IP4(10, 1, 0, 3), 80, TH_SYN, 0);
-		if (memcmp(ip + 20, exp + 14, 40) != 0)
+		if (!pkt_expect_bytes(&ex, "inner packet", v.l4, exp + 14, 40))
 			bad++;
 		per[sid - 31]++;
 	}
 	free_out(got);
-	CHECK_MSG(bad == 0, "IPIP: %u bad outputs", bad);
+	CHECK_MSG(bad == 0, "IPIP: %u bad outputs, first %s", bad, ex.what);
 	CHECK(per[0] > 0 && per[1] > 0);
 
 	/* GUE over IPv6 towards fd00::41 / ::42. */
@@ -1176,35 +1120,53 @@ static void test_encap(void)
 	got = xmit(in, N_ENCAP);
 	CHECK_MSG(got == N_ENCAP, "GUE: %u of %u out", got, N_ENCAP);
 	memset(seen, 0, N_ENCAP);
+	memset(&ex, 0, sizeof(ex));
 	bad = 0;
 	per[0] = per[1] = 0;
 	for (unsigned int k = 0; k < got; k++) {
 		const uint8_t *o = rte_pktmbuf_mtod(out[k], const uint8_t *);
-		const uint8_t *ip = o + 14, *u = ip + 40, *inner = u + 8;
-		uint32_t seq = get32(inner + 40 + 4);
+		uint16_t len = rte_pktmbuf_data_len(out[k]);
 		int sid = out_sid(o);
+		struct pkt_view v;
+		uint32_t seq;
 
-		if (seq >= N_ENCAP || seen[seq] ||
-		    rte_pktmbuf_data_len(out[k]) != 14 + 40 + 8 + 60 ||
-		    get16(o + 12) != 0x86dd || (sid != 41 && sid != 42) ||
-		    memcmp(o + 6, port_mac, 6) != 0 || (ip[0] >> 4) != 6 ||
-		    ip[6] != IPPROTO_UDP || get16(ip + 4) != 8 + 60 ||
-		    memcmp(ip + 8, src6, 16) != 0 ||
-		    memcmp(ip + 24, sid == 41 ? be41 : be42, 16) != 0 ||
-		    get16(u + 2) != 6080 || get16(u + 4) != 8 + 60 ||
-		    get16(u + 6) == 0 || !l4_ok6(ip)) {
+		if (!PKT_EXPECT(&ex, "frame length", len, 14 + 40 + 8 + 60) ||
+		    !pkt_expect_decode(&ex, o, len, &v) ||
+		    !PKT_EXPECT(&ex, "eth.type", v.ethertype, 0x86dd) ||
+		    !PKT_EXPECT(&ex, "eth.dst is backend 41 or 42",
+				sid == 41 || sid == 42, 1) ||
+		    !pkt_expect_bytes(&ex, "eth.src", v.smac, port_mac, 6) ||
+		    !PKT_EXPECT(&ex, "ip6.version", v.ip_version, 6) ||
+		    !PKT_EXPECT(&ex, "ip6.next_header", v.proto, IPPROTO_UDP) ||
+		    !PKT_EXPECT(&ex, "ip6.payload_length", v.ip_len, 8 + 60) ||
+		    !pkt_expect_bytes(&ex, "ip6.src", v.src6, src6, 16) ||
+		    !pkt_expect_bytes(&ex, "ip6.dst", v.dst6,
+				      sid == 41 ? be41 : be42, 16) ||
+		    !PKT_EXPECT(&ex, "udp.dport", v.dport, 6080) ||
+		    !PKT_EXPECT(&ex, "udp.length", v.udp_len, 8 + 60) ||
+		    !PKT_EXPECT(&ex, "udp.checksum set", v.udp_csum != 0, 1) ||
+		    !PKT_EXPECT(&ex, "udp.checksum valid", l4_ok6(v.l3), 1)) {
+			bad++;
+			continue;
+		}
+		seq = be32_get(v.l4 + 8 + 40 + 4); /* the inner TCP's seq */
+		if (!PKT_EXPECT(&ex, "inner tcp.seq < N_ENCAP", seq < N_ENCAP,
+				1) ||
+		    !PKT_EXPECT(&ex, "inner tcp.seq seen before", seen[seq],
+				0)) {
 			bad++;
 			continue;
 		}
 		seen[seq] = 1;
 		frame_tcp6(exp, port_mac, client_mac, fl[seq].cip6, vip6,
 			   fl[seq].cport, 443, TH_SYN, seq, 0);
-		if (memcmp(inner, exp + 14, 60) != 0)
+		if (!pkt_expect_bytes(&ex, "inner packet", v.l4 + 8, exp + 14,
+				      60))
 			bad++;
 		per[sid - 41]++;
 	}
 	free_out(got);
-	CHECK_MSG(bad == 0, "GUE: %u bad outputs", bad);
+	CHECK_MSG(bad == 0, "GUE: %u bad outputs, first %s", bad, ex.what);
 	CHECK(per[0] > 0 && per[1] > 0);
 	free(seen);
 	free(in);
@@ -1218,7 +1180,7 @@ static unsigned int count_tcp(unsigned int got, int *last)
 
 	for (unsigned int k = 0; k < got; k++) {
 		const uint8_t *o = rte_pktmbuf_mtod(out[k], const uint8_t *);
-		uint16_t et = get16(o + 12);
+		uint16_t et = be16_get(o + 12);
 
 		if ((et == 0x0800 && o[14 + 9] == IPPROTO_TCP) ||
 		    (et == 0x86dd && o[14 + 6] == IPPROTO_TCP)) {
@@ -1249,16 +1211,16 @@ static void test_arp_learning(void)
 		const uint8_t *o = rte_pktmbuf_mtod(out[k], const uint8_t *);
 		const uint8_t *a = o + 14;
 
-		if (get16(o + 12) != 0x0806)
+		if (be16_get(o + 12) != 0x0806)
 			continue;
 		arps++;
 		CHECK(memcmp(o, bcast_mac, 6) == 0);
 		CHECK(memcmp(o + 6, port_mac, 6) == 0);
-		CHECK(get16(a) == 1 && get16(a + 2) == 0x0800);
-		CHECK(get16(a + 6) == 1);
+		CHECK(be16_get(a) == 1 && be16_get(a + 2) == 0x0800);
+		CHECK(be16_get(a + 6) == 1);
 		CHECK(memcmp(a + 8, port_mac, 6) == 0);
-		CHECK(get32(a + 14) == IP4(10, 0, 0, 1));
-		CHECK(get32(a + 24) == IP4(10, 0, 0, 51));
+		CHECK(be32_get(a + 14) == IP4(10, 0, 0, 1));
+		CHECK(be32_get(a + 24) == IP4(10, 0, 0, 51));
 	}
 	free_out(got);
 	CHECK(arps == 1);
@@ -1316,7 +1278,7 @@ static void test_nd_learning(void)
 		const uint8_t *ip = o + 14, *ic = ip + 40;
 		const uint8_t snmac[6] = { 0x33, 0x33, 0xff, 0, 0, 0x52 };
 
-		if (get16(o + 12) != 0x86dd || ip[6] != IPPROTO_ICMPV6)
+		if (be16_get(o + 12) != 0x86dd || ip[6] != IPPROTO_ICMPV6)
 			continue;
 		ns++;
 		CHECK(memcmp(o, snmac, 6) == 0);
@@ -1408,14 +1370,14 @@ static void test_malformed(struct tflow *fl)
 			ip[10] ^= 0x5a;
 			break;
 		case EP_DROP_IP4_BAD_LEN:
-			put16(ip + 2, 200);
+			be16_put(ip + 2, 200);
 			set_ip4_csum(ip);
 			break;
 		case EP_DROP_NOT_FOR_US:
 			f[5] ^= 0x40; /* still unicast, not the port's MAC */
 			break;
 		default: /* 10 bytes of TCP header */
-			put16(ip + 2, 30);
+			be16_put(ip + 2, 30);
 			set_ip4_csum(ip);
 			break;
 		}
@@ -1435,7 +1397,7 @@ static void test_bad_config(struct tflow *fl)
 	struct ep_event_msg ev;
 	struct dsr_stats st;
 	struct ep_cfg_hdr *h;
-	struct cfg c;
+	struct flat_build c;
 	uint64_t gen = fp.snap->generation;
 	uint32_t len;
 	uint8_t *buf;
@@ -1454,7 +1416,7 @@ static void test_bad_config(struct tflow *fl)
 
 	/* Service 0's backends run past the backend array. */
 	((struct ep_cfg_service *)(buf + h->off_services))[0].n_backends =
-		c.n_bes + 5;
+		c.n_be + 5;
 	memset(&ev, 0, sizeof(ev));
 	CHECK(ctrl_apply(buf, len, &ev) < 0);
 	CHECK(ev.status < 0);
@@ -1503,7 +1465,7 @@ static void test_same_burst(void)
 	CHECK(got == 2 * N_SAME_BURST);
 	for (unsigned int k = 0; k < got; k++) {
 		const uint8_t *o = rte_pktmbuf_mtod(out[k], const uint8_t *);
-		uint32_t seq = get32(o + 14 + 20 + 4);
+		uint32_t seq = be32_get(o + 14 + 20 + 4);
 
 		if (seq < N_SAME_BURST)
 			sid[seq][o[14 + 20 + 13] == TH_ACK] = out_sid(o);

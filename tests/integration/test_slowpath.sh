@@ -21,16 +21,7 @@ api_bin=${3:?usage: test_slowpath.sh FASTPATH SLOWPATH TEST_API}
 root=$(cd "$(dirname "$0")/../.." && pwd)
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-tmp=$(mktemp -d /tmp/test_slowpath.XXXXXX)
-certs=$tmp/certs
-prefix=ep-sp-test-$$
-cfg=$tmp/config.json
-sock=$tmp/api.sock
-fp_pid='' sp_pid='' port=''
-pass=0
-fail=0
-
-trap dpdk_test_cleanup EXIT
+dpdk_test_init test_slowpath ep-sp-test
 
 preflight() {
 	dpdk_preflight curl nghttp h2load openssl jq python3 stdbuf dpdk-telemetry.py -- "$fp_bin" "$sp_bin" "$api_bin"
@@ -64,57 +55,7 @@ write_config() {
 EOF
 }
 
-# ---- processes --------------------------------------------------------------
-
-# A primary cannot start while a secondary of the previous instance still
-# maps its memory (the slow path lets go within ~100 ms of the stop; under
-# load it can take longer). A supervisor retries; so do we, bounded, and
-# every failed attempt's log is shown.
-start_fastpath() {
-	local attempt
-	for attempt in 1 2 3; do
-		start_fastpath_once && return 0
-		echo "# fast path start attempt $attempt failed:"
-		tail -5 "$tmp/fp.log" | sed 's/^/#   /'
-		kill "$fp_pid" 2>/dev/null
-		sleep 1
-	done
-	return 1
-}
-
-start_fastpath_once() {
-	local cpu=1
-	[ "$(nproc)" -ge 2 ] || cpu=0
-	# line-buffered: the readiness line is what we wait for
-	stdbuf -oL -eL "$fp_bin" --lcores="0@$cpu,1@$cpu" --no-pci --file-prefix="$prefix" \
-		--vdev=net_null0 --log-level=user1,info -- --idle-sleep-us 100 \
-		>"$tmp/fp.log" 2>&1 &
-	fp_pid=$!
-	# slow to start when another DPDK process busy-polls the same CPU
-	for _ in $(seq 600); do
-		grep -q 'waiting for configuration' "$tmp/fp.log" && return 0
-		kill -0 "$fp_pid" 2>/dev/null || return 1
-		sleep 0.1
-	done
-	return 1
-}
-
-start_slowpath() {
-	stdbuf -oL -eL "$sp_bin" --proc-type=secondary --no-pci --file-prefix="$prefix" -l 0 \
-		--log-level=error -- --config "$cfg" >>"$tmp/sp.log" 2>&1 &
-	sp_pid=$!
-}
-
-# ready_within SECONDS: /readyz answers 200 on the Unix socket
-ready_within() {
-	for _ in $(seq $(($1 * 10))); do
-		[ "$(curl -s --max-time 2 -o /dev/null -w '%{http_code}' \
-			--unix-socket "$sock" http://localhost/readyz)" = 200 ] &&
-			return 0
-		sleep 0.1
-	done
-	return 1
-}
+# ---- processes: tests/integration/lib.sh ----------------------------------
 
 telemetry() { # COMMAND KEY: one value from dpdk-telemetry.py
 	echo "$1" | timeout 10 dpdk-telemetry.py -f "$prefix" 2>/dev/null |
@@ -386,21 +327,16 @@ test_fastpath_restart() {
 		test "$(jbody x1 '[.services[].name] | join(",")')" = web,dns
 }
 
+# The configuration, and a temporary file as a kill -9 mid-PUT leaves
+# (the slow path must ignore it and start).
+write_config_leftover() {
+	write_config "$@"
+	echo '{"services": [' >"$cfg.tmp.4242"
+}
+
 main() {
 	preflight
-	bash "$root/tests/certs/make-certs.sh" "$certs" ||
-		{
-			bad "make-certs.sh"
-			finish
-		}
-	port=$(free_port)
-	write_config "$cfg" 1 0
-	check "fast path started (net_null0)" start_fastpath
-	[ "$fail" -eq 0 ] || { cat "$tmp/fp.log"; finish; }
-	echo '{"services": [' >"$cfg.tmp.4242" # as a kill -9 mid-PUT leaves
-	start_slowpath
-	check "slow path ready within 10 s" ready_within 10
-	[ "$fail" -eq 0 ] || { cat "$tmp/sp.log"; finish; }
+	dpdk_test_up write_config_leftover "$cfg" 1 0
 	test_file_and_head
 	test_tls_and_roles
 	test_config_changes
@@ -409,8 +345,7 @@ main() {
 	test_reload_h2load
 	test_restart
 	test_fastpath_restart
-	[ "$fail" -eq 0 ] || { echo "--- slow path log"; cat "$tmp/sp.log"; }
-	finish
+	dpdk_test_done
 }
 
 main

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../check.h"
+#include "check.h"
 #include "../../slowpath/h1.h"
 
 static int parse_str(const char *s, struct h1_request *r)

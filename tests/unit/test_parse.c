@@ -14,7 +14,9 @@
 
 #include "check.h"
 #include "csum.h"
+#include "csum_ref.h"
 #include "parse.h"
+#include "pkt.h"
 #include "testrand.h"
 
 #define RC(r) (-(int)EP_DROP_##r - 1)
@@ -45,12 +47,7 @@ static const char *rc_name(int rc)
 }
 
 /* ------------------------------------------------------------------ */
-/* Frame building                                                      */
-
-struct frame {
-	uint8_t b[1024];
-	uint32_t len;
-};
+/* Frame building (appending through tests/lib/pkt.h)                 */
 
 static const uint8_t mac_dst[6] = { 0x02, 0, 0, 0, 0, 0x01 };
 static const uint8_t mac_src[6] = { 0x02, 0, 0, 0, 0, 0x02 };
@@ -65,184 +62,134 @@ static const uint8_t r6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 3, 0, 0,
 				0,    0,    0,	  0,	0, 0, 0, 1 };
 static const uint8_t ll_mac[6] = { 0x02, 0xaa, 0xbb, 0xcc, 0xdd, 0xee };
 
-static void put8(struct frame *f, unsigned int v)
-{
-	f->b[f->len++] = (uint8_t)v;
-}
-
-static void put16(struct frame *f, unsigned int v)
-{
-	put8(f, v >> 8);
-	put8(f, v);
-}
-
-static void put32(struct frame *f, uint32_t v)
-{
-	put16(f, v >> 16);
-	put16(f, v);
-}
-
-static void putn(struct frame *f, const void *p, uint32_t n)
-{
-	memcpy(f->b + f->len, p, n);
-	f->len += n;
-}
-
-static void fill(struct frame *f, uint32_t n, uint8_t v)
-{
-	memset(f->b + f->len, v, n);
-	f->len += n;
-}
-
-static void set16(struct frame *f, uint32_t off, unsigned int v)
-{
-	f->b[off] = (uint8_t)(v >> 8);
-	f->b[off + 1] = (uint8_t)v;
-}
-
-/* RFC 1071 checksum, written out independently of csum.h. */
-static uint16_t ref_csum(const uint8_t *p, uint32_t n)
-{
-	uint32_t s = 0, i;
-
-	for (i = 0; i + 1 < n; i += 2)
-		s += (uint32_t)(p[i] << 8 | p[i + 1]);
-	if (n & 1)
-		s += (uint32_t)p[n - 1] << 8;
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return (uint16_t)~s;
-}
-
 /* Ethernet with n_tags VLAN tags: 802.1ad outside, 802.1Q inside. */
-static void eth(struct frame *f, unsigned int n_tags, unsigned int etype)
+static void eth(struct pkt *f, unsigned int n_tags, unsigned int etype)
 {
 	unsigned int i;
 
-	putn(f, mac_dst, 6);
-	putn(f, mac_src, 6);
+	pkt_put(f, mac_dst, 6);
+	pkt_put(f, mac_src, 6);
 	for (i = 0; i < n_tags; i++) {
-		put16(f, i + 1 < n_tags ? ET_QINQ : ET_VLAN);
-		put16(f, 100 + i);
+		pkt_put16(f, i + 1 < n_tags ? ET_QINQ : ET_VLAN);
+		pkt_put16(f, 100 + i);
 	}
-	put16(f, etype);
+	pkt_put16(f, etype);
 }
 
 /* IPv4 header with opt_words words of options; ip4_end() completes it. */
-static uint32_t ip4_begin(struct frame *f, unsigned int proto,
-			  const uint8_t *src, const uint8_t *dst,
-			  unsigned int opt_words)
+static uint32_t ip4_begin(struct pkt *f, unsigned int proto, const uint8_t *src,
+			  const uint8_t *dst, unsigned int opt_words)
 {
 	uint32_t off = f->len;
 
-	put8(f, 0x40 | (5 + opt_words));
-	put8(f, 0);
-	put16(f, 0); /* total length, set by ip4_end */
-	put16(f, 0x1234);
-	put16(f, 0x4000); /* DF */
-	put8(f, 64);
-	put8(f, proto);
-	put16(f, 0);
-	putn(f, src, 4);
-	putn(f, dst, 4);
+	pkt_put8(f, 0x40 | (5 + opt_words));
+	pkt_put8(f, 0);
+	pkt_put16(f, 0); /* total length, set by ip4_end */
+	pkt_put16(f, 0x1234);
+	pkt_put16(f, 0x4000); /* DF */
+	pkt_put8(f, 64);
+	pkt_put8(f, proto);
+	pkt_put16(f, 0);
+	pkt_put(f, src, 4);
+	pkt_put(f, dst, 4);
 	/* options: router alert (4 bytes), then NOPs */
 	if (opt_words > 0) {
-		put32(f, 0x94040000);
-		fill(f, (opt_words - 1) * 4, 1);
+		pkt_put32(f, 0x94040000);
+		pkt_fill(f, (opt_words - 1) * 4, 1);
 	}
 	return off;
 }
 
-static void ip4_csum(struct frame *f, uint32_t off)
+static void ip4_csum(struct pkt *f, uint32_t off)
 {
 	uint32_t hlen = (f->b[off] & 0x0fu) * 4;
 
-	set16(f, off + 10, 0);
-	set16(f, off + 10, ref_csum(f->b + off, hlen));
+	pkt_set16(f, off + 10, 0);
+	pkt_set16(f, off + 10, ref_csum(f->b + off, hlen));
 }
 
-static void ip4_end(struct frame *f, uint32_t off)
+static void ip4_end(struct pkt *f, uint32_t off)
 {
-	set16(f, off + 2, f->len - off);
+	pkt_set16(f, off + 2, f->len - off);
 	ip4_csum(f, off);
 }
 
-static uint32_t ip6_begin(struct frame *f, unsigned int nh, const uint8_t *src,
+static uint32_t ip6_begin(struct pkt *f, unsigned int nh, const uint8_t *src,
 			  const uint8_t *dst)
 {
 	uint32_t off = f->len;
 
-	put32(f, 0x60000000);
-	put16(f, 0); /* payload length, set by ip6_end */
-	put8(f, nh);
-	put8(f, 64);
-	putn(f, src, 16);
-	putn(f, dst, 16);
+	pkt_put32(f, 0x60000000);
+	pkt_put16(f, 0); /* payload length, set by ip6_end */
+	pkt_put8(f, nh);
+	pkt_put8(f, 64);
+	pkt_put(f, src, 16);
+	pkt_put(f, dst, 16);
 	return off;
 }
 
-static void ip6_end(struct frame *f, uint32_t off)
+static void ip6_end(struct pkt *f, uint32_t off)
 {
-	set16(f, off + 4, f->len - off - 40);
+	pkt_set16(f, off + 4, f->len - off - 40);
 }
 
 /* An extension header of (units + 1) * 8 bytes, padded with Pad1. */
-static void ip6_ext(struct frame *f, unsigned int nh, unsigned int units)
+static void ip6_ext(struct pkt *f, unsigned int nh, unsigned int units)
 {
-	put8(f, nh);
-	put8(f, units);
-	fill(f, 6 + 8 * units, 0);
+	pkt_put8(f, nh);
+	pkt_put8(f, units);
+	pkt_fill(f, 6 + 8 * units, 0);
 }
 
-static void ip6_frag_hdr(struct frame *f, unsigned int nh)
+static void ip6_frag_hdr(struct pkt *f, unsigned int nh)
 {
-	put8(f, nh);
-	put8(f, 0);
-	put16(f, 0x0001); /* offset 0, more fragments */
-	put32(f, 0xabcd);
+	pkt_put8(f, nh);
+	pkt_put8(f, 0);
+	pkt_put16(f, 0x0001); /* offset 0, more fragments */
+	pkt_put32(f, 0xabcd);
 }
 
-static void tcp(struct frame *f, unsigned int sport, unsigned int dport,
+static void tcp(struct pkt *f, unsigned int sport, unsigned int dport,
 		unsigned int flags, unsigned int doff_words)
 {
-	put16(f, sport);
-	put16(f, dport);
-	put32(f, 1000);
-	put32(f, 0);
-	put8(f, doff_words << 4);
-	put8(f, flags);
-	put16(f, 65535);
-	put16(f, 0);
-	put16(f, 0);
+	pkt_put16(f, sport);
+	pkt_put16(f, dport);
+	pkt_put32(f, 1000);
+	pkt_put32(f, 0);
+	pkt_put8(f, doff_words << 4);
+	pkt_put8(f, flags);
+	pkt_put16(f, 65535);
+	pkt_put16(f, 0);
+	pkt_put16(f, 0);
 	if (doff_words > 5)
-		fill(f, (doff_words - 5) * 4, 1); /* NOP options */
+		pkt_fill(f, (doff_words - 5) * 4, 1); /* NOP options */
 }
 
-static void udp(struct frame *f, unsigned int sport, unsigned int dport,
+static void udp(struct pkt *f, unsigned int sport, unsigned int dport,
 		uint32_t payload)
 {
-	put16(f, sport);
-	put16(f, dport);
-	put16(f, 8 + payload);
-	put16(f, 0);
-	fill(f, payload, 0x5a);
+	pkt_put16(f, sport);
+	pkt_put16(f, dport);
+	pkt_put16(f, 8 + payload);
+	pkt_put16(f, 0);
+	pkt_fill(f, payload, 0x5a);
 }
 
-static void icmp(struct frame *f, unsigned int type, unsigned int code)
+static void icmp(struct pkt *f, unsigned int type, unsigned int code)
 {
-	put8(f, type);
-	put8(f, code);
-	put16(f, 0);
-	put32(f, 0x00010002); /* id/seq, or unused, or MTU */
+	pkt_put8(f, type);
+	pkt_put8(f, code);
+	pkt_put16(f, 0);
+	pkt_put32(f, 0x00010002); /* id/seq, or unused, or MTU */
 }
 
 /* ------------------------------------------------------------------ */
 /* Builders: one frame each; `a` is a variant, documented per builder. */
 
-typedef void (*build_fn)(struct frame *f, int a);
+typedef void (*build_fn)(struct pkt *f, int a);
 
 /* a = number of VLAN tags */
-static void b_tcp4(struct frame *f, int a)
+static void b_tcp4(struct pkt *f, int a)
 {
 	uint32_t o;
 
@@ -253,7 +200,7 @@ static void b_tcp4(struct frame *f, int a)
 }
 
 /* a = number of IPv4 option words */
-static void b_tcp4_opts(struct frame *f, int a)
+static void b_tcp4_opts(struct pkt *f, int a)
 {
 	uint32_t o;
 
@@ -264,7 +211,7 @@ static void b_tcp4_opts(struct frame *f, int a)
 }
 
 /* a = bytes of Ethernet padding after the datagram */
-static void b_udp4(struct frame *f, int a)
+static void b_udp4(struct pkt *f, int a)
 {
 	uint32_t o;
 
@@ -272,11 +219,11 @@ static void b_udp4(struct frame *f, int a)
 	o = ip4_begin(f, IPPROTO_UDP, c4, v4, 0);
 	udp(f, CPORT, 53, 4);
 	ip4_end(f, o);
-	fill(f, (uint32_t)a, 0xee);
+	pkt_fill(f, (uint32_t)a, 0xee);
 }
 
 /* a = number of VLAN tags */
-static void b_tcp6(struct frame *f, int a)
+static void b_tcp6(struct pkt *f, int a)
 {
 	uint32_t o;
 
@@ -287,7 +234,7 @@ static void b_tcp6(struct frame *f, int a)
 }
 
 /* a = bytes of padding */
-static void b_udp6(struct frame *f, int a)
+static void b_udp6(struct pkt *f, int a)
 {
 	uint32_t o;
 
@@ -295,11 +242,11 @@ static void b_udp6(struct frame *f, int a)
 	o = ip6_begin(f, IPPROTO_UDP, c6, v6);
 	udp(f, CPORT, 53, 3);
 	ip6_end(f, o);
-	fill(f, (uint32_t)a, 0xee);
+	pkt_fill(f, (uint32_t)a, 0xee);
 }
 
 /* a extension headers (hop-by-hop first, then destination options) */
-static void b_ext6(struct frame *f, int a)
+static void b_ext6(struct pkt *f, int a)
 {
 	uint32_t o;
 	int i;
@@ -315,19 +262,19 @@ static void b_ext6(struct frame *f, int a)
 
 /* a = 0: ethertype LLDP; 1: IPv4 GRE; 2: IPv6 ESP after two
    extension headers (one routing); 3: IPv6 no next header */
-static void b_other(struct frame *f, int a)
+static void b_other(struct pkt *f, int a)
 {
 	uint32_t o;
 
 	switch (a) {
 	case 0:
 		eth(f, 0, 0x88cc);
-		fill(f, 46, 0x11);
+		pkt_fill(f, 46, 0x11);
 		break;
 	case 1:
 		eth(f, 0, ET_IP4);
 		o = ip4_begin(f, 47, c4, v4, 0);
-		fill(f, 8, 0);
+		pkt_fill(f, 8, 0);
 		ip4_end(f, o);
 		break;
 	case 2:
@@ -335,7 +282,7 @@ static void b_other(struct frame *f, int a)
 		o = ip6_begin(f, IPPROTO_HOPOPTS, c6, v6);
 		ip6_ext(f, IPPROTO_ROUTING, 0);
 		ip6_ext(f, 50, 1);
-		fill(f, 16, 0x33);
+		pkt_fill(f, 16, 0x33);
 		ip6_end(f, o);
 		break;
 	default:
@@ -347,7 +294,7 @@ static void b_other(struct frame *f, int a)
 }
 
 /* a = 0: echo request IPv4, 1: IPv6 */
-static void b_echo(struct frame *f, int a)
+static void b_echo(struct pkt *f, int a)
 {
 	uint32_t o;
 
@@ -355,38 +302,38 @@ static void b_echo(struct frame *f, int a)
 		eth(f, 0, ET_IP4);
 		o = ip4_begin(f, IPPROTO_ICMP, c4, v4, 0);
 		icmp(f, 8, 0);
-		fill(f, 16, 0x61);
+		pkt_fill(f, 16, 0x61);
 		ip4_end(f, o);
 	} else {
 		eth(f, 0, ET_IP6);
 		o = ip6_begin(f, IPPROTO_ICMPV6, c6, v6);
 		icmp(f, 128, 0);
-		fill(f, 16, 0x61);
+		pkt_fill(f, 16, 0x61);
 		ip6_end(f, o);
 	}
 }
 
 /* The VIP -> client packet an ICMP error quotes, IPv4. */
-static void inner4(struct frame *f, unsigned int proto, uint32_t l4_bytes)
+static void inner4(struct pkt *f, unsigned int proto, uint32_t l4_bytes)
 {
 	uint32_t o = ip4_begin(f, proto, v4, c4, 0);
 
-	put16(f, VPORT);
-	put16(f, CPORT);
-	fill(f, l4_bytes - 4, 0x77);
+	pkt_put16(f, VPORT);
+	pkt_put16(f, CPORT);
+	pkt_fill(f, l4_bytes - 4, 0x77);
 	ip4_end(f, o);
-	set16(f, o + 2, 1500); /* the original was longer than the quote */
+	pkt_set16(f, o + 2, 1500); /* the original was longer than the quote */
 	ip4_csum(f, o);
 }
 
-static void inner6(struct frame *f, unsigned int proto, uint32_t l4_bytes)
+static void inner6(struct pkt *f, unsigned int proto, uint32_t l4_bytes)
 {
 	uint32_t o = ip6_begin(f, proto, v6, c6);
 
-	put16(f, VPORT);
-	put16(f, CPORT);
-	fill(f, l4_bytes - 4, 0x77);
-	set16(f, o + 4, 1460);
+	pkt_put16(f, VPORT);
+	pkt_put16(f, CPORT);
+	pkt_fill(f, l4_bytes - 4, 0x77);
+	pkt_set16(f, o + 4, 1460);
 }
 
 /* ICMPv4 error from a router about VIP -> client; a = variant:
@@ -394,7 +341,7 @@ static void inner6(struct frame *f, unsigned int proto, uint32_t l4_bytes)
    with first-fragment inner, 3 inner L4 7 bytes, 4 inner is ICMP,
    5 inner is IPv6, 6 inner non-first fragment, 7 inner IHL 4,
    8 only an inner IP header */
-static void b_err4(struct frame *f, int a)
+static void b_err4(struct pkt *f, int a)
 {
 	static const uint8_t types[] = { 3, 11, 12, 3, 3, 3, 3, 3, 3 };
 	uint32_t o, in;
@@ -425,9 +372,9 @@ static void b_err4(struct frame *f, int a)
 		break;
 	}
 	if (a == 2)
-		set16(f, in + 6, 0x2000); /* MF, offset 0: has ports */
+		pkt_set16(f, in + 6, 0x2000); /* MF, offset 0: has ports */
 	if (a == 6)
-		set16(f, in + 6, 0x0010); /* offset 16: no ports */
+		pkt_set16(f, in + 6, 0x0010); /* offset 16: no ports */
 	if (a == 7)
 		f->b[in] = 0x44;
 	ip4_end(f, o);
@@ -437,7 +384,7 @@ static void b_err4(struct frame *f, int a)
    1 dest unreach + UDP behind a destination options header, 2 time
    exceeded + TCP, 3 parameter problem + UDP, 4 inner L4 7 bytes,
    5 inner fragment header, 6 inner is IPv4, 7 inner is ICMPv6 */
-static void b_err6(struct frame *f, int a)
+static void b_err6(struct pkt *f, int a)
 {
 	static const uint8_t types[] = { 2, 1, 3, 4, 1, 1, 1, 1 };
 	uint32_t o;
@@ -450,9 +397,9 @@ static void b_err6(struct frame *f, int a)
 		inner6(f, IPPROTO_DSTOPTS, 4);
 		f->len -= 4; /* the ports go after the extension header */
 		ip6_ext(f, IPPROTO_UDP, 0);
-		put16(f, VPORT);
-		put16(f, CPORT);
-		fill(f, 4, 0);
+		pkt_put16(f, VPORT);
+		pkt_put16(f, CPORT);
+		pkt_fill(f, 4, 0);
 		break;
 	case 3:
 		inner6(f, IPPROTO_UDP, 8);
@@ -464,9 +411,9 @@ static void b_err6(struct frame *f, int a)
 		inner6(f, IPPROTO_FRAGMENT, 4);
 		f->len -= 4;
 		ip6_frag_hdr(f, IPPROTO_TCP);
-		put16(f, VPORT);
-		put16(f, CPORT);
-		fill(f, 4, 0);
+		pkt_put16(f, VPORT);
+		pkt_put16(f, CPORT);
+		pkt_fill(f, 4, 0);
 		break;
 	case 6:
 		inner4(f, IPPROTO_TCP, 8);
@@ -483,21 +430,21 @@ static void b_err6(struct frame *f, int a)
 
 /* ARP; a = op (1 request, 2 reply); a >= 16: malformed variants
    16 htype 6, 17 ptype IPv6, 18 hlen 8, 19 plen 16, 20 op 3 */
-static void b_arp(struct frame *f, int a)
+static void b_arp(struct pkt *f, int a)
 {
 	unsigned int op = a < 16 ? (unsigned int)a : 1;
 
 	eth(f, 0, ET_ARP);
-	put16(f, a == 16 ? 6 : 1);
-	put16(f, a == 17 ? ET_IP6 : ET_IP4);
-	put8(f, a == 18 ? 8 : 6);
-	put8(f, a == 19 ? 16 : 4);
-	put16(f, a == 20 ? 3 : op);
-	putn(f, ll_mac, 6);
-	putn(f, c4, 4);
-	fill(f, 6, op == 1 ? 0 : 0x11);
-	putn(f, v4, 4);
-	fill(f, 18, 0); /* Ethernet minimum-size padding */
+	pkt_put16(f, a == 16 ? 6 : 1);
+	pkt_put16(f, a == 17 ? ET_IP6 : ET_IP4);
+	pkt_put8(f, a == 18 ? 8 : 6);
+	pkt_put8(f, a == 19 ? 16 : 4);
+	pkt_put16(f, a == 20 ? 3 : op);
+	pkt_put(f, ll_mac, 6);
+	pkt_put(f, c4, 4);
+	pkt_fill(f, 6, op == 1 ? 0 : 0x11);
+	pkt_put(f, v4, 4);
+	pkt_fill(f, 18, 0); /* Ethernet minimum-size padding */
 }
 
 /* Neighbour discovery; a = variant: 0 NS with SLLAO, 1 NS without
@@ -505,7 +452,7 @@ static void b_arp(struct frame *f, int a)
    4 NA with an SLLAO only (ignored), 5 NS hop limit 64,
    6 NS option length 0, 7 NS option past the end, 8 NS one stray byte,
    9 NS too short for the target, 10 NS with code 1 */
-static void b_nd(struct frame *f, int a)
+static void b_nd(struct pkt *f, int a)
 {
 	static const uint8_t snm[16] = { 0xff, 2, 0, 0, 0,    0, 0, 0,
 					 0,    0, 0, 1, 0xff, 0, 0, 0x10 };
@@ -515,73 +462,73 @@ static void b_nd(struct frame *f, int a)
 	eth(f, 0, ET_IP6);
 	o = ip6_begin(f, IPPROTO_ICMPV6, c6, na ? c6 : snm);
 	f->b[o + 7] = a == 5 ? 64 : 255;
-	put8(f, na ? 136 : 135);
-	put8(f, a == 10 ? 1 : 0);
-	put16(f, 0);
-	put32(f, na ? 0x60000000 : 0); /* NA: solicited, override */
+	pkt_put8(f, na ? 136 : 135);
+	pkt_put8(f, a == 10 ? 1 : 0);
+	pkt_put16(f, 0);
+	pkt_put32(f, na ? 0x60000000 : 0); /* NA: solicited, override */
 	if (a == 9) {
-		fill(f, 8, 0);
+		pkt_fill(f, 8, 0);
 		ip6_end(f, o);
 		return;
 	}
-	putn(f, v6, 16);
+	pkt_put(f, v6, 16);
 	if (a == 2) {
-		put8(f, 14); /* nonce (RFC 3971) */
-		put8(f, 1);
-		fill(f, 6, 0x42);
+		pkt_put8(f, 14); /* nonce (RFC 3971) */
+		pkt_put8(f, 1);
+		pkt_fill(f, 6, 0x42);
 	}
 	if (a == 0 || a == 2 || a == 4 || a == 5 || a == 10) {
-		put8(f, 1); /* source link-layer address */
-		put8(f, 1);
-		putn(f, ll_mac, 6);
+		pkt_put8(f, 1); /* source link-layer address */
+		pkt_put8(f, 1);
+		pkt_put(f, ll_mac, 6);
 	}
 	if (a == 3) {
-		put8(f, 2); /* target link-layer address */
-		put8(f, 1);
-		putn(f, ll_mac, 6);
+		pkt_put8(f, 2); /* target link-layer address */
+		pkt_put8(f, 1);
+		pkt_put(f, ll_mac, 6);
 	}
 	if (a == 6) {
-		put8(f, 1);
-		put8(f, 0);
-		putn(f, ll_mac, 6);
+		pkt_put8(f, 1);
+		pkt_put8(f, 0);
+		pkt_put(f, ll_mac, 6);
 	}
 	if (a == 7) {
-		put8(f, 1);
-		put8(f, 2); /* 16 bytes, only 8 there */
-		putn(f, ll_mac, 6);
+		pkt_put8(f, 1);
+		pkt_put8(f, 2); /* 16 bytes, only 8 there */
+		pkt_put(f, ll_mac, 6);
 	}
 	if (a == 8)
-		put8(f, 1);
+		pkt_put8(f, 1);
 	ip6_end(f, o);
 }
 
 /* Malformed L2: a = 0 short Ethernet, 1 VLAN tag cut, 2 three tags,
    3 one tag then a cut one */
-static void b_bad_l2(struct frame *f, int a)
+static void b_bad_l2(struct pkt *f, int a)
 {
 	switch (a) {
 	case 0:
-		putn(f, mac_dst, 6);
-		putn(f, mac_src, 6);
-		put8(f, 0x08);
+		pkt_put(f, mac_dst, 6);
+		pkt_put(f, mac_src, 6);
+		pkt_put8(f, 0x08);
 		break;
 	case 1:
 		eth(f, 0, ET_VLAN);
-		put16(f, 100);
+		pkt_put16(f, 100);
 		break;
 	case 2:
 		eth(f, 3, ET_IP4);
-		fill(f, 40, 0);
+		pkt_fill(f, 40, 0);
 		break;
 	default:
 		eth(f, 1, ET_VLAN);
-		put8(f, 0);
+		pkt_put8(f, 0);
 		break;
 	}
 }
 
 /* Malformed ARP lengths: a = 0 seven bytes, 1 fixed part, no addresses */
-static void b_arp_short(struct frame *f, int a)
+static void b_arp_short(struct pkt *f, int a)
 {
 	b_arp(f, 1);
 	f->len = 14 + (a == 0 ? 7 : 20);
@@ -592,7 +539,7 @@ static void b_arp_short(struct frame *f, int a)
    checksum, 7 src 224.0.0.1, 8 src 239.255.255.255, 9 src broadcast,
    10 MF set, 11 offset 100, 12 src 0.0.0.0 (ok), 13 src 240.0.0.1 (ok),
    14 dst multicast (ok) */
-static void b_ip4_bad(struct frame *f, int a)
+static void b_ip4_bad(struct pkt *f, int a)
 {
 	static const uint8_t srcs[][4] = { { 224, 0, 0, 1 },
 					   { 239, 255, 255, 255 },
@@ -630,19 +577,19 @@ static void b_ip4_bad(struct frame *f, int a)
 		f->len = o + 20;
 		break;
 	case 4:
-		set16(f, o + 2, 19);
+		pkt_set16(f, o + 2, 19);
 		break;
 	case 5:
-		set16(f, o + 2, f->len - o + 1);
+		pkt_set16(f, o + 2, f->len - o + 1);
 		break;
 	case 6:
 		f->b[o + 10] ^= 0x10;
 		return;
 	case 10:
-		set16(f, o + 6, 0x2000);
+		pkt_set16(f, o + 6, 0x2000);
 		break;
 	case 11:
-		set16(f, o + 6, 100);
+		pkt_set16(f, o + 6, 100);
 		break;
 	}
 	ip4_csum(f, o);
@@ -652,7 +599,7 @@ static void b_ip4_bad(struct frame *f, int a)
    many, 3 extension header longer than the payload, 4 one byte of
    extension header, 5 five extension headers, 6 fragment header,
    7 hop-by-hop then fragment header, 8 four headers then a fragment */
-static void b_ip6_bad(struct frame *f, int a)
+static void b_ip6_bad(struct pkt *f, int a)
 {
 	uint32_t o;
 	int i;
@@ -678,13 +625,13 @@ static void b_ip6_bad(struct frame *f, int a)
 	o = ip6_begin(f, a == 6 ? IPPROTO_FRAGMENT : IPPROTO_HOPOPTS, c6, v6);
 	switch (a) {
 	case 3:
-		put8(f, IPPROTO_UDP);
-		put8(f, 1); /* 16 bytes */
-		fill(f, 6, 0);
+		pkt_put8(f, IPPROTO_UDP);
+		pkt_put8(f, 1); /* 16 bytes */
+		pkt_fill(f, 6, 0);
 		ip6_end(f, o);
 		return;
 	case 4:
-		put8(f, IPPROTO_UDP);
+		pkt_put8(f, IPPROTO_UDP);
 		ip6_end(f, o);
 		return;
 	case 6:
@@ -705,21 +652,21 @@ static void b_ip6_bad(struct frame *f, int a)
 	if (a == 1)
 		f->b[o] = 0x40;
 	if (a == 2)
-		set16(f, o + 4, f->len - o - 40 + 1);
+		pkt_set16(f, o + 4, f->len - o - 40 + 1);
 }
 
 /* TCP/UDP faults; a = 0 TCP 19 bytes (v4), 1 TCP 19 bytes (v6), 2 data
    offset 4, 3 data offset 6 in 20 bytes, 4 UDP 7 bytes, 5 UDP length 7,
    6 UDP length past the datagram, 7 UDP length short of it (ok),
    8 TCP data offset 15 (ok) */
-static void b_l4_bad(struct frame *f, int a)
+static void b_l4_bad(struct pkt *f, int a)
 {
 	uint32_t o, l4;
 
 	if (a == 1) {
 		eth(f, 0, ET_IP6);
 		o = ip6_begin(f, IPPROTO_TCP, c6, v6);
-		fill(f, 19, 0);
+		pkt_fill(f, 19, 0);
 		ip6_end(f, o);
 		return;
 	}
@@ -728,40 +675,40 @@ static void b_l4_bad(struct frame *f, int a)
 		      0);
 	l4 = f->len;
 	if (a == 0)
-		fill(f, 19, 0);
+		pkt_fill(f, 19, 0);
 	else if (a <= 3)
 		tcp(f, CPORT, VPORT, TH_SYN, a == 2 ? 4 : 6);
 	else if (a == 8)
 		tcp(f, CPORT, VPORT, TH_SYN, 15);
 	else if (a == 4)
-		fill(f, 7, 0);
+		pkt_fill(f, 7, 0);
 	else
 		udp(f, CPORT, VPORT, 4);
 	if (a == 3)
 		f->len = l4 + 20;
 	if (a == 5)
-		set16(f, l4 + 4, 7);
+		pkt_set16(f, l4 + 4, 7);
 	if (a == 6)
-		set16(f, l4 + 4, 13);
+		pkt_set16(f, l4 + 4, 13);
 	if (a == 7)
-		set16(f, l4 + 4, 10);
+		pkt_set16(f, l4 + 4, 10);
 	ip4_end(f, o);
 }
 
 /* ICMP shorter than 8 bytes; a = 0 IPv4, 1 IPv6 */
-static void b_icmp_short(struct frame *f, int a)
+static void b_icmp_short(struct pkt *f, int a)
 {
 	uint32_t o;
 
 	if (a == 0) {
 		eth(f, 0, ET_IP4);
 		o = ip4_begin(f, IPPROTO_ICMP, c4, v4, 0);
-		fill(f, 7, 0);
+		pkt_fill(f, 7, 0);
 		ip4_end(f, o);
 	} else {
 		eth(f, 0, ET_IP6);
 		o = ip6_begin(f, IPPROTO_ICMPV6, c6, v6);
-		fill(f, 7, 0);
+		pkt_fill(f, 7, 0);
 		ip6_end(f, o);
 	}
 }
@@ -879,7 +826,7 @@ static const struct fixture fixtures[] = {
 
 #define N_FIXTURES (sizeof(fixtures) / sizeof(fixtures[0]))
 
-static void build(const struct fixture *fx, struct frame *f)
+static void build(const struct fixture *fx, struct pkt *f)
 {
 	memset(f, 0, sizeof(*f));
 	fx->build(f, fx->arg);
@@ -922,7 +869,7 @@ static void test_fixtures(void)
 	unsigned int reasons_seen[EP_DROP_MAX] = { 0 };
 	unsigned int kinds_seen[PKT_ND_NA + 1] = { 0 };
 	struct pkt_meta m;
-	struct frame f;
+	struct pkt f;
 	unsigned int i;
 
 	for (i = 0; i < N_FIXTURES; i++) {
@@ -970,7 +917,7 @@ static void expect_key(const struct pkt_meta *m, const uint8_t *src,
 	CHECK_MSG(memcmp(&k, &m->key, sizeof(k)) == 0, "%s: key", what);
 }
 
-static int parse_built(build_fn fn, int a, struct frame *f, struct pkt_meta *m)
+static int parse_built(build_fn fn, int a, struct pkt *f, struct pkt_meta *m)
 {
 	memset(f, 0, sizeof(*f));
 	fn(f, a);
@@ -980,7 +927,7 @@ static int parse_built(build_fn fn, int a, struct frame *f, struct pkt_meta *m)
 static void test_l4_fields(void)
 {
 	struct pkt_meta m;
-	struct frame f;
+	struct pkt f;
 	int t;
 
 	for (t = 0; t <= 2; t++) {
@@ -1019,7 +966,7 @@ static void test_l4_fields(void)
 static void test_padding(void)
 {
 	struct pkt_meta a, b;
-	struct frame f;
+	struct pkt f;
 
 	CHECK(parse_built(b_udp4, 0, &f, &a) == 0);
 	CHECK(parse_built(b_udp4, 20, &f, &b) == 0);
@@ -1038,7 +985,7 @@ static void test_padding(void)
 static void test_other_fields(void)
 {
 	struct pkt_meta m;
-	struct frame f;
+	struct pkt f;
 
 	CHECK(parse_built(b_other, 0, &f, &m) == 0);
 	CHECK(m.family == 0 && m.l3_off == 14 && m.l4_off == 0);
@@ -1056,7 +1003,7 @@ static void test_other_fields(void)
 static void test_icmp_fields(void)
 {
 	struct pkt_meta m;
-	struct frame f;
+	struct pkt f;
 	int a;
 
 	CHECK(parse_built(b_echo, 0, &f, &m) == 0);
@@ -1089,7 +1036,7 @@ static void test_icmp_fields(void)
 static void test_arp_fields(void)
 {
 	struct pkt_meta m;
-	struct frame f;
+	struct pkt f;
 	uint8_t ip16[16] = { 0 };
 	int op;
 
@@ -1110,7 +1057,7 @@ static void test_nd_fields(void)
 {
 	static const uint8_t nomac[6] = { 0 };
 	struct pkt_meta m;
-	struct frame f;
+	struct pkt f;
 	int a;
 
 	for (a = 0; a <= 4; a++) {
@@ -1138,7 +1085,7 @@ static void test_nd_fields(void)
 static void test_truncation(void)
 {
 	struct pkt_meta full, m;
-	struct frame f;
+	struct pkt f;
 	unsigned int i;
 	uint32_t cut;
 
@@ -1178,7 +1125,7 @@ static void test_mutation(void)
 {
 	uint64_t s = 0x9e3779b97f4a7c15ull;
 	struct pkt_meta m;
-	struct frame f;
+	struct pkt f;
 	unsigned int i, n, bad = 0;
 
 	for (i = 0; i < N_FIXTURES; i++) {
@@ -1208,7 +1155,7 @@ static void test_huge(void)
 	uint32_t len = 70000;
 	uint8_t *buf = calloc(1, len);
 	struct pkt_meta m;
-	struct frame f;
+	struct pkt f;
 
 	memset(&f, 0, sizeof(f));
 	b_udp4(&f, 0);

@@ -26,110 +26,35 @@
 
 #include "check.h"
 #include "ep_abi.h"
+#include "flat_build.h"
 #include "maglev.h"
 #include "snapshot.h"
 
 #define MAX_SVC 4u
 #define MAX_BE 64u
-#define MAX_NA 2u
 #define N_BE 20u /* backends of the Maglev service */
 #define TABLE_SIZE EP_MAGLEV_DEFAULT_SIZE
 
-/* A flat configuration being put together; cfg_flat() lays it out. */
-struct cfg {
-	struct ep_cfg_hdr h;
-	uint32_t n_svc, n_be, n_na;
-	struct ep_cfg_service svc[MAX_SVC];
-	struct ep_cfg_backend be[MAX_BE];
-	struct ep_cfg_node_addr na[MAX_NA];
-};
-
-static uint32_t align8(uint32_t x)
-{
-	return (x + 7u) & ~7u;
-}
-
-static struct ep_ip ip4(uint8_t a, uint8_t b, uint8_t c, uint8_t d)
-{
-	struct ep_ip ip;
-
-	memset(&ip, 0, sizeof(ip));
-	ip.family = EP_AF_INET;
-	ip.bytes[0] = a;
-	ip.bytes[1] = b;
-	ip.bytes[2] = c;
-	ip.bytes[3] = d;
-	return ip;
-}
-
-static void cfg_init(struct cfg *c, uint32_t node_flags)
-{
-	memset(c, 0, sizeof(*c));
-	c->h.magic = EP_CFG_MAGIC;
-	c->h.abi_version = EP_ABI_VERSION;
-	c->h.version = 1;
-	c->h.node.gue_port = 6080;
-	c->h.node.flags = node_flags;
-}
-
-/* A service of `n` backends appended after the current ones. */
-static struct ep_cfg_service *cfg_add_service(struct cfg *c, const char *name,
+/* A service (stats id: its position) whose backends come next. */
+static struct ep_cfg_service *cfg_add_service(struct flat_build *c,
+					      const char *name,
 					      struct ep_ip vip, uint16_t port,
 					      uint8_t proto)
 {
-	struct ep_cfg_service *s = &c->svc[c->n_svc];
+	struct ep_cfg_service *s =
+		flat_add_service(c, name, vip, port, c->n_svc);
 
-	memset(s, 0, sizeof(*s));
-	snprintf(s->name, sizeof(s->name), "%s", name);
-	s->vip = vip;
-	s->port = port;
 	s->proto = proto;
-	s->fwd_mode = EP_FWD_DSR;
-	s->sched = EP_SCHED_MAGLEV;
-	s->stats_id = c->n_svc;
-	s->first_backend = c->n_be;
-	c->n_svc++;
 	return s;
 }
 
 /* Backend `id` (address 10.0.1.id+1, stats_id id) of the last service. */
-static void cfg_add_backend(struct cfg *c, uint32_t id, uint16_t weight)
+static void cfg_add_backend(struct flat_build *c, uint32_t id, uint16_t weight)
 {
-	struct ep_cfg_backend *b = &c->be[c->n_be++];
-
-	memset(b, 0, sizeof(*b));
-	b->addr = ip4(10, 0, (uint8_t)(1 + id / 250), (uint8_t)(1 + id % 250));
-	b->weight = weight;
-	b->state = EP_BE_UP;
-	b->stats_id = id;
-	c->svc[c->n_svc - 1].n_backends++;
-}
-
-/* Header, node addresses, services, backends, each 8-byte aligned. */
-static void *cfg_flat(struct cfg *c, uint32_t *len)
-{
-	uint32_t off = align8(sizeof(struct ep_cfg_hdr));
-	uint8_t *buf;
-
-	c->h.n_node_addrs = c->n_na;
-	c->h.off_node_addrs = off;
-	off = align8(off + c->n_na * (uint32_t)sizeof(c->na[0]));
-	c->h.n_services = c->n_svc;
-	c->h.off_services = off;
-	off = align8(off + c->n_svc * (uint32_t)sizeof(c->svc[0]));
-	c->h.n_backends = c->n_be;
-	c->h.off_backends = off;
-	off = align8(off + c->n_be * (uint32_t)sizeof(c->be[0]));
-	c->h.total_len = off;
-	buf = calloc(1, off);
-	if (buf == NULL)
-		abort();
-	memcpy(buf, &c->h, sizeof(c->h));
-	memcpy(buf + c->h.off_node_addrs, c->na, c->n_na * sizeof(c->na[0]));
-	memcpy(buf + c->h.off_services, c->svc, c->n_svc * sizeof(c->svc[0]));
-	memcpy(buf + c->h.off_backends, c->be, c->n_be * sizeof(c->be[0]));
-	*len = off;
-	return buf;
+	flat_add_backend(
+		c,
+		ep_ip4(10, 0, (uint8_t)(1 + id / 250), (uint8_t)(1 + id % 250)),
+		0, weight, id);
 }
 
 static uint64_t heap_bytes(void)
@@ -141,13 +66,13 @@ static uint64_t heap_bytes(void)
 	return s.heap_allocsz_bytes;
 }
 
-static struct fp_snapshot *build_ok(struct cfg *c,
+static struct fp_snapshot *build_ok(struct flat_build *c,
 				    const struct fp_snapshot *prev)
 {
 	struct fp_snapshot *s = NULL;
 	char err[EP_EVENT_ERR_LEN] = "";
 	uint32_t len;
-	void *buf = cfg_flat(c, &len);
+	void *buf = flat_bytes(c, &len);
 	int rc = snap_build(buf, len, 1, prev, &s, err, sizeof(err));
 
 	CHECK_MSG(rc == 0 && s != NULL, "snap_build: %d %s", rc, err);
@@ -159,13 +84,13 @@ static struct fp_snapshot *build_ok(struct cfg *c,
 /* Maglev tables across a change                                        */
 
 /* One Maglev service of backends 0..N_BE-1 except `skip` (N_BE: none). */
-static void maglev_cfg(struct cfg *c, uint32_t node_flags, uint32_t skip,
+static void maglev_cfg(struct flat_build *c, uint32_t node_flags, uint32_t skip,
 		       uint32_t extra)
 {
 	uint32_t i;
 
-	cfg_init(c, node_flags);
-	cfg_add_service(c, "web", ip4(198, 51, 100, 1), 80, IPPROTO_TCP);
+	flat_init(c, node_flags);
+	cfg_add_service(c, "web", ep_ip4(198, 51, 100, 1), 80, IPPROTO_TCP);
 	for (i = 0; i < N_BE; i++)
 		if (i != skip)
 			cfg_add_backend(c, i, (uint16_t)(1 + i % 3));
@@ -255,7 +180,7 @@ static void test_remove_one(uint32_t flags)
 	uint16_t *fresh = malloc(TABLE_SIZE * 2);
 	uint16_t *rebuilt = malloc(TABLE_SIZE * 2);
 	struct fp_snapshot *s1, *s2, *first;
-	struct cfg c;
+	struct flat_build c;
 
 	maglev_cfg(&c, flags, N_BE, 0);
 	s1 = build_ok(&c, NULL);
@@ -299,7 +224,7 @@ static void test_history(void)
 	uint16_t *fresh = malloc(TABLE_SIZE * 2);
 	uint16_t *rebuilt = malloc(TABLE_SIZE * 2);
 	struct fp_snapshot *fr = NULL, *mi = NULL, *next, *first;
-	struct cfg c;
+	struct flat_build c;
 	size_t i;
 
 	for (i = 0; i < sizeof(skips) / sizeof(skips[0]); i++) {
@@ -350,13 +275,13 @@ out:
 
 /* SH_SVC Maglev services of SH_BE backends; service `heavy` has its first
  * backend at weight `w`, service 0 a table of `size0` slots. */
-static void share_cfg(struct cfg *c, uint32_t node_flags, uint32_t heavy,
+static void share_cfg(struct flat_build *c, uint32_t node_flags, uint32_t heavy,
 		      uint16_t w, uint32_t size0)
 {
-	cfg_init(c, node_flags);
+	flat_init(c, node_flags);
 	for (uint32_t i = 0; i < SH_SVC; i++) {
 		struct ep_cfg_service *s = cfg_add_service(
-			c, "svc", ip4(198, 51, 100, (uint8_t)(1 + i)), 80,
+			c, "svc", ep_ip4(198, 51, 100, (uint8_t)(1 + i)), 80,
 			IPPROTO_TCP);
 
 		if (i == 0)
@@ -397,7 +322,7 @@ static void test_share(void)
 	uint32_t ids[SH_BE];
 	struct fp_snapshot *s1, *s2, *s3 = NULL, *bad = NULL;
 	char err[EP_EVENT_ERR_LEN];
-	struct cfg c;
+	struct flat_build c;
 	uint32_t i, len;
 	void *buf;
 
@@ -437,7 +362,7 @@ static void test_share(void)
 	/* A refused build (duplicate VIP after two shared tables) gives its
 	 * references back. */
 	c.svc[2].vip = c.svc[0].vip;
-	buf = cfg_flat(&c, &len);
+	buf = flat_bytes(&c, &len);
 	CHECK(snap_build(buf, len, 2, s2, &bad, err, sizeof(err)) == -EINVAL);
 	free(buf);
 	CHECK(s2->services[0].maglev_ref->refs == 2);
@@ -554,7 +479,7 @@ static void test_sync_budget(void)
 {
 	uint64_t start = heap_bytes();
 	struct fp_snapshot *s;
-	struct cfg c;
+	struct flat_build c;
 
 	share_cfg(&c, 0, 1, 1, 0);
 	s = build_ok(&c, NULL);
@@ -579,13 +504,14 @@ static void test_handover(void)
 	struct reader_arg a = { 0 };
 	struct fp_snapshot *s;
 	pthread_t th;
-	struct cfg c;
+	struct flat_build c;
 	uint32_t i, j;
 
-	cfg_init(&c, 0);
+	flat_init(&c, 0);
 	for (i = 0; i < MAX_SVC; i++) {
-		cfg_add_service(&c, "svc", ip4(198, 51, 100, (uint8_t)(1 + i)),
-				80, IPPROTO_TCP);
+		cfg_add_service(&c, "svc",
+				ep_ip4(198, 51, 100, (uint8_t)(1 + i)), 80,
+				IPPROTO_TCP);
 		for (j = 0; j < 8; j++)
 			cfg_add_backend(&c, i * 8 + j, j == 3 ? 0 : 1 + j % 3);
 	}
@@ -628,13 +554,14 @@ static void test_removed_while_pending(void)
 	uint64_t start = heap_bytes();
 	struct snap_maglev_counts c0, c1;
 	struct fp_snapshot *s1, *s2;
-	struct cfg c;
+	struct flat_build c;
 	uint32_t i, j;
 
-	cfg_init(&c, 0);
+	flat_init(&c, 0);
 	for (i = 0; i < 2; i++) {
-		cfg_add_service(&c, "svc", ip4(198, 51, 100, (uint8_t)(1 + i)),
-				80, IPPROTO_TCP);
+		cfg_add_service(&c, "svc",
+				ep_ip4(198, 51, 100, (uint8_t)(1 + i)), 80,
+				IPPROTO_TCP);
 		for (j = 0; j < 8; j++)
 			cfg_add_backend(&c, i * 8 + j, 1);
 	}
@@ -670,11 +597,11 @@ static void test_removed_while_pending(void)
 
 static void *big_flat(uint16_t w, uint32_t *len)
 {
-	uint32_t off_s = align8(sizeof(struct ep_cfg_hdr));
+	uint32_t off_s = flat_align8(sizeof(struct ep_cfg_hdr));
 	uint32_t off_b =
-		align8(off_s + BIG_SVC * sizeof(struct ep_cfg_service));
-	uint32_t total = align8(off_b + BIG_SVC * BIG_BE *
-						sizeof(struct ep_cfg_backend));
+		flat_align8(off_s + BIG_SVC * sizeof(struct ep_cfg_service));
+	uint32_t total = flat_align8(
+		off_b + BIG_SVC * BIG_BE * sizeof(struct ep_cfg_backend));
 	uint8_t *buf = calloc(1, total);
 	struct ep_cfg_hdr *h = (void *)buf;
 	struct ep_cfg_service *sv = (void *)(buf + off_s);
@@ -694,8 +621,8 @@ static void *big_flat(uint16_t w, uint32_t *len)
 	h->off_node_addrs = off_s;
 	for (uint32_t i = 0; i < BIG_SVC; i++) {
 		snprintf(sv[i].name, sizeof(sv[i].name), "s%u", i);
-		sv[i].vip = ip4(198, 51, (uint8_t)(i / 250),
-				(uint8_t)(1 + i % 250));
+		sv[i].vip = ep_ip4(198, 51, (uint8_t)(i / 250),
+				   (uint8_t)(1 + i % 250));
 		sv[i].port = 80;
 		sv[i].proto = IPPROTO_TCP;
 		sv[i].fwd_mode = EP_FWD_DSR;
@@ -705,9 +632,9 @@ static void *big_flat(uint16_t w, uint32_t *len)
 		sv[i].n_backends = BIG_BE;
 	}
 	for (uint32_t i = 0; i < BIG_SVC * BIG_BE; i++) {
-		be[i].addr =
-			ip4(10, (uint8_t)(i / 62500), (uint8_t)(i / 250 % 250),
-			    (uint8_t)(1 + i % 250));
+		be[i].addr = ep_ip4(10, (uint8_t)(i / 62500),
+				    (uint8_t)(i / 250 % 250),
+				    (uint8_t)(1 + i % 250));
 		be[i].weight = 1;
 		be[i].state = EP_BE_UP;
 		be[i].stats_id = i;
@@ -767,15 +694,15 @@ static void test_big_timing(void)
 
 /* Two TCP services on one VIP (ports 80 and 443), two backends each, one
  * node address. */
-static void base_cfg(struct cfg *c)
+static void base_cfg(struct flat_build *c)
 {
-	cfg_init(c, 0);
-	c->na[0].addr = ip4(192, 0, 2, 10);
+	flat_init(c, 0);
+	c->na[0].addr = ep_ip4(192, 0, 2, 10);
 	c->n_na = 1;
-	cfg_add_service(c, "a", ip4(198, 51, 100, 1), 80, IPPROTO_TCP);
+	cfg_add_service(c, "a", ep_ip4(198, 51, 100, 1), 80, IPPROTO_TCP);
 	cfg_add_backend(c, 0, 1);
 	cfg_add_backend(c, 1, 1);
-	cfg_add_service(c, "b", ip4(198, 51, 100, 1), 443, IPPROTO_TCP);
+	cfg_add_service(c, "b", ep_ip4(198, 51, 100, 1), 443, IPPROTO_TCP);
 	c->svc[1].maglev_size = 251;
 	cfg_add_backend(c, 2, 1);
 	cfg_add_backend(c, 3, 1);
@@ -806,7 +733,7 @@ static void refuse_buf(const void *buf, uint32_t len, int want_rc,
 #define REFUSE_HDR(c, stmt, want_rc, prefix)                                   \
 	do {                                                                   \
 		uint32_t len_;                                                 \
-		uint8_t *buf_ = cfg_flat(c, &len_);                            \
+		uint8_t *buf_ = flat_bytes(c, &len_);                          \
 		struct ep_cfg_hdr h_;                                          \
                                                                                \
 		memcpy(&h_, buf_, sizeof(h_));                                 \
@@ -816,28 +743,28 @@ static void refuse_buf(const void *buf, uint32_t len, int want_rc,
 		free(buf_);                                                    \
 	} while (0)
 
-/* Break a copy of `c` with `stmt` (on `x`, a struct cfg), expect the
+/* Break a copy of `c` with `stmt` (on `x`, a struct flat_build), expect the
  * refusal. */
 #define REFUSE_CFG(c, stmt, want_rc, prefix)                                   \
 	do {                                                                   \
-		struct cfg x = *(c);                                           \
+		struct flat_build x = *(c);                                    \
 		uint32_t len_;                                                 \
 		uint8_t *buf_;                                                 \
                                                                                \
 		stmt;                                                          \
-		buf_ = cfg_flat(&x, &len_);                                    \
+		buf_ = flat_bytes(&x, &len_);                                  \
 		REFUSE_BUF(buf_, len_, want_rc, prefix);                       \
 		free(buf_);                                                    \
 	} while (0)
 
 static void test_refuse_header(void)
 {
-	struct cfg c;
+	struct flat_build c;
 	uint32_t len;
 	uint8_t *buf;
 
 	base_cfg(&c);
-	buf = cfg_flat(&c, &len);
+	buf = flat_bytes(&c, &len);
 	REFUSE_BUF(buf, 0, -EINVAL, "flat: 0 bytes, shorter than");
 	REFUSE_BUF(buf, sizeof(struct ep_cfg_hdr) - 1, -EINVAL,
 		   "flat: 95 bytes, shorter than");
@@ -860,7 +787,7 @@ static void test_refuse_header(void)
 static void test_refuse_arrays(void)
 {
 	const char *be = "flat.off_backends: ", *sv = "flat.off_services: ";
-	struct cfg c;
+	struct flat_build c;
 
 	base_cfg(&c);
 	REFUSE_HDR(&c, h_.off_backends = h_.total_len, -EINVAL, be);
@@ -877,7 +804,7 @@ static void test_refuse_arrays(void)
 static void test_refuse_services(void)
 {
 	const char *range = "flat.services[1]: backends ";
-	struct cfg c;
+	struct flat_build c;
 
 	base_cfg(&c);
 	REFUSE_CFG(&c, x.svc[1].first_backend = 3, -EINVAL, range);
@@ -915,7 +842,7 @@ static void test_refuse_services(void)
 
 static void test_refuse_backends_and_node(void)
 {
-	struct cfg c;
+	struct flat_build c;
 
 	base_cfg(&c);
 	REFUSE_CFG(&c, x.be[2].state = EP_BE_DRAIN + 1, -EINVAL,
@@ -934,7 +861,7 @@ static void test_refuse_duplicates(void)
 {
 	const char *dup = "services[1]: VIP, port and protocol already used";
 	struct fp_snapshot *s;
-	struct cfg c;
+	struct flat_build c;
 
 	base_cfg(&c);
 	REFUSE_CFG(&c, x.svc[1].port = 80, -EINVAL, dup);
@@ -960,7 +887,7 @@ static void test_refuse_duplicates(void)
 static void test_build_free(void)
 {
 	struct fp_snapshot *s;
-	struct cfg c;
+	struct flat_build c;
 
 	base_cfg(&c);
 	c.h.version = 42;

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "edgectl_fmt.h"
+#include "stats_sum.h"
 
 #define TABLE_GAP 2 /* spaces between columns */
 #define CELL_MAX 128
@@ -200,6 +201,46 @@ static void service_row(struct table *t, const cJSON *s)
 	table_cell(t, "%u/%u", up, total);
 }
 
+#define HEAD_MAX 32
+#define COLS_MAX 16
+
+/* Columns from a counter table (ep_abi.h's lists): `first` heads the
+ * table, then one right-aligned column per counter (only the brief ones
+ * when `brief`), headed by its name in capitals with spaces. Room is
+ * left for two more columns (the backend table's weight and state). */
+struct counter_cols {
+	char head[COLS_MAX][HEAD_MAX];
+	const char *heads[COLS_MAX];
+	char align[COLS_MAX + 1];
+	const struct ep_counter_desc *d[COLS_MAX];
+	unsigned int n; /* columns, `first` included */
+};
+
+static void counter_cols(struct counter_cols *c, const char *first,
+			 const struct ep_counter_desc *d, unsigned int n,
+			 bool brief)
+{
+	memset(c, 0, sizeof(*c));
+	snprintf(c->head[0], HEAD_MAX, "%s", first);
+	c->align[0] = 'l';
+	c->n = 1;
+	for (unsigned int k = 0; k < n && c->n < COLS_MAX - 2; k++) {
+		char *h = c->head[c->n];
+
+		if (brief && !d[k].brief)
+			continue;
+		snprintf(h, HEAD_MAX, "%s", d[k].name);
+		for (char *p = h; *p != '\0'; p++)
+			*p = *p == '_' ? ' '
+				       : (char)(*p >= 'a' && *p <= 'z' ? *p - 32
+								       : *p);
+		c->d[c->n] = &d[k];
+		c->align[c->n++] = 'r';
+	}
+	for (unsigned int k = 0; k < c->n; k++)
+		c->heads[k] = c->head[k];
+}
+
 int ectl_fmt_services(FILE *out, const cJSON *services)
 {
 	static const char *const heads[] = { "NAME", "VIP", "MODE", "SCHEDULER",
@@ -216,16 +257,27 @@ int ectl_fmt_services(FILE *out, const cJSON *services)
 int ectl_fmt_backends(FILE *out, const cJSON *backends, const cJSON *stats,
 		      const char *service)
 {
-	static const char *const heads[] = { "BACKEND", "WEIGHT", "STATE",
-					     "PACKETS", "ACTIVE FLOWS" };
-	struct table t = { 5, heads, "lrlrr", NULL, 0, 0, false };
 	const cJSON *arr = array_of(backends, "backends"), *b, *counters;
 	const cJSON *svc =
 		find_by(array_of(stats, "services"), "name", service);
 	char id[96], num[32];
+	struct counter_cols c;
+	struct table t;
 
 	if (arr == NULL)
 		return -EPROTO;
+	/* BACKEND, WEIGHT, STATE, then the brief per-backend counters. */
+	counter_cols(&c, "BACKEND", ep_be_counters, EP_BE_N, true);
+	memmove(&c.d[3], &c.d[1], (c.n - 1) * sizeof(c.d[0]));
+	memmove(&c.head[3], &c.head[1], (c.n - 1) * sizeof(c.head[0]));
+	snprintf(c.head[1], HEAD_MAX, "WEIGHT");
+	snprintf(c.head[2], HEAD_MAX, "STATE");
+	c.n += 2;
+	for (unsigned int k = 0; k < c.n; k++) {
+		c.heads[k] = c.head[k];
+		c.align[k] = k == 0 || k == 2 ? 'l' : 'r';
+	}
+	t = (struct table){ c.n, c.heads, c.align, NULL, 0, 0, false };
 	cJSON_ArrayForEach(b, arr)
 	{
 		endpoint_text(str_or(b, "address", "-"), member(b, "port"), id,
@@ -234,11 +286,10 @@ int ectl_fmt_backends(FILE *out, const cJSON *backends, const cJSON *stats,
 		table_cell(&t, "%s", id);
 		table_cell(&t, "%s", count_text(b, "weight", num, sizeof(num)));
 		table_cell(&t, "%s", str_or(b, "state", "up"));
-		table_cell(&t, "%s",
-			   count_text(counters, "packets", num, sizeof(num)));
-		table_cell(
-			&t, "%s",
-			count_text(counters, "active_flows", num, sizeof(num)));
+		for (unsigned int k = 3; k < c.n; k++)
+			table_cell(&t, "%s",
+				   count_text(counters, c.d[k]->name, num,
+					      sizeof(num)));
 	}
 	return table_finish(out, &t);
 }
@@ -273,45 +324,48 @@ static void stats_state(FILE *out, const cJSON *st)
 		count_text(st, "inject_ring_depth", in, sizeof(in)));
 }
 
-static int stats_ports(FILE *out, const cJSON *st)
+/*
+ * One row per element of st's array `key`: its member `first` (a count
+ * when `first_is_count`, else text) under `head`, then the counters of
+ * the family's table.
+ */
+static int counter_rows(FILE *out, const cJSON *st, const char *key,
+			const char *head, const char *first,
+			bool first_is_count, const struct ep_counter_desc *d,
+			unsigned int n)
 {
-	static const char *const heads[] = { "PORT",	 "RX PACKETS",
-					     "RX BYTES", "TX PACKETS",
-					     "TX BYTES", "TX DROPS" };
-	static const char *const keys[] = { "port",	"rx_packets",
-					    "rx_bytes", "tx_packets",
-					    "tx_bytes", "tx_drops" };
-	struct table t = { 6, heads, "rrrrrr", NULL, 0, 0, false };
-	const cJSON *p;
+	struct counter_cols c;
+	struct table t;
+	const cJSON *e;
 	char num[32];
 
-	cJSON_ArrayForEach(p, array_of(st, "ports"))
+	counter_cols(&c, head, d, n, false);
+	c.align[0] = first_is_count ? 'r' : 'l';
+	t = (struct table){ c.n, c.heads, c.align, NULL, 0, 0, false };
+	cJSON_ArrayForEach(e, array_of(st, key))
 	{
-		for (unsigned int k = 0; k < 6; k++)
-			table_cell(&t, "%s",
-				   count_text(p, keys[k], num, sizeof(num)));
+		table_cell(&t, "%s",
+			   first_is_count
+				   ? count_text(e, first, num, sizeof(num))
+				   : str_or(e, first, "-"));
+		for (unsigned int k = 1; k < c.n; k++)
+			table_cell(
+				&t, "%s",
+				count_text(e, c.d[k]->name, num, sizeof(num)));
 	}
 	return table_finish(out, &t);
 }
 
+static int stats_ports(FILE *out, const cJSON *st)
+{
+	return counter_rows(out, st, "ports", "PORT", "port", true,
+			    ep_port_counters, EP_PORT_N);
+}
+
 static int stats_services(FILE *out, const cJSON *st)
 {
-	static const char *const heads[] = { "SERVICE", "PACKETS", "BYTES",
-					     "NEW FLOWS", "DROPS" };
-	static const char *const keys[] = { "packets", "bytes", "new_flows",
-					    "drops" };
-	struct table t = { 5, heads, "lrrrr", NULL, 0, 0, false };
-	const cJSON *s;
-	char num[32];
-
-	cJSON_ArrayForEach(s, array_of(st, "services"))
-	{
-		table_cell(&t, "%s", str_or(s, "name", "-"));
-		for (unsigned int k = 0; k < 4; k++)
-			table_cell(&t, "%s",
-				   count_text(s, keys[k], num, sizeof(num)));
-	}
-	return table_finish(out, &t);
+	return counter_rows(out, st, "services", "SERVICE", "name", false,
+			    ep_svc_counters, EP_SVC_N);
 }
 
 static int stats_counters(FILE *out, const cJSON *st, bool all)
