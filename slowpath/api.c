@@ -25,6 +25,8 @@
 #include <cjson/cJSON.h>
 
 #include "api.h"
+#include "health_overlay.h"
+#include "health_view.h"
 #include "metrics.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
@@ -69,6 +71,8 @@ struct api {
 		struct metrics_text text;
 	} stats_body;
 	double handle_start; /* api_handle()'s start (s), 0 outside it */
+	const struct health_engine *health; /* NULL: no active checks */
+	bool republishing; /* api_republish(): the document stays */
 };
 
 /* ------------------------------------------------------------------ */
@@ -285,6 +289,8 @@ static int change_build_flat(struct api *a, const struct ep_config *cfg,
 		return fail_nomem(e);
 	rc = config_to_flat(cfg, ch->version, a->ids, ch->flat, cap,
 			    &ch->flat_len, &ce);
+	if (rc == 0 && a->health != NULL) /* health state over config state */
+		health_overlay_flat(a->health, cfg, ch->flat, ch->flat_len);
 	return rc != 0 ? fail_config(e, rc, &ce) : 0;
 }
 
@@ -508,7 +514,8 @@ static void change_commit(struct api *a, struct ep_config *cfg,
 	a->flat_len = ch->flat_len;
 	a->json = ch->json;
 	a->names = ch->names;
-	doc_set_json(a);
+	if (!a->republishing)
+		doc_set_json(a);
 	a->version = ch->version;
 	a->generation = ch->ev.generation;
 	/* other names, other size: the next request renders anew */
@@ -598,6 +605,29 @@ int api_apply_config(struct api *a, struct ep_config *cfg, bool persist,
 	}
 	change_free(&ch);
 	config_free(cfg);
+	return rc;
+}
+
+void api_set_health(struct api *a, const struct health_engine *h)
+{
+	a->health = h;
+}
+
+/*
+ * The health state changed: send the configuration in force again with
+ * the new overlay, through the same change path, under a new version;
+ * the document (file, GET /v1/config text) stays as it is.
+ */
+int api_republish(struct api *a, struct api_error *e)
+{
+	struct ep_config cfg;
+	int rc;
+
+	if (config_copy(&cfg, &a->cfg) != 0)
+		return fail_nomem(e);
+	a->republishing = true;
+	rc = api_apply_config(a, &cfg, false, e);
+	a->republishing = false;
 	return rc;
 }
 
@@ -1555,6 +1585,9 @@ static int h_backends_get(struct api_call *c, struct api_error *e)
 	cJSON_Delete(svc);
 	root = cJSON_CreateObject();
 	jadd(root, "backends", arr ? arr : cJSON_CreateArray());
+	jadd(root, "health",
+	     health_view_service(c->a->health, &c->a->cfg.services[s],
+				 health_now_ms()));
 	set_etag(c->resp, c->a->version);
 	return reply_json(c->resp, 200, root, e);
 }
@@ -2081,6 +2114,7 @@ static int h_metrics(struct api_call *c, struct api_error *e)
 		metrics_render_listeners(&t, a->srv);
 	}
 	metrics_render_api(&t, &a->metrics);
+	health_view_metrics(&t, a->health, &a->cfg);
 	if (t.failed) {
 		metrics_text_free(&t);
 		return fail_nomem(e);

@@ -165,6 +165,8 @@ struct health_engine {
 	uint32_t *slot; /* key hash table: probe index + 1, 0 = empty */
 	uint32_t slot_mask;
 	struct health_stats st;
+	health_change_fn on_change;
+	void *on_change_arg;
 };
 
 uint64_t health_now_ms(void)
@@ -349,6 +351,16 @@ static void count_result(struct health_engine *h, enum health_result r)
 	}
 }
 
+static void count_change(struct health_engine *h, const struct probe *p)
+{
+	if (p->sm.state == HEALTH_UP)
+		h->st.transitions_up++;
+	else
+		h->st.transitions_down++;
+	if (h->on_change != NULL)
+		h->on_change(&p->t, &p->sm, h->on_change_arg);
+}
+
 /* A probe is over: close, feed the result, schedule the next one. */
 static int probe_finish(struct health_engine *h, struct probe *p,
 			enum health_result r, int detail, uint64_t now_ms)
@@ -364,12 +376,8 @@ static int probe_finish(struct health_engine *h, struct probe *p,
 				    lat_us > UINT32_MAX ? UINT32_MAX
 							: (uint32_t)lat_us,
 				    p->t.params.rise, p->t.params.fall, now_ms);
-	if (changed) {
-		if (p->sm.state == HEALTH_UP)
-			h->st.transitions_up++;
-		else
-			h->st.transitions_down++;
-	}
+	if (changed)
+		count_change(h, p);
 	set_deadline(h, p, next > now_ms ? next : now_ms);
 	return changed ? 1 : 0;
 }
@@ -769,6 +777,28 @@ int health_engine_set(struct health_engine *h,
 	h->st.targets = n;
 	heap_build(h);
 	return 0;
+}
+
+void health_engine_on_change(struct health_engine *h, health_change_fn fn,
+			     void *arg)
+{
+	h->on_change = fn;
+	h->on_change_arg = arg;
+}
+
+int health_engine_observe(struct health_engine *h, uint32_t i,
+			  enum health_result r, int detail, uint64_t now_ms)
+{
+	struct probe *p;
+
+	if (i >= h->n || (unsigned int)r >= HEALTH_R_COUNT)
+		return -EINVAL;
+	p = &h->p[i];
+	if (!health_sm_observe(&p->sm, r, detail, 0, p->t.params.rise,
+			       p->t.params.fall, now_ms))
+		return 0;
+	count_change(h, p);
+	return 1;
 }
 
 int health_engine_fd(const struct health_engine *h)

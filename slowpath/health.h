@@ -186,6 +186,19 @@ int health_engine_set(struct health_engine *h,
 		      const struct health_target *targets, uint32_t n,
 		      uint64_t now_ms);
 
+/* Called for every state change (logging); NULL: none. */
+typedef void (*health_change_fn)(const struct health_target *t,
+				 const struct health_sm *sm, void *arg);
+void health_engine_on_change(struct health_engine *h, health_change_fn fn,
+			     void *arg);
+
+/*
+ * Feed target i one result as if a probe had found it (the passive
+ * checks' entry, and tests). Returns 1 on a state change, 0, or -EINVAL.
+ */
+int health_engine_observe(struct health_engine *h, uint32_t i,
+			  enum health_result r, int detail, uint64_t now_ms);
+
 /* The descriptor to wait on for readiness (EPOLLIN): an epoll fd. */
 int health_engine_fd(const struct health_engine *h);
 
