@@ -195,8 +195,9 @@ void fp_launch_workers(void)
  */
 static void wait_slowpath_detach(void)
 {
-	for (unsigned int i = 0; fp.shared && i < SLOWPATH_DETACH_WAIT_MS / 10;
-	     i++) {
+	if (fp.shared == NULL) /* set-up failed before sharing anything */
+		return;
+	for (unsigned int i = 0; i < SLOWPATH_DETACH_WAIT_MS / 10; i++) {
 		int32_t pid =
 			__atomic_load_n(&fp.shared->sp_pid, __ATOMIC_ACQUIRE);
 

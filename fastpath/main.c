@@ -180,8 +180,19 @@ int main(int argc, char **argv)
 
 	n = rte_eal_init(argc, argv);
 	if (n < 0) {
-		fprintf(stderr, "EAL init failed: %s\n",
-			rte_strerror(rte_errno));
+		int why = rte_errno;
+
+		fprintf(stderr, "EAL init failed: %s\n", rte_strerror(why));
+		if (why == ENOMEM)
+			fprintf(stderr,
+				"edgepath-fastpath: not enough hugepage "
+				"memory: reserve more hugepages "
+				"(scripts/setup.sh --hugepages N, or echo N > "
+				"/sys/kernel/mm/hugepages/hugepages-2048kB/"
+				"nr_hugepages), ask for less "
+				"(-m/--socket-mem), "
+				"or stop what holds them (grep HugePages "
+				"/proc/meminfo)\n");
 		return 1;
 	}
 	argv[n] = argv[0];

@@ -73,6 +73,14 @@ struct api {
 	double handle_start; /* api_handle()'s start (s), 0 outside it */
 	const struct health_engine *health; /* NULL: no active checks */
 	bool republishing; /* api_republish(): the document stays */
+	/* Tracing: the request being handled, and who made the change in force. */
+	const struct http_request *req; /* inside api_handle(), else NULL */
+	FILE *access_log; /* one JSON line per request; NULL: none */
+	struct metrics_text log_line; /* reused for every line */
+	struct {
+		char trace_id[TRACE_ID_HEX + 1]; /* "" when not from the API */
+		char client[160]; /* subject, else peer; or "file" */
+	} change;
 };
 
 /* ------------------------------------------------------------------ */
@@ -494,6 +502,44 @@ static void doc_set_file(struct api *a, char *text, size_t len)
 	a->adopted = false;
 }
 
+/*
+ * Who made the change now in force: the API request's trace id and
+ * client, or the configuration file (start-up, SIGHUP). Logged, so that
+ * an operator can tie a fast-path generation to the request.
+ */
+static void change_record_origin(struct api *a)
+{
+	const struct http_request *req = a->req;
+
+	if (req != NULL && req->trace != NULL) {
+		snprintf(a->change.trace_id, sizeof(a->change.trace_id), "%s",
+			 req->trace->trace_id);
+		snprintf(a->change.client, sizeof(a->change.client), "%s",
+			 req->subject && req->subject[0] ? req->subject
+							 : req->peer);
+		printf("slowpath: configuration version %" PRIu64
+		       " in force, generation %" PRIu64
+		       " (trace %s, client %s)\n",
+		       a->version, a->generation, a->change.trace_id,
+		       a->change.client);
+	} else if (a->republishing) {
+		a->change.trace_id[0] = 0;
+		snprintf(a->change.client, sizeof(a->change.client), "health");
+		printf("slowpath: configuration version %" PRIu64
+		       " in force, generation %" PRIu64
+		       " (the same document, new health state)\n",
+		       a->version, a->generation);
+	} else {
+		a->change.trace_id[0] = 0;
+		snprintf(a->change.client, sizeof(a->change.client), "file");
+		printf("slowpath: configuration version %" PRIu64
+		       " in force, generation %" PRIu64
+		       " (from the configuration file)\n",
+		       a->version, a->generation);
+	}
+	fflush(stdout);
+}
+
 /* The fast path runs ch: make it ours (ids, config, text, names). */
 static void change_commit(struct api *a, struct ep_config *cfg,
 			  struct change *ch)
@@ -518,6 +564,7 @@ static void change_commit(struct api *a, struct ep_config *cfg,
 		doc_set_json(a);
 	a->version = ch->version;
 	a->generation = ch->ev.generation;
+	change_record_origin(a);
 	/* other names, other size: the next request renders anew */
 	a->stats_body.pass = 0;
 	metrics_text_free(&a->stats_body.text);
@@ -802,6 +849,8 @@ void api_destroy(struct api *a)
 {
 	if (a == NULL)
 		return;
+	api_flush_log(a);
+	metrics_text_free(&a->log_line);
 	config_free(&a->cfg);
 	config_ids_destroy(a->ids);
 	metrics_names_free(&a->names);
@@ -838,6 +887,11 @@ bool api_ready(const struct api *a)
 void api_set_server(struct api *a, const struct http_server *srv)
 {
 	a->srv = srv;
+}
+
+void api_set_access_log(struct api *a, FILE *f)
+{
+	a->access_log = f;
 }
 
 /* ------------------------------------------------------------------ */
@@ -1426,6 +1480,22 @@ static int h_readyz(struct api_call *c, struct api_error *e)
 	return reply_json(c->resp, 200, root, e);
 }
 
+/* GET /v1/config's metadata: version in force, and who changed it. */
+static int config_origin_headers(const struct api *a,
+				 struct http_response *resp)
+{
+	char v[24];
+
+	snprintf(v, sizeof(v), "%" PRIu64, a->version);
+	if (http_response_add_header(resp, "x-edgepath-config-version", v))
+		return -1;
+	if (a->change.trace_id[0] &&
+	    http_response_add_header(resp, "x-edgepath-config-trace-id",
+				     a->change.trace_id))
+		return -1;
+	return 0;
+}
+
 /* The file's bytes as they are (as applied, or as an API write wrote
  * them), so GET /v1/config is byte-identical to the file. */
 static int h_config_get(struct api_call *c, struct api_error *e)
@@ -1435,6 +1505,10 @@ static int h_config_get(struct api_call *c, struct api_error *e)
 	if (text != NULL)
 		memcpy(text, c->a->doc, c->a->doc_len + 1);
 	set_etag(c->resp, c->a->version);
+	if (config_origin_headers(c->a, c->resp) != 0) {
+		free(text);
+		return fail_nomem(e);
+	}
 	return reply_text(c->resp, 200, text, "application/json", e);
 }
 
@@ -2228,11 +2302,14 @@ void api_handle(const struct http_request *req, struct http_response *resp,
 
 	json_failed = false;
 	c.a->handle_start = now_s();
+	c.a->req = req;
 	if (dispatch(&c, &e) == 0) {
 		c.a->handle_start = 0;
+		c.a->req = NULL;
 		return;
 	}
 	c.a->handle_start = 0;
+	c.a->req = NULL;
 	reply_head_error(resp, &e);
 }
 
@@ -2257,6 +2334,72 @@ int api_head(const struct http_request *req, struct http_response *resp,
 	return 0;
 }
 
+/* "2026-12-01T23:59:59.123Z" */
+static void utc_now(char *buf, size_t len)
+{
+	struct timespec ts;
+	struct tm tm;
+	size_t n;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf + n, len - n, ".%03ldZ", ts.tv_nsec / 1000000);
+}
+
+/*
+ * One JSON line per request: time, trace (id, this request's span, the
+ * caller's span), client (peer, certificate subject, role), method, path,
+ * status, duration and the configuration version in force after it.
+ */
+static void access_log_line(struct api *a, const struct http_request *req,
+			    int status, double seconds)
+{
+	struct trace_ctx own;
+	const struct trace_ctx *t = req->trace;
+	struct jw w = { .t = a->log_line, .first = true };
+	char when[40], ms[32];
+
+	if (t == NULL) { /* refused before its head: a trace of its own */
+		if (trace_begin(NULL, &own) != 0)
+			memset(&own, 0, sizeof(own));
+		t = &own;
+	}
+	utc_now(when, sizeof(when));
+	snprintf(ms, sizeof(ms), "%.3f", seconds * 1000.0);
+	jw_open(&w, NULL, '{');
+	jw_str(&w, "time", when);
+	jw_str(&w, "trace_id", t->trace_id);
+	jw_str(&w, "span_id", t->span_id);
+	jw_str(&w, "parent_id", t->parent_id[0] ? t->parent_id : NULL);
+	jw_open(&w, "client", '{');
+	jw_str(&w, "peer", req->peer ? req->peer : "");
+	jw_str(&w, "subject",
+	       req->subject && req->subject[0] ? req->subject : NULL);
+	jw_str(&w, "role", role_name(req->role));
+	jw_close(&w, '}');
+	jw_str(&w, "method", req->method ? req->method : "");
+	jw_str(&w, "path", req->path ? req->path : "");
+	jw_i64(&w, "status", status);
+	jw_key(&w, "duration_ms");
+	metrics_text_puts(&w.t, ms);
+	jw_u64(&w, "config_version", a->version);
+	jw_close(&w, '}');
+	metrics_text_add(&w.t, "\n", 1);
+	if (w.t.buf != NULL && !w.t.failed)
+		fwrite(w.t.buf, 1, w.t.len, a->access_log);
+	/* Keep the buffer for the next line; api_flush_log() writes. */
+	a->log_line = w.t;
+	a->log_line.len = 0;
+	a->log_line.failed = 0;
+}
+
+void api_flush_log(struct api *a)
+{
+	if (a->access_log != NULL)
+		fflush(a->access_log);
+}
+
 void api_complete(const struct http_request *req, int status, double seconds,
 		  void *arg)
 {
@@ -2267,4 +2410,6 @@ void api_complete(const struct http_request *req, int status, double seconds,
 		m = m[0] ? "other" : "";
 	metrics_api_observe(&a->metrics, api_route_name(req->path), m, status,
 			    seconds);
+	if (a->access_log != NULL)
+		access_log_line(a, req, status, seconds);
 }

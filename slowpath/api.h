@@ -14,6 +14,7 @@
 #define EP_API_H
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -129,6 +130,19 @@ bool api_ready(const struct api *a);
 
 /* The server whose counters /metrics shows (NULL: none). */
 void api_set_server(struct api *a, const struct http_server *srv);
+
+/*
+ * Write one JSON line per request to f (time, trace id, client, method,
+ * path, status, duration, configuration version); NULL: none.
+ */
+void api_set_access_log(struct api *a, FILE *f);
+
+/*
+ * Write out the buffered access-log lines: the slow path's loop calls it
+ * once per pass (at least every 100 ms), so a busy API costs one write
+ * per pass, not per request.
+ */
+void api_flush_log(struct api *a);
 
 /* http_handler: arg is the struct api. */
 void api_handle(const struct http_request *req, struct http_response *resp,

@@ -85,7 +85,9 @@ struct h2_stream {
 	struct h2_stream *prev, *next;
 	int32_t id;
 	uint64_t t0_ms; /* the whole request must be in by t0_ms + idle */
-	char *method, *target, *if_match, *content_type;
+	char *method, *target, *if_match, *content_type, *traceparent;
+	struct trace_ctx trace; /* made once, at the first build */
+	bool traced;
 	size_t header_bytes;
 	uint8_t *body;
 	size_t body_len, body_cap;
@@ -134,6 +136,8 @@ struct conn {
 	bool h1_seen, h1_continue_sent, h1_pending, h1_head_done;
 	int h1_minor;
 	double h1_t0;
+	struct trace_ctx h1_trace; /* the current HTTP/1 request's trace */
+	bool h1_traced;
 	char *body_out;
 	size_t body_out_len, body_out_off;
 	/* HTTP/2 */
@@ -534,6 +538,18 @@ static void body_budget_give(struct http_server *srv, size_t n)
 	srv->stats.body_bytes -= n;
 }
 
+/* The request's trace goes back as `traceparent` (trace.h). */
+static void http_trace_header(const struct http_request *req,
+			      struct http_response *resp)
+{
+	char tp[TRACEPARENT_LEN + 1];
+
+	if (req->trace == NULL)
+		return;
+	trace_format(req->trace, tp, sizeof(tp));
+	(void)http_response_add_header(resp, "traceparent", tp);
+}
+
 static void http_complete(struct http_server *srv,
 			  const struct http_request *req, int status, double t0)
 {
@@ -749,6 +765,7 @@ static void h2_stream_release(struct conn *c, struct h2_stream *st)
 	h2_strfree(st, st->target);
 	h2_strfree(st, st->if_match);
 	h2_strfree(st, st->content_type);
+	h2_strfree(st, st->traceparent);
 	free(st->resp.body);
 	c->srv->stats.h2_streams_open--;
 	if (c->n_spare >= HTTP_H2_SPARE_MAX) {
@@ -829,6 +846,12 @@ static void h2_build_request(struct conn *c, struct h2_stream *st)
 		req->path = st->target;
 	req->if_match = st->if_match;
 	req->content_type = st->content_type;
+	req->traceparent = st->traceparent;
+	if (!st->traced) {
+		if (trace_begin(st->traceparent, &st->trace) == 0)
+			st->traced = true;
+	}
+	req->trace = st->traced ? &st->trace : NULL;
 	req->body = st->body;
 	req->body_len = st->body_len;
 }
@@ -883,6 +906,7 @@ static int h2_submit(struct conn *c, struct h2_stream *st)
 		    strcmp(st->req.method, "HEAD") != 0;
 	size_t n = 0, i, j;
 
+	http_trace_header(&st->req, &st->resp);
 	st->responded = true;
 	nv[n++] = h2_nv(":status", u64_text(status + sizeof(status),
 					    (uint64_t)resp->status));
@@ -992,6 +1016,8 @@ static int h2_store_header(struct h2_stream *st, const uint8_t *name,
 		slot = &st->if_match;
 	else if (h2_name_is(name, nlen, "content-type"))
 		slot = &st->content_type;
+	else if (h2_name_is(name, nlen, "traceparent"))
+		slot = &st->traceparent;
 	else if (h2_name_is(name, nlen, "content-length"))
 		return h2_content_length(st, value, vlen);
 	if (slot == NULL || *slot != NULL)
@@ -1274,6 +1300,13 @@ static void h1_build_request(struct conn *c, const struct h1_request *hr,
 	req->query = sb_dup(&sb, hr->query, hr->query_len);
 	req->if_match = sb_field(&sb, hr, "if-match");
 	req->content_type = sb_field(&sb, hr, "content-type");
+	req->traceparent = sb_field(&sb, hr, "traceparent");
+	/* Built more than once per request (head check, then whole): one trace. */
+	if (!c->h1_traced) {
+		if (trace_begin(req->traceparent, &c->h1_trace) == 0)
+			c->h1_traced = true;
+	}
+	req->trace = c->h1_traced ? &c->h1_trace : NULL;
 	req->body = (const uint8_t *)hr->body;
 	req->body_len = hr->body_len;
 }
@@ -1319,6 +1352,7 @@ static int h1_queue(struct conn *c, const struct http_request *req,
 		    strcmp(req->method, "HEAD") != 0 && resp->body_len > 0;
 	int rc;
 
+	http_trace_header(req, resp);
 	h1_head(c, resp, keep_alive, head, sizeof(head));
 	rc = buf_append(&c->out, head, strlen(head), HTTP_OUT_MAX);
 	if (rc == 0 && body && resp->body_len <= HTTP_OUT_COPY_MAX)
@@ -1349,6 +1383,7 @@ static void h1_next_request(struct conn *c, size_t consumed)
 	h1_release_body(c);
 	c->h1_scan = c->h1_need = 0;
 	c->h1_seen = c->h1_continue_sent = c->h1_head_done = false;
+	c->h1_traced = false;
 	c->h1_t0 = buf_used(&c->in) ? now_s() : 0;
 	conn_touch(c);
 	c->progress++;

@@ -26,6 +26,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "trace.h"
+
 /* Limits. Memory per connection is bounded by these. */
 #define HTTP_MAX_HEADER_BYTES (16 * 1024) /* request line + fields */
 #define HTTP_MAX_BODY (1024 * 1024 + 64 * 1024) /* one request body */
@@ -57,7 +59,8 @@
 #define HTTP_LINGER_MS 2000 /* draining input after a final response */
 #define HTTP_MAX_LISTENERS 8
 #define HTTP_MAX_ROLE_ENTRIES 64 /* per role list */
-#define HTTP_MAX_EXTRA_HEADERS 4 /* response headers a handler may add */
+#define HTTP_MAX_EXTRA_HEADERS                                                 \
+	8 /* response headers a handler (and the server) may add */
 
 enum http_role {
 	HTTP_ROLE_NONE = 0, /* authenticated but not authorised */
@@ -92,6 +95,14 @@ struct http_request {
 	 * reading of its state. Unique within the process; 0 = unknown.
 	 */
 	uint64_t pass;
+	const char *traceparent; /* the request's header, NULL if none */
+	/*
+	 * The request's W3C trace (trace.h): the caller's trace id when its
+	 * traceparent is valid, else a new one; a new span id. The server
+	 * sends it back as `traceparent`. NULL only for a request refused
+	 * before its head could be read.
+	 */
+	const struct trace_ctx *trace;
 };
 
 struct http_header {

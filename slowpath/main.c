@@ -43,6 +43,8 @@
 
 struct sp_state {
 	const char *config_path;
+	const char *access_log_path; /* "-": stdout (default), "none": off */
+	FILE *access_log;
 	uint32_t status_interval_s;
 	uint32_t attach_timeout_s; /* 0 = wait for ever */
 	struct fpclient fp;
@@ -237,6 +239,7 @@ static int api_start(struct sp_state *st)
 	st->api = api_create(&ops, st->config_path);
 	if (st->api == NULL)
 		return -ENOMEM;
+	api_set_access_log(st->api, st->access_log);
 	st->health = health_engine_create();
 	if (st->health == NULL)
 		return -ENOMEM;
@@ -445,12 +448,39 @@ static const char *find_prefix(int argc, char **argv)
 	return "rte";
 }
 
+/*
+ * --access-log: one JSON line per API request (api.c); "-" (the default)
+ * is standard output, "none" turns it off, a file is appended to.
+ */
+static int open_access_log(struct sp_state *st)
+{
+	const char *p = st->access_log_path ? st->access_log_path : "-";
+
+	if (strcmp(p, "none") == 0) {
+		st->access_log = NULL;
+		return 0;
+	}
+	if (strcmp(p, "-") == 0) {
+		st->access_log = stdout;
+		return 0;
+	}
+	st->access_log = fopen(p, "ae"); /* e: not across our re-exec */
+	if (st->access_log == NULL) {
+		fprintf(stderr, "--access-log: cannot open %s: %s\n", p,
+			strerror(errno));
+		return -1;
+	}
+	setvbuf(st->access_log, NULL, _IOFBF, 1u << 16);
+	return 0;
+}
+
 static int parse_args(int argc, char **argv, struct sp_state *st)
 {
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "status-interval", required_argument, NULL, 's' },
 		{ "attach-timeout", required_argument, NULL, 'a' },
+		{ "access-log", required_argument, NULL, 'l' },
 		{ NULL, 0, NULL, 0 },
 	};
 	char *end;
@@ -461,6 +491,10 @@ static int parse_args(int argc, char **argv, struct sp_state *st)
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		if (c == 'c') {
 			st->config_path = optarg;
+			continue;
+		}
+		if (c == 'l') {
+			st->access_log_path = optarg;
 			continue;
 		}
 		if (c == '?')
@@ -480,11 +514,12 @@ static int parse_args(int argc, char **argv, struct sp_state *st)
 	if (st->config_path == NULL) {
 		fprintf(stderr,
 			"usage: %s [EAL options] -- --config FILE "
-			"[--status-interval S] [--attach-timeout S]\n",
+			"[--status-interval S] [--attach-timeout S] "
+			"[--access-log FILE|-|none]\n",
 			argv[0]);
 		return -1;
 	}
-	return 0;
+	return open_access_log(st);
 }
 
 /*
@@ -587,6 +622,7 @@ static int run(struct sp_state *st)
 		}
 		health_tick(st);
 		wait_io(st);
+		api_flush_log(st->api);
 	}
 	return 0;
 }

@@ -86,24 +86,54 @@ int trace_parse(const char *h, struct trace_ctx *out, const char **why)
 	return 0;
 }
 
-/* n random bytes as 2n lowercase hex digits, never all zeros. */
-static int random_hex(char *out, size_t n)
+/*
+ * Ids need to be random, not secret (W3C Trace Context, "Privacy"): a
+ * xorshift128+ generator seeded once from getrandom(2), so a request
+ * costs no system call. The slow path re-executes itself to re-attach,
+ * which seeds anew.
+ */
+static uint64_t rng_state[2];
+
+static int rng_next(uint64_t *out)
+{
+	uint64_t a, b;
+
+	if (rng_state[0] == 0 && rng_state[1] == 0) {
+		while (rng_state[0] == 0 && rng_state[1] == 0)
+			if (getrandom(rng_state, sizeof(rng_state), 0) !=
+			    (ssize_t)sizeof(rng_state))
+				return -1;
+	}
+	a = rng_state[0];
+	b = rng_state[1];
+	rng_state[0] = b;
+	a ^= a << 23;
+	rng_state[1] = a ^ b ^ (a >> 17) ^ (b >> 26);
+	*out = rng_state[1] + b;
+	return 0;
+}
+
+/* 16 * words lowercase hex digits, never all zeros. */
+static int random_hex(char *out, size_t words)
 {
 	static const char digits[] = "0123456789abcdef";
-	static const uint8_t zero[TRACE_ID_HEX / 2];
-	uint8_t b[TRACE_ID_HEX / 2];
+	uint64_t v[TRACE_ID_HEX / 16];
+	bool zero = true;
 
-	if (n == 0 || n > sizeof(b))
+	if (words == 0 || words > sizeof(v) / sizeof(v[0]))
 		return -1;
-	do {
-		if (getrandom(b, n, 0) != (ssize_t)n)
-			return -1;
-	} while (memcmp(b, zero, n) == 0);
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = digits[b[i] >> 4];
-		out[2 * i + 1] = digits[b[i] & 15];
+	while (zero) {
+		for (size_t i = 0; i < words; i++) {
+			if (rng_next(&v[i]) != 0)
+				return -1;
+			zero = zero && v[i] == 0;
+		}
 	}
-	out[2 * n] = '\0';
+	for (size_t i = 0; i < words; i++)
+		for (int d = 0; d < 16; d++)
+			out[16 * i + (size_t)d] =
+				digits[(v[i] >> (60 - 4 * d)) & 15];
+	out[16 * words] = '\0';
 	return 0;
 }
 
@@ -111,12 +141,12 @@ int trace_begin(const char *header, struct trace_ctx *out)
 {
 	if (trace_parse(header, out, NULL) != 0) {
 		memset(out, 0, sizeof(*out));
-		if (random_hex(out->trace_id, TRACE_ID_HEX / 2))
+		if (random_hex(out->trace_id, TRACE_ID_HEX / 16))
 			return -1;
 		/* We record every request: a trace we start is sampled. */
 		out->flags = TRACE_FLAG_SAMPLED;
 	}
-	return random_hex(out->span_id, TRACE_SPAN_HEX / 2);
+	return random_hex(out->span_id, TRACE_SPAN_HEX / 16);
 }
 
 void trace_format(const struct trace_ctx *t, char *buf, unsigned long len)

@@ -12,7 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../slowpath/h1.h"
+#include "h1.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void check_span(const char *buf, size_t len, const char *p, size_t n)
 {
