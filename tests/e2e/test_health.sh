@@ -198,8 +198,8 @@ ip netns exec ep-lb "$SP_BIN" --proc-type=secondary --no-pci \
     --file-prefix="$PREFIX" -l 0 --log-level=error -- --config "$CFG" \
     --status-interval 0 >>"$TMP/slowpath.log" 2>&1 &
 SP_PID=$!
-for ((i = 0; i < 150; i++)); do [[ -S $API ]] && [[ $(api /readyz) == *ok* ]] && break; sleep 0.1; done
-[[ $(api /readyz) == *ok* ]]
+for ((i = 0; i < 150; i++)); do [[ -S $API ]] && [[ $(api /readyz) == *\"ready\"* ]] && break; sleep 0.1; done
+[[ $(api /readyz) == *\"ready\"* ]]
 expect "fast path and slow path up, API ready" $?
 
 VIP=10.99.100.2
