@@ -263,6 +263,18 @@ uint32_t ctrl_build_pending(uint32_t budget_us)
 	return left;
 }
 
+/* Once a minute, so that no idle limit's time ages past a clock wrap. */
+static void refresh_limits(void)
+{
+	static uint64_t last;
+	uint64_t now = rte_rdtsc();
+
+	if (now - last < fp.tsc_hz * 60)
+		return;
+	pol_refresh(now);
+	last = now;
+}
+
 unsigned int ctrl_poll(void)
 {
 	struct ep_ctrl_msg msg;
@@ -274,6 +286,7 @@ unsigned int ctrl_poll(void)
 	}
 	fp.stats->ring_depth_punt = rte_ring_count(fp.punt_ring);
 	fp.stats->ring_depth_inject = rte_ring_count(fp.inject_ring);
+	refresh_limits();
 	return n;
 }
 
@@ -297,6 +310,7 @@ void ctrl_fini(void)
 	__atomic_store_n(&fp.punt_enabled, 0, __ATOMIC_RELEASE);
 	snap_free(fp.snap);
 	fp.snap = NULL;
+	pol_teardown();
 	snap_maglev_drop_pending();
 	while (fp.punt_ring &&
 	       rte_ring_dequeue(fp.punt_ring, (void **)&mb) == 0)

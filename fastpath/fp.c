@@ -30,16 +30,19 @@ struct fp_context fp;
 void fp_default_options(struct fp_options *o)
 {
 	*o = (struct fp_options){ .ct_entries = 262144,
+				  .client_entries = 65536,
 				  .mbufs = 32767,
 				  .rx_desc = 1024,
 				  .tx_desc = 1024 };
 }
 
 static int setup_worker(struct fp_worker *w, uint16_t index, unsigned int lcore,
-			uint32_t ct_entries)
+			const struct fp_options *o)
 {
 	char name[RTE_RING_NAMESIZE];
 	struct ct_params cp = { 0 };
+	struct cl_params clp = { 0 };
+	uint32_t ct_entries = o->ct_entries;
 
 	w->index = index;
 	w->lcore_id = (uint16_t)lcore;
@@ -56,7 +59,14 @@ static int setup_worker(struct fp_worker *w, uint16_t index, unsigned int lcore,
 	cp.on_remove = worker_ct_removed;
 	cp.cb_arg = w;
 	w->ct = ct_create(&cp);
-	if (w->ct == NULL || w->wrr_cursor == NULL)
+	snprintf(name, sizeof(name), "ep_cl_%u", index);
+	clp.name = name;
+	clp.entries = o->client_entries;
+	clp.socket_id = cp.socket_id;
+	clp.tsc_hz = fp.tsc_hz;
+	clp.seed = (uint64_t)fp.hash_seed * 0x9e3779b97f4a7c15ull + index;
+	w->cl = cl_create(&clp);
+	if (w->ct == NULL || w->cl == NULL || w->wrr_cursor == NULL)
 		return -ENOMEM;
 	if (fp.n_workers > 1) {
 		snprintf(name, sizeof(name), "ep_handoff_%u", index);
@@ -68,14 +78,14 @@ static int setup_worker(struct fp_worker *w, uint16_t index, unsigned int lcore,
 	return 0;
 }
 
-static int setup_workers(uint32_t ct_entries)
+static int setup_workers(const struct fp_options *o)
 {
 	unsigned int lcore;
 	uint16_t i = 0;
 
 	RTE_LCORE_FOREACH_WORKER(lcore)
 	{
-		int rc = setup_worker(&fp.workers[i], i, lcore, ct_entries);
+		int rc = setup_worker(&fp.workers[i], i, lcore, o);
 
 		if (rc) {
 			fprintf(stderr, "worker %u: set-up failed: %s\n", i,
@@ -92,6 +102,7 @@ static void free_workers(void)
 {
 	for (uint16_t i = 0; i < fp.n_workers; i++) {
 		ct_free(fp.workers[i].ct);
+		cl_free(fp.workers[i].cl);
 		rte_ring_free(fp.workers[i].handoff);
 		rte_free(fp.workers[i].wrr_cursor);
 	}
@@ -135,7 +146,7 @@ int fp_setup(const struct fp_options *o)
 			o->mbufs);
 		return -ENOMEM;
 	}
-	rc = setup_workers(o->ct_entries);
+	rc = setup_workers(o);
 	if (rc == 0)
 		rc = port_init_all(o->rx_desc, o->tx_desc);
 	if (rc == 0)

@@ -14,6 +14,7 @@
 #include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
 
+#include "clientlimit.h"
 #include "conntrack.h"
 #include "ep_abi.h"
 #include "neigh.h"
@@ -61,6 +62,7 @@ struct fp_worker {
 	uint16_t txq; /* this worker's TX queue on every port */
 	struct fp_rxq rxq[EP_MAX_PORTS];
 	struct ct_table *ct;
+	struct cl_table *cl; /* per-client limits (clientlimit.h) */
 	struct rte_ring *handoff; /* packets other workers spread to us */
 	struct ep_lcore_stats *st;
 	struct ep_svc_counters *svc;
@@ -114,6 +116,7 @@ extern struct fp_context fp;
 /* Start-up options (edgepath-fastpath's command line). */
 struct fp_options {
 	uint32_t ct_entries;
+	uint32_t client_entries; /* per-client limit table, per worker */
 	uint32_t mbufs;
 	uint32_t idle_sleep_us;
 	uint32_t stats_interval_s;

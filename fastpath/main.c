@@ -29,6 +29,8 @@ static void usage(const char *prog)
 	printf("usage: %s [EAL options] -- [options]\n"
 	       "  --ct-entries N      connection-table entries per worker "
 	       "(default 262144, 1024..67108864)\n"
+	       "  --client-entries N  per-client limit entries per worker "
+	       "(default 65536, 1024..67108864; 52 bytes each)\n"
 	       "  --mbufs N           packet buffers (default 32767)\n"
 	       "  --idle-sleep-us N   sleep N us when polls come back empty "
 	       "(default 0: busy poll; 1..100000)\n"
@@ -67,6 +69,9 @@ static int parse_option(int c, const char *name, struct fp_options *o)
 	switch (c) {
 	case 'c':
 		return parse_u32(name, optarg, 1024, 1u << 26, &o->ct_entries);
+	case 'C':
+		return parse_u32(name, optarg, 1024, CL_MAX_ENTRIES,
+				 &o->client_entries);
 	case 'm':
 		return parse_u32(name, optarg, 1023, 1u << 24, &o->mbufs);
 	case 'i':
@@ -91,6 +96,7 @@ static int parse_args(int argc, char **argv, struct fp_options *o)
 {
 	static const struct option longopts[] = {
 		{ "ct-entries", required_argument, NULL, 'c' },
+		{ "client-entries", required_argument, NULL, 'C' },
 		{ "mbufs", required_argument, NULL, 'm' },
 		{ "idle-sleep-us", required_argument, NULL, 'i' },
 		{ "stats-interval", required_argument, NULL, 's' },

@@ -12,6 +12,7 @@
 
 #include <rte_byteorder.h>
 #include <rte_cycles.h>
+#include <rte_lcore.h>
 #include <rte_malloc.h>
 
 #include "flat_check.h"
@@ -550,6 +551,22 @@ static int fill_node(struct fp_snapshot *s, const struct ep_cfg_hdr *h,
 	return 0;
 }
 
+/* Limits and access list (policing.c), for this process's workers. */
+static int build_policing(struct fp_snapshot *s, const uint8_t *base,
+			  const struct ep_cfg_hdr *h,
+			  const struct fp_snapshot *prev, char *err,
+			  size_t err_len)
+{
+	uint32_t sids[EP_MAX_SERVICES];
+	unsigned int lcores = rte_lcore_count();
+
+	for (uint32_t i = 0; i < h->n_services; i++)
+		sids[i] = s->services[i].stats_id;
+	return pol_build(&s->pol, base, h, sids, prev ? &prev->pol : NULL,
+			 lcores > 1 ? lcores - 1 : 1, rte_get_tsc_hz(), err,
+			 err_len);
+}
+
 static int build_checked(struct fp_snapshot *s, const uint8_t *base,
 			 const struct ep_cfg_hdr *h,
 			 const struct fp_snapshot *prev, char *err,
@@ -572,6 +589,8 @@ static int build_checked(struct fp_snapshot *s, const uint8_t *base,
 		rc = fill_node(s, h, addrs, err, err_len);
 	if (rc == 0)
 		rc = fill_services(s, h, svcs, prev, err, err_len);
+	if (rc == 0)
+		rc = build_policing(s, base, h, prev, err, err_len);
 	return rc;
 }
 
@@ -610,6 +629,7 @@ void snap_free(struct fp_snapshot *s)
 	/* Services never filled (a failed build) are zero: no reference. */
 	for (uint32_t i = 0; s->services && i < s->n_services; i++)
 		snap_maglev_put(s->services[i].maglev_ref);
+	pol_free(&s->pol);
 	rte_free(s->vips.slots);
 	rte_free(s->local_addrs.slots);
 	rte_free(s->backend_ids.slots);

@@ -15,6 +15,7 @@
 #include "ep_abi.h"
 #include "maglev.h"
 #include "parse.h"
+#include "policing.h"
 
 struct snap_backend {
 	uint8_t addr[16];
@@ -138,6 +139,7 @@ struct fp_snapshot {
 	struct snap_addr_table local_addrs; /* addr -> SNAP_LOCAL_* */
 	struct snap_addr_table backend_ids; /* addr -> first backend index */
 	uint16_t *tables; /* one allocation for all round-robin tables */
+	struct pol_snapshot pol; /* limits and the access list (policing.h) */
 };
 
 /*

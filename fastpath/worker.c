@@ -252,6 +252,100 @@ static void fill_entry(struct ct_entry *e, const struct snap_service *svc,
 }
 
 /* What new_flow() did with its packet. */
+/* ------------------------------------------------------------------ */
+/* Policing: access lists and rate limits, before any state is made.    */
+
+/* Count a policing drop for the service and free the packet. */
+static __attribute__((noinline)) void
+police_drop(struct fp_worker *w, struct rte_mbuf *mb,
+	    const struct snap_service *svc, enum pol_verdict v)
+{
+	struct ep_svc_counters *sc = &w->svc[svc->stats_id];
+	enum ep_drop_reason why;
+
+	switch (v) {
+	case POL_ACL:
+		sc->drop_acl++;
+		why = EP_DROP_ACL;
+		break;
+	case POL_RATE_PPS:
+		sc->drop_rate_pps++;
+		why = EP_DROP_RATE_SVC_PPS;
+		break;
+	case POL_RATE_BPS:
+		sc->drop_rate_bps++;
+		why = EP_DROP_RATE_SVC_BPS;
+		break;
+	case POL_RATE_CPS:
+		sc->drop_rate_cps++;
+		why = EP_DROP_RATE_SVC_CPS;
+		break;
+	case POL_SYN_FLOOD:
+		sc->drop_syn_flood++;
+		why = EP_DROP_SYN_FLOOD;
+		break;
+	default:
+		sc->drop_rate_client++;
+		why = EP_DROP_RATE_CLIENT;
+		break;
+	}
+	sc->drops++;
+	count_drop(w, mb, why);
+}
+
+/*
+ * A packet to a service, seen first on this worker: the access lists and
+ * the packets/s and bytes/s limits. 1 when it goes on, 0 when dropped.
+ */
+static inline int police_packet(struct fp_worker *w,
+				const struct fp_snapshot *s,
+				struct rte_mbuf *mb, const struct pkt_ctx *c,
+				uint64_t now)
+{
+	enum pol_verdict v;
+
+	if (likely(s->pol.acl == NULL && s->pol.svc == NULL))
+		return 1;
+	v = pol_check_packet(&s->pol, c->svc->index, c->svc->stats_id, w->index,
+			     c->m.key.src, c->m.key.family,
+			     rte_pktmbuf_pkt_len(mb), now);
+	if (likely(v == POL_PASS))
+		return 1;
+	police_drop(w, mb, c->svc, v);
+	return 0;
+}
+
+enum syn_guard_verdict {
+	SG_ENTRY, /* not a new bare SYN, or within the guard: as usual */
+	SG_STATELESS, /* over the guard: steer by Maglev, no entry */
+	SG_DROP, /* over the guard, and no stateless way (NAT, rr/wrr/lc) */
+};
+
+/*
+ * The SYN-flood guard for a packet opening a flow: above the configured
+ * new-SYN rate of this worker, a bare SYN makes no connection entry, so
+ * a flood cannot evict established flows. Its ACK, if a real client
+ * sends one, finds the same backend through the same Maglev slot and
+ * makes the entry then. NAT needs an entry for the replies, and rr, wrr
+ * and lc would pick another backend for the ACK: those SYNs are dropped.
+ */
+static enum syn_guard_verdict syn_guard(struct fp_worker *w,
+					const struct fp_snapshot *s,
+					const struct pkt_ctx *c, uint64_t now)
+{
+	const struct snap_service *svc = c->svc;
+
+	if (c->m.key.proto != IPPROTO_TCP ||
+	    (c->m.tcp_flags & (0x02 | 0x10)) != 0x02 /* SYN, no ACK */ ||
+	    pol_syn_guard_admit(&s->pol, w->index, now))
+		return SG_ENTRY;
+	if (svc->fwd_mode == EP_FWD_NAT || svc->maglev_ref == NULL ||
+	    (svc->sched != EP_SCHED_MAGLEV &&
+	     !(svc->flags & EP_SVC_F_AFFINITY)))
+		return SG_DROP;
+	return SG_STATELESS;
+}
+
 enum new_flow_result {
 	NF_FORWARDED, /* picked a backend and forwarded (or tried to) */
 	NF_DROPPED, /* no backend to pick: dropped and counted */
@@ -276,6 +370,7 @@ static enum new_flow_result new_flow(struct fp_worker *w,
 	uint64_t t0;
 	uint32_t j;
 	int32_t pos;
+	int stateless = 0;
 
 	if (svc->n_pickable == 0) {
 		/* Nothing to pick: take no entry (and evict nothing). */
@@ -284,7 +379,47 @@ static enum new_flow_result new_flow(struct fp_worker *w,
 		count_drop(w, mb, EP_DROP_NO_BACKEND);
 		return NF_DROPPED;
 	}
-	pos = ct_insert(w->ct, &c->m.key, c->hash, now);
+	if (unlikely(s->pol.svc != NULL &&
+		     (s->pol.svc[svc->index].any ||
+		      s->pol.svc[svc->index].any_client))) {
+		/* A connection this burst opened already is not new. */
+		pos = w->burst_inserts ? ct_lookup(w->ct, &c->m.key, c->hash)
+				       : -ENOENT;
+		e = ct_entry_at(w->ct, pos);
+		if (e && !(e->flags & CT_F_REPLY)) {
+			*existing = pos;
+			return NF_EXISTING;
+		}
+		e = &tmp;
+		if (pol_check_new_flow(&s->pol, svc->index, svc->stats_id,
+				       w->index, now) != POL_PASS) {
+			w->acc.misses++;
+			police_drop(w, mb, svc, POL_RATE_CPS);
+			return NF_DROPPED;
+		}
+		if (s->pol.svc[svc->index].any_client &&
+		    pol_check_client(&s->pol, svc->index, svc->stats_id, w->cl,
+				     c->m.key.src, c->m.key.family, 1,
+				     now) != POL_PASS) {
+			w->acc.misses++;
+			police_drop(w, mb, svc, POL_RATE_CLIENT);
+			return NF_DROPPED;
+		}
+	}
+	if (unlikely(s->pol.syn_guard.mode != POLICER_OFF)) {
+		switch (syn_guard(w, s, c, now)) {
+		case SG_DROP:
+			w->acc.misses++;
+			police_drop(w, mb, svc, POL_SYN_FLOOD);
+			return NF_DROPPED;
+		case SG_STATELESS:
+			stateless = 1;
+			break;
+		default:
+			break;
+		}
+	}
+	pos = stateless ? -ENOSPC : ct_insert(w->ct, &c->m.key, c->hash, now);
 	if (pos == -EEXIST) {
 		pos = ct_lookup(w->ct, &c->m.key, c->hash);
 		e = ct_entry_at(w->ct, pos);
@@ -315,7 +450,8 @@ static enum new_flow_result new_flow(struct fp_worker *w,
 		w->be[b->stats_id].active_flows++;
 	} else {
 		memset(&tmp, 0, sizeof(tmp));
-		w->st->cnt[EP_CNT_CT_FALLBACK]++;
+		w->st->cnt[stateless ? EP_CNT_SYN_STATELESS
+				     : EP_CNT_CT_FALLBACK]++;
 	}
 	fill_entry(e, svc, b, mb, &c->m, now);
 	if (pos >= 0 && svc->fwd_mode == EP_FWD_NAT)
@@ -368,32 +504,44 @@ static inline void count_service(struct fp_worker *w,
 	a->svc_bytes += rte_pktmbuf_pkt_len(mb);
 }
 
-/* Which worker owns this flow when work must be spread in software. */
-static uint16_t flow_owner(const struct pkt_ctx *c)
+/*
+ * Which worker owns this flow when work must be spread in software. A
+ * service with per-client limits (not NAT) is owned by its client's
+ * address alone, so that one worker's table sees all of a client.
+ */
+static uint16_t flow_owner(const struct fp_snapshot *s, const struct pkt_ctx *c)
 {
 	const struct flow_key *k = &c->m.key;
-	uint32_t h = c->svc ? flowhash_endpoint(k->src, k->sport, fp.hash_seed)
-			    : flowhash_endpoint(k->dst, k->dport, fp.hash_seed);
+	uint32_t h;
 
+	if (c->svc == NULL)
+		h = flowhash_endpoint(k->dst, k->dport, fp.hash_seed);
+	else if (unlikely(c->svc->fwd_mode != EP_FWD_NAT &&
+			  pol_has_client_limits(&s->pol, c->svc->index)))
+		h = flowhash_endpoint(k->src, 0, fp.hash_seed);
+	else
+		h = flowhash_endpoint(k->src, k->sport, fp.hash_seed);
 	return (uint16_t)(h % fp.n_workers);
 }
 
-static int needs_handoff(const struct fp_worker *w, const struct pkt_ctx *c,
-			 const struct rte_mbuf *mb)
+static int needs_handoff(const struct fp_worker *w, const struct fp_snapshot *s,
+			 const struct pkt_ctx *c, const struct rte_mbuf *mb)
 {
 	if (fp.n_workers == 1)
 		return 0;
-	/* NAT: both directions must meet on the client endpoint's owner. */
+	/* NAT: both directions must meet on the client endpoint's owner;
+	 * per-client limits: every packet of a client on its owner. */
 	if (fp.ports[mb->port].spread ||
-	    (c->svc == NULL || c->svc->fwd_mode == EP_FWD_NAT))
-		return flow_owner(c) != w->index;
+	    (c->svc == NULL || c->svc->fwd_mode == EP_FWD_NAT) ||
+	    pol_has_client_limits(&s->pol, c->svc->index))
+		return flow_owner(s, c) != w->index;
 	return 0;
 }
 
-static int handoff(struct fp_worker *w, const struct pkt_ctx *c,
-		   struct rte_mbuf *mb)
+static int handoff(struct fp_worker *w, const struct fp_snapshot *s,
+		   const struct pkt_ctx *c, struct rte_mbuf *mb)
 {
-	struct fp_worker *owner = &fp.workers[flow_owner(c)];
+	struct fp_worker *owner = &fp.workers[flow_owner(s, c)];
 
 	if (rte_ring_mp_enqueue(owner->handoff, mb) != 0)
 		count_drop(w, mb, EP_DROP_HANDOFF_FULL);
@@ -448,8 +596,20 @@ static void classify(struct fp_worker *w, const struct fp_snapshot *s,
 		punt(w, mb);
 		return;
 	}
-	if (!from_handoff && needs_handoff(w, c, mb) && handoff(w, c, mb))
+	/* Policed where it arrives: a handed-off packet was checked. */
+	if (c->svc != NULL && !from_handoff && !police_packet(w, s, mb, c, now))
 		return;
+	if (!from_handoff && needs_handoff(w, s, c, mb) && handoff(w, s, c, mb))
+		return;
+	/* Per-client limits on the worker that keeps the client. */
+	if (unlikely(c->svc != NULL && c->m.kind == PKT_L4 &&
+		     pol_has_client_limits(&s->pol, c->svc->index)) &&
+	    pol_check_client(&s->pol, c->svc->index, c->svc->stats_id, w->cl,
+			     c->m.key.src, c->m.key.family, 0,
+			     now) != POL_PASS) {
+		police_drop(w, mb, c->svc, POL_RATE_CLIENT);
+		return;
+	}
 	c->hash = flowhash_key(&c->m.key, fp.hash_seed);
 	ct_prefetch(w->ct, c->hash);
 	c->verdict = V_LOOKUP;

@@ -16,6 +16,7 @@
 #include <cjson/cJSON.h>
 
 #include "config.h"
+#include "config_policing.h"
 #include "flat_check.h"
 
 #define PATH_BUF 64 /* "services[4294967295].backends[4294967295]" fits */
@@ -1386,10 +1387,11 @@ static int parse_service(const cJSON *obj, const char *path,
 			 struct config_error *err)
 {
 	static const char *const keys[] = {
-		"name",	     "vip",	     "port",
-		"protocol",  "forwarding",   "encap",
-		"scheduler", "affinity",     "maglev_table_size",
-		"backends",  "health_check", NULL
+		"name",	     "vip",	   "port",
+		"protocol",  "forwarding", "encap",
+		"scheduler", "affinity",   "maglev_table_size",
+		"backends",  "limits",	   "acl",
+		"health_check", NULL
 	};
 	uint32_t port = 0;
 	int rc;
@@ -1433,10 +1435,16 @@ static int parse_services(const cJSON *root, struct ep_config *cfg,
 		return fail_nomem(err);
 	cfg->n_services = n;
 	e = arr->child;
-	for (i = 0; rc == 0 && i < n; i++, e = e->next)
+	for (i = 0; rc == 0 && i < n; i++, e = e->next) {
+		uint32_t prefixes = 0;
+
 		rc = parse_service(
 			e, index_path(path, sizeof(path), "", "services", i),
 			&cfg->services[i], &total, err);
+		if (rc == 0) /* "limits" and "acl": config_policing.c */
+			rc = cpol_parse_service(e, path, &cfg->services[i].pol,
+						&prefixes, err);
+	}
 	return rc;
 }
 
@@ -1559,7 +1567,9 @@ static int parse_api(const cJSON *root, struct config_api *api,
 static int parse_document(const cJSON *root, struct ep_config *cfg,
 			  struct config_error *err)
 {
-	static const char *const keys[] = { "node", "services", "api", NULL };
+	static const char *const keys[] = { "node", "services", "api",
+					    "policing", NULL };
+	uint32_t prefixes = 0;
 	int rc;
 
 	rc = check_object(root, "", keys, err);
@@ -1569,6 +1579,8 @@ static int parse_document(const cJSON *root, struct ep_config *cfg,
 		rc = parse_services(root, cfg, err);
 	if (rc == 0)
 		rc = parse_api(root, &cfg->api, err);
+	if (rc == 0)
+		rc = cpol_parse_global(root, &cfg->pol, &prefixes, err);
 	return rc;
 }
 
@@ -1863,7 +1875,9 @@ static int validate_service(const struct ep_config *cfg, uint32_t i,
 	}
 	if (rc == 0)
 		rc = validate_backend_dups(s, path, err);
-	return rc != 0 ? rc : validate_health(s, path, err);
+	if (rc == 0)
+		rc = validate_health(s, path, err);
+	return rc != 0 ? rc : cpol_validate_service(&s->pol, path, err);
 }
 
 /*
@@ -2207,6 +2221,8 @@ int config_validate(const struct ep_config *cfg, struct config_error *err)
 		rc = validate_services(cfg, err);
 	if (rc == 0)
 		rc = validate_api(&cfg->api, err);
+	if (rc == 0)
+		rc = cpol_validate_global(&cfg->pol, err);
 	return rc;
 }
 
@@ -2217,9 +2233,12 @@ void config_free(struct ep_config *cfg)
 {
 	uint32_t i;
 
-	for (i = 0; cfg->services != NULL && i < cfg->n_services; i++)
+	for (i = 0; cfg->services != NULL && i < cfg->n_services; i++) {
 		free(cfg->services[i].backends);
+		cpol_free_service(&cfg->services[i].pol);
+	}
 	free(cfg->services);
+	cpol_free_global(&cfg->pol);
 	memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -2231,6 +2250,8 @@ int config_copy(struct ep_config *dst, const struct ep_config *src)
 	*dst = *src;
 	dst->services = NULL;
 	dst->n_services = 0;
+	if (cpol_copy_global(&dst->pol, &src->pol) != 0)
+		goto fail;
 	if (src->n_services == 0)
 		return 0;
 	dst->services = calloc(src->n_services, sizeof(*dst->services));
@@ -2241,6 +2262,8 @@ int config_copy(struct ep_config *dst, const struct ep_config *src)
 		s = &dst->services[i];
 		*s = src->services[i];
 		s->backends = NULL;
+		if (cpol_copy_service(&s->pol, &src->services[i].pol) != 0)
+			goto fail;
 		if (s->n_backends == 0)
 			continue;
 		s->backends = malloc(s->n_backends * sizeof(*s->backends));
@@ -2274,7 +2297,8 @@ static bool service_equal(const struct config_service *a,
 	    a->proto != b->proto || a->fwd != b->fwd || a->encap != b->encap ||
 	    a->sched != b->sched || a->affinity != b->affinity ||
 	    a->maglev_size != b->maglev_size ||
-	    a->n_backends != b->n_backends || !health_equal(a, b))
+	    a->n_backends != b->n_backends || !health_equal(a, b) ||
+	    !cpol_equal_service(&a->pol, &b->pol))
 		return false;
 	for (i = 0; i < a->n_backends; i++)
 		if (!backend_equal(&a->backends[i], &b->backends[i]))
@@ -2357,7 +2381,8 @@ bool config_equal(const struct ep_config *a, const struct ep_config *b)
 	uint32_t i;
 
 	if (!node_equal(&a->node, &b->node) || a->n_services != b->n_services ||
-	    !api_equal(&a->api, &b->api))
+	    !api_equal(&a->api, &b->api) ||
+	    !cpol_equal_global(&a->pol, &b->pol))
 		return false;
 	for (i = 0; i < a->n_services; i++)
 		if (!service_equal(&a->services[i], &b->services[i]))
@@ -2510,6 +2535,16 @@ static void json_node(struct jbuf *b, const struct config_node *n)
 	jb_raw(b, "}");
 }
 
+/* Members config_policing.c rendered (malloc'd, NULL: out of memory). */
+static void jb_policing(struct jbuf *b, char *members)
+{
+	if (members == NULL)
+		b->failed = true;
+	else
+		jb_raw(b, members);
+	free(members);
+}
+
 static void json_backend(struct jbuf *b, const struct config_backend *be)
 {
 	char mac[18];
@@ -2571,6 +2606,7 @@ static void json_service(struct jbuf *b, const struct config_service *s)
 	jb_kstr(b, "scheduler", name_of(NAMES(sched_names), s->sched));
 	jb_kstr(b, "affinity", name_of(NAMES(affinity_names), s->affinity));
 	jb_knum(b, "maglev_table_size", s->maglev_size);
+	jb_policing(b, cpol_json_service(&s->pol));
 	json_health(b, s);
 	jb_raw(b, ",\"backends\":[");
 	for (i = 0; i < s->n_backends; i++) {
@@ -2659,6 +2695,7 @@ char *config_to_json(const struct ep_config *cfg)
 		json_service(&b, &cfg->services[i]);
 	}
 	jb_raw(&b, "]");
+	jb_policing(&b, cpol_json_global(&cfg->pol));
 	if (cfg->api.present) {
 		jb_raw(&b, ",\"api\":");
 		json_api(&b, &cfg->api);
@@ -2879,6 +2916,8 @@ struct flat_layout {
 	uint32_t off_services;
 	uint32_t off_backends;
 	uint32_t n_backends;
+	uint32_t off_acl_rules;
+	uint32_t n_acl_rules;
 	size_t total;
 };
 
@@ -2887,14 +2926,17 @@ static size_t align8(size_t v)
 	return (v + 7) & ~(size_t)7;
 }
 
-/* Header, node addresses, services, backends, each 8-byte aligned. */
+/* Header, node addresses, services, backends, ACL rules, each 8-byte
+ * aligned. */
 static void flat_layout(const struct ep_config *cfg, struct flat_layout *l)
 {
-	size_t off, n_be = 0;
+	size_t off, n_be = 0, n_rules = cpol_acl_count(&cfg->pol.acl);
 	uint32_t i;
 
-	for (i = 0; i < cfg->n_services; i++)
+	for (i = 0; i < cfg->n_services; i++) {
 		n_be += cfg->services[i].n_backends;
+		n_rules += cpol_acl_count(&cfg->services[i].pol.acl);
+	}
 	off = align8(sizeof(struct ep_cfg_hdr));
 	l->off_addrs = (uint32_t)off;
 	off = align8(off + cfg->node.n_addrs * sizeof(struct ep_cfg_node_addr));
@@ -2902,7 +2944,10 @@ static void flat_layout(const struct ep_config *cfg, struct flat_layout *l)
 	off = align8(off + cfg->n_services * sizeof(struct ep_cfg_service));
 	l->off_backends = (uint32_t)off;
 	l->n_backends = (uint32_t)n_be;
-	l->total = off + n_be * sizeof(struct ep_cfg_backend);
+	off = align8(off + n_be * sizeof(struct ep_cfg_backend));
+	l->off_acl_rules = (uint32_t)off;
+	l->n_acl_rules = (uint32_t)n_rules;
+	l->total = off + n_rules * sizeof(struct ep_cfg_acl_rule);
 }
 
 size_t config_flat_size(const struct ep_config *cfg)
@@ -2974,6 +3019,8 @@ static void flat_write_header(const struct ep_config *cfg, uint64_t version,
 	h.off_services = l->off_services;
 	h.off_backends = l->off_backends;
 	h.off_node_addrs = l->off_addrs;
+	h.n_acl_rules = l->n_acl_rules;
+	h.off_acl_rules = l->off_acl_rules;
 	h.node.backend_port = cfg->node.backend_port;
 	h.node.gue_port = cfg->node.gue_port;
 	h.node.flags = cfg->node.maglev_rebuild == CONFIG_MAGLEV_FRESH
@@ -2981,6 +3028,7 @@ static void flat_write_header(const struct ep_config *cfg, uint64_t version,
 			       : 0;
 	h.node.encap_src4 = ip_flat(&cfg->node.encap_src4);
 	h.node.encap_src6 = ip_flat(&cfg->node.encap_src6);
+	cpol_flat_node(&cfg->pol, &h.node);
 	flat_put(buf, 0, &h, sizeof(h));
 }
 
@@ -3004,6 +3052,7 @@ static void flat_write_service(const struct config_service *s, uint32_t id,
 	fs.maglev_size = s->maglev_size;
 	fs.first_backend = first;
 	fs.n_backends = s->n_backends;
+	cpol_flat_service(&s->pol, &fs);
 	flat_put(buf, off, &fs, sizeof(fs));
 }
 
@@ -3022,6 +3071,23 @@ static void flat_write_backend(const struct config_backend *b, uint32_t id,
 		memcpy(fb.mac, b->mac, 6);
 	fb.stats_id = id;
 	flat_put(buf, off, &fb, sizeof(fb));
+}
+
+/* The global list's rules, then each service's (scope: its index). */
+static void flat_write_acl_rules(const struct ep_config *cfg,
+				 const struct flat_layout *l, void *buf)
+{
+	size_t off = l->off_acl_rules;
+	uint32_t i;
+
+	cpol_flat_acl(&cfg->pol.acl, EP_ACL_SCOPE_GLOBAL, (uint8_t *)buf + off);
+	off += cpol_acl_count(&cfg->pol.acl) * sizeof(struct ep_cfg_acl_rule);
+	for (i = 0; i < cfg->n_services; i++) {
+		const struct config_acl *a = &cfg->services[i].pol.acl;
+
+		cpol_flat_acl(a, i, (uint8_t *)buf + off);
+		off += cpol_acl_count(a) * sizeof(struct ep_cfg_acl_rule);
+	}
 }
 
 static void flat_write(const struct ep_config *cfg, uint64_t version,
@@ -3051,6 +3117,7 @@ static void flat_write(const struct ep_config *cfg, uint64_t version,
 				l->off_backends +
 					k * sizeof(struct ep_cfg_backend));
 	}
+	flat_write_acl_rules(cfg, l, buf);
 }
 
 int config_to_flat(const struct ep_config *cfg, uint64_t version,
@@ -3156,6 +3223,7 @@ static int flat_read_service(const void *buf, const struct ep_cfg_hdr *h,
 						   : CONFIG_AFFINITY_NONE;
 	s->maglev_size =
 		fs.maglev_size != 0 ? fs.maglev_size : EP_MAGLEV_DEFAULT_SIZE;
+	cpol_from_flat_service(&fs, &s->pol);
 	if (fs.n_backends == 0)
 		return 0;
 	s->backends = calloc(fs.n_backends, sizeof(*s->backends));
@@ -3167,6 +3235,26 @@ static int flat_read_service(const void *buf, const struct ep_cfg_hdr *h,
 		flat_read_backend(&fb, &s->backends[j]);
 	}
 	return 0;
+}
+
+/* Each checked rule to its list (the global one or its service's). */
+static int flat_read_acl_rules(const void *buf, const struct ep_cfg_hdr *h,
+			       struct ep_config *out)
+{
+	struct ep_cfg_acl_rule r;
+	int rc = 0;
+
+	for (uint32_t i = 0; rc == 0 && i < h->n_acl_rules; i++) {
+		memcpy(&r,
+		       (const uint8_t *)buf + h->off_acl_rules +
+			       (size_t)i * sizeof(r),
+		       sizeof(r));
+		rc = cpol_from_flat_rule(
+			&r, r.scope == EP_ACL_SCOPE_GLOBAL
+				    ? &out->pol.acl
+				    : &out->services[r.scope].pol.acl);
+	}
+	return rc;
 }
 
 int config_from_flat(const void *buf, size_t len, struct ep_config *out,
@@ -3181,6 +3269,7 @@ int config_from_flat(const void *buf, size_t len, struct ep_config *out,
 	if (rc != 0)
 		return rc;
 	flat_read_node(buf, &h, &out->node);
+	cpol_from_flat_node(&h.node, &out->pol);
 	if (h.n_services > 0) {
 		out->services = calloc(h.n_services, sizeof(*out->services));
 		if (out->services == NULL)
@@ -3189,6 +3278,8 @@ int config_from_flat(const void *buf, size_t len, struct ep_config *out,
 	}
 	for (i = 0; rc == 0 && i < h.n_services; i++)
 		rc = flat_read_service(buf, &h, i, &out->services[i]);
+	if (rc == 0)
+		rc = flat_read_acl_rules(buf, &h, out);
 	if (rc != 0)
 		fail_nomem(err);
 	else

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "config_policing.h"
 #include "ep_abi.h"
 #include "health.h"
 
@@ -72,6 +73,7 @@ struct config_service {
 	uint32_t panic_percent;
 	uint32_t n_backends;
 	struct config_backend *backends; /* malloc'd, n_backends long */
+	struct config_svc_policing pol; /* "limits", "acl" */
 };
 
 struct config_node_addr {
@@ -119,6 +121,7 @@ struct ep_config {
 	uint32_t n_services;
 	struct config_service *services; /* malloc'd, n_services long */
 	struct config_api api;
+	struct config_policing pol; /* "policing" */
 };
 
 /*

@@ -531,6 +531,35 @@ static void render_services(struct metrics_text *t, const struct ep_stats *s,
 	}
 }
 
+/* Policing drops per service, one family per reason: the per-service
+ * counters named "drops_<reason>" (ep_abi.h), as
+ * edgepath_service_drops_<reason>_total{service}. */
+static void render_service_policed(struct metrics_text *t,
+				   const struct ep_stats *s,
+				   const struct metrics_names *n)
+{
+	for (uint32_t k = 0; k < EP_SVC_N; k++) {
+		const struct ep_counter_desc *d = &ep_svc_counters[k];
+		char name[96];
+
+		if (strncmp(d->name, "drops_", 6) != 0)
+			continue;
+		snprintf(name, sizeof(name), "edgepath_service_%s_total",
+			 d->name);
+		metrics_family(t, name, "counter",
+			       "Packets of a service dropped by policing, for "
+			       "one reason.");
+		for (uint32_t i = 0; i < n->n_services; i++) {
+			struct ep_svc_counters sc;
+			struct metrics_label l = { "service",
+						   n->services[i].name };
+
+			stats_sum_svc(s, n->services[i].sid, &sc);
+			metrics_u64(t, name, &l, 1, ep_counter_u64(&sc, d));
+		}
+	}
+}
+
 static void render_backend_family(struct metrics_text *t,
 				  const struct ep_stats *s,
 				  const struct metrics_names *n, size_t k,
@@ -589,6 +618,7 @@ void metrics_render_fastpath(struct metrics_text *t, const struct ep_stats *s,
 	render_counters(t, s);
 	render_ports(t, s, sh->n_ports);
 	render_services(t, s, names);
+	render_service_policed(t, s, names);
 	render_backends(t, s, names);
 }
 

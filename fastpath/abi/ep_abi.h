@@ -11,7 +11,7 @@
 
 #include <stdint.h>
 
-#define EP_ABI_VERSION 6u
+#define EP_ABI_VERSION 7u
 
 /* Default EAL --file-prefix shared by both processes. */
 #define EP_FILE_PREFIX_DEFAULT "edgepath"
@@ -111,6 +111,12 @@ struct ep_cfg_node {
 	uint32_t flags; /* EP_NODE_F_* */
 	struct ep_ip encap_src4; /* outer source for IPv4 encap */
 	struct ep_ip encap_src6; /* outer source for IPv6 encap */
+	/* SYN-flood guard: above this many new TCP flows per second on one
+	 * worker (burst: a token bucket's depth), a bare SYN of a new flow
+	 * makes no connection entry (stateless Maglev steering, or dropped
+	 * as syn_flood where that cannot work). 0 = off (burst 0 too). */
+	uint64_t syn_guard_rate;
+	uint64_t syn_guard_burst;
 };
 
 /* An address the fast path answers ARP/ND for (besides every VIP). */
@@ -120,6 +126,57 @@ struct ep_cfg_node_addr {
 	uint16_t pad[3];
 };
 
+/*
+ * A service's rate limits (ep_cfg_service.limits, indexed by enum
+ * ep_limit_kind): shared by every worker, GCRA (fastpath/policer.h).
+ * token_bucket: `burst` is the bucket's depth in units (>= 1);
+ * leaky_bucket: `burst` is the tolerance in units (0 = none). Off: all 0.
+ */
+enum ep_limit_mode {
+	EP_LIMIT_OFF = 0,
+	EP_LIMIT_TOKEN_BUCKET = 1,
+	EP_LIMIT_LEAKY_BUCKET = 2,
+};
+
+enum ep_limit_kind {
+	EP_LIMIT_PPS = 0, /* packets per second */
+	EP_LIMIT_BPS = 1, /* bytes per second (frames as received) */
+	EP_LIMIT_CPS = 2, /* new connections per second */
+	/* Per client (source address; IPv6 cut to client_v6_prefix), per
+	 * worker table (fastpath/clientlimit.h): */
+	EP_LIMIT_CLIENT_PPS = 3, /* a client's packets per second */
+	EP_LIMIT_CLIENT_CPS = 4, /* a client's new connections per second */
+	EP_LIMIT_N
+};
+
+struct ep_cfg_limit {
+	uint64_t rate; /* units per second, 1..2^40 when on */
+	uint64_t burst; /* at most 600 s of the rate */
+	uint8_t mode; /* enum ep_limit_mode */
+	uint8_t pad[7];
+};
+
+/*
+ * Access-list rules (ep_cfg_hdr.off_acl_rules): CIDR prefixes, allow or
+ * deny, of the global list or of one service (scope = the service's index
+ * in the flat service array). Deny wins; an allow list that is not empty
+ * refuses every client outside it (fastpath/acl.h).
+ */
+#define EP_ACL_DENY 1u
+#define EP_ACL_ALLOW 2u
+#define EP_ACL_SCOPE_GLOBAL UINT32_MAX
+
+struct ep_cfg_acl_rule {
+	struct ep_ip prefix; /* bits past depth zero */
+	uint8_t depth; /* 0..32 or 0..128 */
+	uint8_t kind; /* EP_ACL_DENY or EP_ACL_ALLOW */
+	uint16_t pad;
+	uint32_t scope; /* service index, or EP_ACL_SCOPE_GLOBAL */
+	uint32_t pad2;
+};
+
+#define EP_MAX_ACL_RULES (1u << 20)
+
 struct ep_cfg_service {
 	char name[EP_NAME_LEN];
 	struct ep_ip vip;
@@ -128,11 +185,13 @@ struct ep_cfg_service {
 	uint8_t fwd_mode; /* enum ep_fwd_mode */
 	uint8_t sched; /* enum ep_sched */
 	uint8_t flags; /* EP_SVC_F_* */
-	uint16_t pad;
+	uint8_t client_v6_prefix; /* per-client limits: 0 (= 64) or 1..128 */
+	uint8_t pad;
 	uint32_t stats_id; /* < EP_MAX_SERVICES, stable for this service */
 	uint32_t maglev_size; /* prime; 0 = EP_MAGLEV_DEFAULT_SIZE */
 	uint32_t first_backend; /* index into the backend array */
 	uint32_t n_backends;
+	struct ep_cfg_limit limits[EP_LIMIT_N];
 };
 
 struct ep_cfg_backend {
@@ -157,6 +216,8 @@ struct ep_cfg_hdr {
 	uint32_t off_services; /* byte offsets from the header's start */
 	uint32_t off_backends;
 	uint32_t off_node_addrs;
+	uint32_t n_acl_rules; /* struct ep_cfg_acl_rule, <= EP_MAX_ACL_RULES */
+	uint32_t off_acl_rules;
 	uint32_t pad;
 	struct ep_cfg_node node;
 };
@@ -253,7 +314,8 @@ struct ep_shared {
 	X(CYC_REWRITE, "cycles_rewrite")                                       \
 	X(CYC_TX, "cycles_tx")                                                 \
 	X(SNAPSHOT_SWITCHES, "snapshot_switches")                              \
-	X(CYC_AGE, "cycles_age")
+	X(CYC_AGE, "cycles_age")                                               \
+	X(SYN_STATELESS, "syn_flood_stateless")
 
 /* Drop reasons (per lcore), X(sym, name): counters of one /metrics family
  * with a "reason" label. Parser reasons come first. */
@@ -291,7 +353,13 @@ struct ep_shared {
 	X(NO_MBUF, "no_mbuf")                                                  \
 	X(NO_HEADROOM, "no_headroom")                                          \
 	X(TOO_BIG, "too_big_for_encap")                                        \
-	X(NOT_FOR_US, "not_for_us")
+	X(NOT_FOR_US, "not_for_us")                                            \
+	X(ACL, "acl")                                                          \
+	X(RATE_SVC_PPS, "rate_service_pps")                                    \
+	X(RATE_SVC_BPS, "rate_service_bps")                                    \
+	X(RATE_SVC_CPS, "rate_service_cps")                                    \
+	X(RATE_CLIENT, "rate_client")                                          \
+	X(SYN_FLOOD, "syn_flood")
 
 #define EP_X_ENUM(sym, name) EP_CNT_##sym,
 enum ep_worker_counter { EP_WORKER_COUNTERS(EP_X_ENUM) EP_CNT_MAX };
@@ -327,7 +395,16 @@ enum ep_drop_reason { EP_DROP_REASONS(EP_X_ENUM) EP_DROP_MAX };
 	X(pkts, uint64_t, "packets", EP_KIND_COUNTER, 1)                       \
 	X(bytes, uint64_t, "bytes", EP_KIND_COUNTER, 1)                        \
 	X(new_flows, uint64_t, "new_flows", EP_KIND_COUNTER, 1)                \
-	X(drops, uint64_t, "drops", EP_KIND_COUNTER, 1)
+	X(drops, uint64_t, "drops", EP_KIND_COUNTER, 1)                        \
+	X(drop_acl, uint64_t, "drops_acl", EP_KIND_COUNTER, 0)                 \
+	X(drop_rate_pps, uint64_t, "drops_rate_service_pps", EP_KIND_COUNTER,  \
+	  0)                                                                   \
+	X(drop_rate_bps, uint64_t, "drops_rate_service_bps", EP_KIND_COUNTER,  \
+	  0)                                                                   \
+	X(drop_rate_cps, uint64_t, "drops_rate_service_cps", EP_KIND_COUNTER,  \
+	  0)                                                                   \
+	X(drop_rate_client, uint64_t, "drops_rate_client", EP_KIND_COUNTER, 0) \
+	X(drop_syn_flood, uint64_t, "drops_syn_flood", EP_KIND_COUNTER, 0)
 
 #define EP_BE_COUNTERS_HELP                                                    \
 	"Per backend (service, address:port) in the configuration in force."

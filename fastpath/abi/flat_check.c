@@ -89,32 +89,38 @@ static uint64_t region_end(const struct flat_region *r)
 static int check_regions(struct flat_ctx *c)
 {
 	const struct ep_cfg_hdr *h = &c->h;
-	const struct flat_region r[3] = {
+	const struct flat_region r[4] = {
 		{ "node_addrs", h->off_node_addrs, h->n_node_addrs,
 		  sizeof(struct ep_cfg_node_addr) },
 		{ "services", h->off_services, h->n_services,
 		  sizeof(struct ep_cfg_service) },
 		{ "backends", h->off_backends, h->n_backends,
 		  sizeof(struct ep_cfg_backend) },
+		{ "acl_rules", h->off_acl_rules, h->n_acl_rules,
+		  sizeof(struct ep_cfg_acl_rule) },
 	};
 
-	for (int i = 0; i < 3; i++)
-		if (r[i].off < sizeof(*h) || r[i].off % FLAT_ALIGN != 0 ||
-		    region_end(&r[i]) > h->total_len)
+	for (int i = 0; i < 4; i++)
+		if ((i == 3 && r[i].n == 0 && r[i].off == 0))
+			continue; /* no ACL rules: the offset may be unset */
+		else if (r[i].off < sizeof(*h) || r[i].off % FLAT_ALIGN != 0 ||
+			 region_end(&r[i]) > h->total_len)
 			return fail(c, -EINVAL,
 				    "flat.off_%s: %u entries of %zu bytes at "
 				    "offset %u do not fit after the header "
 				    "within total_len %u (alignment %u)",
 				    r[i].what, r[i].n, r[i].size, r[i].off,
 				    h->total_len, FLAT_ALIGN);
-	for (int i = 0; i < 3; i++) {
-		const struct flat_region *a = &r[i], *b = &r[(i + 1) % 3];
+	for (int i = 0; i < 4; i++)
+		for (int j = i + 1; j < 4; j++) {
+			const struct flat_region *a = &r[i], *b = &r[j];
 
-		if (a->n != 0 && b->n != 0 && a->off < region_end(b) &&
-		    b->off < region_end(a))
-			return fail(c, -EINVAL, "flat: %s and %s overlap",
-				    a->what, b->what);
-	}
+			if (a->n != 0 && b->n != 0 && a->off < region_end(b) &&
+			    b->off < region_end(a))
+				return fail(c, -EINVAL,
+					    "flat: %s and %s overlap", a->what,
+					    b->what);
+		}
 	return 0;
 }
 
@@ -139,13 +145,14 @@ static int check_header(struct flat_ctx *c, size_t len)
 			    h->total_len, sizeof(*h), len);
 	if (h->n_services > EP_MAX_SERVICES ||
 	    h->n_backends > EP_MAX_BACKENDS ||
-	    h->n_node_addrs > EP_MAX_NODE_ADDRS)
+	    h->n_node_addrs > EP_MAX_NODE_ADDRS ||
+	    h->n_acl_rules > EP_MAX_ACL_RULES)
 		return fail(c, -E2BIG,
 			    "flat: counts %u services, %u backends, %u node "
-			    "addresses exceed %u, %u, %u",
+			    "addresses, %u ACL rules exceed %u, %u, %u, %u",
 			    h->n_services, h->n_backends, h->n_node_addrs,
-			    EP_MAX_SERVICES, EP_MAX_BACKENDS,
-			    EP_MAX_NODE_ADDRS);
+			    h->n_acl_rules, EP_MAX_SERVICES, EP_MAX_BACKENDS,
+			    EP_MAX_NODE_ADDRS, EP_MAX_ACL_RULES);
 	if ((h->node.flags & ~EP_NODE_F_MAGLEV_FRESH) != 0)
 		return fail(c, -EINVAL, "flat.node.flags: unknown bits 0x%x",
 			    h->node.flags & ~EP_NODE_F_MAGLEV_FRESH);
@@ -153,6 +160,14 @@ static int check_header(struct flat_ctx *c, size_t len)
 	    !ip_ok(&h->node.encap_src6, true))
 		return fail(c, -EINVAL,
 			    "flat.node: malformed encap source address");
+	if (h->node.syn_guard_rate > (1ull << 40) ||
+	    (h->node.syn_guard_rate == 0) != (h->node.syn_guard_burst == 0) ||
+	    h->node.syn_guard_burst > h->node.syn_guard_rate * 600)
+		return fail(c, -EINVAL,
+			    "flat.node: syn guard rate %llu, burst %llu not "
+			    "valid",
+			    (unsigned long long)h->node.syn_guard_rate,
+			    (unsigned long long)h->node.syn_guard_burst);
 	return check_regions(c);
 }
 
@@ -161,6 +176,75 @@ static bool known_modes(const struct ep_cfg_service *s)
 	return (s->proto == IPPROTO_TCP || s->proto == IPPROTO_UDP) &&
 	       s->fwd_mode >= EP_FWD_DSR && s->fwd_mode <= EP_FWD_NAT &&
 	       s->sched >= EP_SCHED_MAGLEV && s->sched <= EP_SCHED_LC;
+}
+
+static const char *const limit_names[EP_LIMIT_N] = {
+	[EP_LIMIT_PPS] = "packets_per_second",
+	[EP_LIMIT_BPS] = "bytes_per_second",
+	[EP_LIMIT_CPS] = "connections_per_second",
+	[EP_LIMIT_CLIENT_PPS] = "per_client.packets_per_second",
+	[EP_LIMIT_CLIENT_CPS] = "per_client.connections_per_second",
+};
+
+/* A limit: off and all zero, or a known mode with a usable rate and
+ * burst (the rules of docs/config.md). */
+static bool limit_ok(const struct ep_cfg_limit *l)
+{
+	static const uint8_t zero[7];
+
+	if (memcmp(l->pad, zero, sizeof(zero)) != 0)
+		return false;
+	if (l->mode == EP_LIMIT_OFF)
+		return l->rate == 0 && l->burst == 0;
+	if (l->mode != EP_LIMIT_TOKEN_BUCKET &&
+	    l->mode != EP_LIMIT_LEAKY_BUCKET)
+		return false;
+	if (l->rate == 0 || l->rate > (1ull << 40) || l->burst > l->rate * 600)
+		return false;
+	return l->mode != EP_LIMIT_TOKEN_BUCKET || l->burst >= 1;
+}
+
+static int check_limits(struct flat_ctx *c, const struct ep_cfg_service *s,
+			uint32_t i)
+{
+	if (s->client_v6_prefix > 128 || s->pad != 0)
+		return fail(c, -EINVAL,
+			    "flat.services[%u].client_v6_prefix: %u past 128",
+			    i, s->client_v6_prefix);
+	for (uint32_t k = 0; k < EP_LIMIT_N; k++)
+		if (!limit_ok(&s->limits[k]))
+			return fail(c, -EINVAL,
+				    "flat.services[%u].limits.%s: mode %u, "
+				    "rate %llu, burst %llu not valid",
+				    i, limit_names[k], s->limits[k].mode,
+				    (unsigned long long)s->limits[k].rate,
+				    (unsigned long long)s->limits[k].burst);
+	return 0;
+}
+
+static int check_acl_rule(struct flat_ctx *c, const struct ep_cfg_acl_rule *r,
+			  uint32_t i)
+{
+	uint32_t max = r->prefix.family == EP_AF_INET ? 32 : 128;
+
+	if (!ip_ok(&r->prefix, false) || r->depth > max || r->pad != 0 ||
+	    r->pad2 != 0)
+		return fail(c, -EINVAL,
+			    "flat.acl_rules[%u]: malformed prefix or length %u",
+			    i, r->depth);
+	for (uint32_t b = r->depth; b < max; b++)
+		if (r->prefix.bytes[b / 8] & (0x80u >> (b % 8)))
+			return fail(c, -EINVAL,
+				    "flat.acl_rules[%u]: bits set past /%u", i,
+				    r->depth);
+	if (r->kind != EP_ACL_DENY && r->kind != EP_ACL_ALLOW)
+		return fail(c, -EINVAL, "flat.acl_rules[%u].kind: %u unknown",
+			    i, r->kind);
+	if (r->scope != EP_ACL_SCOPE_GLOBAL && r->scope >= c->h.n_services)
+		return fail(c, -EINVAL,
+			    "flat.acl_rules[%u].scope: %u is no service", i,
+			    r->scope);
+	return 0;
 }
 
 static int check_service(struct flat_ctx *c, const struct ep_cfg_service *s,
@@ -207,7 +291,7 @@ static int check_service(struct flat_ctx *c, const struct ep_cfg_service *s,
 			    "%u backends",
 			    i, m, s->n_backends);
 	c->next_backend += s->n_backends;
-	return 0;
+	return check_limits(c, s, i);
 }
 
 static int check_backend(struct flat_ctx *c, const struct ep_cfg_backend *b,
@@ -249,6 +333,15 @@ static int check_entries(struct flat_ctx *c)
 	for (uint32_t i = 0; rc == 0 && i < h->n_backends; i++) {
 		ep_flat_backend(c->buf, h, i, &b);
 		rc = check_backend(c, &b, i);
+	}
+	for (uint32_t i = 0; rc == 0 && i < h->n_acl_rules; i++) {
+		struct ep_cfg_acl_rule r;
+
+		memcpy(&r,
+		       (const uint8_t *)c->buf + h->off_acl_rules +
+			       (size_t)i * sizeof(r),
+		       sizeof(r));
+		rc = check_acl_rule(c, &r, i);
 	}
 	for (uint32_t i = 0; rc == 0 && i < h->n_node_addrs; i++) {
 		ep_flat_node_addr(c->buf, h, i, &na);

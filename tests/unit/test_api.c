@@ -1165,6 +1165,12 @@ static cJSON *ref_stats(const struct ep_stats *s, const struct ep_shared *sh,
 		ref_u64(o, "bytes", sc.bytes);
 		ref_u64(o, "new_flows", sc.new_flows);
 		ref_u64(o, "drops", sc.drops);
+		ref_u64(o, "drops_acl", sc.drop_acl);
+		ref_u64(o, "drops_rate_service_pps", sc.drop_rate_pps);
+		ref_u64(o, "drops_rate_service_bps", sc.drop_rate_bps);
+		ref_u64(o, "drops_rate_service_cps", sc.drop_rate_cps);
+		ref_u64(o, "drops_rate_client", sc.drop_rate_client);
+		ref_u64(o, "drops_syn_flood", sc.drop_syn_flood);
 		barr = cJSON_AddArrayToObject(o, "backends");
 		for (uint32_t j = 0; j < sn->n_backends; j++) {
 			const struct metrics_backend_name *bn =
@@ -1436,6 +1442,7 @@ static void test_metrics_endpoint(void)
 	memset(fake.stats, 0, sizeof(*fake.stats));
 	fake.stats->n_lcores = 1;
 	fake.stats->lcore[0].drop[EP_DROP_NO_BACKEND] = 42;
+	fake.stats->lcore[0].drop[EP_DROP_ACL] = 5;
 	fake.stats->be[0][2].pkts = 7;
 	get("/v1/config");
 	get("/nothing");
@@ -1450,6 +1457,9 @@ static void test_metrics_endpoint(void)
 	CHECK(body_has("\nedgepath_port_rx_packets_total{port=\"1\"} 0\n"));
 	CHECK(body_has(
 		"\nedgepath_service_packets_total{service=\"web\"} 0\n"));
+	CHECK(body_has("\nedgepath_drops_total{reason=\"acl\"} 5\n"));
+	CHECK(body_has("\nedgepath_service_drops_rate_service_pps_total{"
+		       "service=\"web\"} 0\n"));
 	CHECK(body_has("\nedgepath_api_requests_total{route=\"/v1/config\","
 		       "method=\"GET\",code=\"200\"} 1\n"));
 	CHECK(body_has("\nedgepath_api_requests_total{route=\"other\","

@@ -1290,7 +1290,7 @@ static void test_flat_header(void *buf, size_t len)
 	FLAT_REFUSE(buf, len, "flat: counts ");
 	h = good, h.n_node_addrs = UINT32_MAX, hdr_put(buf, &h);
 	FLAT_REFUSE(buf, len, "flat: counts ");
-	h = good, h.off_services = h.off_backends, hdr_put(buf, &h);
+	h = good, h.off_backends = h.off_services, hdr_put(buf, &h);
 	FLAT_REFUSE(buf, len, "flat: services and backends overlap");
 	h = good, h.n_backends--, hdr_put(buf, &h);
 	FLAT_REFUSE(buf, len, "flat.services[2]: backends ");

@@ -322,6 +322,63 @@ static void test_fmt_services(void)
 	cJSON_Delete(doc);
 }
 
+/* Services with limits or access lists get a second table. */
+static void test_fmt_services_policing(void)
+{
+	cJSON *doc = cJSON_Parse(
+		"{\"services\": [{\"name\": \"web\", \"vip\": \"10.1.0.1\","
+		" \"port\": 80, \"protocol\": \"tcp\", \"forwarding\": \"dsr\","
+		" \"scheduler\": \"maglev\", \"limits\": {"
+		"\"packets_per_second\": {\"rate\": 1000, \"burst\": 50,"
+		" \"mode\": \"token_bucket\"}, \"connections_per_second\":"
+		" {\"rate\": 10, \"burst\": 0, \"mode\": \"leaky_bucket\"},"
+		" \"per_client\": {\"connections_per_second\": {\"rate\": 5,"
+		" \"burst\": 1, \"mode\": \"token_bucket\"},"
+		" \"ipv6_prefix\": 64}},"
+		" \"acl\": {\"allow\": [\"10.0.0.0/8\"], \"deny\": []},"
+		" \"backends\": []},"
+		" {\"name\": \"free\", \"vip\": \"10.1.0.2\", \"port\": 80,"
+		" \"protocol\": \"tcp\", \"forwarding\": \"dsr\","
+		" \"scheduler\": \"rr\", \"backends\": []}]}");
+	cJSON *st = cJSON_Parse(
+		"{\"counters\": {}, \"services\": [{\"name\": \"web\","
+		" \"packets\": 1, \"drops_acl\": 7, \"drops_rate_service_pps\":"
+		" 0, \"drops_rate_service_bps\": 0, \"drops_rate_service_cps\":"
+		" 2}, {\"name\": \"free\", \"drops_acl\": 0}]}");
+	struct capture c;
+	char *text;
+
+	CHECK(ectl_fmt_services(capture_start(&c), doc) == 0);
+	text = capture_end(&c);
+	CHECK_MSG(text && strstr(text, "\nLimits and access lists:\n"
+				       "NAME  PACKETS                BYTES  "
+				       "CONNECTIONS         CLIENT PKTS  "
+				       "CLIENT CONNS       ACL\n"
+				       "web   1000/s burst 50 token  -      "
+				       "10/s burst 0 leaky  -            "
+				       "5/s burst 1 token  1 allow, 0 deny\n"),
+		  "%s", text);
+	CHECK(text && strstr(text, "free  -") == NULL);
+	free(text);
+	CHECK(ectl_fmt_stats(capture_start(&c), st, false) == 0);
+	text = capture_end(&c);
+	/* Every per-service counter is a column (the counter table). */
+	CHECK_MSG(
+		text && strstr(text,
+			       "SERVICE  PACKETS  BYTES  NEW FLOWS  DROPS  "
+			       "DROPS ACL  DROPS RATE SERVICE PPS  DROPS RATE "
+			       "SERVICE BPS  DROPS RATE SERVICE CPS  DROPS "
+			       "RATE CLIENT  DROPS SYN FLOOD\n"
+			       "web            1      -          -      -     "
+			       "     7                       0               "
+			       "        0                       2            "
+			       "      -                -\n"),
+		"%s", text);
+	free(text);
+	cJSON_Delete(st);
+	cJSON_Delete(doc);
+}
+
 static void test_fmt_backends(void)
 {
 	cJSON *svc = cJSON_Parse(services_json),
@@ -393,8 +450,12 @@ static void test_fmt_stats(void)
 		"PORT  RX PACKETS  RX BYTES  TX PACKETS  TX BYTES  TX DROPS\n"
 		"   0        1234     80000        1200     78000         0\n"
 		"\n"
-		"SERVICE  PACKETS  BYTES  NEW FLOWS  DROPS\n"
-		"web           10    900          2      0\n"
+		"SERVICE  PACKETS  BYTES  NEW FLOWS  DROPS  DROPS ACL  "
+		"DROPS RATE SERVICE PPS  DROPS RATE SERVICE BPS  "
+		"DROPS RATE SERVICE CPS  DROPS RATE CLIENT  DROPS SYN FLOOD\n"
+		"web           10    900          2      0          -      "
+		"                 -                       -                 "
+		"      -                  -                -\n"
 		"\n"
 		"COUNTER            VALUE\n"
 		"rx_packets          1234\n"
@@ -623,6 +684,7 @@ int main(void)
 	test_args_refused();
 	test_numbers();
 	test_fmt_services();
+	test_fmt_services_policing();
 	test_fmt_backends();
 	test_fmt_stats();
 	test_fmt_flows();

@@ -30,7 +30,12 @@ static void test_escapes(void)
 		s[i - 1] = (char)i;
 	s[255] = 0;
 	jw_buf_string(&b, s);
-	ref = cJSON_PrintUnformatted(cJSON_CreateString(s));
+	{
+		cJSON *js = cJSON_CreateString(s);
+
+		ref = cJSON_PrintUnformatted(js);
+		cJSON_Delete(js);
+	}
 	CHECK_MSG(ref && b.buf && strcmp(b.buf, ref) == 0, "got %s want %s",
 		  b.buf, ref);
 	metrics_text_json_string(&t, s);

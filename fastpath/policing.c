@@ -1,0 +1,249 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Policing's part of a snapshot build (policing.h): each service's limits
+ * from the flat configuration, the access list compiled or shared with
+ * the previous snapshot, and the state that outlives snapshots.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_cycles.h>
+#include <rte_errno.h>
+#include <rte_malloc.h>
+
+#include "policing.h"
+
+_Static_assert((int)EP_LIMIT_TOKEN_BUCKET == (int)POLICER_TOKEN_BUCKET &&
+		       (int)EP_LIMIT_LEAKY_BUCKET ==
+			       (int)POLICER_LEAKY_BUCKET &&
+		       (int)EP_LIMIT_OFF == (int)POLICER_OFF,
+	       "flat limit modes are the policer's");
+_Static_assert(EP_ACL_DENY == ACL_DENY && EP_ACL_ALLOW == ACL_ALLOW,
+	       "flat ACL kinds are acl.h's");
+_Static_assert(EP_MAX_SERVICES <= ACL_SCOPE_GLOBAL,
+	       "stats ids fit an ACL scope");
+
+struct policer_shared *pol_shared;
+struct pol_worker_state pol_workers[EP_MAX_WORKERS];
+
+static const char *const limit_names[EP_LIMIT_N] = {
+	[EP_LIMIT_PPS] = "packets_per_second",
+	[EP_LIMIT_BPS] = "bytes_per_second",
+	[EP_LIMIT_CPS] = "connections_per_second",
+	[EP_LIMIT_CLIENT_PPS] = "per_client.packets_per_second",
+	[EP_LIMIT_CLIENT_CPS] = "per_client.connections_per_second",
+};
+
+static int fail(char *err, size_t err_len, int rc, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int fail(char *err, size_t err_len, int rc, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, err_len, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+static int build_limits(struct pol_snapshot *ps, const uint8_t *base,
+			const struct ep_cfg_hdr *h, uint32_t n_workers,
+			uint64_t tsc_hz, char *err, size_t err_len)
+{
+	uint32_t any = 0;
+
+	for (uint32_t i = 0; i < h->n_services; i++) {
+		struct ep_cfg_service sv;
+
+		memcpy(&sv, base + h->off_services + (size_t)i * sizeof(sv),
+		       sizeof(sv));
+		for (uint32_t k = 0; k < EP_LIMIT_N; k++)
+			any |= sv.limits[k].mode;
+	}
+	if (any == 0)
+		return 0;
+	ps->svc = rte_zmalloc("ep_pol_services",
+			      (size_t)h->n_services * sizeof(*ps->svc), 64);
+	if (ps->svc == NULL)
+		return fail(err, err_len, -ENOMEM,
+			    "out of memory for the services' limits");
+	for (uint32_t i = 0; i < h->n_services; i++) {
+		struct ep_cfg_service sv;
+
+		memcpy(&sv, base + h->off_services + (size_t)i * sizeof(sv),
+		       sizeof(sv));
+		for (uint32_t k = 0; k < EP_LIMIT_N; k++) {
+			struct policer_params pp = {
+				.mode = sv.limits[k].mode,
+				.rate = sv.limits[k].rate,
+				.burst = sv.limits[k].burst,
+				.max_cost = k == EP_LIMIT_BPS ? POLICER_MAX_COST
+							      : 1,
+				/* Client limits are per worker table. */
+			};
+
+			if (policer_cfg_init(&ps->svc[i].lim[k], &pp, tsc_hz,
+					     n_workers) != 0)
+				return fail(err, err_len, -EINVAL,
+					    "services[%u].limits.%s: rate %llu "
+					    "with burst %llu is out of range",
+					    i, limit_names[k],
+					    (unsigned long long)pp.rate,
+					    (unsigned long long)pp.burst);
+			if (k >= EP_LIMIT_CLIENT_PPS)
+				ps->svc[i].any_client |=
+					pp.mode != EP_LIMIT_OFF;
+			else
+				ps->svc[i].any |= pp.mode != EP_LIMIT_OFF;
+		}
+		ps->svc[i].v6_prefix = sv.client_v6_prefix
+					       ? sv.client_v6_prefix
+					       : CL_DEFAULT_V6_PREFIX;
+	}
+	return 0;
+}
+
+/* The flat rules as acl_build() takes them (scopes as stats ids). */
+static int read_rules(const uint8_t *base, const struct ep_cfg_hdr *h,
+		      const uint32_t *stats_ids, struct acl_rule *out,
+		      char *err, size_t err_len)
+{
+	for (uint32_t i = 0; i < h->n_acl_rules; i++) {
+		struct ep_cfg_acl_rule r;
+
+		memcpy(&r, base + h->off_acl_rules + (size_t)i * sizeof(r),
+		       sizeof(r));
+		memset(&out[i], 0, sizeof(out[i]));
+		if (r.scope != EP_ACL_SCOPE_GLOBAL && r.scope >= h->n_services)
+			return fail(err, err_len, -EINVAL,
+				    "acl_rules[%u]: scope %u is no service", i,
+				    r.scope);
+		memcpy(out[i].addr, r.prefix.bytes, 16);
+		out[i].family = r.prefix.family;
+		out[i].depth = r.depth;
+		out[i].kind = r.kind;
+		out[i].scope = r.scope == EP_ACL_SCOPE_GLOBAL
+				       ? ACL_SCOPE_GLOBAL
+				       : (uint16_t)stats_ids[r.scope];
+	}
+	return 0;
+}
+
+static void acl_ref_put(struct pol_acl_ref *r)
+{
+	if (r == NULL || --r->refs > 0)
+		return;
+	acl_free(r->acl);
+	free(r->rules);
+	free(r);
+}
+
+static int build_acl(struct pol_snapshot *ps, const uint8_t *base,
+		     const struct ep_cfg_hdr *h, const uint32_t *stats_ids,
+		     const struct pol_snapshot *prev, char *err, size_t err_len)
+{
+	struct pol_acl_ref *r;
+	struct acl_rule *rules;
+	int rc;
+
+	if (h->n_acl_rules == 0)
+		return 0;
+	rules = calloc(h->n_acl_rules, sizeof(*rules));
+	if (rules == NULL)
+		return fail(err, err_len, -ENOMEM,
+			    "out of memory for %u ACL rules", h->n_acl_rules);
+	rc = read_rules(base, h, stats_ids, rules, err, err_len);
+	if (rc) {
+		free(rules);
+		return rc;
+	}
+	/* The same rules as in force: share the compiled list. */
+	if (prev && prev->acl_ref && prev->acl_ref->n_rules == h->n_acl_rules &&
+	    memcmp(prev->acl_ref->rules, rules,
+		   (size_t)h->n_acl_rules * sizeof(*rules)) == 0) {
+		free(rules);
+		ps->acl_ref = prev->acl_ref;
+		ps->acl_ref->refs++;
+		ps->acl = ps->acl_ref->acl;
+		return 0;
+	}
+	r = calloc(1, sizeof(*r));
+	if (r == NULL) {
+		free(rules);
+		return fail(err, err_len, -ENOMEM, "out of memory for the ACL");
+	}
+	r->rules = rules;
+	r->n_rules = h->n_acl_rules;
+	r->refs = 1;
+	rc = acl_build(rules, h->n_acl_rules, SOCKET_ID_ANY, &r->acl, err,
+		       err_len);
+	if (rc) {
+		acl_ref_put(r);
+		return rc;
+	}
+	ps->acl_ref = r;
+	ps->acl = r->acl;
+	return 0;
+}
+
+int pol_build(struct pol_snapshot *ps, const uint8_t *base,
+	      const struct ep_cfg_hdr *h, const uint32_t *stats_ids,
+	      const struct pol_snapshot *prev, uint32_t n_workers,
+	      uint64_t tsc_hz, char *err, size_t err_len)
+{
+	int rc;
+
+	memset(ps, 0, sizeof(*ps));
+	if (pol_shared == NULL) {
+		pol_shared = policer_shared_create("ep_policer",
+						   EP_MAX_SERVICES * EP_LIMIT_N,
+						   SOCKET_ID_ANY, rte_rdtsc());
+		if (pol_shared == NULL)
+			return fail(err, err_len, -ENOMEM,
+				    "out of memory for the rate limits");
+	}
+	if (h->node.syn_guard_rate) {
+		struct policer_params pp = { .mode = POLICER_TOKEN_BUCKET,
+					     .rate = h->node.syn_guard_rate,
+					     .burst = h->node.syn_guard_burst,
+					     .max_cost = 1 };
+
+		if (policer_cfg_init(&ps->syn_guard, &pp, tsc_hz, 1) != 0)
+			return fail(err, err_len, -EINVAL,
+				    "policing.syn_flood: rate %llu with burst "
+				    "%llu is out of range",
+				    (unsigned long long)pp.rate,
+				    (unsigned long long)pp.burst);
+	}
+	rc = build_limits(ps, base, h, n_workers, tsc_hz, err, err_len);
+	if (rc == 0)
+		rc = build_acl(ps, base, h, stats_ids, prev, err, err_len);
+	if (rc)
+		pol_free(ps);
+	return rc;
+}
+
+void pol_free(struct pol_snapshot *ps)
+{
+	rte_free(ps->svc);
+	acl_ref_put(ps->acl_ref);
+	memset(ps, 0, sizeof(*ps));
+}
+
+void pol_refresh(uint64_t now_tsc)
+{
+	if (pol_shared)
+		policer_refresh(pol_shared, EP_MAX_SERVICES * EP_LIMIT_N,
+				now_tsc);
+}
+
+void pol_teardown(void)
+{
+	policer_shared_free(pol_shared);
+	pol_shared = NULL;
+	memset(pol_workers, 0, sizeof(pol_workers));
+}

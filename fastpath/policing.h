@@ -1,0 +1,181 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Policing in the pipeline: what a snapshot holds of it (each service's
+ * limits in the workers' form, one compiled access list shared by
+ * consecutive snapshots while its rules stay the same) and the state that
+ * outlives snapshots (the shared GCRA times, per service stats id, and
+ * every worker's unspent leases), so a configuration change keeps every
+ * limit's history and loses no packet. policing.c builds on the main
+ * lcore; the per-packet checks are inline below, called by the worker
+ * before it makes any state for a packet.
+ */
+#ifndef EP_POLICING_H
+#define EP_POLICING_H
+
+#include <stdint.h>
+
+#include "acl.h"
+#include "clientlimit.h"
+#include "ep_abi.h"
+#include "policer.h"
+
+/* What a check refused (the worker counts each as a drop reason). */
+enum pol_verdict {
+	POL_PASS = 0,
+	POL_ACL, /* denied by the global or the service's access list */
+	POL_RATE_PPS, /* over the service's packets/s */
+	POL_RATE_BPS, /* over the service's bytes/s */
+	POL_RATE_CPS, /* over the service's new connections/s */
+	POL_RATE_CLIENT, /* over a per-client limit of the service */
+	POL_SYN_FLOOD, /* a new SYN over the guard, no stateless way */
+};
+
+/* A compiled access list and the rules it came from (to share it). */
+struct pol_acl_ref {
+	struct acl *acl;
+	uint32_t refs; /* snapshots holding it (main lcore only) */
+	uint32_t n_rules;
+	struct acl_rule *rules; /* scopes as stats ids, in flat order */
+};
+
+struct pol_service {
+	struct policer_cfg lim[EP_LIMIT_N];
+	uint8_t any; /* a service-wide limit is on */
+	uint8_t any_client; /* a per-client limit is on */
+	uint8_t v6_prefix; /* per-client: IPv6 bits that make a client */
+};
+
+struct pol_snapshot {
+	struct policer_cfg syn_guard; /* per worker; mode OFF: no guard */
+	struct pol_service *svc; /* by service index; NULL: no limits */
+	const struct acl *acl; /* NULL: no access list */
+	struct pol_acl_ref *acl_ref;
+};
+
+/* Shared GCRA times, [stats id * EP_LIMIT_N + limit]; made by the first
+ * pol_build() and kept until pol_teardown(). */
+extern struct policer_shared *pol_shared;
+
+/* Every worker's unspent leases: written by that worker only. */
+struct pol_worker_state {
+	struct policer_local lim[EP_MAX_SERVICES][EP_LIMIT_N];
+	uint64_t syn_tat; /* the SYN-flood guard's GCRA time */
+} __attribute__((aligned(64)));
+
+extern struct pol_worker_state pol_workers[EP_MAX_WORKERS];
+
+/*
+ * Build `ps` for the services `stats_ids[0..n)` (flat order) from the
+ * checked flat configuration at `base` (header `h`): limits for
+ * `n_workers` workers and a TSC of `tsc_hz`, and the access list, shared
+ * with `prev` (may be NULL) when its rules are the same. Returns 0, or a
+ * negative errno with a sentence in `err` (and `ps` holds nothing).
+ */
+int pol_build(struct pol_snapshot *ps, const uint8_t *base,
+	      const struct ep_cfg_hdr *h, const uint32_t *stats_ids,
+	      const struct pol_snapshot *prev, uint32_t n_workers,
+	      uint64_t tsc_hz, char *err, size_t err_len);
+
+/* Drop what `ps` holds (the access list with its last snapshot). */
+void pol_free(struct pol_snapshot *ps);
+
+/* Keep idle shared limits from ageing past a wrap (main lcore, hourly). */
+void pol_refresh(uint64_t now_tsc);
+
+/* Free the shared state (after the last snapshot is gone). */
+void pol_teardown(void);
+
+/*
+ * Check a packet of `len` bytes from `src` to the service with index
+ * `svc_index` and stats id `sid` on worker `worker` at TSC `now`: the
+ * access lists, then the packets/s and bytes/s limits. Charges the
+ * limits only when every check passes up to them.
+ */
+static inline enum pol_verdict
+pol_check_packet(const struct pol_snapshot *ps, uint32_t svc_index,
+		 uint32_t sid, uint16_t worker, const uint8_t src[16],
+		 uint8_t family, uint32_t len, uint64_t now)
+{
+	const struct pol_service *p;
+	struct policer_local *loc;
+	struct policer_shared *sh;
+
+	if (ps->acl && acl_denied(ps->acl, src, family, (uint16_t)sid))
+		return POL_ACL;
+	if (ps->svc == NULL || !ps->svc[svc_index].any)
+		return POL_PASS;
+	p = &ps->svc[svc_index];
+	loc = pol_workers[worker].lim[sid];
+	sh = &pol_shared[sid * EP_LIMIT_N];
+	if (!policer_admit(&p->lim[EP_LIMIT_PPS], &sh[EP_LIMIT_PPS],
+			   &loc[EP_LIMIT_PPS], 1, now))
+		return POL_RATE_PPS;
+	if (len > POLICER_MAX_COST)
+		len = POLICER_MAX_COST;
+	if (!policer_admit(&p->lim[EP_LIMIT_BPS], &sh[EP_LIMIT_BPS],
+			   &loc[EP_LIMIT_BPS], len, now))
+		return POL_RATE_BPS;
+	return POL_PASS;
+}
+
+/* Check a packet that would open a connection: new connections/s. */
+static inline enum pol_verdict pol_check_new_flow(const struct pol_snapshot *ps,
+						  uint32_t svc_index,
+						  uint32_t sid, uint16_t worker,
+						  uint64_t now)
+{
+	const struct pol_service *p;
+
+	if (ps->svc == NULL || !ps->svc[svc_index].any)
+		return POL_PASS;
+	p = &ps->svc[svc_index];
+	if (!policer_admit(&p->lim[EP_LIMIT_CPS],
+			   &pol_shared[sid * EP_LIMIT_N + EP_LIMIT_CPS],
+			   &pol_workers[worker].lim[sid][EP_LIMIT_CPS], 1, now))
+		return POL_RATE_CPS;
+	return POL_PASS;
+}
+
+/* Whether the service has per-client limits (its packets then go to the
+ * worker that owns their client's address, which keeps the client). */
+static inline int pol_has_client_limits(const struct pol_snapshot *ps,
+					uint32_t svc_index)
+{
+	return ps->svc != NULL && ps->svc[svc_index].any_client;
+}
+
+/*
+ * Per-client limits of a packet from `src` to the service (index, stats
+ * id) in worker table `t`: packets/s always, new connections/s too when
+ * `new_flow`.
+ */
+static inline enum pol_verdict
+pol_check_client(const struct pol_snapshot *ps, uint32_t svc_index,
+		 uint32_t sid, struct cl_table *t, const uint8_t src[16],
+		 uint8_t family, int new_flow, uint64_t now)
+{
+	const struct pol_service *p = &ps->svc[svc_index];
+	struct cl_entry *e =
+		cl_get_prefix(t, src, family, p->v6_prefix, (uint16_t)sid, now);
+
+	if (!new_flow &&
+	    !cl_admit(&p->lim[EP_LIMIT_CLIENT_PPS], e, CL_PPS, now))
+		return POL_RATE_CLIENT;
+	if (new_flow && !cl_admit(&p->lim[EP_LIMIT_CLIENT_CPS], e, CL_CPS, now))
+		return POL_RATE_CLIENT;
+	return POL_PASS;
+}
+
+/*
+ * The SYN-flood guard for a bare SYN of a new TCP flow on `worker`: 1
+ * when the worker's new-SYN rate is within the guard (make an entry as
+ * usual), 0 when over it (no entry for this SYN).
+ */
+static inline int pol_syn_guard_admit(const struct pol_snapshot *ps,
+				      uint16_t worker, uint64_t now)
+{
+	return policer_gcra_local(&ps->syn_guard, &pol_workers[worker].syn_tat,
+				  1, policer_time(now));
+}
+
+#endif /* EP_POLICING_H */

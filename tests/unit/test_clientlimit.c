@@ -1,0 +1,312 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Unit tests for fastpath/clientlimit: client keys (IPv4 /32, IPv6 cut
+ * to the configured prefix), scopes, least-recently-seen eviction, a
+ * spoofed spray that cannot grow the table while a busy client keeps its
+ * entry, per-client GCRA averages, and 2^20 clients in under 64 MiB.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_malloc.h>
+
+#include "check.h"
+#include "clientlimit.h"
+#include "testrand.h"
+
+#define HZ 1000000000ull
+#define MS(x) ((uint64_t)(x)*1000000ull)
+
+static struct cl_table *make(uint32_t entries, uint8_t v6_prefix)
+{
+	struct cl_params p = { .name = "test_cl",
+			       .entries = entries,
+			       .v6_prefix = v6_prefix,
+			       .socket_id = SOCKET_ID_ANY,
+			       .tsc_hz = HZ,
+			       .seed = 0x1234 };
+	struct cl_table *t = cl_create(&p);
+
+	CHECK_MSG(t != NULL, "cl_create %u: %s", entries,
+		  rte_strerror(rte_errno));
+	return t;
+}
+
+static void v4(uint8_t a[16], uint32_t host)
+{
+	memset(a, 0, 16);
+	a[0] = (uint8_t)(host >> 24);
+	a[1] = (uint8_t)(host >> 16);
+	a[2] = (uint8_t)(host >> 8);
+	a[3] = (uint8_t)host;
+}
+
+static void test_params(void)
+{
+	struct cl_params p = { .name = "x",
+			       .entries = 0,
+			       .tsc_hz = HZ,
+			       .socket_id = SOCKET_ID_ANY };
+
+	CHECK(cl_create(&p) == NULL && rte_errno == EINVAL);
+	p.entries = CL_MAX_ENTRIES + 1;
+	CHECK(cl_create(&p) == NULL && rte_errno == EINVAL);
+	p.entries = 8;
+	p.v6_prefix = 129;
+	CHECK(cl_create(&p) == NULL && rte_errno == EINVAL);
+	p.v6_prefix = 0;
+	{
+		struct cl_table *t = cl_create(&p);
+
+		CHECK(t != NULL && t->v6_prefix == CL_DEFAULT_V6_PREFIX);
+		cl_free(t);
+	}
+	cl_free(NULL);
+}
+
+static void test_keys(void)
+{
+	struct cl_table *t = make(64, 64);
+	uint8_t a[16], b[16];
+	struct cl_entry *e1;
+
+	if (!t)
+		return;
+	v4(a, 0x0a000001);
+	v4(b, 0x0a000002);
+	e1 = cl_get(t, a, EP_AF_INET, 3, MS(1));
+	CHECK(cl_get(t, a, EP_AF_INET, 3, MS(1)) == e1);
+	CHECK(cl_get(t, b, EP_AF_INET, 3, MS(1)) != e1); /* /32 */
+	CHECK(cl_get(t, a, EP_AF_INET, 4, MS(1)) != e1); /* scope */
+	CHECK(cl_get(t, a, EP_AF_INET, CL_SCOPE_GLOBAL, MS(1)) != e1);
+	/* The same 16 bytes as IPv6 are another client. */
+	CHECK(cl_get(t, a, EP_AF_INET6, 3, MS(1)) != e1);
+	CHECK(cl_count(t) == 5);
+
+	/* IPv6 /64: the interface identifier does not matter. */
+	memset(a, 0, 16);
+	a[0] = 0x20;
+	a[1] = 0x01;
+	a[2] = 0x0d;
+	a[3] = 0xb8;
+	memcpy(b, a, 16);
+	b[15] = 0x99;
+	b[8] = 0xff;
+	e1 = cl_get(t, a, EP_AF_INET6, 1, MS(1));
+	CHECK(cl_get(t, b, EP_AF_INET6, 1, MS(1)) == e1);
+	b[7] = 0x01; /* bit 63: another /64 */
+	CHECK(cl_get(t, b, EP_AF_INET6, 1, MS(1)) != e1);
+	cl_free(t);
+
+	/* /48 and /128. */
+	t = make(64, 48);
+	if (!t)
+		return;
+	memcpy(b, a, 16);
+	b[6] = 0x55;
+	e1 = cl_get(t, a, EP_AF_INET6, 1, MS(1));
+	CHECK(cl_get(t, b, EP_AF_INET6, 1, MS(1)) == e1);
+	b[5] = 0x01;
+	CHECK(cl_get(t, b, EP_AF_INET6, 1, MS(1)) != e1);
+	cl_free(t);
+	t = make(64, 128);
+	if (!t)
+		return;
+	memcpy(b, a, 16);
+	b[15] = 1;
+	e1 = cl_get(t, a, EP_AF_INET6, 1, MS(1));
+	CHECK(cl_get(t, b, EP_AF_INET6, 1, MS(1)) != e1);
+	CHECK(cl_get(t, a, EP_AF_INET6, 1, MS(1)) == e1);
+	cl_free(t);
+}
+
+/* Mark an entry so that we can tell whether it survived. */
+#define MARK 0x5eedull
+
+static void test_lru(void)
+{
+	struct cl_table *t = make(4, 64);
+	uint8_t a[16];
+	struct cl_entry *e;
+
+	if (!t)
+		return;
+	for (uint32_t i = 1; i <= 4; i++) {
+		v4(a, i);
+		e = cl_get(t, a, EP_AF_INET, 0, MS(i));
+		e->tat[CL_PPS] = MARK + i;
+	}
+	/* Seen again later: 1 becomes the most recent, 2 the least. */
+	v4(a, 1);
+	cl_get(t, a, EP_AF_INET, 0, MS(10));
+	v4(a, 5);
+	e = cl_get(t, a, EP_AF_INET, 0, MS(11));
+	CHECK(t->evictions == 1 && cl_count(t) == 4);
+	CHECK(e->tat[CL_PPS] != MARK + 2); /* a fresh entry */
+	/* 1, 3 and 4 are still there with their state; 2 is gone. */
+	for (uint32_t i = 1; i <= 4; i++) {
+		uint64_t ev = t->evictions;
+
+		if (i == 2)
+			continue;
+		v4(a, i);
+		e = cl_get(t, a, EP_AF_INET, 0, MS(12));
+		CHECK_MSG(e->tat[CL_PPS] == MARK + i && t->evictions == ev,
+			  "client %u", i);
+	}
+	v4(a, 2);
+	e = cl_get(t, a, EP_AF_INET, 0, MS(13));
+	CHECK(e->tat[CL_PPS] != MARK + 2 && t->evictions == 2);
+	/* The one evicted for 2 was the least recent then: 5. */
+	v4(a, 5);
+	cl_get(t, a, EP_AF_INET, 0, MS(14));
+	CHECK(t->evictions == 3);
+	cl_free(t);
+}
+
+static void test_spray(void)
+{
+	struct cl_table *t = make(1000, 64);
+	uint8_t heavy[16], a[16];
+	struct cl_entry *e;
+	int kept = 1;
+
+	if (!t)
+		return;
+	v4(heavy, 0xc0000201);
+	e = cl_get(t, heavy, EP_AF_INET, 0, 0);
+	e->tat[CL_CPS] = MARK;
+	/* 100,000 spoofed sources, 10 per ms; the heavy client sends a
+	 * packet every millisecond among them. */
+	for (uint32_t i = 0; i < 100000; i++) {
+		uint64_t now = MS(i / 10 + 1);
+
+		v4(a, (uint32_t)rng64() | 0x01000000u);
+		cl_get(t, a, EP_AF_INET, 0, now);
+		if (i % 10 == 9)
+			kept &= cl_get(t, heavy, EP_AF_INET, 0, now)
+					->tat[CL_CPS] == MARK;
+	}
+	CHECK(kept);
+	CHECK(cl_count(t) == 1000);
+	CHECK_MSG(t->evictions >= 99000 - 1, "evictions %llu",
+		  (unsigned long long)t->evictions);
+	cl_free(t);
+}
+
+static void test_rates(void)
+{
+	struct policer_params pp = { .mode = POLICER_TOKEN_BUCKET,
+				     .rate = 100,
+				     .burst = 10,
+				     .max_cost = 1 };
+	struct policer_cfg c;
+	struct cl_table *t = make(16, 64);
+	uint8_t heavy[16], light[16];
+	uint64_t ok_heavy = 0, ok_light = 0;
+
+	if (!t)
+		return;
+	CHECK(policer_cfg_init(&c, &pp, HZ, 1) == 0);
+	v4(heavy, 1);
+	v4(light, 2);
+	/* 10 s: heavy at 100x its 100 pps, light at half. */
+	for (uint64_t i = 0; i < 100000; i++) {
+		uint64_t now = HZ + i * 100000;
+
+		ok_heavy += (uint64_t)cl_admit(
+			&c, cl_get(t, heavy, EP_AF_INET, 0, now), CL_PPS, now);
+		if (i % 200 == 0)
+			ok_light += (uint64_t)cl_admit(
+				&c, cl_get(t, light, EP_AF_INET, 0, now),
+				CL_PPS, now);
+	}
+	CHECK_MSG(ok_heavy >= 1000 && ok_heavy <= 1000 + 10 + 10, "heavy %llu",
+		  (unsigned long long)ok_heavy);
+	CHECK_MSG(ok_light == 500, "light %llu", (unsigned long long)ok_light);
+	cl_free(t);
+}
+
+/* An idle client's times are pulled up before the clock wrap could make
+ * them look ahead; one that is merely in the past stays. */
+static void test_refresh(void)
+{
+	struct cl_table *t = make(8, 64);
+	struct policer_params pp = { .mode = POLICER_LEAKY_BUCKET,
+				     .rate = 10,
+				     .max_cost = 1 };
+	struct policer_cfg c;
+	uint8_t a[16];
+	struct cl_entry *e;
+	uint64_t now = 1000 * HZ, p_now = policer_time(now);
+
+	if (!t)
+		return;
+	CHECK(policer_cfg_init(&c, &pp, HZ, 1) == 0);
+	v4(a, 9);
+	e = cl_get(t, a, EP_AF_INET, 0, now);
+	e->tat[CL_PPS] = p_now - POLICER_REFRESH_AGE - 5;
+	e->tat[CL_CPS] = p_now - 1000;
+	cl_refresh(t, 8, now);
+	CHECK(e->tat[CL_PPS] == p_now - POLICER_REFRESH_AGE);
+	CHECK(e->tat[CL_CPS] == p_now - 1000);
+	CHECK(cl_admit(&c, e, CL_PPS, now) == 1);
+	CHECK(cl_admit(&c, e, CL_PPS, now) == 0);
+	cl_free(t);
+}
+
+static void test_million(void)
+{
+	const uint32_t n = 1u << 20;
+	struct cl_table *t;
+	uint8_t a[16];
+
+	CHECK_MSG(cl_memory_bytes(n) <= 64ull << 20, "%llu bytes",
+		  (unsigned long long)cl_memory_bytes(n));
+	CHECK(cl_memory_bytes(n) / n <= 52);
+	t = make(n, 64);
+	if (!t)
+		return;
+	/* Twice as many sources as entries: memory stays. */
+	for (uint32_t i = 0; i < 2 * n; i++) {
+		v4(a, i * 2654435761u);
+		cl_get(t, a, EP_AF_INET, 0, MS(i >> 10));
+	}
+	CHECK(cl_count(t) == n);
+	CHECK(t->evictions >= n - 1);
+	cl_free(t);
+}
+
+int main(void)
+{
+	char *argv[] = { "test",
+			 "--no-huge",
+			 "--no-shconf",
+			 "--no-telemetry",
+			 "--file-prefix=test_clientlimit",
+			 "--no-pci",
+			 "-l",
+			 "0",
+			 "--log-level=error",
+			 "-m",
+			 "256",
+			 NULL };
+
+	if (rte_eal_init(11, argv) < 0) {
+		fprintf(stderr, "EAL init failed: %s\n",
+			rte_strerror(rte_errno));
+		return 1;
+	}
+	test_params();
+	test_keys();
+	test_lru();
+	test_spray();
+	test_rates();
+	test_refresh();
+	test_million();
+	rte_eal_cleanup();
+	return check_summary("clientlimit");
+}

@@ -1,0 +1,279 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Unit tests for the policing part of the configuration
+ * (slowpath/config_policing.c through config.c): limits and access lists
+ * parsed with defaults, every refusal naming its field, canonical JSON
+ * that parses back equal, the flat form (limits, rules with their scopes)
+ * read back equal, copies and comparisons.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "config.h"
+#include "ep_abi.h"
+
+#define DOC_HEAD                                                               \
+	"{\"node\":{\"addresses\":[{\"address\":\"10.0.0.1\",\"port\":0}],"    \
+	"\"backend_port\":0},\"services\":["
+#define SVC(name, vip, extra)                                                  \
+	"{\"name\":\"" name "\",\"vip\":\"" vip "\",\"port\":80,"              \
+	"\"protocol\":\"tcp\"" extra ",\"backends\":[{\"address\":"            \
+	"\"10.0.0.11\",\"port\":0,\"weight\":1}]}"
+
+static int parse(const char *doc, struct ep_config *cfg,
+		 struct config_error *err)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	memset(err, 0, sizeof(*err));
+	return config_parse(doc, strlen(doc), cfg, err);
+}
+
+/* clang-format off */
+static const char *full_doc =
+	DOC_HEAD
+	SVC("web", "10.1.0.1",
+	    ",\"limits\":{\"packets_per_second\":{\"rate\":1000,\"burst\":50},"
+	    "\"bytes_per_second\":{\"rate\":125000,\"burst\":3000,"
+	    "\"mode\":\"leaky_bucket\"},"
+	    "\"connections_per_second\":{\"rate\":100},"
+	    "\"per_client\":{\"packets_per_second\":{\"rate\":100,"
+	    "\"burst\":10},\"ipv6_prefix\":48}},"
+	    "\"acl\":{\"allow\":[\"10.0.0.0/8\",\"2001:db8::/32\"],"
+	    "\"deny\":[\"10.1.0.0/16\",\"192.0.2.1\"]}")
+	","
+	SVC("api", "10.1.0.2", ",\"acl\":{\"deny\":[\"0.0.0.0/0\"]}")
+	"],\"policing\":{\"acl\":{\"deny\":[\"203.0.113.0/24\",\"::/0\"]},"
+	"\"syn_flood\":{\"new_flows_per_second\":5000}}}";
+/* clang-format on */
+
+static void test_parse(void)
+{
+	struct ep_config cfg;
+	struct config_error err;
+	const struct config_svc_policing *p;
+
+	CHECK_MSG(parse(full_doc, &cfg, &err) == 0, "%s", err.msg);
+	if (cfg.n_services != 2)
+		return;
+	p = &cfg.services[0].pol;
+	CHECK(p->limits[CONFIG_LIMIT_PPS].mode == EP_LIMIT_TOKEN_BUCKET &&
+	      p->limits[CONFIG_LIMIT_PPS].rate == 1000 &&
+	      p->limits[CONFIG_LIMIT_PPS].burst == 50);
+	CHECK(p->limits[CONFIG_LIMIT_BPS].mode == EP_LIMIT_LEAKY_BUCKET &&
+	      p->limits[CONFIG_LIMIT_BPS].burst == 3000);
+	/* Default burst: a tenth of a second of the rate. */
+	CHECK(p->limits[CONFIG_LIMIT_CPS].burst == 10);
+	CHECK(p->limits[CONFIG_LIMIT_CLIENT_PPS].rate == 100 &&
+	      p->limits[CONFIG_LIMIT_CLIENT_PPS].burst == 10 &&
+	      p->limits[CONFIG_LIMIT_CLIENT_CPS].mode == EP_LIMIT_OFF &&
+	      p->client_v6_prefix == 48);
+	CHECK(p->acl.n_allow == 2 && p->acl.n_deny == 2);
+	CHECK(p->acl.prefixes[3].depth == 32 &&
+	      p->acl.prefixes[1].addr.family == EP_AF_INET6 &&
+	      p->acl.prefixes[1].depth == 32);
+	CHECK(cfg.services[1].pol.acl.n_deny == 1 &&
+	      cfg.services[1].pol.acl.prefixes[0].depth == 0);
+	CHECK(cfg.services[1].pol.limits[0].mode == EP_LIMIT_OFF);
+	CHECK(cfg.pol.acl.n_deny == 2 && cfg.pol.acl.n_allow == 0);
+	CHECK(cfg.pol.syn_guard.rate == 5000 && cfg.pol.syn_guard.burst == 500);
+	config_free(&cfg);
+}
+
+static void test_refusals(void)
+{
+	static const struct {
+		const char *extra;
+		const char *want;
+	} cases[] = {
+		{ ",\"limits\":{\"packets_per_second\":{\"rate\":0,\"burst\":5}"
+		  "}",
+		  "services[0].limits.packets_per_second.rate: must be 1.." },
+		{ ",\"limits\":{\"packets_per_second\":{\"burst\":5}}",
+		  "services[0].limits.packets_per_second.rate: required" },
+		{ ",\"limits\":{\"bytes_per_second\":{\"rate\":10,\"burst\":0}"
+		  "}",
+		  "services[0].limits.bytes_per_second.burst: must be at least "
+		  "1" },
+		{ ",\"limits\":{\"bytes_per_second\":{\"rate\":10,\"burst\":"
+		  "6001}}",
+		  "services[0].limits.bytes_per_second.burst: must last at "
+		  "most 600 s" },
+		{ ",\"limits\":{\"connections_per_second\":{\"rate\":10,"
+		  "\"mode\":\"fast\"}}",
+		  "services[0].limits.connections_per_second.mode: must be" },
+		{ ",\"limits\":{\"connections_per_second\":{\"rate\":1.5}}",
+		  "services[0].limits.connections_per_second.rate: must be an "
+		  "integer" },
+		{ ",\"limits\":{\"packets\":{\"rate\":1}}",
+		  "services[0].limits: unknown field \"packets\"" },
+		{ ",\"limits\":{\"packets_per_second\":{\"rate\":1,\"x\":1}}",
+		  "services[0].limits.packets_per_second: unknown field" },
+		{ ",\"acl\":{\"deny\":[\"10.0.0.0/33\"]}",
+		  "services[0].acl.deny[0]: prefix length 33 is past IPv4's "
+		  "32" },
+		{ ",\"acl\":{\"allow\":[\"::/0\",\"2001:db8::/129\"]}",
+		  "services[0].acl.allow[1]: prefix length 129 is past IPv6's "
+		  "128" },
+		{ ",\"acl\":{\"deny\":[\"10.1.2.3/8\"]}",
+		  "services[0].acl.deny[0]: bits set past the prefix length "
+		  "8" },
+		{ ",\"acl\":{\"deny\":[\"10.0.0.300/8\"]}",
+		  "services[0].acl.deny[0]: not an IPv4 or IPv6 prefix" },
+		{ ",\"acl\":{\"deny\":[\"10.0.0.0/\"]}",
+		  "services[0].acl.deny[0]: prefix length missing" },
+		{ ",\"acl\":{\"deny\":[8]}",
+		  "services[0].acl.deny[0]: must be a string" },
+		{ ",\"acl\":{\"deny\":\"10.0.0.0/8\"}",
+		  "services[0].acl.deny: must be an array" },
+		{ ",\"limits\":{\"per_client\":{\"packets_per_second\":"
+		  "{\"rate\":1},\"ipv6_prefix\":0}}",
+		  "services[0].limits.per_client.ipv6_prefix: must be 1..128" },
+		{ ",\"limits\":{\"per_client\":{\"ipv6_prefix\":129}}",
+		  "services[0].limits.per_client.ipv6_prefix: must be an "
+		  "integer 0..128" },
+		{ ",\"limits\":{\"per_client\":{\"connections_per_second\":"
+		  "{\"rate\":0}}}",
+		  "services[0].limits.per_client.connections_per_second.rate: "
+		  "must be 1.." },
+		{ ",\"acl\":{\"block\":[]}",
+		  "services[0].acl: unknown field \"block\"" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char doc[1024];
+		struct ep_config cfg;
+		struct config_error err;
+		int rc;
+
+		snprintf(
+			doc, sizeof(doc),
+			"%s{\"name\":\"s\",\"vip\":\"10.1.0.1\","
+			"\"port\":80,\"protocol\":\"tcp\"%s,\"backends\":[]}]}",
+			DOC_HEAD, cases[i].extra);
+		rc = parse(doc, &cfg, &err);
+		CHECK_MSG(rc == -EINVAL && strncmp(err.msg, cases[i].want,
+						   strlen(cases[i].want)) == 0,
+			  "case %zu: rc %d, \"%s\", want \"%s\"", i, rc,
+			  err.msg, cases[i].want);
+		if (rc == 0)
+			config_free(&cfg);
+	}
+	/* The global list names its own path. */
+	{
+		struct ep_config cfg;
+		struct config_error err;
+		const char *doc = DOC_HEAD "],\"policing\":{\"acl\":{\"allow\":"
+					   "[\"fe80::1/10\"]}}}";
+
+		CHECK(parse(doc, &cfg, &err) == -EINVAL &&
+		      strstr(err.msg, "policing.acl.allow[0]: bits set") ==
+			      err.msg);
+		doc = DOC_HEAD "],\"policing\":{\"limits\":{}}}";
+		CHECK(parse(doc, &cfg, &err) == -EINVAL &&
+		      strstr(err.msg, "policing: unknown field") == err.msg);
+		doc = DOC_HEAD "],\"policing\":{\"syn_flood\":"
+			       "{\"new_flows_per_second\":0}}}";
+		CHECK(parse(doc, &cfg, &err) == -EINVAL &&
+		      strstr(err.msg,
+			     "policing.syn_flood.new_flows_per_second: "
+			     "must be 1..") == err.msg);
+		doc = DOC_HEAD "],\"policing\":{\"syn_flood\":"
+			       "{\"new_flows_per_second\":10,\"burst\":0}}}";
+		CHECK(parse(doc, &cfg, &err) == -EINVAL &&
+		      strstr(err.msg, "policing.syn_flood.burst: ") == err.msg);
+	}
+	/* An allow and a deny of one prefix in one list are accepted. */
+	{
+		struct ep_config cfg;
+		struct config_error err;
+		char doc[512];
+
+		snprintf(doc, sizeof(doc), "%s%s]}", DOC_HEAD,
+			 SVC("s", "10.1.0.1",
+			     ",\"acl\":{\"allow\":[\"10.0.0.0/8\"],"
+			     "\"deny\":[\"10.0.0.0/8\"]}"));
+		CHECK_MSG(parse(doc, &cfg, &err) == 0, "%s", err.msg);
+		config_free(&cfg);
+	}
+}
+
+static void test_roundtrip(void)
+{
+	struct ep_config a, b, c, d;
+	struct config_error err;
+	struct config_ids *ids = config_ids_create();
+	char *json;
+	size_t need, len;
+	void *buf;
+
+	CHECK(parse(full_doc, &a, &err) == 0);
+	json = config_to_json(&a);
+	CHECK(json != NULL);
+	if (json == NULL || ids == NULL)
+		return;
+	CHECK(strstr(json, "\"limits\":{\"packets_per_second\":{\"rate\":1000,"
+			   "\"burst\":50,\"mode\":\"token_bucket\"}") != NULL);
+	CHECK(strstr(json,
+		     "\"policing\":{\"acl\":{\"allow\":[],\"deny\":"
+		     "[\"203.0.113.0/24\",\"::/0\"]},\"syn_flood\":"
+		     "{\"new_flows_per_second\":5000,\"burst\":500}}") != NULL);
+	CHECK_MSG(parse(json, &b, &err) == 0, "%s", err.msg);
+	CHECK(config_equal(&a, &b));
+	/* Copies compare equal; a changed limit or prefix does not. */
+	CHECK(config_copy(&c, &a) == 0 && config_equal(&a, &c));
+	c.services[0].pol.limits[CONFIG_LIMIT_PPS].rate++;
+	CHECK(!config_equal(&a, &c));
+	c.services[0].pol.limits[CONFIG_LIMIT_PPS].rate--;
+	c.pol.acl.prefixes[0].depth = 25;
+	CHECK(!config_equal(&a, &c));
+	config_free(&c);
+
+	/* Flat: limits in the service entries, rules with their scopes. */
+	need = config_flat_size(&a);
+	buf = malloc(need);
+	CHECK(config_to_flat(&a, 3, ids, buf, need, &len, &err) == 0 &&
+	      len == need);
+	{
+		struct ep_cfg_hdr h;
+		struct ep_cfg_service s0;
+		struct ep_cfg_acl_rule r;
+
+		memcpy(&h, buf, sizeof(h));
+		CHECK(h.n_acl_rules == 2 + 4 + 1);
+		CHECK(h.node.syn_guard_rate == 5000 &&
+		      h.node.syn_guard_burst == 500);
+		memcpy(&s0, (uint8_t *)buf + h.off_services, sizeof(s0));
+		CHECK(s0.limits[EP_LIMIT_BPS].mode == EP_LIMIT_LEAKY_BUCKET &&
+		      s0.limits[EP_LIMIT_BPS].rate == 125000);
+		CHECK(s0.limits[EP_LIMIT_CLIENT_PPS].rate == 100 &&
+		      s0.client_v6_prefix == 48);
+		memcpy(&r, (uint8_t *)buf + h.off_acl_rules, sizeof(r));
+		CHECK(r.scope == EP_ACL_SCOPE_GLOBAL && r.kind == EP_ACL_DENY &&
+		      r.depth == 24);
+		memcpy(&r, (uint8_t *)buf + h.off_acl_rules + 2 * sizeof(r),
+		       sizeof(r));
+		CHECK(r.scope == 0 && r.kind == EP_ACL_ALLOW && r.depth == 8);
+		memcpy(&r, (uint8_t *)buf + h.off_acl_rules + 6 * sizeof(r),
+		       sizeof(r));
+		CHECK(r.scope == 1 && r.kind == EP_ACL_DENY && r.depth == 0);
+	}
+	CHECK_MSG(config_from_flat(buf, len, &d, &err) == 0, "%s", err.msg);
+	CHECK(config_equal(&a, &d));
+	free(buf);
+	free(json);
+	config_free(&a);
+	config_free(&b);
+	config_free(&d);
+	config_ids_destroy(ids);
+}
+
+int main(void)
+{
+	test_parse();
+	test_refusals();
+	test_roundtrip();
+	return check_summary("config_policing");
+}
