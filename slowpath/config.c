@@ -1387,10 +1387,10 @@ static int parse_service(const cJSON *obj, const char *path,
 			 struct config_error *err)
 {
 	static const char *const keys[] = {
-		"name",	     "vip",	   "port",
-		"protocol",  "forwarding", "encap",
-		"scheduler", "affinity",   "maglev_table_size",
-		"backends",  "limits",	   "acl",
+		"name",		"vip",	      "port",
+		"protocol",	"forwarding", "encap",
+		"scheduler",	"affinity",   "maglev_table_size",
+		"backends",	"limits",     "acl",
 		"health_check", NULL
 	};
 	uint32_t port = 0;
