@@ -25,6 +25,8 @@
 #include <cjson/cJSON.h>
 
 #include "api.h"
+#include "health_overlay.h"
+#include "health_view.h"
 #include "metrics.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
@@ -69,6 +71,8 @@ struct api {
 		struct metrics_text text;
 	} stats_body;
 	double handle_start; /* api_handle()'s start (s), 0 outside it */
+	const struct health_engine *health; /* NULL: no active checks */
+	bool republishing; /* api_republish(): the document stays */
 	/* Tracing: the request being handled, and who made the change in force. */
 	const struct http_request *req; /* inside api_handle(), else NULL */
 	FILE *access_log; /* one JSON line per request; NULL: none */
@@ -293,6 +297,8 @@ static int change_build_flat(struct api *a, const struct ep_config *cfg,
 		return fail_nomem(e);
 	rc = config_to_flat(cfg, ch->version, a->ids, ch->flat, cap,
 			    &ch->flat_len, &ce);
+	if (rc == 0 && a->health != NULL) /* health state over config state */
+		health_overlay_flat(a->health, cfg, ch->flat, ch->flat_len);
 	return rc != 0 ? fail_config(e, rc, &ce) : 0;
 }
 
@@ -516,6 +522,13 @@ static void change_record_origin(struct api *a)
 		       " (trace %s, client %s)\n",
 		       a->version, a->generation, a->change.trace_id,
 		       a->change.client);
+	} else if (a->republishing) {
+		a->change.trace_id[0] = 0;
+		snprintf(a->change.client, sizeof(a->change.client), "health");
+		printf("slowpath: configuration version %" PRIu64
+		       " in force, generation %" PRIu64
+		       " (the same document, new health state)\n",
+		       a->version, a->generation);
 	} else {
 		a->change.trace_id[0] = 0;
 		snprintf(a->change.client, sizeof(a->change.client), "file");
@@ -547,7 +560,8 @@ static void change_commit(struct api *a, struct ep_config *cfg,
 	a->flat_len = ch->flat_len;
 	a->json = ch->json;
 	a->names = ch->names;
-	doc_set_json(a);
+	if (!a->republishing)
+		doc_set_json(a);
 	a->version = ch->version;
 	a->generation = ch->ev.generation;
 	change_record_origin(a);
@@ -638,6 +652,29 @@ int api_apply_config(struct api *a, struct ep_config *cfg, bool persist,
 	}
 	change_free(&ch);
 	config_free(cfg);
+	return rc;
+}
+
+void api_set_health(struct api *a, const struct health_engine *h)
+{
+	a->health = h;
+}
+
+/*
+ * The health state changed: send the configuration in force again with
+ * the new overlay, through the same change path, under a new version;
+ * the document (file, GET /v1/config text) stays as it is.
+ */
+int api_republish(struct api *a, struct api_error *e)
+{
+	struct ep_config cfg;
+	int rc;
+
+	if (config_copy(&cfg, &a->cfg) != 0)
+		return fail_nomem(e);
+	a->republishing = true;
+	rc = api_apply_config(a, &cfg, false, e);
+	a->republishing = false;
 	return rc;
 }
 
@@ -1622,6 +1659,9 @@ static int h_backends_get(struct api_call *c, struct api_error *e)
 	cJSON_Delete(svc);
 	root = cJSON_CreateObject();
 	jadd(root, "backends", arr ? arr : cJSON_CreateArray());
+	jadd(root, "health",
+	     health_view_service(c->a->health, &c->a->cfg.services[s],
+				 health_now_ms()));
 	set_etag(c->resp, c->a->version);
 	return reply_json(c->resp, 200, root, e);
 }
@@ -2154,6 +2194,7 @@ static int h_metrics(struct api_call *c, struct api_error *e)
 		metrics_render_listeners(&t, a->srv);
 	}
 	metrics_render_api(&t, &a->metrics);
+	health_view_metrics(&t, a->health, &a->cfg);
 	if (t.failed) {
 		metrics_text_free(&t);
 		return fail_nomem(e);

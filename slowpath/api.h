@@ -101,6 +101,22 @@ int api_adopt(struct api *a, const void *flat, size_t len);
 int api_apply_config(struct api *a, struct ep_config *cfg, bool persist,
 		     struct api_error *err);
 
+struct health_engine;
+
+/*
+ * Active health checks (health.h): every flat form built from now on has
+ * h's health state laid over the configured state (health_overlay.h),
+ * and the API shows it. h stays the caller's; NULL turns it off.
+ */
+void api_set_health(struct api *a, const struct health_engine *h);
+
+/*
+ * The health state changed: apply the configuration in force again
+ * (new version, new overlay) without persisting it or changing the
+ * document GET /v1/config serves. 0 or -1 with `err` filled.
+ */
+int api_republish(struct api *a, struct api_error *err);
+
 /* Read config_path and apply it (without rewriting it). 0 or -1. */
 int api_apply_file(struct api *a, struct api_error *err);
 

@@ -1065,6 +1065,223 @@ static int parse_node(const cJSON *root, struct config_node *node,
 }
 
 /* ------------------------------------------------------------------ */
+/* JSON -> struct ep_config: a service's health_check                   */
+
+static const char *const health_type_names[] = {
+	[HEALTH_NONE] = "none",
+	[HEALTH_TCP] = "tcp",
+	[HEALTH_HTTP] = "http",
+};
+
+/* "200-399" or "200": a status range within 100..599. */
+static int parse_expect_status(const cJSON *obj, const char *path,
+			       struct health_params *h,
+			       struct config_error *err)
+{
+	const char *s;
+	unsigned int lo, hi;
+	int n = 0, rc = get_str(obj, path, "expect_status", false, &s, err);
+
+	if (rc != 0 || s == NULL)
+		return rc;
+	if (sscanf(s, "%3u-%3u%n", &lo, &hi, &n) == 2 && s[n] == '\0' &&
+	    strlen(s) == 7)
+		;
+	else if (sscanf(s, "%3u%n", &lo, &n) == 1 && s[n] == '\0' &&
+		 strlen(s) == 3)
+		hi = lo;
+	else
+		return fail_at(err, path, "expect_status",
+			       "must be \"NNN\" or \"NNN-NNN\" (for example "
+			       "\"200-399\")");
+	if (lo < 100 || hi > 599 || lo > hi)
+		return fail_at(err, path, "expect_status",
+			       "must be a range within 100..599, low first");
+	h->status_min = (uint16_t)lo;
+	h->status_max = (uint16_t)hi;
+	return 0;
+}
+
+/* path: an origin-form target, printable ASCII without spaces. */
+static int parse_health_path(const cJSON *obj, const char *path,
+			     struct health_params *h, struct config_error *err)
+{
+	char buf[HEALTH_PATH_LEN];
+	int rc = get_text(obj, path, "path", false, buf, sizeof(buf), err);
+
+	if (rc != 0 || buf[0] == '\0')
+		return rc;
+	if (buf[0] != '/')
+		return fail_at(err, path, "path", "must start with '/'");
+	for (const char *c = buf; *c; c++)
+		if (*c <= ' ' || *c >= 0x7f)
+			return fail_at(err, path, "path",
+				       "must be printable ASCII without "
+				       "spaces");
+	memcpy(h->path, buf, sizeof(buf));
+	return 0;
+}
+
+/* The fields only "http" checks have. */
+static int parse_health_http(const cJSON *obj, const char *path,
+			     struct health_params *h, struct config_error *err)
+{
+	static const char *const http_only[] = { "path", "expect_status",
+						 "body_contains" };
+	int rc = 0;
+
+	if (h->type != HEALTH_HTTP) {
+		for (size_t i = 0; i < ARRAY_LEN(http_only); i++)
+			if (field(obj, http_only[i]) != NULL)
+				return fail_at(err, path, http_only[i],
+					       "only valid with \"type\": "
+					       "\"http\"");
+		return 0;
+	}
+	rc = parse_health_path(obj, path, h, err);
+	if (rc == 0)
+		rc = parse_expect_status(obj, path, h, err);
+	if (rc == 0)
+		rc = get_text(obj, path, "body_contains", false,
+			      h->body_contains, sizeof(h->body_contains), err);
+	return rc;
+}
+
+/* Interval, timeout, rise, fall, port and the panic threshold. */
+static int parse_health_timing(const cJSON *obj, const char *path,
+			       struct config_service *s,
+			       struct config_error *err)
+{
+	struct health_params *h = &s->health;
+	uint32_t rise = 0, fall = 0, port = 0;
+	int rc;
+
+	rc = get_uint(obj, path, "interval_ms", HEALTH_INTERVAL_MS_MIN,
+		      HEALTH_INTERVAL_MS_MAX, HEALTH_INTERVAL_MS_DEFAULT,
+		      &h->interval_ms, err);
+	if (rc == 0)
+		rc = get_uint(obj, path, "timeout_ms", HEALTH_TIMEOUT_MS_MIN,
+			      h->interval_ms,
+			      h->interval_ms < HEALTH_TIMEOUT_MS_DEFAULT
+				      ? h->interval_ms
+				      : HEALTH_TIMEOUT_MS_DEFAULT,
+			      &h->timeout_ms, err);
+	if (rc == 0)
+		rc = get_uint(obj, path, "rise", 1, HEALTH_RISE_FALL_MAX,
+			      HEALTH_RISE_DEFAULT, &rise, err);
+	if (rc == 0)
+		rc = get_uint(obj, path, "fall", 1, HEALTH_RISE_FALL_MAX,
+			      HEALTH_FALL_DEFAULT, &fall, err);
+	if (rc == 0)
+		rc = get_uint(obj, path, "port", 0, UINT16_MAX, 0, &port, err);
+	if (rc == 0)
+		rc = get_uint(obj, path, "panic_threshold_percent", 0, 100,
+			      HEALTH_PANIC_PERCENT_DEFAULT, &s->panic_percent,
+			      err);
+	h->rise = (uint8_t)rise;
+	h->fall = (uint8_t)fall;
+	h->port = (uint16_t)port;
+	return rc;
+}
+
+/* services[i].health_check: absent is "type": "none". */
+static int parse_health_check(const cJSON *svc, const char *spath,
+			      struct config_service *s,
+			      struct config_error *err)
+{
+	static const char *const keys[] = { "type",
+					    "interval_ms",
+					    "timeout_ms",
+					    "rise",
+					    "fall",
+					    "port",
+					    "path",
+					    "expect_status",
+					    "body_contains",
+					    "panic_threshold_percent",
+					    NULL };
+	const cJSON *obj = field(svc, "health_check");
+	char path[SVC_PATH + 16];
+	int type = HEALTH_NONE, rc;
+
+	health_params_default(&s->health);
+	s->panic_percent = HEALTH_PANIC_PERCENT_DEFAULT;
+	if (obj == NULL)
+		return 0;
+	snprintf(path, sizeof(path), "%s.health_check", spath);
+	rc = check_object(obj, path, keys, err);
+	if (rc == 0)
+		rc = get_enum(obj, path, "type", NAMES(health_type_names),
+			      REQUIRED, &type, err);
+	if (rc != 0)
+		return rc;
+	s->health.type = (enum health_type)type;
+	if (type == HEALTH_NONE && obj->child->next != NULL)
+		return fail_at(err, path, NULL,
+			       "\"type\": \"none\" takes no other field");
+	rc = parse_health_timing(obj, path, s, err);
+	return rc == 0 ? parse_health_http(obj, path, &s->health, err) : rc;
+}
+
+/* A probe needs a port: the check's, the backend's or the service's. */
+static int validate_health(const struct config_service *s, const char *path,
+			   struct config_error *err)
+{
+	const struct health_params *h = &s->health;
+	char hpath[SVC_PATH + 16];
+
+	if (h->type == HEALTH_NONE)
+		return 0;
+	snprintf(hpath, sizeof(hpath), "%s.health_check", path);
+	if (name_of(NAMES(health_type_names), h->type) == NULL)
+		return fail_at(err, hpath, "type", "must be none, tcp or http");
+	if (h->timeout_ms < HEALTH_TIMEOUT_MS_MIN ||
+	    h->interval_ms < HEALTH_INTERVAL_MS_MIN ||
+	    h->interval_ms > HEALTH_INTERVAL_MS_MAX ||
+	    h->timeout_ms > h->interval_ms)
+		return fail_at(err, hpath, "timeout_ms",
+			       "must be %u..interval_ms",
+			       HEALTH_TIMEOUT_MS_MIN);
+	if (h->rise < 1 || h->rise > HEALTH_RISE_FALL_MAX || h->fall < 1 ||
+	    h->fall > HEALTH_RISE_FALL_MAX)
+		return fail_at(err, hpath, "rise",
+			       "rise and fall must be 1..%u",
+			       HEALTH_RISE_FALL_MAX);
+	if (s->panic_percent > 100)
+		return fail_at(err, hpath, "panic_threshold_percent",
+			       "must be 0..100");
+	if (h->port != 0 || s->port != 0)
+		return 0;
+	for (uint32_t j = 0; j < s->n_backends; j++)
+		if (s->backends[j].port == 0)
+			return fail_at(err, hpath, "port",
+				       "required: the service and "
+				       "backends[%u] have port 0",
+				       j);
+	return 0;
+}
+
+static bool health_equal(const struct config_service *a,
+			 const struct config_service *b)
+{
+	const struct health_params *x = &a->health, *y = &b->health;
+
+	if (x->type != y->type)
+		return false;
+	if (x->type == HEALTH_NONE)
+		return true;
+	return a->panic_percent == b->panic_percent &&
+	       x->interval_ms == y->interval_ms &&
+	       x->timeout_ms == y->timeout_ms && x->rise == y->rise &&
+	       x->fall == y->fall && x->port == y->port &&
+	       (x->type != HEALTH_HTTP ||
+		(x->status_min == y->status_min &&
+		 x->status_max == y->status_max &&
+		 strcmp(x->path, y->path) == 0 &&
+		 strcmp(x->body_contains, y->body_contains) == 0));
+}
+
+/* ------------------------------------------------------------------ */
 /* JSON -> struct ep_config: services and backends                      */
 
 static int parse_backend(const cJSON *obj, const char *path,
@@ -1170,11 +1387,11 @@ static int parse_service(const cJSON *obj, const char *path,
 			 struct config_error *err)
 {
 	static const char *const keys[] = {
-		"name",	     "vip",	   "port",
-		"protocol",  "forwarding", "encap",
-		"scheduler", "affinity",   "maglev_table_size",
-		"backends",  "limits",	   "acl",
-		NULL
+		"name",		"vip",	      "port",
+		"protocol",	"forwarding", "encap",
+		"scheduler",	"affinity",   "maglev_table_size",
+		"backends",	"limits",     "acl",
+		"health_check", NULL
 	};
 	uint32_t port = 0;
 	int rc;
@@ -1197,6 +1414,8 @@ static int parse_service(const cJSON *obj, const char *path,
 			      &s->maglev_size, err);
 	if (rc == 0)
 		rc = parse_backends(obj, path, s, total, err);
+	if (rc == 0)
+		rc = parse_health_check(obj, path, s, err);
 	return rc;
 }
 
@@ -1656,6 +1875,8 @@ static int validate_service(const struct ep_config *cfg, uint32_t i,
 	}
 	if (rc == 0)
 		rc = validate_backend_dups(s, path, err);
+	if (rc == 0)
+		rc = validate_health(s, path, err);
 	return rc != 0 ? rc : cpol_validate_service(&s->pol, path, err);
 }
 
@@ -2076,7 +2297,7 @@ static bool service_equal(const struct config_service *a,
 	    a->proto != b->proto || a->fwd != b->fwd || a->encap != b->encap ||
 	    a->sched != b->sched || a->affinity != b->affinity ||
 	    a->maglev_size != b->maglev_size ||
-	    a->n_backends != b->n_backends ||
+	    a->n_backends != b->n_backends || !health_equal(a, b) ||
 	    !cpol_equal_service(&a->pol, &b->pol))
 		return false;
 	for (i = 0; i < a->n_backends; i++)
@@ -2342,6 +2563,34 @@ static void json_backend(struct jbuf *b, const struct config_backend *be)
 	jb_raw(b, "}");
 }
 
+/* health_check, only when it probes (as encap only for encap). */
+static void json_health(struct jbuf *b, const struct config_service *s)
+{
+	const struct health_params *h = &s->health;
+	char status[16];
+
+	if (h->type == HEALTH_NONE)
+		return;
+	jb_key(b, "health_check", false);
+	jb_open(b, "type");
+	jb_str(b, name_of(NAMES(health_type_names), h->type));
+	jb_knum(b, "interval_ms", h->interval_ms);
+	jb_knum(b, "timeout_ms", h->timeout_ms);
+	jb_knum(b, "rise", h->rise);
+	jb_knum(b, "fall", h->fall);
+	jb_knum(b, "port", h->port);
+	if (h->type == HEALTH_HTTP) {
+		jb_kstr(b, "path", h->path);
+		snprintf(status, sizeof(status), "%u-%u", h->status_min,
+			 h->status_max);
+		jb_kstr(b, "expect_status", status);
+		if (h->body_contains[0])
+			jb_kstr(b, "body_contains", h->body_contains);
+	}
+	jb_knum(b, "panic_threshold_percent", s->panic_percent);
+	jb_raw(b, "}");
+}
+
 static void json_service(struct jbuf *b, const struct config_service *s)
 {
 	uint32_t i;
@@ -2358,6 +2607,7 @@ static void json_service(struct jbuf *b, const struct config_service *s)
 	jb_kstr(b, "affinity", name_of(NAMES(affinity_names), s->affinity));
 	jb_knum(b, "maglev_table_size", s->maglev_size);
 	jb_policing(b, cpol_json_service(&s->pol));
+	json_health(b, s);
 	jb_raw(b, ",\"backends\":[");
 	for (i = 0; i < s->n_backends; i++) {
 		if (i > 0)

@@ -16,6 +16,7 @@
 
 #include "config_policing.h"
 #include "ep_abi.h"
+#include "health.h"
 
 #define CONFIG_MAX_BYTES (1u << 20) /* larger documents are refused */
 #define CONFIG_MAX_DEPTH 16u /* deepest [ / { nesting accepted */
@@ -66,6 +67,10 @@ struct config_service {
 	enum ep_sched sched;
 	enum config_affinity affinity;
 	uint32_t maglev_size; /* prime, n_backends..EP_MAGLEV_MAX_SIZE */
+	/* health_check (type HEALTH_NONE when absent) and its
+	 * panic_threshold_percent, 0..100 */
+	struct health_params health;
+	uint32_t panic_percent;
 	uint32_t n_backends;
 	struct config_backend *backends; /* malloc'd, n_backends long */
 	struct config_svc_policing pol; /* "limits", "acl" */

@@ -2282,6 +2282,11 @@ int http_server_listener_port(const struct http_server *srv, int listener)
 	return srv->listeners[listener].port;
 }
 
+int http_server_fd(const struct http_server *srv)
+{
+	return srv->epfd;
+}
+
 /* ---- server ------------------------------------------------------------- */
 
 static char **copy_list(const char *const *list, size_t n)

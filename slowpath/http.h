@@ -240,6 +240,12 @@ int http_server_add_listener_unix(struct http_server *srv, const char *path);
 int http_server_listener_port(const struct http_server *srv, int listener);
 
 /*
+ * The server's epoll descriptor: readable when http_server_run_once()
+ * has I/O to serve, so a caller can wait on it with its own descriptors.
+ */
+int http_server_fd(const struct http_server *srv);
+
+/*
  * Wait up to timeout_ms for I/O, serve it, and expire timed-out
  * connections. Returns the number of events handled (0 on timeout or
  * signal) or a negative errno from epoll.

@@ -15,6 +15,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <libgen.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +30,7 @@
 #include "api.h"
 #include "config.h"
 #include "fpclient.h"
+#include "health_overlay.h"
 #include "http.h"
 
 #define FASTPATH_EXIT_WAIT_MS 60000u
@@ -36,6 +38,7 @@
 #define APPLY_MS_PER_SERVICE 10u /* see apply_timeout_ms() */
 #define FLOWS_TIMEOUT_MS 2000u
 #define LOOP_WAIT_MS 100 /* longest wait for API I/O between heartbeats */
+#define HEALTH_RETRY_MS 1000 /* a republish that failed is tried again */
 #define DEFAULT_API_SOCKET "/run/edgepath/api.sock"
 
 struct sp_state {
@@ -47,6 +50,10 @@ struct sp_state {
 	struct fpclient fp;
 	struct api *api;
 	struct http_server *srv;
+	struct health_engine *health;
+	uint64_t health_version; /* the configuration its targets are from */
+	bool health_dirty; /* a state change not yet in force */
+	uint64_t health_retry_ms; /* when to try a failed republish again */
 	bool eal_up;
 };
 
@@ -144,6 +151,77 @@ static bool fp_alive(void *ctx)
 	return fpclient_fastpath_alive(ctx);
 }
 
+/* ------------------------------------------------------------------ */
+/* Active health checks                                                 */
+
+static void health_logged(const struct health_target *t,
+			  const struct health_sm *sm, void *arg)
+{
+	char addr[INET6_ADDRSTRLEN] = "";
+	bool v6 = t->addr.family == EP_AF_INET6;
+
+	(void)arg;
+	inet_ntop(v6 ? AF_INET6 : AF_INET, t->addr.bytes, addr, sizeof(addr));
+	printf("slowpath: health: %s %s%s%s:%u %s (%s, %d, %.1f ms)\n",
+	       t->service, v6 ? "[" : "", addr, v6 ? "]" : "", t->port,
+	       health_state_name(sm->state), health_result_name(sm->last),
+	       sm->last_detail, sm->last_latency_us / 1000.0);
+}
+
+/* Probe what the configuration in force has, keeping known states. */
+static void health_sync(struct sp_state *st)
+{
+	struct health_target *t;
+	uint32_t n;
+
+	if (api_version(st->api) == st->health_version)
+		return;
+	if (health_targets_build(api_config(st->api), &t, &n) == 0 &&
+	    health_engine_set(st->health, t, n, health_now_ms()) == 0)
+		st->health_version = api_version(st->api);
+	free(t);
+}
+
+/* Run the probes; a state change goes to the fast path at once. */
+static void health_tick(struct sp_state *st)
+{
+	struct api_error e;
+	uint64_t now;
+
+	health_sync(st);
+	if (health_engine_run(st->health, health_now_ms()) > 0)
+		st->health_dirty = true;
+	now = health_now_ms();
+	if (!st->health_dirty || now < st->health_retry_ms)
+		return;
+	if (api_republish(st->api, &e) == 0) {
+		st->health_dirty = false;
+		health_sync(st);
+		return;
+	}
+	fprintf(stderr, "slowpath: health: republish failed: %s\n", e.message);
+	st->health_retry_ms = now + HEALTH_RETRY_MS;
+}
+
+/* Wait for API I/O or a probe, at most until the next deadline. */
+static void wait_io(struct sp_state *st)
+{
+	struct pollfd pfd[2] = {
+		{ .fd = health_engine_fd(st->health), .events = POLLIN },
+		{ .fd = st->srv ? http_server_fd(st->srv) : -1,
+		  .events = POLLIN },
+	};
+	int wait = health_engine_next_ms(st->health, health_now_ms());
+
+	if (wait < 0 || wait > LOOP_WAIT_MS)
+		wait = LOOP_WAIT_MS;
+	if (st->health_dirty && wait > HEALTH_RETRY_MS / 10)
+		wait = HEALTH_RETRY_MS / 10;
+	poll(pfd, st->srv ? 2 : 1, wait);
+	if (st->srv != NULL && http_server_run_once(st->srv, 0) < 0)
+		sleep_ms(LOOP_WAIT_MS);
+}
+
 static int api_start(struct sp_state *st)
 {
 	const struct api_fastpath ops = {
@@ -162,6 +240,11 @@ static int api_start(struct sp_state *st)
 	if (st->api == NULL)
 		return -ENOMEM;
 	api_set_access_log(st->api, st->access_log);
+	st->health = health_engine_create();
+	if (st->health == NULL)
+		return -ENOMEM;
+	health_engine_on_change(st->health, health_logged, NULL);
+	api_set_health(st->api, st->health);
 	/* After our own restart: the staging area holds what the fast path
 	 * runs if its version is the fast path's; keep its ids and version. */
 	if (api_adopt(st->api, st->fp.stage, EP_CFG_STAGE_SIZE) == 0)
@@ -492,6 +575,7 @@ static void sp_fini(struct sp_state *st)
 {
 	http_server_destroy(st->srv);
 	api_destroy(st->api);
+	health_engine_destroy(st->health);
 	fpclient_detach(&st->fp);
 	if (st->eal_up)
 		rte_eal_cleanup();
@@ -536,9 +620,8 @@ static int run(struct sp_state *st)
 			print_status(st);
 			next_status = now_s() + st->status_interval_s;
 		}
-		if (st->srv == NULL ||
-		    http_server_run_once(st->srv, LOOP_WAIT_MS) < 0)
-			sleep_ms(LOOP_WAIT_MS);
+		health_tick(st);
+		wait_io(st);
 		api_flush_log(st->api);
 	}
 	return 0;

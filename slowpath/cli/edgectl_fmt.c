@@ -309,29 +309,65 @@ int ectl_fmt_services(FILE *out, const cJSON *services)
 	return rc ? rc : services_policing(out, arr);
 }
 
+/* The active health check of backend `id` (GET .../backends "health"):
+ * "up", "down refused", and its last result "ok 0.21 ms". */
+static void health_cells(struct table *t, const cJSON *health, const char *id)
+{
+	const cJSON *h = find_by(array_of(health, "backends"), "id", id);
+	const cJSON *lat = member(h, "last_latency_ms");
+	const char *state = str_or(h, "state", "-");
+	const char *reason = str_or(h, "reason", "");
+
+	if (strcmp(state, "down") == 0 && reason[0])
+		table_cell(t, "down %s", reason);
+	else
+		table_cell(t, "%s", state);
+	if (cJSON_IsNumber(lat))
+		table_cell(t, "%s %.2f ms", str_or(h, "last_result", "-"),
+			   lat->valuedouble);
+	else
+		table_cell(t, "%s", str_or(h, "last_result", "-"));
+}
+
+/* BACKEND, WEIGHT, STATE[, HEALTH, LAST CHECK], then the brief counters. */
+static void backend_cols(struct counter_cols *c, bool checked)
+{
+	unsigned int extra = checked ? 4 : 2;
+
+	counter_cols(c, "BACKEND", ep_be_counters, EP_BE_N, true);
+	memmove(&c->d[1 + extra], &c->d[1], (c->n - 1) * sizeof(c->d[0]));
+	memmove(&c->head[1 + extra], &c->head[1],
+		(c->n - 1) * sizeof(c->head[0]));
+	snprintf(c->head[1], HEAD_MAX, "WEIGHT");
+	snprintf(c->head[2], HEAD_MAX, "STATE");
+	if (checked) {
+		snprintf(c->head[3], HEAD_MAX, "HEALTH");
+		snprintf(c->head[4], HEAD_MAX, "LAST CHECK");
+	}
+	c->n += extra;
+	for (unsigned int k = 0; k < c->n; k++) {
+		c->heads[k] = c->head[k];
+		c->align[k] = k == 0 || (k >= 2 && k <= extra) ? 'l' : 'r';
+	}
+}
+
 int ectl_fmt_backends(FILE *out, const cJSON *backends, const cJSON *stats,
 		      const char *service)
 {
 	const cJSON *arr = array_of(backends, "backends"), *b, *counters;
 	const cJSON *svc =
 		find_by(array_of(stats, "services"), "name", service);
+	const cJSON *health = member(backends, "health");
+	bool checked = strcmp(str_or(health, "check", "none"), "none") != 0;
+	unsigned int first = checked ? 5 : 3;
 	char id[96], num[32];
 	struct counter_cols c;
 	struct table t;
+	int rc;
 
 	if (arr == NULL)
 		return -EPROTO;
-	/* BACKEND, WEIGHT, STATE, then the brief per-backend counters. */
-	counter_cols(&c, "BACKEND", ep_be_counters, EP_BE_N, true);
-	memmove(&c.d[3], &c.d[1], (c.n - 1) * sizeof(c.d[0]));
-	memmove(&c.head[3], &c.head[1], (c.n - 1) * sizeof(c.head[0]));
-	snprintf(c.head[1], HEAD_MAX, "WEIGHT");
-	snprintf(c.head[2], HEAD_MAX, "STATE");
-	c.n += 2;
-	for (unsigned int k = 0; k < c.n; k++) {
-		c.heads[k] = c.head[k];
-		c.align[k] = k == 0 || k == 2 ? 'l' : 'r';
-	}
+	backend_cols(&c, checked);
 	t = (struct table){ c.n, c.heads, c.align, NULL, 0, 0, false };
 	cJSON_ArrayForEach(b, arr)
 	{
@@ -341,12 +377,21 @@ int ectl_fmt_backends(FILE *out, const cJSON *backends, const cJSON *stats,
 		table_cell(&t, "%s", id);
 		table_cell(&t, "%s", count_text(b, "weight", num, sizeof(num)));
 		table_cell(&t, "%s", str_or(b, "state", "up"));
-		for (unsigned int k = 3; k < c.n; k++)
+		if (checked)
+			health_cells(&t, health, id);
+		for (unsigned int k = first; k < c.n; k++)
 			table_cell(&t, "%s",
 				   count_text(counters, c.d[k]->name, num,
 					      sizeof(num)));
 	}
-	return table_finish(out, &t);
+	rc = table_finish(out, &t);
+	if (rc == 0 && checked)
+		fprintf(out, "health: %s check, service %s, %s of %s healthy\n",
+			str_or(health, "check", "-"),
+			str_or(health, "state", "-"),
+			count_text(health, "healthy", num, sizeof(num)),
+			count_text(health, "eligible", id, sizeof(id)));
+	return rc;
 }
 
 /* ------------------------------------------------------------------ */

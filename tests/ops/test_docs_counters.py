@@ -2,7 +2,8 @@
 """docs/tuning.md explains every counter: each name in the fast path's
 counter lists (fastpath/abi/ep_abi.h: worker counters, drop reasons, per
 port / service / backend counters) and the API server's counters
-(HTTP_STATS in slowpath/) appears in it. Adding a counter without saying
+(HTTP_STATS in slowpath/) and the health checks' counters (HEALTH_STATS)
+appears in it. Adding a counter without saying
 what it means when it grows fails here.
 
     python3 tests/ops/test_docs_counters.py
@@ -61,6 +62,12 @@ class DocsCountersTest(unittest.TestCase):
             fields = re.findall(r"X\((\w+)\)", macro_body(f.read(), "HTTP_STATS"))
         self.assertGreater(len(fields), 5)
         self.assertEqual(self.missing([f"edgepath_api_{n}_total" for n in fields]), [])
+
+    def test_health_counters(self):
+        with open(find_file("slowpath", "#define HEALTH_STATS(X)")) as f:
+            fields = re.findall(r"X\((\w+)\)", macro_body(f.read(), "HEALTH_STATS"))
+        self.assertGreater(len(fields), 5)
+        self.assertEqual(self.missing([f"edgepath_health_{n}_total" for n in fields]), [])
 
 
 if __name__ == "__main__":

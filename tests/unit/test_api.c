@@ -27,6 +27,7 @@
 #include <cjson/cJSON.h>
 
 #include "api.h"
+#include "health_overlay.h"
 #include "check.h"
 #include "metrics.h"
 #include "prom_check.h"
@@ -1497,6 +1498,117 @@ static void test_metrics_endpoint(void)
 	CHECK(m.routes[0].count == METRICS_MAX_SERIES + 2);
 }
 
+/* ------------------------------------------------------------------ */
+/* Active health checks: the overlay, republish, what the API shows     */
+
+static uint8_t flat_state(uint32_t i)
+{
+	const struct ep_cfg_hdr *h = fake.last_flat;
+	const struct ep_cfg_backend *b =
+		(const void *)((const char *)fake.last_flat + h->off_backends);
+
+	return b[i].state;
+}
+
+static const cJSON *health_of(uint32_t i)
+{
+	return cJSON_GetArrayItem(jget(jget(R.json, "health"), "backends"),
+				  (int)i);
+}
+
+static bool health_is(uint32_t i, const char *state, const char *reason)
+{
+	const cJSON *h = health_of(i);
+
+	return h &&
+	       strcmp(cJSON_GetStringValue(jget(h, "state")), state) == 0 &&
+	       strcmp(cJSON_GetStringValue(jget(h, "reason")), reason) == 0;
+}
+
+static void test_health(void)
+{
+	static const char doc[] =
+		"{'services': ["
+		"{'name': 'web', 'vip': '198.51.100.1', 'port': 80,"
+		" 'protocol': 'tcp', 'forwarding': 'nat',"
+		" 'health_check': {'type': 'tcp', 'rise': 1, 'fall': 1},"
+		" 'backends': ["
+		"  {'address': '10.0.0.1', 'port': 8080},"
+		"  {'address': '10.0.0.2', 'port': 8080}]}]}";
+	struct health_engine *h = health_engine_create();
+	struct health_target *t;
+	struct api_error e;
+	char *file, *text, etag[80];
+	uint32_t n;
+
+	fresh();
+	put("/v1/config", doc);
+	CHECK(R.status == 200);
+	CHECK(health_targets_build(api_config(A), &t, &n) == 0 && n == 2);
+	CHECK(health_engine_set(h, t, n, 0) == 0);
+	free(t);
+	api_set_health(A, h);
+	get("/v1/services/web/backends");
+	CHECK(strcmp(cJSON_GetStringValue(
+			     jget(jget(R.json, "health"), "check")),
+		     "tcp") == 0);
+	CHECK(health_is(0, "up", "") && health_is(1, "up", ""));
+	get("/v1/config");
+	text = strdup(R.body);
+	snprintf(etag, sizeof(etag), "%s", R.etag);
+	file = slurp(cfg_path);
+
+	/* 10.0.0.1 fails: the flat form has it down, the document not */
+	CHECK(health_engine_observe(h, 0, HEALTH_R_REFUSED, 111, 1) == 1);
+	CHECK(api_republish(A, &e) == 0);
+	CHECK(flat_state(0) == EP_BE_DOWN && flat_state(1) == EP_BE_UP);
+	get("/v1/config");
+	CHECK(strcmp(R.body, text) == 0 && strcmp(R.etag, etag) != 0);
+	free(file);
+	file = slurp(cfg_path);
+	CHECK(strstr(file, "\"down\"") == NULL);
+	get("/v1/services/web/backends");
+	CHECK(health_is(0, "down", "refused") && health_is(1, "up", ""));
+	CHECK(strcmp(cJSON_GetStringValue(
+			     jget(jget(R.json, "health"), "state")),
+		     "ok") == 0);
+	CHECK(strcmp(cJSON_GetStringValue(jget(
+			     cJSON_GetArrayItem(jget(R.json, "backends"), 0),
+			     "state")),
+		     "up") == 0); /* the configured state */
+	get("/metrics");
+	CHECK(body_has("edgepath_backend_health_up{service=\"web\","
+		       "backend=\"10.0.0.1:8080\"} 0"));
+	CHECK(body_has("edgepath_health_transitions_down_total 1"));
+
+	/* both fail: panic, both take flows */
+	CHECK(health_engine_observe(h, 1, HEALTH_R_TIMEOUT, 0, 2) == 1);
+	CHECK(api_republish(A, &e) == 0);
+	CHECK(flat_state(0) == EP_BE_UP && flat_state(1) == EP_BE_UP);
+	get("/v1/services/web/backends");
+	CHECK(strcmp(cJSON_GetStringValue(
+			     jget(jget(R.json, "health"), "state")),
+		     "panic") == 0);
+	get("/metrics");
+	CHECK(body_has("edgepath_service_health_panic{service=\"web\"} 1"));
+
+	/* 10.0.0.2 recovers; an API write keeps the overlay and persists
+	 * the configured state only */
+	CHECK(health_engine_observe(h, 1, HEALTH_R_OK, 0, 3) == 1);
+	patch("/v1/services/web/backends/10.0.0.2:8080", "{'weight': 5}");
+	CHECK(R.status == 200);
+	CHECK(flat_state(0) == EP_BE_DOWN && flat_state(1) == EP_BE_UP);
+	free(file);
+	file = slurp(cfg_path);
+	CHECK(strstr(file, "\"down\"") == NULL && strstr(file, "\"weight\":5"));
+	CHECK(strstr(file, "\"health_check\"") != NULL);
+
+	api_set_health(A, NULL);
+	health_engine_destroy(h);
+	free(file);
+	free(text);
+}
+
 int main(int argc, char **argv)
 {
 	char tmpl[] = "/tmp/test_api.XXXXXX";
@@ -1532,6 +1644,7 @@ int main(int argc, char **argv)
 	test_flows_query();
 	test_metrics_text();
 	test_metrics_endpoint();
+	test_health();
 	api_destroy(A);
 	reply_reset();
 	free(fake.last_flat);

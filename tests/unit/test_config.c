@@ -1822,6 +1822,98 @@ static void test_refuse_numbers(void)
 	REFUSE("{'services':tru}", "services: invalid JSON at byte 12");
 }
 
+/* services[].health_check: defaults, every field's rule, round trips. */
+#define SVC_HC(hc) DOC(SVC(",'health_check':" hc ",'backends':[" BE("") "]"))
+
+static void test_health_check(void)
+{
+	struct config_error err = { "" };
+	struct ep_config cfg;
+	const struct config_service *s;
+
+	CHECK(parse_sq(SVC_HC("{'type':'tcp'}"), &cfg, &err) == 0);
+	s = cfg.n_services ? &cfg.services[0] : NULL;
+	CHECK(s != NULL && s->health.type == HEALTH_TCP);
+	if (s != NULL) {
+		CHECK(s->health.interval_ms == 1000 &&
+		      s->health.timeout_ms == 1000);
+		CHECK(s->health.rise == 2 && s->health.fall == 3);
+		CHECK(s->panic_percent == 50 && s->health.port == 0);
+		check_json_roundtrip(&cfg, "health tcp");
+	}
+	config_free(&cfg);
+	CHECK(parse_sq(DOC(SVC("")), &cfg, &err) == 0);
+	CHECK(cfg.services[0].health.type == HEALTH_NONE);
+	config_free(&cfg);
+	CHECK(parse_sq(SVC_HC("{'type':'http','interval_ms':500,'rise':1,"
+			      "'fall':1,'path':'/ready?x=1',"
+			      "'expect_status':'204','body_contains':'ok',"
+			      "'panic_threshold_percent':0,'port':8080}"),
+		       &cfg, &err) == 0);
+	s = &cfg.services[0];
+	CHECK_MSG(err.msg[0] == 0, "%s", err.msg);
+	CHECK(s->health.type == HEALTH_HTTP && s->health.timeout_ms == 500);
+	CHECK(s->health.status_min == 204 && s->health.status_max == 204);
+	CHECK(strcmp(s->health.path, "/ready?x=1") == 0);
+	CHECK(strcmp(s->health.body_contains, "ok") == 0);
+	CHECK(s->panic_percent == 0 && s->health.port == 8080);
+	check_json_roundtrip(&cfg, "health http");
+	config_free(&cfg);
+	accept_json("{\"services\":[{\"name\":\"a\",\"vip\":\"10.0.0.1\","
+		    "\"port\":80,\"protocol\":\"tcp\",\"health_check\":"
+		    "{\"type\":\"none\"}}]}",
+		    "health none");
+
+	REFUSE(SVC_HC("1"),
+	       "services[0].health_check: must be an object, not a number");
+	REFUSE(SVC_HC("{}"), "services[0].health_check.type: required");
+	REFUSE(SVC_HC("{'type':'https'}"),
+	       "services[0].health_check.type: must be one of");
+	REFUSE(SVC_HC("{'type':'tcp','foo':1}"),
+	       "services[0].health_check: unknown field \"foo\"");
+	REFUSE(SVC_HC("{'type':'none','rise':1}"),
+	       "services[0].health_check: \"type\": \"none\" takes no");
+	REFUSE(SVC_HC("{'type':'tcp','interval_ms':99}"),
+	       "services[0].health_check.interval_ms: must be 100..3600000");
+	REFUSE(SVC_HC("{'type':'tcp','interval_ms':500,'timeout_ms':501}"),
+	       "services[0].health_check.timeout_ms: must be 10..500");
+	REFUSE(SVC_HC("{'type':'tcp','timeout_ms':9}"),
+	       "services[0].health_check.timeout_ms: must be 10..1000");
+	REFUSE(SVC_HC("{'type':'tcp','rise':0}"),
+	       "services[0].health_check.rise: must be 1..100");
+	REFUSE(SVC_HC("{'type':'tcp','fall':101}"),
+	       "services[0].health_check.fall: must be 1..100");
+	REFUSE(SVC_HC("{'type':'tcp','panic_threshold_percent':101}"),
+	       "services[0].health_check.panic_threshold_percent: must be "
+	       "0..100");
+	REFUSE(SVC_HC("{'type':'tcp','path':'/'}"),
+	       "services[0].health_check.path: only valid with \"type\": "
+	       "\"http\"");
+	REFUSE(SVC_HC("{'type':'tcp','expect_status':'200'}"),
+	       "services[0].health_check.expect_status: only valid");
+	REFUSE(SVC_HC("{'type':'http','path':'ready'}"),
+	       "services[0].health_check.path: must start with '/'");
+	REFUSE(SVC_HC("{'type':'http','path':'/a b'}"),
+	       "services[0].health_check.path: must be printable ASCII");
+	REFUSE(SVC_HC("{'type':'http','expect_status':'2xx'}"),
+	       "services[0].health_check.expect_status: must be \"NNN\"");
+	REFUSE(SVC_HC("{'type':'http','expect_status':'399-200'}"),
+	       "services[0].health_check.expect_status: must be a range");
+	REFUSE(SVC_HC("{'type':'http','expect_status':'099-200'}"),
+	       "services[0].health_check.expect_status: must be a range");
+	REFUSE(SVC_HC("{'type':'http','body_contains':''}"),
+	       "services[0].health_check.body_contains: must be 1..63");
+	REFUSE(DOC("{'name':'a','vip':'10.0.0.1','port':0,'protocol':'tcp',"
+		   "'health_check':{'type':'tcp'},'backends':[" BE("") "]}"),
+	       "services[0].health_check.port: required: the service and "
+	       "backends[0] have port 0");
+	CHECK(parse_sq(DOC("{'name':'a','vip':'10.0.0.1','port':0,"
+			   "'protocol':'tcp','health_check':{'type':'tcp',"
+			   "'port':22},'backends':[" BE("") "]}"),
+		       &cfg, &err) == 0);
+	config_free(&cfg);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc > 1)
@@ -1858,5 +1950,6 @@ int main(int argc, char **argv)
 	test_ids_fifo();
 	test_ids_full();
 	test_scale();
+	test_health_check();
 	return check_summary("config");
 }

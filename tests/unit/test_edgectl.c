@@ -405,6 +405,30 @@ static void test_fmt_backends(void)
 		   "[2001:db8:1::1]:0       1  up           -             -\n",
 		   "IPv6 backends without stats");
 	free(text);
+	/* with an active check: HEALTH and LAST CHECK, and the service */
+	cJSON_AddItemToObject(
+		web, "health",
+		cJSON_Parse("{\"check\":\"tcp\",\"state\":\"ok\","
+			    "\"healthy\":1,\"eligible\":1,\"backends\":["
+			    "{\"id\":\"10.0.0.1:8080\",\"state\":\"up\","
+			    "\"reason\":\"\",\"last_result\":\"ok\","
+			    "\"last_latency_ms\":0.21},"
+			    "{\"id\":\"10.0.0.2:8080\",\"state\":\"down\","
+			    "\"reason\":\"refused\",\"last_result\":"
+			    "\"refused\",\"last_latency_ms\":0.1}]}"));
+	CHECK(ectl_fmt_backends(capture_start(&c), web, stats, "web") == 0);
+	text = capture_end(&c);
+	check_text(
+		text,
+		"BACKEND        WEIGHT  STATE  HEALTH        LAST CHECK       "
+		"PACKETS  ACTIVE FLOWS\n"
+		"10.0.0.1:8080       1  up     up            ok 0.21 ms       "
+		"      5             1\n"
+		"10.0.0.2:8080       3  drain  down refused  refused 0.10 ms  "
+		"      -             -\n"
+		"health: tcp check, service ok, 1 of 1 healthy\n",
+		"backends table with health");
+	free(text);
 	cJSON_Delete(svc);
 	cJSON_Delete(stats);
 }

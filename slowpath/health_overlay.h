@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * What the health checks mean to the configuration: the probe targets of
+ * a configuration (services with a health_check), the health state laid
+ * over its flat form (a backend that fails its checks gets EP_BE_DOWN
+ * there, unless its service is in panic), and each service's standing.
+ * The document itself is never changed: the overlay only touches the
+ * flat copy sent to the fast path.
+ */
+#ifndef EP_HEALTH_OVERLAY_H
+#define EP_HEALTH_OVERLAY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "health.h"
+
+/*
+ * The targets of `cfg`, in document order: every backend of every
+ * service whose health_check type is not "none". *out is malloc'd
+ * (NULL when n is 0). Returns 0 or -ENOMEM.
+ */
+int health_targets_build(const struct ep_config *cfg,
+			 struct health_target **out, uint32_t *n);
+
+enum health_service_state {
+	HEALTH_SVC_UNCHECKED = 0, /* health_check "none" */
+	HEALTH_SVC_OK = 1, /* at least the threshold share is healthy */
+	HEALTH_SVC_PANIC = 2, /* fewer: every eligible backend takes flows */
+};
+
+struct health_service_status {
+	enum health_service_state state;
+	uint32_t eligible; /* configured up with weight > 0 */
+	uint32_t healthy; /* of those, passing their checks */
+};
+
+const char *health_service_state_name(enum health_service_state s);
+
+/*
+ * Service `s` of `cfg` as the engine sees it now (h may be NULL: every
+ * service unchecked). A backend the engine does not know (not probed
+ * yet) counts as healthy.
+ */
+void health_service_eval(const struct health_engine *h,
+			 const struct config_service *s,
+			 struct health_service_status *out);
+
+/* Backend b of service s: its state machine, or NULL when not probed. */
+const struct health_sm *health_backend_sm(const struct health_engine *h,
+					  const struct config_service *s,
+					  uint32_t b);
+
+/*
+ * Lay the health state over `flat` (config_to_flat() of `cfg`, len
+ * bytes): an up backend that is down by its checks becomes EP_BE_DOWN
+ * unless its service is in panic. Returns the number of backends taken
+ * out, or -EINVAL when flat does not match cfg.
+ */
+int health_overlay_flat(const struct health_engine *h,
+			const struct ep_config *cfg, void *flat, size_t len);
+
+#endif /* EP_HEALTH_OVERLAY_H */

@@ -1,0 +1,303 @@
+#!/usr/bin/env bash
+# End-to-end test of active health checks in the lab (scripts/lab.sh):
+# the real fast path on ep-lb's eth0 (net_af_packet) and the slow path,
+# run inside ep-lb, probing the backends over a kernel interface of its
+# own (ep-lb's hc0 on the lab bridge, 10.99.0.250; it stands in for the
+# exception path, which is not built yet). A NAT service with a tcp check
+# (interval 1 s, timeout 500 ms, fall 3, rise 2):
+#   - stop be1's nginx while a curl loop (a new connection each) runs:
+#     be1 is down within fall x interval + timeout (+ the republish), the
+#     loop's errors all fall inside that window (counted), and be1 gets no
+#     new flow afterwards (its new_flows counter in /v1/stats);
+#   - GET /v1/services/NAME/backends and /metrics show it down (refused);
+#     the configuration file is not rewritten;
+#   - stop be2 as well: 1 of 3 healthy is below the 50 % panic threshold,
+#     the service shows "panic" and be1/be2 take flows again;
+#   - start both again: up after rise x interval (+ one interval of
+#     phase), and the loop reaches be1 again.
+# Leaves no lab, process or hugepage file behind. Needs root. Last line:
+# "N passed, N failed".
+set -uo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+LAB=$ROOT/scripts/lab.sh
+FP_BIN=${EDGEPATH_FASTPATH:-$ROOT/build/fastpath/edgepath-fastpath}
+SP_BIN=${EDGEPATH_SLOWPATH:-$ROOT/build/slowpath/edgepath-slowpath}
+PREFIX=ep-e2e-health              # DPDK --file-prefix, unique to this test
+LAB_TIMEOUT=120
+CURL_TIMEOUT=1
+INTERVAL_MS=1000
+TIMEOUT_MS=500
+FALL=3
+RISE=2
+REPUBLISH_MS=500                  # slack: apply to the fast path, loop wait
+HC_IP=10.99.0.250                 # the slow path's probing address
+START=$SECONDS
+
+passed=0
+failed=0
+ok()   { passed=$((passed + 1)); printf 'ok   %s\n' "$*"; }
+fail() { failed=$((failed + 1)); printf 'FAIL %s\n' "$*"; }
+expect() {  # expect "description" CONDITION-STATUS [detail]
+    if [[ $2 == 0 ]]; then ok "$1${3:+ ($3)}"; else fail "$1${3:+ ($3)}"; fi
+}
+
+if [[ $(id -u) -ne 0 ]]; then
+    echo "test_health.sh: must run as root" >&2
+    echo "0 passed, 1 failed"; exit 1
+fi
+for f in "$LAB" "$FP_BIN" "$SP_BIN"; do
+    [[ -x $f ]] || { echo "test_health.sh: missing $f" >&2; echo "0 passed, 1 failed"; exit 1; }
+done
+if pgrep -f -- "--file-prefix=$PREFIX" >/dev/null; then
+    echo "test_health.sh: processes with --file-prefix=$PREFIX are running" >&2
+    echo "0 passed, 1 failed"; exit 1
+fi
+
+TMP=$(mktemp -d /tmp/test_health.XXXXXX)
+LOG=$TMP/test.log
+CFG=$TMP/config.json
+API=$TMP/api.sock
+FP_PID=
+SP_PID=
+LOOP_PID=
+CPU=$(($(nproc) - 1))
+
+alive() {
+    local stat
+    stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+    stat=${stat##*) }
+    [[ ${stat:0:1} != Z ]]
+}
+stop_pid() {  # stop_pid PID SIGNAL
+    local pid=$1 t=50
+    [[ -n $pid ]] || return 0
+    kill "-$2" "$pid" 2>/dev/null || true
+    while alive "$pid" && ((t-- > 0)); do sleep 0.1; done
+    alive "$pid" && kill -KILL "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null || true
+}
+
+CLEANED=0
+cleanup() {
+    local left
+    ((CLEANED)) && return 0
+    CLEANED=1
+    trap - EXIT INT TERM
+    stop_pid "$LOOP_PID" TERM
+    stop_pid "$SP_PID" TERM
+    stop_pid "$FP_PID" INT
+    timeout "$LAB_TIMEOUT" "$LAB" down >>"$LOG" 2>&1 || true
+    left=$(pgrep -f -- "--file-prefix=$PREFIX" || true)
+    # shellcheck disable=SC2086 # a list of PIDs of this test's prefix
+    [[ -z $left ]] || kill -KILL $left 2>/dev/null || true
+    rm -f /dev/hugepages/"$PREFIX"* 2>/dev/null
+    rm -rf "/var/run/dpdk/$PREFIX"
+    expect "cleanup: no edgepath process with prefix $PREFIX left" \
+        "$([[ -z $left ]] && echo 0 || echo 1)"
+}
+finish() {
+    cleanup
+    echo "runtime: $((SECONDS - START)) s"
+    if ((failed > 0)); then echo "logs kept in $TMP"; else rm -rf "$TMP"; fi
+    echo "$passed passed, $failed failed"
+    ((failed == 0))
+    exit
+}
+trap 'cleanup' EXIT
+trap 'cleanup; exit 1' INT TERM
+
+now_ms() { local t=${EPOCHREALTIME/./}; echo $((t / 1000)); }
+api() { curl -s --max-time 2 --unix-socket "$API" "http://edgepath$1"; }
+
+# be_health SERVICE ADDR:PORT FIELD: a field of that backend's health
+be_health() {
+    api "/v1/services/$1/backends" | python3 -c '
+import json, sys
+try:
+    h = json.load(sys.stdin)["health"]
+    if sys.argv[2] == "-":
+        print(h[sys.argv[3]])
+    else:
+        print([b for b in h["backends"] if b["id"] == sys.argv[2]][0][sys.argv[3]])
+except Exception:
+    print("")' "$1" "$2" "$3"
+}
+
+# wait_health SERVICE ID FIELD VALUE MS: wall-clock ms it took, or fails
+wait_health() {
+    local t0 end
+    t0=$(now_ms); end=$((t0 + $5))
+    until [[ $(be_health "$1" "$2" "$3") == "$4" ]]; do
+        (($(now_ms) < end)) || return 1
+        sleep 0.05
+    done
+    echo $(($(now_ms) - t0))
+}
+
+# new_flows SERVICE ID: the backend's new_flows counter from /v1/stats
+new_flows() {
+    api /v1/stats | python3 -c '
+import json, sys
+try:
+    d = json.load(sys.stdin)
+    s = [s for s in d["services"] if s["name"] == sys.argv[1]][0]
+    print([b for b in s["backends"] if b["id"] == sys.argv[2]][0]["new_flows"])
+except Exception:
+    print("")' "$1" "$2"
+}
+
+nginx_stop() {  # nginx_stop NS
+    local pid
+    pid=$(cat "/run/edgepath-lab/$1/nginx.pid" 2>/dev/null) || return 1
+    kill -TERM "$pid" && { local t=50; while alive "$pid" && ((t-- > 0)); do sleep 0.1; done; }
+    ! alive "$pid"
+}
+nginx_start() {  # nginx_start NS
+    local d=/run/edgepath-lab/$1
+    ip netns exec "$1" /usr/sbin/nginx -p "$d/" -e "$d/error.log" -c "$d/nginx.conf"
+}
+
+# ===========================================================================
+echo "test_health.sh: logs in $TMP"
+if ! timeout "$LAB_TIMEOUT" "$LAB" up >>"$LOG" 2>&1; then
+    fail "lab up (see $LOG)"; finish
+fi
+ok "lab up"
+# The slow path's own kernel interface on the lab's switch (ep-lb's eth0
+# belongs to the fast path and has no kernel address).
+ip -n ep-sw link add hc-port type veth peer name hc0 netns ep-lb &&
+    ip -n ep-sw link set hc-port master br0 && ip -n ep-sw link set hc-port up &&
+    ip -n ep-lb addr add "$HC_IP/24" dev hc0 && ip -n ep-lb link set hc0 up
+expect "probe interface hc0 ($HC_IP) in ep-lb" $?
+
+python3 - "$ROOT/configs/lab.json" "$API" "$CFG" "$INTERVAL_MS" "$TIMEOUT_MS" "$FALL" "$RISE" <<'EOF'
+import json, sys
+src, api, out = sys.argv[1:4]
+interval, timeout, fall, rise = map(int, sys.argv[4:8])
+doc = json.load(open(src))
+doc["api"] = {"listeners": [{"unix": api}]}
+for s in doc["services"]:
+    if s["name"] == "web-nat":
+        s["health_check"] = {"type": "tcp", "interval_ms": interval,
+                             "timeout_ms": timeout, "fall": fall, "rise": rise}
+    if s["name"] == "web-dsr":
+        s["health_check"] = {"type": "http", "path": "/",
+                             "expect_status": "200", "body_contains": "be"}
+json.dump(doc, open(out, "w"), indent=2)
+EOF
+CFG_SUM=$(md5sum <"$CFG")
+
+ip netns exec ep-lb "$FP_BIN" --lcores="0@$CPU,1@$CPU" --no-pci \
+    --file-prefix="$PREFIX" --log-level=user1,info \
+    --vdev="net_af_packet0,iface=eth0" -- \
+    --stats-interval 0 --idle-sleep-us 100 --ct-entries 65536 \
+    >>"$TMP/fastpath.log" 2>&1 &
+FP_PID=$!
+ip netns exec ep-lb "$SP_BIN" --proc-type=secondary --no-pci \
+    --file-prefix="$PREFIX" -l 0 --log-level=error -- --config "$CFG" \
+    --status-interval 0 >>"$TMP/slowpath.log" 2>&1 &
+SP_PID=$!
+for ((i = 0; i < 150; i++)); do [[ -S $API ]] && [[ $(api /readyz) == *\"ready\"* ]] && break; sleep 0.1; done
+[[ $(api /readyz) == *\"ready\"* ]]
+expect "fast path and slow path up, API ready" $?
+
+VIP=10.99.100.2
+BE1=10.99.0.11:80
+BE2=10.99.0.12:80
+# warm-up: ARP of the backends; every backend answers
+seen=$(ip netns exec ep-client bash -c 'for ((i = 0; i < 40; i++)); do curl -s --max-time 2 http://'$VIP'/; done' | sort -u | tr '\n' ' ')
+[[ $seen == "be1 be2 be3 " ]]
+expect "warm-up: the NAT VIP reaches be1, be2, be3" $? "$seen"
+t=$(wait_health web-nat "$BE1" last_result ok 3000)
+expect "tcp check of be1 ran: up, last result ok" $? "after ${t:-?} ms"
+t=$(wait_health web-dsr 10.99.0.11:0 last_result ok 3000)
+expect "http check (status 200, body \"be\") of the DSR service: ok" $?
+
+# --- the curl loop: a new connection each, until $TMP/loop.stop -----------
+ip netns exec ep-client bash -c '
+    while [[ ! -e $1/loop.stop ]]; do
+        t=${EPOCHREALTIME/./}
+        if b=$(curl -s --max-time '"$CURL_TIMEOUT"' http://'$VIP'/); then r=$b; else r=ERR$?; fi
+        echo "$((t / 1000)) $r"
+    done >"$1/loop.out"' loop "$TMP" &
+LOOP_PID=$!
+sleep 1.5
+
+# --- stop be1's nginx -------------------------------------------------------
+nginx_stop ep-be1
+expect "be1's nginx stopped" $?
+T_STOP=$(now_ms)
+BOUND=$((FALL * INTERVAL_MS + TIMEOUT_MS + REPUBLISH_MS))
+t=$(wait_health web-nat "$BE1" state down $((BOUND + 2000)))
+rc=$?
+T_DOWN=$(now_ms)
+expect "be1 down by its check within fall x interval + timeout + ${REPUBLISH_MS} ms ($BOUND ms)" \
+    "$([[ $rc == 0 ]] && ((t <= BOUND)) && echo 0 || echo 1)" "${t:-never} ms"
+[[ $(be_health web-nat "$BE1" reason) == refused ]]
+expect "reason: refused" $?
+[[ $(be_health web-nat - state) == ok && $(be_health web-nat - healthy) == 2 ]]
+expect "service web-nat: ok, 2 healthy" $?
+api /metrics | grep -q "^edgepath_backend_health_up{service=\"web-nat\",backend=\"$BE1\"} 0"
+expect "/metrics: edgepath_backend_health_up of be1 is 0" $?
+api /metrics | grep -qE '^edgepath_health_transitions_down_total [1-9]'
+expect "/metrics: a down transition counted" $?
+sleep 0.3  # flows started before the fast path had the change
+NF_DOWN=$(new_flows web-nat "$BE1")
+sleep 3
+NF_LATER=$(new_flows web-nat "$BE1")
+[[ -n $NF_DOWN && $NF_DOWN == "$NF_LATER" ]]
+expect "no new flow reaches be1 after it is down" $? "new_flows $NF_DOWN -> $NF_LATER"
+
+# --- panic: be2 down too, 1 of 3 healthy < 50 % -----------------------------
+T_STOP2=$(now_ms)
+nginx_stop ep-be2
+t=$(wait_health web-nat - state panic $((BOUND + 2000)))
+expect "be2 stopped too: service web-nat in panic (1 of 3 healthy)" $? "${t:-never} ms"
+sleep 0.5
+NF_P0=$(new_flows web-nat "$BE1")
+sleep 2
+NF_P1=$(new_flows web-nat "$BE1")
+[[ -n $NF_P0 && $NF_P1 -gt $NF_P0 ]]
+expect "in panic, be1 takes new flows again" $? "new_flows $NF_P0 -> $NF_P1"
+api /metrics | grep -q '^edgepath_service_health_panic{service="web-nat"} 1'
+expect "/metrics: edgepath_service_health_panic of web-nat is 1" $?
+
+# --- start both again --------------------------------------------------------
+nginx_start ep-be2 && nginx_start ep-be1
+expect "nginx of be1 and be2 started again" $?
+T_START=$(now_ms)
+UP_BOUND=$(((RISE + 1) * INTERVAL_MS + REPUBLISH_MS))
+t=$(wait_health web-nat "$BE1" state up $((UP_BOUND + 2000)))
+rc=$?
+expect "be1 up within (rise + 1) x interval + ${REPUBLISH_MS} ms ($UP_BOUND ms)" \
+    "$([[ $rc == 0 ]] && ((t <= UP_BOUND)) && echo 0 || echo 1)" "${t:-never} ms"
+t=$(wait_health web-nat - state ok 3000)
+expect "service web-nat out of panic" $?
+sleep 2
+touch "$TMP/loop.stop"
+wait "$LOOP_PID" 2>/dev/null
+LOOP_PID=
+
+# --- what the loop saw ------------------------------------------------------
+total=$(grep -c . "$TMP/loop.out")
+errs=$(grep -c ' ERR' "$TMP/loop.out")
+# errors between the stop and be1's down (+ the republish)
+win_end=$((T_DOWN + REPUBLISH_MS))
+in_win=$(awk -v a="$T_STOP" -v b="$win_end" '$2 ~ /^ERR/ && $1 >= a - 50 && $1 <= b' "$TMP/loop.out" | wc -l)
+after=$(awk -v c="$T_START" -v u="$UP_BOUND" '$2 ~ /^ERR/ && $1 > c + u' "$TMP/loop.out" | wc -l)
+be1_back=$(awk -v c="$T_START" -v u="$UP_BOUND" '$2 == "be1" && $1 > c + u' "$TMP/loop.out" | wc -l)
+echo "curl loop: $total requests, $errs errors; $in_win between the stop of be1 and its down (+${REPUBLISH_MS} ms), $after after be1 and be2 were back"
+((errs > 0 && in_win > 0))
+expect "the loop saw errors while be1 was stopped but not yet down" $? "$in_win"
+# before be2's stop, errors only in that window
+before_p=$(awk -v a="$T_STOP" -v b="$win_end" -v d="$T_STOP2" '$2 ~ /^ERR/ && ($1 < a - 50 || ($1 > b && $1 < d))' "$TMP/loop.out" | wc -l)
+((before_p == 0))
+expect "no error outside that window (before the panic step)" $? "$before_p"
+((after == 0 && be1_back > 0))
+expect "after the restart: no error, be1 answers again" $? "errors $after, be1 $be1_back"
+[[ $(md5sum <"$CFG") == "$CFG_SUM" ]]
+expect "the configuration file is not rewritten by health changes" $?
+grep -q "health: web-nat 10.99.0.11:80 down (refused" "$TMP/slowpath.log"
+expect "the slow path logs the transition" $?
+finish
