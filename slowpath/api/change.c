@@ -528,6 +528,21 @@ int api_apply_config(struct api *a, struct ep_config *cfg, bool persist,
 	return rc;
 }
 
+/* A whole document (`root`: `text` parsed already, or NULL); then the
+ * one change path, persisted. */
+int api_apply_text(struct api *a, const char *text, size_t len,
+		   const cJSON *root, struct api_error *e)
+{
+	struct config_error ce = { { 0 } };
+	struct ep_config cfg;
+	int rc = root != NULL ? config_parse_tree(text, len, root, &cfg, &ce)
+			      : config_parse(text, len, &cfg, &ce);
+
+	if (rc != 0)
+		return api_fail_config(e, rc, &ce);
+	return api_apply_config(a, &cfg, true, e);
+}
+
 void api_set_health(struct api *a, const struct health_engine *h)
 {
 	a->health = h;

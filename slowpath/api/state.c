@@ -238,21 +238,6 @@ int api_cfg_copy(const struct api *a, struct ep_config *out,
 	return config_copy(out, &a->cfg) == 0 ? 0 : api_fail_nomem(e);
 }
 
-/* A whole document (`root`: `text` parsed already, or NULL); then the
- * one change path, persisted. */
-int api_apply_text(struct api *a, const char *text, size_t len,
-		   const cJSON *root, struct api_error *e)
-{
-	struct config_error ce = { { 0 } };
-	struct ep_config cfg;
-	int rc = root != NULL ? config_parse_tree(text, len, root, &cfg, &ce)
-			      : config_parse(text, len, &cfg, &ce);
-
-	if (rc != 0)
-		return api_fail_config(e, rc, &ce);
-	return api_apply_config(a, &cfg, true, e);
-}
-
 /* The answer to a change: `item` (NULL: out of memory), new ETag. */
 int api_reply_item(struct api_call *c, int status, cJSON *item,
 		   struct api_error *e)
