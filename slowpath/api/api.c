@@ -158,6 +158,59 @@ static void reply_error(struct http_response *resp, const struct api_error *e)
 		 "application/json");
 }
 
+/* The JSON writer of /v1/stats and the access log (struct jw). */
+void api_jw_key(struct jw *w, const char *key)
+{
+	if (!w->first)
+		metrics_text_add(&w->t, ",", 1);
+	w->first = false;
+	if (key != NULL) {
+		metrics_text_json_string(&w->t, key);
+		metrics_text_add(&w->t, ":", 1);
+	}
+}
+
+/* Open an object ('{') or an array ('['), a member of the current one. */
+void api_jw_open(struct jw *w, const char *key, char c)
+{
+	api_jw_key(w, key);
+	metrics_text_add(&w->t, &c, 1);
+	w->first = true;
+}
+
+void api_jw_close(struct jw *w, char c)
+{
+	metrics_text_add(&w->t, &c, 1);
+	w->first = false;
+}
+
+void api_jw_u64(struct jw *w, const char *key, uint64_t v)
+{
+	api_jw_key(w, key);
+	metrics_text_u64(&w->t, v);
+}
+
+void api_jw_i64(struct jw *w, const char *key, int64_t v)
+{
+	api_jw_key(w, key);
+	metrics_text_i64(&w->t, v);
+}
+
+void api_jw_bool(struct jw *w, const char *key, bool v)
+{
+	api_jw_key(w, key);
+	metrics_text_puts(&w->t, v ? "true" : "false");
+}
+
+void api_jw_str(struct jw *w, const char *key, const char *v)
+{
+	api_jw_key(w, key);
+	if (v != NULL)
+		metrics_text_json_string(&w->t, v);
+	else
+		metrics_text_add(&w->t, "null", 4);
+}
+
 /* ------------------------------------------------------------------ */
 /* Requests: routes, methods, roles, preconditions                      */
 

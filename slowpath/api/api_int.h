@@ -109,17 +109,18 @@ struct api_call {
 	char name[PATH_SEGMENT_MAX]; /* {name}, percent-decoded */
 	char id[PATH_SEGMENT_MAX]; /* {id}, percent-decoded */
 };
-/* ------------------------------------------------------------------ */
-/* Endpoints: stats, flows, metrics                                     */
 
 /*
  * /v1/stats is served often: it is written straight into one growing
- * buffer, in the shape and order the cJSON builders above would give.
+ * buffer, in the shape and order cJSON builders would give (api.c's
+ * api_jw_*; the access log uses them too).
  */
 struct jw {
 	struct metrics_text t;
 	bool first; /* the next member needs no comma */
 };
+
+/* api.c: errors, JSON output, request bodies. */
 
 int api_fail(struct api_error *e, int status, int code, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
@@ -153,6 +154,24 @@ int api_body_parse(const struct http_request *req, const char *path,
 
 char *api_body_text(const struct http_request *req);
 
+/* api.c: the JSON writer over struct jw. */
+
+void api_jw_key(struct jw *w, const char *key);
+
+void api_jw_open(struct jw *w, const char *key, char c);
+
+void api_jw_close(struct jw *w, char c);
+
+void api_jw_u64(struct jw *w, const char *key, uint64_t v);
+
+void api_jw_i64(struct jw *w, const char *key, int64_t v);
+
+void api_jw_bool(struct jw *w, const char *key, bool v);
+
+void api_jw_str(struct jw *w, const char *key, const char *v);
+
+/* change.c: the change path and the document it keeps. */
+
 uint64_t api_version_file_read(const struct api *a);
 
 void api_persist_clean(const struct api *a);
@@ -160,6 +179,11 @@ void api_persist_clean(const struct api *a);
 void api_doc_set_json(struct api *a);
 
 double api_now_s(void);
+
+int api_apply_text(struct api *a, const char *text, size_t len,
+		   const cJSON *root, struct api_error *e);
+
+/* state.c: state, and the configuration in force for the endpoints. */
 
 bool api_fp_alive(const struct api *a);
 
@@ -181,13 +205,13 @@ int api_backend_of(const struct api_call *c, int *svc, struct api_error *e);
 int api_cfg_copy(const struct api *a, struct ep_config *out,
 		 struct api_error *e);
 
-int api_apply_text(struct api *a, const char *text, size_t len,
-		   const cJSON *root, struct api_error *e);
-
 int api_reply_item(struct api_call *c, int status, cJSON *item,
 		   struct api_error *e);
 
 int api_reply_version(struct api_call *c, int status, struct api_error *e);
+
+/* The endpoints, by resource (ep_config.c, ep_services.c, ep_stats.c),
+ * which api.c's dispatch table names. */
 
 int h_healthz(struct api_call *c, struct api_error *e);
 
@@ -214,18 +238,6 @@ int h_backends_post(struct api_call *c, struct api_error *e);
 int h_backend_patch(struct api_call *c, struct api_error *e);
 
 int h_backend_delete(struct api_call *c, struct api_error *e);
-
-void api_jw_key(struct jw *w, const char *key);
-
-void api_jw_open(struct jw *w, const char *key, char c);
-
-void api_jw_close(struct jw *w, char c);
-
-void api_jw_u64(struct jw *w, const char *key, uint64_t v);
-
-void api_jw_i64(struct jw *w, const char *key, int64_t v);
-
-void api_jw_str(struct jw *w, const char *key, const char *v);
 
 int h_stats(struct api_call *c, struct api_error *e);
 

@@ -4,58 +4,6 @@
  */
 #include "api_int.h"
 
-void api_jw_key(struct jw *w, const char *key)
-{
-	if (!w->first)
-		metrics_text_add(&w->t, ",", 1);
-	w->first = false;
-	if (key != NULL) {
-		metrics_text_json_string(&w->t, key);
-		metrics_text_add(&w->t, ":", 1);
-	}
-}
-
-/* Open an object ('{') or an array ('['), a member of the current one. */
-void api_jw_open(struct jw *w, const char *key, char c)
-{
-	api_jw_key(w, key);
-	metrics_text_add(&w->t, &c, 1);
-	w->first = true;
-}
-
-void api_jw_close(struct jw *w, char c)
-{
-	metrics_text_add(&w->t, &c, 1);
-	w->first = false;
-}
-
-void api_jw_u64(struct jw *w, const char *key, uint64_t v)
-{
-	api_jw_key(w, key);
-	metrics_text_u64(&w->t, v);
-}
-
-void api_jw_i64(struct jw *w, const char *key, int64_t v)
-{
-	api_jw_key(w, key);
-	metrics_text_i64(&w->t, v);
-}
-
-static void jw_bool(struct jw *w, const char *key, bool v)
-{
-	api_jw_key(w, key);
-	metrics_text_puts(&w->t, v ? "true" : "false");
-}
-
-void api_jw_str(struct jw *w, const char *key, const char *v)
-{
-	api_jw_key(w, key);
-	if (v != NULL)
-		metrics_text_json_string(&w->t, v);
-	else
-		metrics_text_add(&w->t, "null", 4);
-}
-
 static void stats_lcores(struct jw *w, const struct ep_stats *s)
 {
 	uint64_t total = 0, v;
@@ -153,8 +101,8 @@ static void stats_render(const struct api *a, struct jw *w)
 	api_jw_u64(w, "version",
 		   __atomic_load_n(&sh->version, __ATOMIC_ACQUIRE));
 	api_jw_u64(w, "config_version", a->version);
-	jw_bool(w, "attached", true);
-	jw_bool(w, "fastpath_alive", api_fp_alive(a));
+	api_jw_bool(w, "attached", true);
+	api_jw_bool(w, "fastpath_alive", api_fp_alive(a));
 	api_jw_u64(w, "workers", sh->n_workers);
 	api_jw_u64(w, "punt_ring_depth", a->fp.stats->ring_depth_punt);
 	api_jw_u64(w, "inject_ring_depth", a->fp.stats->ring_depth_inject);

@@ -77,7 +77,9 @@ struct names {
 		a, ARRAY_LEN(a)                                                \
 	}
 
+/* get_uint()/get_enum(): the field has no default. */
 #define REQUIRED (-1)
+
 /* ------------------------------------------------------------------ */
 /* JSON -> struct ep_config: a service's health_check                   */
 
@@ -86,6 +88,7 @@ static const char *const health_type_names[] = {
 	[HEALTH_TCP] = "tcp",
 	[HEALTH_HTTP] = "http",
 };
+
 /* ------------------------------------------------------------------ */
 /* Stable stats ids                                                     */
 
@@ -115,6 +118,8 @@ struct config_ids {
 	struct ids_table svc;
 	struct ids_table be;
 };
+
+/* config.c: errors, names, addresses, names and MACs. */
 
 int cfg_fail(struct config_error *err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -163,8 +168,11 @@ bool cfg_mac_is_unicast(const uint8_t mac[6]);
 
 bool cfg_text_valid(const char *s, size_t cap);
 
+/* scan.c: cJSON parse with the error offset, no trailing text. */
 int cfg_json_load(const char *text, size_t len, cJSON **root,
 		  struct config_error *err);
+
+/* parse.c: the typed field readers; each names path.key in its error. */
 
 /* "a string", "an object", ...: the JSON type of `v` for messages. */
 const char *cfg_json_type(const cJSON *v);
@@ -188,6 +196,8 @@ int cfg_get_text(const cJSON *obj, const char *path, const char *key,
 int cfg_get_enum(const cJSON *obj, const char *path, const char *key,
 		 struct names t, int dflt, int *out, struct config_error *err);
 
+/* health_check.c: a service's health_check. */
+
 int cfg_parse_health_check(const cJSON *svc, const char *spath,
 			   struct config_service *s, struct config_error *err);
 
@@ -197,7 +207,10 @@ int cfg_validate_health(const struct config_service *s, const char *path,
 bool cfg_health_equal(const struct config_service *a,
 		      const struct config_service *b);
 
+/* validate.c: the hash of its clash table, also ids.c's. */
 uint32_t cfg_fnv1a(const void *key, size_t len);
+
+/* ids.c: identities and their id spaces, for flat.c. */
 
 void cfg_ids_key_make(struct ids_key *k, const char *svc,
 		      const struct ep_ip *addr, uint16_t port);
