@@ -150,7 +150,7 @@ static void json_node(struct jbuf *b, const struct config_node *n)
 	jb_raw(b, "}");
 }
 
-/* Members config_policing.c rendered (malloc'd, NULL: out of memory). */
+/* Members policing_form.c rendered (malloc'd, NULL: out of memory). */
 static void jb_policing(struct jbuf *b, char *members)
 {
 	if (members == NULL)

@@ -465,7 +465,7 @@ static int parse_services(const cJSON *root, struct ep_config *cfg,
 			e,
 			cfg_index_path(path, sizeof(path), "", "services", i),
 			&cfg->services[i], &total, err);
-		if (rc == 0) /* "limits" and "acl": config_policing.c */
+		if (rc == 0) /* "limits" and "acl": policing.c */
 			rc = cpol_parse_service(e, path, &cfg->services[i].pol,
 						&prefixes, err);
 	}
