@@ -38,11 +38,12 @@
 #include "ep_abi.h"
 #include "flat_build.h"
 #include "fp.h"
+#include "fp_harness.h"
 #include "pkt.h"
 #include "snapshot.h"
 #include "stats.h"
+#include "test_eal.h"
 
-#define RING_SIZE 65536u
 #define TEST_MBUFS 32767u
 #define MAX_OUT 32768u
 #define N_FLOWS 20000u
@@ -50,14 +51,6 @@
 #define N_NAT 2000u
 #define N_ENCAP 200u
 #define N_SAME_BURST 8u
-#define WAIT_S 5u
-
-#define TH_SYN 0x02u
-#define TH_ACK 0x10u
-
-#define IP4(a, b, c, d)                                                        \
-	((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 |      \
-	 (uint32_t)(d))
 
 /* Service stats ids. */
 enum {
@@ -74,18 +67,9 @@ enum {
 
 /*
  * Built twice: TEST_WORKERS 1, and 2 where the port's single RX queue makes
- * the fast path spread flows to their owner worker in software.
+ * the fast path spread flows to their owner worker in software
+ * (fp_harness.h).
  */
-#ifndef TEST_WORKERS
-#define TEST_WORKERS 1
-#endif
-
-static struct rte_ring *rx_ring, *tx_rings[TEST_WORKERS];
-static struct rte_mempool *test_pool;
-static uint8_t port_mac[6];
-static const uint8_t client_mac[6] = { 0x02, 0, 0, 0, 0, 0x99 };
-static const uint8_t bcast_mac[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
-static const uint8_t zero_mac[6];
 static struct rte_mbuf *out[MAX_OUT];
 static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
 
@@ -463,22 +447,17 @@ static struct rte_mbuf *mk(const uint8_t *f, uint32_t len)
 /* ------------------------------------------------------------------ */
 /* Send and collect.                                                    */
 
-#define BARRIER_IP IP4(10, 0, 0, 250)
-
 static struct rte_mbuf *mk_barrier(void)
 {
 	uint8_t f[64];
 
-	return mk(f, frame_arp(f, bcast_mac, client_mac, 1, client_mac,
-			       BARRIER_IP, zero_mac, IP4(10, 0, 0, 1)));
+	return mk(f, fph_barrier_frame(f));
 }
 
 static int is_barrier_reply(const struct rte_mbuf *mb)
 {
-	const uint8_t *f = rte_pktmbuf_mtod(mb, const uint8_t *);
-
-	return rte_pktmbuf_data_len(mb) >= 42 && be16_get(f + 12) == 0x0806 &&
-	       be16_get(f + 20) == 2 && be32_get(f + 38) == BARRIER_IP;
+	return fph_is_barrier_reply(rte_pktmbuf_mtod(mb, const uint8_t *),
+				    rte_pktmbuf_data_len(mb));
 }
 
 /*
@@ -539,27 +518,7 @@ static unsigned int dequeue_all(struct rte_mbuf **tmp, unsigned int max)
  */
 static int handoffs_settled(void)
 {
-	uint64_t idle0[TEST_WORKERS];
-	uint64_t deadline = rte_rdtsc() + rte_get_tsc_hz();
-
-	if (TEST_WORKERS == 1)
-		return 1;
-	if (stats_sum_cnt(fp.stats, EP_CNT_HANDOFF_IN) !=
-	    stats_sum_cnt(fp.stats, EP_CNT_HANDOFF_OUT))
-		return 0;
-	for (unsigned int w = 0; w < TEST_WORKERS; w++)
-		idle0[w] = __atomic_load_n(
-			&fp.stats->lcore[w].cnt[EP_CNT_IDLE_POLLS],
-			__ATOMIC_ACQUIRE);
-	for (unsigned int w = 0; w < TEST_WORKERS; w++)
-		while (__atomic_load_n(
-			       &fp.stats->lcore[w].cnt[EP_CNT_IDLE_POLLS],
-			       __ATOMIC_ACQUIRE) < idle0[w] + 2) {
-			if (rte_rdtsc() > deadline)
-				return 0;
-			sched_yield();
-		}
-	return 1;
+	return TEST_WORKERS == 1 || fph_workers_settled();
 }
 
 /*
@@ -1621,81 +1580,22 @@ static void test_provisional(void)
 
 /* ------------------------------------------------------------------ */
 
-/* "--lcores=0@A,1@B" on the first two CPUs we may run on. */
-static void lcores_arg(char *buf, size_t len)
-{
-	cpu_set_t set;
-	int cpus[2] = { 0, 0 }, n = 0, off;
-
-	if (sched_getaffinity(0, sizeof(set), &set) == 0)
-		for (int c = 0; c < CPU_SETSIZE && n < 2; c++)
-			if (CPU_ISSET(c, &set))
-				cpus[n++] = c;
-	if (n < 2)
-		cpus[1] = cpus[0];
-	/* The main lcore (the test) on one CPU, the workers on the other. */
-	off = snprintf(buf, len, "--lcores=0@%d", cpus[0]);
-	for (int w = 1; w <= TEST_WORKERS; w++)
-		off += snprintf(buf + off, len - (size_t)off, ",%d@%d", w,
-				cpus[1]);
-}
-
 int main(void)
 {
-	char lcores[64];
-	char *argv[] = { "test_fastpath",
-			 "--no-huge",
-			 "-m",
-			 "1024",
-			 "--no-pci",
-			 "--no-shconf",
-			 "--no-telemetry",
-			 lcores,
-			 "--file-prefix=test_fastpath",
-			 "--log-level=error",
-			 NULL };
 	struct tflow *fl = calloc(N_FLOWS, sizeof(*fl));
-	struct rte_ether_addr mac;
-	struct fp_options o;
 	struct ep_event_msg ev;
 	unsigned int pool0;
 	uint64_t t0;
 	int rc;
 
-	lcores_arg(lcores, sizeof(lcores));
-	if (rte_eal_init((int)RTE_DIM(argv) - 1, argv) < 0) {
-		fprintf(stderr, "EAL init failed: %s\n",
-			rte_strerror(rte_errno));
+	if (fl == NULL ||
+	    test_eal_init_workers("test_fastpath", "1024", TEST_WORKERS) < 0)
 		return 1;
-	}
 	t0 = rte_rdtsc();
-	rx_ring = rte_ring_create("tfp_rx", RING_SIZE, SOCKET_ID_ANY,
-				  RING_F_SP_ENQ | RING_F_SC_DEQ);
-	for (unsigned int q = 0; q < TEST_WORKERS; q++) {
-		char name[32];
-
-		snprintf(name, sizeof(name), "tfp_tx%u", q);
-		tx_rings[q] = rte_ring_create(name, RING_SIZE, SOCKET_ID_ANY,
-					      RING_F_SP_ENQ | RING_F_SC_DEQ);
-		if (tx_rings[q] == NULL)
-			return 1;
-	}
-	test_pool = rte_pktmbuf_pool_create("tfp_pool", TEST_MBUFS, 256, 0,
-					    RTE_PKTMBUF_HEADROOM + 512,
-					    (int)rte_socket_id());
-	if (!rx_ring || !test_pool || !fl ||
-	    rte_eth_from_rings("ring_port", &rx_ring, 1, tx_rings, TEST_WORKERS,
-			       0) < 0) {
-		fprintf(stderr, "set-up failed: %s\n", rte_strerror(rte_errno));
+	if (fph_port_create("tfp", TEST_MBUFS, 256, 512) < 0)
 		return 1;
-	}
 
-	fp_default_options(&o);
-	o.ct_entries = 65536;
-	o.mbufs = 65535;
-	o.seed_given = 1;
-	o.hash_seed = 12345;
-	rc = fp_setup(&o);
+	rc = fph_fp_setup(12345);
 	CHECK(rc == 0);
 	CHECK(fp.n_workers == TEST_WORKERS && fp.n_ports == 1);
 	if (rc != 0) {
@@ -1704,10 +1604,7 @@ int main(void)
 		check_summary("fastpath");
 		return 1;
 	}
-	rte_eth_macaddr_get(0, &mac);
-	memcpy(port_mac, mac.addr_bytes, 6);
-	pool0 = rte_mempool_avail_count(fp.pool);
-	fp_launch_workers();
+	fph_fp_start(&pool0);
 
 	CHECK(apply_cfg(1, 1, &ev) == 0);
 	CHECK(ev.status == 0 && ev.generation == 1 && ev.version == 1);
@@ -1731,24 +1628,15 @@ int main(void)
 				  "worker %u made no flows", w);
 	}
 
-	CHECK(rte_ring_count(rx_ring) == 0);
+	fph_check_drained(pool0, TEST_MBUFS);
 	for (unsigned int q = 0; q < TEST_WORKERS; q++)
 		CHECK(rte_ring_count(tx_rings[q]) == 0);
-	CHECK_MSG(rte_mempool_avail_count(fp.pool) == pool0,
-		  "fast path pool: %u mbufs free, %u at start",
-		  rte_mempool_avail_count(fp.pool), pool0);
-	CHECK_MSG(rte_mempool_avail_count(test_pool) == TEST_MBUFS,
-		  "test pool: %u of %u mbufs free",
-		  rte_mempool_avail_count(test_pool), TEST_MBUFS);
 
 	fp_teardown();
 	printf("fastpath test: %.2f s\n",
 	       (double)(rte_rdtsc() - t0) / rte_get_tsc_hz());
 	rc = check_summary(TEST_WORKERS > 1 ? "fastpath_2workers" : "fastpath");
-	rte_ring_free(rx_ring);
-	for (unsigned int q = 0; q < TEST_WORKERS; q++)
-		rte_ring_free(tx_rings[q]);
-	rte_mempool_free(test_pool);
+	fph_port_free();
 	rte_eal_cleanup();
 	free(fl);
 	return rc;

@@ -43,21 +43,12 @@
 #include "ep_abi.h"
 #include "flowhash.h"
 #include "fp.h"
+#include "fp_harness.h"
 #include "stats.h"
+#include "test_eal.h"
 
-#ifndef TEST_WORKERS
-#define TEST_WORKERS 1
-#endif
-
-#define RING_SIZE 65536u
 #define TEST_MBUFS 65535u
 #define CHUNK 32u
-#define WAIT_S 5u
-#define TH_SYN 0x02u
-#define TH_ACK 0x10u
-#define IP4(a, b, c, d)                                                        \
-	((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 |      \
-	 (uint32_t)(d))
 
 /* Services (stats ids) and their single backend (stats id + 10). */
 enum {
@@ -73,12 +64,6 @@ enum {
 	N_SVC = 10
 };
 
-static struct rte_ring *rx_ring, *tx_rings[TEST_WORKERS];
-static struct rte_mempool *test_pool;
-static uint8_t port_mac[6];
-static const uint8_t client_mac[6] = { 0x02, 0, 0, 0, 0, 0x99 };
-static const uint8_t bcast_mac[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
-static const uint8_t zero_mac[6];
 static uint64_t rng_state = 0x2545f4914f6cdd1dull;
 static uint64_t hz;
 
@@ -338,32 +323,11 @@ static struct rte_mbuf *mk(const uint8_t *f, uint32_t len)
 	return mb;
 }
 
-#define BARRIER_IP IP4(10, 0, 0, 250)
-
 static struct rte_mbuf *mk_barrier(void)
 {
-	uint8_t f[60], *a = f + 14;
+	uint8_t f[60];
 
-	memset(f, 0, 60);
-	memcpy(f, bcast_mac, 6);
-	memcpy(f + 6, client_mac, 6);
-	put16(f + 12, 0x0806);
-	put16(a, 1);
-	put16(a + 2, 0x0800);
-	a[4] = 6;
-	a[5] = 4;
-	put16(a + 6, 1);
-	memcpy(a + 8, client_mac, 6);
-	put32(a + 14, BARRIER_IP);
-	memcpy(a + 18, zero_mac, 6);
-	put32(a + 24, IP4(10, 0, 0, 1));
-	return mk(f, 60);
-}
-
-static int is_barrier_reply(const uint8_t *f, uint32_t len)
-{
-	return len >= 42 && get16(f + 12) == 0x0806 && get16(f + 20) == 2 &&
-	       get32(f + 38) == BARRIER_IP;
+	return mk(f, fph_barrier_frame(f));
 }
 
 /* ------------------------------------------------------------------ */
@@ -405,7 +369,7 @@ static void count_out(struct tally *t, struct rte_mbuf *mb, int *barrier)
 	static const uint8_t pfx[5] = { 0x02, 0, 0, 0, 0xbe };
 	uint32_t len = rte_pktmbuf_data_len(mb);
 
-	if (is_barrier_reply(f, len)) {
+	if (fph_is_barrier_reply(f, len)) {
 		*barrier = 1;
 	} else if (memcmp(f, pfx, 5) == 0 && f[5] > 10 && f[5] < 10 + N_SVC) {
 		t->out[f[5] - 10]++;
@@ -431,30 +395,6 @@ static void drain(struct tally *t, int *barrier)
 		for (unsigned int i = 0; i < k; i++)
 			count_out(t, tmp[i], barrier);
 	}
-}
-
-/* Every handed-off packet taken in and every worker idle since. */
-static int settled(void)
-{
-	uint64_t idle0[TEST_WORKERS];
-	uint64_t deadline = rte_rdtsc() + hz;
-
-	if (stats_sum_cnt(fp.stats, EP_CNT_HANDOFF_IN) !=
-	    stats_sum_cnt(fp.stats, EP_CNT_HANDOFF_OUT))
-		return 0;
-	for (unsigned int w = 0; w < TEST_WORKERS; w++)
-		idle0[w] = __atomic_load_n(
-			&fp.stats->lcore[w].cnt[EP_CNT_IDLE_POLLS],
-			__ATOMIC_ACQUIRE);
-	for (unsigned int w = 0; w < TEST_WORKERS; w++)
-		while (__atomic_load_n(
-			       &fp.stats->lcore[w].cnt[EP_CNT_IDLE_POLLS],
-			       __ATOMIC_ACQUIRE) < idle0[w] + 2) {
-			if (rte_rdtsc() > deadline)
-				return 0;
-			sched_yield();
-		}
-	return 1;
 }
 
 static void enqueue(struct rte_mbuf **m, unsigned int n)
@@ -490,7 +430,7 @@ static void finish(struct tally *t)
 	while (rte_rdtsc() < deadline && !(done && calm)) {
 		drain(t, &done);
 		if (done && !calm)
-			calm = settled();
+			calm = fph_workers_settled();
 		if (!(done && calm))
 			sched_yield();
 	}
@@ -1057,86 +997,26 @@ static void test_change_midstream(struct cfg *c)
 
 /* ------------------------------------------------------------------ */
 
-static void lcores_arg(char *buf, size_t len)
-{
-	cpu_set_t set;
-	int cpus[2] = { 0, 0 }, n = 0, off;
-
-	if (sched_getaffinity(0, sizeof(set), &set) == 0)
-		for (int c = 0; c < CPU_SETSIZE && n < 2; c++)
-			if (CPU_ISSET(c, &set))
-				cpus[n++] = c;
-	if (n < 2)
-		cpus[1] = cpus[0];
-	off = snprintf(buf, len, "--lcores=0@%d", cpus[0]);
-	for (int w = 1; w <= TEST_WORKERS; w++)
-		off += snprintf(buf + off, len - (size_t)off, ",%d@%d", w,
-				cpus[1]);
-}
-
 int main(void)
 {
-	char lcores[64];
-	char *argv[] = { "test_policing",
-			 "--no-huge",
-			 "-m",
-			 "1024",
-			 "--no-pci",
-			 "--no-shconf",
-			 "--no-telemetry",
-			 lcores,
-			 "--file-prefix=test_policing",
-			 "--log-level=error",
-			 NULL };
-	struct rte_ether_addr mac;
-	struct fp_options o;
 	struct cfg *c = calloc(1, sizeof(*c));
 	unsigned int pool0;
 	int rc;
 
-	lcores_arg(lcores, sizeof(lcores));
 	if (c == NULL ||
 	    (c->rules = calloc(MAX_RULES, sizeof(*c->rules))) == NULL ||
-	    rte_eal_init((int)RTE_DIM(argv) - 1, argv) < 0) {
-		fprintf(stderr, "set-up failed: %s\n", rte_strerror(rte_errno));
+	    test_eal_init_workers("test_policing", "1024", TEST_WORKERS) < 0)
 		return 1;
-	}
 	hz = rte_get_tsc_hz();
-	rx_ring = rte_ring_create("tpol_rx", RING_SIZE, SOCKET_ID_ANY,
-				  RING_F_SP_ENQ | RING_F_SC_DEQ);
-	for (unsigned int q = 0; q < TEST_WORKERS; q++) {
-		char name[32];
-
-		snprintf(name, sizeof(name), "tpol_tx%u", q);
-		tx_rings[q] = rte_ring_create(name, RING_SIZE, SOCKET_ID_ANY,
-					      RING_F_SP_ENQ | RING_F_SC_DEQ);
-		if (tx_rings[q] == NULL)
-			return 1;
-	}
-	test_pool = rte_pktmbuf_pool_create("tpol_pool", TEST_MBUFS, 0, 0,
-					    RTE_PKTMBUF_HEADROOM + 128,
-					    (int)rte_socket_id());
-	if (!rx_ring || !test_pool ||
-	    rte_eth_from_rings("ring_port", &rx_ring, 1, tx_rings, TEST_WORKERS,
-			       0) < 0) {
-		fprintf(stderr, "set-up failed: %s\n", rte_strerror(rte_errno));
+	if (fph_port_create("tpol", TEST_MBUFS, 0, 128) < 0)
 		return 1;
-	}
-	fp_default_options(&o);
-	o.ct_entries = 65536;
-	o.mbufs = 65535;
-	o.seed_given = 1;
-	o.hash_seed = 4242;
-	rc = fp_setup(&o);
+	rc = fph_fp_setup(4242);
 	CHECK(rc == 0 && fp.n_workers == TEST_WORKERS);
 	if (rc != 0) {
 		fp_teardown();
 		return check_summary("policing");
 	}
-	rte_eth_macaddr_get(0, &mac);
-	memcpy(port_mac, mac.addr_bytes, 6);
-	pool0 = rte_mempool_avail_count(fp.pool);
-	fp_launch_workers();
+	fph_fp_start(&pool0);
 
 	{
 		uint64_t t = rte_rdtsc();
@@ -1158,17 +1038,12 @@ int main(void)
 		printf("(%.1f s)\n", (double)(rte_rdtsc() - t) / (double)hz);
 	}
 
-	CHECK(rte_ring_count(rx_ring) == 0);
-	CHECK_MSG(rte_mempool_avail_count(fp.pool) == pool0,
-		  "fast path pool: %u free, %u at start",
-		  rte_mempool_avail_count(fp.pool), pool0);
-	CHECK_MSG(rte_mempool_avail_count(test_pool) == TEST_MBUFS,
-		  "test pool: %u of %u free",
-		  rte_mempool_avail_count(test_pool), TEST_MBUFS);
+	fph_check_drained(pool0, TEST_MBUFS);
 	fp_teardown();
 	rc = check_summary(TEST_WORKERS > 1 ? "policing_2workers" : "policing");
 	free(c->rules);
 	free(c);
+	fph_port_free();
 	rte_eal_cleanup();
 	return rc;
 }

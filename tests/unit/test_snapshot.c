@@ -29,6 +29,7 @@
 #include "flat_build.h"
 #include "maglev.h"
 #include "snapshot.h"
+#include "test_eal.h"
 
 #define MAX_SVC 4u
 #define MAX_BE 64u
@@ -912,27 +913,11 @@ static void test_build_free(void)
 
 int main(void)
 {
-	/* As test_conntrack: no hugepages, a private runtime directory. */
-	char *argv[] = { "test",
-			 "--no-huge",
-			 "--no-shconf",
-			 "--no-telemetry",
-			 "--file-prefix=test_snapshot",
-			 "--no-pci",
-			 "-l",
-			 "0",
-			 "--log-level=error",
-			 "-m",
-			 "256",
-			 NULL };
 	uint64_t before;
 	int rc;
 
-	if (rte_eal_init(11, argv) < 0) {
-		fprintf(stderr, "EAL init failed: %s\n",
-			rte_strerror(rte_errno));
+	if (test_eal_init("snapshot", "256") < 0)
 		return 1;
-	}
 	before = heap_bytes();
 	test_remove_one(0);
 	test_remove_one(EP_NODE_F_MAGLEV_FRESH);
