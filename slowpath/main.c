@@ -3,7 +3,7 @@
  * edgepath-slowpath: the DPDK secondary process and the one writer of
  * configuration. Waits for the fast path, attaches, carries on from the
  * configuration the fast path runs, applies the JSON configuration file,
- * serves the control API (api.c over http.c), reloads the file and the
+ * serves the control API (api.c over slowpath/http/), reloads the file and the
  * API's certificates on SIGHUP, and re-executes itself to re-attach when
  * the fast path restarts. One thread: the API's event loop also beats the
  * heartbeat and drains the punt ring between its waits.

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * HTTP/2 abuse against the control API's HTTP server core (slowpath/
- * http.c, run by tests/integration/test_http.c's server on a cleartext
+ * http/), run by tests/integration/test_http.c's server on a cleartext
  * loopback listener, h2 with prior knowledge), with frames written by
  * hand: a bad preface, rapid reset, a CONTINUATION flood, an HPACK bomb,
  * an oversized header list, SETTINGS and PING floods, WINDOW_UPDATE of

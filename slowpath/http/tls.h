@@ -23,7 +23,7 @@
 
 #include <openssl/ssl.h>
 
-#include "http.h"
+#include "http_defs.h"
 
 #define TLS_MAX_SUBJECT 256 /* longer subjects match no subject entry */
 #define TLS_MAX_SAN 16 /* SAN DNS/URI names kept per certificate */

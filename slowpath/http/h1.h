@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * HTTP/1.1 request parser (RFC 9112) as a pure function of (buf, len): no
- * allocation, no I/O, no state between calls, so http.c calls it again as
+ * allocation, no I/O, no state between calls, so h1glue.c calls it again as
  * bytes arrive and the unit tests and fuzzer call it on anything. Strict
  * where leniency invites request smuggling: CRLF line ends only, no
  * obs-fold, no Transfer-Encoding, one Content-Length, one Host.
@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "http.h"
+#include "http_defs.h"
 
 #define H1_MAX_FIELDS 64 /* header fields per request */
 #define H1_MAX_METHOD 32 /* bytes in a method token */

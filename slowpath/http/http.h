@@ -26,11 +26,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "http_defs.h"
 #include "trace.h"
 
-/* Limits. Memory per connection is bounded by these. */
-#define HTTP_MAX_HEADER_BYTES (16 * 1024) /* request line + fields */
-#define HTTP_MAX_BODY (1024 * 1024 + 64 * 1024) /* one request body */
+/*
+ * Limits. Memory per connection is bounded by these and by the request
+ * limits of http_defs.h.
+ */
 #define HTTP_MAX_CONN_BODY (2 * HTTP_MAX_BODY) /* all h2 streams' bodies */
 /*
  * Request bodies buffered by all connections together; beyond it a body
@@ -61,12 +63,6 @@
 #define HTTP_MAX_ROLE_ENTRIES 64 /* per role list */
 #define HTTP_MAX_EXTRA_HEADERS                                                 \
 	8 /* response headers a handler (and the server) may add */
-
-enum http_role {
-	HTTP_ROLE_NONE = 0, /* authenticated but not authorised */
-	HTTP_ROLE_READER = 1,
-	HTTP_ROLE_ADMIN = 2,
-};
 
 /*
  * One request as the handler sees it. Strings are NUL-terminated and valid
