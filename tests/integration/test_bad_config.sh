@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
+# Functions run through check() and single-quoted bash -c scripts:
+# shellcheck disable=SC2317,SC2016
 # Bad configurations against the real control API (edgepath-fastpath on
 # net_null, edgepath-slowpath on a Unix socket), table-driven: every case
 # of tests/integration/bad_config.cases (wrong types, unknown fields,

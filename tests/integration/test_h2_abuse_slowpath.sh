@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
 # Functions run through check():
-# shellcheck disable=SC2317
+# shellcheck disable=SC2317,SC2016
 # The HTTP/2 abuse of tests/integration/test_h2_abuse.c, and slowloris,
 # against the full slow path: edgepath-fastpath on net_null and
 # edgepath-slowpath with a loopback cleartext listener (h2c, the frames

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
 # Functions run through check():
-# shellcheck disable=SC2317
+# shellcheck disable=SC2317,SC2016
 # TLS of the control API attacked on the real processes (edgepath-fastpath
 # on net_null, edgepath-slowpath with a mutual-TLS listener on 127.0.0.1):
 #   - TLS 1.0 and 1.1 refused (the client really offers them: SECLEVEL=0);
