@@ -226,7 +226,7 @@ test_testssl() {
 	check "PUT without mTLS: 200 ($r)" test "$r" = 200
 	check "SIGHUP: TLS context without client CA" \
 		sighup_expect "TLS certificates reloaded"
-	timeout 300 testssl --quiet --fast --color 0 --warnings off \
+	timeout 240 testssl --quiet --fast --color 0 --warnings off \
 		--connect-timeout 5 --openssl-timeout 5 \
 		--jsonfile "$tmp/testssl.json" -p -s -f -U "127.0.0.1:$port" \
 		>"$tmp/testssl.out" 2>&1
