@@ -28,6 +28,8 @@ PACKAGES=(
 	# systemd-analyze: tests/ops/test_units.py verifies scripts/systemd/*.
 	# gnuplot-nox: the PNG plots of scripts/bench/bench.sh --sweep (no X).
 	systemd gnuplot-nox
+	# testssl.sh: the TLS scan of tests/integration/test_tls.sh.
+	testssl.sh
 )
 
 die() { echo "setup: error: $*" >&2; exit 1; }

@@ -378,7 +378,9 @@ static void reload_tls(struct sp_state *st)
 	if (http_server_reload_tls(st->srv, api->certificate, api->private_key,
 				   api->client_ca[0] ? api->client_ca : NULL) <
 	    0)
-		fprintf(stderr, "slowpath: TLS reload failed: %s\n",
+		fprintf(stderr,
+			"slowpath: TLS reload failed: %s; new connections "
+			"keep the previous certificate, key and client CA\n",
 			http_server_error(st->srv));
 	else
 		printf("slowpath: TLS certificates reloaded\n");

@@ -84,10 +84,11 @@ int h_services_post(struct api_call *c, struct api_error *e)
 		return -1;
 	name = cJSON_GetStringValue(
 		cJSON_GetObjectItemCaseSensitive(obj, "name"));
-	if (name != NULL && api_find_service(a, name) >= 0)
+	if (name != NULL && api_find_service(a, name) >= 0) {
 		rc = api_fail(e, 409, API_ERR_CONFLICT,
 			      "a service named \"%.40s\" exists", name);
-	else
+		snprintf(e->field, sizeof(e->field), "%s.name", path);
+	} else
 		rc = splice_apply(a, -1, "services", raw, e);
 	cJSON_Delete(obj);
 	free(raw);
@@ -186,11 +187,12 @@ int h_backends_post(struct api_call *c, struct api_error *e)
 	snprintf(path, sizeof(path), "services[%d].backends[%u]", s, n);
 	if (post_body(c, path, &obj, &raw, e) < 0)
 		return -1;
-	if (backend_exists(a, s, obj))
+	if (backend_exists(a, s, obj)) {
 		rc = api_fail(e, 409, API_ERR_CONFLICT,
 			      "service \"%s\" has this backend already",
 			      c->name);
-	else
+		snprintf(e->field, sizeof(e->field), "%s", path);
+	} else
 		rc = splice_apply(a, s, "backends", raw, e);
 	cJSON_Delete(obj);
 	free(raw);

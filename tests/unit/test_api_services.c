@@ -27,7 +27,7 @@ void test_services(void)
 	post("/v1/services",
 	     "{'name': 'dns', 'vip': '198.51.100.4', 'port': 53, "
 	     "'protocol': 'udp'}");
-	CHECK(is_error(409, API_ERR_CONFLICT));
+	CHECK(is_error(409, API_ERR_CONFLICT) && field_is("services[3].name"));
 	post("/v1/services", "{'name': 'x', 'vip': '198.51.100.3', 'port': 53, "
 			     "'protocol': 'udp'}");
 	CHECK(is_error(400, API_ERR_VALIDATION));
@@ -86,7 +86,8 @@ void test_backend_post_delete(void)
 	CHECK_MSG(R.status == 201 && jnum(R.json, "weight") == 5, "%s", R.body);
 	post("/v1/services/web/backends",
 	     "{'address': '10.0.0.3', 'port': 8080}");
-	CHECK(is_error(409, API_ERR_CONFLICT));
+	CHECK(is_error(409, API_ERR_CONFLICT) &&
+	      field_is("services[0].backends[3]"));
 	post("/v1/services/web/backends",
 	     "{'address': '2001:db8::3', 'port': 8080}");
 	CHECK(is_error(400, API_ERR_VALIDATION));
