@@ -207,8 +207,18 @@ int cfg_validate_health(const struct config_service *s, const char *path,
 bool cfg_health_equal(const struct config_service *a,
 		      const struct config_service *b);
 
-/* validate.c: the hash of its clash table, also ids.c's. */
-uint32_t cfg_fnv1a(const void *key, size_t len);
+/* FNV-1a over a fixed-size key: the hash of validate.c's clash table and
+ * of ids.c's tables; inline, as it was before config.c was split, since
+ * it runs once per service and backend. */
+static inline uint32_t cfg_fnv1a(const void *key, size_t len)
+{
+	const uint8_t *p = key;
+	uint32_t h = 2166136261u;
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ p[i]) * 16777619u;
+	return h;
+}
 
 /* ids.c: identities and their id spaces, for flat.c. */
 

@@ -300,16 +300,6 @@ static int clash_init(struct clash_table *t, uint32_t n)
  * FNV-1a over a key's bytes: the keys (service identities, clash keys)
  * are short and not chosen by packets, so a simple hash is plenty.
  */
-uint32_t cfg_fnv1a(const void *key, size_t len)
-{
-	const uint8_t *p = key;
-	uint32_t h = 2166136261u;
-
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ p[i]) * 16777619u;
-	return h;
-}
-
 static uint32_t clash_hash(const struct clash_key *k)
 {
 	return cfg_fnv1a(k, sizeof(*k));
