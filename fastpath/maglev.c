@@ -34,6 +34,12 @@
 #define MAGLEV_FEW_CURSORS 32u
 
 /*
+ * Up to this many distinct weights, a build schedules whole weight
+ * classes instead of single backends (see fill_by_classes()).
+ */
+#define MAGLEV_MAX_CLASSES 8u
+
+/*
  * One weighted backend's place in the build: where its permutation is now,
  * and when (which round) its next turn comes.
  */
@@ -51,6 +57,32 @@ struct maglev_cursor {
 	uint16_t rem;
 	uint16_t step_rem;
 	uint32_t step_quot;
+};
+
+/*
+ * A backend's permutation during fill_by_classes(): 12 bytes, so the walks
+ * of 1,000 backends stay in the first-level cache next to the table.
+ */
+struct maglev_walk {
+	uint32_t pos; /* next slot to try */
+	uint32_t skip;
+	uint16_t index; /* into the caller's backends array */
+};
+
+/*
+ * The backends of one weight. They all take their turns in the same
+ * rounds (a turn's round depends only on the weight, max_w and how many
+ * turns came before), so the schedule is kept once per class.
+ */
+struct maglev_class {
+	uint32_t first; /* into the member list (ranks, ascending) */
+	uint32_t count;
+	uint32_t round; /* the round of the members' next turn */
+	uint32_t quot; /* turns * max_w = quot * weight + rem, as cursors */
+	uint32_t step_quot;
+	uint16_t rem;
+	uint16_t step_rem;
+	uint16_t weight;
 };
 
 /*
@@ -258,8 +290,7 @@ static void fill_by_rounds(struct maglev_cursor *cur, uint32_t len,
 	uint32_t i, filled = 0;
 	uint64_t round;
 
-	cursors_sort(cur, len);
-	for (round = 1;; round++) {
+	for (round = 1;; round++) { /* cur is in turn order (cursors_sort) */
 		for (i = 0; i < len; i++) {
 			if (cur[i].key >> 32 != round)
 				continue;
@@ -288,13 +319,232 @@ static void fill_by_heap(struct maglev_cursor *heap, uint32_t len,
 	}
 }
 
+/*
+ * Claim the next free slot of w's permutation. The walk then moves one
+ * step on: the slot just claimed is taken, so the next turn need not try
+ * it again. pos and skip stay in registers (see cursor_claim()).
+ */
+static void walk_claim(struct maglev_walk *w, uint64_t *taken, uint16_t *table,
+		       uint32_t m)
+{
+	uint32_t pos = w->pos;
+	const uint32_t skip = w->skip, back = m - skip;
+
+	while (taken[pos >> 6] >> (pos & 63) & 1)
+		pos = pos >= back ? pos - back : pos + skip;
+	taken[pos >> 6] |= 1ull << (pos & 63);
+	table[pos] = w->index;
+	w->pos = pos >= back ? pos - back : pos + skip;
+}
+
+/* Schedule a class's next round, as next_round() does for a cursor. */
+static void class_advance(struct maglev_class *c)
+{
+	c->quot += c->step_quot;
+	c->rem += c->step_rem;
+	if (c->rem >= c->weight) {
+		c->rem -= c->weight;
+		c->quot++;
+	}
+	c->round = 1 + c->quot;
+}
+
+/*
+ * Group the sorted cursors by weight: classes in cls, each class's member
+ * ranks ascending in members, walks in rank order. Returns the number of
+ * classes, or 0 when there are more than MAGLEV_MAX_CLASSES.
+ */
+static uint32_t classes_init(const struct maglev_cursor *cur, uint32_t len,
+			     uint16_t max_w, struct maglev_class *cls,
+			     uint16_t *members, struct maglev_walk *walk)
+{
+	uint32_t i, c, k = 0, first = 0;
+
+	for (i = 0; i < len; i++) {
+		for (c = 0; c < k && cls[c].weight != cur[i].weight; c++)
+			;
+		if (c == k) {
+			if (k == MAGLEV_MAX_CLASSES)
+				return 0;
+			memset(&cls[k], 0, sizeof(cls[k]));
+			cls[k].weight = cur[i].weight;
+			cls[k].round = 1; /* everyone plays round 1 */
+			cls[k].step_quot = max_w / cur[i].weight;
+			cls[k].step_rem = (uint16_t)(max_w % cur[i].weight);
+			k++;
+		}
+		cls[c].count++;
+		walk[i].pos = cur[i].pos;
+		walk[i].skip = cur[i].skip;
+		walk[i].index = cur[i].index;
+	}
+	for (c = 0; c < k; c++) {
+		cls[c].first = first;
+		first += cls[c].count;
+		cls[c].count = 0;
+	}
+	for (i = 0; i < len; i++) {
+		for (c = 0; cls[c].weight != cur[i].weight; c++)
+			;
+		members[cls[c].first + cls[c].count++] = (uint16_t)i;
+	}
+	return k;
+}
+
+/*
+ * One round of the classes in play[0..np): their members in rank order,
+ * merged when several classes play. Returns the slots still empty.
+ */
+static uint32_t classes_play(const struct maglev_class *cls,
+			     const uint32_t *play, uint32_t np,
+			     const uint16_t *members, struct maglev_walk *walk,
+			     uint64_t *taken, uint16_t *table, uint32_t m,
+			     uint32_t left)
+{
+	uint32_t at[MAGLEV_MAX_CLASSES], end[MAGLEV_MAX_CLASSES], i, j;
+
+	if (np == 1) {
+		for (j = cls[play[0]].first;
+		     j < cls[play[0]].first + cls[play[0]].count; j++) {
+			walk_claim(&walk[members[j]], taken, table, m);
+			if (--left == 0)
+				return 0;
+		}
+		return left;
+	}
+	for (i = 0; i < np; i++) {
+		at[i] = cls[play[i]].first;
+		end[i] = at[i] + cls[play[i]].count;
+	}
+	for (;;) {
+		uint32_t best = UINT32_MAX;
+
+		for (i = 0; i < np; i++)
+			if (at[i] < end[i] &&
+			    (best == UINT32_MAX ||
+			     members[at[i]] < members[at[best]]))
+				best = i;
+		if (best == UINT32_MAX)
+			return left;
+		walk_claim(&walk[members[at[best]++]], taken, table, m);
+		if (--left == 0)
+			return 0;
+	}
+}
+
+/*
+ * Few distinct weights (equal weights, or one heavy backend among equal
+ * ones): each round, only the classes whose round it is play, in rank
+ * order, so a round costs the turns it holds and no per-backend
+ * scheduling. Same turn order, hence the same table, as the other two.
+ */
+static void fill_by_classes(struct maglev_class *cls, uint32_t k,
+			    const uint16_t *members, struct maglev_walk *walk,
+			    uint64_t *taken, uint16_t *table, uint32_t m)
+{
+	uint32_t play[MAGLEV_MAX_CLASSES], left = m;
+
+	memset(taken, 0, (m + 63) / 64 * sizeof(*taken));
+
+	while (left > 0) {
+		uint32_t c, np = 0, round = UINT32_MAX;
+
+		for (c = 0; c < k; c++)
+			if (cls[c].round < round)
+				round = cls[c].round;
+		for (c = 0; c < k; c++)
+			if (cls[c].round == round)
+				play[np++] = c;
+		left = classes_play(cls, play, np, members, walk, taken, table,
+				    m, left);
+		for (c = 0; c < np; c++)
+			class_advance(&cls[play[c]]);
+	}
+}
+
+/*
+ * A build's scratch: cursors, and for fill_by_classes() the walks, the
+ * member lists and a bitmap of the slots taken (8 KiB for 65537 slots,
+ * where the table is 128 KiB: the probes hit the first-level cache).
+ */
+struct build_scratch {
+	struct maglev_cursor *cur;
+	struct maglev_walk *walk;
+	uint16_t *members;
+	uint64_t *taken;
+};
+
+/* Room on the stack for a provisional table's build (1009 slots, ten
+ * backends); anything larger takes one allocation. */
+#define MAGLEV_FEW_TAKEN_WORDS 64u
+
+struct build_few {
+	struct maglev_cursor cur[MAGLEV_FEW_CURSORS];
+	struct maglev_walk walk[MAGLEV_FEW_CURSORS];
+	uint16_t members[MAGLEV_FEW_CURSORS];
+	uint64_t taken[MAGLEV_FEW_TAKEN_WORDS];
+};
+
+/* Point sc into `few`, or into one allocation (returned, to free). */
+static void *build_scratch_init(struct build_scratch *sc, struct build_few *few,
+				uint32_t len, uint32_t m)
+{
+	size_t words = (m + 63) / 64;
+	uint8_t *mem;
+
+	if (len <= MAGLEV_FEW_CURSORS && words <= MAGLEV_FEW_TAKEN_WORDS) {
+		sc->cur = few->cur;
+		sc->walk = few->walk;
+		sc->members = few->members;
+		sc->taken = few->taken;
+		return few;
+	}
+	/* Taken words and cursors first: both want 8-byte alignment. */
+	mem = malloc(words * sizeof(uint64_t) +
+		     len * (sizeof(*sc->cur) + sizeof(*sc->walk) +
+			    sizeof(*sc->members)));
+	if (mem == NULL)
+		return NULL;
+	sc->taken = (uint64_t *)mem;
+	sc->cur = (struct maglev_cursor *)(sc->taken + words);
+	sc->walk = (struct maglev_walk *)(sc->cur + len);
+	sc->members = (uint16_t *)(sc->walk + len);
+	return mem;
+}
+
+/*
+ * Fill with the cheapest strategy for the weights; all give the same
+ * table. sc->cur holds len cursors.
+ */
+static void fill_table(struct build_scratch *sc, uint32_t len, uint16_t max_w,
+		       uint64_t sum_w, uint16_t *table, uint32_t m)
+{
+	struct maglev_class cls[MAGLEV_MAX_CLASSES];
+	struct maglev_cursor *cur = sc->cur;
+	uint32_t k;
+
+	cursors_sort(cur, len);
+	k = classes_init(cur, len, max_w, cls, sc->members, sc->walk);
+	if (k > 0)
+		fill_by_classes(cls, k, sc->members, sc->walk, sc->taken, table,
+				m);
+	/* Rounds visit len cursors per round, about len * max_w / sum_w
+	 * visits per slot: use them while that stays a small constant. */
+	else if ((uint64_t)max_w * len <= MAGLEV_ROUNDS_MAX_SKEW * sum_w)
+		fill_by_rounds(cur, len, table, m);
+	else
+		fill_by_heap(cur, len, table, m);
+}
+
 int maglev_build(const struct maglev_backend *backends, uint32_t n,
 		 uint16_t *table, uint32_t m)
 {
-	struct maglev_cursor few[MAGLEV_FEW_CURSORS], *cur = few;
+	struct build_few few;
+	struct build_scratch sc;
 	uint32_t i, weighted = 0;
 	uint64_t sum_w;
 	uint16_t max_w;
+	void *mem;
 	int rc;
 
 	rc = build_args_valid(backends, n, table, m);
@@ -310,21 +560,14 @@ int maglev_build(const struct maglev_backend *backends, uint32_t n,
 		return -ENOENT;
 	}
 
-	if (weighted > MAGLEV_FEW_CURSORS) {
-		cur = malloc(weighted * sizeof(*cur));
-		if (cur == NULL)
-			return -ENOMEM;
-	}
+	mem = build_scratch_init(&sc, &few, weighted, m);
+	if (mem == NULL)
+		return -ENOMEM;
 	table_clear(table, m);
-	weighted = cursors_init(backends, n, cur, m, &max_w, &sum_w);
-	/* Rounds visit len cursors per round, about len * max_w / sum_w
-	 * visits per slot: use them while that stays a small constant. */
-	if ((uint64_t)max_w * weighted <= MAGLEV_ROUNDS_MAX_SKEW * sum_w)
-		fill_by_rounds(cur, weighted, table, m);
-	else
-		fill_by_heap(cur, weighted, table, m);
-	if (cur != few)
-		free(cur);
+	weighted = cursors_init(backends, n, sc.cur, m, &max_w, &sum_w);
+	fill_table(&sc, weighted, max_w, sum_w, table, m);
+	if (mem != &few)
+		free(mem);
 	return 0;
 }
 
