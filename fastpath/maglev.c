@@ -60,13 +60,32 @@ struct maglev_cursor {
 };
 
 /*
- * A backend's permutation during fill_by_classes(): 12 bytes, so the walks
+ * A backend's permutation during fill_by_classes(): 16 bytes, so the walks
  * of 1,000 backends stay in the first-level cache next to the table.
  */
 struct maglev_walk {
 	uint32_t pos; /* next slot to try */
 	uint32_t skip;
+	uint32_t inv; /* skip * inv = 1 (mod m), for the end game */
 	uint16_t index; /* into the caller's backends array */
+};
+
+/*
+ * Largest end game (see claim_end_game()): sqrt(EP_MAGLEV_MAX_SIZE) is
+ * about 810.
+ */
+#define MAGLEV_END_GAME_MAX 1024u
+
+/* What fill_by_classes() claims slots with. */
+struct fill_state {
+	uint64_t *taken; /* bitmap of the slots taken, until the end game */
+	uint16_t *table;
+	uint32_t m;
+	uint32_t left; /* slots still empty */
+	uint32_t end_game; /* from this many left, claim from free[] */
+	uint32_t n_free;
+	uint64_t magic; /* ceil(2^64 / m): x % m without a division */
+	uint32_t free[MAGLEV_END_GAME_MAX];
 };
 
 /*
@@ -324,17 +343,124 @@ static void fill_by_heap(struct maglev_cursor *heap, uint32_t len,
  * step on: the slot just claimed is taken, so the next turn need not try
  * it again. pos and skip stay in registers (see cursor_claim()).
  */
-static void walk_claim(struct maglev_walk *w, uint64_t *taken, uint16_t *table,
-		       uint32_t m)
+static inline void walk_claim(struct maglev_walk *w, struct fill_state *fs)
 {
+	const uint64_t *taken = fs->taken;
+	const uint32_t skip = w->skip, back = fs->m - skip;
 	uint32_t pos = w->pos;
-	const uint32_t skip = w->skip, back = m - skip;
 
 	while (taken[pos >> 6] >> (pos & 63) & 1)
 		pos = pos >= back ? pos - back : pos + skip;
-	taken[pos >> 6] |= 1ull << (pos & 63);
-	table[pos] = w->index;
+	fs->taken[pos >> 6] |= 1ull << (pos & 63);
+	fs->table[pos] = w->index;
 	w->pos = pos >= back ? pos - back : pos + skip;
+}
+
+/* x % m for x < 2^40, m < 2^20: with magic = ceil(2^64 / m) the high
+ * half of x * magic is exactly x / m (its error stays below 1 / m). */
+static inline uint32_t mod_m(uint64_t x, uint64_t magic, uint32_t m)
+{
+	uint64_t q = (uint64_t)(((unsigned __int128)x * magic) >> 64);
+
+	return (uint32_t)(x - q * m);
+}
+
+/* The slots still free, from the bitmap, when the end game starts. */
+static void end_game_start(struct fill_state *fs)
+{
+	uint32_t word, words = (fs->m + 63) / 64;
+
+	fs->n_free = 0;
+	for (word = 0; word < words; word++) {
+		uint64_t free_bits = ~fs->taken[word];
+
+		while (free_bits != 0) {
+			uint32_t i = word * 64 +
+				     (uint32_t)__builtin_ctzll(free_bits);
+
+			if (i >= fs->m)
+				break; /* the last word's bits past m */
+			fs->free[fs->n_free++] = i;
+			free_bits &= free_bits - 1;
+		}
+	}
+}
+
+/* skip^-1 (mod m), m prime and 0 < skip < m (extended Euclid). */
+static uint32_t inverse_mod(uint32_t skip, uint32_t m)
+{
+	int64_t t = 0, new_t = 1, r = m, new_r = skip;
+
+	while (new_r != 0) {
+		int64_t q = r / new_r, tmp;
+
+		tmp = t - q * new_t;
+		t = new_t;
+		new_t = tmp;
+		tmp = r - q * new_r;
+		r = new_r;
+		new_r = tmp;
+	}
+	return (uint32_t)(t < 0 ? t + m : t);
+}
+
+/*
+ * With k slots left, a walk probes about m / k slots to find one. Below
+ * about sqrt(m) left it is cheaper to ask each free slot f how many steps
+ * away it is, (f - pos) / skip (mod m), and take the nearest: the same
+ * slot the walk would reach first, so the same table.
+ */
+static __attribute__((noinline)) void claim_end_game(struct maglev_walk *w,
+						     struct fill_state *fs)
+{
+	const uint32_t m = fs->m, pos = w->pos;
+	uint32_t i, best = 0, best_d = UINT32_MAX, f, inv;
+
+	if (fs->left == fs->end_game)
+		end_game_start(fs);
+	if (w->inv == 0) /* first claim in the end game (inv is never 0) */
+		w->inv = inverse_mod(w->skip, m);
+	inv = w->inv;
+
+	for (i = 0; i < fs->n_free; i++) {
+		uint32_t diff = fs->free[i] >= pos ? fs->free[i] - pos
+						   : fs->free[i] + m - pos;
+		uint32_t d = mod_m((uint64_t)diff * inv, fs->magic, m);
+
+		if (d < best_d) {
+			best_d = d;
+			best = i;
+		}
+	}
+	f = fs->free[best];
+	fs->free[best] = fs->free[--fs->n_free];
+	fs->table[f] = w->index;
+	w->pos = f + w->skip >= m ? f + w->skip - m : f + w->skip;
+}
+
+/* Claim w's next slot; 1 when that was the last empty one. */
+static inline int claim(struct maglev_walk *w, struct fill_state *fs)
+{
+	if (fs->left > fs->end_game)
+		walk_claim(w, fs);
+	else
+		claim_end_game(w, fs);
+	return --fs->left == 0;
+}
+
+/*
+ * Where the end game starts: a walk then probes m / k slots where asking
+ * costs k evaluations, each dearer than a probe but free of its
+ * mispredicted exit. At sqrt(m) / 2 left it keeps most of the saving
+ * (the probes of the last slots) at a quarter of the evaluations.
+ */
+static uint32_t end_game_size(uint32_t m)
+{
+	uint32_t k = 1;
+
+	while (4 * (k + 1) * (k + 1) <= m && k + 1 <= MAGLEV_END_GAME_MAX)
+		k++;
+	return k;
 }
 
 /* Schedule a class's next round, as next_round() does for a cursor. */
@@ -376,6 +502,7 @@ static uint32_t classes_init(const struct maglev_cursor *cur, uint32_t len,
 		cls[c].count++;
 		walk[i].pos = cur[i].pos;
 		walk[i].skip = cur[i].skip;
+		walk[i].inv = 0; /* claim_end_game() sets it when needed */
 		walk[i].index = cur[i].index;
 	}
 	for (c = 0; c < k; c++) {
@@ -393,24 +520,20 @@ static uint32_t classes_init(const struct maglev_cursor *cur, uint32_t len,
 
 /*
  * One round of the classes in play[0..np): their members in rank order,
- * merged when several classes play. Returns the slots still empty.
+ * merged when several classes play. Stops when the table is full.
  */
-static uint32_t classes_play(const struct maglev_class *cls,
-			     const uint32_t *play, uint32_t np,
-			     const uint16_t *members, struct maglev_walk *walk,
-			     uint64_t *taken, uint16_t *table, uint32_t m,
-			     uint32_t left)
+static void classes_play(const struct maglev_class *cls, const uint32_t *play,
+			 uint32_t np, const uint16_t *members,
+			 struct maglev_walk *walk, struct fill_state *fs)
 {
 	uint32_t at[MAGLEV_MAX_CLASSES], end[MAGLEV_MAX_CLASSES], i, j;
 
 	if (np == 1) {
 		for (j = cls[play[0]].first;
-		     j < cls[play[0]].first + cls[play[0]].count; j++) {
-			walk_claim(&walk[members[j]], taken, table, m);
-			if (--left == 0)
-				return 0;
-		}
-		return left;
+		     j < cls[play[0]].first + cls[play[0]].count; j++)
+			if (claim(&walk[members[j]], fs))
+				return;
+		return;
 	}
 	for (i = 0; i < np; i++) {
 		at[i] = cls[play[i]].first;
@@ -424,11 +547,8 @@ static uint32_t classes_play(const struct maglev_class *cls,
 			    (best == UINT32_MAX ||
 			     members[at[i]] < members[at[best]]))
 				best = i;
-		if (best == UINT32_MAX)
-			return left;
-		walk_claim(&walk[members[at[best]++]], taken, table, m);
-		if (--left == 0)
-			return 0;
+		if (best == UINT32_MAX || claim(&walk[members[at[best]++]], fs))
+			return;
 	}
 }
 
@@ -442,11 +562,18 @@ static void fill_by_classes(struct maglev_class *cls, uint32_t k,
 			    const uint16_t *members, struct maglev_walk *walk,
 			    uint64_t *taken, uint16_t *table, uint32_t m)
 {
-	uint32_t play[MAGLEV_MAX_CLASSES], left = m;
+	uint32_t play[MAGLEV_MAX_CLASSES];
+	struct fill_state state, *fs = &state; /* free[]: 4 KiB of stack */
 
 	memset(taken, 0, (m + 63) / 64 * sizeof(*taken));
+	fs->taken = taken;
+	fs->table = table;
+	fs->m = m;
+	fs->left = m;
+	fs->end_game = end_game_size(m);
+	fs->magic = UINT64_MAX / m + 1;
 
-	while (left > 0) {
+	while (fs->left > 0) {
 		uint32_t c, np = 0, round = UINT32_MAX;
 
 		for (c = 0; c < k; c++)
@@ -455,8 +582,7 @@ static void fill_by_classes(struct maglev_class *cls, uint32_t k,
 		for (c = 0; c < k; c++)
 			if (cls[c].round == round)
 				play[np++] = c;
-		left = classes_play(cls, play, np, members, walk, taken, table,
-				    m, left);
+		classes_play(cls, play, np, members, walk, fs);
 		for (c = 0; c < np; c++)
 			class_advance(&cls[play[c]]);
 	}
