@@ -522,12 +522,19 @@ static uint32_t classes_init(const struct maglev_cursor *cur, uint32_t len,
  * One round of the classes in play[0..np): their members in rank order,
  * merged when several classes play. Stops when the table is full.
  */
-static void classes_play(const struct maglev_class *cls, const uint32_t *play,
-			 uint32_t np, const uint16_t *members,
-			 struct maglev_walk *walk, struct fill_state *fs)
+static void classes_play(const struct maglev_class *cls, uint32_t k,
+			 const uint32_t *play, uint32_t np,
+			 const uint16_t *members, struct maglev_walk *walk,
+			 uint32_t len, struct fill_state *fs)
 {
 	uint32_t at[MAGLEV_MAX_CLASSES], end[MAGLEV_MAX_CLASSES], i, j;
 
+	if (np == k) { /* everyone: the walks are in rank order */
+		for (j = 0; j < len; j++)
+			if (claim(&walk[j], fs))
+				return;
+		return;
+	}
 	if (np == 1) {
 		for (j = cls[play[0]].first;
 		     j < cls[play[0]].first + cls[play[0]].count; j++)
@@ -560,7 +567,8 @@ static void classes_play(const struct maglev_class *cls, const uint32_t *play,
  */
 static void fill_by_classes(struct maglev_class *cls, uint32_t k,
 			    const uint16_t *members, struct maglev_walk *walk,
-			    uint64_t *taken, uint16_t *table, uint32_t m)
+			    uint32_t len, uint64_t *taken, uint16_t *table,
+			    uint32_t m)
 {
 	uint32_t play[MAGLEV_MAX_CLASSES];
 	struct fill_state state, *fs = &state; /* free[]: 4 KiB of stack */
@@ -582,7 +590,7 @@ static void fill_by_classes(struct maglev_class *cls, uint32_t k,
 		for (c = 0; c < k; c++)
 			if (cls[c].round == round)
 				play[np++] = c;
-		classes_play(cls, play, np, members, walk, fs);
+		classes_play(cls, k, play, np, members, walk, len, fs);
 		for (c = 0; c < np; c++)
 			class_advance(&cls[play[c]]);
 	}
@@ -652,8 +660,8 @@ static void fill_table(struct build_scratch *sc, uint32_t len, uint16_t max_w,
 	cursors_sort(cur, len);
 	k = classes_init(cur, len, max_w, cls, sc->members, sc->walk);
 	if (k > 0)
-		fill_by_classes(cls, k, sc->members, sc->walk, sc->taken, table,
-				m);
+		fill_by_classes(cls, k, sc->members, sc->walk, len, sc->taken,
+				table, m);
 	/* Rounds visit len cursors per round, about len * max_w / sum_w
 	 * visits per slot: use them while that stays a small constant. */
 	else if ((uint64_t)max_w * len <= MAGLEV_ROUNDS_MAX_SKEW * sum_w)
