@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # SPDX-License-Identifier: BSD-3-Clause
 # Sourced by the benchmark scripts (bench.sh, bench-api.sh): messages and
 # one option parser driven by a table, so each script lists its options
