@@ -79,32 +79,26 @@ WAIT_IDLE=600
 BUILD_DIR=$ROOT/build
 OUT=
 
-die() { echo "bench-api: error: $*" >&2; exit 1; }
-say() { echo "bench-api: $*" >&2; }
-int() { [[ "$2" =~ ^[0-9]+$ ]] || die "$1: '$2' is not a whole number"; }
-
-while [ $# -gt 0 ]; do
-	case "$1" in
-	--rounds) int "$1" "${2:-}"; ROUNDS=$2; shift 2 ;;
-	--requests) int "$1" "${2:-}"; REQUESTS=$2; shift 2 ;;
-	--services) int "$1" "${2:-}"; SERVICES=$2; shift 2 ;;
-	--backends) int "$1" "${2:-}"; BACKENDS=$2; shift 2 ;;
-	--table-size) int "$1" "${2:-}"; TABLE=$2; shift 2 ;;
-	--put-runs) int "$1" "${2:-}"; PUT_RUNS=$2; shift 2 ;;
-	--server-cpu) int "$1" "${2:-}"; SERVER_CPU=$2; shift 2 ;;
-	--client-cpu) [ "${2:-}" = none ] || int "$1" "${2:-}"; CLIENT_CPU=$2; shift 2 ;;
-	--main-cpu) int "$1" "${2:-}"; MAIN_CPU=$2; shift 2 ;;
-	--port) case "${2:-}" in null|ring) PORT_KIND=$2 ;; *) die "--port: null or ring" ;; esac; shift 2 ;;
-	--no-trace) TRACE=0; shift ;;
-	--no-perf) PERF=0; shift ;;
-	--no-apply) APPLY=0; shift ;;
-	--wait-idle) int "$1" "${2:-}"; WAIT_IDLE=$2; shift 2 ;;
-	--build-dir) BUILD_DIR=$(cd "${2:?--build-dir needs a directory}" && pwd); shift 2 ;;
-	--out) OUT=${2:?--out needs a directory}; shift 2 ;;
-	-h|--help) sed -n '2,58p' "$0"; exit 0 ;;
-	*) die "unknown option '$1' (try --help)" ;;
-	esac
-done
+BENCH_NAME=bench-api
+# shellcheck source=scripts/bench/args.sh
+. "$BENCH_DIR/args.sh"
+OPTS='--rounds int ROUNDS
+--requests int REQUESTS
+--services int SERVICES
+--backends int BACKENDS
+--table-size int TABLE
+--put-runs int PUT_RUNS
+--server-cpu int SERVER_CPU
+--client-cpu cpu CLIENT_CPU none
+--main-cpu int MAIN_CPU
+--port choice PORT_KIND null|ring
+--no-trace flag TRACE 0
+--no-perf flag PERF 0
+--no-apply flag APPLY 0
+--wait-idle int WAIT_IDLE
+--build-dir dir BUILD_DIR
+--out str OUT'
+bench_parse_args "$OPTS" 2,58 "$@"
 [ "$ROUNDS" -ge 1 ] && [ "$ROUNDS" -le 50 ] || die "--rounds: 1..50"
 [ "$REQUESTS" -ge 100 ] && [ "$REQUESTS" -le 10000000 ] || die "--requests: 100..10000000"
 [ "$SERVICES" -ge 1 ] && [ "$SERVICES" -le 2048 ] || die "--services: 1..2048"

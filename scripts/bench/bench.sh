@@ -64,34 +64,27 @@ GEN_MAC=02:00:00:00:ee:02
 VIP=10.200.0.1
 VIP_PORT=80
 
-die() { echo "bench: error: $*" >&2; exit 1; }
-say() { echo "bench: $*" >&2; }
-num() { [[ "$2" =~ ^[0-9]+([.][0-9]+)?$ ]] || die "$1: '$2' is not a number"; }
-
-while [ $# -gt 0 ]; do
-	case "$1" in
-	--rounds) num "$1" "${2:-}"; ROUNDS=$2; shift 2 ;;
-	--duration) num "$1" "${2:-}"; DURATION=$2; shift 2 ;;
-	--warmup) num "$1" "${2:-}"; WARMUP=$2; shift 2 ;;
-	--flows) num "$1" "${2:-}"; FLOWS=$2; shift 2 ;;
-	--size) [[ "${2:-}" =~ ^[0-9]+$ ]] && [ "$2" -ge 64 ] && [ "$2" -le 1518 ] ||
-		die "--size: 64..1518 (frame bytes with FCS)"; SIZE=$2; shift 2 ;;
-	--gen-tx-mode) case "${2:-}" in auto | refcnt | alloc) GEN_TX_MODE=$2 ;;
-		*) die "--gen-tx-mode: auto, refcnt or alloc" ;; esac; shift 2 ;;
-	--modes) MODES=${2:-}; shift 2 ;;
-	--gen-cpu) num "$1" "${2:-}"; GEN_CPU=$2; shift 2 ;;
-	--fwd-cpu) num "$1" "${2:-}"; FWD_CPU=$2; shift 2 ;;
-	--build-dir) BUILD_DIR=$(cd "${2:?--build-dir needs a directory}" && pwd); shift 2 ;;
-	--out) OUT=${2:?--out needs a directory}; shift 2 ;;
-	--no-testpmd) TESTPMD=0; shift ;;
-	--nice) [[ "${2:-}" =~ ^-?[0-9]+$ ]] && [ "$2" -ge -20 ] && [ "$2" -le 19 ] ||
-		die "--nice: -20..19"; NICE=$2; shift 2 ;;
-	--callgrind) CALLGRIND=1; shift ;;
-	--callgrind-only) CALLGRIND=2; shift ;;
-	-h|--help) sed -n '2,36p' "$0"; exit 0 ;;
-	*) die "unknown option '$1' (try --help)" ;;
-	esac
-done
+BENCH_NAME=bench
+# shellcheck source=scripts/bench/args.sh
+. "$BENCH_DIR/args.sh"
+OPTS='--rounds int ROUNDS
+--duration num DURATION
+--warmup num WARMUP
+--flows int FLOWS
+--size int SIZE
+--gen-tx-mode choice GEN_TX_MODE auto|refcnt|alloc
+--modes str MODES
+--gen-cpu int GEN_CPU
+--fwd-cpu int FWD_CPU
+--build-dir dir BUILD_DIR
+--out str OUT
+--no-testpmd flag TESTPMD 0
+--nice sint NICE
+--callgrind flag CALLGRIND 1
+--callgrind-only flag CALLGRIND 2'
+bench_parse_args "$OPTS" 2,36 "$@"
+[ "$SIZE" -ge 64 ] && [ "$SIZE" -le 1518 ] || die "--size: 64..1518 (frame bytes with FCS)"
+[ "$NICE" -ge -20 ] && [ "$NICE" -le 19 ] || die "--nice: -20..19"
 [[ "$ROUNDS" =~ ^[0-9]+$ ]] && [ "$ROUNDS" -ge 1 ] && [ "$ROUNDS" -le 100 ] ||
 	die "--rounds: 1..100"
 awk -v d="$DURATION" -v w="$WARMUP" 'BEGIN { exit !(d >= 1 && d <= 600 && w >= 0.5 && w <= 120) }' ||

@@ -149,8 +149,8 @@ static void usage(const char *prog)
 /* ------------------------------------------------------------------ */
 /* Option parsing: every value checked, a message naming the option.     */
 
-static int parse_uint(const char *opt, const char *s, unsigned long min,
-		      unsigned long max, unsigned long *out)
+static int parse_uint(const char *opt, const char *s, uint32_t min,
+		      uint32_t max, uint32_t *out)
 {
 	char *end;
 	unsigned long v;
@@ -159,12 +159,22 @@ static int parse_uint(const char *opt, const char *s, unsigned long min,
 	v = strtoul(s, &end, 10);
 	if (errno || end == s || *end != '\0' || s[0] == '-' || v < min ||
 	    v > max) {
-		fprintf(stderr, "--%s: '%s' is not a number in %lu..%lu\n", opt,
+		fprintf(stderr, "--%s: '%s' is not a number in %u..%u\n", opt,
 			s, min, max);
 		return -1;
 	}
-	*out = v;
+	*out = (uint32_t)v;
 	return 0;
+}
+
+static int parse_u16(const char *opt, const char *s, uint16_t min, uint16_t max,
+		     uint16_t *out)
+{
+	uint32_t v;
+	int rc = parse_uint(opt, s, min, max, &v);
+
+	*out = rc == 0 ? (uint16_t)v : *out;
+	return rc;
 }
 
 static int parse_seconds(const char *opt, const char *s, double min, double max,
@@ -176,10 +186,8 @@ static int parse_seconds(const char *opt, const char *s, double min, double max,
 	errno = 0;
 	v = strtod(s, &end);
 	if (errno || end == s || *end != '\0' || !(v >= min && v <= max)) {
-		fprintf(stderr,
-			"--%s: '%s' is not a number of seconds in "
-			"%g..%g\n",
-			opt, s, min, max);
+		fprintf(stderr, "--%s: '%s' is not seconds in %g..%g\n", opt, s,
+			min, max);
 		return -1;
 	}
 	*out = v;
@@ -202,7 +210,6 @@ static int parse_vip(const char *s, struct gen_opts *o)
 {
 	char buf[32];
 	char *colon;
-	unsigned long port;
 
 	if (strlen(s) >= sizeof(buf)) {
 		fprintf(stderr, "--vip: '%s' is too long\n", s);
@@ -212,9 +219,8 @@ static int parse_vip(const char *s, struct gen_opts *o)
 	colon = strchr(buf, ':');
 	if (colon) {
 		*colon = '\0';
-		if (parse_uint("vip port", colon + 1, 1, 65535, &port))
+		if (parse_u16("vip port", colon + 1, 1, 65535, &o->vip_port))
 			return -1;
-		o->vip_port = (uint16_t)port;
 	}
 	return parse_ip4("vip", buf, &o->vip);
 }
@@ -234,8 +240,6 @@ static int parse_mac(const char *opt, const char *s, struct rte_ether_addr *m,
 
 static int parse_one(int c, const char *name, struct gen_opts *o)
 {
-	unsigned long v;
-
 	switch (c) {
 	case 'r':
 		if (strcmp(optarg, "client") && strcmp(optarg, "server")) {
@@ -246,10 +250,8 @@ static int parse_one(int c, const char *name, struct gen_opts *o)
 		return 0;
 	case 'S':
 		if (optarg[0] != '/' || strlen(optarg) >= sizeof(o->socket)) {
-			fprintf(stderr,
-				"--socket: an absolute path of at "
-				"most %zu bytes\n",
-				sizeof(o->socket) - 1);
+			fprintf(stderr, "--socket: an absolute path, < %zu B\n",
+				sizeof(o->socket));
 			return -1;
 		}
 		strcpy(o->socket, optarg);
@@ -258,15 +260,9 @@ static int parse_one(int c, const char *name, struct gen_opts *o)
 		o->zero_copy = 1;
 		return 0;
 	case 'R':
-		if (parse_uint(name, optarg, 1, 14, &v))
-			return -1;
-		o->rsize = (uint16_t)v;
-		return 0;
+		return parse_u16(name, optarg, 1, 14, &o->rsize);
 	case 'f':
-		if (parse_uint(name, optarg, 1, GEN_MAX_FLOWS, &v))
-			return -1;
-		o->flows = (uint32_t)v;
-		return 0;
+		return parse_uint(name, optarg, 1, GEN_MAX_FLOWS, &o->flows);
 	case 'n':
 		o->new_flows = 1;
 		return 0;
@@ -287,25 +283,15 @@ static int parse_one(int c, const char *name, struct gen_opts *o)
 	case 'M':
 		return parse_mac(name, optarg, &o->src_mac, o->src_mac_s);
 	case 's':
-		if (parse_uint(name, optarg, 60, 1514, &v))
-			return -1;
-		o->size = (uint16_t)v;
-		return 0;
+		return parse_u16(name, optarg, 60, 1514, &o->size);
 	case 'b':
-		if (parse_uint(name, optarg, 1, GEN_MAX_BURST, &v))
-			return -1;
-		o->burst = (uint16_t)v;
-		return 0;
+		return parse_u16(name, optarg, 1, GEN_MAX_BURST, &o->burst);
 	case 't':
-		if (strcmp(optarg, "refcnt") == 0)
-			o->tx_mode = TX_REFCNT;
-		else if (strcmp(optarg, "alloc") == 0)
-			o->tx_mode = TX_ALLOC;
-		else {
-			fprintf(stderr, "--tx-mode: 'refcnt' or 'alloc'\n");
-			return -1;
-		}
-		return 0;
+		o->tx_mode = strcmp(optarg, "alloc") ? TX_REFCNT : TX_ALLOC;
+		if (o->tx_mode == TX_ALLOC || strcmp(optarg, "refcnt") == 0)
+			return 0;
+		fprintf(stderr, "--tx-mode: 'refcnt' or 'alloc'\n");
+		return -1;
 	default:
 		return -1;
 	}
@@ -517,8 +503,7 @@ static int port_start(const struct gen_opts *o, uint16_t port,
 	while ((rc = rte_eth_dev_start(port)) != 0) {
 		if (stop || rte_rdtsc() > deadline) {
 			fprintf(stderr,
-				"gen: cannot start the memif port "
-				"(%s; is the server at %s up?)\n",
+				"gen: memif port start: %s (server %s?)\n",
 				rte_strerror(-rc), o->socket);
 			return rc;
 		}
@@ -532,8 +517,7 @@ static int port_start(const struct gen_opts *o, uint16_t port,
 			return 0;
 		if (stop || rte_rdtsc() > deadline) {
 			fprintf(stderr,
-				"gen: memif link not up after %g s "
-				"(no peer on %s?)\n",
+				"gen: link down after %g s (peer %s?)\n",
 				o->connect_s, o->socket);
 			return -ETIMEDOUT;
 		}
@@ -555,6 +539,17 @@ struct source {
 	uint64_t alloc_fail;
 };
 
+/* Established flow i's frame, written at f. */
+static void flow_frame(const struct source *src, uint32_t i, uint8_t *f)
+{
+	uint32_t a;
+	uint16_t p;
+
+	memcpy(f, src->tmpl.bytes, src->o->size);
+	flow_src(src->o, i, &a, &p);
+	frame_set_src(f, &src->tmpl, a, p);
+}
+
 static int source_init(struct source *src, const struct gen_opts *o)
 {
 	uint32_t n_mbufs, data_room;
@@ -571,8 +566,7 @@ static int source_init(struct source *src, const struct gen_opts *o)
 		(uint16_t)data_room, (int)rte_socket_id());
 	if (src->pool == NULL) {
 		fprintf(stderr,
-			"gen: TX pool of %u mbufs: %s (more "
-			"hugepages, or fewer --flows)\n",
+			"gen: TX pool of %u mbufs: %s (fewer --flows?)\n",
 			n_mbufs, rte_strerror(rte_errno));
 		return -ENOMEM;
 	}
@@ -582,15 +576,8 @@ static int source_init(struct source *src, const struct gen_opts *o)
 		src->frames = malloc((size_t)o->flows * o->size);
 		if (src->frames == NULL)
 			return -ENOMEM;
-		for (uint32_t i = 0; i < o->flows; i++) {
-			uint8_t *f = src->frames + (size_t)i * o->size;
-			uint32_t a;
-			uint16_t p;
-
-			memcpy(f, src->tmpl.bytes, o->size);
-			flow_src(o, i, &a, &p);
-			frame_set_src(f, &src->tmpl, a, p);
-		}
+		for (uint32_t i = 0; i < o->flows; i++)
+			flow_frame(src, i, src->frames + (size_t)i * o->size);
 		return 0;
 	}
 	src->prebuilt = calloc(o->flows, sizeof(*src->prebuilt));
@@ -599,16 +586,10 @@ static int source_init(struct source *src, const struct gen_opts *o)
 		fprintf(stderr, "gen: cannot pre-build %u frames\n", o->flows);
 		return -ENOMEM;
 	}
-	for (uint32_t i = 0; i < o->flows; i++) {
-		struct rte_mbuf *m = src->prebuilt[i];
-		uint8_t *f = (uint8_t *)rte_pktmbuf_append(m, o->size);
-		uint32_t a;
-		uint16_t p;
-
-		memcpy(f, src->tmpl.bytes, o->size);
-		flow_src(o, i, &a, &p);
-		frame_set_src(f, &src->tmpl, a, p);
-	}
+	for (uint32_t i = 0; i < o->flows; i++)
+		flow_frame(src, i,
+			   (uint8_t *)rte_pktmbuf_append(src->prebuilt[i],
+							 o->size));
 	return 0;
 }
 
