@@ -1391,7 +1391,7 @@ static int parse_service(const cJSON *obj, const char *path,
 		"protocol",	"forwarding", "encap",
 		"scheduler",	"affinity",   "maglev_table_size",
 		"backends",	"limits",     "acl",
-		"health_check", NULL
+		"health_check", "syn_proxy",  NULL
 	};
 	uint32_t port = 0;
 	int rc;
@@ -1877,6 +1877,9 @@ static int validate_service(const struct ep_config *cfg, uint32_t i,
 		rc = validate_backend_dups(s, path, err);
 	if (rc == 0)
 		rc = validate_health(s, path, err);
+	if (rc == 0)
+		rc = cpol_validate_syn_proxy(&s->pol, path, s->fwd, s->proto,
+					     err);
 	return rc != 0 ? rc : cpol_validate_service(&s->pol, path, err);
 }
 

@@ -6,6 +6,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -426,6 +427,23 @@ static int parse_acl(const cJSON *obj, const char *path, struct config_acl *a,
 	return rc;
 }
 
+static int parse_syn_proxy(const cJSON *svc, const char *path,
+			   struct config_svc_policing *p,
+			   struct config_error *err)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(svc, "syn_proxy");
+	char at[CONFIG_PATH_LEN];
+
+	if (v == NULL)
+		return 0;
+	path_fmt(at, sizeof(at), "%s.syn_proxy", path);
+	if (!cJSON_IsBool(v))
+		return pfail(err, at, "must be true or false, not %s",
+			     json_kind(v));
+	p->syn_proxy = cJSON_IsTrue(v);
+	return 0;
+}
+
 int cpol_parse_service(const cJSON *svc, const char *path,
 		       struct config_svc_policing *p, uint32_t *n_prefixes,
 		       struct config_error *err)
@@ -436,6 +454,8 @@ int cpol_parse_service(const cJSON *svc, const char *path,
 	rc = parse_limits(svc, path, p, err);
 	if (rc == 0)
 		rc = parse_acl(svc, path, &p->acl, n_prefixes, err);
+	if (rc == 0)
+		rc = parse_syn_proxy(svc, path, p, err);
 	if (rc != 0)
 		cpol_free_service(p);
 	return rc;
@@ -475,10 +495,70 @@ static int parse_syn_guard(const cJSON *pol, struct config_syn_guard *g,
 	return 0;
 }
 
+/* 32 hex digits into k[0] (the first 16) and k[1]; false otherwise. */
+static bool parse_secret(const char *hex, uint64_t k[2])
+{
+	if (strlen(hex) != 32)
+		return false;
+	k[0] = k[1] = 0;
+	for (int i = 0; i < 32; i++) {
+		char c = hex[i];
+		int v = c >= '0' && c <= '9'   ? c - '0'
+			: c >= 'a' && c <= 'f' ? c - 'a' + 10
+			: c >= 'A' && c <= 'F' ? c - 'A' + 10
+					       : -1;
+
+		if (v < 0)
+			return false;
+		k[i / 16] = k[i / 16] << 4 | (uint64_t)v;
+	}
+	return true;
+}
+
+static int get_secret(const cJSON *obj, const char *key, bool *has,
+		      uint64_t k[2], struct config_error *err)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+	char at[CONFIG_PATH_LEN];
+
+	if (v == NULL)
+		return 0;
+	path_fmt(at, sizeof(at), "policing.syn_cookie.%s", key);
+	if (!cJSON_IsString(v) || !parse_secret(v->valuestring, k))
+		return pfail(err, at,
+			     "must be a string of 32 hex digits (128 bits)");
+	if (k[0] == 0 && k[1] == 0)
+		return pfail(err, at, "must not be all zeros");
+	*has = true;
+	return 0;
+}
+
+static int parse_syn_cookie(const cJSON *pol, struct config_syn_cookie *c,
+			    struct config_error *err)
+{
+	static const char *const keys[] = { "secret", "previous_secret", NULL };
+	const cJSON *obj = cJSON_GetObjectItemCaseSensitive(pol, "syn_cookie");
+	int rc;
+
+	if (obj == NULL)
+		return 0;
+	rc = only_keys(obj, "policing.syn_cookie", keys, err);
+	if (rc == 0)
+		rc = get_secret(obj, "secret", &c->has_secret, c->secret, err);
+	if (rc == 0)
+		rc = get_secret(obj, "previous_secret", &c->has_previous,
+				c->previous, err);
+	if (rc == 0 && !c->has_secret)
+		return pfail(err, "policing.syn_cookie.secret",
+			     "required field missing");
+	return rc;
+}
+
 int cpol_parse_global(const cJSON *root, struct config_policing *p,
 		      uint32_t *n_prefixes, struct config_error *err)
 {
-	static const char *const keys[] = { "acl", "syn_flood", NULL };
+	static const char *const keys[] = { "acl", "syn_flood", "syn_cookie",
+					    NULL };
 	const cJSON *obj = cJSON_GetObjectItemCaseSensitive(root, "policing");
 	int rc;
 
@@ -490,6 +570,8 @@ int cpol_parse_global(const cJSON *root, struct config_policing *p,
 		rc = parse_acl(obj, "policing", &p->acl, n_prefixes, err);
 	if (rc == 0)
 		rc = parse_syn_guard(obj, &p->syn_guard, err);
+	if (rc == 0)
+		rc = parse_syn_cookie(obj, &p->syn_cookie, err);
 	if (rc != 0)
 		cpol_free_global(p);
 	return rc;
@@ -553,7 +635,24 @@ int cpol_validate_global(const struct config_policing *p,
 			     "rate %llu with burst %llu is not valid",
 			     (unsigned long long)g->rate,
 			     (unsigned long long)g->burst);
+	if (p->syn_cookie.has_previous && !p->syn_cookie.has_secret)
+		return pfail(err, "policing.syn_cookie.secret",
+			     "required with previous_secret");
 	return validate_acl(&p->acl, "policing.acl", err);
+}
+
+int cpol_validate_syn_proxy(const struct config_svc_policing *p,
+			    const char *path, enum ep_fwd_mode fwd,
+			    uint8_t proto, struct config_error *err)
+{
+	char at[CONFIG_PATH_LEN];
+
+	if (!p->syn_proxy || (fwd == EP_FWD_NAT && proto == IPPROTO_TCP))
+		return 0;
+	path_fmt(at, sizeof(at), "%s.syn_proxy", path);
+	return pfail(err, at,
+		     "needs \"forwarding\": \"nat\" and \"protocol\": "
+		     "\"tcp\"");
 }
 
 static void free_acl(struct config_acl *a)
@@ -596,6 +695,7 @@ int cpol_copy_service(struct config_svc_policing *dst,
 {
 	memcpy(dst->limits, src->limits, sizeof(dst->limits));
 	dst->client_v6_prefix = src->client_v6_prefix;
+	dst->syn_proxy = src->syn_proxy;
 	return copy_acl(&dst->acl, &src->acl);
 }
 
@@ -603,6 +703,7 @@ int cpol_copy_global(struct config_policing *dst,
 		     const struct config_policing *src)
 {
 	dst->syn_guard = src->syn_guard;
+	dst->syn_cookie = src->syn_cookie;
 	return copy_acl(&dst->acl, &src->acl);
 }
 
@@ -634,14 +735,23 @@ bool cpol_equal_service(const struct config_svc_policing *a,
 		      a->limits[k].burst != b->limits[k].burst)))
 			return false;
 	return a->client_v6_prefix == b->client_v6_prefix &&
-	       acl_equal(&a->acl, &b->acl);
+	       a->syn_proxy == b->syn_proxy && acl_equal(&a->acl, &b->acl);
 }
 
 bool cpol_equal_global(const struct config_policing *a,
 		       const struct config_policing *b)
 {
+	const struct config_syn_cookie *ca = &a->syn_cookie,
+				       *cb = &b->syn_cookie;
+
 	return a->syn_guard.rate == b->syn_guard.rate &&
 	       a->syn_guard.burst == b->syn_guard.burst &&
+	       ca->has_secret == cb->has_secret &&
+	       ca->has_previous == cb->has_previous &&
+	       (!ca->has_secret ||
+		memcmp(ca->secret, cb->secret, sizeof(ca->secret)) == 0) &&
+	       (!ca->has_previous || memcmp(ca->previous, cb->previous,
+					    sizeof(ca->previous)) == 0) &&
 	       acl_equal(&a->acl, &b->acl);
 }
 
@@ -765,6 +875,8 @@ char *cpol_json_service(const struct config_svc_policing *p)
 	}
 	if (p->acl.n_allow + p->acl.n_deny)
 		json_acl(&b, &p->acl, ",");
+	if (p->syn_proxy)
+		sb_add(&b, ",\"syn_proxy\":true");
 	return sb_done(&b);
 }
 
@@ -773,8 +885,9 @@ char *cpol_json_global(const struct config_policing *p)
 	struct sbuf b = { 0 };
 
 	bool acl = p->acl.n_allow + p->acl.n_deny > 0;
+	const struct config_syn_cookie *c = &p->syn_cookie;
 
-	if (acl || p->syn_guard.rate) {
+	if (acl || p->syn_guard.rate || c->has_secret) {
 		sb_add(&b, ",\"policing\":{");
 		if (acl)
 			json_acl(&b, &p->acl, "");
@@ -785,6 +898,21 @@ char *cpol_json_global(const struct config_policing *p)
 			       acl ? "," : "",
 			       (unsigned long long)p->syn_guard.rate,
 			       (unsigned long long)p->syn_guard.burst);
+		if (c->has_secret) {
+			sb_add(&b,
+			       "%s\"syn_cookie\":{\"secret\":\"%016llx%"
+			       "016llx\"",
+			       acl || p->syn_guard.rate ? "," : "",
+			       (unsigned long long)c->secret[0],
+			       (unsigned long long)c->secret[1]);
+			if (c->has_previous)
+				sb_add(&b,
+				       ",\"previous_secret\":\"%016llx%"
+				       "016llx\"",
+				       (unsigned long long)c->previous[0],
+				       (unsigned long long)c->previous[1]);
+			sb_add(&b, "}");
+		}
 		sb_add(&b, "}");
 	}
 	return sb_done(&b);
@@ -794,6 +922,8 @@ void cpol_flat_service(const struct config_svc_policing *p,
 		       struct ep_cfg_service *out)
 {
 	out->client_v6_prefix = has_client_limits(p) ? p->client_v6_prefix : 0;
+	if (p->syn_proxy)
+		out->flags |= EP_SVC_F_SYN_PROXY;
 	for (uint32_t k = 0; k < CONFIG_N_LIMITS; k++) {
 		memset(&out->limits[k], 0, sizeof(out->limits[k]));
 		if (p->limits[k].mode == EP_LIMIT_OFF)
@@ -831,6 +961,7 @@ void cpol_from_flat_service(const struct ep_cfg_service *in,
 		p->limits[k].burst = in->limits[k].burst;
 	}
 	p->client_v6_prefix = 0;
+	p->syn_proxy = (in->flags & EP_SVC_F_SYN_PROXY) != 0;
 	if (has_client_limits(p))
 		p->client_v6_prefix = in->client_v6_prefix
 					      ? in->client_v6_prefix
@@ -868,6 +999,17 @@ void cpol_flat_node(const struct config_policing *p, struct ep_cfg_node *out)
 {
 	out->syn_guard_rate = p->syn_guard.rate;
 	out->syn_guard_burst = p->syn_guard.burst;
+	out->syn_cookie_flags = 0;
+	if (p->syn_cookie.has_secret) {
+		out->syn_cookie_flags |= EP_SYN_COOKIE_F_KEY;
+		memcpy(out->syn_cookie_key, p->syn_cookie.secret,
+		       sizeof(out->syn_cookie_key));
+	}
+	if (p->syn_cookie.has_previous) {
+		out->syn_cookie_flags |= EP_SYN_COOKIE_F_PREV;
+		memcpy(out->syn_cookie_prev, p->syn_cookie.previous,
+		       sizeof(out->syn_cookie_prev));
+	}
 }
 
 void cpol_from_flat_node(const struct ep_cfg_node *in,
@@ -875,4 +1017,15 @@ void cpol_from_flat_node(const struct ep_cfg_node *in,
 {
 	p->syn_guard.rate = in->syn_guard_rate;
 	p->syn_guard.burst = in->syn_guard_burst;
+	memset(&p->syn_cookie, 0, sizeof(p->syn_cookie));
+	if (in->syn_cookie_flags & EP_SYN_COOKIE_F_KEY) {
+		p->syn_cookie.has_secret = true;
+		memcpy(p->syn_cookie.secret, in->syn_cookie_key,
+		       sizeof(p->syn_cookie.secret));
+	}
+	if (in->syn_cookie_flags & EP_SYN_COOKIE_F_PREV) {
+		p->syn_cookie.has_previous = true;
+		memcpy(p->syn_cookie.previous, in->syn_cookie_prev,
+		       sizeof(p->syn_cookie.previous));
+	}
 }

@@ -57,6 +57,7 @@ struct config_acl {
 struct config_svc_policing {
 	struct config_limit limits[CONFIG_N_LIMITS];
 	uint8_t client_v6_prefix; /* 1..128; 0 when no per-client limit */
+	bool syn_proxy; /* "syn_proxy": SYN cookies, nat + tcp only */
 	struct config_acl acl;
 };
 
@@ -66,9 +67,18 @@ struct config_syn_guard {
 	uint64_t burst;
 };
 
+/* policing.syn_cookie: the SYN-cookie secrets (128 bits each, k0 k1). */
+struct config_syn_cookie {
+	bool has_secret;
+	bool has_previous; /* only with has_secret */
+	uint64_t secret[2];
+	uint64_t previous[2];
+};
+
 struct config_policing {
 	struct config_acl acl; /* the global access list */
 	struct config_syn_guard syn_guard;
+	struct config_syn_cookie syn_cookie;
 };
 
 /*
@@ -90,6 +100,11 @@ int cpol_validate_service(const struct config_svc_policing *p, const char *path,
 			  struct config_error *err);
 int cpol_validate_global(const struct config_policing *p,
 			 struct config_error *err);
+
+/* "syn_proxy" needs "forwarding": "nat" and "protocol": "tcp". */
+int cpol_validate_syn_proxy(const struct config_svc_policing *p,
+			    const char *path, enum ep_fwd_mode fwd,
+			    uint8_t proto, struct config_error *err);
 
 void cpol_free_service(struct config_svc_policing *p);
 void cpol_free_global(struct config_policing *p);
