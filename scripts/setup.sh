@@ -28,6 +28,8 @@ PACKAGES=(
 	# systemd-analyze: tests/ops/test_units.py verifies scripts/systemd/*.
 	# gnuplot-nox: the PNG plots of scripts/bench/bench.sh --sweep (no X).
 	systemd gnuplot-nox
+	# hping3: the spoofed-source SYN flood of tests/e2e/test_synproxy.sh.
+	hping3
 )
 
 die() { echo "setup: error: $*" >&2; exit 1; }

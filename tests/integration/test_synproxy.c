@@ -262,7 +262,7 @@ static unsigned int xmit(struct rte_mbuf **in, unsigned int n)
 	struct rte_mbuf *b = mk(f, frame_barrier(f)), *tmp[64];
 	uint64_t deadline = rte_rdtsc() + WAIT_S * rte_get_tsc_hz();
 	unsigned int got = 0, sent = 0;
-	int done = 0;
+	int done = 0, calm = 0;
 
 	while (sent < n && rte_rdtsc() < deadline)
 		sent += rte_ring_sp_enqueue_burst(rx_ring, (void **)in + sent,
@@ -287,8 +287,14 @@ static unsigned int xmit(struct rte_mbuf **in, unsigned int n)
 				rte_pktmbuf_free(tmp[i]);
 			}
 		}
-		if (k == 0 && done && (TEST_WORKERS == 1 || settled()))
+		if (k == 0 && done && calm)
 			break;
+		if (k == 0 && done) {
+			/* What the workers flush while settling: one more
+			 * pass after they have all come back to idle. */
+			calm = TEST_WORKERS == 1 || settled();
+			continue;
+		}
 		if (k == 0 && rte_rdtsc() > deadline)
 			break;
 		if (k == 0)
