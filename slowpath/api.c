@@ -1960,12 +1960,11 @@ static void stats_services(struct jw *w, const struct ep_stats *s,
 		jw_u64(w, "bytes", sc.bytes);
 		jw_u64(w, "new_flows", sc.new_flows);
 		jw_u64(w, "drops", sc.drops);
-		/* Policing drops by reason: "drops_acl", ... (ep_abi.h). */
-		for (uint32_t k = 0; k < EP_SVC_N; k++)
-			if (strncmp(ep_svc_counters[k].name, "drops_", 6) == 0)
-				jw_u64(w, ep_svc_counters[k].name,
-				       ep_counter_u64(&sc,
-						      &ep_svc_counters[k]));
+		/* The rest of the list (ep_abi.h): policing drops by reason
+		 * ("drops_acl", ...), the SYN proxy's counters. */
+		for (uint32_t k = EP_SVC_N_BASIC; k < EP_SVC_N; k++)
+			jw_u64(w, ep_svc_counters[k].name,
+			       ep_counter_u64(&sc, &ep_svc_counters[k]));
 		stats_backends(w, s, n, &n->services[i]);
 		jw_close(w, '}');
 	}

@@ -470,6 +470,14 @@ struct ep_be_counters {
 
 _Static_assert(sizeof(struct ep_port_counters) == 64, "ep_port_counters");
 
+/* The per-service counters every view shows first, by name (packets,
+ * bytes, new_flows, drops); the rest (policing drops by reason, the SYN
+ * proxy's) follow them in the list. */
+#define EP_SVC_N_BASIC 4u
+_Static_assert(__builtin_offsetof(struct ep_svc_counters, drops) ==
+		       (EP_SVC_N_BASIC - 1) * sizeof(uint64_t),
+	       "pkts, bytes, new_flows, drops come first");
+
 /* One lcore's counters: written by that lcore only, summed by readers. */
 struct ep_lcore_stats {
 	uint64_t cnt[EP_CNT_MAX];
