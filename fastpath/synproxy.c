@@ -27,6 +27,9 @@ struct sp_open {
 	uint32_t isn;
 	uint16_t window;
 	uint16_t mss;
+	uint16_t in_port;
+	uint16_t l3_off;
+	uint8_t l2[32]; /* the client frame's link-layer header (l3_off) */
 };
 
 /* The cookie time slot, recomputed at most once a second. */
@@ -213,7 +216,8 @@ static int check_ack(struct fp_worker *w, const struct fp_snapshot *s,
 		count_drop(w, mb, EP_DROP_SYN_COOKIE_INVALID);
 		return SP_DONE;
 	}
-	if (make_backend_syn(mb, m, isn, window, mss) != 0) {
+	if (m->l3_off > sizeof(o->l2) ||
+	    make_backend_syn(mb, m, isn, window, mss) != 0) {
 		count_drop(w, mb, EP_DROP_NO_HEADROOM);
 		return SP_DONE;
 	}
@@ -221,6 +225,10 @@ static int check_ack(struct fp_worker *w, const struct fp_snapshot *s,
 	o->isn = isn;
 	o->window = window;
 	o->mss = mss;
+	o->in_port = mb->port;
+	o->l3_off = m->l3_off;
+	memcpy(o->l2, rte_pktmbuf_mtod(mb, uint8_t *),
+	       RTE_MIN((uint32_t)m->l3_off, (uint32_t)sizeof(o->l2)));
 	w->svc[svc_sid].syn_cookie_valid++;
 	return SP_OPEN;
 }
@@ -311,6 +319,39 @@ void synproxy_opened(struct fp_worker *w, const struct pkt_meta *m,
 		r->flags |= CT_F_SYNPROXY | CT_F_SP_WAIT;
 		r->state = CT_SYN;
 	}
+}
+
+void synproxy_refused(struct fp_worker *w, const struct pkt_meta *m)
+{
+	const struct sp_open *o = &sp_workers[w->index].open;
+	struct rte_mbuf *mb = rte_pktmbuf_alloc(fp.pool);
+	uint8_t *frame;
+	struct sp_seg g = {
+		.src = m->key.dst, /* the VIP */
+		.dst = m->key.src,
+		.sport = m->key.dport,
+		.dport = m->key.sport,
+		.seq = o->cookie + 1,
+		.ack = o->isn + 1,
+		.flags = SP_TH_RST | SP_TH_ACK,
+		.window = 0,
+		.mss = 0,
+	};
+
+	if (mb == NULL) {
+		w->st->drop[EP_DROP_NO_MBUF]++;
+		return;
+	}
+	frame = (uint8_t *)rte_pktmbuf_append(mb, (uint16_t)(o->l3_off + 64));
+	if (frame == NULL) {
+		count_drop(w, mb, EP_DROP_NO_HEADROOM);
+		return;
+	}
+	memcpy(frame, o->l2, o->l3_off);
+	rw_set_macs(frame, o->l2 + 6, fp.ports[o->in_port].mac.addr_bytes);
+	rw_set_len(mb, sp_write_segment(frame, o->l3_off, m->family, &g));
+	mb->port = o->in_port;
+	tx_enqueue(w, mb, o->in_port);
 }
 
 /* Step 3, towards the backend: the ACK of its SYN-ACK, a new frame with

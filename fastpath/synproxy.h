@@ -164,6 +164,10 @@ int synproxy_client(struct fp_worker *w, const struct fp_snapshot *s,
 		    uint32_t svc_sid, struct rte_mbuf *mb, struct pkt_meta *m,
 		    uint32_t hash, int32_t *pos, uint64_t now);
 
+/* SP_OPEN, but the new-flow path refused the connection (limits, no
+ * backend): the client, whose handshake is complete, gets an RST. */
+void synproxy_refused(struct fp_worker *w, const struct pkt_meta *m);
+
 /* Mark the flow SP_OPEN made (key and hash of the client's packet). */
 void synproxy_opened(struct fp_worker *w, const struct pkt_meta *m,
 		     uint32_t hash);

@@ -661,6 +661,8 @@ static void decide(struct fp_worker *w, const struct fp_snapshot *s,
 		nf = new_flow(w, s, mb, c, now, &pos);
 		if (unlikely(sp == SP_OPEN) && nf == NF_FORWARDED)
 			synproxy_opened(w, &c->m, c->hash);
+		else if (unlikely(sp == SP_OPEN) && nf == NF_DROPPED)
+			synproxy_refused(w, &c->m);
 		if (nf != NF_EXISTING)
 			return;
 		e = ct_entry_at(w->ct, pos);

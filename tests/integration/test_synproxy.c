@@ -15,7 +15,9 @@
  * - a backend that refuses (RST) has its RST reach the client in the
  *   client's numbers;
  * - rotation: with the secret moved to previous_secret, cookies made
- *   before still open connections; with it gone, they do not.
+ *   before still open connections; with it gone, they do not;
+ * - over the service's connections/s, a valid cookie opens nothing and
+ *   the client gets an RST in its own numbers.
  * Each batch ends with an ARP "barrier" (see test_fastpath.c).
  */
 #include <errno.h>
@@ -120,6 +122,9 @@ static int tcp4_ok(const uint8_t *ip)
 			ref_sum16(ip + 20, len)) == 0xffff;
 }
 
+/* A connections/s limit of 1 (burst 1) on the service, when set. */
+static int cps_limit;
+
 /* secrets: 0 key_a; 1 key_b with key_a previous; 2 key_b alone. */
 static int apply(int secrets, uint64_t version)
 {
@@ -136,6 +141,10 @@ static int apply(int secrets, uint64_t version)
 	s = flat_add_service(&c, "sp", ep_ip4u(VIP), 80, SVC_SP);
 	s->fwd_mode = EP_FWD_NAT;
 	s->flags = EP_SVC_F_SYN_PROXY;
+	if (cps_limit)
+		s->limits[EP_LIMIT_CPS] = (struct ep_cfg_limit){
+			.rate = 1, .burst = 1, .mode = EP_LIMIT_TOKEN_BUCKET
+		};
 	for (uint32_t b = 21; b <= 22; b++) {
 		struct ep_cfg_backend *be = flat_add_backend(
 			&c, ep_ip4u(IP4(10, 0, 0, b)), BE_PORT, 1, b);
@@ -725,6 +734,53 @@ static void test_rotation(void)
 	step_syn(a, 8, &key_b);
 }
 
+/* Over the service's connections/s: a valid cookie opens nothing and
+ * the client, whose handshake is complete, gets an RST. */
+static void test_refused(void)
+{
+	struct client cl[4];
+	struct rte_mbuf *in[4];
+	uint8_t f[128];
+	uint64_t cps0 = SVC(drop_rate_cps);
+	unsigned int got, syns = 0, rsts = 0;
+
+	cps_limit = 1;
+	CHECK(apply(2, 4) == 0);
+	new_clients(cl, 4, 21);
+	step_syn(cl, 4, &key_b);
+	for (unsigned int i = 0; i < 4; i++)
+		in[i] = mk(f, frame_tcp(f, client_mac, cl[i].ip, VIP,
+					cl[i].port, 80, TH_ACK, cl[i].isn + 1,
+					cl[i].cookie + 1, 2000, 0, 0));
+	got = xmit(in, 4);
+	for (unsigned int j = 0; j < got; j++) {
+		const uint8_t *o = rte_pktmbuf_mtod(out[j], const uint8_t *);
+		struct pkt_view v;
+		struct client *c;
+
+		if (pkt_decode(o, rte_pktmbuf_data_len(out[j]), &v) != 0)
+			continue;
+		if (v.tcp_flags == TH_SYN && o[4] == 0xbe) {
+			syns++;
+			continue;
+		}
+		c = find_client(cl, 4, v.dst4, v.dport);
+		if (c != NULL && v.src4 == VIP && v.sport == 80 &&
+		    v.tcp_flags == (TH_RST | TH_ACK) &&
+		    v.seq == c->cookie + 1 &&
+		    be32_get(v.l4 + 8) == c->isn + 1 &&
+		    memcmp(v.dmac, client_mac, 6) == 0 && tcp4_ok(v.l3))
+			rsts++;
+	}
+	free_out(got);
+	/* Burst 1: the first connection opens, the others are refused. */
+	CHECK_MSG(syns == 1 && rsts == 3 && got == 4,
+		  "%u out: %u backend SYNs, %u RSTs to clients", got, syns,
+		  rsts);
+	CHECK(SVC(drop_rate_cps) == cps0 + 3);
+	cps_limit = 0;
+}
+
 static void lcores_arg(char *buf, size_t len)
 {
 	cpu_set_t set;
@@ -808,6 +864,7 @@ int main(void)
 	test_handshake();
 	test_backend_reset();
 	test_rotation();
+	test_refused();
 
 	CHECK(rte_ring_count(rx_ring) == 0);
 	CHECK_MSG(rte_mempool_avail_count(fp.pool) == pool0,
