@@ -44,6 +44,25 @@ static struct sp_worker {
 	struct sp_clock clock;
 } __attribute__((aligned(64))) sp_workers[EP_MAX_WORKERS];
 
+/* One's complement sum of `n` 32-bit words at `p` (any alignment), as a
+ * 64-bit accumulator: fixed sizes here, so no 16-bit loop. */
+static inline uint64_t sum32(const uint8_t *p, uint32_t n)
+{
+	uint64_t s = 0;
+
+	for (uint32_t i = 0; i < n; i++)
+		s += csum_load32(p + 4 * i);
+	return s;
+}
+
+/* Fold a sum32() accumulator to the 16-bit checksum to store. */
+static inline uint16_t fold64(uint64_t s)
+{
+	s = (s & 0xffffffffu) + (s >> 32);
+	s = (s & 0xffffffffu) + (s >> 32);
+	return (uint16_t)~csum_fold((uint32_t)s);
+}
+
 uint32_t sp_write_segment(uint8_t *frame, uint32_t l3_off, uint8_t family,
 			  const struct sp_seg *g)
 {
@@ -63,7 +82,7 @@ uint32_t sp_write_segment(uint8_t *frame, uint32_t l3_off, uint8_t family,
 		h->next_proto_id = IPPROTO_TCP;
 		memcpy(&h->src_addr, g->src, 4);
 		memcpy(&h->dst_addr, g->dst, 4);
-		h->hdr_checksum = rte_ipv4_cksum(h);
+		h->hdr_checksum = fold64(sum32(ip, 5));
 	} else {
 		ip_len = RW_IP6_HDR_LEN;
 		rw_ip6_hdr(ip, g->src, g->dst, (uint16_t)tcp_len, IPPROTO_TCP,
@@ -90,10 +109,15 @@ uint32_t sp_write_segment(uint8_t *frame, uint32_t l3_off, uint8_t family,
 		tcp[22] = (uint8_t)(g->mss >> 8);
 		tcp[23] = (uint8_t)g->mss;
 	}
-	if (family == EP_AF_INET)
-		c = rte_ipv4_udptcp_cksum((const struct rte_ipv4_hdr *)ip, tcp);
-	else
-		c = rte_ipv6_udptcp_cksum((const struct rte_ipv6_hdr *)ip, tcp);
+	{
+		/* Pseudo-header: the addresses, then zero, protocol and the
+		 * TCP length as one network-order word (RFC 9293 3.1). */
+		uint8_t tail[4] = { 0, IPPROTO_TCP, 0, (uint8_t)tcp_len };
+
+		c = fold64(sum32(ip + (family == EP_AF_INET ? 12 : 8),
+				 family == EP_AF_INET ? 2 : 8) +
+			   csum_load32(tail) + sum32(tcp, tcp_len / 4));
+	}
 	memcpy(tcp + SP_TCP_CSUM_OFF, &c, 2);
 	len = l3_off + ip_len + tcp_len;
 	if (len < RW_MIN_FRAME) {
