@@ -28,6 +28,8 @@ PACKAGES=(
 	# systemd-analyze: tests/ops/test_units.py verifies scripts/systemd/*.
 	# gnuplot-nox: the PNG plots of scripts/bench/bench.sh --sweep (no X).
 	systemd gnuplot-nox
+	# testssl.sh: the TLS scan of tests/integration/test_tls.sh.
+	testssl.sh
 	# hping3: the spoofed-source SYN flood of tests/e2e/test_synproxy.sh.
 	hping3
 )

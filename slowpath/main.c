@@ -3,7 +3,7 @@
  * edgepath-slowpath: the DPDK secondary process and the one writer of
  * configuration. Waits for the fast path, attaches, carries on from the
  * configuration the fast path runs, applies the JSON configuration file,
- * serves the control API (api.c over http.c), reloads the file and the
+ * serves the control API (api.c over slowpath/http/), reloads the file and the
  * API's certificates on SIGHUP, and re-executes itself to re-attach when
  * the fast path restarts. One thread: the API's event loop also beats the
  * heartbeat and drains the punt ring between its waits.
@@ -378,7 +378,9 @@ static void reload_tls(struct sp_state *st)
 	if (http_server_reload_tls(st->srv, api->certificate, api->private_key,
 				   api->client_ca[0] ? api->client_ca : NULL) <
 	    0)
-		fprintf(stderr, "slowpath: TLS reload failed: %s\n",
+		fprintf(stderr,
+			"slowpath: TLS reload failed: %s; new connections "
+			"keep the previous certificate, key and client CA\n",
 			http_server_error(st->srv));
 	else
 		printf("slowpath: TLS certificates reloaded\n");

@@ -20,61 +20,14 @@
 
 #include <cjson/cJSON.h>
 
+#include "ack_fp.h"
 #include "api.h"
 #include "config.h"
 
 #define MAX_ROUNDS 1000
 
-static struct ep_shared shared;
-static struct ep_stats *stats;
-static struct ep_flow_sample flows;
-
-static int ack_apply(void *ctx, const void *flat, size_t len, uint64_t version,
-		     struct ep_event_msg *ev)
-{
-	(void)ctx;
-	(void)flat;
-	(void)len;
-	memset(ev, 0, sizeof(*ev));
-	shared.version = version;
-	ev->generation = ++shared.generation;
-	ev->version = version;
-	return 0;
-}
-
-static struct ep_event_msg last_ack;
-
-static int ack_send(void *ctx, const void *flat, size_t len, uint64_t version,
-		    struct ep_event_msg *ev)
-{
-	int rc = ack_apply(ctx, flat, len, version, ev);
-
-	last_ack = *ev;
-	return rc;
-}
-
-static int ack_wait(void *ctx, struct ep_event_msg *ev)
-{
-	(void)ctx;
-	*ev = last_ack;
-	return 0;
-}
-
-static int no_sample(void *ctx, uint32_t sid, uint32_t limit,
-		     struct ep_event_msg *ev)
-{
-	(void)ctx;
-	(void)sid;
-	(void)limit;
-	memset(ev, 0, sizeof(*ev));
-	return -ENOTSUP;
-}
-
-static bool is_alive(void *ctx)
-{
-	(void)ctx;
-	return true;
-}
+/* Takes every change at once; no flow samples. */
+static struct ack_fp fp = { .sample_rc = -ENOTSUP };
 
 static double now_ms(void)
 {
@@ -188,12 +141,7 @@ static void time_pieces(const char *text, size_t len, int rounds)
 int main(int argc, char **argv)
 {
 	static double t_put[MAX_ROUNDS];
-	struct api_fastpath ops = { .apply_send = ack_send,
-				    .apply_wait = ack_wait,
-				    .sample_flows = no_sample,
-				    .alive = is_alive,
-				    .shared = &shared,
-				    .flows = &flows };
+	struct api_fastpath ops;
 	const char *persist = NULL;
 	char path[512];
 	int rounds = 21, i = 1;
@@ -216,12 +164,12 @@ int main(int argc, char **argv)
 	}
 	small = slurp(argv[i], &small_len);
 	big = slurp(argv[i + 1], &big_len);
-	stats = calloc(1, sizeof(*stats));
-	ops.stats = stats;
+	fp.stats = calloc(1, sizeof(*fp.stats));
+	ops = ack_fp_ops(&fp);
 	if (persist != NULL)
 		snprintf(path, sizeof(path), "%s/bench_config.json", persist);
 	a = api_create(&ops, persist != NULL ? path : NULL);
-	if (a == NULL || stats == NULL)
+	if (a == NULL || fp.stats == NULL)
 		return 1;
 	for (int r = 0; r < rounds; r++) {
 		double t0;
@@ -237,7 +185,7 @@ int main(int argc, char **argv)
 	       t_put, rounds);
 	time_pieces(big, big_len, rounds);
 	api_destroy(a);
-	free(stats);
+	free(fp.stats);
 	free(small);
 	free(big);
 	return 0;

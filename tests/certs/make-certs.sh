@@ -7,6 +7,10 @@
 #   reader.crt/reader.key      CN=reader,O=edgepath, SAN URI:spiffe://edgepath/reader
 #   nobody.crt/nobody.key      CN=nobody,O=edgepath (trusted, no role)
 #   rogue-ca.*, rogue.crt/key  CN=admin,O=edgepath from another CA
+#   expired.crt/key            CN=admin,O=edgepath of the test CA, valid from
+#                              3 days ago to 1 day ago
+#   notyet.crt/key             CN=admin,O=edgepath of the test CA, valid from
+#                              1 day on
 # Usage: make-certs.sh DIR          everything
 #        make-certs.sh DIR server   only a new server cert/key (new serial)
 # Nothing here is a secret; never commit the output.
@@ -43,6 +47,44 @@ leaf() { # name subject ca extensions...
 	rm -f "$name.csr" "$name.ext"
 }
 
+# dated NAME SUBJECT START END: a client certificate of the test CA valid
+# from START to END (openssl ca's YYYYMMDDHHMMSSZ; openssl x509 of OpenSSL
+# 3.0 cannot set either date), through a throwaway openssl ca database.
+dated() {
+	local name=$1 subj=$2
+	mkdir -p ca.db
+	: >ca.db/index.txt
+	openssl rand -hex 8 >ca.db/serial
+	cat >ca.db/ca.cnf <<EOF
+[ca]
+default_ca = test_ca
+[test_ca]
+database = ca.db/index.txt
+new_certs_dir = ca.db
+serial = ca.db/serial
+default_md = sha256
+policy = any
+unique_subject = no
+[any]
+organizationName = supplied
+commonName = supplied
+[ext]
+basicConstraints = CA:FALSE
+extendedKeyUsage = clientAuth
+EOF
+	key "$name"
+	openssl req -new -key "$name.key" -subj "$subj" -out "$name.csr" \
+		2>/dev/null
+	openssl ca -batch -config ca.db/ca.cnf -cert ca.crt -keyfile ca.key \
+		-startdate "$3" -enddate "$4" -extensions ext -notext \
+		-in "$name.csr" -out "$name.crt" 2>/dev/null
+	rm -rf "$name.csr" ca.db
+}
+
+when() { # a date(1) offset in openssl ca's form
+	date -u -d "$1" +%Y%m%d%H%M%SZ
+}
+
 server() {
 	leaf server "/CN=localhost" ca "extendedKeyUsage=serverAuth" \
 		"subjectAltName=DNS:localhost,IP:127.0.0.1"
@@ -61,3 +103,5 @@ leaf reader "/O=edgepath/CN=reader" ca "extendedKeyUsage=clientAuth" \
 leaf nobody "/O=edgepath/CN=nobody" ca "extendedKeyUsage=clientAuth"
 ca rogue-ca "/O=rogue/CN=rogue CA"
 leaf rogue "/O=edgepath/CN=admin" rogue-ca "extendedKeyUsage=clientAuth"
+dated expired "/O=edgepath/CN=admin" "$(when '-3 days')" "$(when '-1 day')"
+dated notyet "/O=edgepath/CN=admin" "$(when '+1 day')" "$(when '+2 days')"

@@ -22,54 +22,14 @@
 
 #include <cjson/cJSON.h>
 
+#include "ack_fp.h"
 #include "api.h"
 #include "fuzz_check.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static struct ep_shared shared;
-static struct ep_stats *stats;
-static struct ep_flow_sample flows;
-
-static int fake_send(void *ctx, const void *flat, size_t len, uint64_t version,
-		     struct ep_event_msg *ev)
-{
-	(void)ctx;
-	(void)flat;
-	(void)len;
-	memset(ev, 0, sizeof(*ev));
-	shared.version = version;
-	shared.generation++;
-	ev->generation = shared.generation;
-	ev->version = version;
-	return 0;
-}
-
-static int fake_wait(void *ctx, struct ep_event_msg *ev)
-{
-	(void)ctx;
-	memset(ev, 0, sizeof(*ev));
-	ev->generation = shared.generation;
-	ev->version = shared.version;
-	return 0;
-}
-
-static int fake_sample(void *ctx, uint32_t sid, uint32_t limit,
-		       struct ep_event_msg *ev)
-{
-	(void)ctx;
-	(void)sid;
-	memset(ev, 0, sizeof(*ev));
-	ev->count = flows.count < limit ? flows.count : limit;
-	return 0;
-}
-
-static bool fake_alive(void *ctx)
-{
-	(void)ctx;
-	return true;
-}
+static struct ack_fp fp;
 
 static const char base_doc[] =
 	"{\"node\":{\"addresses\":[{\"address\":\"10.0.0.1\"}]},"
@@ -84,11 +44,11 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	stats = calloc(1, sizeof(*stats));
-	FUZZ_CHECK(stats != NULL);
-	shared.n_ports = 1;
-	shared.n_workers = 1;
-	flows.count = 1;
+	fp.stats = calloc(1, sizeof(*fp.stats));
+	FUZZ_CHECK(fp.stats != NULL);
+	fp.shared.n_ports = 1;
+	fp.shared.n_workers = 1;
+	fp.flows.count = 1;
 	return 0;
 }
 
@@ -162,12 +122,7 @@ static void check_error_body(const struct http_response *rs)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct api_fastpath ops = { .apply_send = fake_send,
-				    .apply_wait = fake_wait,
-				    .sample_flows = fake_sample,
-				    .alive = fake_alive,
-				    .shared = &shared,
-				    .flows = &flows };
+	struct api_fastpath ops = ack_fp_ops(&fp);
 	struct http_response rs;
 	struct req_text t;
 	struct api *a;
@@ -175,10 +130,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *before, *after;
 	int role;
 
-	ops.stats = stats;
-	memset(&shared, 0, sizeof(shared));
-	shared.n_ports = 1;
-	shared.n_workers = 1;
+	memset(&fp.shared, 0, sizeof(fp.shared));
+	fp.shared.n_ports = 1;
+	fp.shared.n_workers = 1;
 	a = api_create(&ops, NULL);
 	FUZZ_CHECK(a != NULL);
 	handle(a, "PUT", "/v1/config", HTTP_ROLE_ADMIN, NULL,

@@ -5,8 +5,8 @@
  * the input, every span it returns lies inside the input, a complete
  * request parses the same from its exact prefix, and the head never
  * exceeds HTTP_MAX_HEADER_BYTES.
- *   clang -fsanitize=fuzzer,address,undefined tests/fuzz/fuzz_h1.c \
- *         slowpath/h1.c -o fuzz_h1 && ./fuzz_h1 -max_total_time=60
+ *   clang -fsanitize=fuzzer,address,undefined -Islowpath/http \
+ *         tests/fuzz/fuzz_h1.c slowpath/http/h1.c -o fuzz_h1 && ./fuzz_h1 -max_total_time=60
  */
 #include <stdint.h>
 #include <stdlib.h>

@@ -11,17 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_check.h"
 #include "parse.h"
-
-/* Like assert(), but never compiled out: a broken invariant is a crash. */
-#define FUZZ_CHECK(c)                                                          \
-	do {                                                                   \
-		if (!(c)) {                                                    \
-			fprintf(stderr, "%s:%d: %s\n", __FILE__, __LINE__,     \
-				#c);                                           \
-			abort();                                               \
-		}                                                              \
-	} while (0)
 
 static void check_meta(const struct pkt_meta *m, uint32_t len)
 {

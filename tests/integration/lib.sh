@@ -107,12 +107,14 @@ start_fastpath() {
 	return 1
 }
 
+# start_fastpath_once: one attempt, on the sourcing script's fp_vdev
+# (default net_null0).
 start_fastpath_once() {
 	local cpu=1
 	[ "$(nproc)" -ge 2 ] || cpu=0
 	# line-buffered: the readiness line is what we wait for
 	stdbuf -oL -eL "$fp_bin" --lcores="0@$cpu,1@$cpu" --no-pci --file-prefix="$prefix" \
-		--vdev=net_null0 --log-level=user1,info ${EDGEPATH_TEST_EAL_ARGS:-} \
+		--vdev="${fp_vdev:-net_null0}" --log-level=user1,info ${EDGEPATH_TEST_EAL_ARGS:-} \
 		-- --idle-sleep-us 100 >"$tmp/fp.log" 2>&1 &
 	fp_pid=$!
 	# slow to start when another DPDK process busy-polls the same CPU

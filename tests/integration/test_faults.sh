@@ -42,6 +42,8 @@ disk=$tmp/disk # a small tmpfs holding the configuration file
 prefix=ep-faults-$$
 cfg=$disk/config.json
 sock=$tmp/api.sock
+# shellcheck disable=SC2034 # read by lib.sh start_fastpath_once
+fp_vdev="net_pcap0,rx_pcap=$tmp/punt.pcap,infinite_rx=1"
 fp_pid='' sp_pid=''
 pass=0
 fail=0
@@ -95,41 +97,6 @@ with open(sys.argv[1], "wb") as f:
         fr += b"\0" * (60 - len(fr))
         f.write(struct.pack("<IIII", i, 0, len(fr), len(fr)) + fr)
 PY
-}
-
-start_fastpath() {
-	local cpu=1
-	[ "$(nproc)" -ge 2 ] || cpu=0
-	# shellcheck disable=SC2086 # EDGEPATH_TEST_EAL_ARGS: words
-	stdbuf -oL -eL "$fp_bin" --lcores="0@$cpu,1@$cpu" --no-pci \
-		--file-prefix="$prefix" --log-level=user1,info \
-		--vdev="net_pcap0,rx_pcap=$tmp/punt.pcap,infinite_rx=1" \
-		${EDGEPATH_TEST_EAL_ARGS:-} -- --idle-sleep-us 100 \
-		>"$tmp/fp.log" 2>&1 &
-	fp_pid=$!
-	for _ in $(seq 600); do
-		grep -q 'waiting for configuration' "$tmp/fp.log" && return 0
-		kill -0 "$fp_pid" 2>/dev/null || return 1
-		sleep 0.1
-	done
-	return 1
-}
-
-start_slowpath() {
-	stdbuf -oL -eL "$sp_bin" --proc-type=secondary --no-pci \
-		--file-prefix="$prefix" -l 0 --log-level=error -- \
-		--config "$cfg" >>"$tmp/sp.log" 2>&1 &
-	sp_pid=$!
-}
-
-ready_within() { # SECONDS
-	for _ in $(seq $(($1 * 10))); do
-		[ "$(curl -s --max-time 2 -o /dev/null -w '%{http_code}' \
-			--unix-socket "$sock" http://localhost/readyz)" = 200 ] &&
-			return 0
-		sleep 0.1
-	done
-	return 1
 }
 
 # api NAME curl-args... (over the Unix socket): body in $tmp/NAME,
@@ -357,7 +324,7 @@ main() {
 	}
 	punt_pcap "$tmp/punt.pcap"
 	doc 1 >"$cfg"
-	check "fast path started (net_pcap, punted frames)" start_fastpath
+	check "fast path started (net_pcap, punted frames)" start_fastpath_once
 	[ "$fail" -eq 0 ] || { cat "$tmp/fp.log"; finish; }
 	start_slowpath
 	check "slow path ready within 10 s" ready_within 10

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * HTTP/2 abuse against the control API's HTTP server core (slowpath/
- * http.c, run by tests/integration/test_http.c's server on a cleartext
+ * http/), run by tests/integration/test_http.c's server on a cleartext
  * loopback listener, h2 with prior knowledge), with frames written by
  * hand: a bad preface, rapid reset, a CONTINUATION flood, an HPACK bomb,
  * an oversized header list, SETTINGS and PING floods, WINDOW_UPDATE of
@@ -12,7 +12,10 @@
  * sees no failure, and the server's RSS after all attacks is within
  * RSS_SLACK_KB of before.
  *
- *   test_h2_abuse PORT SERVER_PID
+ *   test_h2_abuse PORT SERVER_PID [PATH]
+ *
+ * PATH (default "/") is what every request asks for; the probe needs a
+ * 2xx for it (the slow path's /healthz: test_h2_abuse_slowpath.sh).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -49,7 +52,10 @@
 #define READ_MS 3000
 #define RSS_SLACK_KB (16 * 1024)
 
+#define REQ_PATH_MAX 32
+
 static uint16_t port;
+static const char *req_path = "/";
 
 /* What came back on a connection. */
 struct seen {
@@ -197,13 +203,26 @@ static size_t hp_lit(uint8_t *o, uint8_t first, const char *name,
 	return k + vlen;
 }
 
-/* GET / with :authority: the pseudo-headers of every request. */
+/* GET req_path with :authority: the pseudo-headers of every request.
+ * "/" is the static table's; another path a literal without indexing
+ * (name :path, index 4), at most REQ_PATH_MAX bytes. */
 static size_t hp_get(uint8_t *o)
 {
-	static const uint8_t fixed[] = { 0x82, 0x86, 0x84, 0x01, 1, 'x' };
+	static const uint8_t authority[] = { 0x01, 1, 'x' };
+	size_t k = 2, n = strlen(req_path);
 
-	memcpy(o, fixed, sizeof(fixed));
-	return sizeof(fixed);
+	o[0] = 0x82; /* :method GET */
+	o[1] = 0x86; /* :scheme http */
+	if (strcmp(req_path, "/") == 0) {
+		o[k++] = 0x84;
+	} else {
+		o[k++] = 0x04;
+		k += hp_int(o + k, 0, 7, n);
+		memcpy(o + k, req_path, n);
+		k += n;
+	}
+	memcpy(o + k, authority, sizeof(authority));
+	return k + sizeof(authority);
 }
 
 static int get(int fd, uint32_t sid, int end_stream)
@@ -561,9 +580,18 @@ int main(int argc, char **argv)
 	long rss0, rss1;
 	int st = 0;
 
-	if (argc != 3) {
-		fprintf(stderr, "usage: test_h2_abuse PORT SERVER_PID\n");
+	if (argc != 3 && argc != 4) {
+		fprintf(stderr,
+			"usage: test_h2_abuse PORT SERVER_PID [PATH]\n");
 		return 2;
+	}
+	if (argc == 4) {
+		req_path = argv[3];
+		if (req_path[0] != '/' || strlen(req_path) > REQ_PATH_MAX) {
+			fprintf(stderr, "PATH: /..., at most %d bytes\n",
+				REQ_PATH_MAX);
+			return 2;
+		}
 	}
 	port = (uint16_t)atoi(argv[1]);
 	server = (pid_t)atoi(argv[2]);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * A tiny server built on slowpath/http.c for tests/integration/
+ * A tiny server built on slowpath/http/ for tests/integration/
  * test_http.sh: its handler echoes method, path, role, protocol and body
  * as JSON. SIGHUP reloads the certificate files, SIGTERM stops it.
  *
@@ -24,7 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../slowpath/http.h"
+#include "../../slowpath/http/http.h"
 
 #define MAX_ROLES 8
 #define ECHO_BODY_MAX 256

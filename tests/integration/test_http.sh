@@ -3,7 +3,7 @@
 # Functions run through check(), bash -c scripts are single-quoted on purpose
 # and the servers' variables are set by name in start():
 # shellcheck disable=SC2317,SC2016,SC2034
-# End-to-end test of slowpath/http.c (+ tls.c, h1.c) with real clients:
+# End-to-end test of slowpath/http/ (server core, tls.c, h1.c) with real clients:
 # curl (h2 via ALPN, HTTP/1.1, h2c prior knowledge, Unix socket), nghttp,
 # h2load and openssl s_client. Only 127.0.0.1 and a Unix socket are used;
 # every client call is bounded in time.
@@ -53,8 +53,8 @@ build() {
 	${CC:-cc} -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -g -O1 \
 		-fsanitize=address,undefined -fno-omit-frame-pointer \
 		-o "$bin" "$root/tests/integration/test_http.c" \
-		"$root/slowpath/http.c" "$root/slowpath/tls.c" \
-		"$root/slowpath/h1.c" \
+		"$root"/slowpath/http/*.c "$root/slowpath/trace.c" \
+		-I"$root/slowpath" -I"$root/slowpath/http" \
 		$(pkg-config --cflags --libs libnghttp2 openssl) ||
 		{
 			bad "build test_http"

@@ -30,6 +30,7 @@
 #include "check.h"
 #include "ringfp.h"
 #include "stats_sum.h"
+#include "test_eal.h"
 
 #define MAX_CASES 512u
 #define MAX_FRAME 4096u
@@ -332,21 +333,6 @@ static void test_ct_full(void)
 
 /* ------------------------------------------------------------------ */
 
-/* "--lcores=0@A,1@B" on the first two CPUs we may run on. */
-static void lcores_arg(char *buf, size_t len)
-{
-	cpu_set_t set;
-	int cpus[2] = { 0, 0 }, n = 0;
-
-	if (sched_getaffinity(0, sizeof(set), &set) == 0)
-		for (int c = 0; c < CPU_SETSIZE && n < 2; c++)
-			if (CPU_ISSET(c, &set))
-				cpus[n++] = c;
-	if (n < 2)
-		cpus[1] = cpus[0];
-	snprintf(buf, len, "--lcores=0@%d,1@%d", cpus[0], cpus[1]);
-}
-
 int main(int argc, char **argv)
 {
 	char lcores[64];
@@ -375,7 +361,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	n_cases = (unsigned int)np;
-	lcores_arg(lcores, sizeof(lcores));
+	test_lcores_arg(lcores, sizeof(lcores), 1);
 	if (rte_eal_init((int)RTE_DIM(eal) - 1, eal) < 0 ||
 	    ringfp_setup(&rfp, argv[3]) != 0) {
 		fprintf(stderr, "fast path set-up failed\n");

@@ -10,8 +10,14 @@
 
 #include <stdio.h>
 
-static unsigned int check_passed;
-static unsigned int check_failed;
+/*
+ * One pair of counters per test program however many files it has: weak
+ * definitions, which the linker merges into one.
+ */
+extern unsigned int check_passed;
+extern unsigned int check_failed;
+__attribute__((weak)) unsigned int check_passed;
+__attribute__((weak)) unsigned int check_failed;
 
 #define CHECK(cond)                                                            \
 	do {                                                                   \

@@ -17,6 +17,7 @@
 
 #include "acl.h"
 #include "check.h"
+#include "test_eal.h"
 #include "testrand.h"
 
 #define G ACL_SCOPE_GLOBAL
@@ -387,24 +388,8 @@ static void test_100k(void)
 
 int main(void)
 {
-	char *argv[] = { "test",
-			 "--no-huge",
-			 "--no-shconf",
-			 "--no-telemetry",
-			 "--file-prefix=test_acl",
-			 "--no-pci",
-			 "-l",
-			 "0",
-			 "--log-level=error",
-			 "-m",
-			 "768",
-			 NULL };
-
-	if (rte_eal_init(11, argv) < 0) {
-		fprintf(stderr, "EAL init failed: %s\n",
-			rte_strerror(rte_errno));
+	if (test_eal_init("acl", "768") < 0)
 		return 1;
-	}
 	test_refusals();
 	test_edges4();
 	test_edges6();

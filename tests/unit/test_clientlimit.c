@@ -15,6 +15,7 @@
 
 #include "check.h"
 #include "clientlimit.h"
+#include "test_eal.h"
 #include "testrand.h"
 
 #define HZ 1000000000ull
@@ -282,24 +283,8 @@ static void test_million(void)
 
 int main(void)
 {
-	char *argv[] = { "test",
-			 "--no-huge",
-			 "--no-shconf",
-			 "--no-telemetry",
-			 "--file-prefix=test_clientlimit",
-			 "--no-pci",
-			 "-l",
-			 "0",
-			 "--log-level=error",
-			 "-m",
-			 "256",
-			 NULL };
-
-	if (rte_eal_init(11, argv) < 0) {
-		fprintf(stderr, "EAL init failed: %s\n",
-			rte_strerror(rte_errno));
+	if (test_eal_init("clientlimit", "256") < 0)
 		return 1;
-	}
 	test_params();
 	test_keys();
 	test_lru();

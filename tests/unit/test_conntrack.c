@@ -19,6 +19,7 @@
 
 #include "check.h"
 #include "conntrack.h"
+#include "test_eal.h"
 
 /* 1 GHz fake TSC: 1 ms = 1e6 cycles. */
 #define HZ 1000000000ull
@@ -689,30 +690,10 @@ static void test_create_free(void)
 
 int main(void)
 {
-	/*
-	 * --in-memory is refused with --no-huge on DPDK 22.11 (it implies
-	 * legacy memory); --no-shconf and our own prefix keep parallel test
-	 * runs from sharing a runtime directory.
-	 */
-	char *argv[] = { "test",
-			 "--no-huge",
-			 "--no-shconf",
-			 "--no-telemetry",
-			 "--file-prefix=test_conntrack",
-			 "--no-pci",
-			 "-l",
-			 "0",
-			 "--log-level=error",
-			 "-m",
-			 "256",
-			 NULL };
 	int rc;
 
-	if (rte_eal_init(11, argv) < 0) {
-		fprintf(stderr, "EAL init failed: %s\n",
-			rte_strerror(rte_errno));
+	if (test_eal_init("conntrack", "256") < 0)
 		return 1;
-	}
 	test_insert_lookup();
 	test_bulk();
 	test_remove();

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Unit tests for slowpath/h1.c: well-formed requests, every split point of
+ * Unit tests for slowpath/http/h1.c: well-formed requests, every split point of
  * a pipelined stream, limits, malformed request lines and fields, and the
  * Content-Length / Transfer-Encoding / Host / Connection rules.
  */
@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "../../slowpath/h1.h"
+#include "../../slowpath/http/h1.h"
 
 static int parse_str(const char *s, struct h1_request *r)
 {
@@ -99,7 +99,7 @@ struct seen {
 	bool ka[3];
 };
 
-/* Consume every complete request in buf[0..*len), as http.c does. */
+/* Consume every complete request in buf[0..*len), as h1glue.c does. */
 static int drain(char *buf, size_t *len, struct seen *s)
 {
 	struct h1_request r;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * slowpath/http.c's HTTP/2 streams, driven in one thread: the server on a
+ * slowpath/http/h2.c's HTTP/2 streams, driven in one thread: the server on a
  * Unix socket (h2c with prior knowledge) and an nghttp2 client session
  * that this file pumps between calls to http_server_run_once(). Checks the
  * per-connection pool of stream states (reuse, bounds, resets, frees on
@@ -17,7 +17,7 @@
 
 #include <nghttp2/nghttp2.h>
 
-#include "../../slowpath/http.h"
+#include "../../slowpath/http/http.h"
 #include "check.h"
 
 #define MAX_TRACKED 4096 /* streams one client can open in a test */

@@ -1,0 +1,248 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Private to slowpath/api/: the API's state (struct api) and what its
+ * files share. api.h is the module's public header; no file outside
+ * slowpath/api/ includes this one.
+ */
+#ifndef EP_API_INT_H
+#define EP_API_INT_H
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <libgen.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "api.h"
+#include "health_overlay.h"
+#include "health_view.h"
+#include "metrics.h"
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+#define ETAG_LEN 32
+#define PATH_SEGMENT_MAX 64 /* a decoded {name} or {id} */
+#define QUERY_KEY_SHOWN 32
+/*
+ * Versions are reserved in blocks in CONFIG.version ("the highest version
+ * this configuration file may have been given"), written before any
+ * version of the block is used: after both processes restart, versions
+ * go on above it, so an ETag never names two documents.
+ */
+#define API_VERSION_BLOCK 1024u
+
+struct api {
+	struct api_fastpath fp;
+	char *config_path; /* NULL: changes are not persisted */
+	struct config_ids *ids;
+	struct ep_config cfg; /* in force */
+	char *json; /* canonical JSON of cfg */
+	char *doc; /* GET /v1/config: the file's bytes, or json + "\n" */
+	size_t doc_len;
+	bool adopted; /* doc is from api_adopt(), not (yet) the file */
+	uint64_t version_floor; /* versions above it only (CONFIG.version) */
+	uint64_t version_reserved; /* CONFIG.version as written */
+	void *flat; /* flat form of cfg, as the fast path got it */
+	size_t flat_len;
+	struct metrics_names names; /* labels of the counters in use */
+	uint64_t version;
+	uint64_t generation; /* the fast path's answer to `version` */
+	const struct http_server *srv;
+	struct metrics_api metrics;
+	/*
+	 * The last /v1/stats body, reused by the requests of the same
+	 * server pass (and version): they all get the counters read at one
+	 * instant, and a pass of 100 requests renders once. Never reused
+	 * across passes, so every pass reads fresh counters.
+	 */
+	struct {
+		uint64_t pass; /* 0: nothing to reuse */
+		uint64_t version;
+		struct metrics_text text;
+	} stats_body;
+	double handle_start; /* api_handle()'s start (s), 0 outside it */
+	const struct health_engine *health; /* NULL: no active checks */
+	bool republishing; /* api_republish(): the document stays */
+	/* Tracing: the request being handled, and who made the change in force. */
+	const struct http_request *req; /* inside api_handle(), else NULL */
+	FILE *access_log; /* one JSON line per request; NULL: none */
+	struct metrics_text log_line; /* reused for every line */
+	struct {
+		char trace_id[TRACE_ID_HEX + 1]; /* "" when not from the API */
+		char client[160]; /* subject, else peer; or "file" */
+	} change;
+};
+
+enum api_route {
+	R_HEALTHZ,
+	R_READYZ,
+	R_CONFIG,
+	R_SERVICES,
+	R_SERVICE,
+	R_BACKENDS,
+	R_BACKEND,
+	R_STATS,
+	R_FLOWS,
+	R_METRICS,
+	R_NONE,
+};
+
+/* One request being answered. */
+struct api_call {
+	struct api *a;
+	const struct http_request *req;
+	struct http_response *resp;
+	enum api_route route;
+	unsigned int method;
+	char name[PATH_SEGMENT_MAX]; /* {name}, percent-decoded */
+	char id[PATH_SEGMENT_MAX]; /* {id}, percent-decoded */
+};
+
+/*
+ * /v1/stats is served often: it is written straight into one growing
+ * buffer, in the shape and order cJSON builders would give (api.c's
+ * api_jw_*; the access log uses them too).
+ */
+struct jw {
+	struct metrics_text t;
+	bool first; /* the next member needs no comma */
+};
+
+/* api.c: errors, JSON output, request bodies. */
+
+int api_fail(struct api_error *e, int status, int code, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+int api_fail_nomem(struct api_error *e);
+
+int api_fail_field(struct api_error *e, const char *field, const char *msg);
+
+int api_fail_config(struct api_error *e, int rc, const struct config_error *ce);
+
+cJSON *api_jadd(cJSON *o, const char *key, cJSON *item);
+
+void api_jstr(cJSON *o, const char *key, const char *v);
+
+void api_ju64(cJSON *o, const char *key, uint64_t v);
+
+cJSON *api_jarr(cJSON *parent, const char *key);
+
+void api_set_etag(struct http_response *resp, uint64_t version);
+
+int api_reply_text(struct http_response *resp, int status, char *text,
+		   const char *type, struct api_error *e);
+
+int api_reply_json(struct http_response *resp, int status, cJSON *root,
+		   struct api_error *e);
+
+int api_pct_decode(const char *s, size_t n, char *out, size_t size);
+
+int api_body_parse(const struct http_request *req, const char *path,
+		   cJSON **out, struct api_error *e);
+
+char *api_body_text(const struct http_request *req);
+
+/* api.c: the JSON writer over struct jw. */
+
+void api_jw_key(struct jw *w, const char *key);
+
+void api_jw_open(struct jw *w, const char *key, char c);
+
+void api_jw_close(struct jw *w, char c);
+
+void api_jw_u64(struct jw *w, const char *key, uint64_t v);
+
+void api_jw_i64(struct jw *w, const char *key, int64_t v);
+
+void api_jw_bool(struct jw *w, const char *key, bool v);
+
+void api_jw_str(struct jw *w, const char *key, const char *v);
+
+/* change.c: the change path and the document it keeps. */
+
+uint64_t api_version_file_read(const struct api *a);
+
+void api_persist_clean(const struct api *a);
+
+void api_doc_set_json(struct api *a);
+
+double api_now_s(void);
+
+int api_apply_text(struct api *a, const char *text, size_t len,
+		   const cJSON *root, struct api_error *e);
+
+/* state.c: state, and the configuration in force for the endpoints. */
+
+bool api_fp_alive(const struct api *a);
+
+cJSON *api_doc_parse(const struct api *a);
+
+cJSON *api_doc_item(const struct api *a, uint32_t svc, int64_t be);
+
+int api_find_service(const struct api *a, const char *name);
+
+int api_service_of(const struct api_call *c, struct api_error *e);
+
+bool api_ip_from_text(const char *s, uint8_t family, struct ep_ip *ip);
+
+int api_find_backend(const struct config_service *s, const struct ep_ip *ip,
+		     uint16_t port);
+
+int api_backend_of(const struct api_call *c, int *svc, struct api_error *e);
+
+int api_cfg_copy(const struct api *a, struct ep_config *out,
+		 struct api_error *e);
+
+int api_reply_item(struct api_call *c, int status, cJSON *item,
+		   struct api_error *e);
+
+int api_reply_version(struct api_call *c, int status, struct api_error *e);
+
+/* The endpoints, by resource (ep_config.c, ep_services.c, ep_stats.c),
+ * which api.c's dispatch table names. */
+
+int h_healthz(struct api_call *c, struct api_error *e);
+
+int h_readyz(struct api_call *c, struct api_error *e);
+
+int h_config_get(struct api_call *c, struct api_error *e);
+
+int h_config_put(struct api_call *c, struct api_error *e);
+
+int h_services_get(struct api_call *c, struct api_error *e);
+
+int h_service_get(struct api_call *c, struct api_error *e);
+
+int h_services_post(struct api_call *c, struct api_error *e);
+
+int h_service_delete(struct api_call *c, struct api_error *e);
+
+int h_backends_get(struct api_call *c, struct api_error *e);
+
+int h_backend_get(struct api_call *c, struct api_error *e);
+
+int h_backends_post(struct api_call *c, struct api_error *e);
+
+int h_backend_patch(struct api_call *c, struct api_error *e);
+
+int h_backend_delete(struct api_call *c, struct api_error *e);
+
+int h_stats(struct api_call *c, struct api_error *e);
+
+int h_flows(struct api_call *c, struct api_error *e);
+
+int h_metrics(struct api_call *c, struct api_error *e);
+
+#endif /* EP_API_INT_H */

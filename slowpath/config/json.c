@@ -1,0 +1,324 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Configuration module: the canonical JSON of a struct ep_config
+ * (config_to_json()), byte for byte what cJSON would print.
+ */
+#include "config_int.h"
+
+/* ------------------------------------------------------------------ */
+/* struct ep_config -> canonical JSON                                   */
+
+/*
+ * Written directly rather than through a cJSON tree: building and printing
+ * the tree (an allocation per value, sprintf and sscanf per number) was
+ * the slow path's largest cost for a 1000-service PUT. The output is what
+ * cJSON_PrintUnformatted() gives for the same tree, byte for byte (tests
+ * compare them), so persisted files and GET /v1/config did not change.
+ */
+struct jbuf {
+	char *p;
+	size_t len;
+	size_t cap;
+	bool failed; /* out of memory: every later write is a no-op */
+};
+
+static void jb_put(struct jbuf *b, const char *s, size_t n)
+{
+	size_t cap;
+	char *p;
+
+	if (b->failed)
+		return;
+	if (n > b->cap - b->len) {
+		cap = b->cap != 0 ? b->cap : 4096;
+		while (n > cap - b->len)
+			cap *= 2;
+		p = realloc(b->p, cap);
+		if (p == NULL) {
+			b->failed = true;
+			return;
+		}
+		b->p = p;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+}
+
+static void jb_raw(struct jbuf *b, const char *s)
+{
+	jb_put(b, s, strlen(s));
+}
+
+/* A JSON string, escaped as cJSON escapes it: quote, backslash and
+ * control characters; everything else (UTF-8 included) as it is. */
+static void jb_str(struct jbuf *b, const char *s)
+{
+	static const char short_esc[] = "btn?fr"; /* \b .. \r, 8..13 */
+	const char *run = s;
+	char esc[8];
+
+	jb_put(b, "\"", 1);
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		jb_put(b, run, (size_t)(s - run));
+		run = s + 1;
+		if (c == '"' || c == '\\')
+			snprintf(esc, sizeof(esc), "\\%c", c);
+		else if (c >= '\b' && c <= '\r' && c != '\v')
+			snprintf(esc, sizeof(esc), "\\%c", short_esc[c - '\b']);
+		else
+			snprintf(esc, sizeof(esc), "\\u%04x", c);
+		jb_raw(b, esc);
+	}
+	jb_put(b, run, (size_t)(s - run));
+	jb_put(b, "\"", 1);
+}
+
+/* `"key":`, after a comma unless `first`. */
+static void jb_key(struct jbuf *b, const char *key, bool first)
+{
+	if (!first)
+		jb_put(b, ",", 1);
+	jb_str(b, key);
+	jb_put(b, ":", 1);
+}
+
+static void jb_kstr(struct jbuf *b, const char *key, const char *v)
+{
+	jb_key(b, key, false);
+	jb_str(b, v);
+}
+
+/* Every number here is a non-negative integer: cJSON prints it "%d". */
+static void jb_knum(struct jbuf *b, const char *key, uint32_t v)
+{
+	char digits[10], *d = digits + sizeof(digits);
+
+	jb_key(b, key, false);
+	do {
+		*--d = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	jb_put(b, d, (size_t)(digits + sizeof(digits) - d));
+}
+
+static void jb_ip(struct jbuf *b, const struct ep_ip *ip)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	jb_str(b, cfg_ip_str(ip, a));
+}
+
+static void jb_kip(struct jbuf *b, const char *key, const struct ep_ip *ip)
+{
+	jb_key(b, key, false);
+	jb_ip(b, ip);
+}
+
+/* Opens an object whose first member is `key`: `{"key":`. */
+static void jb_open(struct jbuf *b, const char *key)
+{
+	jb_put(b, "{", 1);
+	jb_key(b, key, true);
+}
+
+static void json_node(struct jbuf *b, const struct config_node *n)
+{
+	uint32_t i;
+
+	jb_raw(b, "{\"addresses\":[");
+	for (i = 0; i < n->n_addrs; i++) {
+		jb_raw(b, i > 0 ? ",{" : "{");
+		jb_key(b, "address", true);
+		jb_ip(b, &n->addrs[i].addr);
+		jb_knum(b, "port", n->addrs[i].port_id);
+		jb_raw(b, "}");
+	}
+	jb_raw(b, "]");
+	jb_knum(b, "backend_port", n->backend_port);
+	if (n->encap_src4.family != 0)
+		jb_kip(b, "encap_source_v4", &n->encap_src4);
+	if (n->encap_src6.family != 0)
+		jb_kip(b, "encap_source_v6", &n->encap_src6);
+	jb_knum(b, "gue_port", n->gue_port);
+	jb_kstr(b, "maglev_rebuild",
+		cfg_name_of(NAMES(maglev_rebuild_names), n->maglev_rebuild));
+	jb_raw(b, "}");
+}
+
+/* Members policing_form.c rendered (malloc'd, NULL: out of memory). */
+static void jb_policing(struct jbuf *b, char *members)
+{
+	if (members == NULL)
+		b->failed = true;
+	else
+		jb_raw(b, members);
+	free(members);
+}
+
+static void json_backend(struct jbuf *b, const struct config_backend *be)
+{
+	char mac[18];
+
+	jb_open(b, "address");
+	jb_ip(b, &be->addr);
+	jb_knum(b, "port", be->port);
+	jb_knum(b, "weight", be->weight);
+	jb_kstr(b, "state", cfg_name_of(NAMES(state_names), be->state));
+	if (be->has_mac) {
+		snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x",
+			 be->mac[0], be->mac[1], be->mac[2], be->mac[3],
+			 be->mac[4], be->mac[5]);
+		jb_kstr(b, "mac", mac);
+	}
+	jb_raw(b, "}");
+}
+
+/* health_check, only when it probes (as encap only for encap). */
+static void json_health(struct jbuf *b, const struct config_service *s)
+{
+	const struct health_params *h = &s->health;
+	char status[16];
+
+	if (h->type == HEALTH_NONE)
+		return;
+	jb_key(b, "health_check", false);
+	jb_open(b, "type");
+	jb_str(b, cfg_name_of(NAMES(health_type_names), h->type));
+	jb_knum(b, "interval_ms", h->interval_ms);
+	jb_knum(b, "timeout_ms", h->timeout_ms);
+	jb_knum(b, "rise", h->rise);
+	jb_knum(b, "fall", h->fall);
+	jb_knum(b, "port", h->port);
+	if (h->type == HEALTH_HTTP) {
+		jb_kstr(b, "path", h->path);
+		snprintf(status, sizeof(status), "%u-%u", h->status_min,
+			 h->status_max);
+		jb_kstr(b, "expect_status", status);
+		if (h->body_contains[0])
+			jb_kstr(b, "body_contains", h->body_contains);
+	}
+	jb_knum(b, "panic_threshold_percent", s->panic_percent);
+	jb_raw(b, "}");
+}
+
+static void json_service(struct jbuf *b, const struct config_service *s)
+{
+	uint32_t i;
+
+	jb_open(b, "name");
+	jb_str(b, s->name);
+	jb_kip(b, "vip", &s->vip);
+	jb_knum(b, "port", s->port);
+	jb_kstr(b, "protocol", cfg_name_of(NAMES(proto_names), s->proto));
+	jb_kstr(b, "forwarding", cfg_name_of(NAMES(fwd_names), s->fwd));
+	if (s->fwd == EP_FWD_ENCAP)
+		jb_kstr(b, "encap", cfg_name_of(NAMES(encap_names), s->encap));
+	jb_kstr(b, "scheduler", cfg_name_of(NAMES(sched_names), s->sched));
+	jb_kstr(b, "affinity", cfg_name_of(NAMES(affinity_names), s->affinity));
+	jb_knum(b, "maglev_table_size", s->maglev_size);
+	jb_policing(b, cpol_json_service(&s->pol));
+	json_health(b, s);
+	jb_raw(b, ",\"backends\":[");
+	for (i = 0; i < s->n_backends; i++) {
+		if (i > 0)
+			jb_raw(b, ",");
+		json_backend(b, &s->backends[i]);
+	}
+	jb_raw(b, "]}");
+}
+
+static void json_listener(struct jbuf *b, const struct config_listener *l)
+{
+	if (l->is_unix) {
+		jb_open(b, "unix");
+		jb_str(b, l->unix_path);
+	} else {
+		jb_open(b, "address");
+		jb_ip(b, &l->addr);
+		jb_knum(b, "port", l->port);
+		jb_key(b, "tls", false);
+		jb_raw(b, l->tls ? "true" : "false");
+	}
+	jb_raw(b, "}");
+}
+
+static void json_subjects(struct jbuf *b, const char *key,
+			  const char subj[][CONFIG_SUBJECT_LEN], uint32_t n)
+{
+	uint32_t i;
+
+	jb_key(b, key, false);
+	jb_raw(b, "[");
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			jb_raw(b, ",");
+		jb_str(b, subj[i]);
+	}
+	jb_raw(b, "]");
+}
+
+static void json_api_tls(struct jbuf *b, const struct config_api *api)
+{
+	jb_open(b, "certificate");
+	jb_str(b, api->certificate);
+	jb_kstr(b, "private_key", api->private_key);
+	if (api->client_ca[0] != '\0')
+		jb_kstr(b, "client_ca", api->client_ca);
+	json_subjects(b, "admin_subjects", api->admin_subjects,
+		      api->n_admin_subjects);
+	json_subjects(b, "reader_subjects", api->reader_subjects,
+		      api->n_reader_subjects);
+	jb_raw(b, "}");
+}
+
+static void json_api(struct jbuf *b, const struct config_api *api)
+{
+	uint32_t i;
+
+	jb_raw(b, "{\"listeners\":[");
+	for (i = 0; i < api->n_listeners; i++) {
+		if (i > 0)
+			jb_raw(b, ",");
+		json_listener(b, &api->listeners[i]);
+	}
+	jb_raw(b, "]");
+	if (api->has_tls) {
+		jb_key(b, "tls", false);
+		json_api_tls(b, api);
+	}
+	jb_raw(b, "}");
+}
+
+char *config_to_json(const struct ep_config *cfg)
+{
+	struct jbuf b = { 0 };
+	uint32_t i;
+
+	/* Compact: indentation would triple a large document and push the
+	 * persisted file past CONFIG_MAX_BYTES, refusing our own output. */
+	jb_raw(&b, "{\"node\":");
+	json_node(&b, &cfg->node);
+	jb_raw(&b, ",\"services\":[");
+	for (i = 0; i < cfg->n_services; i++) {
+		if (i > 0)
+			jb_raw(&b, ",");
+		json_service(&b, &cfg->services[i]);
+	}
+	jb_raw(&b, "]");
+	jb_policing(&b, cpol_json_global(&cfg->pol));
+	if (cfg->api.present) {
+		jb_raw(&b, ",\"api\":");
+		json_api(&b, &cfg->api);
+	}
+	jb_put(&b, "}", 2); /* with the NUL */
+	if (b.failed) {
+		free(b.p);
+		return NULL;
+	}
+	return b.p;
+}

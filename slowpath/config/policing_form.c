@@ -1,0 +1,381 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Policing configuration (config_policing.h): ownership, comparison, the
+ * canonical JSON members and the flat form's limits and ACL rules.
+ */
+#include "config_int.h"
+
+static void free_acl(struct config_acl *a)
+{
+	free(a->prefixes);
+	memset(a, 0, sizeof(*a));
+}
+
+void cpol_free_service(struct config_svc_policing *p)
+{
+	free_acl(&p->acl);
+	memset(p, 0, sizeof(*p));
+}
+
+void cpol_free_global(struct config_policing *p)
+{
+	free_acl(&p->acl);
+}
+
+static int copy_acl(struct config_acl *dst, const struct config_acl *src)
+{
+	uint32_t n = src->n_allow + src->n_deny;
+
+	*dst = *src;
+	dst->prefixes = NULL;
+	if (n == 0)
+		return 0;
+	dst->prefixes = malloc((size_t)n * sizeof(*dst->prefixes));
+	if (dst->prefixes == NULL) {
+		memset(dst, 0, sizeof(*dst));
+		return -ENOMEM;
+	}
+	memcpy(dst->prefixes, src->prefixes,
+	       (size_t)n * sizeof(*dst->prefixes));
+	return 0;
+}
+
+int cpol_copy_service(struct config_svc_policing *dst,
+		      const struct config_svc_policing *src)
+{
+	memcpy(dst->limits, src->limits, sizeof(dst->limits));
+	dst->client_v6_prefix = src->client_v6_prefix;
+	dst->syn_proxy = src->syn_proxy;
+	return copy_acl(&dst->acl, &src->acl);
+}
+
+int cpol_copy_global(struct config_policing *dst,
+		     const struct config_policing *src)
+{
+	dst->syn_guard = src->syn_guard;
+	dst->syn_cookie = src->syn_cookie;
+	return copy_acl(&dst->acl, &src->acl);
+}
+
+static bool prefix_equal(const struct config_prefix *a,
+			 const struct config_prefix *b)
+{
+	return a->addr.family == b->addr.family && a->depth == b->depth &&
+	       a->kind == b->kind &&
+	       memcmp(a->addr.bytes, b->addr.bytes, 16) == 0;
+}
+
+static bool acl_equal(const struct config_acl *a, const struct config_acl *b)
+{
+	if (a->n_allow != b->n_allow || a->n_deny != b->n_deny)
+		return false;
+	for (uint32_t i = 0; i < a->n_allow + a->n_deny; i++)
+		if (!prefix_equal(&a->prefixes[i], &b->prefixes[i]))
+			return false;
+	return true;
+}
+
+bool cpol_equal_service(const struct config_svc_policing *a,
+			const struct config_svc_policing *b)
+{
+	for (uint32_t k = 0; k < CONFIG_N_LIMITS; k++)
+		if (a->limits[k].mode != b->limits[k].mode ||
+		    (a->limits[k].mode != EP_LIMIT_OFF &&
+		     (a->limits[k].rate != b->limits[k].rate ||
+		      a->limits[k].burst != b->limits[k].burst)))
+			return false;
+	return a->client_v6_prefix == b->client_v6_prefix &&
+	       a->syn_proxy == b->syn_proxy && acl_equal(&a->acl, &b->acl);
+}
+
+bool cpol_equal_global(const struct config_policing *a,
+		       const struct config_policing *b)
+{
+	const struct config_syn_cookie *ca = &a->syn_cookie,
+				       *cb = &b->syn_cookie;
+
+	return a->syn_guard.rate == b->syn_guard.rate &&
+	       a->syn_guard.burst == b->syn_guard.burst &&
+	       ca->has_secret == cb->has_secret &&
+	       ca->has_previous == cb->has_previous &&
+	       (!ca->has_secret ||
+		memcmp(ca->secret, cb->secret, sizeof(ca->secret)) == 0) &&
+	       (!ca->has_previous || memcmp(ca->previous, cb->previous,
+					    sizeof(ca->previous)) == 0) &&
+	       acl_equal(&a->acl, &b->acl);
+}
+
+/* A growing string; `failed` once out of memory. */
+struct sbuf {
+	char *s;
+	size_t len, cap;
+	bool failed;
+};
+
+static void sb_add(struct sbuf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void sb_add(struct sbuf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	for (int tries = 0; !b->failed && tries < 2; tries++) {
+		va_start(ap, fmt);
+		n = vsnprintf(b->s ? b->s + b->len : NULL,
+			      b->s ? b->cap - b->len : 0, fmt, ap);
+		va_end(ap);
+		if (n < 0) {
+			b->failed = true;
+			return;
+		}
+		if (b->s && (size_t)n < b->cap - b->len) {
+			b->len += (size_t)n;
+			return;
+		}
+		{
+			size_t cap = (b->cap + (size_t)n + 1) * 2;
+			char *p = realloc(b->s, cap);
+
+			if (p == NULL) {
+				b->failed = true;
+				return;
+			}
+			b->s = p;
+			b->cap = cap;
+		}
+	}
+}
+
+static char *sb_done(struct sbuf *b)
+{
+	if (b->s == NULL && !b->failed)
+		sb_add(b, "%s", "");
+	if (b->failed) {
+		free(b->s);
+		return NULL;
+	}
+	return b->s;
+}
+
+static void json_prefix_list(struct sbuf *b, const struct config_prefix *p,
+			     uint32_t n)
+{
+	char ip[INET6_ADDRSTRLEN];
+
+	sb_add(b, "[");
+	for (uint32_t i = 0; i < n; i++) {
+		inet_ntop(p[i].addr.family == EP_AF_INET ? AF_INET : AF_INET6,
+			  p[i].addr.bytes, ip, sizeof(ip));
+		sb_add(b, "%s\"%s/%u\"", i ? "," : "", ip, p[i].depth);
+	}
+	sb_add(b, "]");
+}
+
+/* `lead` goes before the member: "," inside an object with members. */
+static void json_acl(struct sbuf *b, const struct config_acl *a,
+		     const char *lead)
+{
+	sb_add(b, "%s\"acl\":{\"allow\":", lead);
+	json_prefix_list(b, a->prefixes, a->n_allow);
+	sb_add(b, ",\"deny\":");
+	json_prefix_list(b, a->prefixes + a->n_allow, a->n_deny);
+	sb_add(b, "}");
+}
+
+static void json_limit(struct sbuf *b, const struct config_limit *l,
+		       const char *key, bool *first)
+{
+	if (l->mode == EP_LIMIT_OFF)
+		return;
+	sb_add(b, "%s\"%s\":{\"rate\":%llu,\"burst\":%llu,\"mode\":\"%s\"}",
+	       *first ? "" : ",", key, (unsigned long long)l->rate,
+	       (unsigned long long)l->burst, mode_names[l->mode]);
+	*first = false;
+}
+
+static bool has_client_limits(const struct config_svc_policing *p)
+{
+	return p->limits[CONFIG_LIMIT_CLIENT_PPS].mode != EP_LIMIT_OFF ||
+	       p->limits[CONFIG_LIMIT_CLIENT_CPS].mode != EP_LIMIT_OFF;
+}
+
+char *cpol_json_service(const struct config_svc_policing *p)
+{
+	struct sbuf b = { 0 };
+	bool any = false, first = true;
+
+	for (uint32_t k = 0; k < CONFIG_N_LIMITS; k++)
+		any |= p->limits[k].mode != EP_LIMIT_OFF;
+	if (any) {
+		sb_add(&b, ",\"limits\":{");
+		for (uint32_t k = 0; k < CONFIG_LIMIT_CLIENT_PPS; k++)
+			json_limit(&b, &p->limits[k], limit_keys[k], &first);
+		if (has_client_limits(p)) {
+			bool cfirst = true;
+
+			sb_add(&b, "%s\"per_client\":{", first ? "" : ",");
+			for (uint32_t k = CONFIG_LIMIT_CLIENT_PPS;
+			     k < CONFIG_N_LIMITS; k++)
+				json_limit(&b, &p->limits[k], limit_keys[k],
+					   &cfirst);
+			sb_add(&b, ",\"ipv6_prefix\":%u}", p->client_v6_prefix);
+		}
+		sb_add(&b, "}");
+	}
+	if (p->acl.n_allow + p->acl.n_deny)
+		json_acl(&b, &p->acl, ",");
+	if (p->syn_proxy)
+		sb_add(&b, ",\"syn_proxy\":true");
+	return sb_done(&b);
+}
+
+char *cpol_json_global(const struct config_policing *p)
+{
+	struct sbuf b = { 0 };
+
+	bool acl = p->acl.n_allow + p->acl.n_deny > 0;
+	const struct config_syn_cookie *c = &p->syn_cookie;
+
+	if (acl || p->syn_guard.rate || c->has_secret) {
+		sb_add(&b, ",\"policing\":{");
+		if (acl)
+			json_acl(&b, &p->acl, "");
+		if (p->syn_guard.rate)
+			sb_add(&b,
+			       "%s\"syn_flood\":{\"new_flows_per_second\":%llu,"
+			       "\"burst\":%llu}",
+			       acl ? "," : "",
+			       (unsigned long long)p->syn_guard.rate,
+			       (unsigned long long)p->syn_guard.burst);
+		if (c->has_secret) {
+			sb_add(&b,
+			       "%s\"syn_cookie\":{\"secret\":\"%016llx%"
+			       "016llx\"",
+			       acl || p->syn_guard.rate ? "," : "",
+			       (unsigned long long)c->secret[0],
+			       (unsigned long long)c->secret[1]);
+			if (c->has_previous)
+				sb_add(&b,
+				       ",\"previous_secret\":\"%016llx%"
+				       "016llx\"",
+				       (unsigned long long)c->previous[0],
+				       (unsigned long long)c->previous[1]);
+			sb_add(&b, "}");
+		}
+		sb_add(&b, "}");
+	}
+	return sb_done(&b);
+}
+
+void cpol_flat_service(const struct config_svc_policing *p,
+		       struct ep_cfg_service *out)
+{
+	out->client_v6_prefix = has_client_limits(p) ? p->client_v6_prefix : 0;
+	if (p->syn_proxy)
+		out->flags |= EP_SVC_F_SYN_PROXY;
+	for (uint32_t k = 0; k < CONFIG_N_LIMITS; k++) {
+		memset(&out->limits[k], 0, sizeof(out->limits[k]));
+		if (p->limits[k].mode == EP_LIMIT_OFF)
+			continue;
+		out->limits[k].mode = p->limits[k].mode;
+		out->limits[k].rate = p->limits[k].rate;
+		out->limits[k].burst = p->limits[k].burst;
+	}
+}
+
+void cpol_flat_acl(const struct config_acl *a, uint32_t scope, void *dst)
+{
+	for (uint32_t i = 0; i < cpol_acl_count(a); i++) {
+		struct ep_cfg_acl_rule r;
+
+		memset(&r, 0, sizeof(r));
+		r.prefix = a->prefixes[i].addr;
+		memset(r.prefix.pad, 0, sizeof(r.prefix.pad));
+		r.depth = a->prefixes[i].depth;
+		r.kind = a->prefixes[i].kind;
+		r.scope = scope;
+		memcpy((uint8_t *)dst + (size_t)i * sizeof(r), &r, sizeof(r));
+	}
+}
+
+void cpol_from_flat_service(const struct ep_cfg_service *in,
+			    struct config_svc_policing *p)
+{
+	memset(p->limits, 0, sizeof(p->limits));
+	for (uint32_t k = 0; k < CONFIG_N_LIMITS; k++) {
+		if (in->limits[k].mode == EP_LIMIT_OFF)
+			continue;
+		p->limits[k].mode = in->limits[k].mode;
+		p->limits[k].rate = in->limits[k].rate;
+		p->limits[k].burst = in->limits[k].burst;
+	}
+	p->client_v6_prefix = 0;
+	p->syn_proxy = (in->flags & EP_SVC_F_SYN_PROXY) != 0;
+	if (has_client_limits(p))
+		p->client_v6_prefix = in->client_v6_prefix
+					      ? in->client_v6_prefix
+					      : CONFIG_CLIENT_V6_PREFIX_DEFAULT;
+}
+
+int cpol_from_flat_rule(const struct ep_cfg_acl_rule *r, struct config_acl *a)
+{
+	uint32_t n = cpol_acl_count(a);
+	struct config_prefix *p;
+
+	if ((r->kind != EP_ACL_ALLOW && r->kind != EP_ACL_DENY) ||
+	    (r->kind == EP_ACL_ALLOW && a->n_deny))
+		return -EINVAL;
+	/* Grow by doubling: a list of 100,000 prefixes is read back once. */
+	if ((n & (n - 1)) == 0) {
+		p = realloc(a->prefixes, (size_t)(n ? 2 * n : 1) * sizeof(*p));
+		if (p == NULL)
+			return -ENOMEM;
+		a->prefixes = p;
+	}
+	p = &a->prefixes[n];
+	memset(p, 0, sizeof(*p));
+	p->addr = r->prefix;
+	p->depth = r->depth;
+	p->kind = r->kind;
+	if (r->kind == EP_ACL_ALLOW)
+		a->n_allow++;
+	else
+		a->n_deny++;
+	return 0;
+}
+
+void cpol_flat_node(const struct config_policing *p, struct ep_cfg_node *out)
+{
+	out->syn_guard_rate = p->syn_guard.rate;
+	out->syn_guard_burst = p->syn_guard.burst;
+	out->syn_cookie_flags = 0;
+	if (p->syn_cookie.has_secret) {
+		out->syn_cookie_flags |= EP_SYN_COOKIE_F_KEY;
+		memcpy(out->syn_cookie_key, p->syn_cookie.secret,
+		       sizeof(out->syn_cookie_key));
+	}
+	if (p->syn_cookie.has_previous) {
+		out->syn_cookie_flags |= EP_SYN_COOKIE_F_PREV;
+		memcpy(out->syn_cookie_prev, p->syn_cookie.previous,
+		       sizeof(out->syn_cookie_prev));
+	}
+}
+
+void cpol_from_flat_node(const struct ep_cfg_node *in,
+			 struct config_policing *p)
+{
+	p->syn_guard.rate = in->syn_guard_rate;
+	p->syn_guard.burst = in->syn_guard_burst;
+	memset(&p->syn_cookie, 0, sizeof(p->syn_cookie));
+	if (in->syn_cookie_flags & EP_SYN_COOKIE_F_KEY) {
+		p->syn_cookie.has_secret = true;
+		memcpy(p->syn_cookie.secret, in->syn_cookie_key,
+		       sizeof(p->syn_cookie.secret));
+	}
+	if (in->syn_cookie_flags & EP_SYN_COOKIE_F_PREV) {
+		p->syn_cookie.has_previous = true;
+		memcpy(p->syn_cookie.previous, in->syn_cookie_prev,
+		       sizeof(p->syn_cookie.previous));
+	}
+}

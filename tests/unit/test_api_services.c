@@ -1,0 +1,260 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Unit tests of slowpath/api/ (see test_api.c): services and backends (ids, POST, DELETE, PATCH), and active
+ * health checks (the overlay, republish, what the API shows).
+ */
+#include "test_api.h"
+
+void test_services(void)
+{
+	fresh();
+	get("/v1/services");
+	CHECK(R.status == 200 &&
+	      cJSON_GetArraySize(jget(R.json, "services")) == 2);
+	CHECK(strcmp(R.etag, "\"1\"") == 0);
+	get("/v1/services/web6");
+	CHECK(R.status == 200 &&
+	      strcmp(cJSON_GetStringValue(jget(R.json, "vip")),
+		     "2001:db8::1") == 0);
+	post("/v1/services",
+	     "{'name': 'dns', 'vip': '198.51.100.3', 'port': 53, "
+	     "'protocol': 'udp'}");
+	CHECK_MSG(R.status == 201, "%d %s", R.status, R.body);
+	CHECK(strcmp(R.location, "/v1/services/dns") == 0);
+	CHECK(strcmp(R.etag, "\"2\"") == 0);
+	CHECK(strcmp(cJSON_GetStringValue(jget(R.json, "forwarding")), "dsr") ==
+	      0);
+	post("/v1/services",
+	     "{'name': 'dns', 'vip': '198.51.100.4', 'port': 53, "
+	     "'protocol': 'udp'}");
+	CHECK(is_error(409, API_ERR_CONFLICT) && field_is("services[3].name"));
+	post("/v1/services", "{'name': 'x', 'vip': '198.51.100.3', 'port': 53, "
+			     "'protocol': 'udp'}");
+	CHECK(is_error(400, API_ERR_VALIDATION));
+	CHECK_MSG(err_field() && strncmp(err_field(), "services[3]", 11) == 0,
+		  "%s", R.body);
+	post("/v1/services", "{'name': 'y', 'vip': '198.51.100.5', 'port': 1, "
+			     "'protocol': 'tcp', 'extra': 1}");
+	CHECK(is_error(400, API_ERR_VALIDATION) && field_is("services[3]"));
+	post("/v1/services", "[1]");
+	CHECK(is_error(400, API_ERR_VALIDATION) && field_is("services[3]"));
+	post("/v1/services", "{'name': 'z'}, {'name': 'w'}");
+	CHECK(is_error(400, API_ERR_INVALID_JSON));
+	post("/v1/services", "{'name': 'z', 'vip': '198.51.100.6', 'port': 1, "
+			     "'protocol': 'tcp'}]}, 'api': {");
+	CHECK(is_error(400, API_ERR_INVALID_JSON));
+	CHECK(api_version(A) == 2);
+	del("/v1/services/web");
+	CHECK(R.status == 200 && jnum(R.json, "version") == 3);
+	get("/v1/services");
+	CHECK(cJSON_GetArraySize(jget(R.json, "services")) == 2);
+	del("/v1/services/web");
+	CHECK(is_error(404, API_ERR_NOT_FOUND));
+	CHECK(api_version(A) == 3);
+}
+
+void test_backend_ids(void)
+{
+	static const char *const missing[] = {
+		"/v1/services/web6/backends/2001:db8::10:8443",
+		"/v1/services/web/backends/10.0.0.2:80800",
+		"/v1/services/web/backends/10.0.0.2",
+		"/v1/services/web/backends/10.0.0.2:+80",
+		"/v1/services/web/backends/[10.0.0.2]:8080",
+		"/v1/services/nope/backends/10.0.0.2:8080",
+	};
+
+	fresh();
+	get("/v1/services/web/backends");
+	CHECK(R.status == 200 &&
+	      cJSON_GetArraySize(jget(R.json, "backends")) == 2);
+	get("/v1/services/web/backends/10.0.0.2:8080");
+	CHECK(R.status == 200 && jnum(R.json, "port") == 8080);
+	get("/v1/services/web6/backends/%5B2001:db8::10%5D:8443");
+	CHECK(R.status == 200 && jnum(R.json, "port") == 8443);
+	for (size_t i = 0; i < sizeof(missing) / sizeof(missing[0]); i++) {
+		get(missing[i]);
+		CHECK_MSG(is_error(404, API_ERR_NOT_FOUND), "%s", missing[i]);
+	}
+}
+
+void test_backend_post_delete(void)
+{
+	fresh();
+	post("/v1/services/web/backends",
+	     "{'address': '10.0.0.3', 'port': 8080, 'weight': 5}");
+	CHECK_MSG(R.status == 201 && jnum(R.json, "weight") == 5, "%s", R.body);
+	post("/v1/services/web/backends",
+	     "{'address': '10.0.0.3', 'port': 8080}");
+	CHECK(is_error(409, API_ERR_CONFLICT) &&
+	      field_is("services[0].backends[3]"));
+	post("/v1/services/web/backends",
+	     "{'address': '2001:db8::3', 'port': 8080}");
+	CHECK(is_error(400, API_ERR_VALIDATION));
+	CHECK_MSG(err_field() && strncmp(err_field(), "services[0].backends[3]",
+					 23) == 0,
+		  "%s", R.body);
+	post("/v1/services/nope/backends", "{'address': '10.0.0.3'}");
+	CHECK(is_error(404, API_ERR_NOT_FOUND));
+	CHECK(api_version(A) == 2);
+	del("/v1/services/web/backends/10.0.0.2:8080");
+	CHECK(R.status == 200 && api_version(A) == 3);
+	get("/v1/services/web/backends");
+	CHECK(cJSON_GetArraySize(jget(R.json, "backends")) == 2);
+	del("/v1/services/web/backends/10.0.0.2:8080");
+	CHECK(is_error(404, API_ERR_NOT_FOUND));
+}
+
+void test_backend_patch(void)
+{
+	static const struct {
+		const char *body, *field; /* field NULL: any */
+	} bad[] = {
+		{ "{'weight': 70000}", "services[0].backends[0].weight" },
+		{ "{'weight': -1}", "services[0].backends[0].weight" },
+		{ "{'weight': 1.5}", "services[0].backends[0].weight" },
+		{ "{'weight': '1'}", "services[0].backends[0].weight" },
+		{ "{'state': 'sleepy'}", "services[0].backends[0].state" },
+		{ "{'state': 1}", "services[0].backends[0].state" },
+		{ "{'port': 1}", "services[0].backends[0]" },
+		{ "{'state': 'up', 'state': 'down'}",
+		  "services[0].backends[0]" },
+		{ "{}", "services[0].backends[0]" },
+		{ "[]", "services[0].backends[0]" },
+	};
+	const char *b0 = "/v1/services/web/backends/10.0.0.1:8080";
+
+	fresh();
+	patch(b0, "{'weight': 7, 'state': 'drain'}");
+	CHECK(R.status == 200 && jnum(R.json, "weight") == 7);
+	CHECK(strcmp(cJSON_GetStringValue(jget(R.json, "state")), "drain") ==
+	      0);
+	CHECK(strcmp(R.etag, "\"2\"") == 0);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		patch(b0, bad[i].body);
+		CHECK_MSG(is_error(400, API_ERR_VALIDATION) &&
+				  field_is(bad[i].field),
+			  "%s -> %s", bad[i].body, R.body);
+	}
+	patch("/v1/services/web/backends/10.0.0.9:8080", "{'weight': 1}");
+	CHECK(is_error(404, API_ERR_NOT_FOUND));
+	CHECK(api_version(A) == 2);
+}
+
+/* ------------------------------------------------------------------ */
+/* Active health checks: the overlay, republish, what the API shows     */
+
+static uint8_t flat_state(uint32_t i)
+{
+	const struct ep_cfg_hdr *h = fake.last_flat;
+	const struct ep_cfg_backend *b =
+		(const void *)((const char *)fake.last_flat + h->off_backends);
+
+	return b[i].state;
+}
+
+static const cJSON *health_of(uint32_t i)
+{
+	return cJSON_GetArrayItem(jget(jget(R.json, "health"), "backends"),
+				  (int)i);
+}
+
+static bool health_is(uint32_t i, const char *state, const char *reason)
+{
+	const cJSON *h = health_of(i);
+
+	return h &&
+	       strcmp(cJSON_GetStringValue(jget(h, "state")), state) == 0 &&
+	       strcmp(cJSON_GetStringValue(jget(h, "reason")), reason) == 0;
+}
+
+void test_health(void)
+{
+	static const char doc[] =
+		"{'services': ["
+		"{'name': 'web', 'vip': '198.51.100.1', 'port': 80,"
+		" 'protocol': 'tcp', 'forwarding': 'nat',"
+		" 'health_check': {'type': 'tcp', 'rise': 1, 'fall': 1},"
+		" 'backends': ["
+		"  {'address': '10.0.0.1', 'port': 8080},"
+		"  {'address': '10.0.0.2', 'port': 8080}]}]}";
+	struct health_engine *h = health_engine_create();
+	struct health_target *t;
+	struct api_error e;
+	char *file, *text, etag[80];
+	uint32_t n;
+
+	fresh();
+	put("/v1/config", doc);
+	CHECK(R.status == 200);
+	CHECK(health_targets_build(api_config(A), &t, &n) == 0 && n == 2);
+	CHECK(health_engine_set(h, t, n, 0) == 0);
+	free(t);
+	api_set_health(A, h);
+	get("/v1/services/web/backends");
+	CHECK(strcmp(cJSON_GetStringValue(
+			     jget(jget(R.json, "health"), "check")),
+		     "tcp") == 0);
+	CHECK(health_is(0, "up", "") && health_is(1, "up", ""));
+	get("/v1/config");
+	text = strdup(R.body);
+	snprintf(etag, sizeof(etag), "%s", R.etag);
+	file = slurp(cfg_path);
+
+	/* 10.0.0.1 fails: the flat form has it down, the document not */
+	CHECK(health_engine_observe(h, 0, HEALTH_R_REFUSED, 111, 1) == 1);
+	CHECK(api_republish(A, &e) == 0);
+	CHECK(flat_state(0) == EP_BE_DOWN && flat_state(1) == EP_BE_UP);
+	get("/v1/config");
+	CHECK(strcmp(R.body, text) == 0 && strcmp(R.etag, etag) != 0);
+	free(file);
+	file = slurp(cfg_path);
+	CHECK(strstr(file, "\"down\"") == NULL);
+	get("/v1/services/web/backends");
+	CHECK(health_is(0, "down", "refused") && health_is(1, "up", ""));
+	CHECK(strcmp(cJSON_GetStringValue(
+			     jget(jget(R.json, "health"), "state")),
+		     "ok") == 0);
+	CHECK(strcmp(cJSON_GetStringValue(jget(
+			     cJSON_GetArrayItem(jget(R.json, "backends"), 0),
+			     "state")),
+		     "up") == 0); /* the configured state */
+	get("/metrics");
+	CHECK(body_has("edgepath_backend_health_up{service=\"web\","
+		       "backend=\"10.0.0.1:8080\"} 0"));
+	CHECK(body_has("edgepath_health_transitions_down_total 1"));
+
+	/* both fail: panic, both take flows */
+	CHECK(health_engine_observe(h, 1, HEALTH_R_TIMEOUT, 0, 2) == 1);
+	CHECK(api_republish(A, &e) == 0);
+	CHECK(flat_state(0) == EP_BE_UP && flat_state(1) == EP_BE_UP);
+	get("/v1/services/web/backends");
+	CHECK(strcmp(cJSON_GetStringValue(
+			     jget(jget(R.json, "health"), "state")),
+		     "panic") == 0);
+	get("/metrics");
+	CHECK(body_has("edgepath_service_health_panic{service=\"web\"} 1"));
+
+	/* 10.0.0.2 recovers; an API write keeps the overlay and persists
+	 * the configured state only */
+	CHECK(health_engine_observe(h, 1, HEALTH_R_OK, 0, 3) == 1);
+	patch("/v1/services/web/backends/10.0.0.2:8080", "{'weight': 5}");
+	CHECK(R.status == 200);
+	CHECK(flat_state(0) == EP_BE_DOWN && flat_state(1) == EP_BE_UP);
+	free(file);
+	file = slurp(cfg_path);
+	CHECK(strstr(file, "\"down\"") == NULL && strstr(file, "\"weight\":5"));
+	CHECK(strstr(file, "\"health_check\"") != NULL);
+
+	api_set_health(A, NULL);
+	health_engine_destroy(h);
+	free(file);
+	free(text);
+}
+
+/* This file's CHECKs, for main()'s total. */
+void test_api_services_checks(unsigned int *passed, unsigned int *failed)
+{
+	*passed += check_passed;
+	*failed += check_failed;
+}
