@@ -91,6 +91,17 @@ int cpol_parse_service(const struct cJSON *svc, const char *path,
 		       struct config_svc_policing *p, uint32_t *n_prefixes,
 		       struct config_error *err);
 
+/*
+ * A change of one service's policing (PATCH): `body` at `path` holds any
+ * of "limits", "acl", "syn_proxy" (nothing else, at least one), each
+ * replacing that part of `p` whole ("limits": {} and "acl": {} remove
+ * them). `p` is changed only on success; the caller validates the
+ * service after (syn_proxy needs nat). 0, -EINVAL with the field's path,
+ * or -ENOMEM.
+ */
+int cpol_patch_service(const struct cJSON *body, const char *path,
+		       struct config_svc_policing *p, struct config_error *err);
+
 /* The root's "policing" object (optional), likewise. */
 int cpol_parse_global(const struct cJSON *root, struct config_policing *p,
 		      uint32_t *n_prefixes, struct config_error *err);

@@ -40,6 +40,37 @@ static int copy_acl(struct config_acl *dst, const struct config_acl *src)
 	return 0;
 }
 
+int cpol_patch_service(const cJSON *body, const char *path,
+		       struct config_svc_policing *p, struct config_error *err)
+{
+	static const char *const keys[] = { "limits", "acl", "syn_proxy",
+					    NULL };
+	struct config_svc_policing n;
+	uint32_t prefixes = 0;
+	int rc = cfg_check_object(body, path, keys, err);
+
+	if (rc == 0 && body->child == NULL)
+		rc = cfg_fail_at(err, path, NULL,
+				 "needs \"limits\", \"acl\" or \"syn_proxy\"");
+	if (rc == 0)
+		rc = cpol_parse_service(body, path, &n, &prefixes, err);
+	if (rc != 0)
+		return rc;
+	if (cJSON_GetObjectItemCaseSensitive(body, "limits") != NULL) {
+		memcpy(p->limits, n.limits, sizeof(p->limits));
+		p->client_v6_prefix = n.client_v6_prefix;
+	}
+	if (cJSON_GetObjectItemCaseSensitive(body, "acl") != NULL) {
+		free_acl(&p->acl);
+		p->acl = n.acl;
+		memset(&n.acl, 0, sizeof(n.acl));
+	}
+	if (cJSON_GetObjectItemCaseSensitive(body, "syn_proxy") != NULL)
+		p->syn_proxy = n.syn_proxy;
+	cpol_free_service(&n);
+	return 0;
+}
+
 int cpol_copy_service(struct config_svc_policing *dst,
 		      const struct config_svc_policing *src)
 {

@@ -11,8 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 #include "check.h"
 #include "config.h"
+#include "config_policing.h"
 #include "ep_abi.h"
 
 #define DOC_HEAD                                                               \
@@ -401,11 +404,64 @@ static void test_syn_proxy(void)
 	config_ids_destroy(ids);
 }
 
+/* One service's policing changed alone (the API's PATCH). */
+static void test_patch(void)
+{
+	struct ep_config a;
+	struct config_error err;
+	struct config_svc_policing *p;
+	cJSON *body;
+
+	CHECK(parse(full_doc, &a, &err) == 0);
+	if (a.n_services != 2)
+		return;
+	p = &a.services[0].pol;
+	/* Limits alone: the access list stays. */
+	body = cJSON_Parse(
+		"{\"limits\":{\"packets_per_second\":{\"rate\":7}}}");
+	memset(&err, 0, sizeof(err));
+	CHECK(cpol_patch_service(body, "services[0]", p, &err) == 0);
+	cJSON_Delete(body);
+	CHECK(p->limits[CONFIG_LIMIT_PPS].rate == 7 &&
+	      p->limits[CONFIG_LIMIT_PPS].burst == 1 &&
+	      p->limits[CONFIG_LIMIT_BPS].mode == EP_LIMIT_OFF &&
+	      p->client_v6_prefix == 0);
+	CHECK(p->acl.n_allow == 2 && p->acl.n_deny == 2);
+	/* The access list removed, syn_proxy set; limits stay. */
+	body = cJSON_Parse("{\"acl\":{},\"syn_proxy\":true}");
+	CHECK(cpol_patch_service(body, "services[0]", p, &err) == 0);
+	cJSON_Delete(body);
+	CHECK(p->acl.n_allow == 0 && p->acl.n_deny == 0 && p->syn_proxy);
+	CHECK(p->limits[CONFIG_LIMIT_PPS].rate == 7);
+	/* Refusals name the field and change nothing. */
+	body = cJSON_Parse("{\"limits\":{\"packets_per_second\":{\"rate\":0}},"
+			   "\"acl\":{\"deny\":[\"10.0.0.0/8\"]}}");
+	CHECK(cpol_patch_service(body, "services[0]", p, &err) == -EINVAL &&
+	      strstr(err.msg, "services[0].limits.packets_per_second.rate: "
+			      "must be 1..") == err.msg);
+	cJSON_Delete(body);
+	CHECK(p->limits[CONFIG_LIMIT_PPS].rate == 7 && p->acl.n_deny == 0);
+	body = cJSON_Parse("{\"backends\":[]}");
+	CHECK(cpol_patch_service(body, "services[0]", p, &err) == -EINVAL &&
+	      strstr(err.msg, "services[0]: unknown field \"backends\"") ==
+		      err.msg);
+	cJSON_Delete(body);
+	body = cJSON_Parse("{}");
+	CHECK(cpol_patch_service(body, "services[0]", p, &err) == -EINVAL &&
+	      strstr(err.msg, "services[0]: needs ") == err.msg);
+	cJSON_Delete(body);
+	body = cJSON_Parse("[1]");
+	CHECK(cpol_patch_service(body, "services[0]", p, &err) == -EINVAL);
+	cJSON_Delete(body);
+	config_free(&a);
+}
+
 int main(void)
 {
 	test_parse();
 	test_refusals();
 	test_roundtrip();
 	test_syn_proxy();
+	test_patch();
 	return check_summary("config_policing");
 }
