@@ -33,6 +33,11 @@ enum ct_state {
 
 /* Entry flags. */
 #define CT_F_REPLY 0x01u /* reverse (backend -> client) entry of a NAT flow */
+/* A flow opened by the SYN proxy (synproxy.c), both entries: sequence
+ * numbers are translated by seq_delta; WAIT while the backend's SYN-ACK
+ * is still to come. */
+#define CT_F_SYNPROXY 0x02u
+#define CT_F_SP_WAIT 0x04u
 
 #define CT_NO_PEER UINT32_MAX
 
@@ -55,7 +60,8 @@ struct ct_entry {
 	uint8_t pad;
 	uint32_t ix_slot; /* where the index holds it: bucket * 8 + slot */
 	uint32_t ix_home; /* the key's home bucket (hash & mask) */
-	uint8_t pad2[4];
+	/* CT_F_SYNPROXY: backend ISN minus the cookie ISN (synproxy.c) */
+	uint32_t seq_delta;
 } __attribute__((aligned(64)));
 
 _Static_assert(sizeof(struct ct_entry) == 64, "ct_entry: one cache line");
@@ -64,7 +70,7 @@ _Static_assert(sizeof(struct ct_entry) == 64, "ct_entry: one cache line");
 struct ct_rec {
 	struct flow_key key;
 	uint32_t hash; /* the caller's hash of key */
-	uint8_t pad[12];
+	uint32_t aux[3]; /* the caller's, not cleared by insert (synproxy.c) */
 	struct ct_entry e;
 } __attribute__((aligned(64)));
 
@@ -173,6 +179,16 @@ static inline struct ct_entry *ct_entry_at(struct ct_table *t, int32_t pos)
 	const struct ct_table_head *h = (const struct ct_table_head *)t;
 
 	return pos >= 0 && (uint32_t)pos < h->capacity ? &h->recs[pos].e : NULL;
+}
+
+/* The caller's words beside the key at position `pos`, or NULL: in the
+ * key's cache line, which a lookup has just read. */
+static inline uint32_t *ct_aux_at(struct ct_table *t, int32_t pos)
+{
+	const struct ct_table_head *h = (const struct ct_table_head *)t;
+
+	return pos >= 0 && (uint32_t)pos < h->capacity ? h->recs[pos].aux
+						       : NULL;
 }
 
 /* The key stored at position `pos`, or NULL. */

@@ -11,6 +11,7 @@
 #include "conntrack.h"
 #include "flowhash.h"
 #include "rewrite.h"
+#include "synproxy.h"
 #include "worker_int.h"
 
 /* A reply from a NAT backend: restore the VIP and send it to the client. */
@@ -27,6 +28,9 @@ void nat_reply_forward(struct fp_worker *w, struct rte_mbuf *mb,
 		rw_nat_icmp_reverse(mb, m, reply->addr, reply->port);
 		w->st->cnt[EP_CNT_NAT_ICMP]++;
 	} else {
+		if (unlikely(reply->flags & CT_F_SYNPROXY) &&
+		    synproxy_reply(w, mb, m, reply, fwd, now))
+			return;
 		ct_touch(reply, m->key.proto, m->tcp_flags, now);
 		if (fwd)
 			ct_touch(fwd, m->key.proto, m->tcp_flags, now);

@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
 
 #include <rte_cycles.h>
 #include <rte_errno.h>
@@ -190,6 +192,40 @@ static int build_acl(struct pol_snapshot *ps, const uint8_t *base,
 	return 0;
 }
 
+/* The key cookies are made with when the configuration sets none: drawn
+ * once per process, so it holds across configuration changes. */
+static struct syncookie_key boot_cookie_key;
+static int boot_cookie_key_set;
+
+static int cookie_secrets(struct pol_snapshot *ps, const struct ep_cfg_node *n,
+			  char *err, size_t err_len)
+{
+	struct timespec ts;
+
+	if (n->syn_cookie_flags & EP_SYN_COOKIE_F_KEY) {
+		ps->cookie.cur.k0 = n->syn_cookie_key[0];
+		ps->cookie.cur.k1 = n->syn_cookie_key[1];
+	} else {
+		if (!boot_cookie_key_set &&
+		    getrandom(&boot_cookie_key, sizeof(boot_cookie_key), 0) !=
+			    (ssize_t)sizeof(boot_cookie_key))
+			return fail(err, err_len, -EIO,
+				    "no random bytes for the SYN-cookie key");
+		boot_cookie_key_set = 1;
+		ps->cookie.cur = boot_cookie_key;
+	}
+	if (n->syn_cookie_flags & EP_SYN_COOKIE_F_PREV) {
+		ps->cookie.prev.k0 = n->syn_cookie_prev[0];
+		ps->cookie.prev.k1 = n->syn_cookie_prev[1];
+		ps->cookie.has_prev = 1;
+	}
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ps->clock_tsc = rte_rdtsc();
+	ps->clock_unix_ns =
+		(uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	return 0;
+}
+
 int pol_build(struct pol_snapshot *ps, const uint8_t *base,
 	      const struct ep_cfg_hdr *h, const uint32_t *stats_ids,
 	      const struct pol_snapshot *prev, uint32_t n_workers,
@@ -219,7 +255,9 @@ int pol_build(struct pol_snapshot *ps, const uint8_t *base,
 				    (unsigned long long)pp.rate,
 				    (unsigned long long)pp.burst);
 	}
-	rc = build_limits(ps, base, h, n_workers, tsc_hz, err, err_len);
+	rc = cookie_secrets(ps, &h->node, err, err_len);
+	if (rc == 0)
+		rc = build_limits(ps, base, h, n_workers, tsc_hz, err, err_len);
 	if (rc == 0)
 		rc = build_acl(ps, base, h, stats_ids, prev, err, err_len);
 	if (rc)

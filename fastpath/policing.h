@@ -18,6 +18,7 @@
 #include "clientlimit.h"
 #include "ep_abi.h"
 #include "policer.h"
+#include "syncookie.h"
 
 /* What a check refused (the worker counts each as a drop reason). */
 enum pol_verdict {
@@ -47,6 +48,11 @@ struct pol_service {
 
 struct pol_snapshot {
 	struct policer_cfg syn_guard; /* per worker; mode OFF: no guard */
+	/* SYN cookies: the secrets, and the wall clock at a TSC value (the
+	 * cookie's time slot is wall-clock time, shared between nodes). */
+	struct syncookie_secrets cookie;
+	uint64_t clock_tsc;
+	uint64_t clock_unix_ns;
 	struct pol_service *svc; /* by service index; NULL: no limits */
 	const struct acl *acl; /* NULL: no access list */
 	struct pol_acl_ref *acl_ref;

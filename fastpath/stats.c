@@ -208,10 +208,16 @@ static void tel_service(struct rte_tel_data *d, const struct fp_snapshot *s,
 	name[EP_NAME_LEN] = '\0';
 	rte_tel_data_start_dict(sd);
 	rte_tel_data_add_dict_string(sd, "name", name);
-	for (uint32_t k = 0; k < EP_SVC_N; k++)
-		rte_tel_data_add_dict_u64(
-			sd, ep_svc_counters[k].name,
-			ep_counter_u64(&c, &ep_svc_counters[k]));
+	/* The brief counters always; the others (policing drops, the SYN
+	 * proxy's) when not 0, so that many services still fit telemetry's
+	 * 16 KiB answer. */
+	for (uint32_t k = 0; k < EP_SVC_N; k++) {
+		uint64_t v = ep_counter_u64(&c, &ep_svc_counters[k]);
+
+		if (ep_svc_counters[k].brief || v != 0)
+			rte_tel_data_add_dict_u64(sd, ep_svc_counters[k].name,
+						  v);
+	}
 	for (uint32_t j = 0; j < sv->n_backends; j++)
 		tel_backend(sd, j, s->backends[sv->first_backend + j].stats_id);
 	tel_service_key(skey, sizeof(skey), s, sv);

@@ -20,6 +20,7 @@
 #include "maglev.h"
 #include "neigh.h"
 #include "rewrite.h"
+#include "synproxy.h"
 #include "worker_int.h"
 
 /* Neighbour requests: at most one per backend per interval. */
@@ -591,6 +592,7 @@ static void decide(struct fp_worker *w, const struct fp_snapshot *s,
 		   uint64_t now)
 {
 	struct ct_entry *e;
+	int sp = SP_PASS;
 
 	/* The bulk lookup ran before this burst's new flows were inserted.
 	 * A miss to a VIP tries to insert (new_flow finds what the burst
@@ -609,7 +611,17 @@ static void decide(struct fp_worker *w, const struct fp_snapshot *s,
 		return;
 	}
 	count_service(w, c->svc, mb);
+	if (unlikely(c->svc->flags & EP_SVC_F_SYN_PROXY) &&
+	    c->m.kind == PKT_L4) {
+		sp = synproxy_client(w, s, c->svc->stats_id, mb, &c->m, c->hash,
+				     &pos, now);
+		if (sp == SP_DONE)
+			return;
+		e = ct_entry_at(w->ct, pos);
+	}
 	if (!e || (e->flags & CT_F_REPLY)) {
+		enum new_flow_result nf;
+
 		if (c->m.kind == PKT_ICMP_ERR) {
 			w->acc.misses++;
 			punt(w, mb); /* an error about a flow we do not know */
@@ -617,7 +629,12 @@ static void decide(struct fp_worker *w, const struct fp_snapshot *s,
 		}
 		/* (A NAT reply's tuple sent to a VIP: new_flow's insert
 		 * finds the key and the pick is stateless, as before.) */
-		if (new_flow(w, s, mb, c, now, &pos) != NF_EXISTING)
+		nf = new_flow(w, s, mb, c, now, &pos);
+		if (unlikely(sp == SP_OPEN) && nf == NF_FORWARDED)
+			synproxy_opened(w, &c->m, c->hash);
+		else if (unlikely(sp == SP_OPEN) && nf == NF_DROPPED)
+			synproxy_refused(w, &c->m);
+		if (nf != NF_EXISTING)
 			return;
 		e = ct_entry_at(w->ct, pos);
 	}

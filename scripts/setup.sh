@@ -30,6 +30,8 @@ PACKAGES=(
 	systemd gnuplot-nox
 	# testssl.sh: the TLS scan of tests/integration/test_tls.sh.
 	testssl.sh
+	# hping3: the spoofed-source SYN flood of tests/e2e/test_synproxy.sh.
+	hping3
 )
 
 die() { echo "setup: error: $*" >&2; exit 1; }

@@ -531,24 +531,25 @@ static void render_services(struct metrics_text *t, const struct ep_stats *s,
 	}
 }
 
-/* Policing drops per service, one family per reason: the per-service
- * counters named "drops_<reason>" (ep_abi.h), as
- * edgepath_service_drops_<reason>_total{service}. */
+/* The rest of the per-service counters (ep_abi.h) after the four above,
+ * one family each, as edgepath_service_<name>_total{service}: policing
+ * drops by reason ("drops_<reason>"), the SYN proxy's counters. */
 static void render_service_policed(struct metrics_text *t,
 				   const struct ep_stats *s,
 				   const struct metrics_names *n)
 {
-	for (uint32_t k = 0; k < EP_SVC_N; k++) {
+	for (uint32_t k = EP_SVC_N_BASIC; k < EP_SVC_N; k++) {
 		const struct ep_counter_desc *d = &ep_svc_counters[k];
 		char name[96];
 
-		if (strncmp(d->name, "drops_", 6) != 0)
-			continue;
 		snprintf(name, sizeof(name), "edgepath_service_%s_total",
 			 d->name);
 		metrics_family(t, name, "counter",
-			       "Packets of a service dropped by policing, for "
-			       "one reason.");
+			       strncmp(d->name, "drops_", 6) == 0
+				       ? "Packets of a service dropped by "
+					 "policing, for one reason."
+				       : "SYN-proxy events of a service "
+					 "(docs/tuning.md).");
 		for (uint32_t i = 0; i < n->n_services; i++) {
 			struct ep_svc_counters sc;
 			struct metrics_label l = { "service",

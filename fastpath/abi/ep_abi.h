@@ -11,7 +11,7 @@
 
 #include <stdint.h>
 
-#define EP_ABI_VERSION 7u
+#define EP_ABI_VERSION 8u
 
 /* Default EAL --file-prefix shared by both processes. */
 #define EP_FILE_PREFIX_DEFAULT "edgepath"
@@ -87,6 +87,10 @@ enum ep_sched {
 /* Service flags. */
 #define EP_SVC_F_AFFINITY 0x01u /* pick by source address only */
 #define EP_SVC_F_GUE 0x02u /* encap mode: GUE (IP in UDP) */
+/* nat mode, TCP: the fast path answers SYNs with SYN cookies and opens
+ * the backend's connection once the client's ACK returns a valid one
+ * (fastpath/synproxy.c). */
+#define EP_SVC_F_SYN_PROXY 0x04u
 
 enum ep_backend_state {
 	EP_BE_UP = 0,
@@ -117,7 +121,18 @@ struct ep_cfg_node {
 	 * as syn_flood where that cannot work). 0 = off (burst 0 too). */
 	uint64_t syn_guard_rate;
 	uint64_t syn_guard_burst;
+	/* SYN cookies (fastpath/syncookie.h): the SipHash key cookies are
+	 * made with and a previous one still accepted (rotation), each as
+	 * k0, k1; EP_SYN_COOKIE_F_* say which are set. No key: the fast
+	 * path draws one at start (cookies valid on this node only). */
+	uint64_t syn_cookie_key[2];
+	uint64_t syn_cookie_prev[2];
+	uint32_t syn_cookie_flags;
+	uint32_t pad;
 };
+
+#define EP_SYN_COOKIE_F_KEY 0x1u
+#define EP_SYN_COOKIE_F_PREV 0x2u /* only with EP_SYN_COOKIE_F_KEY */
 
 /* An address the fast path answers ARP/ND for (besides every VIP). */
 struct ep_cfg_node_addr {
@@ -359,7 +374,9 @@ struct ep_shared {
 	X(RATE_SVC_BPS, "rate_service_bps")                                    \
 	X(RATE_SVC_CPS, "rate_service_cps")                                    \
 	X(RATE_CLIENT, "rate_client")                                          \
-	X(SYN_FLOOD, "syn_flood")
+	X(SYN_FLOOD, "syn_flood")                                              \
+	X(SYN_COOKIE_INVALID, "syn_cookie_invalid")                            \
+	X(SYN_PROXY_WAIT, "syn_proxy_waiting")
 
 #define EP_X_ENUM(sym, name) EP_CNT_##sym,
 enum ep_worker_counter { EP_WORKER_COUNTERS(EP_X_ENUM) EP_CNT_MAX };
@@ -404,7 +421,19 @@ enum ep_drop_reason { EP_DROP_REASONS(EP_X_ENUM) EP_DROP_MAX };
 	X(drop_rate_cps, uint64_t, "drops_rate_service_cps", EP_KIND_COUNTER,  \
 	  0)                                                                   \
 	X(drop_rate_client, uint64_t, "drops_rate_client", EP_KIND_COUNTER, 0) \
-	X(drop_syn_flood, uint64_t, "drops_syn_flood", EP_KIND_COUNTER, 0)
+	X(drop_syn_flood, uint64_t, "drops_syn_flood", EP_KIND_COUNTER, 0)     \
+	X(syn_cookie_sent, uint64_t, "syn_cookie_sent", EP_KIND_COUNTER, 0)    \
+	X(syn_cookie_invalid, uint64_t, "syn_cookie_invalid", EP_KIND_COUNTER, \
+	  0)                                                                   \
+	X(syn_cookie_valid, uint64_t, "syn_cookie_valid", EP_KIND_COUNTER, 0)  \
+	X(syn_proxy_established, uint64_t, "syn_proxy_established",            \
+	  EP_KIND_COUNTER, 0)                                                  \
+	X(syn_proxy_backend_reset, uint64_t, "syn_proxy_backend_reset",        \
+	  EP_KIND_COUNTER, 0)                                                  \
+	X(syn_proxy_syn_retries, uint64_t, "syn_proxy_syn_retries",            \
+	  EP_KIND_COUNTER, 0)                                                  \
+	X(drop_syn_proxy_wait, uint64_t, "drops_syn_proxy_waiting",            \
+	  EP_KIND_COUNTER, 0)
 
 #define EP_BE_COUNTERS_HELP                                                    \
 	"Per backend (service, address:port) in the configuration in force."
@@ -440,6 +469,14 @@ struct ep_be_counters {
 #undef EP_X_ONE
 
 _Static_assert(sizeof(struct ep_port_counters) == 64, "ep_port_counters");
+
+/* The per-service counters every view shows first, by name (packets,
+ * bytes, new_flows, drops); the rest (policing drops by reason, the SYN
+ * proxy's) follow them in the list. */
+#define EP_SVC_N_BASIC 4u
+_Static_assert(__builtin_offsetof(struct ep_svc_counters, drops) ==
+		       (EP_SVC_N_BASIC - 1) * sizeof(uint64_t),
+	       "pkts, bytes, new_flows, drops come first");
 
 /* One lcore's counters: written by that lcore only, summed by readers. */
 struct ep_lcore_stats {

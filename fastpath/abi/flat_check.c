@@ -168,6 +168,12 @@ static int check_header(struct flat_ctx *c, size_t len)
 			    "valid",
 			    (unsigned long long)h->node.syn_guard_rate,
 			    (unsigned long long)h->node.syn_guard_burst);
+	if ((h->node.syn_cookie_flags &
+	     ~(EP_SYN_COOKIE_F_KEY | EP_SYN_COOKIE_F_PREV)) != 0 ||
+	    h->node.syn_cookie_flags == EP_SYN_COOKIE_F_PREV)
+		return fail(c, -EINVAL,
+			    "flat.node.syn_cookie_flags: 0x%x not valid",
+			    h->node.syn_cookie_flags);
 	return check_regions(c);
 }
 
@@ -263,8 +269,11 @@ static int check_service(struct flat_ctx *c, const struct ep_cfg_service *s,
 			    "flat.services[%u]: proto %u, fwd_mode %u or sched "
 			    "%u out of range",
 			    i, s->proto, s->fwd_mode, s->sched);
-	if ((s->flags & ~(EP_SVC_F_AFFINITY | EP_SVC_F_GUE)) != 0 ||
-	    ((s->flags & EP_SVC_F_GUE) && s->fwd_mode != EP_FWD_ENCAP))
+	if ((s->flags &
+	     ~(EP_SVC_F_AFFINITY | EP_SVC_F_GUE | EP_SVC_F_SYN_PROXY)) != 0 ||
+	    ((s->flags & EP_SVC_F_GUE) && s->fwd_mode != EP_FWD_ENCAP) ||
+	    ((s->flags & EP_SVC_F_SYN_PROXY) &&
+	     (s->fwd_mode != EP_FWD_NAT || s->proto != IPPROTO_TCP)))
 		return fail(c, -EINVAL,
 			    "flat.services[%u].flags: 0x%x not valid here", i,
 			    s->flags);

@@ -485,6 +485,7 @@ static const struct {
 	{ R_SERVICES, M_GET, h_services_get },
 	{ R_SERVICES, M_POST, h_services_post },
 	{ R_SERVICE, M_GET, h_service_get },
+	{ R_SERVICE, M_PATCH, h_service_patch },
 	{ R_SERVICE, M_DELETE, h_service_delete },
 	{ R_BACKENDS, M_GET, h_backends_get },
 	{ R_BACKENDS, M_POST, h_backends_post },

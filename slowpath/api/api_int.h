@@ -227,6 +227,8 @@ int h_service_get(struct api_call *c, struct api_error *e);
 
 int h_services_post(struct api_call *c, struct api_error *e);
 
+int h_service_patch(struct api_call *c, struct api_error *e);
+
 int h_service_delete(struct api_call *c, struct api_error *e);
 
 int h_backends_get(struct api_call *c, struct api_error *e);

@@ -29,6 +29,38 @@ int h_service_get(struct api_call *c, struct api_error *e)
 			      e);
 }
 
+/* PATCH /v1/services/NAME: {"limits": ..., "acl": ..., "syn_proxy": ...},
+ * each part given replacing that part of the service; the rest of the
+ * document stays. */
+int h_service_patch(struct api_call *c, struct api_error *e)
+{
+	struct ep_config cfg = { 0 };
+	struct config_error ce = { { 0 } };
+	char path[64];
+	cJSON *obj = NULL;
+	int rc, s = api_service_of(c, e);
+
+	if (s < 0)
+		return -1;
+	snprintf(path, sizeof(path), "services[%d]", s);
+	if (api_body_parse(c->req, path, &obj, e) < 0 ||
+	    api_cfg_copy(c->a, &cfg, e) < 0) {
+		cJSON_Delete(obj);
+		return -1;
+	}
+	rc = cpol_patch_service(obj, path, &cfg.services[s].pol, &ce);
+	cJSON_Delete(obj);
+	if (rc != 0) {
+		config_free(&cfg);
+		return api_fail_config(e, rc, &ce);
+	}
+	if (api_apply_config(c->a, &cfg, true, e) < 0)
+		return -1;
+	api_set_etag(c->resp, c->a->version);
+	return api_reply_json(c->resp, 200, api_doc_item(c->a, (uint32_t)s, -1),
+			      e);
+}
+
 /* Append `raw` (one JSON value) to the array at doc[key] (or at
  * services[svc][key]) and parse the whole new document. */
 static int splice_apply(struct api *a, int svc, const char *key,

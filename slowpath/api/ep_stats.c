@@ -78,12 +78,11 @@ static void stats_services(struct jw *w, const struct ep_stats *s,
 		api_jw_u64(w, "bytes", sc.bytes);
 		api_jw_u64(w, "new_flows", sc.new_flows);
 		api_jw_u64(w, "drops", sc.drops);
-		/* Policing drops by reason: "drops_acl", ... (ep_abi.h). */
-		for (uint32_t k = 0; k < EP_SVC_N; k++)
-			if (strncmp(ep_svc_counters[k].name, "drops_", 6) == 0)
-				api_jw_u64(w, ep_svc_counters[k].name,
-					   ep_counter_u64(&sc,
-							  &ep_svc_counters[k]));
+		/* The rest of the list (ep_abi.h): policing drops by reason
+		 * ("drops_acl", ...), the SYN proxy's counters. */
+		for (uint32_t k = EP_SVC_N_BASIC; k < EP_SVC_N; k++)
+			api_jw_u64(w, ep_svc_counters[k].name,
+				   ep_counter_u64(&sc, &ep_svc_counters[k]));
 		stats_backends(w, s, n, &n->services[i]);
 		api_jw_close(w, '}');
 	}

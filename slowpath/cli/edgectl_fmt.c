@@ -462,10 +462,27 @@ static int stats_ports(FILE *out, const cJSON *st)
 			    ep_port_counters, EP_PORT_N);
 }
 
+#ifndef RTE_MIN
+#define RTE_MIN(a, b) ((a) < (b) ? (a) : (b))
+#endif
+
+/* Services' counters in tables of at most SVC_TABLE_COLS counters each
+ * (traffic and policing drops, then the SYN proxy's), a blank line
+ * between them. */
+#define SVC_TABLE_COLS 10u
+
 static int stats_services(FILE *out, const cJSON *st)
 {
-	return counter_rows(out, st, "services", "SERVICE", "name", false,
-			    ep_svc_counters, EP_SVC_N);
+	int rc = 0;
+
+	for (unsigned int k = 0; k < EP_SVC_N; k += SVC_TABLE_COLS) {
+		if (k)
+			fputc('\n', out);
+		rc |= counter_rows(out, st, "services", "SERVICE", "name",
+				   false, ep_svc_counters + k,
+				   RTE_MIN(SVC_TABLE_COLS, EP_SVC_N - k));
+	}
+	return rc;
 }
 
 static int stats_counters(FILE *out, const cJSON *st, bool all)

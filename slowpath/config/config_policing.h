@@ -57,6 +57,7 @@ struct config_acl {
 struct config_svc_policing {
 	struct config_limit limits[CONFIG_N_LIMITS];
 	uint8_t client_v6_prefix; /* 1..128; 0 when no per-client limit */
+	bool syn_proxy; /* "syn_proxy": SYN cookies, nat + tcp only */
 	struct config_acl acl;
 };
 
@@ -66,9 +67,18 @@ struct config_syn_guard {
 	uint64_t burst;
 };
 
+/* policing.syn_cookie: the SYN-cookie secrets (128 bits each, k0 k1). */
+struct config_syn_cookie {
+	bool has_secret;
+	bool has_previous; /* only with has_secret */
+	uint64_t secret[2];
+	uint64_t previous[2];
+};
+
 struct config_policing {
 	struct config_acl acl; /* the global access list */
 	struct config_syn_guard syn_guard;
+	struct config_syn_cookie syn_cookie;
 };
 
 /*
@@ -81,6 +91,17 @@ int cpol_parse_service(const struct cJSON *svc, const char *path,
 		       struct config_svc_policing *p, uint32_t *n_prefixes,
 		       struct config_error *err);
 
+/*
+ * A change of one service's policing (PATCH): `body` at `path` holds any
+ * of "limits", "acl", "syn_proxy" (nothing else, at least one), each
+ * replacing that part of `p` whole ("limits": {} and "acl": {} remove
+ * them). `p` is changed only on success; the caller validates the
+ * service after (syn_proxy needs nat). 0, -EINVAL with the field's path,
+ * or -ENOMEM.
+ */
+int cpol_patch_service(const struct cJSON *body, const char *path,
+		       struct config_svc_policing *p, struct config_error *err);
+
 /* The root's "policing" object (optional), likewise. */
 int cpol_parse_global(const struct cJSON *root, struct config_policing *p,
 		      uint32_t *n_prefixes, struct config_error *err);
@@ -90,6 +111,11 @@ int cpol_validate_service(const struct config_svc_policing *p, const char *path,
 			  struct config_error *err);
 int cpol_validate_global(const struct config_policing *p,
 			 struct config_error *err);
+
+/* "syn_proxy" needs "forwarding": "nat" and "protocol": "tcp". */
+int cpol_validate_syn_proxy(const struct config_svc_policing *p,
+			    const char *path, enum ep_fwd_mode fwd,
+			    uint8_t proto, struct config_error *err);
 
 void cpol_free_service(struct config_svc_policing *p);
 void cpol_free_global(struct config_policing *p);

@@ -414,7 +414,7 @@ static int parse_service(const cJSON *obj, const char *path,
 		"protocol",	"forwarding", "encap",
 		"scheduler",	"affinity",   "maglev_table_size",
 		"backends",	"limits",     "acl",
-		"health_check", NULL
+		"health_check", "syn_proxy",  NULL
 	};
 	uint32_t port = 0;
 	int rc;

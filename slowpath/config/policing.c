@@ -350,6 +350,24 @@ static int parse_acl(const cJSON *obj, const char *path, struct config_acl *a,
 	return rc;
 }
 
+static int parse_syn_proxy(const cJSON *svc, const char *path,
+			   struct config_svc_policing *p,
+			   struct config_error *err)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(svc, "syn_proxy");
+	char at[CONFIG_PATH_LEN];
+
+	if (v == NULL)
+		return 0;
+	path_fmt(at, sizeof(at), "%s.syn_proxy", path);
+	if (!cJSON_IsBool(v))
+		return cfg_fail_at(err, at, NULL,
+				   "must be true or false, not %s",
+				   cfg_json_type(v));
+	p->syn_proxy = cJSON_IsTrue(v);
+	return 0;
+}
+
 int cpol_parse_service(const cJSON *svc, const char *path,
 		       struct config_svc_policing *p, uint32_t *n_prefixes,
 		       struct config_error *err)
@@ -360,6 +378,8 @@ int cpol_parse_service(const cJSON *svc, const char *path,
 	rc = parse_limits(svc, path, p, err);
 	if (rc == 0)
 		rc = parse_acl(svc, path, &p->acl, n_prefixes, err);
+	if (rc == 0)
+		rc = parse_syn_proxy(svc, path, p, err);
 	if (rc != 0)
 		cpol_free_service(p);
 	return rc;
@@ -400,10 +420,71 @@ static int parse_syn_guard(const cJSON *pol, struct config_syn_guard *g,
 	return 0;
 }
 
+/* 32 hex digits into k[0] (the first 16) and k[1]; false otherwise. */
+static bool parse_secret(const char *hex, uint64_t k[2])
+{
+	if (strlen(hex) != 32)
+		return false;
+	k[0] = k[1] = 0;
+	for (int i = 0; i < 32; i++) {
+		char c = hex[i];
+		int v = c >= '0' && c <= '9'   ? c - '0'
+			: c >= 'a' && c <= 'f' ? c - 'a' + 10
+			: c >= 'A' && c <= 'F' ? c - 'A' + 10
+					       : -1;
+
+		if (v < 0)
+			return false;
+		k[i / 16] = k[i / 16] << 4 | (uint64_t)v;
+	}
+	return true;
+}
+
+static int get_secret(const cJSON *obj, const char *key, bool *has,
+		      uint64_t k[2], struct config_error *err)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+	char at[CONFIG_PATH_LEN];
+
+	if (v == NULL)
+		return 0;
+	path_fmt(at, sizeof(at), "policing.syn_cookie.%s", key);
+	if (!cJSON_IsString(v) || !parse_secret(v->valuestring, k))
+		return cfg_fail_at(
+			err, at, NULL,
+			"must be a string of 32 hex digits (128 bits)");
+	if (k[0] == 0 && k[1] == 0)
+		return cfg_fail_at(err, at, NULL, "must not be all zeros");
+	*has = true;
+	return 0;
+}
+
+static int parse_syn_cookie(const cJSON *pol, struct config_syn_cookie *c,
+			    struct config_error *err)
+{
+	static const char *const keys[] = { "secret", "previous_secret", NULL };
+	const cJSON *obj = cJSON_GetObjectItemCaseSensitive(pol, "syn_cookie");
+	int rc;
+
+	if (obj == NULL)
+		return 0;
+	rc = cfg_check_object(obj, "policing.syn_cookie", keys, err);
+	if (rc == 0)
+		rc = get_secret(obj, "secret", &c->has_secret, c->secret, err);
+	if (rc == 0)
+		rc = get_secret(obj, "previous_secret", &c->has_previous,
+				c->previous, err);
+	if (rc == 0 && !c->has_secret)
+		return cfg_fail_at(err, "policing.syn_cookie.secret", NULL,
+				   "required field missing");
+	return rc;
+}
+
 int cpol_parse_global(const cJSON *root, struct config_policing *p,
 		      uint32_t *n_prefixes, struct config_error *err)
 {
-	static const char *const keys[] = { "acl", "syn_flood", NULL };
+	static const char *const keys[] = { "acl", "syn_flood", "syn_cookie",
+					    NULL };
 	const cJSON *obj = cJSON_GetObjectItemCaseSensitive(root, "policing");
 	int rc;
 
@@ -415,6 +496,8 @@ int cpol_parse_global(const cJSON *root, struct config_policing *p,
 		rc = parse_acl(obj, "policing", &p->acl, n_prefixes, err);
 	if (rc == 0)
 		rc = parse_syn_guard(obj, &p->syn_guard, err);
+	if (rc == 0)
+		rc = parse_syn_cookie(obj, &p->syn_cookie, err);
 	if (rc != 0)
 		cpol_free_global(p);
 	return rc;
@@ -480,5 +563,22 @@ int cpol_validate_global(const struct config_policing *p,
 				   "rate %llu with burst %llu is not valid",
 				   (unsigned long long)g->rate,
 				   (unsigned long long)g->burst);
+	if (p->syn_cookie.has_previous && !p->syn_cookie.has_secret)
+		return cfg_fail_at(err, "policing.syn_cookie.secret", NULL,
+				   "required with previous_secret");
 	return validate_acl(&p->acl, "policing.acl", err);
+}
+
+int cpol_validate_syn_proxy(const struct config_svc_policing *p,
+			    const char *path, enum ep_fwd_mode fwd,
+			    uint8_t proto, struct config_error *err)
+{
+	char at[CONFIG_PATH_LEN];
+
+	if (!p->syn_proxy || (fwd == EP_FWD_NAT && proto == IPPROTO_TCP))
+		return 0;
+	path_fmt(at, sizeof(at), "%s.syn_proxy", path);
+	return cfg_fail_at(err, at, NULL,
+			   "needs \"forwarding\": \"nat\" and "
+			   "\"protocol\": \"tcp\"");
 }

@@ -40,11 +40,43 @@ static int copy_acl(struct config_acl *dst, const struct config_acl *src)
 	return 0;
 }
 
+int cpol_patch_service(const cJSON *body, const char *path,
+		       struct config_svc_policing *p, struct config_error *err)
+{
+	static const char *const keys[] = { "limits", "acl", "syn_proxy",
+					    NULL };
+	struct config_svc_policing n;
+	uint32_t prefixes = 0;
+	int rc = cfg_check_object(body, path, keys, err);
+
+	if (rc == 0 && body->child == NULL)
+		rc = cfg_fail_at(err, path, NULL,
+				 "needs \"limits\", \"acl\" or \"syn_proxy\"");
+	if (rc == 0)
+		rc = cpol_parse_service(body, path, &n, &prefixes, err);
+	if (rc != 0)
+		return rc;
+	if (cJSON_GetObjectItemCaseSensitive(body, "limits") != NULL) {
+		memcpy(p->limits, n.limits, sizeof(p->limits));
+		p->client_v6_prefix = n.client_v6_prefix;
+	}
+	if (cJSON_GetObjectItemCaseSensitive(body, "acl") != NULL) {
+		free_acl(&p->acl);
+		p->acl = n.acl;
+		memset(&n.acl, 0, sizeof(n.acl));
+	}
+	if (cJSON_GetObjectItemCaseSensitive(body, "syn_proxy") != NULL)
+		p->syn_proxy = n.syn_proxy;
+	cpol_free_service(&n);
+	return 0;
+}
+
 int cpol_copy_service(struct config_svc_policing *dst,
 		      const struct config_svc_policing *src)
 {
 	memcpy(dst->limits, src->limits, sizeof(dst->limits));
 	dst->client_v6_prefix = src->client_v6_prefix;
+	dst->syn_proxy = src->syn_proxy;
 	return copy_acl(&dst->acl, &src->acl);
 }
 
@@ -52,6 +84,7 @@ int cpol_copy_global(struct config_policing *dst,
 		     const struct config_policing *src)
 {
 	dst->syn_guard = src->syn_guard;
+	dst->syn_cookie = src->syn_cookie;
 	return copy_acl(&dst->acl, &src->acl);
 }
 
@@ -83,14 +116,23 @@ bool cpol_equal_service(const struct config_svc_policing *a,
 		      a->limits[k].burst != b->limits[k].burst)))
 			return false;
 	return a->client_v6_prefix == b->client_v6_prefix &&
-	       acl_equal(&a->acl, &b->acl);
+	       a->syn_proxy == b->syn_proxy && acl_equal(&a->acl, &b->acl);
 }
 
 bool cpol_equal_global(const struct config_policing *a,
 		       const struct config_policing *b)
 {
+	const struct config_syn_cookie *ca = &a->syn_cookie,
+				       *cb = &b->syn_cookie;
+
 	return a->syn_guard.rate == b->syn_guard.rate &&
 	       a->syn_guard.burst == b->syn_guard.burst &&
+	       ca->has_secret == cb->has_secret &&
+	       ca->has_previous == cb->has_previous &&
+	       (!ca->has_secret ||
+		memcmp(ca->secret, cb->secret, sizeof(ca->secret)) == 0) &&
+	       (!ca->has_previous || memcmp(ca->previous, cb->previous,
+					    sizeof(ca->previous)) == 0) &&
 	       acl_equal(&a->acl, &b->acl);
 }
 
@@ -214,6 +256,8 @@ char *cpol_json_service(const struct config_svc_policing *p)
 	}
 	if (p->acl.n_allow + p->acl.n_deny)
 		json_acl(&b, &p->acl, ",");
+	if (p->syn_proxy)
+		sb_add(&b, ",\"syn_proxy\":true");
 	return sb_done(&b);
 }
 
@@ -222,8 +266,9 @@ char *cpol_json_global(const struct config_policing *p)
 	struct sbuf b = { 0 };
 
 	bool acl = p->acl.n_allow + p->acl.n_deny > 0;
+	const struct config_syn_cookie *c = &p->syn_cookie;
 
-	if (acl || p->syn_guard.rate) {
+	if (acl || p->syn_guard.rate || c->has_secret) {
 		sb_add(&b, ",\"policing\":{");
 		if (acl)
 			json_acl(&b, &p->acl, "");
@@ -234,6 +279,21 @@ char *cpol_json_global(const struct config_policing *p)
 			       acl ? "," : "",
 			       (unsigned long long)p->syn_guard.rate,
 			       (unsigned long long)p->syn_guard.burst);
+		if (c->has_secret) {
+			sb_add(&b,
+			       "%s\"syn_cookie\":{\"secret\":\"%016llx%"
+			       "016llx\"",
+			       acl || p->syn_guard.rate ? "," : "",
+			       (unsigned long long)c->secret[0],
+			       (unsigned long long)c->secret[1]);
+			if (c->has_previous)
+				sb_add(&b,
+				       ",\"previous_secret\":\"%016llx%"
+				       "016llx\"",
+				       (unsigned long long)c->previous[0],
+				       (unsigned long long)c->previous[1]);
+			sb_add(&b, "}");
+		}
 		sb_add(&b, "}");
 	}
 	return sb_done(&b);
@@ -243,6 +303,8 @@ void cpol_flat_service(const struct config_svc_policing *p,
 		       struct ep_cfg_service *out)
 {
 	out->client_v6_prefix = has_client_limits(p) ? p->client_v6_prefix : 0;
+	if (p->syn_proxy)
+		out->flags |= EP_SVC_F_SYN_PROXY;
 	for (uint32_t k = 0; k < CONFIG_N_LIMITS; k++) {
 		memset(&out->limits[k], 0, sizeof(out->limits[k]));
 		if (p->limits[k].mode == EP_LIMIT_OFF)
@@ -280,6 +342,7 @@ void cpol_from_flat_service(const struct ep_cfg_service *in,
 		p->limits[k].burst = in->limits[k].burst;
 	}
 	p->client_v6_prefix = 0;
+	p->syn_proxy = (in->flags & EP_SVC_F_SYN_PROXY) != 0;
 	if (has_client_limits(p))
 		p->client_v6_prefix = in->client_v6_prefix
 					      ? in->client_v6_prefix
@@ -317,6 +380,17 @@ void cpol_flat_node(const struct config_policing *p, struct ep_cfg_node *out)
 {
 	out->syn_guard_rate = p->syn_guard.rate;
 	out->syn_guard_burst = p->syn_guard.burst;
+	out->syn_cookie_flags = 0;
+	if (p->syn_cookie.has_secret) {
+		out->syn_cookie_flags |= EP_SYN_COOKIE_F_KEY;
+		memcpy(out->syn_cookie_key, p->syn_cookie.secret,
+		       sizeof(out->syn_cookie_key));
+	}
+	if (p->syn_cookie.has_previous) {
+		out->syn_cookie_flags |= EP_SYN_COOKIE_F_PREV;
+		memcpy(out->syn_cookie_prev, p->syn_cookie.previous,
+		       sizeof(out->syn_cookie_prev));
+	}
 }
 
 void cpol_from_flat_node(const struct ep_cfg_node *in,
@@ -324,4 +398,15 @@ void cpol_from_flat_node(const struct ep_cfg_node *in,
 {
 	p->syn_guard.rate = in->syn_guard_rate;
 	p->syn_guard.burst = in->syn_guard_burst;
+	memset(&p->syn_cookie, 0, sizeof(p->syn_cookie));
+	if (in->syn_cookie_flags & EP_SYN_COOKIE_F_KEY) {
+		p->syn_cookie.has_secret = true;
+		memcpy(p->syn_cookie.secret, in->syn_cookie_key,
+		       sizeof(p->syn_cookie.secret));
+	}
+	if (in->syn_cookie_flags & EP_SYN_COOKIE_F_PREV) {
+		p->syn_cookie.has_previous = true;
+		memcpy(p->syn_cookie.previous, in->syn_cookie_prev,
+		       sizeof(p->syn_cookie.previous));
+	}
 }

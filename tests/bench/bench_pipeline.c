@@ -18,6 +18,17 @@
  *                room (--ct-entries 262144, 65536 new flows measured)
  *   new-full     the same into a full table (--ct-entries 65536, filled
  *                first): every insert evicts
+ *   policing-ab  established, in --rounds interleaved rounds: the DSR
+ *                service alone, then the same with a packets/s limit, a
+ *                per-client packets/s limit and a 10,000-prefix access
+ *                list (none of which refuses a packet of this traffic);
+ *                prints each round and the medians of both and of the
+ *                difference
+ *   established-policed  established with the policing configuration
+ *                (for callgrind: instructions against established)
+ *   syn-cookie   every frame a SYN from a new source to a nat service
+ *                with syn_proxy: each is answered with a cookie SYN-ACK
+ *                (no entry made); cycles per SYN and SYN-ACKs/s
  *
  *   valgrind --tool=callgrind --toggle-collect=bench_measured_burst \
  *       build/tests/bench/bench_pipeline --mode established
@@ -57,14 +68,24 @@
 #define TH_SYN 0x02u
 #define TH_ACK 0x10u
 
-enum mode { M_EST, M_NEW, M_NEW_FULL };
+enum mode { M_EST, M_NEW, M_NEW_FULL, M_POL_AB, M_SYN_COOKIE, M_EST_POL };
 
 struct opts {
 	enum mode mode;
 	uint32_t flows;
 	uint32_t bursts;
 	uint32_t ct_entries;
+	uint32_t rounds;
 };
+
+/* What apply_config() puts in force. */
+enum cfg_kind {
+	CFG_PLAIN, /* the DSR service */
+	CFG_POLICED, /* the same with limits and a 10,000-prefix ACL */
+	CFG_SYN_PROXY, /* a nat service with syn_proxy */
+};
+
+#define N_ACL_PREFIXES 10000u
 
 static struct rte_ring *rx_ring, *tx_ring;
 static struct rte_ether_addr port_mac;
@@ -75,33 +96,92 @@ static uint64_t new_seq;
 
 #define N_BACKENDS 4u
 
-/* One node address, one DSR service, its backends (static MACs). */
-static int apply_config(void)
+/*
+ * The flat form with `n` access-list rules appended (deny prefixes of
+ * 172.16.0.0/12 as /24s, none of which holds a source of this traffic,
+ * scoped to service 0, and the global 192.0.2.0/24).
+ */
+static uint8_t *with_acl(uint8_t *buf, uint32_t *len, uint32_t n)
+{
+	struct ep_cfg_hdr h;
+	uint32_t off = flat_align8(*len);
+	uint8_t *out =
+		realloc(buf, off + (size_t)n * sizeof(struct ep_cfg_acl_rule));
+
+	if (out == NULL)
+		exit(1);
+	memset(out + *len, 0, off - *len);
+	for (uint32_t i = 0; i < n; i++) {
+		struct ep_cfg_acl_rule r;
+
+		memset(&r, 0, sizeof(r));
+		r.prefix = ep_ip4u(i + 1 == n ? RTE_IPV4(192, 0, 2, 0)
+					      : RTE_IPV4(172, 16, 0, 0) +
+							(i << 8));
+		r.depth = 24;
+		r.kind = EP_ACL_DENY;
+		r.scope = i + 1 == n ? EP_ACL_SCOPE_GLOBAL : 0;
+		memcpy(out + off + (size_t)i * sizeof(r), &r, sizeof(r));
+	}
+	memcpy(&h, out, sizeof(h));
+	h.n_acl_rules = n;
+	h.off_acl_rules = off;
+	h.total_len = off + n * (uint32_t)sizeof(struct ep_cfg_acl_rule);
+	memcpy(out, &h, sizeof(h));
+	*len = h.total_len;
+	return out;
+}
+
+/* One node address, one service, its backends (static MACs). */
+static int apply_config(enum cfg_kind kind, uint64_t version)
 {
 	struct flat_build c;
+	struct ep_cfg_service *s;
 	struct ep_event_msg ev;
 	uint32_t len;
 	uint8_t *buf;
 	int rc;
 
 	flat_init(&c, 0);
+	c.h.version = version;
 	flat_add_addr(&c, ep_ip4u(RTE_IPV4(10, 200, 0, 254)));
-	flat_add_service(&c, "bench_dsr", ep_ip4u(VIP), VIP_PORT, 0);
+	s = flat_add_service(&c, "bench_dsr", ep_ip4u(VIP), VIP_PORT, 0);
+	if (kind == CFG_POLICED) {
+		/* Far above this traffic: every check runs, none refuses. */
+		s->limits[EP_LIMIT_PPS] =
+			(struct ep_cfg_limit){ .rate = 1ull << 40,
+					       .burst = 1ull << 36,
+					       .mode = EP_LIMIT_TOKEN_BUCKET };
+		s->limits[EP_LIMIT_CLIENT_PPS] =
+			(struct ep_cfg_limit){ .rate = 1ull << 30,
+					       .burst = 1ull << 26,
+					       .mode = EP_LIMIT_TOKEN_BUCKET };
+	}
+	if (kind == CFG_SYN_PROXY) {
+		s->fwd_mode = EP_FWD_NAT;
+		s->flags = EP_SVC_F_SYN_PROXY;
+		c.h.node.syn_cookie_flags = EP_SYN_COOKIE_F_KEY;
+		c.h.node.syn_cookie_key[0] = 0x0123456789abcdefull;
+		c.h.node.syn_cookie_key[1] = 0xfedcba9876543210ull;
+	}
 	for (uint32_t i = 0; i < N_BACKENDS; i++) {
 		const uint8_t mac[6] = { 2, 0, 0, 0, 0xbe, (uint8_t)(i + 1) };
 		struct ep_cfg_backend *b = flat_add_backend(
-			&c, ep_ip4u(RTE_IPV4(10, 201, 0, i + 1)), 0, 1, i);
+			&c, ep_ip4u(RTE_IPV4(10, 201, 0, i + 1)),
+			kind == CFG_SYN_PROXY ? 8080 : 0, 1, i);
 
 		b->has_mac = 1;
 		memcpy(b->mac, mac, 6);
 	}
 	buf = flat_bytes(&c, &len);
+	if (kind == CFG_POLICED)
+		buf = with_acl(buf, &len, N_ACL_PREFIXES);
 	memset(&ev, 0, sizeof(ev));
 	rc = ctrl_apply(buf, len, &ev);
 	free(buf);
-	if (rc != 0)
+	if (rc != 0 || ev.status != 0)
 		fprintf(stderr, "configuration refused: %s\n", ev.error);
-	return rc;
+	return rc != 0 ? rc : ev.status;
 }
 
 /* ------------------------------------------------------------------ */
@@ -207,21 +287,28 @@ static struct rte_mbuf *alloc_frame(struct rte_mempool *pool)
 	return m;
 }
 
+/* TSC cycles of the measured calls alone (new_burst()). */
+static uint64_t burst_cycles;
+
 /* One burst of new-flow SYNs; returns packets that came out. */
 static unsigned int new_burst(struct fp_worker *w, struct rte_mempool *pool,
 			      int measured)
 {
 	struct rte_mbuf *pkts[BURST];
 	unsigned int out;
+	uint64_t t0;
 
 	for (uint32_t i = 0; i < BURST; i++) {
 		pkts[i] = alloc_frame(pool);
 		new_frame(pkts[i]);
 	}
+	t0 = rte_rdtsc();
 	if (measured)
 		bench_measured_burst(w, pkts, BURST);
 	else
 		warm_burst(w, pkts, BURST);
+	if (measured)
+		burst_cycles += rte_rdtsc() - t0;
 	out = drain(pkts, BURST);
 	rte_pktmbuf_free_bulk(pkts, out);
 	return out;
@@ -289,7 +376,7 @@ static uint64_t run(const struct opts *o, struct rte_mempool *pool,
 
 	*packets = 0;
 	*out_pkts = 0;
-	if (o->mode == M_EST)
+	if (o->mode == M_EST || o->mode == M_POL_AB || o->mode == M_EST_POL)
 		return run_established(o, pool, packets, out_pkts);
 	if (o->mode == M_NEW_FULL) {
 		/* Fill the table twice over: inserts now evict. */
@@ -298,13 +385,68 @@ static uint64_t run(const struct opts *o, struct rte_mempool *pool,
 		for (uint32_t b = 0; b < fill; b++)
 			new_burst(w, pool, 0);
 	}
+	burst_cycles = 0;
 	for (uint32_t b = 0; b < o->bursts; b++) {
 		t0 = rte_rdtsc();
 		*out_pkts += new_burst(w, pool, 1);
 		cycles += rte_rdtsc() - t0;
 		*packets += BURST;
 	}
-	return cycles;
+	/* syn-cookie: the pipeline alone (worker_process + worker_flush);
+	 * new, new-full: with the frames' making and freeing, as their
+	 * recorded figures were measured. */
+	return o->mode == M_SYN_COOKIE ? burst_cycles : cycles;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double median(double *v, uint32_t n)
+{
+	qsort(v, n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/*
+ * Interleaved rounds of the established traffic without and with the
+ * policing configuration. Each run makes its entries again (its first
+ * pass is not measured), so the order inside a round does not favour one.
+ */
+static int run_policing_ab(const struct opts *o, struct rte_mempool *pool)
+{
+	double plain[64], pol[64], diff[64];
+	uint64_t version = 10;
+	int rc = 0;
+
+	for (uint32_t r = 0; r < o->rounds; r++) {
+		for (int k = 0; k < 2; k++) {
+			int policed = (k == 0) == (r % 2 == 1);
+			uint64_t cyc, pk, out;
+
+			if (apply_config(policed ? CFG_POLICED : CFG_PLAIN,
+					 version++) != 0)
+				return 1;
+			cyc = run(o, pool, &pk, &out);
+			if (out != pk)
+				rc = 1;
+			(policed ? pol : plain)[r] = pk ? (double)cyc / pk : 0;
+		}
+		diff[r] = pol[r] - plain[r];
+		printf("round %u: plain %.1f policed %.1f extra %.1f "
+		       "tsc_cycles/packet\n",
+		       r + 1, plain[r], pol[r], diff[r]);
+		fflush(stdout);
+	}
+	printf("mode=policing-ab flows=%u rounds=%u acl_prefixes=%u "
+	       "median_plain=%.1f median_policed=%.1f median_extra=%.1f "
+	       "tsc_cycles_per_packet\n",
+	       o->flows, o->rounds, N_ACL_PREFIXES, median(plain, o->rounds),
+	       median(pol, o->rounds), median(diff, o->rounds));
+	return rc;
 }
 
 /* ------------------------------------------------------------------ */
@@ -316,6 +458,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{ "flows", required_argument, NULL, 'f' },
 		{ "bursts", required_argument, NULL, 'b' },
 		{ "ct-entries", required_argument, NULL, 'c' },
+		{ "rounds", required_argument, NULL, 'r' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c, ct_given = 0, bursts_given = 0;
@@ -324,6 +467,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	o->flows = 65536;
 	o->bursts = 4096;
 	o->ct_entries = 262144;
+	o->rounds = 7;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		char *end;
@@ -336,6 +480,12 @@ static int parse_args(int argc, char **argv, struct opts *o)
 				o->mode = M_NEW;
 			else if (strcmp(optarg, "new-full") == 0)
 				o->mode = M_NEW_FULL;
+			else if (strcmp(optarg, "policing-ab") == 0)
+				o->mode = M_POL_AB;
+			else if (strcmp(optarg, "syn-cookie") == 0)
+				o->mode = M_SYN_COOKIE;
+			else if (strcmp(optarg, "established-policed") == 0)
+				o->mode = M_EST_POL;
 			else
 				goto bad;
 			continue;
@@ -350,20 +500,25 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			o->flows = (uint32_t)v;
 		else if (c == 'b')
 			o->bursts = (uint32_t)v, bursts_given = 1;
+		else if (c == 'r')
+			o->rounds = (uint32_t)RTE_MIN(v, 64ul);
 		else
 			o->ct_entries = (uint32_t)v, ct_given = 1;
 	}
 	if (o->mode == M_NEW_FULL && !ct_given)
 		o->ct_entries = 65536;
-	if (o->mode != M_EST && !bursts_given)
+	if (o->mode != M_EST && o->mode != M_POL_AB && o->mode != M_EST_POL &&
+	    !bursts_given)
 		o->bursts = 2048; /* 65536 new flows */
 	if (o->ct_entries < 1024 || optind < argc)
 		goto bad;
 	return 0;
 bad:
 	fprintf(stderr,
-		"usage: %s [--mode established|new|new-full] [--flows N] "
-		"[--bursts N] [--ct-entries N (>= 1024)]\n",
+		"usage: %s [--mode established|new|new-full|policing-ab|"
+		"established-policed|syn-cookie] [--flows N] [--bursts N] "
+		"[--ct-entries N "
+		"(>= 1024)] [--rounds N (policing-ab, <= 64)]\n",
 		argv[0]);
 	return -1;
 }
@@ -381,7 +536,10 @@ int main(int argc, char **argv)
 			"--file-prefix=bench_pipeline",
 			"--log-level=error",
 			NULL };
-	static const char *mode_names[] = { "established", "new", "new-full" };
+	static const char *mode_names[] = {
+		"established", "new",	     "new-full",
+		"policing-ab", "syn-cookie", "established-policed"
+	};
 	struct rte_mempool *pool;
 	struct fp_options fo;
 	struct opts o;
@@ -416,16 +574,48 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	rte_eth_macaddr_get(fp.ports[0].port_id, &port_mac);
-	if (apply_config() != 0) {
+	if (apply_config(o.mode == M_SYN_COOKIE ? CFG_SYN_PROXY
+			 : o.mode == M_EST_POL	? CFG_POLICED
+						: CFG_PLAIN,
+			 1) != 0) {
 		fp_teardown();
 		return 1;
+	}
+	if (o.mode == M_POL_AB) {
+		int rc = run_policing_ab(&o, pool);
+
+		fp_teardown();
+		rte_mempool_free(pool);
+		rte_eal_cleanup();
+		return rc;
 	}
 	cycles = run(&o, pool, &packets, &out_pkts);
 	printf("mode=%s flows=%u ct_entries=%u measured_packets=%" PRIu64
 	       " forwarded=%" PRIu64 " tsc_cycles_per_packet=%.1f\n",
-	       mode_names[o.mode], o.mode == M_EST ? o.flows : 0, o.ct_entries,
-	       packets, out_pkts,
+	       mode_names[o.mode],
+	       o.mode == M_EST || o.mode == M_EST_POL ? o.flows : 0,
+	       o.ct_entries, packets, out_pkts,
 	       packets ? (double)cycles / (double)packets : 0.0);
+	if (o.mode == M_SYN_COOKIE && cycles)
+		printf("syn_cookie_answers_per_second_per_worker=%.2fM "
+		       "(TSC %.2f GHz; SYN-ACKs out %" PRIu64
+		       ", entries made %" PRIu64 ")\n",
+		       (double)packets * (double)rte_get_tsc_hz() /
+			       (double)cycles / 1e6,
+		       (double)rte_get_tsc_hz() / 1e9, out_pkts,
+		       stats_sum_cnt(fp.stats, EP_CNT_CT_INSERTS));
+	if (o.mode == M_SYN_COOKIE && packets) {
+		/* The fast path's own stages (parse; classify and table
+		 * lookup; decide = the SYN proxy's answer), per packet (no
+		 * unmeasured burst in this mode). */
+		double n = (double)packets;
+
+		printf("stages_per_packet parse=%.1f lookup=%.1f "
+		       "decide=%.1f\n",
+		       (double)stats_sum_cnt(fp.stats, EP_CNT_CYC_PARSE) / n,
+		       (double)stats_sum_cnt(fp.stats, EP_CNT_CYC_LOOKUP) / n,
+		       (double)stats_sum_cnt(fp.stats, EP_CNT_CYC_REWRITE) / n);
+	}
 	fflush(stdout);
 	fp_teardown();
 	rte_mempool_free(pool);

@@ -367,6 +367,7 @@ void test_services(void);
 void test_backend_ids(void);
 void test_backend_post_delete(void);
 void test_backend_patch(void);
+void test_service_patch(void);
 void test_health(void);
 void test_stats(void);
 void test_stats_one_pass(void);

@@ -258,3 +258,51 @@ void test_api_services_checks(unsigned int *passed, unsigned int *failed)
 	*passed += check_passed;
 	*failed += check_failed;
 }
+
+/* PATCH /v1/services/NAME: one service's limits, ACL or syn_proxy, the
+ * rest of the document as it was. */
+void test_service_patch(void)
+{
+	static const struct {
+		const char *body, *field;
+	} bad[] = {
+		{ "{'limits': {'packets_per_second': {'rate': 0}}}",
+		  "services[0].limits.packets_per_second.rate" },
+		{ "{'acl': {'deny': ['10.0.0.0/33']}}",
+		  "services[0].acl.deny[0]" },
+		{ "{'backends': []}", "services[0]" },
+		{ "{}", "services[0]" },
+		{ "{'syn_proxy': 'yes'}", "services[0].syn_proxy" },
+	};
+	const cJSON *lim;
+
+	fresh();
+	patch("/v1/services/web",
+	      "{'limits': {'connections_per_second': {'rate': 100}}, "
+	      "'acl': {'deny': ['192.0.2.0/24']}, 'syn_proxy': true}");
+	CHECK_MSG(R.status == 200, "%s", R.body);
+	lim = jget(jget(R.json, "limits"), "connections_per_second");
+	CHECK(jnum(lim, "rate") == 100 && jnum(lim, "burst") == 10);
+	CHECK(cJSON_IsTrue(jget(R.json, "syn_proxy")));
+	CHECK(cJSON_GetArraySize(jget(jget(R.json, "acl"), "deny")) == 1);
+	CHECK(cJSON_GetArraySize(jget(R.json, "backends")) == 2);
+	CHECK(strcmp(R.etag, "\"2\"") == 0 && fake.applies == 2);
+	/* Only the ACL: the limits and syn_proxy stay. */
+	patch("/v1/services/web", "{'acl': {}}");
+	CHECK_MSG(R.status == 200 && jget(R.json, "acl") == NULL &&
+			  jget(R.json, "limits") != NULL &&
+			  cJSON_IsTrue(jget(R.json, "syn_proxy")),
+		  "%s", R.body);
+	/* The other service is untouched. */
+	get("/v1/services/web6");
+	CHECK(R.status == 200 && jget(R.json, "limits") == NULL);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		patch("/v1/services/web", bad[i].body);
+		CHECK_MSG(is_error(400, API_ERR_VALIDATION) &&
+				  field_is(bad[i].field),
+			  "%s -> %s", bad[i].body, R.body);
+	}
+	patch("/v1/services/nope", "{'acl': {}}");
+	CHECK(is_error(404, API_ERR_NOT_FOUND));
+	CHECK(api_version(A) == 3);
+}

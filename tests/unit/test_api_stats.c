@@ -175,6 +175,14 @@ static cJSON *ref_stats(const struct ep_stats *s, const struct ep_shared *sh,
 		ref_u64(o, "drops_rate_service_cps", sc.drop_rate_cps);
 		ref_u64(o, "drops_rate_client", sc.drop_rate_client);
 		ref_u64(o, "drops_syn_flood", sc.drop_syn_flood);
+		ref_u64(o, "syn_cookie_sent", sc.syn_cookie_sent);
+		ref_u64(o, "syn_cookie_invalid", sc.syn_cookie_invalid);
+		ref_u64(o, "syn_cookie_valid", sc.syn_cookie_valid);
+		ref_u64(o, "syn_proxy_established", sc.syn_proxy_established);
+		ref_u64(o, "syn_proxy_backend_reset",
+			sc.syn_proxy_backend_reset);
+		ref_u64(o, "syn_proxy_syn_retries", sc.syn_proxy_syn_retries);
+		ref_u64(o, "drops_syn_proxy_waiting", sc.drop_syn_proxy_wait);
 		barr = cJSON_AddArrayToObject(o, "backends");
 		for (uint32_t j = 0; j < sn->n_backends; j++) {
 			const struct metrics_backend_name *bn =

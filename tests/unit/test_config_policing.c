@@ -11,8 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 #include "check.h"
 #include "config.h"
+#include "config_policing.h"
 #include "ep_abi.h"
 
 #define DOC_HEAD                                                               \
@@ -270,10 +273,195 @@ static void test_roundtrip(void)
 	config_ids_destroy(ids);
 }
 
+/* syn_proxy and policing.syn_cookie: parsed, refused with their paths,
+ * rendered, in the flat form and back. */
+static void test_syn_proxy(void)
+{
+	static const struct {
+		const char *svc, *pol, *want;
+	} bad[] = {
+		{ ",\"syn_proxy\":true", "",
+		  "services[0].syn_proxy: needs \"forwarding\": \"nat\"" },
+		{ ",\"forwarding\":\"nat\",\"syn_proxy\":1", "",
+		  "services[0].syn_proxy: must be true or false" },
+		{ "", ",\"policing\":{\"syn_cookie\":{}}",
+		  "policing.syn_cookie.secret: required field missing" },
+		{ "",
+		  ",\"policing\":{\"syn_cookie\":{\"secret\":\"00112233\"}}",
+		  "policing.syn_cookie.secret: must be a string of 32 hex" },
+		{ "",
+		  ",\"policing\":{\"syn_cookie\":{\"secret\":"
+		  "\"000000000000000000000000000000zz\"}}",
+		  "policing.syn_cookie.secret: must be a string of 32 hex" },
+		{ "",
+		  ",\"policing\":{\"syn_cookie\":{\"secret\":"
+		  "\"00000000000000000000000000000000\"}}",
+		  "policing.syn_cookie.secret: must not be all zeros" },
+		{ "",
+		  ",\"policing\":{\"syn_cookie\":{\"previous_secret\":"
+		  "\"00112233445566778899aabbccddeeff\"}}",
+		  "policing.syn_cookie.secret: required field missing" },
+		{ "",
+		  ",\"policing\":{\"syn_cookie\":{\"secret\":"
+		  "\"00112233445566778899aabbccddeeff\",\"key\":1}}",
+		  "policing.syn_cookie: unknown field \"key\"" },
+	};
+	const char *good = DOC_HEAD SVC("sp", "10.1.0.3",
+					",\"forwarding\":\"nat\",\"syn_proxy\":"
+					"true") "," SVC("plain", "10.1.0.4",
+							",\"forwarding\":"
+							"\"nat\"") "],"
+								   "\"policing"
+								   "\":{\"syn_"
+								   "cookie\":{"
+								   "\"secret\":"
+								   "\"001122334"
+								   "45566778899"
+								   "AABBCCDDEEF"
+								   "F\","
+								   "\"previous_"
+								   "secret\":"
+								   "\"ffeeddccb"
+								   "baa99887766"
+								   "55443322110"
+								   "0\"}}}";
+	struct ep_config a, b, d;
+	struct config_error err;
+	struct config_ids *ids = config_ids_create();
+	char *json;
+	size_t need, len;
+	void *buf;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char doc[1024];
+		struct ep_config cfg;
+		int rc;
+
+		snprintf(doc, sizeof(doc),
+			 "%s{\"name\":\"s\",\"vip\":\"10.1.0.1\",\"port\":80,"
+			 "\"protocol\":\"tcp\"%s,\"backends\":[]}]%s}",
+			 DOC_HEAD, bad[i].svc, bad[i].pol);
+		rc = parse(doc, &cfg, &err);
+		if (rc == 0) {
+			rc = config_validate(&cfg, &err);
+			config_free(&cfg);
+		}
+		CHECK_MSG(rc == -EINVAL && strncmp(err.msg, bad[i].want,
+						   strlen(bad[i].want)) == 0,
+			  "case %zu: rc %d, \"%s\", want \"%s\"", i, rc,
+			  err.msg, bad[i].want);
+	}
+	CHECK_MSG(parse(good, &a, &err) == 0, "%s", err.msg);
+	if (a.n_services != 2 || ids == NULL)
+		return;
+	CHECK(a.services[0].pol.syn_proxy && !a.services[1].pol.syn_proxy);
+	CHECK(a.pol.syn_cookie.has_secret && a.pol.syn_cookie.has_previous);
+	CHECK(a.pol.syn_cookie.secret[0] == 0x0011223344556677ull &&
+	      a.pol.syn_cookie.secret[1] == 0x8899aabbccddeeffull &&
+	      a.pol.syn_cookie.previous[0] == 0xffeeddccbbaa9988ull);
+	json = config_to_json(&a);
+	CHECK(json != NULL && strstr(json, "\"syn_proxy\":true") != NULL &&
+	      strstr(json, "\"syn_cookie\":{\"secret\":"
+			   "\"00112233445566778899aabbccddeeff\","
+			   "\"previous_secret\":"
+			   "\"ffeeddccbbaa99887766554433221100\"}") != NULL);
+	CHECK(json != NULL && parse(json, &b, &err) == 0 &&
+	      config_equal(&a, &b));
+	if (json != NULL)
+		config_free(&b);
+	free(json);
+	/* Another secret, or syn_proxy off, is another configuration. */
+	CHECK(config_copy(&b, &a) == 0);
+	b.pol.syn_cookie.previous[1] ^= 1;
+	CHECK(!config_equal(&a, &b));
+	b.pol.syn_cookie.previous[1] ^= 1;
+	b.services[0].pol.syn_proxy = false;
+	CHECK(!config_equal(&a, &b));
+	config_free(&b);
+	need = config_flat_size(&a);
+	buf = malloc(need);
+	CHECK(config_to_flat(&a, 4, ids, buf, need, &len, &err) == 0);
+	{
+		struct ep_cfg_hdr h;
+		struct ep_cfg_service s0, s1;
+
+		memcpy(&h, buf, sizeof(h));
+		memcpy(&s0, (uint8_t *)buf + h.off_services, sizeof(s0));
+		memcpy(&s1, (uint8_t *)buf + h.off_services + sizeof(s0),
+		       sizeof(s1));
+		CHECK((s0.flags & EP_SVC_F_SYN_PROXY) &&
+		      !(s1.flags & EP_SVC_F_SYN_PROXY));
+		CHECK(h.node.syn_cookie_flags ==
+		      (EP_SYN_COOKIE_F_KEY | EP_SYN_COOKIE_F_PREV));
+		CHECK(h.node.syn_cookie_key[0] == 0x0011223344556677ull &&
+		      h.node.syn_cookie_prev[1] == 0x7766554433221100ull);
+	}
+	CHECK_MSG(config_from_flat(buf, len, &d, &err) == 0, "%s", err.msg);
+	CHECK(config_equal(&a, &d));
+	config_free(&d);
+	free(buf);
+	config_free(&a);
+	config_ids_destroy(ids);
+}
+
+/* One service's policing changed alone (the API's PATCH). */
+static void test_patch(void)
+{
+	struct ep_config a;
+	struct config_error err;
+	struct config_svc_policing *p;
+	cJSON *body;
+
+	CHECK(parse(full_doc, &a, &err) == 0);
+	if (a.n_services != 2)
+		return;
+	p = &a.services[0].pol;
+	/* Limits alone: the access list stays. */
+	body = cJSON_Parse(
+		"{\"limits\":{\"packets_per_second\":{\"rate\":7}}}");
+	memset(&err, 0, sizeof(err));
+	CHECK(cpol_patch_service(body, "services[0]", p, &err) == 0);
+	cJSON_Delete(body);
+	CHECK(p->limits[CONFIG_LIMIT_PPS].rate == 7 &&
+	      p->limits[CONFIG_LIMIT_PPS].burst == 1 &&
+	      p->limits[CONFIG_LIMIT_BPS].mode == EP_LIMIT_OFF &&
+	      p->client_v6_prefix == 0);
+	CHECK(p->acl.n_allow == 2 && p->acl.n_deny == 2);
+	/* The access list removed, syn_proxy set; limits stay. */
+	body = cJSON_Parse("{\"acl\":{},\"syn_proxy\":true}");
+	CHECK(cpol_patch_service(body, "services[0]", p, &err) == 0);
+	cJSON_Delete(body);
+	CHECK(p->acl.n_allow == 0 && p->acl.n_deny == 0 && p->syn_proxy);
+	CHECK(p->limits[CONFIG_LIMIT_PPS].rate == 7);
+	/* Refusals name the field and change nothing. */
+	body = cJSON_Parse("{\"limits\":{\"packets_per_second\":{\"rate\":0}},"
+			   "\"acl\":{\"deny\":[\"10.0.0.0/8\"]}}");
+	CHECK(cpol_patch_service(body, "services[0]", p, &err) == -EINVAL &&
+	      strstr(err.msg, "services[0].limits.packets_per_second.rate: "
+			      "must be 1..") == err.msg);
+	cJSON_Delete(body);
+	CHECK(p->limits[CONFIG_LIMIT_PPS].rate == 7 && p->acl.n_deny == 0);
+	body = cJSON_Parse("{\"backends\":[]}");
+	CHECK(cpol_patch_service(body, "services[0]", p, &err) == -EINVAL &&
+	      strstr(err.msg, "services[0]: unknown field \"backends\"") ==
+		      err.msg);
+	cJSON_Delete(body);
+	body = cJSON_Parse("{}");
+	CHECK(cpol_patch_service(body, "services[0]", p, &err) == -EINVAL &&
+	      strstr(err.msg, "services[0]: needs ") == err.msg);
+	cJSON_Delete(body);
+	body = cJSON_Parse("[1]");
+	CHECK(cpol_patch_service(body, "services[0]", p, &err) == -EINVAL);
+	cJSON_Delete(body);
+	config_free(&a);
+}
+
 int main(void)
 {
 	test_parse();
 	test_refusals();
 	test_roundtrip();
+	test_syn_proxy();
+	test_patch();
 	return check_summary("config_policing");
 }
