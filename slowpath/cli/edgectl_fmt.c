@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * edgectl's output (edgectl_fmt.h): a small column table, one renderer per
- * endpoint, the error shape, and the rates of `top`. Counters arrive as
+ * endpoint and the error shape; the rates of `top` are in edgectl_top.c. Counters arrive as
  * exact integers in the JSON text; cJSON reads them as doubles, exact up
  * to 2^53, which no counter reaches in practice.
  */
@@ -13,27 +13,13 @@
 #include <string.h>
 
 #include "edgectl_fmt.h"
+#include "edgectl_fmt_int.h"
 #include "stats_sum.h"
-
-#define TABLE_GAP 2 /* spaces between columns */
-#define CELL_MAX 128
 
 /* ------------------------------------------------------------------ */
 /* A text table: columns as wide as their widest cell                  */
 
-struct table {
-	unsigned int n_cols;
-	const char *const *heads;
-	const char *align; /* 'l' or 'r' per column */
-	char **cells; /* row-major, n_cols per row */
-	size_t n_cells, cap;
-	bool failed;
-};
-
-static void table_cell(struct table *t, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void table_cell(struct table *t, const char *fmt, ...)
+void ectl_table_cell(struct table *t, const char *fmt, ...)
 {
 	char buf[CELL_MAX], **grown;
 	va_list ap;
@@ -76,7 +62,7 @@ static void table_row(FILE *out, const struct table *t, const size_t *width,
 
 /* Print and free. A table whose cells could not all be kept is not
  * printed half: the caller's answer is then -ENOMEM. */
-static int table_finish(FILE *out, struct table *t)
+int ectl_table_finish(FILE *out, struct table *t)
 {
 	size_t width[16] = { 0 }, rows = t->n_cells / t->n_cols;
 	int rc = t->failed || t->n_cols > 16 ? -ENOMEM : 0;
@@ -105,22 +91,22 @@ static int table_finish(FILE *out, struct table *t)
 /* ------------------------------------------------------------------ */
 /* Reading the documents                                                */
 
-static const cJSON *member(const cJSON *o, const char *key)
+const cJSON *ectl_member(const cJSON *o, const char *key)
 {
 	return cJSON_GetObjectItemCaseSensitive(o, key);
 }
 
-static const char *str_or(const cJSON *o, const char *key, const char *dflt)
+const char *ectl_str_or(const cJSON *o, const char *key, const char *dflt)
 {
-	const char *s = cJSON_GetStringValue(member(o, key));
+	const char *s = cJSON_GetStringValue(ectl_member(o, key));
 
 	return s ? s : dflt;
 }
 
 /* A count: a number >= 0, else -1. */
-static double count_of(const cJSON *o, const char *key)
+double ectl_count_of(const cJSON *o, const char *key)
 {
-	const cJSON *v = member(o, key);
+	const cJSON *v = ectl_member(o, key);
 
 	return cJSON_IsNumber(v) && v->valuedouble >= 0 ? v->valuedouble : -1;
 }
@@ -129,7 +115,7 @@ static double count_of(const cJSON *o, const char *key)
 static const char *count_text(const cJSON *o, const char *key, char *buf,
 			      size_t size)
 {
-	double v = count_of(o, key);
+	double v = ectl_count_of(o, key);
 
 	if (v < 0)
 		return "-";
@@ -137,21 +123,21 @@ static const char *count_text(const cJSON *o, const char *key, char *buf,
 	return buf;
 }
 
-static const cJSON *array_of(const cJSON *o, const char *key)
+const cJSON *ectl_array_of(const cJSON *o, const char *key)
 {
-	const cJSON *a = member(o, key);
+	const cJSON *a = ectl_member(o, key);
 
 	return cJSON_IsArray(a) ? a : NULL;
 }
 
 /* The element of array `a` whose `key` is the string `want`. */
-static const cJSON *find_by(const cJSON *a, const char *key, const char *want)
+const cJSON *ectl_find_by(const cJSON *a, const char *key, const char *want)
 {
 	const cJSON *e;
 
 	cJSON_ArrayForEach(e, a)
 	{
-		const char *s = str_or(e, key, NULL);
+		const char *s = ectl_str_or(e, key, NULL);
 
 		if (s != NULL && strcmp(s, want) == 0)
 			return e;
@@ -176,46 +162,47 @@ static void endpoint_text(const char *addr, const cJSON *port, char *out,
 
 static void service_row(struct table *t, const cJSON *s)
 {
-	const char *fwd = str_or(s, "forwarding", "-");
-	const char *vip = str_or(s, "vip", "-");
-	const cJSON *port = member(s, "port"), *b;
+	const char *fwd = ectl_str_or(s, "forwarding", "-");
+	const char *vip = ectl_str_or(s, "vip", "-");
+	const cJSON *port = ectl_member(s, "port"), *b;
 	bool v6 = strchr(vip, ':') != NULL;
 	unsigned int up = 0, total = 0;
 	char p[24] = "-";
 
 	if (cJSON_IsNumber(port))
 		snprintf(p, sizeof(p), "%.0f", port->valuedouble);
-	cJSON_ArrayForEach(b, array_of(s, "backends"))
+	cJSON_ArrayForEach(b, ectl_array_of(s, "backends"))
 	{
 		total++;
-		up += strcmp(str_or(b, "state", "up"), "up") == 0;
+		up += strcmp(ectl_str_or(b, "state", "up"), "up") == 0;
 	}
-	table_cell(t, "%s", str_or(s, "name", "-"));
-	table_cell(t, "%s%s%s:%s/%s", v6 ? "[" : "", vip, v6 ? "]" : "",
-		   strcmp(p, "0") == 0 ? "*" : p, str_or(s, "protocol", "-"));
+	ectl_table_cell(t, "%s", ectl_str_or(s, "name", "-"));
+	ectl_table_cell(t, "%s%s%s:%s/%s", v6 ? "[" : "", vip, v6 ? "]" : "",
+			strcmp(p, "0") == 0 ? "*" : p,
+			ectl_str_or(s, "protocol", "-"));
 	if (strcmp(fwd, "encap") == 0)
-		table_cell(t, "encap/%s", str_or(s, "encap", "ipip"));
+		ectl_table_cell(t, "encap/%s", ectl_str_or(s, "encap", "ipip"));
 	else
-		table_cell(t, "%s", fwd);
-	table_cell(t, "%s", str_or(s, "scheduler", "-"));
-	table_cell(t, "%u/%u", up, total);
+		ectl_table_cell(t, "%s", fwd);
+	ectl_table_cell(t, "%s", ectl_str_or(s, "scheduler", "-"));
+	ectl_table_cell(t, "%u/%u", up, total);
 }
 
 /* "1000/s burst 50 token" for a limit object, "-" when absent. */
 static void limit_cell(struct table *t, const cJSON *limits, const char *key)
 {
-	const cJSON *l = member(limits, key);
+	const cJSON *l = ectl_member(limits, key);
 	char rate[32], burst[32];
 
 	if (!cJSON_IsObject(l)) {
-		table_cell(t, "-");
+		ectl_table_cell(t, "-");
 		return;
 	}
-	table_cell(t, "%s/s burst %s %s", count_text(l, "rate", rate, 32),
-		   count_text(l, "burst", burst, 32),
-		   strcmp(str_or(l, "mode", ""), "leaky_bucket") == 0
-			   ? "leaky"
-			   : "token");
+	ectl_table_cell(t, "%s/s burst %s %s", count_text(l, "rate", rate, 32),
+			count_text(l, "burst", burst, 32),
+			strcmp(ectl_str_or(l, "mode", ""), "leaky_bucket") == 0
+				? "leaky"
+				: "token");
 }
 
 /* The limits and access lists in force, for services that have any. */
@@ -230,28 +217,31 @@ static int services_policing(FILE *out, const cJSON *arr)
 
 	cJSON_ArrayForEach(s, arr)
 	{
-		const cJSON *lim = member(s, "limits"), *acl = member(s, "acl");
+		const cJSON *lim = ectl_member(s, "limits"),
+			    *acl = ectl_member(s, "acl");
 
 		if (lim == NULL && acl == NULL)
 			continue;
-		table_cell(&t, "%s", str_or(s, "name", "-"));
+		ectl_table_cell(&t, "%s", ectl_str_or(s, "name", "-"));
 		limit_cell(&t, lim, "packets_per_second");
 		limit_cell(&t, lim, "bytes_per_second");
 		limit_cell(&t, lim, "connections_per_second");
-		limit_cell(&t, member(lim, "per_client"), "packets_per_second");
-		limit_cell(&t, member(lim, "per_client"),
+		limit_cell(&t, ectl_member(lim, "per_client"),
+			   "packets_per_second");
+		limit_cell(&t, ectl_member(lim, "per_client"),
 			   "connections_per_second");
 		if (acl == NULL)
-			table_cell(&t, "-");
+			ectl_table_cell(&t, "-");
 		else
-			table_cell(&t, "%d allow, %d deny",
-				   cJSON_GetArraySize(member(acl, "allow")),
-				   cJSON_GetArraySize(member(acl, "deny")));
+			ectl_table_cell(
+				&t, "%d allow, %d deny",
+				cJSON_GetArraySize(ectl_member(acl, "allow")),
+				cJSON_GetArraySize(ectl_member(acl, "deny")));
 	}
 	if (t.n_cells == 0)
 		return 0;
 	fprintf(out, "\nLimits and access lists:\n");
-	return table_finish(out, &t);
+	return ectl_table_finish(out, &t);
 }
 
 #define HEAD_MAX 32
@@ -299,13 +289,13 @@ int ectl_fmt_services(FILE *out, const cJSON *services)
 	static const char *const heads[] = { "NAME", "VIP", "MODE", "SCHEDULER",
 					     "BACKENDS" };
 	struct table t = { 5, heads, "lllll", NULL, 0, 0, false };
-	const cJSON *arr = array_of(services, "services"), *s;
+	const cJSON *arr = ectl_array_of(services, "services"), *s;
 	int rc;
 
 	if (arr == NULL)
 		return -EPROTO;
 	cJSON_ArrayForEach(s, arr) service_row(&t, s);
-	rc = table_finish(out, &t);
+	rc = ectl_table_finish(out, &t);
 	return rc ? rc : services_policing(out, arr);
 }
 
@@ -313,20 +303,22 @@ int ectl_fmt_services(FILE *out, const cJSON *services)
  * "up", "down refused", and its last result "ok 0.21 ms". */
 static void health_cells(struct table *t, const cJSON *health, const char *id)
 {
-	const cJSON *h = find_by(array_of(health, "backends"), "id", id);
-	const cJSON *lat = member(h, "last_latency_ms");
-	const char *state = str_or(h, "state", "-");
-	const char *reason = str_or(h, "reason", "");
+	const cJSON *h =
+		ectl_find_by(ectl_array_of(health, "backends"), "id", id);
+	const cJSON *lat = ectl_member(h, "last_latency_ms");
+	const char *state = ectl_str_or(h, "state", "-");
+	const char *reason = ectl_str_or(h, "reason", "");
 
 	if (strcmp(state, "down") == 0 && reason[0])
-		table_cell(t, "down %s", reason);
+		ectl_table_cell(t, "down %s", reason);
 	else
-		table_cell(t, "%s", state);
+		ectl_table_cell(t, "%s", state);
 	if (cJSON_IsNumber(lat))
-		table_cell(t, "%s %.2f ms", str_or(h, "last_result", "-"),
-			   lat->valuedouble);
+		ectl_table_cell(t, "%s %.2f ms",
+				ectl_str_or(h, "last_result", "-"),
+				lat->valuedouble);
 	else
-		table_cell(t, "%s", str_or(h, "last_result", "-"));
+		ectl_table_cell(t, "%s", ectl_str_or(h, "last_result", "-"));
 }
 
 /* BACKEND, WEIGHT, STATE[, HEALTH, LAST CHECK], then the brief counters. */
@@ -354,11 +346,12 @@ static void backend_cols(struct counter_cols *c, bool checked)
 int ectl_fmt_backends(FILE *out, const cJSON *backends, const cJSON *stats,
 		      const char *service)
 {
-	const cJSON *arr = array_of(backends, "backends"), *b, *counters;
+	const cJSON *arr = ectl_array_of(backends, "backends"), *b, *counters;
 	const cJSON *svc =
-		find_by(array_of(stats, "services"), "name", service);
-	const cJSON *health = member(backends, "health");
-	bool checked = strcmp(str_or(health, "check", "none"), "none") != 0;
+		ectl_find_by(ectl_array_of(stats, "services"), "name", service);
+	const cJSON *health = ectl_member(backends, "health");
+	bool checked =
+		strcmp(ectl_str_or(health, "check", "none"), "none") != 0;
 	unsigned int first = checked ? 5 : 3;
 	char id[96], num[32];
 	struct counter_cols c;
@@ -371,24 +364,26 @@ int ectl_fmt_backends(FILE *out, const cJSON *backends, const cJSON *stats,
 	t = (struct table){ c.n, c.heads, c.align, NULL, 0, 0, false };
 	cJSON_ArrayForEach(b, arr)
 	{
-		endpoint_text(str_or(b, "address", "-"), member(b, "port"), id,
-			      sizeof(id));
-		counters = find_by(array_of(svc, "backends"), "id", id);
-		table_cell(&t, "%s", id);
-		table_cell(&t, "%s", count_text(b, "weight", num, sizeof(num)));
-		table_cell(&t, "%s", str_or(b, "state", "up"));
+		endpoint_text(ectl_str_or(b, "address", "-"),
+			      ectl_member(b, "port"), id, sizeof(id));
+		counters =
+			ectl_find_by(ectl_array_of(svc, "backends"), "id", id);
+		ectl_table_cell(&t, "%s", id);
+		ectl_table_cell(&t, "%s",
+				count_text(b, "weight", num, sizeof(num)));
+		ectl_table_cell(&t, "%s", ectl_str_or(b, "state", "up"));
 		if (checked)
 			health_cells(&t, health, id);
 		for (unsigned int k = first; k < c.n; k++)
-			table_cell(&t, "%s",
-				   count_text(counters, c.d[k]->name, num,
-					      sizeof(num)));
+			ectl_table_cell(&t, "%s",
+					count_text(counters, c.d[k]->name, num,
+						   sizeof(num)));
 	}
-	rc = table_finish(out, &t);
+	rc = ectl_table_finish(out, &t);
 	if (rc == 0 && checked)
 		fprintf(out, "health: %s check, service %s, %s of %s healthy\n",
-			str_or(health, "check", "-"),
-			str_or(health, "state", "-"),
+			ectl_str_or(health, "check", "-"),
+			ectl_str_or(health, "state", "-"),
 			count_text(health, "healthy", num, sizeof(num)),
 			count_text(health, "eligible", id, sizeof(id)));
 	return rc;
@@ -409,7 +404,7 @@ static const char *const main_counters[] = {
 static void stats_state(FILE *out, const cJSON *st)
 {
 	char g[32], v[32], c[32], w[32], pr[32], in[32];
-	bool alive = cJSON_IsTrue(member(st, "fastpath_alive"));
+	bool alive = cJSON_IsTrue(ectl_member(st, "fastpath_alive"));
 
 	fprintf(out,
 		"fast path: %s, workers %s, generation %s, version %s; API "
@@ -425,7 +420,7 @@ static void stats_state(FILE *out, const cJSON *st)
 }
 
 /*
- * One row per element of st's array `key`: its member `first` (a count
+ * One row per element of st's array `key`: its ectl_member `first` (a count
  * when `first_is_count`, else text) under `head`, then the counters of
  * the family's table.
  */
@@ -442,18 +437,18 @@ static int counter_rows(FILE *out, const cJSON *st, const char *key,
 	counter_cols(&c, head, d, n, false);
 	c.align[0] = first_is_count ? 'r' : 'l';
 	t = (struct table){ c.n, c.heads, c.align, NULL, 0, 0, false };
-	cJSON_ArrayForEach(e, array_of(st, key))
+	cJSON_ArrayForEach(e, ectl_array_of(st, key))
 	{
-		table_cell(&t, "%s",
-			   first_is_count
-				   ? count_text(e, first, num, sizeof(num))
-				   : str_or(e, first, "-"));
+		ectl_table_cell(&t, "%s",
+				first_is_count
+					? count_text(e, first, num, sizeof(num))
+					: ectl_str_or(e, first, "-"));
 		for (unsigned int k = 1; k < c.n; k++)
-			table_cell(
+			ectl_table_cell(
 				&t, "%s",
 				count_text(e, c.d[k]->name, num, sizeof(num)));
 	}
-	return table_finish(out, &t);
+	return ectl_table_finish(out, &t);
 }
 
 static int stats_ports(FILE *out, const cJSON *st)
@@ -489,25 +484,26 @@ static int stats_counters(FILE *out, const cJSON *st, bool all)
 {
 	static const char *const heads[] = { "COUNTER", "VALUE" };
 	struct table t = { 2, heads, "lr", NULL, 0, 0, false };
-	const cJSON *cnt = member(st, "counters"), *c;
+	const cJSON *cnt = ectl_member(st, "counters"), *c;
 	char num[32];
 
 	if (all) {
 		cJSON_ArrayForEach(c, cnt)
 		{
-			table_cell(&t, "%s", c->string);
-			table_cell(
+			ectl_table_cell(&t, "%s", c->string);
+			ectl_table_cell(
 				&t, "%s",
 				count_text(cnt, c->string, num, sizeof(num)));
 		}
-		return table_finish(out, &t);
+		return ectl_table_finish(out, &t);
 	}
 	for (size_t i = 0; i < N_MAIN_COUNTERS; i++) {
-		table_cell(&t, "%s", main_counters[i]);
-		table_cell(&t, "%s",
-			   count_text(cnt, main_counters[i], num, sizeof(num)));
+		ectl_table_cell(&t, "%s", main_counters[i]);
+		ectl_table_cell(
+			&t, "%s",
+			count_text(cnt, main_counters[i], num, sizeof(num)));
 	}
-	return table_finish(out, &t);
+	return ectl_table_finish(out, &t);
 }
 
 /* Drop reasons, non-zero ones unless all, then the total. */
@@ -515,20 +511,21 @@ static int stats_drops(FILE *out, const cJSON *st, bool all)
 {
 	static const char *const heads[] = { "DROP REASON", "PACKETS" };
 	struct table t = { 2, heads, "lr", NULL, 0, 0, false };
-	const cJSON *drops = member(st, "drops"), *d;
+	const cJSON *drops = ectl_member(st, "drops"), *d;
 	char num[32];
 
 	cJSON_ArrayForEach(d, drops)
 	{
-		if (!all && count_of(drops, d->string) == 0)
+		if (!all && ectl_count_of(drops, d->string) == 0)
 			continue;
-		table_cell(&t, "%s", d->string);
-		table_cell(&t, "%s",
-			   count_text(drops, d->string, num, sizeof(num)));
+		ectl_table_cell(&t, "%s", d->string);
+		ectl_table_cell(&t, "%s",
+				count_text(drops, d->string, num, sizeof(num)));
 	}
-	table_cell(&t, "total");
-	table_cell(&t, "%s", count_text(st, "drops_total", num, sizeof(num)));
-	return table_finish(out, &t);
+	ectl_table_cell(&t, "total");
+	ectl_table_cell(&t, "%s",
+			count_text(st, "drops_total", num, sizeof(num)));
+	return ectl_table_finish(out, &t);
 }
 
 int ectl_fmt_stats(FILE *out, const cJSON *stats, bool all)
@@ -536,7 +533,7 @@ int ectl_fmt_stats(FILE *out, const cJSON *stats, bool all)
 	int rc = 0;
 
 	if (!cJSON_IsObject(stats) ||
-	    !cJSON_IsObject(member(stats, "counters")))
+	    !cJSON_IsObject(ectl_member(stats, "counters")))
 		return -EPROTO;
 	stats_state(out, stats);
 	rc |= stats_ports(out, stats);
@@ -571,24 +568,26 @@ int ectl_fmt_flows(FILE *out, const cJSON *flows)
 					     "BACKEND", "PROTO",  "STATE",
 					     "AGE",	"WORKER" };
 	struct table t = { 8, heads, "lllllllr", NULL, 0, 0, false };
-	const cJSON *arr = array_of(flows, "flows"), *f;
+	const cJSON *arr = ectl_array_of(flows, "flows"), *f;
 	char num[32];
 
 	if (arr == NULL)
 		return -EPROTO;
 	cJSON_ArrayForEach(f, arr)
 	{
-		table_cell(&t, "%s", str_or(f, "service", "-"));
-		table_cell(&t, "%s", str_or(f, "client", "-"));
-		table_cell(&t, "%s", str_or(f, "vip", "-"));
-		table_cell(&t, "%s", str_or(f, "backend_address", "-"));
-		table_cell(&t, "%s", str_or(f, "protocol", "-"));
-		table_cell(&t, "%s", str_or(f, "state", "-"));
-		age_text(count_of(f, "age_ms"), num, sizeof(num));
-		table_cell(&t, "%s", num);
-		table_cell(&t, "%s", count_text(f, "worker", num, sizeof(num)));
+		ectl_table_cell(&t, "%s", ectl_str_or(f, "service", "-"));
+		ectl_table_cell(&t, "%s", ectl_str_or(f, "client", "-"));
+		ectl_table_cell(&t, "%s", ectl_str_or(f, "vip", "-"));
+		ectl_table_cell(&t, "%s",
+				ectl_str_or(f, "backend_address", "-"));
+		ectl_table_cell(&t, "%s", ectl_str_or(f, "protocol", "-"));
+		ectl_table_cell(&t, "%s", ectl_str_or(f, "state", "-"));
+		age_text(ectl_count_of(f, "age_ms"), num, sizeof(num));
+		ectl_table_cell(&t, "%s", num);
+		ectl_table_cell(&t, "%s",
+				count_text(f, "worker", num, sizeof(num)));
 	}
-	return table_finish(out, &t);
+	return ectl_table_finish(out, &t);
 }
 
 /* ------------------------------------------------------------------ */
@@ -610,14 +609,14 @@ static void detail_line(FILE *out, const cJSON *d)
 long ectl_fmt_error(FILE *out, long status, const char *body, size_t len)
 {
 	cJSON *doc = body ? cJSON_ParseWithLength(body, len) : NULL;
-	const cJSON *code = member(doc, "code"), *d;
-	const char *msg = str_or(doc, "message", NULL);
+	const cJSON *code = ectl_member(doc, "code"), *d;
+	const char *msg = ectl_str_or(doc, "message", NULL);
 	long rc = status;
 
 	if (cJSON_IsNumber(code) && msg != NULL) {
 		rc = (long)code->valuedouble;
 		fprintf(out, "edgectl: %s (code %ld)\n", msg, rc);
-		cJSON_ArrayForEach(d, member(doc, "details"))
+		cJSON_ArrayForEach(d, ectl_member(doc, "details"))
 			detail_line(out, d);
 	} else {
 		fprintf(out,
@@ -670,150 +669,4 @@ void ectl_fmt_si(double v, char *out, size_t size)
 	else
 		snprintf(out, size, v < 99.95 ? "%.1f%c" : "%.0f%c", v,
 			 suffix[i]);
-}
-
-/* ------------------------------------------------------------------ */
-/* Rates                                                                */
-
-/* (cur - prev) / s for one counter; -1 when either is missing or the
- * counter went back. */
-static double rate_of(const cJSON *cur, const cJSON *prev, const char *key,
-		      double s)
-{
-	double c = count_of(cur, key), p = count_of(prev, key);
-
-	if (prev == NULL || c < 0 || p < 0 || c < p)
-		return -1;
-	return (c - p) / s;
-}
-
-static int rates_push(struct ectl_rates *r, size_t *cap,
-		      const struct ectl_rate *row)
-{
-	struct ectl_rate *grown;
-
-	if (r->n_rows == *cap) {
-		*cap = *cap ? *cap * 2 : 32;
-		grown = realloc(r->rows, *cap * sizeof(*grown));
-		if (grown == NULL)
-			return -ENOMEM;
-		r->rows = grown;
-	}
-	r->rows[r->n_rows++] = *row;
-	return 0;
-}
-
-static void rate_row(struct ectl_rate *row, const cJSON *cur, const cJSON *prev,
-		     double s, bool backend)
-{
-	memset(row, 0, sizeof(*row));
-	snprintf(row->name, sizeof(row->name), "%s",
-		 str_or(cur, backend ? "id" : "name", "-"));
-	row->backend = backend;
-	row->pkts_per_s = rate_of(cur, prev, "packets", s);
-	row->bytes_per_s = rate_of(cur, prev, "bytes", s);
-	row->new_flows_per_s = rate_of(cur, prev, "new_flows", s);
-	row->drops_per_s = backend ? -1 : rate_of(cur, prev, "drops", s);
-	row->active_flows = backend ? count_of(cur, "active_flows") : -1;
-}
-
-static int rates_service(struct ectl_rates *r, size_t *cap, const cJSON *svc,
-			 const cJSON *prev_svc, double s)
-{
-	struct ectl_rate row;
-	const cJSON *b;
-
-	rate_row(&row, svc, prev_svc, s, false);
-	if (rates_push(r, cap, &row) < 0)
-		return -ENOMEM;
-	cJSON_ArrayForEach(b, array_of(svc, "backends"))
-	{
-		const char *id = str_or(b, "id", "");
-		const cJSON *pb =
-			find_by(array_of(prev_svc, "backends"), "id", id);
-
-		rate_row(&row, b, pb, s, true);
-		if (rates_push(r, cap, &row) < 0)
-			return -ENOMEM;
-	}
-	return 0;
-}
-
-int ectl_rates_compute(const cJSON *prev, const cJSON *cur, double interval_s,
-		       struct ectl_rates *r)
-{
-	const cJSON *services = array_of(cur, "services"), *svc;
-	const cJSON *pc = member(prev, "counters"),
-		    *cc = member(cur, "counters");
-	size_t cap = 0;
-
-	memset(r, 0, sizeof(*r));
-	if (!(interval_s > 0))
-		return -EINVAL;
-	if (services == NULL)
-		return -EPROTO;
-	r->interval_s = interval_s;
-	r->rx_pkts_per_s = rate_of(cc, pc, "rx_packets", interval_s);
-	r->tx_pkts_per_s = rate_of(cc, pc, "tx_packets", interval_s);
-	r->rx_bytes_per_s = rate_of(cc, pc, "rx_bytes", interval_s);
-	r->tx_bytes_per_s = rate_of(cc, pc, "tx_bytes", interval_s);
-	r->drops_per_s = rate_of(cur, prev, "drops_total", interval_s);
-	cJSON_ArrayForEach(svc, services)
-	{
-		const cJSON *ps = find_by(array_of(prev, "services"), "name",
-					  str_or(svc, "name", ""));
-
-		if (rates_service(r, &cap, svc, ps, interval_s) < 0) {
-			ectl_rates_free(r);
-			return -ENOMEM;
-		}
-	}
-	return 0;
-}
-
-void ectl_rates_free(struct ectl_rates *r)
-{
-	free(r->rows);
-	r->rows = NULL;
-	r->n_rows = 0;
-}
-
-static void si_cell(struct table *t, double v)
-{
-	char buf[32];
-
-	ectl_fmt_si(v, buf, sizeof(buf));
-	table_cell(t, "%s", buf);
-}
-
-void ectl_fmt_top(FILE *out, const struct ectl_rates *r, const char *title)
-{
-	static const char *const heads[] = {
-		"SERVICE / BACKEND", "PKT/S",	"BYTES/S",
-		"NEW FLOWS/S",	     "DROPS/S", "ACTIVE FLOWS"
-	};
-	struct table t = { 6, heads, "lrrrrr", NULL, 0, 0, false };
-	char rp[16], rb[16], tp[16], tb[16], dp[16];
-
-	ectl_fmt_si(r->rx_pkts_per_s, rp, sizeof(rp));
-	ectl_fmt_si(r->rx_bytes_per_s, rb, sizeof(rb));
-	ectl_fmt_si(r->tx_pkts_per_s, tp, sizeof(tp));
-	ectl_fmt_si(r->tx_bytes_per_s, tb, sizeof(tb));
-	ectl_fmt_si(r->drops_per_s, dp, sizeof(dp));
-	fprintf(out, "%s\n", title);
-	fprintf(out,
-		"rx %s pkt/s %s B/s   tx %s pkt/s %s B/s   drops %s pkt/s\n\n",
-		rp, rb, tp, tb, dp);
-	for (size_t i = 0; i < r->n_rows; i++) {
-		const struct ectl_rate *row = &r->rows[i];
-
-		table_cell(&t, "%s%s", row->backend ? "  " : "", row->name);
-		si_cell(&t, row->pkts_per_s);
-		si_cell(&t, row->bytes_per_s);
-		si_cell(&t, row->new_flows_per_s);
-		si_cell(&t, row->drops_per_s);
-		si_cell(&t, row->active_flows);
-	}
-	if (table_finish(out, &t) < 0)
-		fprintf(out, "(out of memory)\n");
 }
