@@ -35,6 +35,10 @@ for a, b in zip(sl, sl[1:]):
     s, e = a[0] + a[4], b[0]
     if e > close_tmp[0] and s < ren[0] and (best is None or e - s > best[1] - best[0]):
         best = (s, e)
+if best is None:
+    # the apply fell inside one sleep interval (a small change): no gap
+    print('fast path apply: shorter than one of its 1 ms sleeps (no gap found)')
+    sys.exit(0)
 fa, fb = best
 inside = [r for r in fp if fa <= r[0] <= fb and r[1] not in ('clock_nanosleep', 'nanosleep')]
 calls = {}
