@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "http_int.h"
+#include "jw.h"
 
 const char *http_date(struct http_server *srv)
 {
@@ -153,26 +154,6 @@ static bool response_ok(const struct http_response *resp)
 	return true;
 }
 
-/* JSON string body of s into out (always NUL-terminated, never split). */
-static void json_escape(const char *s, char *out, size_t size)
-{
-	size_t o = 0;
-
-	for (; *s && o + 7 < size; s++) {
-		unsigned char ch = (unsigned char)*s;
-
-		if (ch == '"' || ch == '\\') {
-			out[o++] = '\\';
-			out[o++] = (char)ch;
-		} else if (ch < 0x20) {
-			o += (size_t)snprintf(out + o, size - o, "\\u%04x", ch);
-		} else {
-			out[o++] = (char)ch;
-		}
-	}
-	out[o] = 0;
-}
-
 int http_response_error(struct http_response *resp, int status,
 			const char *message)
 {
@@ -181,7 +162,7 @@ int http_response_error(struct http_response *resp, int status,
 	char esc[512];
 	int n;
 
-	json_escape(message, esc, sizeof(esc));
+	jw_escape_into(message, esc, sizeof(esc));
 	free(resp->body);
 	resp->body = NULL;
 	resp->body_len = 0;

@@ -63,20 +63,9 @@ SP_PID=
 LOOP_PID=
 CPU=$(($(nproc) - 1))
 
-alive() {
-    local stat
-    stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
-    stat=${stat##*) }
-    [[ ${stat:0:1} != Z ]]
-}
-stop_pid() {  # stop_pid PID SIGNAL
-    local pid=$1 t=50
-    [[ -n $pid ]] || return 0
-    kill "-$2" "$pid" 2>/dev/null || true
-    while alive "$pid" && ((t-- > 0)); do sleep 0.1; done
-    alive "$pid" && kill -KILL "$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null || true
-}
+# stop_pid PID [SECONDS [SIGNAL]] and pid_alive PID
+# shellcheck source=scripts/lib/procs.sh
+. "$ROOT/scripts/lib/procs.sh"
 
 CLEANED=0
 cleanup() {
@@ -84,9 +73,9 @@ cleanup() {
     ((CLEANED)) && return 0
     CLEANED=1
     trap - EXIT INT TERM
-    stop_pid "$LOOP_PID" TERM
-    stop_pid "$SP_PID" TERM
-    stop_pid "$FP_PID" INT
+    stop_pid "$LOOP_PID" 5 TERM
+    stop_pid "$SP_PID" 5 TERM
+    stop_pid "$FP_PID" 5 INT
     timeout "$LAB_TIMEOUT" "$LAB" down >>"$LOG" 2>&1 || true
     left=$(pgrep -f -- "--file-prefix=$PREFIX" || true)
     # shellcheck disable=SC2086 # a list of PIDs of this test's prefix
@@ -150,8 +139,8 @@ except Exception:
 nginx_stop() {  # nginx_stop NS
     local pid
     pid=$(cat "/run/edgepath-lab/$1/nginx.pid" 2>/dev/null) || return 1
-    kill -TERM "$pid" && { local t=50; while alive "$pid" && ((t-- > 0)); do sleep 0.1; done; }
-    ! alive "$pid"
+    kill -TERM "$pid" && { local t=50; while pid_alive "$pid" && ((t-- > 0)); do sleep 0.1; done; }
+    ! pid_alive "$pid"
 }
 nginx_start() {  # nginx_start NS
     local d=/run/edgepath-lab/$1
