@@ -71,7 +71,7 @@ cJSON *health_view_service(const struct health_engine *h,
 	return o;
 }
 
-static void metric_counter(struct metrics_text *t, const char *stat, uint64_t v)
+static void metric_counter(struct jw_buf *t, const char *stat, uint64_t v)
 {
 	char name[96];
 
@@ -81,8 +81,7 @@ static void metric_counter(struct metrics_text *t, const char *stat, uint64_t v)
 	metrics_u64(t, name, NULL, 0, v);
 }
 
-static void metrics_engine(struct metrics_text *t,
-			   const struct health_engine *h)
+static void metrics_engine(struct jw_buf *t, const struct health_engine *h)
 {
 	struct health_stats st = { 0 };
 
@@ -99,7 +98,7 @@ static void metrics_engine(struct metrics_text *t,
 	metrics_u64(t, "edgepath_health_in_flight", NULL, 0, st.in_flight);
 }
 
-void health_view_metrics(struct metrics_text *t, const struct health_engine *h,
+void health_view_metrics(struct jw_buf *t, const struct health_engine *h,
 			 const struct ep_config *cfg)
 {
 	char id[METRICS_BACKEND_ID_LEN];

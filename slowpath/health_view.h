@@ -27,7 +27,7 @@ struct cJSON *health_view_service(const struct health_engine *h,
 				  uint64_t now_ms);
 
 /* The engine's counters, and per service and backend gauges. */
-void health_view_metrics(struct metrics_text *t, const struct health_engine *h,
+void health_view_metrics(struct jw_buf *t, const struct health_engine *h,
 			 const struct ep_config *cfg);
 
 #endif /* EP_HEALTH_VIEW_H */

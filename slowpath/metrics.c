@@ -18,132 +18,12 @@
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 /* ------------------------------------------------------------------ */
-/* Text buffer                                                          */
+/* Text: the JSON writer's buffer (jw.h), with printf and escaping      */
 
-static int text_reserve(struct metrics_text *t, size_t n)
-{
-	size_t cap = t->cap ? t->cap : 4096;
-	char *p;
-
-	if (t->failed)
-		return -ENOMEM;
-	if (t->len + n + 1 <= t->cap)
-		return 0;
-	while (cap < t->len + n + 1)
-		cap *= 2;
-	p = realloc(t->buf, cap);
-	if (p == NULL) {
-		t->failed = 1;
-		return -ENOMEM;
-	}
-	t->buf = p;
-	t->cap = cap;
-	return 0;
-}
-
-static void text_add(struct metrics_text *t, const char *s, size_t n)
-{
-	if (text_reserve(t, n) < 0)
-		return;
-	memcpy(t->buf + t->len, s, n);
-	t->len += n;
-	t->buf[t->len] = 0;
-}
-
-static void text_puts(struct metrics_text *t, const char *s)
-{
-	text_add(t, s, strlen(s));
-}
-
-void metrics_text_add(struct metrics_text *t, const char *s, size_t n)
-{
-	text_add(t, s, n);
-}
-
-void metrics_text_puts(struct metrics_text *t, const char *s)
-{
-	text_add(t, s, strlen(s));
-}
-
-/* Digits of v, written backwards ending at `end`; returns the first. */
-static char *u64_digits(char *end, uint64_t v)
-{
-	do {
-		*--end = (char)('0' + v % 10);
-		v /= 10;
-	} while (v != 0);
-	return end;
-}
-
-void metrics_text_u64(struct metrics_text *t, uint64_t v)
-{
-	char b[24], *p = u64_digits(b + sizeof(b), v);
-
-	text_add(t, p, (size_t)(b + sizeof(b) - p));
-}
-
-void metrics_text_i64(struct metrics_text *t, int64_t v)
-{
-	char b[24], *p;
-
-	p = u64_digits(b + sizeof(b), v < 0 ? 0 - (uint64_t)v : (uint64_t)v);
-	if (v < 0)
-		*--p = '-';
-	text_add(t, p, (size_t)(b + sizeof(b) - p));
-}
-
-void metrics_text_json_string(struct metrics_text *t, const char *s)
-{
-	static const char hex[] = "0123456789abcdef";
-	const unsigned char *run = (const unsigned char *)s, *p;
-	char esc[7] = "\\u00";
-
-	text_add(t, "\"", 1);
-	for (p = run; *p; p++) {
-		const char *rep = NULL;
-
-		if (*p >= 32 && *p != '"' && *p != '\\')
-			continue;
-		text_add(t, (const char *)run, (size_t)(p - run));
-		run = p + 1;
-		switch (*p) {
-		case '"':
-			rep = "\\\"";
-			break;
-		case '\\':
-			rep = "\\\\";
-			break;
-		case '\b':
-			rep = "\\b";
-			break;
-		case '\f':
-			rep = "\\f";
-			break;
-		case '\n':
-			rep = "\\n";
-			break;
-		case '\r':
-			rep = "\\r";
-			break;
-		case '\t':
-			rep = "\\t";
-			break;
-		default:
-			esc[4] = hex[*p >> 4];
-			esc[5] = hex[*p & 15];
-			text_add(t, esc, 6);
-			continue;
-		}
-		text_add(t, rep, 2);
-	}
-	text_add(t, (const char *)run, (size_t)(p - run));
-	text_add(t, "\"", 1);
-}
-
-static void text_printf(struct metrics_text *t, const char *fmt, ...)
+static void text_printf(struct jw_buf *t, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-static void text_printf(struct metrics_text *t, const char *fmt, ...)
+static void text_printf(struct jw_buf *t, const char *fmt, ...)
 {
 	char line[128];
 	va_list ap;
@@ -153,27 +33,27 @@ static void text_printf(struct metrics_text *t, const char *fmt, ...)
 	n = vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
 	if (n > 0)
-		text_add(t, line,
-			 (size_t)n < sizeof(line) ? (size_t)n
-						  : sizeof(line) - 1);
+		jw_buf_add(t, line,
+			   (size_t)n < sizeof(line) ? (size_t)n
+						    : sizeof(line) - 1);
 }
 
 /* HELP text escapes \ and newline; label values also escape ". */
-static void text_escaped(struct metrics_text *t, const char *s, bool quote)
+static void text_escaped(struct jw_buf *t, const char *s, bool quote)
 {
 	for (; *s; s++) {
 		if (*s == '\\')
-			text_puts(t, "\\\\");
+			jw_buf_puts(t, "\\\\");
 		else if (*s == '\n')
-			text_puts(t, "\\n");
+			jw_buf_puts(t, "\\n");
 		else if (*s == '"' && quote)
-			text_puts(t, "\\\"");
+			jw_buf_puts(t, "\\\"");
 		else
-			text_add(t, s, 1);
+			jw_buf_add(t, s, 1);
 	}
 }
 
-void metrics_family(struct metrics_text *t, const char *name, const char *type,
+void metrics_family(struct jw_buf *t, const char *name, const char *type,
 		    const char *help)
 {
 	text_printf(t, "# HELP %s ", name);
@@ -181,49 +61,43 @@ void metrics_family(struct metrics_text *t, const char *name, const char *type,
 	text_printf(t, "\n# TYPE %s %s\n", name, type);
 }
 
-static void sample_head(struct metrics_text *t, const char *name,
+static void sample_head(struct jw_buf *t, const char *name,
 			const struct metrics_label *labels, size_t n)
 {
 	size_t i;
 
-	text_puts(t, name);
+	jw_buf_puts(t, name);
 	for (i = 0; i < n; i++) {
-		text_add(t, i ? "," : "{", 1);
-		text_puts(t, labels[i].name);
-		text_add(t, "=\"", 2);
+		jw_buf_add(t, i ? "," : "{", 1);
+		jw_buf_puts(t, labels[i].name);
+		jw_buf_add(t, "=\"", 2);
 		text_escaped(t, labels[i].value, true);
-		text_add(t, "\"", 1);
+		jw_buf_add(t, "\"", 1);
 	}
-	text_add(t, n ? "} " : " ", n ? 2 : 1);
+	jw_buf_add(t, n ? "} " : " ", n ? 2 : 1);
 }
 
-void metrics_u64(struct metrics_text *t, const char *name,
+void metrics_u64(struct jw_buf *t, const char *name,
 		 const struct metrics_label *labels, size_t n, uint64_t v)
 {
 	sample_head(t, name, labels, n);
-	metrics_text_u64(t, v);
-	text_add(t, "\n", 1);
+	jw_buf_u64(t, v);
+	jw_buf_add(t, "\n", 1);
 }
 
-void metrics_i64(struct metrics_text *t, const char *name,
+void metrics_i64(struct jw_buf *t, const char *name,
 		 const struct metrics_label *labels, size_t n, int64_t v)
 {
 	sample_head(t, name, labels, n);
-	metrics_text_i64(t, v);
-	text_add(t, "\n", 1);
+	jw_buf_i64(t, v);
+	jw_buf_add(t, "\n", 1);
 }
 
-void metrics_f64(struct metrics_text *t, const char *name,
+void metrics_f64(struct jw_buf *t, const char *name,
 		 const struct metrics_label *labels, size_t n, double v)
 {
 	sample_head(t, name, labels, n);
 	text_printf(t, "%.17g\n", v);
-}
-
-void metrics_text_free(struct metrics_text *t)
-{
-	free(t->buf);
-	memset(t, 0, sizeof(*t));
 }
 
 /* ------------------------------------------------------------------ */
@@ -411,7 +285,7 @@ void metrics_apply_observe(struct metrics_api *m,
 /* ------------------------------------------------------------------ */
 /* Exposition                                                           */
 
-static void render_state(struct metrics_text *t, const struct ep_shared *sh,
+static void render_state(struct jw_buf *t, const struct ep_shared *sh,
 			 const struct ep_stats *s)
 {
 	static const struct {
@@ -447,7 +321,7 @@ static void render_state(struct metrics_text *t, const struct ep_shared *sh,
 	}
 }
 
-static void render_counters(struct metrics_text *t, const struct ep_stats *s)
+static void render_counters(struct jw_buf *t, const struct ep_stats *s)
 {
 	char name[96];
 
@@ -469,7 +343,7 @@ static void render_counters(struct metrics_text *t, const struct ep_stats *s)
 	}
 }
 
-static void render_ports(struct metrics_text *t, const struct ep_stats *s,
+static void render_ports(struct jw_buf *t, const struct ep_stats *s,
 			 uint32_t n_ports)
 {
 	static const char *const names[] = {
@@ -502,7 +376,7 @@ static void render_ports(struct metrics_text *t, const struct ep_stats *s,
 	}
 }
 
-static void render_services(struct metrics_text *t, const struct ep_stats *s,
+static void render_services(struct jw_buf *t, const struct ep_stats *s,
 			    const struct metrics_names *n)
 {
 	static const char *const names[] = {
@@ -534,8 +408,7 @@ static void render_services(struct metrics_text *t, const struct ep_stats *s,
 /* The rest of the per-service counters (ep_abi.h) after the four above,
  * one family each, as edgepath_service_<name>_total{service}: policing
  * drops by reason ("drops_<reason>"), the SYN proxy's counters. */
-static void render_service_policed(struct metrics_text *t,
-				   const struct ep_stats *s,
+static void render_service_policed(struct jw_buf *t, const struct ep_stats *s,
 				   const struct metrics_names *n)
 {
 	for (uint32_t k = EP_SVC_N_BASIC; k < EP_SVC_N; k++) {
@@ -561,8 +434,7 @@ static void render_service_policed(struct metrics_text *t,
 	}
 }
 
-static void render_backend_family(struct metrics_text *t,
-				  const struct ep_stats *s,
+static void render_backend_family(struct jw_buf *t, const struct ep_stats *s,
 				  const struct metrics_names *n, size_t k,
 				  const char *name)
 {
@@ -591,7 +463,7 @@ static void render_backend_family(struct metrics_text *t,
 	}
 }
 
-static void render_backends(struct metrics_text *t, const struct ep_stats *s,
+static void render_backends(struct jw_buf *t, const struct ep_stats *s,
 			    const struct metrics_names *n)
 {
 	static const struct {
@@ -611,7 +483,7 @@ static void render_backends(struct metrics_text *t, const struct ep_stats *s,
 	}
 }
 
-void metrics_render_fastpath(struct metrics_text *t, const struct ep_stats *s,
+void metrics_render_fastpath(struct jw_buf *t, const struct ep_stats *s,
 			     const struct ep_shared *sh,
 			     const struct metrics_names *names)
 {
@@ -624,7 +496,7 @@ void metrics_render_fastpath(struct metrics_text *t, const struct ep_stats *s,
 }
 
 /* One histogram of family `name`, whose series label is `key`="h->route". */
-static void render_histogram(struct metrics_text *t, const char *name,
+static void render_histogram(struct jw_buf *t, const char *name,
 			     const char *key, const struct metrics_histogram *h)
 {
 	struct metrics_label l[2] = { { key, h->route }, { "le", "" } };
@@ -645,7 +517,7 @@ static void render_histogram(struct metrics_text *t, const char *name,
 	metrics_u64(t, series, l, 1, h->count);
 }
 
-static void render_apply(struct metrics_text *t, const struct metrics_api *m)
+static void render_apply(struct jw_buf *t, const struct metrics_api *m)
 {
 	struct metrics_histogram h;
 
@@ -662,7 +534,7 @@ static void render_apply(struct metrics_text *t, const struct metrics_api *m)
 	}
 }
 
-void metrics_render_api(struct metrics_text *t, const struct metrics_api *m)
+void metrics_render_api(struct jw_buf *t, const struct metrics_api *m)
 {
 	char code[12];
 
@@ -692,7 +564,7 @@ void metrics_render_api(struct metrics_text *t, const struct metrics_api *m)
 		    m->dropped);
 }
 
-void metrics_render_http(struct metrics_text *t, const struct http_stats *hs)
+void metrics_render_http(struct jw_buf *t, const struct http_stats *hs)
 {
 #define METRICS_HTTP_STAT(field)                                               \
 	metrics_family(t, "edgepath_api_" #field "_total", "counter",          \
@@ -707,7 +579,7 @@ void metrics_render_http(struct metrics_text *t, const struct http_stats *hs)
 }
 
 /* One family over every listener of srv; `field` picks the value. */
-static void render_listener_family(struct metrics_text *t,
+static void render_listener_family(struct jw_buf *t,
 				   const struct http_server *srv,
 				   const char *name, const char *type,
 				   const char *help, size_t field,
@@ -728,8 +600,7 @@ static void render_listener_family(struct metrics_text *t,
 	}
 }
 
-void metrics_render_listeners(struct metrics_text *t,
-			      const struct http_server *srv)
+void metrics_render_listeners(struct jw_buf *t, const struct http_server *srv)
 {
 #define LS_FIELD(f) offsetof(struct http_listener_stats, f)
 	render_listener_family(t, srv, "edgepath_api_listener_connections_open",

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "ep_abi.h"
+#include "jw.h"
 #include "http.h"
 #include "stats_sum.h"
 
@@ -25,13 +26,7 @@
 
 /* ---- Prometheus text ---------------------------------------------- */
 
-/* A growing text buffer; after an allocation failure `failed` stays set. */
-struct metrics_text {
-	char *buf;
-	size_t len;
-	size_t cap;
-	int failed;
-};
+/* The text is written into a struct jw_buf (jw.h, the one writer). */
 
 struct metrics_label {
 	const char *name;
@@ -39,27 +34,16 @@ struct metrics_label {
 };
 
 /* Start a metric family: its HELP and TYPE lines. */
-void metrics_family(struct metrics_text *t, const char *name, const char *type,
+void metrics_family(struct jw_buf *t, const char *name, const char *type,
 		    const char *help);
 
 /* One sample line with `n` labels and an integer or a float value. */
-void metrics_u64(struct metrics_text *t, const char *name,
+void metrics_u64(struct jw_buf *t, const char *name,
 		 const struct metrics_label *labels, size_t n, uint64_t v);
-void metrics_i64(struct metrics_text *t, const char *name,
+void metrics_i64(struct jw_buf *t, const char *name,
 		 const struct metrics_label *labels, size_t n, int64_t v);
-void metrics_f64(struct metrics_text *t, const char *name,
+void metrics_f64(struct jw_buf *t, const char *name,
 		 const struct metrics_label *labels, size_t n, double v);
-
-void metrics_text_free(struct metrics_text *t);
-
-/* Append bytes, a string, or a decimal integer (no printf). */
-void metrics_text_add(struct metrics_text *t, const char *s, size_t n);
-void metrics_text_puts(struct metrics_text *t, const char *s);
-void metrics_text_u64(struct metrics_text *t, uint64_t v);
-void metrics_text_i64(struct metrics_text *t, int64_t v);
-
-/* `s` as a quoted JSON string, escaped the way cJSON prints it. */
-void metrics_text_json_string(struct metrics_text *t, const char *s);
 
 /* Fast-path counters are summed by fastpath/abi/stats_sum.h. */
 
@@ -162,16 +146,15 @@ void metrics_apply_observe(struct metrics_api *m,
 /* ---- Exposition ---------------------------------------------------- */
 
 /* Everything about the fast path: state, counters, ports, services. */
-void metrics_render_fastpath(struct metrics_text *t, const struct ep_stats *s,
+void metrics_render_fastpath(struct jw_buf *t, const struct ep_stats *s,
 			     const struct ep_shared *sh,
 			     const struct metrics_names *names);
 
-void metrics_render_api(struct metrics_text *t, const struct metrics_api *m);
+void metrics_render_api(struct jw_buf *t, const struct metrics_api *m);
 
-void metrics_render_http(struct metrics_text *t, const struct http_stats *hs);
+void metrics_render_http(struct jw_buf *t, const struct http_stats *hs);
 
 /* Per-listener connection counters of srv (labels listener, reason). */
-void metrics_render_listeners(struct metrics_text *t,
-			      const struct http_server *srv);
+void metrics_render_listeners(struct jw_buf *t, const struct http_server *srv);
 
 #endif /* EP_METRICS_H */

@@ -158,59 +158,6 @@ static void reply_error(struct http_response *resp, const struct api_error *e)
 		 "application/json");
 }
 
-/* The JSON writer of /v1/stats and the access log (struct jw). */
-void api_jw_key(struct jw *w, const char *key)
-{
-	if (!w->first)
-		metrics_text_add(&w->t, ",", 1);
-	w->first = false;
-	if (key != NULL) {
-		metrics_text_json_string(&w->t, key);
-		metrics_text_add(&w->t, ":", 1);
-	}
-}
-
-/* Open an object ('{') or an array ('['), a member of the current one. */
-void api_jw_open(struct jw *w, const char *key, char c)
-{
-	api_jw_key(w, key);
-	metrics_text_add(&w->t, &c, 1);
-	w->first = true;
-}
-
-void api_jw_close(struct jw *w, char c)
-{
-	metrics_text_add(&w->t, &c, 1);
-	w->first = false;
-}
-
-void api_jw_u64(struct jw *w, const char *key, uint64_t v)
-{
-	api_jw_key(w, key);
-	metrics_text_u64(&w->t, v);
-}
-
-void api_jw_i64(struct jw *w, const char *key, int64_t v)
-{
-	api_jw_key(w, key);
-	metrics_text_i64(&w->t, v);
-}
-
-void api_jw_bool(struct jw *w, const char *key, bool v)
-{
-	api_jw_key(w, key);
-	metrics_text_puts(&w->t, v ? "true" : "false");
-}
-
-void api_jw_str(struct jw *w, const char *key, const char *v)
-{
-	api_jw_key(w, key);
-	if (v != NULL)
-		metrics_text_json_string(&w->t, v);
-	else
-		metrics_text_add(&w->t, "null", 4);
-}
-
 /* ------------------------------------------------------------------ */
 /* Requests: routes, methods, roles, preconditions                      */
 
@@ -629,7 +576,7 @@ static void access_log_line(struct api *a, const struct http_request *req,
 {
 	struct trace_ctx own;
 	const struct trace_ctx *t = req->trace;
-	struct jw w = { .t = a->log_line, .first = true };
+	struct jw w = { .b = a->log_line, .first = true };
 	char when[40], ms[32];
 
 	if (t == NULL) { /* refused before its head: a trace of its own */
@@ -639,29 +586,29 @@ static void access_log_line(struct api *a, const struct http_request *req,
 	}
 	utc_now(when, sizeof(when));
 	snprintf(ms, sizeof(ms), "%.3f", seconds * 1000.0);
-	api_jw_open(&w, NULL, '{');
-	api_jw_str(&w, "time", when);
-	api_jw_str(&w, "trace_id", t->trace_id);
-	api_jw_str(&w, "span_id", t->span_id);
-	api_jw_str(&w, "parent_id", t->parent_id[0] ? t->parent_id : NULL);
-	api_jw_open(&w, "client", '{');
-	api_jw_str(&w, "peer", req->peer ? req->peer : "");
-	api_jw_str(&w, "subject",
-		   req->subject && req->subject[0] ? req->subject : NULL);
-	api_jw_str(&w, "role", role_name(req->role));
-	api_jw_close(&w, '}');
-	api_jw_str(&w, "method", req->method ? req->method : "");
-	api_jw_str(&w, "path", req->path ? req->path : "");
-	api_jw_i64(&w, "status", status);
-	api_jw_key(&w, "duration_ms");
-	metrics_text_puts(&w.t, ms);
-	api_jw_u64(&w, "config_version", a->version);
-	api_jw_close(&w, '}');
-	metrics_text_add(&w.t, "\n", 1);
-	if (w.t.buf != NULL && !w.t.failed)
-		fwrite(w.t.buf, 1, w.t.len, a->access_log);
+	jw_open(&w, NULL, '{');
+	jw_str(&w, "time", when);
+	jw_str(&w, "trace_id", t->trace_id);
+	jw_str(&w, "span_id", t->span_id);
+	jw_str(&w, "parent_id", t->parent_id[0] ? t->parent_id : NULL);
+	jw_open(&w, "client", '{');
+	jw_str(&w, "peer", req->peer ? req->peer : "");
+	jw_str(&w, "subject",
+	       req->subject && req->subject[0] ? req->subject : NULL);
+	jw_str(&w, "role", role_name(req->role));
+	jw_close(&w, '}');
+	jw_str(&w, "method", req->method ? req->method : "");
+	jw_str(&w, "path", req->path ? req->path : "");
+	jw_i64(&w, "status", status);
+	jw_key(&w, "duration_ms");
+	jw_buf_puts(&w.b, ms);
+	jw_u64(&w, "config_version", a->version);
+	jw_close(&w, '}');
+	jw_buf_add(&w.b, "\n", 1);
+	if (w.b.buf != NULL && !w.b.failed)
+		fwrite(w.b.buf, 1, w.b.len, a->access_log);
 	/* Keep the buffer for the next line; api_flush_log() writes. */
-	a->log_line = w.t;
+	a->log_line = w.b;
 	a->log_line.len = 0;
 	a->log_line.failed = 0;
 }

@@ -29,6 +29,7 @@
 #include "api.h"
 #include "health_overlay.h"
 #include "health_view.h"
+#include "jw.h"
 #include "metrics.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
@@ -70,7 +71,7 @@ struct api {
 	struct {
 		uint64_t pass; /* 0: nothing to reuse */
 		uint64_t version;
-		struct metrics_text text;
+		struct jw_buf text;
 	} stats_body;
 	double handle_start; /* api_handle()'s start (s), 0 outside it */
 	const struct health_engine *health; /* NULL: no active checks */
@@ -78,7 +79,7 @@ struct api {
 	/* Tracing: the request being handled, and who made the change in force. */
 	const struct http_request *req; /* inside api_handle(), else NULL */
 	FILE *access_log; /* one JSON line per request; NULL: none */
-	struct metrics_text log_line; /* reused for every line */
+	struct jw_buf log_line; /* reused for every line */
 	struct {
 		char trace_id[TRACE_ID_HEX + 1]; /* "" when not from the API */
 		char client[160]; /* subject, else peer; or "file" */
@@ -112,13 +113,9 @@ struct api_call {
 
 /*
  * /v1/stats is served often: it is written straight into one growing
- * buffer, in the shape and order cJSON builders would give (api.c's
- * api_jw_*; the access log uses them too).
+ * buffer through the JSON writer (jw.h), in the shape and order cJSON
+ * builders would give; the access log uses it too.
  */
-struct jw {
-	struct metrics_text t;
-	bool first; /* the next member needs no comma */
-};
 
 /* api.c: errors, JSON output, request bodies. */
 
@@ -153,22 +150,6 @@ int api_body_parse(const struct http_request *req, const char *path,
 		   cJSON **out, struct api_error *e);
 
 char *api_body_text(const struct http_request *req);
-
-/* api.c: the JSON writer over struct jw. */
-
-void api_jw_key(struct jw *w, const char *key);
-
-void api_jw_open(struct jw *w, const char *key, char c);
-
-void api_jw_close(struct jw *w, char c);
-
-void api_jw_u64(struct jw *w, const char *key, uint64_t v);
-
-void api_jw_i64(struct jw *w, const char *key, int64_t v);
-
-void api_jw_bool(struct jw *w, const char *key, bool v);
-
-void api_jw_str(struct jw *w, const char *key, const char *v);
 
 /* change.c: the change path and the document it keeps. */
 

@@ -440,7 +440,7 @@ static void change_commit(struct api *a, struct ep_config *cfg,
 	change_record_origin(a);
 	/* other names, other size: the next request renders anew */
 	a->stats_body.pass = 0;
-	metrics_text_free(&a->stats_body.text);
+	jw_buf_free(&a->stats_body.text);
 	/* the old ones go with the change */
 	ch->flat = flat;
 	ch->json = json;

@@ -8,37 +8,37 @@ static void stats_lcores(struct jw *w, const struct ep_stats *s)
 {
 	uint64_t total = 0, v;
 
-	api_jw_open(w, "counters", '{');
+	jw_open(w, "counters", '{');
 	for (int i = 0; i < EP_CNT_MAX; i++)
-		api_jw_u64(w, stats_counter_names[i], stats_sum_cnt(s, i));
-	api_jw_close(w, '}');
-	api_jw_open(w, "drops", '{');
+		jw_u64(w, stats_counter_names[i], stats_sum_cnt(s, i));
+	jw_close(w, '}');
+	jw_open(w, "drops", '{');
 	for (int r = 0; r < EP_DROP_MAX; r++) {
 		v = stats_sum_drop(s, r);
 		total += v;
-		api_jw_u64(w, stats_drop_names[r], v);
+		jw_u64(w, stats_drop_names[r], v);
 	}
-	api_jw_close(w, '}');
-	api_jw_u64(w, "drops_total", total);
+	jw_close(w, '}');
+	jw_u64(w, "drops_total", total);
 }
 
 static void stats_ports(struct jw *w, const struct ep_stats *s, uint32_t n)
 {
 	struct ep_port_counters pc;
 
-	api_jw_open(w, "ports", '[');
+	jw_open(w, "ports", '[');
 	for (uint32_t p = 0; p < n && p < EP_MAX_PORTS; p++) {
 		stats_sum_port(s, p, &pc);
-		api_jw_open(w, NULL, '{');
-		api_jw_u64(w, "port", p);
-		api_jw_u64(w, "rx_packets", pc.rx_pkts);
-		api_jw_u64(w, "rx_bytes", pc.rx_bytes);
-		api_jw_u64(w, "tx_packets", pc.tx_pkts);
-		api_jw_u64(w, "tx_bytes", pc.tx_bytes);
-		api_jw_u64(w, "tx_drops", pc.tx_drops);
-		api_jw_close(w, '}');
+		jw_open(w, NULL, '{');
+		jw_u64(w, "port", p);
+		jw_u64(w, "rx_packets", pc.rx_pkts);
+		jw_u64(w, "rx_bytes", pc.rx_bytes);
+		jw_u64(w, "tx_packets", pc.tx_pkts);
+		jw_u64(w, "tx_bytes", pc.tx_bytes);
+		jw_u64(w, "tx_drops", pc.tx_drops);
+		jw_close(w, '}');
 	}
-	api_jw_close(w, ']');
+	jw_close(w, ']');
 }
 
 static void stats_backends(struct jw *w, const struct ep_stats *s,
@@ -47,21 +47,21 @@ static void stats_backends(struct jw *w, const struct ep_stats *s,
 {
 	struct ep_be_counters bc;
 
-	api_jw_open(w, "backends", '[');
+	jw_open(w, "backends", '[');
 	for (uint32_t j = 0; j < sn->n_backends; j++) {
 		const struct metrics_backend_name *b =
 			&n->backends[sn->first_backend + j];
 
 		stats_sum_be(s, b->sid, &bc);
-		api_jw_open(w, NULL, '{');
-		api_jw_str(w, "id", b->id);
-		api_jw_u64(w, "packets", bc.pkts);
-		api_jw_u64(w, "bytes", bc.bytes);
-		api_jw_u64(w, "new_flows", bc.new_flows);
-		api_jw_i64(w, "active_flows", bc.active_flows);
-		api_jw_close(w, '}');
+		jw_open(w, NULL, '{');
+		jw_str(w, "id", b->id);
+		jw_u64(w, "packets", bc.pkts);
+		jw_u64(w, "bytes", bc.bytes);
+		jw_u64(w, "new_flows", bc.new_flows);
+		jw_i64(w, "active_flows", bc.active_flows);
+		jw_close(w, '}');
 	}
-	api_jw_close(w, ']');
+	jw_close(w, ']');
 }
 
 static void stats_services(struct jw *w, const struct ep_stats *s,
@@ -69,24 +69,24 @@ static void stats_services(struct jw *w, const struct ep_stats *s,
 {
 	struct ep_svc_counters sc;
 
-	api_jw_open(w, "services", '[');
+	jw_open(w, "services", '[');
 	for (uint32_t i = 0; i < n->n_services; i++) {
 		stats_sum_svc(s, n->services[i].sid, &sc);
-		api_jw_open(w, NULL, '{');
-		api_jw_str(w, "name", n->services[i].name);
-		api_jw_u64(w, "packets", sc.pkts);
-		api_jw_u64(w, "bytes", sc.bytes);
-		api_jw_u64(w, "new_flows", sc.new_flows);
-		api_jw_u64(w, "drops", sc.drops);
+		jw_open(w, NULL, '{');
+		jw_str(w, "name", n->services[i].name);
+		jw_u64(w, "packets", sc.pkts);
+		jw_u64(w, "bytes", sc.bytes);
+		jw_u64(w, "new_flows", sc.new_flows);
+		jw_u64(w, "drops", sc.drops);
 		/* The rest of the list (ep_abi.h): policing drops by reason
 		 * ("drops_acl", ...), the SYN proxy's counters. */
 		for (uint32_t k = EP_SVC_N_BASIC; k < EP_SVC_N; k++)
-			api_jw_u64(w, ep_svc_counters[k].name,
-				   ep_counter_u64(&sc, &ep_svc_counters[k]));
+			jw_u64(w, ep_svc_counters[k].name,
+			       ep_counter_u64(&sc, &ep_svc_counters[k]));
 		stats_backends(w, s, n, &n->services[i]);
-		api_jw_close(w, '}');
+		jw_close(w, '}');
 	}
-	api_jw_close(w, ']');
+	jw_close(w, ']');
 }
 
 /* Render the whole /v1/stats body into w (counters read now). */
@@ -94,30 +94,28 @@ static void stats_render(const struct api *a, struct jw *w)
 {
 	const struct ep_shared *sh = a->fp.shared;
 
-	api_jw_open(w, NULL, '{');
-	api_jw_u64(w, "generation",
-		   __atomic_load_n(&sh->generation, __ATOMIC_ACQUIRE));
-	api_jw_u64(w, "version",
-		   __atomic_load_n(&sh->version, __ATOMIC_ACQUIRE));
-	api_jw_u64(w, "config_version", a->version);
-	api_jw_bool(w, "attached", true);
-	api_jw_bool(w, "fastpath_alive", api_fp_alive(a));
-	api_jw_u64(w, "workers", sh->n_workers);
-	api_jw_u64(w, "punt_ring_depth", a->fp.stats->ring_depth_punt);
-	api_jw_u64(w, "inject_ring_depth", a->fp.stats->ring_depth_inject);
-	api_jw_u64(w, "maglev_pending",
-		   __atomic_load_n(&a->fp.stats->maglev_pending,
-				   __ATOMIC_RELAXED));
-	api_jw_u64(w, "maglev_deferred",
-		   __atomic_load_n(&a->fp.stats->maglev_deferred,
-				   __ATOMIC_RELAXED));
-	api_jw_u64(w, "maglev_abandoned",
-		   __atomic_load_n(&a->fp.stats->maglev_abandoned,
-				   __ATOMIC_RELAXED));
+	jw_open(w, NULL, '{');
+	jw_u64(w, "generation",
+	       __atomic_load_n(&sh->generation, __ATOMIC_ACQUIRE));
+	jw_u64(w, "version", __atomic_load_n(&sh->version, __ATOMIC_ACQUIRE));
+	jw_u64(w, "config_version", a->version);
+	jw_bool(w, "attached", true);
+	jw_bool(w, "fastpath_alive", api_fp_alive(a));
+	jw_u64(w, "workers", sh->n_workers);
+	jw_u64(w, "punt_ring_depth", a->fp.stats->ring_depth_punt);
+	jw_u64(w, "inject_ring_depth", a->fp.stats->ring_depth_inject);
+	jw_u64(w, "maglev_pending",
+	       __atomic_load_n(&a->fp.stats->maglev_pending, __ATOMIC_RELAXED));
+	jw_u64(w, "maglev_deferred",
+	       __atomic_load_n(&a->fp.stats->maglev_deferred,
+			       __ATOMIC_RELAXED));
+	jw_u64(w, "maglev_abandoned",
+	       __atomic_load_n(&a->fp.stats->maglev_abandoned,
+			       __ATOMIC_RELAXED));
 	stats_lcores(w, a->fp.stats);
 	stats_ports(w, a->fp.stats, sh->n_ports);
 	stats_services(w, a->fp.stats, &a->names);
-	api_jw_close(w, '}');
+	jw_close(w, '}');
 }
 
 /*
@@ -132,14 +130,14 @@ int h_stats(struct api_call *c, struct api_error *e)
 
 	if (c->req->pass == 0 || a->stats_body.pass != c->req->pass ||
 	    a->stats_body.version != a->version) {
-		w.t = a->stats_body.text;
-		w.t.len = 0;
-		w.t.failed = 0;
+		w.b = a->stats_body.text;
+		w.b.len = 0;
+		w.b.failed = 0;
 		stats_render(a, &w);
-		a->stats_body.text = w.t;
-		a->stats_body.pass = w.t.failed ? 0 : c->req->pass;
+		a->stats_body.text = w.b;
+		a->stats_body.pass = w.b.failed ? 0 : c->req->pass;
 		a->stats_body.version = a->version;
-		if (w.t.failed || w.t.buf == NULL)
+		if (w.b.failed || w.b.buf == NULL)
 			return api_fail_nomem(e);
 	}
 	copy = malloc(a->stats_body.text.len + 1);
@@ -290,7 +288,7 @@ int h_flows(struct api_call *c, struct api_error *e)
 	return api_reply_json(c->resp, 200, root, e);
 }
 
-static void metrics_api_state(struct metrics_text *t, const struct api *a)
+static void metrics_api_state(struct jw_buf *t, const struct api *a)
 {
 	metrics_family(t, "edgepath_api_config_version", "gauge",
 		       "Configuration version in force in the slow path.");
@@ -303,7 +301,7 @@ static void metrics_api_state(struct metrics_text *t, const struct api *a)
 int h_metrics(struct api_call *c, struct api_error *e)
 {
 	const struct api *a = c->a;
-	struct metrics_text t = { 0 };
+	struct jw_buf t = { 0 };
 	struct http_stats hs;
 
 	metrics_render_fastpath(&t, a->fp.stats, a->fp.shared, &a->names);
@@ -316,7 +314,7 @@ int h_metrics(struct api_call *c, struct api_error *e)
 	metrics_render_api(&t, &a->metrics);
 	health_view_metrics(&t, a->health, &a->cfg);
 	if (t.failed) {
-		metrics_text_free(&t);
+		jw_buf_free(&t);
 		return api_fail_nomem(e);
 	}
 	return api_reply_text(c->resp, 200, t.buf,

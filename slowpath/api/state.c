@@ -62,11 +62,11 @@ void api_destroy(struct api *a)
 	if (a == NULL)
 		return;
 	api_flush_log(a);
-	metrics_text_free(&a->log_line);
+	jw_buf_free(&a->log_line);
 	config_free(&a->cfg);
 	config_ids_destroy(a->ids);
 	metrics_names_free(&a->names);
-	metrics_text_free(&a->stats_body.text);
+	jw_buf_free(&a->stats_body.text);
 	free(a->json);
 	free(a->doc);
 	free(a->flat);

@@ -4,141 +4,75 @@
  * (config_to_json()), byte for byte what cJSON would print.
  */
 #include "config_int.h"
+#include "jw.h"
 
 /* ------------------------------------------------------------------ */
 /* struct ep_config -> canonical JSON                                   */
 
 /*
- * Written directly rather than through a cJSON tree: building and printing
- * the tree (an allocation per value, sprintf and sscanf per number) was
- * the slow path's largest cost for a 1000-service PUT. The output is what
- * cJSON_PrintUnformatted() gives for the same tree, byte for byte (tests
- * compare them), so persisted files and GET /v1/config did not change.
+ * Written directly through the slow path's JSON writer (jw.h) rather than
+ * through a cJSON tree: building and printing the tree (an allocation per
+ * value, sprintf and sscanf per number) was the slow path's largest cost
+ * for a 1000-service PUT. The output is what cJSON_PrintUnformatted()
+ * gives for the same tree, byte for byte (tests compare them), so
+ * persisted files and GET /v1/config did not change.
  */
-struct jbuf {
-	char *p;
-	size_t len;
-	size_t cap;
-	bool failed; /* out of memory: every later write is a no-op */
-};
-
-static void jb_put(struct jbuf *b, const char *s, size_t n)
-{
-	size_t cap;
-	char *p;
-
-	if (b->failed)
-		return;
-	if (n > b->cap - b->len) {
-		cap = b->cap != 0 ? b->cap : 4096;
-		while (n > cap - b->len)
-			cap *= 2;
-		p = realloc(b->p, cap);
-		if (p == NULL) {
-			b->failed = true;
-			return;
-		}
-		b->p = p;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-}
-
-static void jb_raw(struct jbuf *b, const char *s)
-{
-	jb_put(b, s, strlen(s));
-}
-
-/* A JSON string, escaped as cJSON escapes it: quote, backslash and
- * control characters; everything else (UTF-8 included) as it is. */
-static void jb_str(struct jbuf *b, const char *s)
-{
-	static const char short_esc[] = "btn?fr"; /* \b .. \r, 8..13 */
-	const char *run = s;
-	char esc[8];
-
-	jb_put(b, "\"", 1);
-	for (; *s != '\0'; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c >= 0x20 && c != '"' && c != '\\')
-			continue;
-		jb_put(b, run, (size_t)(s - run));
-		run = s + 1;
-		if (c == '"' || c == '\\')
-			snprintf(esc, sizeof(esc), "\\%c", c);
-		else if (c >= '\b' && c <= '\r' && c != '\v')
-			snprintf(esc, sizeof(esc), "\\%c", short_esc[c - '\b']);
-		else
-			snprintf(esc, sizeof(esc), "\\u%04x", c);
-		jb_raw(b, esc);
-	}
-	jb_put(b, run, (size_t)(s - run));
-	jb_put(b, "\"", 1);
-}
 
 /* `"key":`, after a comma unless `first`. */
-static void jb_key(struct jbuf *b, const char *key, bool first)
+static void jb_key(struct jw_buf *b, const char *key, bool first)
 {
 	if (!first)
-		jb_put(b, ",", 1);
-	jb_str(b, key);
-	jb_put(b, ":", 1);
+		jw_buf_add(b, ",", 1);
+	jw_buf_string(b, key);
+	jw_buf_add(b, ":", 1);
 }
 
-static void jb_kstr(struct jbuf *b, const char *key, const char *v)
+static void jb_kstr(struct jw_buf *b, const char *key, const char *v)
 {
 	jb_key(b, key, false);
-	jb_str(b, v);
+	jw_buf_string(b, v);
 }
 
 /* Every number here is a non-negative integer: cJSON prints it "%d". */
-static void jb_knum(struct jbuf *b, const char *key, uint32_t v)
+static void jb_knum(struct jw_buf *b, const char *key, uint32_t v)
 {
-	char digits[10], *d = digits + sizeof(digits);
-
 	jb_key(b, key, false);
-	do {
-		*--d = (char)('0' + v % 10);
-		v /= 10;
-	} while (v != 0);
-	jb_put(b, d, (size_t)(digits + sizeof(digits) - d));
+	jw_buf_u64(b, v);
 }
 
-static void jb_ip(struct jbuf *b, const struct ep_ip *ip)
+static void jb_ip(struct jw_buf *b, const struct ep_ip *ip)
 {
 	char a[INET6_ADDRSTRLEN];
 
-	jb_str(b, cfg_ip_str(ip, a));
+	jw_buf_string(b, cfg_ip_str(ip, a));
 }
 
-static void jb_kip(struct jbuf *b, const char *key, const struct ep_ip *ip)
+static void jb_kip(struct jw_buf *b, const char *key, const struct ep_ip *ip)
 {
 	jb_key(b, key, false);
 	jb_ip(b, ip);
 }
 
 /* Opens an object whose first member is `key`: `{"key":`. */
-static void jb_open(struct jbuf *b, const char *key)
+static void jb_open(struct jw_buf *b, const char *key)
 {
-	jb_put(b, "{", 1);
+	jw_buf_add(b, "{", 1);
 	jb_key(b, key, true);
 }
 
-static void json_node(struct jbuf *b, const struct config_node *n)
+static void json_node(struct jw_buf *b, const struct config_node *n)
 {
 	uint32_t i;
 
-	jb_raw(b, "{\"addresses\":[");
+	jw_buf_puts(b, "{\"addresses\":[");
 	for (i = 0; i < n->n_addrs; i++) {
-		jb_raw(b, i > 0 ? ",{" : "{");
+		jw_buf_puts(b, i > 0 ? ",{" : "{");
 		jb_key(b, "address", true);
 		jb_ip(b, &n->addrs[i].addr);
 		jb_knum(b, "port", n->addrs[i].port_id);
-		jb_raw(b, "}");
+		jw_buf_puts(b, "}");
 	}
-	jb_raw(b, "]");
+	jw_buf_puts(b, "]");
 	jb_knum(b, "backend_port", n->backend_port);
 	if (n->encap_src4.family != 0)
 		jb_kip(b, "encap_source_v4", &n->encap_src4);
@@ -147,20 +81,20 @@ static void json_node(struct jbuf *b, const struct config_node *n)
 	jb_knum(b, "gue_port", n->gue_port);
 	jb_kstr(b, "maglev_rebuild",
 		cfg_name_of(NAMES(maglev_rebuild_names), n->maglev_rebuild));
-	jb_raw(b, "}");
+	jw_buf_puts(b, "}");
 }
 
 /* Members policing_form.c rendered (malloc'd, NULL: out of memory). */
-static void jb_policing(struct jbuf *b, char *members)
+static void jb_policing(struct jw_buf *b, char *members)
 {
 	if (members == NULL)
-		b->failed = true;
+		b->failed = 1;
 	else
-		jb_raw(b, members);
+		jw_buf_puts(b, members);
 	free(members);
 }
 
-static void json_backend(struct jbuf *b, const struct config_backend *be)
+static void json_backend(struct jw_buf *b, const struct config_backend *be)
 {
 	char mac[18];
 
@@ -175,11 +109,11 @@ static void json_backend(struct jbuf *b, const struct config_backend *be)
 			 be->mac[4], be->mac[5]);
 		jb_kstr(b, "mac", mac);
 	}
-	jb_raw(b, "}");
+	jw_buf_puts(b, "}");
 }
 
 /* health_check, only when it probes (as encap only for encap). */
-static void json_health(struct jbuf *b, const struct config_service *s)
+static void json_health(struct jw_buf *b, const struct config_service *s)
 {
 	const struct health_params *h = &s->health;
 	char status[16];
@@ -188,7 +122,7 @@ static void json_health(struct jbuf *b, const struct config_service *s)
 		return;
 	jb_key(b, "health_check", false);
 	jb_open(b, "type");
-	jb_str(b, cfg_name_of(NAMES(health_type_names), h->type));
+	jw_buf_string(b, cfg_name_of(NAMES(health_type_names), h->type));
 	jb_knum(b, "interval_ms", h->interval_ms);
 	jb_knum(b, "timeout_ms", h->timeout_ms);
 	jb_knum(b, "rise", h->rise);
@@ -203,15 +137,15 @@ static void json_health(struct jbuf *b, const struct config_service *s)
 			jb_kstr(b, "body_contains", h->body_contains);
 	}
 	jb_knum(b, "panic_threshold_percent", s->panic_percent);
-	jb_raw(b, "}");
+	jw_buf_puts(b, "}");
 }
 
-static void json_service(struct jbuf *b, const struct config_service *s)
+static void json_service(struct jw_buf *b, const struct config_service *s)
 {
 	uint32_t i;
 
 	jb_open(b, "name");
-	jb_str(b, s->name);
+	jw_buf_string(b, s->name);
 	jb_kip(b, "vip", &s->vip);
 	jb_knum(b, "port", s->port);
 	jb_kstr(b, "protocol", cfg_name_of(NAMES(proto_names), s->proto));
@@ -223,49 +157,49 @@ static void json_service(struct jbuf *b, const struct config_service *s)
 	jb_knum(b, "maglev_table_size", s->maglev_size);
 	jb_policing(b, cpol_json_service(&s->pol));
 	json_health(b, s);
-	jb_raw(b, ",\"backends\":[");
+	jw_buf_puts(b, ",\"backends\":[");
 	for (i = 0; i < s->n_backends; i++) {
 		if (i > 0)
-			jb_raw(b, ",");
+			jw_buf_puts(b, ",");
 		json_backend(b, &s->backends[i]);
 	}
-	jb_raw(b, "]}");
+	jw_buf_puts(b, "]}");
 }
 
-static void json_listener(struct jbuf *b, const struct config_listener *l)
+static void json_listener(struct jw_buf *b, const struct config_listener *l)
 {
 	if (l->is_unix) {
 		jb_open(b, "unix");
-		jb_str(b, l->unix_path);
+		jw_buf_string(b, l->unix_path);
 	} else {
 		jb_open(b, "address");
 		jb_ip(b, &l->addr);
 		jb_knum(b, "port", l->port);
 		jb_key(b, "tls", false);
-		jb_raw(b, l->tls ? "true" : "false");
+		jw_buf_puts(b, l->tls ? "true" : "false");
 	}
-	jb_raw(b, "}");
+	jw_buf_puts(b, "}");
 }
 
-static void json_subjects(struct jbuf *b, const char *key,
+static void json_subjects(struct jw_buf *b, const char *key,
 			  const char subj[][CONFIG_SUBJECT_LEN], uint32_t n)
 {
 	uint32_t i;
 
 	jb_key(b, key, false);
-	jb_raw(b, "[");
+	jw_buf_puts(b, "[");
 	for (i = 0; i < n; i++) {
 		if (i > 0)
-			jb_raw(b, ",");
-		jb_str(b, subj[i]);
+			jw_buf_puts(b, ",");
+		jw_buf_string(b, subj[i]);
 	}
-	jb_raw(b, "]");
+	jw_buf_puts(b, "]");
 }
 
-static void json_api_tls(struct jbuf *b, const struct config_api *api)
+static void json_api_tls(struct jw_buf *b, const struct config_api *api)
 {
 	jb_open(b, "certificate");
-	jb_str(b, api->certificate);
+	jw_buf_string(b, api->certificate);
 	jb_kstr(b, "private_key", api->private_key);
 	if (api->client_ca[0] != '\0')
 		jb_kstr(b, "client_ca", api->client_ca);
@@ -273,52 +207,52 @@ static void json_api_tls(struct jbuf *b, const struct config_api *api)
 		      api->n_admin_subjects);
 	json_subjects(b, "reader_subjects", api->reader_subjects,
 		      api->n_reader_subjects);
-	jb_raw(b, "}");
+	jw_buf_puts(b, "}");
 }
 
-static void json_api(struct jbuf *b, const struct config_api *api)
+static void json_api(struct jw_buf *b, const struct config_api *api)
 {
 	uint32_t i;
 
-	jb_raw(b, "{\"listeners\":[");
+	jw_buf_puts(b, "{\"listeners\":[");
 	for (i = 0; i < api->n_listeners; i++) {
 		if (i > 0)
-			jb_raw(b, ",");
+			jw_buf_puts(b, ",");
 		json_listener(b, &api->listeners[i]);
 	}
-	jb_raw(b, "]");
+	jw_buf_puts(b, "]");
 	if (api->has_tls) {
 		jb_key(b, "tls", false);
 		json_api_tls(b, api);
 	}
-	jb_raw(b, "}");
+	jw_buf_puts(b, "}");
 }
 
 char *config_to_json(const struct ep_config *cfg)
 {
-	struct jbuf b = { 0 };
+	struct jw_buf b = { 0 };
 	uint32_t i;
 
 	/* Compact: indentation would triple a large document and push the
 	 * persisted file past CONFIG_MAX_BYTES, refusing our own output. */
-	jb_raw(&b, "{\"node\":");
+	jw_buf_puts(&b, "{\"node\":");
 	json_node(&b, &cfg->node);
-	jb_raw(&b, ",\"services\":[");
+	jw_buf_puts(&b, ",\"services\":[");
 	for (i = 0; i < cfg->n_services; i++) {
 		if (i > 0)
-			jb_raw(&b, ",");
+			jw_buf_puts(&b, ",");
 		json_service(&b, &cfg->services[i]);
 	}
-	jb_raw(&b, "]");
+	jw_buf_puts(&b, "]");
 	jb_policing(&b, cpol_json_global(&cfg->pol));
 	if (cfg->api.present) {
-		jb_raw(&b, ",\"api\":");
+		jw_buf_puts(&b, ",\"api\":");
 		json_api(&b, &cfg->api);
 	}
-	jb_put(&b, "}", 2); /* with the NUL */
+	jw_buf_puts(&b, "}");
 	if (b.failed) {
-		free(b.p);
+		jw_buf_free(&b);
 		return NULL;
 	}
-	return b.p;
+	return b.buf;
 }

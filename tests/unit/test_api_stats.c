@@ -274,16 +274,16 @@ void test_json_string_escape(void)
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct metrics_text t = { 0 };
+		struct jw_buf t = { 0 };
 		cJSON *s = cJSON_CreateString(cases[i]);
 		char *want = cJSON_PrintUnformatted(s);
 
-		metrics_text_json_string(&t, cases[i]);
+		jw_buf_string(&t, cases[i]);
 		CHECK_MSG(want && t.buf && strcmp(want, t.buf) == 0, "%s != %s",
 			  want, t.buf);
 		free(want);
 		cJSON_Delete(s);
-		metrics_text_free(&t);
+		jw_buf_free(&t);
 	}
 }
 
@@ -371,7 +371,7 @@ void test_flows_query(void)
 
 void test_metrics_text(void)
 {
-	struct metrics_text t = { 0 };
+	struct jw_buf t = { 0 };
 	struct metrics_label l[2] = { { "a", "q\"b\\s\nx" }, { "b", "" } };
 	char err[256];
 
@@ -383,7 +383,7 @@ void test_metrics_text(void)
 			 "x_total{a=\"q\\\"b\\\\s\\nx\",b=\"\"} 5\n") == 0,
 		  "%s", t.buf);
 	CHECK(prom_check(t.buf, t.len, err, sizeof(err)) == 1);
-	metrics_text_free(&t);
+	jw_buf_free(&t);
 	/* the parser refuses what it should */
 	static const char *const bad[] = {
 		"x 1",
