@@ -26,7 +26,7 @@ static int reserve(struct jw_buf *b, size_t n)
 	return 0;
 }
 
-void jw_buf_add(struct jw_buf *b, const char *s, size_t n)
+void jw_buf_add_grow(struct jw_buf *b, const char *s, size_t n)
 {
 	if (reserve(b, n) < 0)
 		return;

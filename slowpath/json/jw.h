@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* A growing, NUL-terminated buffer; after an allocation failure `failed`
  * stays set and every later write is a no-op. */
@@ -23,7 +24,20 @@ struct jw_buf {
 	int failed;
 };
 
-void jw_buf_add(struct jw_buf *b, const char *s, size_t n);
+/* jw_buf_add() when the bytes do not fit: grows the buffer first. */
+void jw_buf_add_grow(struct jw_buf *b, const char *s, size_t n);
+
+/* Inline: it runs once per token of every document written. */
+static inline void jw_buf_add(struct jw_buf *b, const char *s, size_t n)
+{
+	if (b->failed || b->len + n + 1 > b->cap) {
+		jw_buf_add_grow(b, s, n);
+		return;
+	}
+	memcpy(b->buf + b->len, s, n);
+	b->len += n;
+	b->buf[b->len] = 0;
+}
 void jw_buf_puts(struct jw_buf *b, const char *s);
 void jw_buf_u64(struct jw_buf *b, uint64_t v);
 void jw_buf_i64(struct jw_buf *b, int64_t v);
