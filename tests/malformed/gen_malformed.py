@@ -119,6 +119,17 @@ def build():
     case("ipv4 udp", pad60(udp4), "fwd")
     case("ipv6 tcp syn", syn6, "fwd")
     case("ipv6 udp", udp6, "fwd")
+    # sp4 (10.1.0.4:80): SYN proxy, limits and an access list; its SYN is
+    # answered with a cookie SYN-ACK, an ACK without a valid cookie dropped
+    sp_vip = bytes([10, 1, 0, 4])
+    case("ipv4 syn to a syn_proxy service",
+         pad60(eth(ip4(tcp(), dst=sp_vip), 0x0800)), "reply")
+    case("ipv4 ack with a wrong cookie to a syn_proxy service",
+         pad60(eth(ip4(tcp(flags=0x10), dst=sp_vip), 0x0800)),
+         "drop:syn_cookie_invalid")
+    case("ipv4 syn from a denied prefix to a syn_proxy service",
+         pad60(eth(ip4(tcp(), src=bytes([192, 0, 2, 9]), dst=sp_vip),
+                   0x0800)), "drop:acl")
     case("arp request for the node", pad60(eth(arp(), 0x0806)), "reply")
 
     # Ethernet and VLANs.
