@@ -7,7 +7,6 @@
  * DPDK here, so the unit tests link it bare.
  */
 #include <errno.h>
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
