@@ -587,6 +587,21 @@ static void classify(struct fp_worker *w, const struct fp_snapshot *s,
 	c->verdict = V_LOOKUP;
 }
 
+/*
+ * A bare SYN on a forward entry whose connection has closed (FIN or RST
+ * seen) opens a new connection on the same 5-tuple: the client reused
+ * its port. SYN-proxied entries keep their own handshake (synproxy.c).
+ */
+static inline int is_port_reuse(const struct ct_entry *e,
+				const struct pkt_meta *m)
+{
+	const uint8_t syn = 0x02, ack = 0x10, rst = 0x04;
+
+	return e->state == CT_FIN && m->key.proto == 6 /* IPPROTO_TCP */ &&
+	       (m->tcp_flags & (syn | ack | rst)) == syn &&
+	       !(e->flags & (CT_F_REPLY | CT_F_SYNPROXY));
+}
+
 static void decide(struct fp_worker *w, const struct fp_snapshot *s,
 		   struct rte_mbuf *mb, struct pkt_ctx *c, int32_t pos,
 		   uint64_t now)
@@ -635,6 +650,17 @@ static void decide(struct fp_worker *w, const struct fp_snapshot *s,
 		else if (unlikely(sp == SP_OPEN) && nf == NF_DROPPED)
 			synproxy_refused(w, &c->m);
 		if (nf != NF_EXISTING)
+			return;
+		e = ct_entry_at(w->ct, pos);
+	}
+	if (unlikely(is_port_reuse(e, &c->m))) {
+		/* The old connection's entry goes: the new one is picked as
+		 * any new flow is, so it never inherits a backend that has
+		 * left the pickable set since (IPVS's conn_reuse_mode). */
+		w->st->cnt[EP_CNT_CT_REUSED]++;
+		worker_ct_removed(e, w);
+		ct_remove(w->ct, pos);
+		if (new_flow(w, s, mb, c, now, &pos) != NF_EXISTING)
 			return;
 		e = ct_entry_at(w->ct, pos);
 	}

@@ -11,7 +11,7 @@
 
 #include <stdint.h>
 
-#define EP_ABI_VERSION 8u
+#define EP_ABI_VERSION 9u
 
 /* Default EAL --file-prefix shared by both processes. */
 #define EP_FILE_PREFIX_DEFAULT "edgepath"
@@ -316,6 +316,7 @@ struct ep_shared {
 	X(CT_EVICTIONS, "ct_evictions")                                        \
 	X(CT_EXPIRED, "ct_expired")                                            \
 	X(CT_FALLBACK, "ct_stateless_fallback")                                \
+	X(CT_REUSED, "ct_port_reused")                                         \
 	X(HANDOFF_OUT, "handoff_out")                                          \
 	X(HANDOFF_IN, "handoff_in")                                            \
 	X(BURSTS, "busy_polls")                                                \

@@ -19,12 +19,10 @@
 # "N passed, N failed".
 set -uo pipefail
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-LAB=$ROOT/scripts/lab.sh
-FP_BIN=${EDGEPATH_FASTPATH:-$ROOT/build/fastpath/edgepath-fastpath}
-SP_BIN=${EDGEPATH_SLOWPATH:-$ROOT/build/slowpath/edgepath-slowpath}
+NAME=test_health
 PREFIX=ep-e2e-health              # DPDK --file-prefix, unique to this test
-LAB_TIMEOUT=120
+# shellcheck source=tests/e2e/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 CURL_TIMEOUT=1
 INTERVAL_MS=1000
 TIMEOUT_MS=500
@@ -32,72 +30,9 @@ FALL=3
 RISE=2
 REPUBLISH_MS=500                  # slack: apply to the fast path, loop wait
 HC_IP=10.99.0.250                 # the slow path's probing address
-START=$SECONDS
-
-passed=0
-failed=0
-ok()   { passed=$((passed + 1)); printf 'ok   %s\n' "$*"; }
-fail() { failed=$((failed + 1)); printf 'FAIL %s\n' "$*"; }
-expect() {  # expect "description" CONDITION-STATUS [detail]
-    if [[ $2 == 0 ]]; then ok "$1${3:+ ($3)}"; else fail "$1${3:+ ($3)}"; fi
-}
-
-if [[ $(id -u) -ne 0 ]]; then
-    echo "test_health.sh: must run as root" >&2
-    echo "0 passed, 1 failed"; exit 1
-fi
-for f in "$LAB" "$FP_BIN" "$SP_BIN"; do
-    [[ -x $f ]] || { echo "test_health.sh: missing $f" >&2; echo "0 passed, 1 failed"; exit 1; }
-done
-if pgrep -f -- "--file-prefix=$PREFIX" >/dev/null; then
-    echo "test_health.sh: processes with --file-prefix=$PREFIX are running" >&2
-    echo "0 passed, 1 failed"; exit 1
-fi
-
-TMP=$(mktemp -d /tmp/test_health.XXXXXX)
-LOG=$TMP/test.log
-CFG=$TMP/config.json
-API=$TMP/api.sock
-FP_PID=
-SP_PID=
 LOOP_PID=
-CPU=$(($(nproc) - 1))
-
-# stop_pid PID [SECONDS [SIGNAL]] and pid_alive PID
-# shellcheck source=scripts/lib/procs.sh
-. "$ROOT/scripts/lib/procs.sh"
-
-CLEANED=0
-cleanup() {
-    local left
-    ((CLEANED)) && return 0
-    CLEANED=1
-    trap - EXIT INT TERM
-    stop_pid "$LOOP_PID" 5 TERM
-    stop_pid "$SP_PID" 5 TERM
-    stop_pid "$FP_PID" 5 INT
-    timeout "$LAB_TIMEOUT" "$LAB" down >>"$LOG" 2>&1 || true
-    left=$(pgrep -f -- "--file-prefix=$PREFIX" || true)
-    # shellcheck disable=SC2086 # a list of PIDs of this test's prefix
-    [[ -z $left ]] || kill -KILL $left 2>/dev/null || true
-    rm -f /dev/hugepages/"$PREFIX"* 2>/dev/null
-    rm -rf "/var/run/dpdk/$PREFIX"
-    expect "cleanup: no edgepath process with prefix $PREFIX left" \
-        "$([[ -z $left ]] && echo 0 || echo 1)"
-}
-finish() {
-    cleanup
-    echo "runtime: $((SECONDS - START)) s"
-    if ((failed > 0)); then echo "logs kept in $TMP"; else rm -rf "$TMP"; fi
-    echo "$passed passed, $failed failed"
-    ((failed == 0))
-    exit
-}
-trap 'cleanup' EXIT
-trap 'cleanup; exit 1' INT TERM
-
-now_ms() { local t=${EPOCHREALTIME/./}; echo $((t / 1000)); }
-api() { curl -s --max-time 2 --unix-socket "$API" "http://edgepath$1"; }
+e2e_extra_cleanup() { stop_pid "$LOOP_PID" 5 TERM; }
+e2e_init
 
 # be_health SERVICE ADDR:PORT FIELD: a field of that backend's health
 be_health() {
@@ -125,34 +60,10 @@ wait_health() {
 }
 
 # new_flows SERVICE ID: the backend's new_flows counter from /v1/stats
-new_flows() {
-    api /v1/stats | python3 -c '
-import json, sys
-try:
-    d = json.load(sys.stdin)
-    s = [s for s in d["services"] if s["name"] == sys.argv[1]][0]
-    print([b for b in s["backends"] if b["id"] == sys.argv[2]][0]["new_flows"])
-except Exception:
-    print("")' "$1" "$2"
-}
-
-nginx_stop() {  # nginx_stop NS
-    local pid
-    pid=$(cat "/run/edgepath-lab/$1/nginx.pid" 2>/dev/null) || return 1
-    kill -TERM "$pid" && { local t=50; while pid_alive "$pid" && ((t-- > 0)); do sleep 0.1; done; }
-    ! pid_alive "$pid"
-}
-nginx_start() {  # nginx_start NS
-    local d=/run/edgepath-lab/$1
-    ip netns exec "$1" /usr/sbin/nginx -p "$d/" -e "$d/error.log" -c "$d/nginx.conf"
-}
+new_flows() { stats_get "svc=$1" "be=$2" new_flows; }
 
 # ===========================================================================
-echo "test_health.sh: logs in $TMP"
-if ! timeout "$LAB_TIMEOUT" "$LAB" up >>"$LOG" 2>&1; then
-    fail "lab up (see $LOG)"; finish
-fi
-ok "lab up"
+e2e_lab_up
 # The slow path's own kernel interface on the lab's switch (ep-lb's eth0
 # belongs to the fast path and has no kernel address).
 ip -n ep-sw link add hc-port type veth peer name hc0 netns ep-lb &&
@@ -177,19 +88,7 @@ json.dump(doc, open(out, "w"), indent=2)
 EOF
 CFG_SUM=$(md5sum <"$CFG")
 
-ip netns exec ep-lb "$FP_BIN" --lcores="0@$CPU,1@$CPU" --no-pci \
-    --file-prefix="$PREFIX" --log-level=user1,info \
-    --vdev="net_af_packet0,iface=eth0" -- \
-    --stats-interval 0 --idle-sleep-us 100 --ct-entries 65536 \
-    >>"$TMP/fastpath.log" 2>&1 &
-FP_PID=$!
-ip netns exec ep-lb "$SP_BIN" --proc-type=secondary --no-pci \
-    --file-prefix="$PREFIX" -l 0 --log-level=error -- --config "$CFG" \
-    --status-interval 0 >>"$TMP/slowpath.log" 2>&1 &
-SP_PID=$!
-for ((i = 0; i < 150; i++)); do [[ -S $API ]] && [[ $(api /readyz) == *\"ready\"* ]] && break; sleep 0.1; done
-[[ $(api /readyz) == *\"ready\"* ]]
-expect "fast path and slow path up, API ready" $?
+e2e_start_lb
 
 VIP=10.99.100.2
 BE1=10.99.0.11:80

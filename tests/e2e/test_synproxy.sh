@@ -17,119 +17,29 @@
 # (scripts/setup.sh). Last line: "N passed, N failed".
 set -uo pipefail
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-LAB=$ROOT/scripts/lab.sh
-FP_BIN=${EDGEPATH_FASTPATH:-$ROOT/build/fastpath/edgepath-fastpath}
-SP_BIN=${EDGEPATH_SLOWPATH:-$ROOT/build/slowpath/edgepath-slowpath}
+NAME=test_synproxy
 PREFIX=ep-e2e-synproxy            # DPDK --file-prefix, unique to this test
-LAB_TIMEOUT=120
+E2E_NEEDS="hping3 wrk curl python3 timeout"
+# shellcheck source=tests/e2e/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 CURL_TIMEOUT=3
 N_CURL=40
 WRK_S=4
 FLOOD_S=5                         # hping3 runs this long (timeout)
 VIP=10.99.100.2
 SECRET=00112233445566778899aabbccddeeff
-START=$SECONDS
-
-passed=0
-failed=0
-ok()   { passed=$((passed + 1)); printf 'ok   %s\n' "$*"; }
-fail() { failed=$((failed + 1)); printf 'FAIL %s\n' "$*"; }
-expect() {  # expect "description" CONDITION-STATUS [detail]
-    if [[ $2 == 0 ]]; then ok "$1${3:+ ($3)}"; else fail "$1${3:+ ($3)}"; fi
-}
-
-if [[ $(id -u) -ne 0 ]]; then
-    echo "test_synproxy.sh: must run as root" >&2
-    echo "0 passed, 1 failed"; exit 1
-fi
-for f in "$LAB" "$FP_BIN" "$SP_BIN"; do
-    [[ -x $f ]] || { echo "test_synproxy.sh: missing $f" >&2; echo "0 passed, 1 failed"; exit 1; }
-done
-for c in hping3 wrk curl python3 timeout; do
-    command -v "$c" >/dev/null || { echo "test_synproxy.sh: missing $c (scripts/setup.sh)" >&2; echo "0 passed, 1 failed"; exit 1; }
-done
-if pgrep -f -- "--file-prefix=$PREFIX" >/dev/null; then
-    echo "test_synproxy.sh: processes with --file-prefix=$PREFIX are running" >&2
-    echo "0 passed, 1 failed"; exit 1
-fi
-
-TMP=$(mktemp -d /tmp/test_synproxy.XXXXXX)
-LOG=$TMP/test.log
-CFG=$TMP/config.json
-API=$TMP/api.sock
-FP_PID=
-SP_PID=
 WRK_PID=
-CPU=$(($(nproc) - 1))
-
-# stop_pid PID [SECONDS [SIGNAL]] and pid_alive PID
-# shellcheck source=scripts/lib/procs.sh
-. "$ROOT/scripts/lib/procs.sh"
-
-CLEANED=0
-cleanup() {
-    local left
-    ((CLEANED)) && return 0
-    CLEANED=1
-    trap - EXIT INT TERM
-    stop_pid "$WRK_PID" 5 TERM
-    stop_pid "$SP_PID" 5 TERM
-    stop_pid "$FP_PID" 5 INT
-    timeout "$LAB_TIMEOUT" "$LAB" down >>"$LOG" 2>&1 || true
-    left=$(pgrep -f -- "--file-prefix=$PREFIX" || true)
-    # shellcheck disable=SC2086 # a list of PIDs of this test's prefix
-    [[ -z $left ]] || kill -KILL $left 2>/dev/null || true
-    rm -f /dev/hugepages/"$PREFIX"* 2>/dev/null
-    rm -rf "/var/run/dpdk/$PREFIX"
-    expect "cleanup: no edgepath process with prefix $PREFIX left" \
-        "$([[ -z $left ]] && echo 0 || echo 1)"
-}
-finish() {
-    cleanup
-    echo "runtime: $((SECONDS - START)) s"
-    if ((failed > 0)); then echo "logs kept in $TMP"; else rm -rf "$TMP"; fi
-    echo "$passed passed, $failed failed"
-    ((failed == 0))
-    exit
-}
-trap 'cleanup' EXIT
-trap 'cleanup; exit 1' INT TERM
-
-api() { curl -s --max-time 2 --unix-socket "$API" "http://edgepath$1"; }
+e2e_extra_cleanup() { stop_pid "$WRK_PID" 5 TERM; }
+e2e_init
 
 # stat KIND NAME: a worker counter (KIND counters|drops) or, with KIND
 # svc, a counter of web-nat, from /v1/stats; empty if none.
 stat() {
-    api /v1/stats | python3 -c '
-import json, sys
-try:
-    d = json.load(sys.stdin)
-    if sys.argv[1] == "svc":
-        print([s for s in d["services"] if s["name"] == "web-nat"][0][sys.argv[2]])
-    else:
-        print(d[sys.argv[1]][sys.argv[2]])
-except Exception:
-    print("")' "$1" "$2"
-}
-
-# wrk_ok FILE: 0 when wrk ran, answered > 0 requests/s and saw no error.
-wrk_ok() {
-    local rps errs
-    rps=$(awk '/^Requests\/sec:/ {print $2}' "$1")
-    errs=$(sed -n 's/.*Socket errors: //p' "$1")
-    echo "wrk: ${rps:-none} req/s${errs:+, socket errors: $errs}"
-    [[ -n $rps ]] && awk -v r="$rps" 'BEGIN {exit !(r > 0)}' || return 1
-    [[ -z $errs ]] || return 1
-    ! grep -q 'Non-2xx' "$1"
+    if [[ $1 == svc ]]; then stats_get svc=web-nat "$2"; else stats_get "$1" "$2"; fi
 }
 
 # ===========================================================================
-echo "test_synproxy.sh: logs in $TMP"
-if ! timeout "$LAB_TIMEOUT" "$LAB" up >>"$LOG" 2>&1; then
-    fail "lab up (see $LOG)"; finish
-fi
-ok "lab up"
+e2e_lab_up
 
 python3 - "$ROOT/configs/lab.json" "$API" "$CFG" "$SECRET" <<'EOF'
 import json, sys
@@ -143,19 +53,7 @@ doc["policing"] = {"syn_cookie": {"secret": secret}}
 json.dump(doc, open(out, "w"), indent=2)
 EOF
 
-ip netns exec ep-lb "$FP_BIN" --lcores="0@$CPU,1@$CPU" --no-pci \
-    --file-prefix="$PREFIX" --log-level=user1,info \
-    --vdev="net_af_packet0,iface=eth0" -- \
-    --stats-interval 0 --idle-sleep-us 100 --ct-entries 65536 \
-    >>"$TMP/fastpath.log" 2>&1 &
-FP_PID=$!
-ip netns exec ep-lb "$SP_BIN" --proc-type=secondary --no-pci \
-    --file-prefix="$PREFIX" -l 0 --log-level=error -- --config "$CFG" \
-    --status-interval 0 >>"$TMP/slowpath.log" 2>&1 &
-SP_PID=$!
-for ((i = 0; i < 150; i++)); do [[ -S $API ]] && [[ $(api /readyz) == *\"ready\"* ]] && break; sleep 0.1; done
-[[ $(api /readyz) == *\"ready\"* ]]
-expect "fast path and slow path up, API ready" $?
+e2e_start_lb
 api /v1/services | grep -q '"syn_proxy":true'
 expect "GET /v1/services shows web-nat's syn_proxy" $?
 

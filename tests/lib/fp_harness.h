@@ -31,6 +31,7 @@
 
 #define TH_SYN 0x02u
 #define TH_ACK 0x10u
+#define TH_FIN 0x01u
 
 #define IP4(a, b, c, d)                                                        \
 	((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 |      \

@@ -122,6 +122,7 @@ void test_dsr_and_change(struct tflow *fl);
 void test_same_burst(void);
 void test_counters(void);
 void test_provisional(void);
+void test_port_reuse(void);
 
 /* fp_nat.c */
 void test_nat(void);

@@ -7,6 +7,7 @@
 
 #define N_NEW 5000u
 #define N_SAME_BURST 8u
+#define N_PORT_REUSE 16u
 
 static int near_share(unsigned int n, unsigned int total, double want)
 {
@@ -243,4 +244,54 @@ void test_provisional(void)
 	snap_set_sync_build_slots(SNAP_SYNC_BUILD_SLOTS);
 	CHECK(apply_cfg(2, 7, &ev) == 0);
 	free(pf);
+}
+
+/* Send one frame of flow i to the wrr VIP, alone in its burst; returns
+ * the backend stats id it went to, or -1. */
+static int send_one(struct tflow *fl, unsigned int i, uint8_t flags)
+{
+	uint8_t f[128];
+	struct rte_mbuf *in = mk(f, flow_frame4(f, fl, i, IP4(10, 1, 0, 7), 80,
+						flags, flags & TH_ACK));
+	unsigned int got = xmit(&in, 1);
+	int sid = got == 1 ? out_sid(rte_pktmbuf_mtod(out[0], uint8_t *)) : -1;
+
+	free_out(got);
+	return sid;
+}
+
+/*
+ * A client that reuses its port after the connection closed opens a new
+ * connection: its SYN replaces the closed entry and is picked again (a
+ * new flow), while a SYN retransmitted before any answer stays on its
+ * entry. Without the replacement, the new connection would inherit the
+ * old backend even after it left the service.
+ */
+void test_port_reuse(void)
+{
+	struct tflow fl[N_PORT_REUSE];
+	struct ep_svc_counters sc0, sc1;
+	uint64_t r0 = stats_sum_cnt(fp.stats, EP_CNT_CT_REUSED);
+	unsigned int lost = 0;
+
+	stats_sum_svc(fp.stats, SVC_WRR, &sc0);
+	gen_flows(fl, N_PORT_REUSE, 0);
+	for (unsigned int i = 0; i < N_PORT_REUSE; i++) {
+		int first = send_one(fl, i, TH_SYN);
+
+		/* a retransmitted SYN: the same entry, the same backend */
+		CHECK(send_one(fl, i, TH_SYN) == first);
+		lost += send_one(fl, i, TH_ACK) != first;
+		lost += send_one(fl, i, TH_FIN | TH_ACK) != first;
+		lost += send_one(fl, i, TH_SYN) < 0; /* the port reused */
+	}
+	CHECK(lost == 0);
+	stats_sum_svc(fp.stats, SVC_WRR, &sc1);
+	CHECK_MSG(sc1.new_flows - sc0.new_flows == 2 * N_PORT_REUSE,
+		  "%" PRIu64 " new flows for %u connections opened twice",
+		  sc1.new_flows - sc0.new_flows, N_PORT_REUSE);
+	CHECK_MSG(stats_sum_cnt(fp.stats, EP_CNT_CT_REUSED) - r0 ==
+			  N_PORT_REUSE,
+		  "ct_port_reused +%" PRIu64 ", want %u",
+		  stats_sum_cnt(fp.stats, EP_CNT_CT_REUSED) - r0, N_PORT_REUSE);
 }

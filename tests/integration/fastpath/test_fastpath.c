@@ -58,6 +58,7 @@ int main(void)
 	test_same_burst();
 	test_counters(); /* i */
 	test_provisional();
+	test_port_reuse();
 	if (TEST_WORKERS > 1) {
 		/* Work was spread, and every worker kept flows of its own. */
 		CHECK(stats_sum_cnt(fp.stats, EP_CNT_HANDOFF_OUT) > 0);
