@@ -108,16 +108,16 @@ bool node_stop_done(const struct node *n, uint64_t now_ms)
 	       now_ms >= n->withdraw_synced_ms + n->grace_ms;
 }
 
-static bool was_announced(const struct ann_vip *old, uint32_t n,
-			  const struct ann_vip *v)
+static int vip_index(const struct ann_vip *arr, uint32_t n,
+		     const struct ann_vip *v)
 {
 	size_t len = v->vip.family == EP_AF_INET6 ? 16 : 4;
 
 	for (uint32_t i = 0; i < n; i++)
-		if (old[i].vip.family == v->vip.family &&
-		    memcmp(old[i].vip.bytes, v->vip.bytes, len) == 0)
-			return old[i].reasons == 0;
-	return false;
+		if (arr[i].vip.family == v->vip.family &&
+		    memcmp(arr[i].vip.bytes, v->vip.bytes, len) == 0)
+			return (int)i;
+	return -1;
 }
 
 /* Count the VIPs that changed side between old and n->vips. */
@@ -125,16 +125,16 @@ static void count_changes(struct node *n, const struct ann_vip *old,
 			  uint32_t n_old)
 {
 	for (uint32_t i = 0; i < n->n_vips; i++) {
-		bool before = was_announced(old, n_old, &n->vips[i]);
+		int k = vip_index(old, n_old, &n->vips[i]);
+		bool before = k >= 0 && old[k].reasons == 0;
 		bool now = n->vips[i].reasons == 0;
 
 		n->announcements += now && !before;
 		n->withdrawals += before && !now;
 	}
-	for (uint32_t i = 0; i < n_old; i++)
-		if (old[i].reasons == 0 &&
-		    !was_announced(n->vips, n->n_vips, &old[i]))
-			n->withdrawals++; /* gone from the configuration */
+	for (uint32_t i = 0; i < n_old; i++) /* gone from the configuration */
+		n->withdrawals += old[i].reasons == 0 &&
+				  vip_index(n->vips, n->n_vips, &old[i]) < 0;
 }
 
 void node_update(struct node *n, bool fastpath_alive, bool config_acked,
