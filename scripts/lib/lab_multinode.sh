@@ -59,7 +59,7 @@ protocol bfd {
 		multiplier $BFD_MULTIPLIER;
 	};
 }
-protocol bgp router {
+protocol bgp uplink {
 	local ${MN_BGP_IPS[$i]} as $NODE_AS;
 	neighbor $RT_IP as $RT_AS;
 	hold time $BGP_HOLD;

@@ -34,7 +34,7 @@ void api_node_refresh(struct api *a, uint64_t now_ms)
 
 static uint64_t now_ms(void)
 {
-	return (uint64_t)(api_now_s() * 1000.0);
+	return health_now_ms();
 }
 
 static int no_node(struct api_call *c, struct api_error *e)
