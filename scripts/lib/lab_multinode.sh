@@ -91,7 +91,6 @@ router id $RT_IP;
 log "$d/bird.log" all;
 protocol device { scan time 10; }
 protocol kernel {
-	scan time 300;          # tests pin the route by hand for a few seconds
 	ipv4 { import none; export where source = RTS_BGP; };
 	merge paths on;         # equal BGP routes from the nodes: one ECMP route
 }
