@@ -5,7 +5,9 @@
 # Needs /run/edgepath-lab/env sourced (LAB_NODE_NS_LIST, LAB_NODE_IPS,
 # LAB_BIRD_SOCKETS, LAB_BIRD_INCLUDES) and, from the caller: FP_BIN, SP_BIN,
 # NODE_PREFIX (DPDK file prefix stem: node I uses NODE_PREFIX$I), NODE_DIR
-# (logs and configurations), NODE_CPU, and optionally NODE_GRACE_MS.
+# (logs and configurations), NODE_CPU, and optionally NODE_GRACE_MS and
+# NODE_HASH_SEED (default 2112: every node the same flow-hash seed, which
+# with the same configuration gives the same Maglev picks).
 #
 # Every node runs its fast path on its namespace's eth0 (net_af_packet,
 # idle back-off so that two fit on 2 CPUs) and its slow path in the same
@@ -43,6 +45,7 @@ node_start() {  # node_start I TEMPLATE
         --file-prefix="$NODE_PREFIX$i" --log-level=user1,info \
         --vdev="net_af_packet$i,iface=eth0" -- \
         --stats-interval 0 --idle-sleep-us 100 --ct-entries 65536 \
+        --hash-seed "${NODE_HASH_SEED:-2112}" \
         >>"$d/fastpath.log" 2>&1 &
     NODE_FP_PIDS[$i]=$!
     ip netns exec "$ns" "$SP_BIN" --proc-type=secondary --no-pci \

@@ -201,7 +201,7 @@ static int cmd_node(struct ctl *c)
 
 	if (path == NULL)
 		return show(c, "/v1/node", false, render_node);
-	rc = call(c, "POST", path, NULL, 0, NULL, &r);
+	rc = call(c, "POST", path, "{}", 2, NULL, &r);
 	if (rc == ECTL_EXIT_OK && c->a->json) {
 		print_body(&r);
 	} else if (rc == ECTL_EXIT_OK) {

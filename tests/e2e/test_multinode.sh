@@ -108,7 +108,7 @@ for p in ports:
     s = socket.socket()
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))
-    s.settimeout(2)
+    s.settimeout(3)
     name = "error"
     try:
         s.bind((src, int(p)))
@@ -178,7 +178,9 @@ f1=$(new_flows 0)
 f2=$(new_flows 1)
 mapfile -t lines < <(requests $(seq 42000 42119))
 good=0
-for l in "${lines[@]}"; do [[ ${l#* } =~ ^be[123]$ ]] && good=$((good + 1)); done
+for l in "${lines[@]}"; do
+    if [[ ${l#* } =~ ^be[123]$ ]]; then good=$((good + 1)); else echo "request from port $l" >>"$LOG"; fi
+done
 ((good == 120)); expect "120 requests from distinct source ports answered by a backend" $? "$good/120"
 d1=$(($(new_flows 0) - f1))
 d2=$(($(new_flows 1) - f2))
@@ -196,6 +198,8 @@ mapfile -t via2 < <(requests $PORTS)
 ((d1 = $(new_flows 0) - f1)) || true
 ((d1 == 0 && d2 == 0)); expect "pinned routes: each run crossed only its node" $? "node 1 +$d1 while pinned to node 2, node 2 +$d2 while pinned to node 1"
 same=0; distinct=$(printf '%s\n' "${via1[@]}" | awk '{print $2}' | sort -u | grep -c '^be')
+printf 'via node 1: %s\n' "${via1[@]}" >>"$LOG"
+printf 'via node 2: %s\n' "${via2[@]}" >>"$LOG"
 for k in "${!via1[@]}"; do
     [[ ${via1[$k]} == "${via2[$k]}" && ${via1[$k]#* } =~ ^be ]] && same=$((same + 1))
 done
