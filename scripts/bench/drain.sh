@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # How fast a drained node's VIP leaves the router (docs/performance.md,
 # docs/scale-out.md): in the multi-node lab (scripts/lab.sh up --nodes 2,
-# two nodes from configs/lab-multinode.json), ROUNDS times: `edgectl node
-# drain` on node 1, then time until the router's kernel route to the VIP
-# has node 2 as its only next hop (polled every 5 ms); `edgectl node
-# undrain`, time until both next hops are back. Prints every round and the
+# two nodes from configs/lab-multinode.json), ROUNDS times: the time from
+# starting `edgectl node drain` on node 1 until the router's kernel route
+# to the VIP has node 2 as its only next hop (polled every 5 ms), then from
+# starting `edgectl node undrain` until both next hops are back (edgectl's
+# own start-up included). Prints every round and the
 # median, p99 and maximum of each. Target: withdrawn within 1 s.
 # Run as root under the test lock; it builds and removes the lab itself.
 #
@@ -58,9 +59,8 @@ hops() {
 		grep -oE 'via [0-9.]+' | awk '{print $2}' | sort | tr '\n' ' '
 }
 BOTH=$(printf '%s\n' "$N1" "$N2" | sort | tr '\n' ' ')
-until_hops() {  # until_hops WANT: ms from now until the hops are WANT (-1: 5 s)
-	local t0 i
-	t0=$(date +%s%3N)
+until_hops() {  # until_hops WANT [T0]: ms from T0 (now) until the hops are WANT (-1: 5 s)
+	local t0=${2:-$(date +%s%3N)} i
 	for ((i = 0; i < 1000; i++)); do
 		[[ $(hops) == "$1" ]] && { echo $(($(date +%s%3N) - t0)); return 0; }
 		sleep 0.005
@@ -79,10 +79,12 @@ stats() {  # stats LABEL VALUES...: median, p99, max
 
 down=() up=()
 for ((r = 1; r <= ROUNDS; r++)); do
+	t0=$(date +%s%3N)
 	"$CTL" --socket "$(node_api 0)" node drain >/dev/null
-	d=$(until_hops "$N2 ")
+	d=$(until_hops "$N2 " "$t0")
+	t0=$(date +%s%3N)
 	"$CTL" --socket "$(node_api 0)" node undrain >/dev/null
-	u=$(until_hops "$BOTH")
+	u=$(until_hops "$BOTH" "$t0")
 	echo "round $r: withdrawn after $d ms, announced again after $u ms"
 	down+=("$d") up+=("$u")
 	sleep 0.2
