@@ -21,64 +21,27 @@
 # the test lock. Last line: "N passed, N failed".
 set -uo pipefail
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-LAB=$ROOT/scripts/lab.sh
-FP_BIN=${EDGEPATH_FASTPATH:-$ROOT/build/fastpath/edgepath-fastpath}
-SP_BIN=${EDGEPATH_SLOWPATH:-$ROOT/build/slowpath/edgepath-slowpath}
+NAME=test_multinode
+PREFIX=ep-e2e-mn                 # node I: --file-prefix=ep-e2e-mnI
+E2E_NEEDS="curl python3 timeout bird birdc jq wrk"
+# shellcheck source=tests/e2e/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 CTL=${EDGECTL:-$ROOT/build/slowpath/edgectl}
 TEMPLATE=$ROOT/configs/lab-multinode.json
-NODE_PREFIX=ep-e2e-mn
+NODE_PREFIX=$PREFIX
 NODE_GRACE_MS=1500
 WITHDRAW_BOUND_MS=1000           # docs/scale-out.md: drain -> route gone
-LAB_TIMEOUT=120
 VIP=10.99.100.1
-START=$SECONDS
-
-passed=0
-failed=0
-ok()   { passed=$((passed + 1)); printf 'ok   %s\n' "$*"; }
-fail() { failed=$((failed + 1)); printf 'FAIL %s\n' "$*"; }
-expect() {  # expect "description" STATUS [detail]
-    if [[ $2 == 0 ]]; then ok "$1${3:+ ($3)}"; else fail "$1${3:+ ($3)}"; fi
-}
-bail() { echo "test_multinode.sh: $*" >&2; echo "0 passed, 1 failed"; exit 1; }
-
-[[ $(id -u) -eq 0 ]] || bail "must run as root"
-for f in "$LAB" "$FP_BIN" "$SP_BIN" "$CTL"; do [[ -x $f ]] || bail "missing $f"; done
-for c in bird birdc jq wrk python3; do command -v "$c" >/dev/null || bail "missing $c"; done
-if pgrep -f -- "--file-prefix=$NODE_PREFIX" >/dev/null; then
-    bail "processes with --file-prefix=$NODE_PREFIX* are running"
-fi
-
-NODE_DIR=$(mktemp -d /tmp/test_multinode.XXXXXX)
-LOG=$NODE_DIR/test.log
-NODE_CPU=$(($(nproc) - 1))
 WRK_PID=
 
-# shellcheck source=scripts/lib/procs.sh
-. "$ROOT/scripts/lib/procs.sh"
-
-CLEANED=0
-cleanup() {
-    local left
-    ((CLEANED)) && return 0
-    CLEANED=1
-    trap - EXIT INT TERM
+e2e_extra_cleanup() {
     stop_pid "$WRK_PID" 5 TERM
-    declare -F node_stop_all >/dev/null && node_stop_all
-    timeout "$LAB_TIMEOUT" "$LAB" down >>"$LOG" 2>&1 || true
-    left=$(pgrep -f -- "--file-prefix=$NODE_PREFIX" || true)
-    [[ -z $left ]] || { echo "left running: $left" >&2; kill -KILL $left 2>/dev/null; }
-    if ((failed)); then
-        echo "--- logs kept in $NODE_DIR" >&2
-    else
-        rm -rf "$NODE_DIR"
-    fi
+    if declare -F node_stop_all >/dev/null; then node_stop_all; fi
 }
-trap cleanup EXIT
-trap 'cleanup; exit 1' INT TERM
-
-now_ms() { date +%s%3N; }
+e2e_init
+[[ -x $CTL ]] || refuse_start "missing $CTL"
+NODE_DIR=$TMP
+NODE_CPU=$CPU
 
 # The router's route to the VIP: its next hops, sorted, one line.
 route_hops() {
@@ -139,19 +102,19 @@ new_flows() {  # new_flows I: the service's new flows on node I
 }
 
 echo "== lab up --nodes 2"
-timeout "$LAB_TIMEOUT" "$LAB" up --nodes 2 >>"$LOG" 2>&1 || { tail -20 "$LOG" >&2; bail "lab up --nodes 2 failed"; }
+timeout "$LAB_TIMEOUT" "$LAB" up --nodes 2 >>"$LOG" 2>&1 || { tail -20 "$LOG" >&2; fail "lab up --nodes 2"; finish; }
 # shellcheck disable=SC1091
 . /run/edgepath-lab/env
 # shellcheck source=scripts/lib/nodes.sh
 . "$ROOT/scripts/lib/nodes.sh"
-((LAB_NODES == 2)) || bail "the lab has $LAB_NODES nodes"
+((LAB_NODES == 2)) || { fail "the lab has $LAB_NODES nodes"; finish; }
 N1=$(node_ip 0)
 N2=$(node_ip 1)
 BOTH=$(printf '%s\n' "$N1" "$N2" | sort | tr '\n' ' ')
 
 echo "== nodes start"
-node_start 0 "$TEMPLATE" || bail "node 1 did not start"
-node_start 1 "$TEMPLATE" || bail "node 2 did not start"
+node_start 0 "$TEMPLATE" || { fail "node 1 did not start"; finish; }
+node_start 1 "$TEMPLATE" || { fail "node 2 did not start"; finish; }
 node_wait_ready 0 300; expect "node 1 ready" $?
 node_wait_ready 1 300; expect "node 2 ready" $?
 
@@ -266,7 +229,4 @@ expect "the slow path exits after the ${NODE_GRACE_MS} ms grace" $? "${exit_ms} 
 
 node_stop_all
 [[ $(route_hops) == "" ]]; expect "both nodes stopped: no route left on the router" $? "$(route_hops)"
-echo "elapsed: $((SECONDS - START)) s"
-cleanup
-echo "$passed passed, $failed failed"
-((failed == 0))
+finish
