@@ -12,7 +12,7 @@
 #   - the same 5-tuple reaches the same backend through either node: the
 #     router's route pinned to node 1, then node 2 (a metric-0 route in
 #     front of BIRD's), for 24 source ports;
-#   - `edgectl node drain` on node 1 withdraws its route within 1 s
+#   - wrk crosses node 1; `edgectl node drain` on node 1 withdraws its route within 1 s
 #     (measured and printed), wrk across the drain has no errors, and
 #     `edgectl node undrain` brings the route back within 1 s;
 #   - SIGTERM to node 1's slow path withdraws first: the route is gone
@@ -174,9 +174,12 @@ ms=$(wait_hops "$BOTH" 100)
 expect "router: the ECMP route from BIRD again" $? "${ms} ms"
 
 # --- drain under wrk -------------------------------------------------------
+f1=$(new_flows 0)
 ip netns exec "$LAB_CLIENT_NS" wrk -t 2 -c 16 -d 6s --timeout 2s "http://$VIP/" >"$NODE_DIR/wrk.txt" 2>&1 &
 WRK_PID=$!
 sleep 1.5
+d1=$(($(new_flows 0) - f1))
+((d1 > 0)); expect "wrk's connections cross node 1 before the drain" $? "+$d1 new flows"
 t0=$(now_ms)
 out=$("$CTL" --socket "$(node_api 0)" node drain 2>&1)
 expect "edgectl node drain (node 1)" $? "$(head -1 <<<"$out")"
