@@ -2,6 +2,9 @@
 # edgepath lab: network namespaces that stand in for a NIC and its network.
 #
 #   scripts/lab.sh up       build the lab (tears down any leftovers first)
+#   scripts/lab.sh up --nodes 2
+#                           two load-balancer nodes behind a BIRD router
+#                           with ECMP, the client behind the router
 #   scripts/lab.sh down     remove everything the lab created (idempotent)
 #   scripts/lab.sh status   show the lab; exit 0 only if it is fully up
 #   scripts/lab.sh env      print the shell-sourceable lab description
@@ -56,6 +59,11 @@ PIDFILE_WAIT_TENTHS=50              # nginx pid file: 5 s
 KILL_WAIT_TENTHS=50                 # processes leaving a namespace: 5 s
 
 NGINX_BIN=/usr/sbin/nginx           # Debian's nginx (nginx-light)
+NODES=1                             # up --nodes N
+
+# shellcheck source=scripts/lib/lab_multinode.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/lab_multinode.sh"
+ALL_NS=("${LAB_NS[@]}" "${MN_EXTRA_NS[@]}")   # what down removes
 
 PROG=${0##*/}
 
@@ -197,23 +205,23 @@ kill_ns_procs() {  # kill_ns_procs NS: TERM, bounded wait, KILL, bounded wait
 do_down() {
     local ns left=()
     for ns in "${BE_NS[@]}"; do stop_nginx "$ns"; done
-    for ns in "${LAB_NS[@]}"; do
+    for ns in "${ALL_NS[@]}"; do
         if ns_exists "$ns"; then kill_ns_procs "$ns"; fi
     done
-    for ns in "${LAB_NS[@]}"; do
+    for ns in "${ALL_NS[@]}"; do
         if ns_exists "$ns"; then
             run "deleting namespace $ns" ip netns delete "$ns"
         fi
     done
     # Leftover mount point without a namespace (e.g. a crash in `ip netns add`).
-    for ns in "${LAB_NS[@]}"; do
+    for ns in "${ALL_NS[@]}"; do
         if [[ -e /run/netns/$ns ]]; then
             umount "/run/netns/$ns" 2>/dev/null || true
             rm -f "/run/netns/$ns" || die "cannot remove stale /run/netns/$ns"
         fi
     done
     rm -rf "$LAB_DIR" || die "cannot remove $LAB_DIR"
-    for ns in "${LAB_NS[@]}"; do
+    for ns in "${ALL_NS[@]}"; do
         if ns_exists "$ns"; then left+=("$ns"); fi
     done
     ((${#left[@]} == 0)) || die "namespaces still present after down: ${left[*]}"
@@ -226,7 +234,7 @@ do_down() {
 lab_exists() {
     local ns
     [[ -e $LAB_DIR ]] && return 0
-    for ns in "${LAB_NS[@]}"; do ns_exists "$ns" && return 0; done
+    for ns in "${ALL_NS[@]}"; do ns_exists "$ns" && return 0; done
     return 1
 }
 
@@ -348,6 +356,11 @@ LAB_BACKENDS="${BE_IPS[*]}"
 LAB_BACKENDS6="${BE_IP6S[*]}"
 LAB_BACKEND_MACS="${be_macs[*]}"
 EOF
+    if ((NODES > 1)); then
+        mn_write_env >>"$LAB_ENV_FILE.tmp" || die "cannot write $LAB_ENV_FILE"
+    else
+        echo "LAB_NODES=1" >>"$LAB_ENV_FILE.tmp" || die "cannot write $LAB_ENV_FILE"
+    fi
     mv -f "$LAB_ENV_FILE.tmp" "$LAB_ENV_FILE" || die "cannot write $LAB_ENV_FILE"
 }
 
@@ -377,7 +390,20 @@ do_up() {
     run "setting $LB_NS/$NS_IF promiscuous" ip -n "$LB_NS" link set "$NS_IF" promisc on
     run "bringing up $LB_NS/$NS_IF" ip -n "$LB_NS" link set "$NS_IF" up
 
-    # Client.
+    if ((NODES > 1)); then
+        mn_router_ns
+        mn_client_ns
+        mn_node_ns 0
+        mn_node_ns 1
+        CLIENT_IP=$MN_CLIENT_IP CLIENT_NAT_IP=$MN_CLIENT_IP  # no NAT VIP here
+    else
+        up_client
+    fi
+    up_backends
+}
+
+# Client on the bridge (single node).
+up_client() {
     new_ns "$CLIENT_NS"
     plug "$CLIENT_NS" ve-client "$CLIENT_MAC"
     run "bringing up $CLIENT_NS/$NS_IF" ip -n "$CLIENT_NS" link set "$NS_IF" up
@@ -387,8 +413,10 @@ do_up() {
     run "client route to VIPs" ip -n "$CLIENT_NS" route add "$VIP_NET" via "$NODE_IP" dev "$NS_IF"
     run "client route to NAT VIP" ip -n "$CLIENT_NS" route add "$VIP_NAT/32" via "$NODE_IP" dev "$NS_IF" src "$CLIENT_NAT_IP"
     run "client route to IPv6 VIPs" ip -n "$CLIENT_NS" -6 route add "$VIP6_NET" via "$NODE_IP6" dev "$NS_IF"
+}
 
-    # Backends.
+up_backends() {
+    local i ns
     for i in "${!BE_NS[@]}"; do
         ns=${BE_NS[$i]}
         new_ns "$ns"
@@ -405,6 +433,7 @@ do_up() {
         run "NAT return route in $ns" ip -n "$ns" route add "$CLIENT_NAT_NET" via "$NODE_IP" dev "$NS_IF"
         start_nginx "$ns" "${BE_NAMES[$i]}"
     done
+    if ((NODES > 1)); then mn_backend_routes; fi
 
     # Verify: every backend answers the client directly, with its own name.
     local bad=()
@@ -413,6 +442,7 @@ do_up() {
     done
     ((${#bad[@]} == 0)) ||
         die "lab is up but these backends do not answer curl from $CLIENT_NS: ${bad[*]} (see $LAB_DIR/<ns>/error.log; '$PROG down' to clean up)"
+    if ((NODES > 1)); then mn_start_birds; fi
 
     write_env
     log "lab is up; env in $LAB_ENV_FILE"
@@ -471,16 +501,22 @@ do_env() {
 }
 
 usage() {
-    echo "usage: $PROG up|down|status|env" >&2
+    echo "usage: $PROG up [--nodes 1|2]|down|status|env" >&2
     exit 2
 }
 
 main() {
+    if [[ ${1:-} == up && $# == 3 && $2 == --nodes ]]; then
+        [[ $3 == 1 || $3 == 2 ]] || die "--nodes: 1 or 2, not '$3'"
+        NODES=$3
+        set -- up
+    fi
     (($# == 1)) || usage
     case $1 in
         up)
             require_root up
             require_cmds ip ethtool "$NGINX_BIN" curl sysctl flock
+            ((NODES == 1)) || require_cmds "$BIRD_BIN" "$BIRDC_BIN"
             take_lock
             do_up ;;
         down)

@@ -6,7 +6,12 @@
 # the VIPs, and print live counters until Ctrl-C. Everything it started is
 # stopped and the lab removed on exit.
 #
-#   scripts/run.sh [--config FILE] [--worker-cpu N] [--busy-poll]
+# With --nodes 2: the multi-node lab (lab.sh up --nodes 2): two nodes behind
+# a BIRD router with ECMP, each announcing the VIP over BGP, configured from
+# configs/lab-multinode.json; it prints which backend answers and how many
+# new flows each node took.
+#
+#   scripts/run.sh [--config FILE] [--worker-cpu N] [--busy-poll] [--nodes 1|2]
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -15,24 +20,56 @@ WORKER_CPU=1
 IDLE_SLEEP_US=100
 PREFIX=edgepath
 LOGDIR=/run/edgepath-run
+NODES=1
+CONFIG_SET=0
 
 die() { echo "run: error: $*" >&2; exit 1; }
 while [ $# -gt 0 ]; do
 	case "$1" in
-	--config) [ $# -ge 2 ] || die "--config needs a file"; CONFIG=$2; shift 2 ;;
+	--config) [ $# -ge 2 ] || die "--config needs a file"; CONFIG=$2; CONFIG_SET=1; shift 2 ;;
 	--worker-cpu) [[ "${2:-}" =~ ^[0-9]+$ ]] || die "--worker-cpu needs a CPU number"
 		WORKER_CPU=$2; shift 2 ;;
 	--busy-poll) IDLE_SLEEP_US=0; shift ;;
-	-h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+	--nodes) [[ "${2:-}" =~ ^[12]$ ]] || die "--nodes needs 1 or 2"
+		NODES=$2; shift 2 ;;
+	-h|--help) sed -n '2,15p' "$0"; exit 0 ;;
 	*) die "unknown option '$1' (try --help)" ;;
 	esac
 done
 [ "$(id -u)" -eq 0 ] || die "run as root"
+if [ "$NODES" -eq 2 ] && [ "$CONFIG_SET" -eq 0 ]; then
+	CONFIG=$ROOT/configs/lab-multinode.json
+fi
 [ -r "$CONFIG" ] || die "cannot read configuration $CONFIG"
 
 "$ROOT/scripts/setup.sh"
 FP=$ROOT/build/fastpath/edgepath-fastpath
 SP=$ROOT/build/slowpath/edgepath-slowpath
+
+# Two nodes behind the router (scripts/lib/nodes.sh); Ctrl-C stops them
+# (each slow path withdraws first) and removes the lab.
+run_nodes() {
+	local i n1 n2 r
+	"$ROOT/scripts/lab.sh" up --nodes 2
+	# shellcheck disable=SC1091
+	. /run/edgepath-lab/env
+	# shellcheck source=scripts/lib/procs.sh
+	. "$ROOT/scripts/lib/procs.sh"
+	# shellcheck source=scripts/lib/nodes.sh
+	. "$ROOT/scripts/lib/nodes.sh"
+	FP_BIN=$FP SP_BIN=$SP NODE_PREFIX=${PREFIX}-node NODE_DIR=$LOGDIR NODE_CPU=$WORKER_CPU
+	mkdir -p "$LOGDIR"
+	node_start 0 "$CONFIG" && node_start 1 "$CONFIG" || die "nodes did not start"
+	echo "run: two nodes; APIs: $(node_api 0) and $(node_api 1) (edgectl --socket PATH node status)"
+	echo "run: router: ip netns exec $LAB_ROUTER_NS ip route; birdc -s $LAB_ROUTER_BIRD_SOCKET show route"
+	for _ in $(seq 86400); do
+		r=$(ip netns exec "$LAB_CLIENT_NS" curl -s --max-time 1 "http://$LAB_VIP_DSR/" || echo "no answer")
+		n1=$(node_get 0 /v1/stats | jq '[.services[].new_flows] | add // 0' 2>/dev/null)
+		n2=$(node_get 1 /v1/stats | jq '[.services[].new_flows] | add // 0' 2>/dev/null)
+		echo "client -> $LAB_VIP_DSR: $r; new flows: node 1 ${n1:-?}, node 2 ${n2:-?}; router: $(ip -n "$LAB_ROUTER_NS" route show "$LAB_VIP_DSR/32" | grep -oE 'via [0-9.]+' | tr '\n' ' ')"
+		sleep 1
+	done
+}
 
 pids=()
 cleanup() {
@@ -43,6 +80,7 @@ cleanup() {
 		for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
 		kill -KILL "$p" 2>/dev/null || true
 	done
+	if declare -F node_stop_all >/dev/null; then node_stop_all; fi
 	"$ROOT/scripts/lab.sh" down || true
 	# DPDK 22.11 never frees some memzones (ethdev data): their hugepage
 	# files outlive both processes.
@@ -51,6 +89,10 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
+if [ "$NODES" -eq 2 ]; then
+	run_nodes
+	exit 0
+fi
 "$ROOT/scripts/lab.sh" up
 # shellcheck disable=SC1091
 . /run/edgepath-lab/env

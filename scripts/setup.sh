@@ -32,6 +32,10 @@ PACKAGES=(
 	testssl.sh
 	# hping3: the spoofed-source SYN flood of tests/e2e/test_synproxy.sh.
 	hping3
+	# bird2: BGP for the multi-node lab (scripts/lab.sh up --nodes 2) and
+	# the slow path's announcements; Debian's own bird service is stopped
+	# and disabled below, the lab runs its own BIRDs.
+	bird2
 )
 
 die() { echo "setup: error: $*" >&2; exit 1; }
@@ -101,7 +105,25 @@ build() {
 	say "built into $ROOT/$BUILD_DIR"
 }
 
+# Debian's bird2 starts a system BIRD (bird.service, /etc/init.d/bird):
+# stop and disable it, the lab and the tests run their own in namespaces.
+quiet_system_bird() {
+	local pid
+	if command -v systemctl >/dev/null 2>&1; then
+		systemctl disable --now bird.service >/dev/null 2>&1 || true
+	fi
+	if command -v update-rc.d >/dev/null 2>&1; then
+		update-rc.d bird disable >/dev/null 2>&1 || true
+	fi
+	pid=$(cat /run/bird/bird.pid 2>/dev/null || true)
+	if [[ $pid =~ ^[0-9]+$ ]] && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = bird ]; then
+		say "stopping the system BIRD (pid $pid)"
+		kill -TERM "$pid" 2>/dev/null || true
+	fi
+}
+
 install_packages
+quiet_system_bird
 setup_hugepages
 [ "$BUILD" -eq 1 ] && build
 say "done"

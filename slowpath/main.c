@@ -32,6 +32,7 @@
 #include "fpclient.h"
 #include "health_overlay.h"
 #include "http.h"
+#include "node.h"
 
 #define FASTPATH_EXIT_WAIT_MS 60000u
 #define APPLY_TIMEOUT_MS 5000u
@@ -54,6 +55,8 @@ struct sp_state {
 	uint64_t health_version; /* the configuration its targets are from */
 	bool health_dirty; /* a state change not yet in force */
 	uint64_t health_retry_ms; /* when to try a failed republish again */
+	struct node_opts node_opts; /* --bird-include, --bird-socket, grace */
+	struct node *node;
 	bool eal_up;
 };
 
@@ -203,21 +206,28 @@ static void health_tick(struct sp_state *st)
 	st->health_retry_ms = now + HEALTH_RETRY_MS;
 }
 
-/* Wait for API I/O or a probe, at most until the next deadline. */
+/* Wait for API I/O, a probe or BIRD, at most until the next deadline. */
 static void wait_io(struct sp_state *st)
 {
-	struct pollfd pfd[2] = {
+	struct bird *b = st->node ? node_bird(st->node) : NULL;
+	struct pollfd pfd[3] = {
 		{ .fd = health_engine_fd(st->health), .events = POLLIN },
+		{ .fd = b ? bird_fd(b) : -1, .events = b ? bird_events(b) : 0 },
 		{ .fd = st->srv ? http_server_fd(st->srv) : -1,
 		  .events = POLLIN },
 	};
 	int wait = health_engine_next_ms(st->health, health_now_ms());
+	int bw = b ? bird_next_ms(b, health_now_ms()) : -1;
 
 	if (wait < 0 || wait > LOOP_WAIT_MS)
 		wait = LOOP_WAIT_MS;
+	if (bw >= 0 && bw < wait)
+		wait = bw;
 	if (st->health_dirty && wait > HEALTH_RETRY_MS / 10)
 		wait = HEALTH_RETRY_MS / 10;
-	poll(pfd, st->srv ? 2 : 1, wait);
+	poll(pfd, st->srv ? 3 : 2, wait);
+	if (st->node != NULL)
+		node_run(st->node, health_now_ms());
 	if (st->srv != NULL && http_server_run_once(st->srv, 0) < 0)
 		sleep_ms(LOOP_WAIT_MS);
 }
@@ -245,6 +255,10 @@ static int api_start(struct sp_state *st)
 		return -ENOMEM;
 	health_engine_on_change(st->health, health_logged, NULL);
 	api_set_health(st->api, st->health);
+	st->node = node_create(&st->node_opts, health_now_ms());
+	if (st->node == NULL)
+		return -ENOMEM;
+	api_set_node(st->api, st->node);
 	/* After our own restart: the staging area holds what the fast path
 	 * runs if its version is the fast path's; keep its ids and version. */
 	if (api_adopt(st->api, st->fp.stage, EP_CFG_STAGE_SIZE) == 0)
@@ -483,6 +497,9 @@ static int parse_args(int argc, char **argv, struct sp_state *st)
 		{ "status-interval", required_argument, NULL, 's' },
 		{ "attach-timeout", required_argument, NULL, 'a' },
 		{ "access-log", required_argument, NULL, 'l' },
+		{ "bird-include", required_argument, NULL, 'b' },
+		{ "bird-socket", required_argument, NULL, 'k' },
+		{ "withdraw-grace-ms", required_argument, NULL, 'g' },
 		{ NULL, 0, NULL, 0 },
 	};
 	char *end;
@@ -499,10 +516,27 @@ static int parse_args(int argc, char **argv, struct sp_state *st)
 			st->access_log_path = optarg;
 			continue;
 		}
+		if (c == 'b' || c == 'k') {
+			*(c == 'b' ? &st->node_opts.bird_include
+				   : &st->node_opts.bird_socket) = optarg;
+			continue;
+		}
 		if (c == '?')
 			return -1;
 		errno = 0;
 		v = strtoul(optarg, &end, 10);
+		if (c == 'g') {
+			if (errno || *end || end == optarg ||
+			    v > NODE_GRACE_MS_MAX) {
+				fprintf(stderr,
+					"--withdraw-grace-ms: '%s' is not a "
+					"number of milliseconds in 0..%u\n",
+					optarg, NODE_GRACE_MS_MAX);
+				return -1;
+			}
+			st->node_opts.grace_ms = (uint32_t)v;
+			continue;
+		}
 		if (errno || *end || end == optarg || v > 86400) {
 			fprintf(stderr,
 				"'%s' is not a number of seconds "
@@ -513,11 +547,16 @@ static int parse_args(int argc, char **argv, struct sp_state *st)
 		*(c == 's' ? &st->status_interval_s : &st->attach_timeout_s) =
 			(uint32_t)v;
 	}
+	if (st->node_opts.bird_socket && !st->node_opts.bird_include) {
+		fprintf(stderr, "--bird-socket needs --bird-include\n");
+		return -1;
+	}
 	if (st->config_path == NULL) {
 		fprintf(stderr,
 			"usage: %s [EAL options] -- --config FILE "
 			"[--status-interval S] [--attach-timeout S] "
-			"[--access-log FILE|-|none]\n",
+			"[--access-log FILE|-|none] [--bird-include FILE "
+			"[--bird-socket PATH] [--withdraw-grace-ms MS]]\n",
 			argv[0]);
 		return -1;
 	}
@@ -577,6 +616,7 @@ static void sp_fini(struct sp_state *st)
 {
 	http_server_destroy(st->srv);
 	api_destroy(st->api);
+	node_destroy(st->node);
 	health_engine_destroy(st->health);
 	fpclient_detach(&st->fp);
 	if (st->eal_up)
@@ -604,16 +644,54 @@ static void reload(struct sp_state *st)
 	fflush(stdout);
 }
 
+/*
+ * The fast path went away: withdraw every VIP before re-executing, waiting
+ * (bounded) for BIRD to confirm.
+ */
+static void withdraw_now(struct sp_state *st)
+{
+	struct bird *b = node_bird(st->node);
+	uint64_t end = health_now_ms() + 2 * BIRD_REPLY_MS;
+	struct bird_status bs;
+
+	api_node_refresh(st->api, health_now_ms());
+	while (b != NULL && health_now_ms() < end) {
+		struct pollfd p = { bird_fd(b), bird_events(b), 0 };
+
+		bird_get_status(b, &bs);
+		if (bs.synced)
+			return;
+		poll(&p, p.fd >= 0 ? 1 : 0, LOOP_WAIT_MS);
+		node_run(st->node, health_now_ms());
+	}
+}
+
+/*
+ * SIGINT/SIGTERM: the node withdraws its VIPs and keeps serving the API
+ * until BIRD confirmed and the grace passed (node_stop_done()).
+ */
+static bool keep_running(struct sp_state *st)
+{
+	if (!stop_requested)
+		return true;
+	if (node_bird(st->node) == NULL)
+		return false;
+	node_set_stopping(st->node, health_now_ms());
+	return !node_stop_done(st->node, health_now_ms());
+}
+
 /* Returns 1 when the fast path went away (the caller re-executes). */
 static int run(struct sp_state *st)
 {
 	uint64_t next_status = now_s() + st->status_interval_s;
 
-	while (!stop_requested) {
+	while (keep_running(st)) {
 		fpclient_heartbeat(&st->fp);
 		fpclient_drain_punt(&st->fp);
-		if (!fpclient_fastpath_alive(&st->fp))
+		if (!fpclient_fastpath_alive(&st->fp)) {
+			withdraw_now(st);
 			return 1;
+		}
 		if (reload_requested) {
 			reload_requested = 0;
 			reload(st);
@@ -623,6 +701,7 @@ static int run(struct sp_state *st)
 			next_status = now_s() + st->status_interval_s;
 		}
 		health_tick(st);
+		api_node_refresh(st->api, health_now_ms());
 		wait_io(st);
 		api_flush_log(st->api);
 	}
@@ -668,6 +747,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "slowpath: restarted to re-attach (the old "
 				"fast path's runtime is released)\n");
 	}
+	st.node_opts.grace_ms = NODE_GRACE_MS_DEFAULT;
 	signal(SIGINT, on_stop);
 	signal(SIGTERM, on_stop);
 	signal(SIGHUP, on_hup);

@@ -172,6 +172,9 @@ static const char *const route_names[] = {
 	[R_STATS] = "/v1/stats",
 	[R_FLOWS] = "/v1/flows",
 	[R_METRICS] = "/metrics",
+	[R_NODE] = "/v1/node",
+	[R_NODE_DRAIN] = "/v1/node/drain",
+	[R_NODE_UNDRAIN] = "/v1/node/undrain",
 	[R_NONE] = "other",
 };
 
@@ -442,6 +445,9 @@ static const struct {
 	{ R_STATS, M_GET, h_stats },
 	{ R_FLOWS, M_GET, h_flows },
 	{ R_METRICS, M_GET, h_metrics },
+	{ R_NODE, M_GET, h_node_get },
+	{ R_NODE_DRAIN, M_POST, h_node_drain },
+	{ R_NODE_UNDRAIN, M_POST, h_node_undrain },
 };
 
 /* The endpoint, or a 405 listing the methods the route has. */

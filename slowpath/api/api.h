@@ -117,6 +117,19 @@ void api_set_health(struct api *a, const struct health_engine *h);
  */
 int api_republish(struct api *a, struct api_error *err);
 
+struct node;
+/*
+ * The node's drain and announcements (slowpath/node/node.h): GET
+ * /v1/node, POST /v1/node/drain|undrain and /metrics show and change n.
+ * n stays the caller's; NULL: those endpoints answer 404.
+ */
+void api_set_node(struct api *a, struct node *n);
+/*
+ * Decide again what the node announces from the configuration in force,
+ * the health checks and the fast path's state (the loop calls it every
+ * pass; a drain calls it at once).
+ */
+void api_node_refresh(struct api *a, uint64_t now_ms);
 /* Read config_path and apply it (without rewriting it). 0 or -1. */
 int api_apply_file(struct api *a, struct api_error *err);
 

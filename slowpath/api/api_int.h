@@ -75,6 +75,7 @@ struct api {
 	} stats_body;
 	double handle_start; /* api_handle()'s start (s), 0 outside it */
 	const struct health_engine *health; /* NULL: no active checks */
+	struct node *node; /* drain and announcements; NULL: none */
 	bool republishing; /* api_republish(): the document stays */
 	/* Tracing: the request being handled, and who made the change in force. */
 	const struct http_request *req; /* inside api_handle(), else NULL */
@@ -97,6 +98,9 @@ enum api_route {
 	R_STATS,
 	R_FLOWS,
 	R_METRICS,
+	R_NODE,
+	R_NODE_DRAIN,
+	R_NODE_UNDRAIN,
 	R_NONE,
 };
 
@@ -195,6 +199,16 @@ int api_reply_version(struct api_call *c, int status, struct api_error *e);
  * which api.c's dispatch table names. */
 
 int h_healthz(struct api_call *c, struct api_error *e);
+
+/* ep_node.c: GET /v1/node, POST /v1/node/drain and /v1/node/undrain. */
+
+int h_node_get(struct api_call *c, struct api_error *e);
+
+int h_node_drain(struct api_call *c, struct api_error *e);
+
+int h_node_undrain(struct api_call *c, struct api_error *e);
+
+void api_node_metrics(struct jw_buf *t, const struct api *a);
 
 int h_readyz(struct api_call *c, struct api_error *e);
 

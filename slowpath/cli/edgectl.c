@@ -182,6 +182,37 @@ static int cmd_flows(struct ctl *c)
 	return show(c, path, false, render_flows);
 }
 
+static int render_node(FILE *out, const cJSON *doc, const struct ectl_args *a)
+{
+	(void)a;
+	return ectl_fmt_node(out, doc);
+}
+
+/* node status: GET /v1/node; drain/undrain: POST, then the same view. */
+static int cmd_node(struct ctl *c)
+{
+	const char *path = c->a->cmd == ECTL_CMD_NODE_DRAIN ? "/v1/node/drain"
+			   : c->a->cmd == ECTL_CMD_NODE_UNDRAIN
+				   ? "/v1/node/undrain"
+				   : NULL;
+	struct ectl_reply r;
+	cJSON *doc;
+	int rc;
+
+	if (path == NULL)
+		return show(c, "/v1/node", false, render_node);
+	rc = call(c, "POST", path, "{}", 2, NULL, &r);
+	if (rc == ECTL_EXIT_OK && c->a->json) {
+		print_body(&r);
+	} else if (rc == ECTL_EXIT_OK) {
+		doc = cJSON_ParseWithLength(r.body, r.len);
+		rc = rendered(doc ? ectl_fmt_node(stdout, doc) : -EPROTO, path);
+		cJSON_Delete(doc);
+	}
+	ectl_reply_free(&r);
+	return rc;
+}
+
 /* The service's backends joined with their counters from /v1/stats. */
 static int cmd_backends(struct ctl *c)
 {
@@ -528,6 +559,10 @@ static int run(struct ctl *c)
 		return cmd_flows(c);
 	case ECTL_CMD_TOP:
 		return cmd_top(c);
+	case ECTL_CMD_NODE_STATUS:
+	case ECTL_CMD_NODE_DRAIN:
+	case ECTL_CMD_NODE_UNDRAIN:
+		return cmd_node(c);
 	default:
 		return cmd_backend_change(c);
 	}

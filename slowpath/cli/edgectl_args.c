@@ -77,7 +77,7 @@ static const struct {
 };
 
 struct cmd_spec {
-	const char *group; /* "config", "backend" or NULL */
+	const char *group; /* "config", "backend", "node" or NULL */
 	const char *word;
 	enum ectl_cmd cmd;
 	unsigned int n_operands;
@@ -108,6 +108,9 @@ static const struct cmd_spec cmd_specs[] = {
 	  " [--service NAME] [--limit N]" },
 	{ NULL, "top", ECTL_CMD_TOP, 0, BIT(OPT_INTERVAL) | BIT(OPT_COUNT),
 	  " [--interval SECONDS] [--count N]" },
+	{ "node", "status", ECTL_CMD_NODE_STATUS, 0, 0, "" },
+	{ "node", "drain", ECTL_CMD_NODE_DRAIN, 0, 0, "" },
+	{ "node", "undrain", ECTL_CMD_NODE_UNDRAIN, 0, 0, "" },
 	{ NULL, "help", ECTL_CMD_HELP, 0, 0, "" },
 	{ NULL, "version", ECTL_CMD_VERSION, 0, 0, "" },
 };
@@ -679,6 +682,11 @@ const char *ectl_usage(void)
 	       "connection table\n"
 	       "  top [--interval SECONDS] [--count N]  live packet and "
 	       "byte rates\n"
+	       "  node status                       announced VIPs and why "
+	       "others are not\n"
+	       "  node drain|undrain                withdraw this node's VIPs "
+	       "from BGP, or\n"
+	       "                                    announce them again\n"
 	       "  version                           edgectl's version\n"
 	       "\n"
 	       "IPv6 backends: [ADDRESS]:PORT. Options:\n"

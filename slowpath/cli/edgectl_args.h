@@ -46,6 +46,9 @@ enum ectl_cmd {
 	ECTL_CMD_STATS,
 	ECTL_CMD_FLOWS,
 	ECTL_CMD_TOP,
+	ECTL_CMD_NODE_STATUS,
+	ECTL_CMD_NODE_DRAIN,
+	ECTL_CMD_NODE_UNDRAIN,
 };
 
 /* A backend as the user named it: ADDRESS, ADDRESS:PORT, [IPV6]:PORT. */

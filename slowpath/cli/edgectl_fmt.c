@@ -670,3 +670,69 @@ void ectl_fmt_si(double v, char *out, size_t size)
 		snprintf(out, size, v < 99.95 ? "%.1f%c" : "%.0f%c", v,
 			 suffix[i]);
 }
+
+/* ---- node ------------------------------------------------------------ */
+
+static void fmt_reasons(FILE *out, const cJSON *arr)
+{
+	const cJSON *r;
+	int n = 0;
+
+	cJSON_ArrayForEach(r, arr)
+	{
+		if (cJSON_IsString(r))
+			fprintf(out, "%s%s", n++ ? "," : "", r->valuestring);
+	}
+	if (n == 0)
+		fputc('-', out);
+}
+
+int ectl_fmt_node(FILE *out, const cJSON *node)
+{
+	const cJSON *st = cJSON_GetObjectItemCaseSensitive(node, "state");
+	const cJSON *vips = cJSON_GetObjectItemCaseSensitive(node, "vips");
+	const cJSON *bird = cJSON_GetObjectItemCaseSensitive(node, "bird");
+	const cJSON *v;
+
+	if (!cJSON_IsString(st) || !cJSON_IsArray(vips))
+		return -EPROTO;
+	fprintf(out, "node: %s (", st->valuestring);
+	fmt_reasons(out, cJSON_GetObjectItemCaseSensitive(node, "reasons"));
+	fprintf(out, ")\n%-40s %-9s %8s %7s %s\n", "VIP", "ANNOUNCED",
+		"SERVICES", "HEALTHY", "REASONS");
+	cJSON_ArrayForEach(v, vips)
+	{
+		const cJSON *a = cJSON_GetObjectItemCaseSensitive(v, "vip");
+		const cJSON *s =
+			cJSON_GetObjectItemCaseSensitive(v, "services");
+		const cJSON *h =
+			cJSON_GetObjectItemCaseSensitive(v, "healthy_backends");
+
+		if (!cJSON_IsString(a) || !cJSON_IsNumber(s) ||
+		    !cJSON_IsNumber(h))
+			return -EPROTO;
+		fprintf(out, "%-40s %-9s %8.0f %7.0f ", a->valuestring,
+			cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
+				v, "announced"))
+				? "yes"
+				: "no",
+			s->valuedouble, h->valuedouble);
+		fmt_reasons(out,
+			    cJSON_GetObjectItemCaseSensitive(v, "reasons"));
+		fputc('\n', out);
+	}
+	if (cJSON_IsObject(bird)) {
+		const cJSON *e =
+			cJSON_GetObjectItemCaseSensitive(bird, "last_error");
+
+		fprintf(out, "bird: %s",
+			cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(bird,
+								      "synced"))
+				? "synced"
+				: "not synced");
+		if (cJSON_IsString(e) && *e->valuestring)
+			fprintf(out, " (%s)", e->valuestring);
+		fputc('\n', out);
+	}
+	return 0;
+}

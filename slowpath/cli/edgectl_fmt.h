@@ -25,6 +25,10 @@
  * (up/total). */
 int ectl_fmt_services(FILE *out, const cJSON *services);
 
+/* GET /v1/node: the state, its reasons, then VIP, ANNOUNCED, SERVICES,
+ * HEALTHY, REASONS, and BIRD's standing. 0, or -EPROTO for another shape. */
+int ectl_fmt_node(FILE *out, const cJSON *node);
+
 /* GET /v1/services/NAME/backends joined with that service's entry of
  * GET /v1/stats (NULL: no counters): BACKEND, WEIGHT, STATE, PACKETS,
  * ACTIVE FLOWS. */

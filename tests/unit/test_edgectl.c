@@ -687,6 +687,53 @@ static void test_rates(void)
 	cJSON_Delete(cur);
 }
 
+/* edgectl node status|drain|undrain: the words and the table. */
+static void test_node(void)
+{
+	static const char body[] =
+		"{\"state\":\"drained\",\"drained\":true,\"stopping\":false,"
+		"\"reasons\":[\"drained\"],\"announced\":[],\"vips\":["
+		"{\"vip\":\"10.99.100.1\",\"announced\":false,\"services\":1,"
+		"\"healthy_backends\":3,\"reasons\":[\"drained\"]},"
+		"{\"vip\":\"fd99:100::1\",\"announced\":false,\"services\":2,"
+		"\"healthy_backends\":0,\"reasons\":[\"drained\","
+		"\"no_healthy_backends\"]}],\"bird\":{\"synced\":true,"
+		"\"last_error\":\"\"}}";
+	struct ectl_args a;
+	char err[ECTL_ERR_LEN];
+	struct capture c;
+	cJSON *doc = cJSON_Parse(body), *bad = cJSON_Parse("{\"vips\":1}");
+	char *text;
+
+	CHECK(parse(&a, err, "node status") == 0 &&
+	      a.cmd == ECTL_CMD_NODE_STATUS);
+	CHECK(parse(&a, err, "node drain") == 0 &&
+	      a.cmd == ECTL_CMD_NODE_DRAIN);
+	CHECK(parse(&a, err, "node undrain --json") == 0 &&
+	      a.cmd == ECTL_CMD_NODE_UNDRAIN && a.json);
+	CHECK(parse(&a, err, "node") < 0);
+	CHECK(parse(&a, err, "node drain now") < 0);
+	CHECK(parse(&a, err, "node stop") < 0);
+	CHECK(ectl_fmt_node(capture_start(&c), doc) == 0);
+	text = capture_end(&c);
+	check_text(
+		text,
+		"node: drained (drained)\n"
+		"VIP                                      ANNOUNCED SERVICES "
+		"HEALTHY REASONS\n"
+		"10.99.100.1                              no               1 "
+		"      3 drained\n"
+		"fd99:100::1                              no               2 "
+		"      0 drained,no_healthy_backends\n"
+		"bird: synced\n",
+		"node table");
+	free(text);
+	CHECK(ectl_fmt_node(capture_start(&c), bad) == -EPROTO);
+	free(capture_end(&c));
+	cJSON_Delete(doc);
+	cJSON_Delete(bad);
+}
+
 int main(void)
 {
 	test_args_commands();
@@ -701,5 +748,6 @@ int main(void)
 	test_fmt_error();
 	test_si();
 	test_rates();
+	test_node();
 	return check_summary("edgectl");
 }

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+# Start and stop the edgepath nodes of the multi-node lab (`lab.sh up
+# --nodes 2`), for scripts/run.sh --nodes 2 and tests/e2e/test_multinode.sh.
+# Needs /run/edgepath-lab/env sourced (LAB_NODE_NS_LIST, LAB_NODE_IPS,
+# LAB_BIRD_SOCKETS, LAB_BIRD_INCLUDES) and, from the caller: FP_BIN, SP_BIN,
+# NODE_PREFIX (DPDK file prefix stem: node I uses NODE_PREFIX$I), NODE_DIR
+# (logs and configurations), NODE_CPU, and optionally NODE_GRACE_MS and
+# NODE_HASH_SEED (default 2112: every node the same flow-hash seed, which
+# with the same configuration gives the same Maglev picks).
+#
+# Every node runs its fast path on its namespace's eth0 (net_af_packet,
+# idle back-off so that two fit on 2 CPUs) and its slow path in the same
+# namespace (health probes leave by bgp0), which writes the node's BIRD
+# include file and reconfigures that BIRD. The nodes' configurations are
+# one document that differs only in node.addresses and the API socket.
+#
+# Hook for configuration from etcd (issue #21, the etcd helper): when
+# NODE_ETCD is set, it is passed to each slow path as `--etcd $NODE_ETCD`
+# on top of the node's local file (its last good copy).
+
+NODE_FP_PIDS=()
+NODE_SP_PIDS=()
+
+node_word() { local -a w; read -r -a w <<<"$1"; printf '%s' "${w[$2]}"; }
+node_ns() { node_word "$LAB_NODE_NS_LIST" "$1"; }
+node_ip() { node_word "$LAB_NODE_IPS" "$1"; }
+node_api() { printf '%s/node%d/api.sock' "$NODE_DIR" "$1"; }
+
+# node_config I TEMPLATE: write node I's configuration from TEMPLATE.
+node_config() {
+    local i=$1 d=$NODE_DIR/node$1
+    mkdir -p "$d" || return 1
+    jq --arg ip "$(node_ip "$i")" --arg sock "$(node_api "$i")" \
+        '.node.addresses = [{address: $ip, port: 0}]
+         | .api = {listeners: [{unix: $sock}]}' "$2" >"$d/config.json"
+}
+
+node_start() {  # node_start I TEMPLATE
+    local i=$1 ns d=$NODE_DIR/node$1 etcd=()
+    ns=$(node_ns "$i")
+    node_config "$i" "$2" || return 1
+    [[ -n ${NODE_ETCD:-} ]] && etcd=(--etcd "$NODE_ETCD")
+    ip netns exec "$ns" "$FP_BIN" --lcores="0@$NODE_CPU,1@$NODE_CPU" --no-pci \
+        --file-prefix="$NODE_PREFIX$i" --log-level=user1,info \
+        --vdev="net_af_packet$i,iface=eth0" -- \
+        --stats-interval 0 --idle-sleep-us 100 --ct-entries 65536 \
+        --hash-seed "${NODE_HASH_SEED:-2112}" \
+        >>"$d/fastpath.log" 2>&1 &
+    NODE_FP_PIDS[$i]=$!
+    ip netns exec "$ns" "$SP_BIN" --proc-type=secondary --no-pci \
+        --file-prefix="$NODE_PREFIX$i" -l 0 --log-level=error -- \
+        --config "$d/config.json" --status-interval 0 --access-log none \
+        --bird-include "$(node_word "$LAB_BIRD_INCLUDES" "$i")" \
+        --bird-socket "$(node_word "$LAB_BIRD_SOCKETS" "$i")" \
+        --withdraw-grace-ms "${NODE_GRACE_MS:-1000}" "${etcd[@]}" \
+        >>"$d/slowpath.log" 2>&1 &
+    NODE_SP_PIDS[$i]=$!
+}
+
+# node_get I PATH: the body of GET PATH on node I's API (empty on failure).
+node_get() {
+    curl -s --max-time 2 --unix-socket "$(node_api "$1")" "http://localhost$2" || true
+}
+
+# node_wait_api I TENTHS: until node I's API answers /readyz.
+node_wait_ready() {
+    local t=$2
+    until curl -sf --max-time 1 --unix-socket "$(node_api "$1")" http://localhost/readyz >/dev/null 2>&1; do
+        ((t-- > 0)) || return 1
+        sleep 0.1
+    done
+}
+
+node_stop_all() {  # slow paths first (they withdraw), then fast paths
+    local p
+    for p in "${NODE_SP_PIDS[@]}"; do stop_pid "$p" 10 TERM; done
+    for p in "${NODE_FP_PIDS[@]}"; do stop_pid "$p" 10 INT; done
+    for p in "${!NODE_FP_PIDS[@]}"; do
+        rm -f /dev/hugepages/"$NODE_PREFIX$p"map_* 2>/dev/null || true
+        rm -rf /var/run/dpdk/"$NODE_PREFIX$p"
+    done
+    NODE_FP_PIDS=()
+    NODE_SP_PIDS=()
+}

@@ -1,0 +1,235 @@
+#!/usr/bin/env bash
+# End-to-end test of scale-out in the multi-node lab (scripts/lab.sh up
+# --nodes 2): two edgepath nodes (ep-lb, ep-lb2), each with its fast path on
+# its eth0 (net_af_packet), its slow path driving its own BIRD, and a router
+# (ep-rt) running BIRD with ECMP in front of them; the client is behind the
+# router. With configs/lab-multinode.json (one DSR VIP, maglev_rebuild
+# "fresh"):
+#   - both nodes announce the VIP (GET /v1/node) and the router holds one
+#     ECMP route with both next hops (ip route and birdc show route);
+#   - requests from 120 source ports all answer, and both nodes carry new
+#     flows (each node's /v1/stats);
+#   - the same 5-tuple reaches the same backend through either node: the
+#     router's route pinned to node 1, then node 2 (a metric-0 route in
+#     front of BIRD's), for 24 source ports;
+#   - wrk crosses node 1; `edgectl node drain` on node 1 withdraws its route within 1 s
+#     (measured and printed), wrk across the drain has no errors, and
+#     `edgectl node undrain` brings the route back within 1 s;
+#   - SIGTERM to node 1's slow path withdraws first: the route is gone
+#     before the process exits, which is not before the grace.
+# Leaves no lab, process or hugepage file behind. Needs root; run it under
+# the test lock. Last line: "N passed, N failed".
+set -uo pipefail
+
+NAME=test_multinode
+PREFIX=ep-e2e-mn                 # node I: --file-prefix=ep-e2e-mnI
+E2E_NEEDS="curl python3 timeout bird birdc jq wrk"
+# shellcheck source=tests/e2e/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+CTL=${EDGECTL:-$ROOT/build/slowpath/edgectl}
+TEMPLATE=$ROOT/configs/lab-multinode.json
+NODE_PREFIX=$PREFIX
+NODE_GRACE_MS=1500
+WITHDRAW_BOUND_MS=1000           # docs/scale-out.md: drain -> route gone
+VIP=10.99.100.1
+WRK_PID=
+
+e2e_extra_cleanup() {
+    stop_pid "$WRK_PID" 5 TERM
+    if declare -F node_stop_all >/dev/null; then node_stop_all; fi
+}
+e2e_init
+[[ -x $CTL ]] || refuse_start "missing $CTL"
+NODE_DIR=$TMP
+NODE_CPU=$CPU
+
+# The router's route to the VIP: its next hops, sorted, one line.
+route_hops() {
+    ip -n "$LAB_ROUTER_NS" route show "$VIP/32" 2>/dev/null |
+        grep -oE 'via [0-9.]+' | awk '{print $2}' | sort | tr '\n' ' '
+}
+
+# wait_hops "WANT" TENTHS: until the next hops are WANT; prints the ms it took.
+wait_hops() {
+    local want=$1 t=$2 t0
+    t0=$(now_ms)
+    while [[ $(route_hops) != "$want" ]]; do
+        ((t-- > 0)) || { echo -1; return 1; }
+        sleep 0.02
+    done
+    echo $(($(now_ms) - t0))
+}
+
+# requests PORT...: "PORT BACKEND" per port: one HTTP request from that
+# source port, closed with a reset (SO_LINGER 0) so that neither end keeps
+# a TIME_WAIT and the same 5-tuple can be sent again.
+requests() {
+    ip netns exec "$LAB_CLIENT_NS" python3 - "$LAB_CLIENT_IP" "$VIP" "$@" <<'PYEOF'
+import socket, struct, sys
+src, vip, ports = sys.argv[1], sys.argv[2], sys.argv[3:]
+for p in ports:
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))
+    s.settimeout(3)
+    name = "error"
+    try:
+        s.bind((src, int(p)))
+        s.connect((vip, 80))
+        s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        data = b""
+        while True:
+            head, sep, body = data.partition(b"\r\n\r\n")
+            if sep:
+                n = [int(l.split(b":")[1]) for l in head.split(b"\r\n")
+                     if l.lower().startswith(b"content-length:")]
+                if n and len(body) >= n[0]:
+                    break
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+        name = body.strip().decode() or "empty"
+    except Exception as e:
+        name = "error:" + type(e).__name__
+    s.close()
+    print(p, name)
+PYEOF
+}
+
+new_flows() {  # new_flows I: the service's new flows on node I
+    node_get "$1" /v1/stats | jq -r '[.services[] | select(.name == "web-dsr") | .new_flows] | add // 0' 2>/dev/null || echo 0
+}
+
+echo "== lab up --nodes 2"
+timeout "$LAB_TIMEOUT" "$LAB" up --nodes 2 >>"$LOG" 2>&1 || { tail -20 "$LOG" >&2; fail "lab up --nodes 2"; finish; }
+# shellcheck disable=SC1091
+. /run/edgepath-lab/env
+# shellcheck source=scripts/lib/nodes.sh
+. "$ROOT/scripts/lib/nodes.sh"
+((LAB_NODES == 2)) || { fail "the lab has $LAB_NODES nodes"; finish; }
+N1=$(node_ip 0)
+N2=$(node_ip 1)
+BOTH=$(printf '%s\n' "$N1" "$N2" | sort | tr '\n' ' ')
+
+echo "== nodes start"
+node_start 0 "$TEMPLATE" || { fail "node 1 did not start"; finish; }
+node_start 1 "$TEMPLATE" || { fail "node 2 did not start"; finish; }
+node_wait_ready 0 300; expect "node 1 ready" $?
+node_wait_ready 1 300; expect "node 2 ready" $?
+
+# --- both announce, the router holds ECMP --------------------------------
+for i in 0 1; do
+    a=$(node_get "$i" /v1/node | jq -c '.announced' 2>/dev/null)
+    t=100
+    while [[ $a != "[\"$VIP\"]" ]] && ((t-- > 0)); do
+        sleep 0.1
+        a=$(node_get "$i" /v1/node | jq -c '.announced' 2>/dev/null)
+    done
+    [[ $a == "[\"$VIP\"]" ]]; expect "node $((i + 1)) announces $VIP (GET /v1/node)" $? "$a"
+done
+ms=$(wait_hops "$BOTH" 150)
+expect "router: one ECMP route to $VIP via both nodes" $? "next hops $(route_hops)after ${ms} ms"
+bird_route=$(birdc -s "$LAB_ROUTER_BIRD_SOCKET" show route "$VIP/32" 2>&1)
+n=$(grep -cE "via ($N1|$N2) " <<<"$bird_route")
+[[ $n == 2 ]]; expect "router BIRD: both BGP paths for $VIP/32" $? "$n paths"
+node_get 0 /metrics | grep -q "^edgepath_node_vip_announced{vip=\"$VIP\"} 1"
+expect "node 1 /metrics: edgepath_node_vip_announced 1" $?
+
+# --- many source ports through both nodes --------------------------------
+f1=$(new_flows 0)
+f2=$(new_flows 1)
+mapfile -t lines < <(requests $(seq 42000 42119))
+good=0
+for l in "${lines[@]}"; do
+    if [[ ${l#* } =~ ^be[123]$ ]]; then good=$((good + 1)); else echo "request from port $l" >>"$LOG"; fi
+done
+((good == 120)); expect "120 requests from distinct source ports answered by a backend" $? "$good/120"
+d1=$(($(new_flows 0) - f1))
+d2=$(($(new_flows 1) - f2))
+((d1 > 10 && d2 > 10)); expect "both nodes carry new flows (/v1/stats)" $? "node 1 +$d1, node 2 +$d2"
+
+# --- the same flow, the same backend through either node -----------------
+PORTS=$(seq 43000 43023)
+ip -n "$LAB_ROUTER_NS" route replace "$VIP/32" via "$N1" dev eth0 >>"$LOG" 2>&1
+f2=$(new_flows 1)
+mapfile -t via1 < <(requests $PORTS)
+((d2 = $(new_flows 1) - f2)) || true
+ip -n "$LAB_ROUTER_NS" route replace "$VIP/32" via "$N2" dev eth0 >>"$LOG" 2>&1
+f1=$(new_flows 0)
+mapfile -t via2 < <(requests $PORTS)
+((d1 = $(new_flows 0) - f1)) || true
+((d1 == 0 && d2 == 0)); expect "pinned routes: each run crossed only its node" $? "node 1 +$d1 while pinned to node 2, node 2 +$d2 while pinned to node 1"
+same=0; distinct=$(printf '%s\n' "${via1[@]}" | awk '{print $2}' | sort -u | grep -c '^be')
+printf 'via node 1: %s\n' "${via1[@]}" >>"$LOG"
+printf 'via node 2: %s\n' "${via2[@]}" >>"$LOG"
+for k in "${!via1[@]}"; do
+    [[ ${via1[$k]} == "${via2[$k]}" && ${via1[$k]#* } =~ ^be ]] && same=$((same + 1))
+done
+((same == 24)); expect "24 5-tuples: the same backend via node 1 and via node 2" $? "$same/24 alike, $distinct backends used"
+((distinct >= 2)); expect "those flows spread over several backends" $? "$distinct"
+# The pin is a metric-0 route in front of BIRD's (metric 32): remove it.
+ip -n "$LAB_ROUTER_NS" route del "$VIP/32" metric 0 >>"$LOG" 2>&1
+ms=$(wait_hops "$BOTH" 100)
+expect "router: the ECMP route from BIRD again" $? "${ms} ms"
+
+# --- drain under wrk -------------------------------------------------------
+f1=$(new_flows 0)
+ip netns exec "$LAB_CLIENT_NS" wrk -t 2 -c 16 -d 6s --timeout 2s "http://$VIP/" >"$NODE_DIR/wrk.txt" 2>&1 &
+WRK_PID=$!
+sleep 1.5
+d1=$(($(new_flows 0) - f1))
+((d1 > 0)); expect "wrk's connections cross node 1 before the drain" $? "+$d1 new flows"
+t0=$(now_ms)
+out=$("$CTL" --socket "$(node_api 0)" node drain 2>&1)
+expect "edgectl node drain (node 1)" $? "$(head -1 <<<"$out")"
+drain_ms=-1
+t=250
+while ((t-- > 0)); do
+    [[ $(route_hops) == "$N2 " ]] && { drain_ms=$(($(now_ms) - t0)); break; }
+    sleep 0.01
+done
+echo "measure: VIP withdrawn from the router ${drain_ms} ms after edgectl node drain"
+((drain_ms >= 0 && drain_ms <= WITHDRAW_BOUND_MS))
+expect "drain withdraws node 1's route within $WITHDRAW_BOUND_MS ms" $? "${drain_ms} ms"
+v=$(node_get 0 /v1/node)
+[[ $(jq -r '.state' <<<"$v") == drained && $(jq -c '.announced' <<<"$v") == "[]" &&
+   $(jq -r '.vips[0].reasons[0]' <<<"$v") == drained ]]
+expect "node 1 GET /v1/node: drained, nothing announced, reason drained" $?
+"$CTL" --socket "$(node_api 0)" node status | grep -q '^node: drained'
+expect "edgectl node status shows drained" $?
+wait "$WRK_PID"; WRK_PID=
+reqs=$(awk '/requests in/ {print $1}' "$NODE_DIR/wrk.txt")
+errs=$(grep -E 'Socket errors|Non-2xx' "$NODE_DIR/wrk.txt" | tr '\n' ' ')
+[[ ${reqs:-0} -gt 100 && -z $errs ]]
+expect "wrk across the drain: no errors" $? "${reqs:-0} requests${errs:+, $errs}"
+d1=$(new_flows 0)
+requests $(seq 44000 44039) >/dev/null
+((d1 == $(new_flows 0))); expect "no new flow reaches the drained node" $?
+
+t0=$(now_ms)
+"$CTL" --socket "$(node_api 0)" node undrain >>"$LOG" 2>&1
+expect "edgectl node undrain (node 1)" $?
+ms=$(wait_hops "$BOTH" 100)
+rc=$?
+undrain_ms=$(($(now_ms) - t0))
+echo "measure: VIP announced again ${undrain_ms} ms after edgectl node undrain"
+((rc == 0 && undrain_ms <= WITHDRAW_BOUND_MS)); expect "undrain: both next hops again within $WITHDRAW_BOUND_MS ms" $? "${undrain_ms} ms"
+
+# --- SIGTERM: withdraw, then exit after the grace --------------------------
+sp=${NODE_SP_PIDS[0]}
+t0=$(now_ms)
+kill -TERM "$sp"
+ms=$(wait_hops "$N2 " 100)
+rc=$?
+pid_alive "$sp"; alive=$?
+((rc == 0 && alive == 0)); expect "SIGTERM: node 1's route withdrawn while its slow path still runs" $? "${ms} ms"
+t=100
+while pid_alive "$sp" && ((t-- > 0)); do sleep 0.05; done
+exit_ms=$(($(now_ms) - t0))
+! pid_alive "$sp" && ((exit_ms >= NODE_GRACE_MS))
+expect "the slow path exits after the ${NODE_GRACE_MS} ms grace" $? "${exit_ms} ms"
+
+node_stop_all
+[[ $(route_hops) == "" ]]; expect "both nodes stopped: no route left on the router" $? "$(route_hops)"
+finish
