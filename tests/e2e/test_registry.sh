@@ -1,0 +1,252 @@
+#!/usr/bin/env bash
+# End-to-end test of the service registry in the lab (scripts/lab.sh):
+# the real fast path on ep-lb's eth0 (net_af_packet) and the slow path,
+# run inside ep-lb. The NAT service web-nat starts with be1 and be2; be3
+# registers itself (POST /v1/registry/...) with a 3 s TTL:
+#   - it is a backend at once: new connections to the VIP reach it;
+#   - a heartbeat renews its TTL and does not rewrite the configuration
+#     file; an unknown instance's heartbeat gets 404;
+#   - heartbeats stop: at 3 s it is unhealthy (listing) and gets no new
+#     flow (its new_flows counter in /v1/stats, and curl never sees be3);
+#     at 6 s it is removed from the service and from the file;
+#   - registered again, the slow path restarts (SIGTERM, start): the
+#     instance is still there, under the same id, healthy with a fresh
+#     TTL, and takes new connections.
+# Leaves no lab, process or hugepage file behind. Needs root. Under 60 s.
+# Last line: "N passed, N failed".
+set -uo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+LAB=$ROOT/scripts/lab.sh
+FP_BIN=${EDGEPATH_FASTPATH:-$ROOT/build/fastpath/edgepath-fastpath}
+SP_BIN=${EDGEPATH_SLOWPATH:-$ROOT/build/slowpath/edgepath-slowpath}
+PREFIX=ep-e2e-registry            # DPDK --file-prefix, unique to this test
+LAB_TIMEOUT=120
+TTL_MS=3000
+SLACK_MS=600                      # scan (100 ms) + republish + polling
+START=$SECONDS
+
+passed=0
+failed=0
+ok()   { passed=$((passed + 1)); printf 'ok   %s\n' "$*"; }
+fail() { failed=$((failed + 1)); printf 'FAIL %s\n' "$*"; }
+expect() {  # expect "description" CONDITION-STATUS [detail]
+    if [[ $2 == 0 ]]; then ok "$1${3:+ ($3)}"; else fail "$1${3:+ ($3)}"; fi
+}
+
+if [[ $(id -u) -ne 0 ]]; then
+    echo "test_registry.sh: must run as root" >&2
+    echo "0 passed, 1 failed"; exit 1
+fi
+for f in "$LAB" "$FP_BIN" "$SP_BIN"; do
+    [[ -x $f ]] || { echo "test_registry.sh: missing $f" >&2; echo "0 passed, 1 failed"; exit 1; }
+done
+if pgrep -f -- "--file-prefix=$PREFIX" >/dev/null; then
+    echo "test_registry.sh: processes with --file-prefix=$PREFIX are running" >&2
+    echo "0 passed, 1 failed"; exit 1
+fi
+
+TMP=$(mktemp -d /tmp/test_registry.XXXXXX)
+LOG=$TMP/test.log
+CFG=$TMP/config.json
+API=$TMP/api.sock
+FP_PID=
+SP_PID=
+CPU=$(($(nproc) - 1))
+
+# shellcheck source=scripts/lib/procs.sh
+. "$ROOT/scripts/lib/procs.sh"
+
+CLEANED=0
+cleanup() {
+    local left
+    ((CLEANED)) && return 0
+    CLEANED=1
+    trap - EXIT INT TERM
+    stop_pid "$SP_PID" 5 TERM
+    stop_pid "$FP_PID" 5 INT
+    timeout "$LAB_TIMEOUT" "$LAB" down >>"$LOG" 2>&1 || true
+    left=$(pgrep -f -- "--file-prefix=$PREFIX" || true)
+    # shellcheck disable=SC2086 # a list of PIDs of this test's prefix
+    [[ -z $left ]] || kill -KILL $left 2>/dev/null || true
+    rm -f /dev/hugepages/"$PREFIX"* 2>/dev/null
+    rm -rf "/var/run/dpdk/$PREFIX"
+    expect "cleanup: no edgepath process with prefix $PREFIX left" \
+        "$([[ -z $left ]] && echo 0 || echo 1)"
+}
+finish() {
+    cleanup
+    echo "runtime: $((SECONDS - START)) s"
+    if ((failed > 0)); then echo "logs kept in $TMP"; else rm -rf "$TMP"; fi
+    echo "$passed passed, $failed failed"
+    ((failed == 0))
+    exit
+}
+trap 'cleanup' EXIT
+trap 'cleanup; exit 1' INT TERM
+
+now_ms() { local t=${EPOCHREALTIME/./}; echo $((t / 1000)); }
+api() { curl -s --max-time 2 --unix-socket "$API" "http://edgepath$1"; }
+# api_code METHOD PATH [BODY]: the status code; the body in $TMP/last
+api_code() {
+    curl -s --max-time 2 --unix-socket "$API" -o "$TMP/last" -w '%{http_code}' \
+        -X "$1" ${3:+-H 'Content-Type: application/json' -d "$3"} "http://edgepath$2"
+}
+INST=/v1/registry/services/web-nat/instances
+
+# instance_field ID FIELD: a field of the instance in the listing ("" if none)
+instance_field() {
+    api "$INST" | python3 -c '
+import json, sys
+try:
+    l = json.load(sys.stdin)["instances"]
+    print([i for i in l if i["id"] == sys.argv[1]][0][sys.argv[2]])
+except Exception:
+    print("")' "$1" "$2"
+}
+
+# wait_field ID FIELD VALUE MS: ms since the call it took, or fails
+wait_field() {
+    local t0 end
+    t0=$(now_ms); end=$((t0 + $4))
+    until [[ $(instance_field "$1" "$2") == "$3" ]]; do
+        (($(now_ms) < end)) || return 1
+        sleep 0.05
+    done
+    echo $(($(now_ms) - t0))
+}
+
+# new_flows SERVICE ID: the backend's new_flows counter from /v1/stats
+new_flows() {
+    api /v1/stats | python3 -c '
+import json, sys
+try:
+    d = json.load(sys.stdin)
+    s = [s for s in d["services"] if s["name"] == sys.argv[1]][0]
+    print([b for b in s["backends"] if b["id"] == sys.argv[2]][0]["new_flows"])
+except Exception:
+    print("")' "$1" "$2"
+}
+
+VIP=10.99.100.2
+BE3=10.99.0.13:80
+# seen N: the distinct answers of N new connections to the VIP
+seen() {
+    ip netns exec ep-client bash -c 'for ((i = 0; i < '"$1"'; i++)); do curl -s --max-time 1 http://'$VIP'/; echo; done' |
+        grep -v '^$' | sort -u | tr '\n' ' '
+}
+
+start_slowpath() {
+    ip netns exec ep-lb "$SP_BIN" --proc-type=secondary --no-pci \
+        --file-prefix="$PREFIX" -l 0 --log-level=error -- --config "$CFG" \
+        --status-interval 0 >>"$TMP/slowpath.log" 2>&1 &
+    SP_PID=$!
+    for ((i = 0; i < 150; i++)); do [[ -S $API ]] && [[ $(api /readyz) == *\"ready\"* ]] && return 0; sleep 0.1; done
+    return 1
+}
+
+# ===========================================================================
+echo "test_registry.sh: logs in $TMP"
+if ! timeout "$LAB_TIMEOUT" "$LAB" up >>"$LOG" 2>&1; then
+    fail "lab up (see $LOG)"; finish
+fi
+ok "lab up"
+
+python3 - "$ROOT/configs/lab.json" "$API" "$CFG" <<'EOF'
+import json, sys
+src, api, out = sys.argv[1:4]
+doc = json.load(open(src))
+doc["api"] = {"listeners": [{"unix": api}]}
+for s in doc["services"]:
+    if s["name"] == "web-nat":  # be3 comes by registering
+        s["backends"] = [b for b in s["backends"] if b["address"] != "10.99.0.13"]
+json.dump(doc, open(out, "w"), indent=2)
+EOF
+
+ip netns exec ep-lb "$FP_BIN" --lcores="0@$CPU,1@$CPU" --no-pci \
+    --file-prefix="$PREFIX" --log-level=user1,info \
+    --vdev="net_af_packet0,iface=eth0" -- \
+    --stats-interval 0 --idle-sleep-us 100 --ct-entries 65536 \
+    >>"$TMP/fastpath.log" 2>&1 &
+FP_PID=$!
+start_slowpath
+expect "fast path and slow path up, API ready" $?
+
+s=$(seen 30)
+[[ $s == "be1 be2 " ]]
+expect "before registering: the NAT VIP reaches be1 and be2 only" $? "$s"
+
+# --- register be3 -----------------------------------------------------------
+code=$(api_code POST "$INST" '{"address": "10.99.0.13", "port": 80, "ttl": 3, "weight": 1, "priority": 0, "metadata": {"host": "be3"}}')
+ID=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["id"])' "$TMP/last" 2>/dev/null)
+[[ $code == 201 && $ID =~ ^[0-9a-f]{16}$ ]]
+expect "POST registers be3 with a 3 s TTL: 201 and an instance id" $? "$code $ID"
+grep -q "$ID" "$CFG"
+expect "the registration is persisted in the configuration file" $?
+s=$(seen 40)
+[[ $s == *be3* ]]
+expect "registered, be3 takes new connections" $? "$s"
+
+SUM=$(md5sum <"$CFG")
+code=$(api_code PUT "$INST/$ID/heartbeat")
+[[ $code == 200 ]]
+expect "a heartbeat: 200" $? "$code"
+[[ $(md5sum <"$CFG") == "$SUM" ]]
+expect "a heartbeat does not rewrite the configuration file" $?
+code=$(api_code PUT "$INST/0123456789abcdef/heartbeat")
+[[ $code == 404 ]]
+expect "the heartbeat of an unknown instance: 404" $? "$code"
+
+# --- heartbeats stop --------------------------------------------------------
+sleep 1
+api_code PUT "$INST/$ID/heartbeat" >/dev/null
+T0=$(now_ms) # the last heartbeat
+if dt=$(wait_field "$ID" state unhealthy $((TTL_MS + SLACK_MS))); then
+    at=$(($(now_ms) - T0))
+    ((at >= TTL_MS - 100))
+    expect "no heartbeat: unhealthy at ${at} ms (TTL ${TTL_MS} ms, within +${SLACK_MS})" $?
+else
+    fail "no heartbeat: not unhealthy within $((TTL_MS + SLACK_MS)) ms"
+fi
+sleep 0.3 # the republish of the verdict
+NF0=$(new_flows web-nat "$BE3")
+s=$(seen 30)
+NF1=$(new_flows web-nat "$BE3")
+[[ -n $NF0 && $NF0 == "$NF1" && $s != *be3* ]]
+expect "unhealthy: no new connection reaches be3" $? "new_flows $NF0 -> $NF1, seen $s"
+if wait_field "$ID" id "" $((2 * TTL_MS + SLACK_MS)) >/dev/null; then
+    at=$(($(now_ms) - T0))
+    ((at >= 2 * TTL_MS - 100))
+    expect "no heartbeat: removed at ${at} ms (2 x TTL, within +${SLACK_MS})" $?
+else
+    fail "no heartbeat: not removed within $((2 * TTL_MS + SLACK_MS)) ms"
+fi
+! grep -q "$ID" "$CFG"
+expect "removed from the configuration file too" $?
+code=$(api_code PUT "$INST/$ID/heartbeat")
+[[ $code == 404 ]]
+expect "its heartbeat now gets 404 (register again)" $? "$code"
+
+# --- restart --------------------------------------------------------------
+code=$(api_code POST "$INST" '{"address": "10.99.0.13", "port": 80, "ttl": 3}')
+ID=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["id"])' "$TMP/last" 2>/dev/null)
+[[ $code == 201 ]]
+expect "registered again: 201" $? "$code $ID"
+stop_pid "$SP_PID" 5 TERM
+SP_PID=
+sleep 2 # longer than half the TTL: a kept deadline would show
+start_slowpath
+expect "slow path restarted, API ready" $?
+[[ $(instance_field "$ID" state) == healthy ]]
+expect "after the restart the instance is there, healthy" $?
+left=$(instance_field "$ID" ttl_remaining_ms)
+[[ -n $left ]] && ((left > TTL_MS - 1500))
+expect "with a fresh TTL" $? "${left} ms left"
+code=$(api_code PUT "$INST/$ID/heartbeat")
+[[ $code == 200 ]]
+expect "its heartbeat: 200" $? "$code"
+s=$(seen 40)
+[[ $s == *be3* ]]
+expect "after the restart be3 takes new connections" $? "$s"
+
+finish
