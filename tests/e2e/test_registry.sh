@@ -11,7 +11,11 @@
 #     at 6 s it is removed from the service and from the file;
 #   - registered again, the slow path restarts (SIGTERM, start): the
 #     instance is still there, under the same id, healthy with a fresh
-#     TTL, and takes new connections.
+#     TTL, and takes new connections;
+#   - over mutual TLS: a client with the registry role (api.tls.
+#     registry_subjects) registers and beats, and may not read or change
+#     the configuration; a reader may list but not register; a service's
+#     registry_clients keeps out a registry client it does not list.
 # Leaves no lab, process or hugepage file behind. Needs root. Under 60 s.
 # Last line: "N passed, N failed".
 set -uo pipefail
@@ -152,14 +156,28 @@ if ! timeout "$LAB_TIMEOUT" "$LAB" up >>"$LOG" 2>&1; then
 fi
 ok "lab up"
 
-python3 - "$ROOT/configs/lab.json" "$API" "$CFG" <<'EOF'
+CERTS=$TMP/certs
+TLS_PORT=8443
+bash "$ROOT/tests/certs/make-certs.sh" "$CERTS" >>"$LOG" 2>&1
+expect "test certificates made" $?
+python3 - "$ROOT/configs/lab.json" "$API" "$CFG" "$CERTS" "$TLS_PORT" <<'EOF'
 import json, sys
-src, api, out = sys.argv[1:4]
+src, api, out, certs, port = sys.argv[1:6]
 doc = json.load(open(src))
-doc["api"] = {"listeners": [{"unix": api}]}
+doc["api"] = {"listeners": [{"unix": api},
+                            {"address": "127.0.0.1", "port": int(port), "tls": True}],
+              "tls": {"certificate": certs + "/server.crt",
+                      "private_key": certs + "/server.key",
+                      "client_ca": certs + "/ca.crt",
+                      "admin_subjects": ["CN=admin,O=edgepath"],
+                      "reader_subjects": ["CN=reader,O=edgepath"],
+                      "registry_subjects": ["CN=agent,O=edgepath",
+                                            "CN=nobody,O=edgepath"]}}
 for s in doc["services"]:
     if s["name"] == "web-nat":  # be3 comes by registering
         s["backends"] = [b for b in s["backends"] if b["address"] != "10.99.0.13"]
+    if s["name"] == "web-dsr":  # only the agent may register here
+        s["registry_clients"] = ["CN=agent,O=edgepath"]
 json.dump(doc, open(out, "w"), indent=2)
 EOF
 
@@ -248,5 +266,30 @@ expect "its heartbeat: 200" $? "$code"
 s=$(seen 40)
 [[ $s == *be3* ]]
 expect "after the restart be3 takes new connections" $? "$s"
+
+# --- roles over mutual TLS ----------------------------------------------------
+# tls_code WHO METHOD PATH [BODY]: the status code over HTTPS as WHO
+tls_code() {
+    ip netns exec ep-lb curl -s --max-time 3 --cacert "$CERTS/ca.crt" \
+        --cert "$CERTS/$1.crt" --key "$CERTS/$1.key" -o "$TMP/last" -w '%{http_code}' \
+        -X "$2" ${4:+-H 'Content-Type: application/json' -d "$4"} "https://127.0.0.1:$TLS_PORT$3"
+}
+code=$(tls_code agent POST "$INST" '{"address": "10.99.0.14", "port": 80, "ttl": 30}')
+TID=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["id"])' "$TMP/last" 2>/dev/null)
+[[ $code == 201 ]]
+expect "mTLS: the registry role registers (201)" $? "$code"
+code=$(tls_code agent PUT "$INST/$TID/heartbeat")
+[[ $code == 200 ]]
+expect "mTLS: the registry role's heartbeat (200)" $? "$code"
+c1=$(tls_code agent GET /v1/config); c2=$(tls_code agent PUT /v1/config '{}')
+[[ $c1 == 403 && $c2 == 403 ]]
+expect "mTLS: the registry role may not read or change the configuration (403)" $? "$c1 $c2"
+c1=$(tls_code reader GET "$INST"); c2=$(tls_code reader POST "$INST" '{"address": "10.99.0.15", "port": 80}')
+[[ $c1 == 200 && $c2 == 403 ]]
+expect "mTLS: a reader lists (200) but may not register (403)" $? "$c1 $c2"
+c1=$(tls_code nobody POST /v1/registry/services/web-dsr/instances '{"address": "10.99.0.15"}')
+c2=$(tls_code agent POST /v1/registry/services/web-dsr/instances '{"address": "10.99.0.15", "port": 80}')
+[[ $c1 == 403 && $c2 == 201 ]]
+expect "mTLS: registry_clients keeps out an unlisted registry client (403), lets the listed one in (201)" $? "$c1 $c2"
 
 finish
