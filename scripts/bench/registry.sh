@@ -112,6 +112,8 @@ for _ in $(seq 300); do
 	sleep 0.1
 done
 [ "$(api -o /dev/null -w '%{http_code}' http://x/readyz)" = 200 ] || { echo "slow path not ready" >&2; exit 1; }
+SP_MAIN=$(pgrep -P "$SP_PID" | head -1) # timeout's child: the slow path
+[ -n "$SP_MAIN" ] || { echo "no slow path process under $SP_PID" >&2; exit 1; }
 
 log "registry benchmark: $(date -u +%FT%TZ), git $(git -C "$ROOT" rev-parse --short HEAD)$(git -C "$ROOT" diff --quiet || echo +dirty)"
 log "command: scripts/bench/registry.sh $ARGS"
@@ -132,19 +134,21 @@ log "registered $INSTANCES instances in $(python3 -c "print(f'{$t1 - $t0:.1f}')"
 SUM=$(md5sum <"$CFG")
 VERSION=$(api http://x/readyz | jq -r .version)
 
-sp_cpu_ticks() { awk '{print $14 + $15}' "/proc/$SP_PID/stat"; }
+# The slow path's main thread: ns on CPU, ns runnable but waiting for it.
+sp_sched() { cut -d' ' -f1,2 "/proc/$SP_MAIN/task/$SP_MAIN/schedstat"; }
 
-# h2run NAME ARGS...: one h2load run; prints "req/s ok cpu_us_per_req"
+# h2run NAME ARGS...: one h2load run; prints "req/s ok cpu_us_per_req
+# wait_ms" (wait: the slow path runnable but not running, in all)
 h2run() {
-	local name=$1 c0 c1 rps ok
+	local name=$1 c0 w0 c1 w1 rps ok
 	shift
-	c0=$(sp_cpu_ticks)
+	read -r c0 w0 < <(sp_sched)
 	taskset -c 1 timeout -k 5 600 h2load -H ':method: PUT' -i "$TMP/uris" \
 		-n "$REQUESTS" "$@" >"$OUT/h2load-$name.txt" 2>&1 || true
-	c1=$(sp_cpu_ticks)
+	read -r c1 w1 < <(sp_sched)
 	rps=$(sed -n 's/^finished in [^,]*, \([0-9.]*\) req\/s.*/\1/p' "$OUT/h2load-$name.txt")
 	ok=$(sed -n 's/^status codes: \([0-9]*\) 2xx.*/\1/p' "$OUT/h2load-$name.txt")
-	echo "${rps:-0} ${ok:-0} $(python3 -c "print(f'{($c1 - $c0) * 1e6 / $(getconf CLK_TCK) / $REQUESTS:.1f}')")"
+	echo "${rps:-0} ${ok:-0} $(python3 -c "print(f'{($c1 - $c0) / 1e3 / $REQUESTS:.2f} {($w1 - $w0) / 1e6:.0f}')")"
 }
 
 # percentiles FILE: p50 p99 p99.9 of the log's third column (us) in ms
@@ -159,14 +163,16 @@ EOF
 
 per_client=$((RATE / CLIENTS))
 log "per round: peak = h2load -n $REQUESTS -c 1 -m 100; rate = h2load -n $REQUESTS -c $CLIENTS -m 1 --rps $per_client ($RATE/s in all), TLS 1.3 h2, $INSTANCES instances round robin"
-log "round  peak_req/s  peak_2xx  peak_cpu_us/req  rate_req/s  rate_2xx  p50_ms  p99_ms  p99.9_ms  rate_cpu_us/req"
+log "cpu_us/req: the slow path's CPU time per heartbeat; wait_ms: its time runnable but waiting for a CPU during the run (schedstat)"
+log "round  peak_req/s  peak_2xx  peak_cpu_us/req  rate_req/s  rate_2xx  p50_ms  p99_ms  p99.9_ms  rate_cpu_us/req  rate_wait_ms  load"
 for ((r = 1; r <= ROUNDS; r++)); do
-	read -r prps pok pcpu < <(h2run "peak-$r" -c 1 -m 100)
-	read -r rrps rok rcpu < <(h2run "rate-$r" -c "$CLIENTS" -m 1 --rps "$per_client" \
+	read -r prps pok pcpu _ < <(h2run "peak-$r" -c 1 -m 100)
+	read -r rrps rok rcpu rwait < <(h2run "rate-$r" -c "$CLIENTS" -m 1 --rps "$per_client" \
 		--log-file="$OUT/latency-$r.tsv")
 	read -r p50 p99 p999 _ < <(percentiles "$OUT/latency-$r.tsv")
-	log "$(printf '%-6s %-11s %-9s %-16s %-11s %-9s %-7s %-7s %-9s %s' \
-		"$r" "$prps" "$pok" "$pcpu" "$rrps" "$rok" "$p50" "$p99" "$p999" "$rcpu")"
+	log "$(printf '%-6s %-11s %-9s %-16s %-11s %-9s %-7s %-7s %-9s %-16s %-13s %s' \
+		"$r" "$prps" "$pok" "$pcpu" "$rrps" "$rok" "$p50" "$p99" "$p999" "$rcpu" "$rwait" \
+		"$(cut -d' ' -f1 /proc/loadavg)")"
 done
 
 [ "$(md5sum <"$CFG")" = "$SUM" ] && log "configuration file unchanged by the heartbeats" ||
