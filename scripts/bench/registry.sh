@@ -4,7 +4,8 @@
 # answers per second on one core, and their latency at a fixed rate.
 #
 #   scripts/bench/registry.sh [--instances N] [--requests N] [--rate N]
-#                             [--clients N] [--rounds N] [--build-dir DIR]
+#                             [--clients N] [--streams N] [--rounds N]
+#                             [--build-dir DIR]
 #                             [--out DIR]
 #
 # 1. Starts edgepath-fastpath on a net_null port (--lcores=0@1,1@1
@@ -16,8 +17,9 @@
 #    over the Unix socket; their heartbeat URIs are h2load's input file.
 # 3. Per round (--rounds, default 3), h2load on CPU 1 over TLS (h2):
 #      peak:  -n N -c 1 -m 100, as fast as the server answers;
-#      rate:  -c C --rps R/C -m 1 for the same N: R heartbeats/s in all
-#             (default 20000 over 4 connections), with --log-file: every
+#      rate:  -c C --rps R/C -m S for the same N: R heartbeats/s in all
+#             (default 20000 over 4 connections of 1 stream each;
+#             --streams S: S concurrent streams each), with --log-file: every
 #             request's latency, of which p50 / p99 / p99.9 are printed.
 #    and the slow path's CPU time per heartbeat (/proc/PID/stat).
 # 4. Checks that the heartbeats changed neither the configuration file
@@ -37,6 +39,7 @@ INSTANCES=1000
 REQUESTS=200000
 RATE=20000
 CLIENTS=4
+STREAMS=1
 ROUNDS=3
 BUILD_DIR=$ROOT/build
 OUT=
@@ -47,13 +50,14 @@ while [ $# -gt 0 ]; do
 	--requests) REQUESTS=$2; shift 2 ;;
 	--rate) RATE=$2; shift 2 ;;
 	--clients) CLIENTS=$2; shift 2 ;;
+	--streams) STREAMS=$2; shift 2 ;;
 	--rounds) ROUNDS=$2; shift 2 ;;
 	--build-dir) BUILD_DIR=$2; shift 2 ;;
 	--out) OUT=$2; shift 2 ;;
 	*) echo "unknown option $1" >&2; exit 2 ;;
 	esac
 done
-for v in "$INSTANCES" "$REQUESTS" "$RATE" "$CLIENTS" "$ROUNDS"; do
+for v in "$INSTANCES" "$REQUESTS" "$RATE" "$CLIENTS" "$STREAMS" "$ROUNDS"; do
 	[[ $v =~ ^[1-9][0-9]*$ ]] || { echo "not a positive integer: $v" >&2; exit 2; }
 done
 ((INSTANCES <= 30000)) || { echo "--instances: at most 30000" >&2; exit 2; }
@@ -162,12 +166,12 @@ EOF
 }
 
 per_client=$((RATE / CLIENTS))
-log "per round: peak = h2load -n $REQUESTS -c 1 -m 100; rate = h2load -n $REQUESTS -c $CLIENTS -m 1 --rps $per_client ($RATE/s in all), TLS 1.3 h2, $INSTANCES instances round robin"
+log "per round: peak = h2load -n $REQUESTS -c 1 -m 100; rate = h2load -n $REQUESTS -c $CLIENTS -m $STREAMS --rps $per_client ($RATE/s in all), TLS 1.3 h2, $INSTANCES instances round robin"
 log "cpu_us/req: the slow path's CPU time per heartbeat; wait_ms: its time runnable but waiting for a CPU during the run (schedstat)"
 log "round  peak_req/s  peak_2xx  peak_cpu_us/req  rate_req/s  rate_2xx  p50_ms  p99_ms  p99.9_ms  rate_cpu_us/req  rate_wait_ms  load"
 for ((r = 1; r <= ROUNDS; r++)); do
 	read -r prps pok pcpu _ < <(h2run "peak-$r" -c 1 -m 100)
-	read -r rrps rok rcpu rwait < <(h2run "rate-$r" -c "$CLIENTS" -m 1 --rps "$per_client" \
+	read -r rrps rok rcpu rwait < <(h2run "rate-$r" -c "$CLIENTS" -m "$STREAMS" --rps "$per_client" \
 		--log-file="$OUT/latency-$r.tsv")
 	read -r p50 p99 p999 _ < <(percentiles "$OUT/latency-$r.tsv")
 	log "$(printf '%-6s %-11s %-9s %-16s %-11s %-9s %-7s %-7s %-9s %-16s %-13s %s' \
