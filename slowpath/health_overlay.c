@@ -141,3 +141,39 @@ int health_overlay_flat(const struct health_engine *h,
 	}
 	return out;
 }
+
+int health_overlay_out(const struct ep_config *cfg, void *flat, size_t len,
+		       health_out_fn out, void *arg)
+{
+	struct ep_cfg_hdr *hdr = flat;
+	struct ep_cfg_service *fs;
+	struct ep_cfg_backend *fb;
+	int n = 0;
+
+	if (len < sizeof(*hdr) || hdr->n_services != cfg->n_services ||
+	    hdr->off_services > len ||
+	    len - hdr->off_services < (size_t)hdr->n_services * sizeof(*fs) ||
+	    hdr->off_backends > len ||
+	    len - hdr->off_backends < (size_t)hdr->n_backends * sizeof(*fb))
+		return -EINVAL;
+	fs = (struct ep_cfg_service *)((char *)flat + hdr->off_services);
+	fb = (struct ep_cfg_backend *)((char *)flat + hdr->off_backends);
+	for (uint32_t i = 0; i < cfg->n_services; i++) {
+		const struct config_service *s = &cfg->services[i];
+
+		if (fs[i].n_backends != s->n_backends ||
+		    fs[i].first_backend > hdr->n_backends ||
+		    hdr->n_backends - fs[i].first_backend < s->n_backends)
+			return -EINVAL;
+		for (uint32_t b = 0; b < s->n_backends; b++) {
+			struct ep_cfg_backend *f = &fb[fs[i].first_backend + b];
+
+			if (f->state == EP_BE_UP &&
+			    out(s, &s->backends[b], arg)) {
+				f->state = EP_BE_DOWN;
+				n++;
+			}
+		}
+	}
+	return n;
+}

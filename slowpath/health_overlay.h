@@ -62,4 +62,18 @@ const struct health_sm *health_backend_sm(const struct health_engine *h,
 int health_overlay_flat(const struct health_engine *h,
 			const struct ep_config *cfg, void *flat, size_t len);
 
+/* A backend another source takes out of new-flow selection. */
+typedef bool (*health_out_fn)(const struct config_service *s,
+			      const struct config_backend *b, void *arg);
+
+/*
+ * Lay another source's verdict over `flat` (as health_overlay_flat()):
+ * every up backend for which out() says true becomes EP_BE_DOWN, panic
+ * or not (the service registry's lapsed TTLs: the instance stopped
+ * saying it is alive, so spreading flows to it cannot help). Returns
+ * the number of backends taken out, or -EINVAL.
+ */
+int health_overlay_out(const struct ep_config *cfg, void *flat, size_t len,
+		       health_out_fn out, void *arg);
+
 #endif /* EP_HEALTH_OVERLAY_H */

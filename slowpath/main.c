@@ -206,6 +206,15 @@ static void health_tick(struct sp_state *st)
 	st->health_retry_ms = now + HEALTH_RETRY_MS;
 }
 
+/* The registry's TTLs: lapsed instances out, expired ones removed. */
+static void registry_tick(struct sp_state *st)
+{
+	struct api_error e;
+
+	if (api_registry_run(st->api, &e) < 0)
+		fprintf(stderr, "slowpath: registry: %s\n", e.message);
+}
+
 /* Wait for API I/O, a probe or BIRD, at most until the next deadline. */
 static void wait_io(struct sp_state *st)
 {
@@ -284,6 +293,7 @@ static struct http_server *
 server_create(struct sp_state *st, const struct config_api *api, bool with_tls)
 {
 	const char *admin[CONFIG_MAX_SUBJECTS], *reader[CONFIG_MAX_SUBJECTS];
+	const char *registry[CONFIG_MAX_SUBJECTS];
 	struct http_server_config hc = { 0 };
 	struct http_server *srv;
 	char err[256] = "";
@@ -292,6 +302,8 @@ server_create(struct sp_state *st, const struct config_api *api, bool with_tls)
 		admin[i] = api->admin_subjects[i];
 	for (uint32_t i = 0; i < api->n_reader_subjects; i++)
 		reader[i] = api->reader_subjects[i];
+	for (uint32_t i = 0; i < api->n_registry_subjects; i++)
+		registry[i] = api->registry_subjects[i];
 	if (with_tls && api->has_tls) {
 		hc.cert_file = api->certificate;
 		hc.key_file = api->private_key;
@@ -301,6 +313,8 @@ server_create(struct sp_state *st, const struct config_api *api, bool with_tls)
 	hc.n_admin_subjects = api->n_admin_subjects;
 	hc.reader_subjects = reader;
 	hc.n_reader_subjects = api->n_reader_subjects;
+	hc.registry_subjects = registry;
+	hc.n_registry_subjects = api->n_registry_subjects;
 	hc.handler = api_handle;
 	hc.head_check = api_head;
 	hc.on_complete = api_complete;
@@ -702,6 +716,7 @@ static int run(struct sp_state *st)
 		}
 		health_tick(st);
 		api_node_refresh(st->api, health_now_ms());
+		registry_tick(st);
 		wait_io(st);
 		api_flush_log(st->api);
 	}

@@ -175,6 +175,9 @@ static const char *const route_names[] = {
 	[R_NODE] = "/v1/node",
 	[R_NODE_DRAIN] = "/v1/node/drain",
 	[R_NODE_UNDRAIN] = "/v1/node/undrain",
+	[R_INSTANCES] = "/v1/registry/services/{name}/instances",
+	[R_INSTANCE] = "/v1/registry/services/{name}/instances/{id}",
+	[R_HEARTBEAT] = "/v1/registry/services/{name}/instances/{id}/heartbeat",
 	[R_NONE] = "other",
 };
 
@@ -267,14 +270,38 @@ static enum api_route route_service(const char *p, struct api_call *c)
 	return R_BACKEND;
 }
 
+/* /v1/registry/services/{name}/instances[/{id}[/heartbeat]] */
+static enum api_route route_registry(const char *p, struct api_call *c)
+{
+	char seg[PATH_SEGMENT_MAX];
+
+	if (next_segment(&p, c->name, sizeof(c->name)) < 0 ||
+	    next_segment(&p, seg, sizeof(seg)) < 0 ||
+	    strcmp(seg, "instances") != 0)
+		return R_NONE;
+	if (*p == 0)
+		return R_INSTANCES;
+	if (next_segment(&p, c->id, sizeof(c->id)) < 0)
+		return R_NONE;
+	if (*p == 0)
+		return R_INSTANCE;
+	if (next_segment(&p, seg, sizeof(seg)) < 0 ||
+	    strcmp(seg, "heartbeat") != 0 || *p != 0)
+		return R_NONE;
+	return R_HEARTBEAT;
+}
+
 static enum api_route route_parse(const char *path, struct api_call *c)
 {
 	static const char prefix[] = "/v1/services";
+	static const char reg_prefix[] = "/v1/registry/services";
 
 	for (int r = R_HEALTHZ; r < R_NONE; r++)
 		if (strchr(route_names[r], '{') == NULL &&
 		    strcmp(path, route_names[r]) == 0)
 			return (enum api_route)r;
+	if (strncmp(path, reg_prefix, sizeof(reg_prefix) - 1) == 0)
+		return route_registry(path + sizeof(reg_prefix) - 1, c);
 	if (strncmp(path, prefix, sizeof(prefix) - 1) != 0)
 		return R_NONE;
 	return route_service(path + sizeof(prefix) - 1, c);
@@ -289,24 +316,49 @@ const char *api_route_name(const char *path)
 
 static const char *role_name(int role)
 {
-	return role == HTTP_ROLE_ADMIN	  ? "admin"
-	       : role == HTTP_ROLE_READER ? "reader"
-					  : "none";
+	return role == HTTP_ROLE_ADMIN	    ? "admin"
+	       : role == HTTP_ROLE_READER   ? "reader"
+	       : role == HTTP_ROLE_REGISTRY ? "registry"
+					    : "none";
 }
 
-/* Writes need admin; reads need reader, except the two probes. */
-static int check_role(const struct api_call *c, struct api_error *e)
+static bool route_is_registry(enum api_route r)
+{
+	return r == R_INSTANCES || r == R_INSTANCE || r == R_HEARTBEAT;
+}
+
+/*
+ * Admin may do everything; reader every read; registry the registry's
+ * endpoints, reads and writes; none the two probes. Returns the role
+ * named in a refusal, or -1 when `role` may.
+ */
+static int role_needed(const struct api_call *c, int role)
 {
 	bool probe = c->route == R_HEALTHZ || c->route == R_READYZ;
-	int need = (c->method & M_WRITE) ? HTTP_ROLE_ADMIN
-		   : probe		 ? HTTP_ROLE_NONE
-					 : HTTP_ROLE_READER;
+	bool reg = route_is_registry(c->route);
+	bool write = (c->method & M_WRITE) != 0;
 
-	if (c->req->role >= need)
+	if (role == HTTP_ROLE_ADMIN || probe)
+		return -1;
+	if (reg && role == HTTP_ROLE_REGISTRY)
+		return -1;
+	if (!write && role == HTTP_ROLE_READER)
+		return -1;
+	if (reg && write)
+		return HTTP_ROLE_REGISTRY;
+	return write ? HTTP_ROLE_ADMIN : HTTP_ROLE_READER;
+}
+
+static int check_role(const struct api_call *c, struct api_error *e)
+{
+	int need = role_needed(c, c->req->role);
+
+	if (need < 0)
 		return 0;
 	api_fail(e, 403, API_ERR_FORBIDDEN,
-		 "%s %s needs the %s role; this client's role is %s",
+		 "%s %s needs the %s role%s; this client's role is %s",
 		 c->req->method, c->req->path, role_name(need),
+		 need == HTTP_ROLE_REGISTRY ? " (or admin)" : "",
 		 role_name(c->req->role));
 	e->detail_key = "role";
 	snprintf(e->detail, sizeof(e->detail), "%s", role_name(c->req->role));
@@ -448,6 +500,11 @@ static const struct {
 	{ R_NODE, M_GET, h_node_get },
 	{ R_NODE_DRAIN, M_POST, h_node_drain },
 	{ R_NODE_UNDRAIN, M_POST, h_node_undrain },
+	{ R_INSTANCES, M_GET, h_instances_get },
+	{ R_INSTANCES, M_POST, h_instances_post },
+	{ R_INSTANCE, M_GET, h_instance_get },
+	{ R_INSTANCE, M_DELETE, h_instance_delete },
+	{ R_HEARTBEAT, M_PUT, h_heartbeat_put },
 };
 
 /* The endpoint, or a 405 listing the methods the route has. */
@@ -503,8 +560,10 @@ static int dispatch(struct api_call *c, struct api_error *e)
 
 	if (fn == NULL || check_if_match(c, e) < 0)
 		return -1;
-	/* A change is coming: the fast path polls often while we parse. */
-	if ((c->method & M_WRITE) && c->a->fp.wake != NULL)
+	/* A change is coming: the fast path polls often while we parse.
+	 * (A heartbeat changes nothing the fast path holds.) */
+	if ((c->method & M_WRITE) && c->route != R_HEARTBEAT &&
+	    c->a->fp.wake != NULL)
 		c->a->fp.wake(c->a->fp.ctx);
 	return fn(c, e);
 }

@@ -130,6 +130,25 @@ void api_set_node(struct api *a, struct node *n);
  * pass; a drain calls it at once).
  */
 void api_node_refresh(struct api *a, uint64_t now_ms);
+/*
+ * The clock of the registry's TTLs (milliseconds, monotonic); NULL puts
+ * back the default, health_now_ms(). For tests.
+ */
+void api_set_clock(struct api *a, uint64_t (*now_ms)(void));
+
+/*
+ * The service registry's time-driven work, called from the slow path's
+ * loop (it scans at most every API_REGISTRY_SCAN_MS): instances whose TTL
+ * lapsed go out of new-flow selection (a republish, the document stays);
+ * those past twice their TTL are removed from the document through the
+ * change path, persisted, as an operator's DELETE would. Returns the
+ * number of changes made (0..2) or -1 with `err` filled (retried at the
+ * next call).
+ */
+int api_registry_run(struct api *a, struct api_error *err);
+
+#define API_REGISTRY_SCAN_MS 100u
+
 /* Read config_path and apply it (without rewriting it). 0 or -1. */
 int api_apply_file(struct api *a, struct api_error *err);
 

@@ -31,6 +31,7 @@
 #include "health_view.h"
 #include "jw.h"
 #include "metrics.h"
+#include "registry.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 #define ETAG_LEN 32
@@ -77,6 +78,12 @@ struct api {
 	const struct health_engine *health; /* NULL: no active checks */
 	struct node *node; /* drain and announcements; NULL: none */
 	bool republishing; /* api_republish(): the document stays */
+	/* The service registry: TTLs in memory (registry.h), its clock. */
+	struct registry *registry;
+	uint64_t (*now_ms)(void);
+	bool registry_dirty; /* a TTL verdict not yet in the fast path */
+	bool registry_changing; /* the change in progress is the registry's */
+	uint64_t registry_next_ms; /* api_registry_run() scans from then */
 	/* Tracing: the request being handled, and who made the change in force. */
 	const struct http_request *req; /* inside api_handle(), else NULL */
 	FILE *access_log; /* one JSON line per request; NULL: none */
@@ -101,6 +108,9 @@ enum api_route {
 	R_NODE,
 	R_NODE_DRAIN,
 	R_NODE_UNDRAIN,
+	R_INSTANCES,
+	R_INSTANCE,
+	R_HEARTBEAT,
 	R_NONE,
 };
 
@@ -241,5 +251,24 @@ int h_stats(struct api_call *c, struct api_error *e);
 int h_flows(struct api_call *c, struct api_error *e);
 
 int h_metrics(struct api_call *c, struct api_error *e);
+
+/* ep_registry.c: /v1/registry/services/{name}/instances[/{id}[/heartbeat]] */
+
+int h_instances_get(struct api_call *c, struct api_error *e);
+
+int h_instances_post(struct api_call *c, struct api_error *e);
+
+int h_instance_get(struct api_call *c, struct api_error *e);
+
+int h_instance_delete(struct api_call *c, struct api_error *e);
+
+int h_heartbeat_put(struct api_call *c, struct api_error *e);
+
+/* Whether a registry write by this client may touch service s. */
+int api_registry_allowed(const struct api_call *c, int s, struct api_error *e);
+
+/* The flat form's registry overlay (change.c calls it). */
+void api_registry_overlay(const struct api *a, const struct ep_config *cfg,
+			  void *flat, size_t len);
 
 #endif /* EP_API_INT_H */

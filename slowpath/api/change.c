@@ -171,6 +171,8 @@ static int change_build_flat(struct api *a, const struct ep_config *cfg,
 			    &ch->flat_len, &ce);
 	if (rc == 0 && a->health != NULL) /* health state over config state */
 		health_overlay_flat(a->health, cfg, ch->flat, ch->flat_len);
+	if (rc == 0) /* and the registry's lapsed TTLs */
+		api_registry_overlay(a, cfg, ch->flat, ch->flat_len);
 	return rc != 0 ? api_fail_config(e, rc, &ce) : 0;
 }
 
@@ -395,6 +397,14 @@ static void change_record_origin(struct api *a)
 		       " (trace %s, client %s)\n",
 		       a->version, a->generation, a->change.trace_id,
 		       a->change.client);
+	} else if (a->registry_changing) {
+		a->change.trace_id[0] = 0;
+		snprintf(a->change.client, sizeof(a->change.client),
+			 "registry");
+		printf("slowpath: configuration version %" PRIu64
+		       " in force, generation %" PRIu64
+		       " (the registry: TTLs lapsed or expired)\n",
+		       a->version, a->generation);
 	} else if (a->republishing) {
 		a->change.trace_id[0] = 0;
 		snprintf(a->change.client, sizeof(a->change.client), "health");
@@ -437,6 +447,11 @@ static void change_commit(struct api *a, struct ep_config *cfg,
 		api_doc_set_json(a);
 	a->version = ch->version;
 	a->generation = ch->ev.generation;
+	/* the flat form in force has every TTL verdict made so far */
+	a->registry_dirty = false;
+	if (registry_sync(a->registry, &a->cfg, a->now_ms()) != 0)
+		fprintf(stderr, "slowpath: warning: registry TTLs not "
+				"tracked: out of memory\n");
 	change_record_origin(a);
 	/* other names, other size: the next request renders anew */
 	a->stats_body.pass = 0;

@@ -135,6 +135,9 @@ int h_services_post(struct api_call *c, struct api_error *e)
 
 static void service_remove(struct ep_config *cfg, uint32_t s)
 {
+	for (uint32_t b = 0; b < cfg->services[s].n_backends; b++)
+		config_backend_release(&cfg->services[s].backends[b]);
+	free(cfg->services[s].registry_clients);
 	free(cfg->services[s].backends);
 	memmove(&cfg->services[s], &cfg->services[s + 1],
 		(cfg->n_services - s - 1) * sizeof(cfg->services[0]));
@@ -328,6 +331,7 @@ int h_backend_delete(struct api_call *c, struct api_error *e)
 	if (b < 0 || api_cfg_copy(c->a, &cfg, e) < 0)
 		return -1;
 	svc = &cfg.services[s];
+	config_backend_release(&svc->backends[b]);
 	memmove(&svc->backends[b], &svc->backends[b + 1],
 		(svc->n_backends - (uint32_t)b - 1) * sizeof(svc->backends[0]));
 	svc->n_backends--;

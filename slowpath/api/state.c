@@ -42,10 +42,12 @@ struct api *api_create(const struct api_fastpath *fp, const char *config_path)
 	if (a == NULL)
 		return NULL;
 	a->fp = *fp;
+	a->now_ms = health_now_ms;
+	a->registry = registry_create();
 	a->ids = config_ids_create();
 	a->config_path = config_path ? strdup(config_path) : NULL;
-	if (a->ids == NULL || (config_path && a->config_path == NULL) ||
-	    api_init_empty(a) < 0) {
+	if (a->ids == NULL || a->registry == NULL ||
+	    (config_path && a->config_path == NULL) || api_init_empty(a) < 0) {
 		api_destroy(a);
 		return NULL;
 	}
@@ -65,6 +67,7 @@ void api_destroy(struct api *a)
 	jw_buf_free(&a->log_line);
 	config_free(&a->cfg);
 	config_ids_destroy(a->ids);
+	registry_destroy(a->registry);
 	metrics_names_free(&a->names);
 	jw_buf_free(&a->stats_body.text);
 	free(a->json);
@@ -99,6 +102,11 @@ bool api_ready(const struct api *a)
 void api_set_server(struct api *a, const struct http_server *srv)
 {
 	a->srv = srv;
+}
+
+void api_set_clock(struct api *a, uint64_t (*now_ms)(void))
+{
+	a->now_ms = now_ms != NULL ? now_ms : health_now_ms;
 }
 
 void api_set_access_log(struct api *a, FILE *f)

@@ -304,6 +304,7 @@ void config_free(struct ep_config *cfg)
 	uint32_t i;
 
 	for (i = 0; cfg->services != NULL && i < cfg->n_services; i++) {
+		cfg_registry_free_service(&cfg->services[i]);
 		free(cfg->services[i].backends);
 		cpol_free_service(&cfg->services[i].pol);
 	}
@@ -332,15 +333,19 @@ int config_copy(struct ep_config *dst, const struct ep_config *src)
 		s = &dst->services[i];
 		*s = src->services[i];
 		s->backends = NULL;
+		s->registry_clients = NULL;
 		if (cpol_copy_service(&s->pol, &src->services[i].pol) != 0)
 			goto cfg_fail;
-		if (s->n_backends == 0)
-			continue;
-		s->backends = malloc(s->n_backends * sizeof(*s->backends));
-		if (s->backends == NULL)
+		if (s->n_backends > 0) {
+			s->backends =
+				malloc(s->n_backends * sizeof(*s->backends));
+			if (s->backends == NULL)
+				goto cfg_fail;
+			memcpy(s->backends, src->services[i].backends,
+			       s->n_backends * sizeof(*s->backends));
+		}
+		if (cfg_registry_copy_service(s, &src->services[i]) != 0)
 			goto cfg_fail;
-		memcpy(s->backends, src->services[i].backends,
-		       s->n_backends * sizeof(*s->backends));
 	}
 	return 0;
 cfg_fail:
@@ -354,7 +359,8 @@ static bool backend_equal(const struct config_backend *a,
 	return cfg_ip_equal(&a->addr, &b->addr) && a->port == b->port &&
 	       a->weight == b->weight && a->state == b->state &&
 	       a->has_mac == b->has_mac &&
-	       (!a->has_mac || memcmp(a->mac, b->mac, 6) == 0);
+	       (!a->has_mac || memcmp(a->mac, b->mac, 6) == 0) &&
+	       cfg_registration_equal(a, b);
 }
 
 static bool service_equal(const struct config_service *a,
@@ -368,7 +374,8 @@ static bool service_equal(const struct config_service *a,
 	    a->sched != b->sched || a->affinity != b->affinity ||
 	    a->maglev_size != b->maglev_size ||
 	    a->n_backends != b->n_backends || !cfg_health_equal(a, b) ||
-	    !cpol_equal_service(&a->pol, &b->pol))
+	    !cpol_equal_service(&a->pol, &b->pol) ||
+	    !cfg_registry_clients_equal(a, b))
 		return false;
 	for (i = 0; i < a->n_backends; i++)
 		if (!backend_equal(&a->backends[i], &b->backends[i]))
@@ -427,7 +434,9 @@ static bool api_tls_equal(const struct config_api *a,
 	       subjects_equal(a->admin_subjects, a->n_admin_subjects,
 			      b->admin_subjects, b->n_admin_subjects) &&
 	       subjects_equal(a->reader_subjects, a->n_reader_subjects,
-			      b->reader_subjects, b->n_reader_subjects);
+			      b->reader_subjects, b->n_reader_subjects) &&
+	       subjects_equal(a->registry_subjects, a->n_registry_subjects,
+			      b->registry_subjects, b->n_registry_subjects);
 }
 
 static bool api_equal(const struct config_api *a, const struct config_api *b)

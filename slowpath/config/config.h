@@ -27,6 +27,17 @@
 #define CONFIG_UNIX_PATH_LEN 108u /* sizeof(sun_path), with the NUL */
 #define CONFIG_GUE_PORT_DEFAULT 6080u
 
+/* The service registry (docs/config.md, "Registered instances"). */
+#define CONFIG_REG_ID_LEN 17u /* 16 lowercase hex digits, with the NUL */
+#define CONFIG_REG_TTL_MIN_S 1u
+#define CONFIG_REG_TTL_MAX_S 3600u
+#define CONFIG_REG_TTL_DEFAULT_S 15u /* Nacos: unhealthy after 15 s */
+#define CONFIG_REG_PRIORITY_MAX 127u
+#define CONFIG_REG_META_MAX 8u /* metadata entries per instance */
+#define CONFIG_REG_META_KEY_LEN 32u /* with the NUL */
+#define CONFIG_REG_META_VALUE_LEN 128u /* with the NUL */
+#define CONFIG_REG_CLIENTS_MAX 16u /* registry_clients per service */
+
 /* Why a function refused its input: "services[2].port: must be 0..65535". */
 struct config_error {
 	char msg[256];
@@ -48,6 +59,20 @@ enum config_maglev_rebuild {
 	CONFIG_MAGLEV_FRESH = 1, /* from the backend set alone */
 };
 
+/*
+ * A backend that registered itself (POST /v1/registry/...): its instance
+ * id, TTL and what it announced. The TTL's deadline is not here: it is
+ * the API's, in memory (registry.h), so a heartbeat changes no document.
+ */
+struct config_registration {
+	char id[CONFIG_REG_ID_LEN];
+	uint32_t ttl_s; /* CONFIG_REG_TTL_MIN_S..CONFIG_REG_TTL_MAX_S */
+	uint32_t priority; /* 0..CONFIG_REG_PRIORITY_MAX, 0 preferred */
+	uint32_t n_meta;
+	char meta_key[CONFIG_REG_META_MAX][CONFIG_REG_META_KEY_LEN];
+	char meta_value[CONFIG_REG_META_MAX][CONFIG_REG_META_VALUE_LEN];
+};
+
 struct config_backend {
 	struct ep_ip addr;
 	uint16_t port; /* 0 = the packet's own port */
@@ -55,6 +80,9 @@ struct config_backend {
 	enum ep_backend_state state;
 	bool has_mac; /* mac is a static neighbour entry */
 	uint8_t mac[6];
+	/* malloc'd, NULL for a configured backend; zeroed before filled, so
+	 * registrations compare as bytes */
+	struct config_registration *reg;
 };
 
 struct config_service {
@@ -74,6 +102,10 @@ struct config_service {
 	uint32_t n_backends;
 	struct config_backend *backends; /* malloc'd, n_backends long */
 	struct config_svc_policing pol; /* "limits", "acl" */
+	/* "registry_clients": identities that may register into it (none:
+	 * any client with the registry role); malloc'd */
+	uint32_t n_registry_clients;
+	char (*registry_clients)[CONFIG_SUBJECT_LEN];
 };
 
 struct config_node_addr {
@@ -112,6 +144,8 @@ struct config_api {
 	char admin_subjects[CONFIG_MAX_SUBJECTS][CONFIG_SUBJECT_LEN];
 	uint32_t n_reader_subjects;
 	char reader_subjects[CONFIG_MAX_SUBJECTS][CONFIG_SUBJECT_LEN];
+	uint32_t n_registry_subjects; /* the registry role */
+	char registry_subjects[CONFIG_MAX_SUBJECTS][CONFIG_SUBJECT_LEN];
 };
 
 /* A whole configuration. Zero-initialise before use; release with
@@ -234,5 +268,30 @@ int config_to_flat(const struct ep_config *cfg, uint64_t version,
  */
 int config_from_flat(const void *buf, size_t len, struct ep_config *out,
 		     struct config_error *err);
+
+/* ------------------------------------------------------------------ */
+/* The service registry (registry.c)                                    */
+
+/*
+ * The body of POST /v1/registry/services/NAME/instances: {address, port,
+ * weight, priority, metadata, ttl}, address required, nothing else.
+ * Fills `b` (overwritten; b->reg malloc'd, its id left empty) or returns
+ * -EINVAL with `err` naming path.FIELD, or -ENOMEM (nothing to free).
+ */
+int config_instance_parse(const struct cJSON *body, const char *path,
+			  struct config_backend *b, struct config_error *err);
+
+/* Free what a backend owns (its registration) and clear the pointer. */
+void config_backend_release(struct config_backend *b);
+
+/* `id` is an instance id: 16 lowercase hex digits. */
+bool config_instance_id_valid(const char *id);
+
+/* The index in `s` of the registered backend with this id, or -1. */
+int config_instance_find(const struct config_service *s, const char *id);
+
+/* `subject` may register into `s` (its registry_clients, if any). */
+bool config_registry_client_allowed(const struct config_service *s,
+				    const char *subject);
 
 #endif /* EP_CONFIG_H */

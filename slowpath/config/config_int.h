@@ -207,6 +207,36 @@ int cfg_validate_health(const struct config_service *s, const char *path,
 bool cfg_health_equal(const struct config_service *a,
 		      const struct config_service *b);
 
+/* registry.c: registered instances and registry_clients. */
+
+struct jw_buf;
+
+int cfg_parse_registration(const cJSON *be, const char *path,
+			   struct config_backend *b, struct config_error *err);
+
+int cfg_parse_registry_clients(const cJSON *svc, const char *path,
+			       struct config_service *s,
+			       struct config_error *err);
+
+int cfg_validate_registry(const struct config_service *s, const char *path,
+			  struct config_error *err);
+
+void cfg_json_registration(struct jw_buf *b, const struct config_backend *be);
+
+void cfg_json_registry_clients(struct jw_buf *b,
+			       const struct config_service *s);
+
+void cfg_registry_free_service(struct config_service *s);
+
+int cfg_registry_copy_service(struct config_service *dst,
+			      const struct config_service *src);
+
+bool cfg_registration_equal(const struct config_backend *a,
+			    const struct config_backend *b);
+
+bool cfg_registry_clients_equal(const struct config_service *a,
+				const struct config_service *b);
+
 /* FNV-1a over a fixed-size key: the hash of validate.c's clash table and
  * of ids.c's tables; inline, as it was before config.c was split, since
  * it runs once per service and backend. */

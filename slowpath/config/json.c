@@ -109,6 +109,7 @@ static void json_backend(struct jw_buf *b, const struct config_backend *be)
 			 be->mac[4], be->mac[5]);
 		jb_kstr(b, "mac", mac);
 	}
+	cfg_json_registration(b, be);
 	jw_buf_puts(b, "}");
 }
 
@@ -157,6 +158,7 @@ static void json_service(struct jw_buf *b, const struct config_service *s)
 	jb_knum(b, "maglev_table_size", s->maglev_size);
 	jb_policing(b, cpol_json_service(&s->pol));
 	json_health(b, s);
+	cfg_json_registry_clients(b, s);
 	jw_buf_puts(b, ",\"backends\":[");
 	for (i = 0; i < s->n_backends; i++) {
 		if (i > 0)
@@ -207,6 +209,9 @@ static void json_api_tls(struct jw_buf *b, const struct config_api *api)
 		      api->n_admin_subjects);
 	json_subjects(b, "reader_subjects", api->reader_subjects,
 		      api->n_reader_subjects);
+	if (api->n_registry_subjects > 0)
+		json_subjects(b, "registry_subjects", api->registry_subjects,
+			      api->n_registry_subjects);
 	jw_buf_puts(b, "}");
 }
 

@@ -310,7 +310,8 @@ static int parse_backend(const cJSON *obj, const char *path,
 			 struct config_backend *b, struct config_error *err)
 {
 	static const char *const keys[] = { "address", "port", "weight",
-					    "state",   "mac",  NULL };
+					    "state",   "mac",  "registration",
+					    NULL };
 	uint32_t port = 0, weight = 1;
 	int state = EP_BE_UP, rc;
 	const char *mac = NULL;
@@ -337,6 +338,8 @@ static int parse_backend(const cJSON *obj, const char *path,
 	b->weight = (uint16_t)weight;
 	b->state = (enum ep_backend_state)state;
 	b->has_mac = mac != NULL;
+	if (rc == 0)
+		rc = cfg_parse_registration(obj, path, b, err);
 	return rc;
 }
 
@@ -409,13 +412,22 @@ static int parse_service(const cJSON *obj, const char *path,
 			 struct config_service *s, uint32_t *total,
 			 struct config_error *err)
 {
-	static const char *const keys[] = {
-		"name",		"vip",	      "port",
-		"protocol",	"forwarding", "encap",
-		"scheduler",	"affinity",   "maglev_table_size",
-		"backends",	"limits",     "acl",
-		"health_check", "syn_proxy",  NULL
-	};
+	static const char *const keys[] = { "name",
+					    "vip",
+					    "port",
+					    "protocol",
+					    "forwarding",
+					    "encap",
+					    "scheduler",
+					    "affinity",
+					    "maglev_table_size",
+					    "backends",
+					    "limits",
+					    "acl",
+					    "health_check",
+					    "syn_proxy",
+					    "registry_clients",
+					    NULL };
 	uint32_t port = 0;
 	int rc;
 
@@ -439,6 +451,8 @@ static int parse_service(const cJSON *obj, const char *path,
 		rc = parse_backends(obj, path, s, total, err);
 	if (rc == 0)
 		rc = cfg_parse_health_check(obj, path, s, err);
+	if (rc == 0)
+		rc = cfg_parse_registry_clients(obj, path, s, err);
 	return rc;
 }
 
@@ -532,9 +546,13 @@ static int parse_subjects(const cJSON *obj, const char *key,
 static int parse_api_tls(const cJSON *obj, struct config_api *api,
 			 struct config_error *err)
 {
-	static const char *const keys[] = { "certificate",     "private_key",
-					    "client_ca",       "admin_subjects",
-					    "reader_subjects", NULL };
+	static const char *const keys[] = { "certificate",
+					    "private_key",
+					    "client_ca",
+					    "admin_subjects",
+					    "reader_subjects",
+					    "registry_subjects",
+					    NULL };
 	const char *p = "api.tls";
 	int rc;
 
@@ -556,6 +574,10 @@ static int parse_api_tls(const cJSON *obj, struct config_api *api,
 		rc = parse_subjects(obj, "reader_subjects",
 				    api->reader_subjects,
 				    &api->n_reader_subjects, err);
+	if (rc == 0)
+		rc = parse_subjects(obj, "registry_subjects",
+				    api->registry_subjects,
+				    &api->n_registry_subjects, err);
 	return rc;
 }
 

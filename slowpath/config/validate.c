@@ -249,6 +249,8 @@ static int validate_service(const struct ep_config *cfg, uint32_t i,
 	if (rc == 0)
 		rc = cfg_validate_health(s, path, err);
 	if (rc == 0)
+		rc = cfg_validate_registry(s, path, err);
+	if (rc == 0)
 		rc = cpol_validate_syn_proxy(&s->pol, path, s->fwd, s->proto,
 					     err);
 	return rc != 0 ? rc : cpol_validate_service(&s->pol, path, err);
@@ -559,6 +561,10 @@ static int validate_api_tls(const struct config_api *api,
 		rc = validate_subjects(api->reader_subjects,
 				       api->n_reader_subjects,
 				       "reader_subjects", has_ca, err);
+	if (rc == 0)
+		rc = validate_subjects(api->registry_subjects,
+				       api->n_registry_subjects,
+				       "registry_subjects", has_ca, err);
 	return rc;
 }
 

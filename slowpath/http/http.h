@@ -154,6 +154,8 @@ struct http_server_config {
 	size_t n_admin_subjects;
 	const char *const *reader_subjects;
 	size_t n_reader_subjects;
+	const char *const *registry_subjects; /* HTTP_ROLE_REGISTRY */
+	size_t n_registry_subjects;
 	http_handler handler; /* NULL: every request gets 404 */
 	http_head_fn head_check; /* optional */
 	http_complete_fn on_complete; /* optional */

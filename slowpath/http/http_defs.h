@@ -15,6 +15,9 @@ enum http_role {
 	HTTP_ROLE_NONE = 0, /* authenticated but not authorised */
 	HTTP_ROLE_READER = 1,
 	HTTP_ROLE_ADMIN = 2,
+	/* the service registry's endpoints only (docs/api.md): not above
+	 * reader, so roles are compared by name, never by value */
+	HTTP_ROLE_REGISTRY = 3,
 };
 
 #endif /* EP_HTTP_DEFS_H */

@@ -147,7 +147,7 @@ struct http_server {
 	int epfd;
 	int spare_fd; /* given up to shed a connection on EMFILE */
 	SSL_CTX *ssl_ctx;
-	char **admin, **reader;
+	char **admin, **reader, **registry;
 	struct tls_roles roles;
 	http_handler handler;
 	http_head_fn head_check;

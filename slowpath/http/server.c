@@ -51,18 +51,23 @@ static int server_config(struct http_server *srv,
 			 const struct http_server_config *cfg)
 {
 	if (cfg->n_admin_subjects > HTTP_MAX_ROLE_ENTRIES ||
-	    cfg->n_reader_subjects > HTTP_MAX_ROLE_ENTRIES)
+	    cfg->n_reader_subjects > HTTP_MAX_ROLE_ENTRIES ||
+	    cfg->n_registry_subjects > HTTP_MAX_ROLE_ENTRIES)
 		return http_fail(srv, -E2BIG, "more than %d role entries",
 				 HTTP_MAX_ROLE_ENTRIES);
 	srv->admin = copy_list(cfg->admin_subjects, cfg->n_admin_subjects);
 	srv->reader = copy_list(cfg->reader_subjects, cfg->n_reader_subjects);
+	srv->registry =
+		copy_list(cfg->registry_subjects, cfg->n_registry_subjects);
 	srv->scratch = malloc(HTTP_SCRATCH);
-	if (!srv->admin || !srv->reader || !srv->scratch)
+	if (!srv->admin || !srv->reader || !srv->registry || !srv->scratch)
 		return http_fail(srv, -ENOMEM, "out of memory");
 	srv->roles.admin = (const char *const *)srv->admin;
 	srv->roles.n_admin = cfg->n_admin_subjects;
 	srv->roles.reader = (const char *const *)srv->reader;
 	srv->roles.n_reader = cfg->n_reader_subjects;
+	srv->roles.registry = (const char *const *)srv->registry;
+	srv->roles.n_registry = cfg->n_registry_subjects;
 	srv->handler = cfg->handler;
 	srv->head_check = cfg->head_check;
 	srv->max_body_total =
@@ -181,6 +186,7 @@ void http_server_destroy(struct http_server *srv)
 	nghttp2_option_del(srv->h2_opt);
 	free_list(srv->admin);
 	free_list(srv->reader);
+	free_list(srv->registry);
 	free(srv->scratch);
 	free(srv);
 }

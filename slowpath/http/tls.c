@@ -271,5 +271,7 @@ int tls_role(const struct tls_peer *peer, const struct tls_roles *roles,
 		return HTTP_ROLE_ADMIN;
 	if (tls_list_matches(roles->reader, roles->n_reader, peer))
 		return HTTP_ROLE_READER;
+	if (tls_list_matches(roles->registry, roles->n_registry, peer))
+		return HTTP_ROLE_REGISTRY;
 	return HTTP_ROLE_NONE;
 }

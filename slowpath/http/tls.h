@@ -42,6 +42,8 @@ struct tls_roles {
 	size_t n_admin;
 	const char *const *reader;
 	size_t n_reader;
+	const char *const *registry; /* checked after admin and reader */
+	size_t n_registry;
 };
 
 /*

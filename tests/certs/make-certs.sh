@@ -6,6 +6,7 @@
 #   admin.crt/admin.key        subject CN=admin,O=edgepath
 #   reader.crt/reader.key      CN=reader,O=edgepath, SAN URI:spiffe://edgepath/reader
 #   nobody.crt/nobody.key      CN=nobody,O=edgepath (trusted, no role)
+#   agent.crt/agent.key        CN=agent,O=edgepath (the registry role's tests)
 #   rogue-ca.*, rogue.crt/key  CN=admin,O=edgepath from another CA
 #   expired.crt/key            CN=admin,O=edgepath of the test CA, valid from
 #                              3 days ago to 1 day ago
@@ -101,6 +102,7 @@ leaf admin "/O=edgepath/CN=admin" ca "extendedKeyUsage=clientAuth"
 leaf reader "/O=edgepath/CN=reader" ca "extendedKeyUsage=clientAuth" \
 	"subjectAltName=URI:spiffe://edgepath/reader"
 leaf nobody "/O=edgepath/CN=nobody" ca "extendedKeyUsage=clientAuth"
+leaf agent "/O=edgepath/CN=agent" ca "extendedKeyUsage=clientAuth"
 ca rogue-ca "/O=rogue/CN=rogue CA"
 leaf rogue "/O=edgepath/CN=admin" rogue-ca "extendedKeyUsage=clientAuth"
 dated expired "/O=edgepath/CN=admin" "$(when '-3 days')" "$(when '-1 day')"
