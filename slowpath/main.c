@@ -28,10 +28,12 @@
 #include <rte_errno.h>
 
 #include "api.h"
+#include "breaker_engine.h"
 #include "config.h"
 #include "fpclient.h"
 #include "health_overlay.h"
 #include "http.h"
+#include "stats_sum.h"
 
 #define FASTPATH_EXIT_WAIT_MS 60000u
 #define APPLY_TIMEOUT_MS 5000u
@@ -54,6 +56,8 @@ struct sp_state {
 	uint64_t health_version; /* the configuration its targets are from */
 	bool health_dirty; /* a state change not yet in force */
 	uint64_t health_retry_ms; /* when to try a failed republish again */
+	struct breaker_engine *breaker; /* passive outlier ejection */
+	uint64_t breaker_next_ms; /* its next sample */
 	bool eal_up;
 };
 
@@ -203,6 +207,37 @@ static void health_tick(struct sp_state *st)
 	st->health_retry_ms = now + HEALTH_RETRY_MS;
 }
 
+/* The fast path's outlier counters of one backend (breaker_engine.h). */
+static void breaker_read(void *ctx, uint32_t sid, struct breaker_sample *out)
+{
+	const struct sp_state *st = ctx;
+	struct ep_be_counters c;
+
+	stats_sum_be(st->fp.stats, sid, &c);
+	out->successes = c.out_success;
+	out->failures = c.out_reset + c.out_retrans + c.out_timeout;
+	out->new_flows = c.new_flows;
+}
+
+/* Every BREAKER_TICK_MS: sample; a change of admission is republished
+ * like a health change (health_tick). */
+static void breaker_tick(struct sp_state *st)
+{
+	uint64_t now = health_now_ms();
+	const void *flat;
+	size_t len;
+
+	if (now < st->breaker_next_ms || st->fp.stats == NULL)
+		return;
+	st->breaker_next_ms = now + BREAKER_TICK_MS;
+	flat = api_flat(st->api, &len);
+	if (breaker_engine_sync(st->breaker, api_config(st->api), flat, len,
+				api_version(st->api), now) != 0)
+		return;
+	if (breaker_engine_step(st->breaker, api_config(st->api), now) > 0)
+		st->health_dirty = true;
+}
+
 /* Wait for API I/O or a probe, at most until the next deadline. */
 static void wait_io(struct sp_state *st)
 {
@@ -245,6 +280,10 @@ static int api_start(struct sp_state *st)
 		return -ENOMEM;
 	health_engine_on_change(st->health, health_logged, NULL);
 	api_set_health(st->api, st->health);
+	st->breaker = breaker_engine_create(breaker_read, st);
+	if (st->breaker == NULL)
+		return -ENOMEM;
+	api_set_breaker(st->api, st->breaker);
 	/* After our own restart: the staging area holds what the fast path
 	 * runs if its version is the fast path's; keep its ids and version. */
 	if (api_adopt(st->api, st->fp.stage, EP_CFG_STAGE_SIZE) == 0)
@@ -578,6 +617,7 @@ static void sp_fini(struct sp_state *st)
 	http_server_destroy(st->srv);
 	api_destroy(st->api);
 	health_engine_destroy(st->health);
+	breaker_engine_destroy(st->breaker);
 	fpclient_detach(&st->fp);
 	if (st->eal_up)
 		rte_eal_cleanup();
@@ -622,6 +662,7 @@ static int run(struct sp_state *st)
 			print_status(st);
 			next_status = now_s() + st->status_interval_s;
 		}
+		breaker_tick(st);
 		health_tick(st);
 		wait_io(st);
 		api_flush_log(st->api);

@@ -27,6 +27,7 @@
 #include <cjson/cJSON.h>
 
 #include "api.h"
+#include "breaker_engine.h"
 #include "health_overlay.h"
 #include "health_view.h"
 #include "jw.h"
@@ -75,6 +76,7 @@ struct api {
 	} stats_body;
 	double handle_start; /* api_handle()'s start (s), 0 outside it */
 	const struct health_engine *health; /* NULL: no active checks */
+	const struct breaker_engine *breaker; /* NULL: no outlier ejection */
 	bool republishing; /* api_republish(): the document stays */
 	/* Tracing: the request being handled, and who made the change in force. */
 	const struct http_request *req; /* inside api_handle(), else NULL */

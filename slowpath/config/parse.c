@@ -409,13 +409,22 @@ static int parse_service(const cJSON *obj, const char *path,
 			 struct config_service *s, uint32_t *total,
 			 struct config_error *err)
 {
-	static const char *const keys[] = {
-		"name",		"vip",	      "port",
-		"protocol",	"forwarding", "encap",
-		"scheduler",	"affinity",   "maglev_table_size",
-		"backends",	"limits",     "acl",
-		"health_check", "syn_proxy",  NULL
-	};
+	static const char *const keys[] = { "name",
+					    "vip",
+					    "port",
+					    "protocol",
+					    "forwarding",
+					    "encap",
+					    "scheduler",
+					    "affinity",
+					    "maglev_table_size",
+					    "backends",
+					    "limits",
+					    "acl",
+					    "health_check",
+					    "syn_proxy",
+					    "outlier_detection",
+					    NULL };
 	uint32_t port = 0;
 	int rc;
 
@@ -439,6 +448,8 @@ static int parse_service(const cJSON *obj, const char *path,
 		rc = parse_backends(obj, path, s, total, err);
 	if (rc == 0)
 		rc = cfg_parse_health_check(obj, path, s, err);
+	if (rc == 0)
+		rc = cfg_parse_outlier(obj, path, s, err);
 	return rc;
 }
 
