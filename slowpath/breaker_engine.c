@@ -25,7 +25,26 @@ struct breaker_engine {
 	struct breaker *br;
 	struct breaker_sample *samples; /* scratch, n long */
 	bool *eligible; /* scratch, n long */
+	breaker_change_fn on_change;
+	void *change_arg;
 };
+
+void breaker_engine_on_change(struct breaker_engine *e, breaker_change_fn fn,
+			      void *arg)
+{
+	e->on_change = fn;
+	e->change_arg = arg;
+}
+
+/* Report the state changes of one service's step. */
+static void report(const struct breaker_engine *e,
+		   const struct config_service *sv, uint32_t x,
+		   const enum breaker_state *before)
+{
+	for (uint32_t j = 0; e->on_change != NULL && j < sv->n_backends; j++)
+		if (e->br[x + j].state != before[j])
+			e->on_change(sv, j, &e->br[x + j], e->change_arg);
+}
 
 struct breaker_engine *breaker_engine_create(breaker_read_fn read, void *ctx)
 {
@@ -149,6 +168,7 @@ uint32_t breaker_engine_step(struct breaker_engine *e,
 			     const struct ep_config *cfg, uint64_t now_ms)
 {
 	uint32_t changed = 0, x = 0;
+	enum breaker_state before[64]; /* logged for services up to 64 */
 
 	for (uint32_t i = 0; i < cfg->n_services && x < e->n; i++) {
 		const struct config_service *sv = &cfg->services[i];
@@ -166,9 +186,13 @@ uint32_t breaker_engine_step(struct breaker_engine *e,
 			e->eligible[x + j] =
 				cb->state == EP_BE_UP && cb->weight > 0;
 		}
+		for (uint32_t j = 0; j < sv->n_backends && j < 64; j++)
+			before[j] = e->br[x + j].state;
 		changed += breaker_service_step(&e->br[x], sv->n_backends,
 						&sv->outlier, &e->samples[x],
 						&e->eligible[x], now_ms);
+		if (sv->n_backends <= 64)
+			report(e, sv, x, before);
 		x += sv->n_backends;
 	}
 	return changed;

@@ -37,6 +37,12 @@ int breaker_engine_sync(struct breaker_engine *e, const struct ep_config *cfg,
 			const void *flat, size_t len, uint64_t version,
 			uint64_t now_ms);
 
+/* Called for every state change (logging); NULL: none. */
+typedef void (*breaker_change_fn)(const struct config_service *s, uint32_t b,
+				  const struct breaker *br, void *arg);
+void breaker_engine_on_change(struct breaker_engine *e, breaker_change_fn fn,
+			      void *arg);
+
 /* Sample and step every breaker; returns how many changed admission. */
 uint32_t breaker_engine_step(struct breaker_engine *e,
 			     const struct ep_config *cfg, uint64_t now_ms);

@@ -207,6 +207,23 @@ static void health_tick(struct sp_state *st)
 	st->health_retry_ms = now + HEALTH_RETRY_MS;
 }
 
+static void breaker_logged(const struct config_service *s, uint32_t b,
+			   const struct breaker *br, void *arg)
+{
+	char addr[INET6_ADDRSTRLEN] = "";
+	const struct config_backend *be = &s->backends[b];
+	bool v6 = be->addr.family == EP_AF_INET6;
+
+	(void)arg;
+	inet_ntop(v6 ? AF_INET6 : AF_INET, be->addr.bytes, addr, sizeof(addr));
+	printf("slowpath: breaker: %s %s%s%s:%u %s (ejections %" PRIu64
+	       ", failures %" PRIu64 ", successes %" PRIu64 ")\n",
+	       s->name, v6 ? "[" : "", addr, v6 ? "]" : "", be->port,
+	       breaker_state_name(br->state), br->n_ejections, br->n_failures,
+	       br->n_successes);
+	fflush(stdout);
+}
+
 /* The fast path's outlier counters of one backend (breaker_engine.h). */
 static void breaker_read(void *ctx, uint32_t sid, struct breaker_sample *out)
 {
@@ -283,6 +300,7 @@ static int api_start(struct sp_state *st)
 	st->breaker = breaker_engine_create(breaker_read, st);
 	if (st->breaker == NULL)
 		return -ENOMEM;
+	breaker_engine_on_change(st->breaker, breaker_logged, NULL);
 	api_set_breaker(st->api, st->breaker);
 	/* After our own restart: the staging area holds what the fast path
 	 * runs if its version is the fast path's; keep its ids and version. */

@@ -30,6 +30,7 @@
 #include "breaker_engine.h"
 #include "health_overlay.h"
 #include "health_view.h"
+#include "breaker_view.h"
 #include "jw.h"
 #include "metrics.h"
 

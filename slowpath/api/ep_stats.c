@@ -313,6 +313,7 @@ int h_metrics(struct api_call *c, struct api_error *e)
 	}
 	metrics_render_api(&t, &a->metrics);
 	health_view_metrics(&t, a->health, &a->cfg);
+	breaker_view_metrics(&t, a->breaker, &a->cfg);
 	if (t.failed) {
 		jw_buf_free(&t);
 		return api_fail_nomem(e);
