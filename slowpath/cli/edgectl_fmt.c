@@ -355,7 +355,7 @@ static int breaker_table(FILE *out, const cJSON *outlier)
 					    "successes",
 					    "consecutive_failures" };
 	const cJSON *b;
-	char num[32];
+	char num[32], id[32];
 	struct table t = { 6, heads, align, NULL, 0, 0, false };
 
 	if (!cJSON_IsTrue(ectl_member(outlier, "enabled")))
@@ -369,9 +369,12 @@ static int breaker_table(FILE *out, const cJSON *outlier)
 				&t, "%s",
 				count_text(b, nums[k], num, sizeof(num)));
 	}
-	fprintf(out, "outlier detection: %s of the backends ejected\n",
-		count_text(outlier, "ejected", num, sizeof(num)));
-	return ectl_table_finish(out, &t);
+	if (ectl_table_finish(out, &t) != 0)
+		return -ENOMEM;
+	fprintf(out, "outlier detection: %s ejected (max %s%%)\n",
+		count_text(outlier, "ejected", num, sizeof(num)),
+		count_text(outlier, "max_ejection_percent", id, sizeof(id)));
+	return 0;
 }
 
 int ectl_fmt_backends(FILE *out, const cJSON *backends, const cJSON *stats,
