@@ -28,6 +28,7 @@ CONSECUTIVE=3
 BASE_MS=4000
 MAX_MS=6000
 HO_TIMEOUT_MS=2000
+MAX_ERRS=20                       # the first run, two half-open probes, in-flight
 START=$SECONDS
 
 passed=0
@@ -271,8 +272,8 @@ open_errs=$(awk -v a="$((T_OPEN + 300))" -v b="$((T_OPEN + BASE_MS - 1000))" \
     '$2 ~ /^ERR/ && (($1 >= a && $3 <= b) || ($1 >= c && $3 <= d))' "$TMP/loop.out" | wc -l)
 be1_back=$(awk -v c="$T_CLOSED" '$2 == "be1" && $1 > c' "$TMP/loop.out" | wc -l)
 echo "curl loop: $total requests, $errs errors, $open_errs while be1 was open"
-((errs > 0 && errs <= 3 * CONSECUTIVE + 4))
-expect "errors only around the ejections (at most $((3 * CONSECUTIVE + 4)))" $? "$errs"
+((errs > 0 && errs <= MAX_ERRS))
+expect "errors only around the ejections (at most $MAX_ERRS; be1 had a third of the loop)" $? "$errs"
 ((open_errs == 0))
 expect "no error while be1 was open" $? "$open_errs"
 ((be1_back > 0))
