@@ -17,85 +17,25 @@
 # Last line: "N passed, N failed".
 set -uo pipefail
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-LAB=$ROOT/scripts/lab.sh
-FP_BIN=${EDGEPATH_FASTPATH:-$ROOT/build/fastpath/edgepath-fastpath}
-SP_BIN=${EDGEPATH_SLOWPATH:-$ROOT/build/slowpath/edgepath-slowpath}
+NAME=test_breaker
 PREFIX=ep-e2e-breaker             # DPDK --file-prefix, unique to this test
-LAB_TIMEOUT=120
+E2E_NEEDS="curl python3 timeout nft"
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 CURL_TIMEOUT=1
 CONSECUTIVE=3
 BASE_MS=4000
 MAX_MS=6000
 HO_TIMEOUT_MS=2000
 MAX_ERRS=20                       # the first run, two half-open probes, in-flight
-START=$SECONDS
-
-passed=0
-failed=0
-ok()   { passed=$((passed + 1)); printf 'ok   %s\n' "$*"; }
-fail() { failed=$((failed + 1)); printf 'FAIL %s\n' "$*"; }
-expect() {  # expect "description" CONDITION-STATUS [detail]
-    if [[ $2 == 0 ]]; then ok "$1${3:+ ($3)}"; else fail "$1${3:+ ($3)}"; fi
-}
-
-if [[ $(id -u) -ne 0 ]]; then
-    echo "test_breaker.sh: must run as root" >&2
-    echo "0 passed, 1 failed"; exit 1
-fi
-for f in "$LAB" "$FP_BIN" "$SP_BIN"; do
-    [[ -x $f ]] || { echo "test_breaker.sh: missing $f" >&2; echo "0 passed, 1 failed"; exit 1; }
-done
-if pgrep -f -- "--file-prefix=$PREFIX" >/dev/null; then
-    echo "test_breaker.sh: processes with --file-prefix=$PREFIX are running" >&2
-    echo "0 passed, 1 failed"; exit 1
-fi
-
-TMP=$(mktemp -d /tmp/test_breaker.XXXXXX)
-LOG=$TMP/test.log
-CFG=$TMP/config.json
-API=$TMP/api.sock
-FP_PID=
-SP_PID=
 LOOP_PID=
-CPU=$(($(nproc) - 1))
-
-# stop_pid PID [SECONDS [SIGNAL]] and pid_alive PID
-# shellcheck source=scripts/lib/procs.sh
-. "$ROOT/scripts/lib/procs.sh"
-
-CLEANED=0
-cleanup() {
-    local left
-    ((CLEANED)) && return 0
-    CLEANED=1
-    trap - EXIT INT TERM
+e2e_extra_cleanup() {
     stop_pid "$LOOP_PID" 5 TERM
-    stop_pid "$SP_PID" 5 TERM
-    stop_pid "$FP_PID" 5 INT
     ip netns exec ep-be1 nft delete table inet brk >/dev/null 2>&1 || true
-    timeout "$LAB_TIMEOUT" "$LAB" down >>"$LOG" 2>&1 || true
-    left=$(pgrep -f -- "--file-prefix=$PREFIX" || true)
-    # shellcheck disable=SC2086 # a list of PIDs of this test's prefix
-    [[ -z $left ]] || kill -KILL $left 2>/dev/null || true
-    rm -f /dev/hugepages/"$PREFIX"* 2>/dev/null
-    rm -rf "/var/run/dpdk/$PREFIX"
-    expect "cleanup: no edgepath process with prefix $PREFIX left" \
-        "$([[ -z $left ]] && echo 0 || echo 1)"
 }
-finish() {
-    cleanup
-    echo "runtime: $((SECONDS - START)) s"
-    if ((failed > 0)); then echo "logs kept in $TMP"; else rm -rf "$TMP"; fi
-    echo "$passed passed, $failed failed"
-    ((failed == 0))
-    exit
-}
-trap 'cleanup' EXIT
-trap 'cleanup; exit 1' INT TERM
+e2e_init
 
-now_ms() { local t=${EPOCHREALTIME/./}; echo $((t / 1000)); }
-api() { curl -s --max-time 2 --unix-socket "$API" "http://edgepath$1"; }
+# be_stat SERVICE ID COUNTER: a backend counter from /v1/stats
+be_stat() { stats_get "svc=$1" "be=$2" "$3"; }
 
 # be_outlier SERVICE ADDR:PORT FIELD: a field of that backend's breaker
 be_outlier() {
@@ -119,36 +59,8 @@ wait_outlier() {
     echo $(($(now_ms) - t0))
 }
 
-# be_stat SERVICE ID COUNTER: a backend counter from /v1/stats
-be_stat() {
-    api /v1/stats | python3 -c '
-import json, sys
-try:
-    d = json.load(sys.stdin)
-    s = [s for s in d["services"] if s["name"] == sys.argv[1]][0]
-    print([b for b in s["backends"] if b["id"] == sys.argv[2]][0][sys.argv[3]])
-except Exception:
-    print("")' "$1" "$2" "$3"
-}
-
-# new_flows SERVICE ID: the backend's new_flows counter from /v1/stats
-new_flows() {
-    api /v1/stats | python3 -c '
-import json, sys
-try:
-    d = json.load(sys.stdin)
-    s = [s for s in d["services"] if s["name"] == sys.argv[1]][0]
-    print([b for b in s["backends"] if b["id"] == sys.argv[2]][0]["new_flows"])
-except Exception:
-    print("")' "$1" "$2"
-}
-
 # ===========================================================================
-echo "test_breaker.sh: logs in $TMP"
-if ! timeout "$LAB_TIMEOUT" "$LAB" up >>"$LOG" 2>&1; then
-    fail "lab up (see $LOG)"; finish
-fi
-ok "lab up"
+e2e_lab_up
 
 python3 - "$ROOT/configs/lab.json" "$API" "$CFG" "$CONSECUTIVE" "$BASE_MS" "$MAX_MS" "$HO_TIMEOUT_MS" <<'EOF'
 import json, sys
@@ -167,19 +79,7 @@ for s in doc["services"]:
 json.dump(doc, open(out, "w"), indent=2)
 EOF
 
-ip netns exec ep-lb "$FP_BIN" --lcores="0@$CPU,1@$CPU" --no-pci \
-    --file-prefix="$PREFIX" --log-level=user1,info \
-    --vdev="net_af_packet0,iface=eth0" -- \
-    --stats-interval 0 --idle-sleep-us 100 --ct-entries 65536 \
-    >>"$TMP/fastpath.log" 2>&1 &
-FP_PID=$!
-ip netns exec ep-lb "$SP_BIN" --proc-type=secondary --no-pci \
-    --file-prefix="$PREFIX" -l 0 --log-level=error -- --config "$CFG" \
-    --status-interval 0 >>"$TMP/slowpath.log" 2>&1 &
-SP_PID=$!
-for ((i = 0; i < 150; i++)); do [[ -S $API ]] && [[ $(api /readyz) == *\"ready\"* ]] && break; sleep 0.1; done
-[[ $(api /readyz) == *\"ready\"* ]]
-expect "fast path and slow path up, API ready" $?
+e2e_start_lb
 
 VIP=10.99.100.2
 BE1=10.99.0.11:80
