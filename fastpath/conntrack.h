@@ -38,6 +38,10 @@ enum ct_state {
  * is still to come. */
 #define CT_F_SYNPROXY 0x02u
 #define CT_F_SP_WAIT 0x04u
+/* Forward entry, TCP: this opening of the flow has had its passive
+ * outlier verdict counted (outlier.h); cleared when a closing entry is
+ * reused by a new SYN. */
+#define CT_F_ANSWERED 0x08u
 
 #define CT_NO_PEER UINT32_MAX
 

@@ -10,6 +10,7 @@
 
 #include "conntrack.h"
 #include "flowhash.h"
+#include "outlier.h"
 #include "rewrite.h"
 #include "synproxy.h"
 #include "worker_int.h"
@@ -31,6 +32,7 @@ void nat_reply_forward(struct fp_worker *w, struct rte_mbuf *mb,
 		if (unlikely(reply->flags & CT_F_SYNPROXY) &&
 		    synproxy_reply(w, mb, m, reply, fwd, now))
 			return;
+		outlier_backend(w, fwd, m->key.proto, m->tcp_flags);
 		ct_touch(reply, m->key.proto, m->tcp_flags, now);
 		if (fwd)
 			ct_touch(fwd, m->key.proto, m->tcp_flags, now);

@@ -19,6 +19,7 @@
 #include "fp.h"
 #include "maglev.h"
 #include "neigh.h"
+#include "outlier.h"
 #include "rewrite.h"
 #include "synproxy.h"
 #include "worker_int.h"
@@ -673,6 +674,7 @@ static void decide(struct fp_worker *w, const struct fp_snapshot *s,
 		forward(w, s, mb, &c->m, e, c->hash);
 		return;
 	}
+	outlier_client(w, e, c->m.key.proto, c->m.tcp_flags, now);
 	ct_touch(e, c->m.key.proto, c->m.tcp_flags, now);
 	if (e->peer_pos != CT_NO_PEER)
 		ct_touch(ct_entry_at(w->ct, e->peer_pos), c->m.key.proto,

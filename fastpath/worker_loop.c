@@ -13,6 +13,7 @@
 
 #include "conntrack.h"
 #include "fp.h"
+#include "outlier.h"
 #include "worker_int.h"
 
 /* Ageing: at most every AGE_PERIOD_MS, as many slots as sweep the whole
@@ -49,8 +50,10 @@ void worker_ct_removed(const struct ct_entry *e, void *arg)
 {
 	struct fp_worker *w = arg;
 
-	if (!(e->flags & CT_F_REPLY))
+	if (!(e->flags & CT_F_REPLY)) {
 		w->be[e->backend_sid].active_flows--;
+		outlier_removed(w, e);
+	}
 }
 
 static uint16_t poll_rx(struct fp_worker *w)

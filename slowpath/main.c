@@ -28,11 +28,13 @@
 #include <rte_errno.h>
 
 #include "api.h"
+#include "breaker_engine.h"
 #include "config.h"
 #include "fpclient.h"
 #include "health_overlay.h"
 #include "http.h"
 #include "node.h"
+#include "stats_sum.h"
 
 #define FASTPATH_EXIT_WAIT_MS 60000u
 #define APPLY_TIMEOUT_MS 5000u
@@ -57,6 +59,8 @@ struct sp_state {
 	uint64_t health_retry_ms; /* when to try a failed republish again */
 	struct node_opts node_opts; /* --bird-include, --bird-socket, grace */
 	struct node *node;
+	struct breaker_engine *breaker; /* passive outlier ejection */
+	uint64_t breaker_next_ms; /* its next sample */
 	bool eal_up;
 };
 
@@ -215,6 +219,54 @@ static void registry_tick(struct sp_state *st)
 		fprintf(stderr, "slowpath: registry: %s\n", e.message);
 }
 
+static void breaker_logged(const struct config_service *s, uint32_t b,
+			   const struct breaker *br, void *arg)
+{
+	char addr[INET6_ADDRSTRLEN] = "";
+	const struct config_backend *be = &s->backends[b];
+	bool v6 = be->addr.family == EP_AF_INET6;
+
+	(void)arg;
+	inet_ntop(v6 ? AF_INET6 : AF_INET, be->addr.bytes, addr, sizeof(addr));
+	printf("slowpath: breaker: %s %s%s%s:%u %s (ejections %" PRIu64
+	       ", failures %" PRIu64 ", successes %" PRIu64 ")\n",
+	       s->name, v6 ? "[" : "", addr, v6 ? "]" : "", be->port,
+	       breaker_state_name(br->state), br->n_ejections, br->n_failures,
+	       br->n_successes);
+	fflush(stdout);
+}
+
+/* The fast path's outlier counters of one backend (breaker_engine.h). */
+static void breaker_read(void *ctx, uint32_t sid, struct breaker_sample *out)
+{
+	const struct sp_state *st = ctx;
+	struct ep_be_counters c;
+
+	stats_sum_be(st->fp.stats, sid, &c);
+	out->successes = c.out_success;
+	out->failures = c.out_reset + c.out_retrans + c.out_timeout;
+	out->new_flows = c.new_flows;
+}
+
+/* Every BREAKER_TICK_MS: sample; a change of admission is republished
+ * like a health change (health_tick). */
+static void breaker_tick(struct sp_state *st)
+{
+	uint64_t now = health_now_ms();
+	const void *flat;
+	size_t len;
+
+	if (now < st->breaker_next_ms || st->fp.stats == NULL)
+		return;
+	st->breaker_next_ms = now + BREAKER_TICK_MS;
+	flat = api_flat(st->api, &len);
+	if (breaker_engine_sync(st->breaker, api_config(st->api), flat, len,
+				api_version(st->api), now) != 0)
+		return;
+	if (breaker_engine_step(st->breaker, api_config(st->api), now) > 0)
+		st->health_dirty = true;
+}
+
 /* Wait for API I/O, a probe or BIRD, at most until the next deadline. */
 static void wait_io(struct sp_state *st)
 {
@@ -268,6 +320,11 @@ static int api_start(struct sp_state *st)
 	if (st->node == NULL)
 		return -ENOMEM;
 	api_set_node(st->api, st->node);
+	st->breaker = breaker_engine_create(breaker_read, st);
+	if (st->breaker == NULL)
+		return -ENOMEM;
+	breaker_engine_on_change(st->breaker, breaker_logged, NULL);
+	api_set_breaker(st->api, st->breaker);
 	/* After our own restart: the staging area holds what the fast path
 	 * runs if its version is the fast path's; keep its ids and version. */
 	if (api_adopt(st->api, st->fp.stage, EP_CFG_STAGE_SIZE) == 0)
@@ -632,6 +689,7 @@ static void sp_fini(struct sp_state *st)
 	api_destroy(st->api);
 	node_destroy(st->node);
 	health_engine_destroy(st->health);
+	breaker_engine_destroy(st->breaker);
 	fpclient_detach(&st->fp);
 	if (st->eal_up)
 		rte_eal_cleanup();
@@ -714,6 +772,7 @@ static int run(struct sp_state *st)
 			print_status(st);
 			next_status = now_s() + st->status_interval_s;
 		}
+		breaker_tick(st);
 		health_tick(st);
 		api_node_refresh(st->api, health_now_ms());
 		registry_tick(st);

@@ -11,7 +11,7 @@
 
 #include <stdint.h>
 
-#define EP_ABI_VERSION 9u
+#define EP_ABI_VERSION 10u
 
 /* Default EAL --file-prefix shared by both processes. */
 #define EP_FILE_PREFIX_DEFAULT "edgepath"
@@ -438,12 +438,22 @@ enum ep_drop_reason { EP_DROP_REASONS(EP_X_ENUM) EP_DROP_MAX };
 
 #define EP_BE_COUNTERS_HELP                                                    \
 	"Per backend (service, address:port) in the configuration in force."
-/* active_flows: this lcore's inserts minus its removals (sums wrap). */
+/* active_flows: this lcore's inserts minus its removals (sums wrap).
+ * outlier_*: the passive outlier signals of TCP flows (fastpath/outlier.h),
+ * at most one per opening of a flow: answered (a SYN-ACK from a NAT
+ * backend, or the client's ACK after its SYN), or failed (a NAT backend's
+ * RST to the SYN, the client's SYN sent again, or the entry aged out
+ * still waiting). The slow path's breaker reads them (slowpath/breaker.h). */
 #define EP_BE_COUNTERS(X)                                                      \
 	X(pkts, uint64_t, "packets", EP_KIND_COUNTER, 1)                       \
 	X(bytes, uint64_t, "bytes", EP_KIND_COUNTER, 0)                        \
 	X(new_flows, uint64_t, "new_flows", EP_KIND_COUNTER, 0)                \
-	X(active_flows, int64_t, "active_flows", EP_KIND_GAUGE, 1)
+	X(active_flows, int64_t, "active_flows", EP_KIND_GAUGE, 1)             \
+	X(out_success, uint64_t, "outlier_successes", EP_KIND_COUNTER, 0)      \
+	X(out_reset, uint64_t, "outlier_resets", EP_KIND_COUNTER, 0)           \
+	X(out_retrans, uint64_t, "outlier_syn_retransmits", EP_KIND_COUNTER,   \
+	  0)                                                                   \
+	X(out_timeout, uint64_t, "outlier_timeouts", EP_KIND_COUNTER, 0)
 
 #define EP_X_FIELD(field, type, name, kind, brief) type field;
 #define EP_X_ONE(field, type, name, kind, brief) +1

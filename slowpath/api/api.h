@@ -148,6 +148,18 @@ void api_set_clock(struct api *a, uint64_t (*now_ms)(void));
 int api_registry_run(struct api *a, struct api_error *err);
 
 #define API_REGISTRY_SCAN_MS 100u
+struct breaker_engine;
+
+/*
+ * Passive outlier ejection (breaker_engine.h): every flat form built from
+ * now on has the breakers' ejections laid over it (after the health
+ * overlay), and the API shows their state. NULL turns it off. A breaker
+ * change is published with api_republish().
+ */
+void api_set_breaker(struct api *a, const struct breaker_engine *b);
+
+/* The flat form in force (its backends' stats ids); *len its bytes. */
+const void *api_flat(const struct api *a, size_t *len);
 
 /* Read config_path and apply it (without rewriting it). 0 or -1. */
 int api_apply_file(struct api *a, struct api_error *err);

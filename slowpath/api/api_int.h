@@ -27,8 +27,10 @@
 #include <cjson/cJSON.h>
 
 #include "api.h"
+#include "breaker_engine.h"
 #include "health_overlay.h"
 #include "health_view.h"
+#include "breaker_view.h"
 #include "jw.h"
 #include "metrics.h"
 #include "registry.h"
@@ -77,6 +79,7 @@ struct api {
 	double handle_start; /* api_handle()'s start (s), 0 outside it */
 	const struct health_engine *health; /* NULL: no active checks */
 	struct node *node; /* drain and announcements; NULL: none */
+	const struct breaker_engine *breaker; /* NULL: no outlier ejection */
 	bool republishing; /* api_republish(): the document stays */
 	/* The service registry: TTLs in memory (registry.h), its clock. */
 	struct registry *registry;

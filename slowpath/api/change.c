@@ -173,6 +173,8 @@ static int change_build_flat(struct api *a, const struct ep_config *cfg,
 		health_overlay_flat(a->health, cfg, ch->flat, ch->flat_len);
 	if (rc == 0) /* and the registry's lapsed TTLs */
 		api_registry_overlay(a, cfg, ch->flat, ch->flat_len);
+	if (rc == 0 && a->breaker != NULL) /* and the breakers' ejections */
+		breaker_overlay_flat(a->breaker, cfg, ch->flat, ch->flat_len);
 	return rc != 0 ? api_fail_config(e, rc, &ce) : 0;
 }
 
@@ -410,7 +412,8 @@ static void change_record_origin(struct api *a)
 		snprintf(a->change.client, sizeof(a->change.client), "health");
 		printf("slowpath: configuration version %" PRIu64
 		       " in force, generation %" PRIu64
-		       " (the same document, new health state)\n",
+		       " (the same document, new health or breaker "
+		       "state)\n",
 		       a->version, a->generation);
 	} else {
 		a->change.trace_id[0] = 0;
@@ -561,6 +564,17 @@ int api_apply_text(struct api *a, const char *text, size_t len,
 void api_set_health(struct api *a, const struct health_engine *h)
 {
 	a->health = h;
+}
+
+void api_set_breaker(struct api *a, const struct breaker_engine *b)
+{
+	a->breaker = b;
+}
+
+const void *api_flat(const struct api *a, size_t *len)
+{
+	*len = a->flat_len;
+	return a->flat;
 }
 
 /*

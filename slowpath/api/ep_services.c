@@ -175,6 +175,9 @@ int h_backends_get(struct api_call *c, struct api_error *e)
 	api_jadd(root, "health",
 		 health_view_service(c->a->health, &c->a->cfg.services[s],
 				     health_now_ms()));
+	api_jadd(root, "outlier",
+		 breaker_view_service(c->a->breaker, &c->a->cfg.services[s],
+				      health_now_ms()));
 	api_set_etag(c->resp, c->a->version);
 	return api_reply_json(c->resp, 200, root, e);
 }

@@ -59,6 +59,10 @@ static void stats_backends(struct jw *w, const struct ep_stats *s,
 		jw_u64(w, "bytes", bc.bytes);
 		jw_u64(w, "new_flows", bc.new_flows);
 		jw_i64(w, "active_flows", bc.active_flows);
+		jw_u64(w, "outlier_successes", bc.out_success);
+		jw_u64(w, "outlier_resets", bc.out_reset);
+		jw_u64(w, "outlier_syn_retransmits", bc.out_retrans);
+		jw_u64(w, "outlier_timeouts", bc.out_timeout);
 		jw_close(w, '}');
 	}
 	jw_close(w, ']');
@@ -314,6 +318,7 @@ int h_metrics(struct api_call *c, struct api_error *e)
 	metrics_render_api(&t, &a->metrics);
 	health_view_metrics(&t, a->health, &a->cfg);
 	api_node_metrics(&t, a);
+	breaker_view_metrics(&t, a->breaker, &a->cfg);
 	if (t.failed) {
 		jw_buf_free(&t);
 		return api_fail_nomem(e);

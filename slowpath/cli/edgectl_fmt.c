@@ -343,6 +343,40 @@ static void backend_cols(struct counter_cols *c, bool checked)
 	}
 }
 
+/* The outlier breakers (GET .../backends "outlier"), when the service
+ * has outlier_detection: one row per backend. */
+static int breaker_table(FILE *out, const cJSON *outlier)
+{
+	static const char *const heads[] = { "BACKEND",	  "BREAKER",
+					     "EJECTIONS", "FAILURES",
+					     "SUCCESSES", "CONSECUTIVE" };
+	static const char align[] = { 'l', 'l', 'r', 'r', 'r', 'r' };
+	static const char *const nums[] = { "ejections", "failures",
+					    "successes",
+					    "consecutive_failures" };
+	const cJSON *b;
+	char num[32], id[32];
+	struct table t = { 6, heads, align, NULL, 0, 0, false };
+
+	if (!cJSON_IsTrue(ectl_member(outlier, "enabled")))
+		return 0;
+	cJSON_ArrayForEach(b, ectl_array_of(outlier, "backends"))
+	{
+		ectl_table_cell(&t, "%s", ectl_str_or(b, "id", "-"));
+		ectl_table_cell(&t, "%s", ectl_str_or(b, "state", "-"));
+		for (unsigned int k = 0; k < 4; k++)
+			ectl_table_cell(
+				&t, "%s",
+				count_text(b, nums[k], num, sizeof(num)));
+	}
+	if (ectl_table_finish(out, &t) != 0)
+		return -ENOMEM;
+	fprintf(out, "outlier detection: %s ejected (max %s%%)\n",
+		count_text(outlier, "ejected", num, sizeof(num)),
+		count_text(outlier, "max_ejection_percent", id, sizeof(id)));
+	return 0;
+}
+
 int ectl_fmt_backends(FILE *out, const cJSON *backends, const cJSON *stats,
 		      const char *service)
 {
@@ -386,7 +420,7 @@ int ectl_fmt_backends(FILE *out, const cJSON *backends, const cJSON *stats,
 			ectl_str_or(health, "state", "-"),
 			count_text(health, "healthy", num, sizeof(num)),
 			count_text(health, "eligible", id, sizeof(id)));
-	return rc;
+	return rc ? rc : breaker_table(out, ectl_member(backends, "outlier"));
 }
 
 /* ------------------------------------------------------------------ */

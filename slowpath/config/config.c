@@ -375,7 +375,7 @@ static bool service_equal(const struct config_service *a,
 	    a->maglev_size != b->maglev_size ||
 	    a->n_backends != b->n_backends || !cfg_health_equal(a, b) ||
 	    !cpol_equal_service(&a->pol, &b->pol) ||
-	    !cfg_registry_clients_equal(a, b))
+	    !cfg_registry_clients_equal(a, b) || !cfg_outlier_equal(a, b))
 		return false;
 	for (i = 0; i < a->n_backends; i++)
 		if (!backend_equal(&a->backends[i], &b->backends[i]))

@@ -16,6 +16,7 @@
 
 #include "config_policing.h"
 #include "ep_abi.h"
+#include "breaker.h"
 #include "health.h"
 
 #define CONFIG_MAX_BYTES (1u << 20) /* larger documents are refused */
@@ -99,6 +100,8 @@ struct config_service {
 	 * panic_threshold_percent, 0..100 */
 	struct health_params health;
 	uint32_t panic_percent;
+	/* outlier_detection (enabled false when absent): breaker.h */
+	struct outlier_params outlier;
 	uint32_t n_backends;
 	struct config_backend *backends; /* malloc'd, n_backends long */
 	struct config_svc_policing pol; /* "limits", "acl" */

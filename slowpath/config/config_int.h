@@ -236,6 +236,21 @@ bool cfg_registration_equal(const struct config_backend *a,
 
 bool cfg_registry_clients_equal(const struct config_service *a,
 				const struct config_service *b);
+/* outlier.c: a service's outlier_detection (breaker.h). */
+
+int cfg_parse_outlier(const cJSON *svc, const char *spath,
+		      struct config_service *s, struct config_error *err);
+
+int cfg_validate_outlier(const struct config_service *s, const char *path,
+			 struct config_error *err);
+
+bool cfg_outlier_equal(const struct config_service *a,
+		       const struct config_service *b);
+
+/* Its fields in canonical order: field i's key and value. */
+size_t cfg_outlier_n_fields(void);
+const char *cfg_outlier_field(const struct outlier_params *p, size_t i,
+			      uint32_t *v);
 
 /* FNV-1a over a fixed-size key: the hash of validate.c's clash table and
  * of ids.c's tables; inline, as it was before config.c was split, since

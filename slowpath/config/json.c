@@ -141,6 +141,27 @@ static void json_health(struct jw_buf *b, const struct config_service *s)
 	jw_buf_puts(b, "}");
 }
 
+/* outlier_detection, only when on: every field. */
+static void json_outlier(struct jw_buf *b, const struct config_service *s)
+{
+	uint32_t v;
+
+	if (!s->outlier.enabled)
+		return;
+	jb_key(b, "outlier_detection", false);
+	for (size_t i = 0; i < cfg_outlier_n_fields(); i++) {
+		const char *k = cfg_outlier_field(&s->outlier, i, &v);
+
+		if (i == 0) {
+			jb_open(b, k);
+			jw_buf_u64(b, v);
+		} else {
+			jb_knum(b, k, v);
+		}
+	}
+	jw_buf_puts(b, "}");
+}
+
 static void json_service(struct jw_buf *b, const struct config_service *s)
 {
 	uint32_t i;
@@ -159,6 +180,7 @@ static void json_service(struct jw_buf *b, const struct config_service *s)
 	jb_policing(b, cpol_json_service(&s->pol));
 	json_health(b, s);
 	cfg_json_registry_clients(b, s);
+	json_outlier(b, s);
 	jw_buf_puts(b, ",\"backends\":[");
 	for (i = 0; i < s->n_backends; i++) {
 		if (i > 0)

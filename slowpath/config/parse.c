@@ -427,6 +427,7 @@ static int parse_service(const cJSON *obj, const char *path,
 					    "health_check",
 					    "syn_proxy",
 					    "registry_clients",
+					    "outlier_detection",
 					    NULL };
 	uint32_t port = 0;
 	int rc;
@@ -453,6 +454,8 @@ static int parse_service(const cJSON *obj, const char *path,
 		rc = cfg_parse_health_check(obj, path, s, err);
 	if (rc == 0)
 		rc = cfg_parse_registry_clients(obj, path, s, err);
+	if (rc == 0)
+		rc = cfg_parse_outlier(obj, path, s, err);
 	return rc;
 }
 

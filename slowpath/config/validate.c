@@ -251,6 +251,8 @@ static int validate_service(const struct ep_config *cfg, uint32_t i,
 	if (rc == 0)
 		rc = cfg_validate_registry(s, path, err);
 	if (rc == 0)
+		rc = cfg_validate_outlier(s, path, err);
+	if (rc == 0)
 		rc = cpol_validate_syn_proxy(&s->pol, path, s->fwd, s->proto,
 					     err);
 	return rc != 0 ? rc : cpol_validate_service(&s->pol, path, err);

@@ -22,6 +22,8 @@ void test_stats(void)
 	fake.stats->svc[1][1].pkts = 5;
 	fake.stats->be[1][2].active_flows = 2;
 	fake.stats->be[0][2].active_flows = -1;
+	fake.stats->be[0][2].out_reset = 3;
+	fake.stats->be[1][2].out_reset = 4;
 	get("/v1/stats");
 	CHECK(R.status == 200);
 	CHECK(body_has("\"rx_packets\":1152921504606846987"));
@@ -37,6 +39,7 @@ void test_stats(void)
 	CHECK(strcmp(cJSON_GetStringValue(jget(be, "id")),
 		     "[2001:db8::10]:8443") == 0);
 	CHECK(jnum(be, "active_flows") == 1);
+	CHECK(jnum(be, "outlier_resets") == 7);
 	CHECK(jnum(R.json, "config_version") == 1 &&
 	      jnum(R.json, "generation") == 1);
 	CHECK(cJSON_IsTrue(jget(R.json, "fastpath_alive")));
@@ -195,6 +198,10 @@ static cJSON *ref_stats(const struct ep_stats *s, const struct ep_shared *sh,
 			ref_u64(b, "bytes", bc.bytes);
 			ref_u64(b, "new_flows", bc.new_flows);
 			ref_i64(b, "active_flows", bc.active_flows);
+			ref_u64(b, "outlier_successes", bc.out_success);
+			ref_u64(b, "outlier_resets", bc.out_reset);
+			ref_u64(b, "outlier_syn_retransmits", bc.out_retrans);
+			ref_u64(b, "outlier_timeouts", bc.out_timeout);
 		}
 	}
 	return root;

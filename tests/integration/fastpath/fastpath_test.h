@@ -128,6 +128,11 @@ void test_port_reuse(void);
 void test_nat(void);
 void test_encap(void);
 
+/* fp_outlier.c */
+#define OUTLIER_TEST_WAIT_MS 250u /* > OUTLIER_RETRANS_MIN_MS */
+#define OUTLIER_FLOWS 64u /* per case: 2 NAT cases, 1 DSR */
+void test_outlier(void);
+
 /* fp_neigh.c */
 void test_arp_nd(void);
 void test_arp_learning(void);

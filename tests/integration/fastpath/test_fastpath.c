@@ -50,6 +50,7 @@ int main(void)
 	test_arp_nd(); /* a */
 	test_dsr_and_change(fl); /* b, c */
 	test_nat(); /* d */
+	test_outlier();
 	test_encap(); /* e */
 	test_arp_learning(); /* f */
 	test_nd_learning(); /* f, IPv6 */
