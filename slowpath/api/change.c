@@ -169,9 +169,12 @@ static int change_build_flat(struct api *a, const struct ep_config *cfg,
 		return api_fail_nomem(e);
 	rc = config_to_flat(cfg, ch->version, a->ids, ch->flat, cap,
 			    &ch->flat_len, &ce);
-	if (rc == 0 && a->health != NULL) /* health state over config state */
-		health_overlay_flat(a->health, cfg, ch->flat, ch->flat_len);
-	return rc != 0 ? api_fail_config(e, rc, &ce) : 0;
+	if (rc != 0)
+		return api_fail_config(e, rc, &ce);
+	/* health state and priority tiers over the configuration's */
+	if (health_overlay_flat(a->health, cfg, ch->flat, ch->flat_len) < 0)
+		return api_fail_nomem(e);
+	return 0;
 }
 
 /* What only we need: the document's text and the metric names. */

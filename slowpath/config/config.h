@@ -42,6 +42,13 @@ enum config_affinity {
 	CONFIG_AFFINITY_SOURCE_IP = 1,
 };
 
+/* services[].on_down: what a backend's established flows get when its
+ * health checks take it down. */
+enum config_on_down {
+	CONFIG_ON_DOWN_KEEP = 0, /* they stay until they end */
+	CONFIG_ON_DOWN_RESET = 1, /* reset (TCP) or forgotten (UDP) */
+};
+
 /* node.maglev_rebuild: how a changed service's Maglev table is made. */
 enum config_maglev_rebuild {
 	CONFIG_MAGLEV_MINIMAL = 0, /* from the previous table: fewest moves */
@@ -55,6 +62,7 @@ struct config_backend {
 	enum ep_backend_state state;
 	bool has_mac; /* mac is a static neighbour entry */
 	uint8_t mac[6];
+	uint8_t priority; /* tier, 0 (preferred) .. EP_BE_PRIORITY_MAX */
 };
 
 struct config_service {
@@ -71,6 +79,7 @@ struct config_service {
 	 * panic_threshold_percent, 0..100 */
 	struct health_params health;
 	uint32_t panic_percent;
+	enum config_on_down on_down;
 	uint32_t n_backends;
 	struct config_backend *backends; /* malloc'd, n_backends long */
 	struct config_svc_policing pol; /* "limits", "acl" */

@@ -103,6 +103,8 @@ static void json_backend(struct jw_buf *b, const struct config_backend *be)
 	jb_knum(b, "port", be->port);
 	jb_knum(b, "weight", be->weight);
 	jb_kstr(b, "state", cfg_name_of(NAMES(state_names), be->state));
+	if (be->priority != 0) /* as syn_proxy: written when not the default */
+		jb_knum(b, "priority", be->priority);
 	if (be->has_mac) {
 		snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x",
 			 be->mac[0], be->mac[1], be->mac[2], be->mac[3],
@@ -157,6 +159,9 @@ static void json_service(struct jw_buf *b, const struct config_service *s)
 	jb_knum(b, "maglev_table_size", s->maglev_size);
 	jb_policing(b, cpol_json_service(&s->pol));
 	json_health(b, s);
+	if (s->on_down != CONFIG_ON_DOWN_KEEP)
+		jb_kstr(b, "on_down",
+			cfg_name_of(NAMES(on_down_names), s->on_down));
 	jw_buf_puts(b, ",\"backends\":[");
 	for (i = 0; i < s->n_backends; i++) {
 		if (i > 0)
