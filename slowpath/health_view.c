@@ -12,7 +12,10 @@
 
 static const char *type_name(enum health_type t)
 {
-	return t == HEALTH_TCP ? "tcp" : t == HEALTH_HTTP ? "http" : "none";
+	return t == HEALTH_TCP	   ? "tcp"
+	       : t == HEALTH_HTTP  ? "http"
+	       : t == HEALTH_HTTPS ? "https"
+				   : "none";
 }
 
 /* parts per million as a percentage with two decimals */

@@ -92,6 +92,7 @@ static const char *const health_type_names[] = {
 	[HEALTH_NONE] = "none",
 	[HEALTH_TCP] = "tcp",
 	[HEALTH_HTTP] = "http",
+	[HEALTH_HTTPS] = "https",
 };
 
 /* ------------------------------------------------------------------ */

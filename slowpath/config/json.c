@@ -130,7 +130,15 @@ static void json_health(struct jw_buf *b, const struct config_service *s)
 	jb_knum(b, "rise", h->rise);
 	jb_knum(b, "fall", h->fall);
 	jb_knum(b, "port", h->port);
-	if (h->type == HEALTH_HTTP) {
+	if (h->type == HEALTH_HTTPS && h->server_name[0])
+		jb_kstr(b, "server_name", h->server_name);
+	if (h->type == HEALTH_HTTPS) {
+		jb_key(b, "verify", false);
+		jw_buf_puts(b, h->verify ? "true" : "false");
+	}
+	if (h->type == HEALTH_HTTPS && h->verify)
+		jb_kstr(b, "ca_file", h->ca_file);
+	if (h->type == HEALTH_HTTP || h->type == HEALTH_HTTPS) {
 		jb_kstr(b, "path", h->path);
 		snprintf(status, sizeof(status), "%u-%u", h->status_min,
 			 h->status_max);

@@ -10,6 +10,10 @@
 #     often than be2); edgectl shows TIER and SHARE;
 #   - be2 stopped too: every new connection goes to be3;
 #   - both started again: back to be1 and be2, be3 reached no more.
+# And on_down "reset": a NAT service on port 9000 whose one backend (be1,
+# a socat stream; panic threshold 0) is checked on port 9001: stopping
+# the 9001 listener takes be1 down, and a client's established stream
+# through the VIP is reset (ECONNRESET), counted as flows_reset_on_down.
 # Leaves no lab, process or hugepage file behind. Needs root. Last line:
 # "N passed, N failed".
 set -uo pipefail
@@ -55,7 +59,8 @@ CFG=$TMP/config.json
 API=$TMP/api.sock
 FP_PID=
 SP_PID=
-LOOP_PID=
+STREAM_PID=
+HC_PID=
 CPU=$(($(nproc) - 1))
 
 # stop_pid PID [SECONDS [SIGNAL]] and pid_alive PID
@@ -69,6 +74,8 @@ cleanup() {
     CLEANED=1
     trap - EXIT INT TERM
     stop_pid "$LOOP_PID" 5 TERM
+    stop_pid "$STREAM_PID" 5 TERM
+    stop_pid "$HC_PID" 5 TERM
     stop_pid "$SP_PID" 5 TERM
     stop_pid "$FP_PID" 5 INT
     timeout "$LAB_TIMEOUT" "$LAB" down >>"$LOG" 2>&1 || true
@@ -183,6 +190,13 @@ for s in doc["services"]:
         for b in s["backends"]:
             if b["address"].endswith(".13"):
                 b["priority"] = 1
+doc["services"].append({
+    "name": "stream", "vip": "10.99.100.2", "port": 9000,
+    "protocol": "tcp", "forwarding": "nat", "on_down": "reset",
+    "health_check": {"type": "tcp", "port": 9001, "interval_ms": interval,
+                     "timeout_ms": timeout, "fall": fall, "rise": rise,
+                     "panic_threshold_percent": 0},
+    "backends": [{"address": "10.99.0.11", "port": 9000}]})
 json.dump(doc, open(out, "w"), indent=2)
 EOF2
 
@@ -255,4 +269,57 @@ seen=$(answers 30 | sort | uniq -c | tr -s ' \n' ' ')
 expect "tier 0 back: new connections reach be1 and be2 again, not be3" $? "$seen"
 [[ $(new_flows web-nat "$BE3") == "$NF3" && $(tier_load web-nat 0) == 100 ]]
 expect "be3 got no new flow since; tier 0 at 100 %" $?
+
+# --- on_down "reset": an established stream is reset ---------------------------
+ip netns exec ep-be1 socat TCP-LISTEN:9000,fork,reuseaddr \
+    SYSTEM:'while :; do echo x; sleep 0.05; done' >>"$TMP/socat.log" 2>&1 &
+STREAM_PID=$!
+ip netns exec ep-be1 socat -u TCP-LISTEN:9001,fork,reuseaddr OPEN:/dev/null \
+    >>"$TMP/socat.log" 2>&1 &
+HC_PID=$!
+t=$(wait_health stream 10.99.0.11:9000 last_result ok 4000)
+expect "stream service: be1:9000 checked on 9001, up" $? "${t:-never} ms"
+ip netns exec ep-client python3 - "$TMP/stream.out" <<'EOF2' &
+import socket, sys, time
+out = open(sys.argv[1], "w", buffering=1)
+try:
+    s = socket.create_connection(("10.99.100.2", 9000), timeout=2)
+    got, t0 = 0, time.time()
+    while time.time() - t0 < 1.0:
+        got += len(s.recv(4096))
+    out.write("streaming %d\n" % got)
+    s.settimeout(1.0)
+    end = time.time() + 12
+    while time.time() < end:
+        try:
+            if not s.recv(4096):
+                out.write("eof\n"); break
+        except socket.timeout:
+            continue
+    else:
+        out.write("timeout\n")
+except ConnectionResetError:
+    out.write("reset\n")
+except Exception as e:
+    out.write("error %r\n" % e)
+EOF2
+CLIENT_PID=$!
+for ((i = 0; i < 40; i++)); do grep -q streaming "$TMP/stream.out" 2>/dev/null && break; sleep 0.1; done
+grep -q '^streaming [1-9]' "$TMP/stream.out"
+expect "a client streams from be1 through the VIP" $? "$(head -1 "$TMP/stream.out" 2>/dev/null)"
+stop_pid "$HC_PID" 5 TERM
+HC_PID=
+t=$(wait_health stream 10.99.0.11:9000 state down $((BOUND + 2000)))
+expect "be1:9000 down by its check (9001 closed), the stream still served" $? "${t:-never} ms"
+for ((i = 0; i < 50; i++)); do [[ $(wc -l <"$TMP/stream.out") -ge 2 ]] && break; sleep 0.1; done
+res=$(sed -n 2p "$TMP/stream.out")
+[[ $res == reset ]]
+expect "on_down reset: the established stream is reset (ECONNRESET)" $? "$res"
+wait "$CLIENT_PID" 2>/dev/null
+n=$(api /v1/stats | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+print([s for s in d["services"] if s["name"] == "stream"][0]["flows_reset_on_down"])' 2>/dev/null)
+[[ -n $n && $n -ge 1 ]]
+expect "/v1/stats: flows_reset_on_down of stream counted" $? "${n:-?}"
 finish
