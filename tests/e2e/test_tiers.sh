@@ -14,6 +14,9 @@
 # a socat stream; panic threshold 0) is checked on port 9001: stopping
 # the 9001 listener takes be1 down, and a client's established stream
 # through the VIP is reset (ECONNRESET), counted as flows_reset_on_down.
+# And https checks: be2 runs openssl s_server (a self-signed certificate
+# for be2.lab) on 8443, checked with verify on (that certificate as
+# ca_file, server_name be2.lab): up; stopping it: down.
 # Leaves no lab, process or hugepage file behind. Needs root. Last line:
 # "N passed, N failed".
 set -uo pipefail
@@ -61,6 +64,7 @@ FP_PID=
 SP_PID=
 STREAM_PID=
 HC_PID=
+TLS_PID=
 CPU=$(($(nproc) - 1))
 
 # stop_pid PID [SECONDS [SIGNAL]] and pid_alive PID
@@ -76,6 +80,7 @@ cleanup() {
     stop_pid "$LOOP_PID" 5 TERM
     stop_pid "$STREAM_PID" 5 TERM
     stop_pid "$HC_PID" 5 TERM
+    stop_pid "$TLS_PID" 5 TERM
     stop_pid "$SP_PID" 5 TERM
     stop_pid "$FP_PID" 5 INT
     timeout "$LAB_TIMEOUT" "$LAB" down >>"$LOG" 2>&1 || true
@@ -197,8 +202,22 @@ doc["services"].append({
                      "timeout_ms": timeout, "fall": fall, "rise": rise,
                      "panic_threshold_percent": 0},
     "backends": [{"address": "10.99.0.11", "port": 9000}]})
+doc["services"].append({
+    "name": "tls", "vip": "10.99.100.2", "port": 8443,
+    "protocol": "tcp", "forwarding": "nat",
+    "health_check": {"type": "https", "interval_ms": interval,
+                     "timeout_ms": timeout, "fall": fall, "rise": rise,
+                     "server_name": "be2.lab", "verify": True,
+                     "ca_file": out + ".crt", "expect_status": "200"},
+    "backends": [{"address": "10.99.0.12", "port": 8443}]})
 json.dump(doc, open(out, "w"), indent=2)
 EOF2
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+    -keyout "$CFG.key" -out "$CFG.crt" -days 1 -subj /CN=be2.lab \
+    -addext subjectAltName=DNS:be2.lab >>"$LOG" 2>&1
+ip netns exec ep-be2 openssl s_server -accept 8443 -cert "$CFG.crt" \
+    -key "$CFG.key" -www -quiet >>"$TMP/s_server.log" 2>&1 &
+TLS_PID=$!
 
 ip netns exec ep-lb "$FP_BIN" --lcores="0@$CPU,1@$CPU" --no-pci \
     --file-prefix="$PREFIX" --log-level=user1,info \
@@ -322,4 +341,14 @@ d = json.load(sys.stdin)
 print([s for s in d["services"] if s["name"] == "stream"][0]["flows_reset_on_down"])' 2>/dev/null)
 [[ -n $n && $n -ge 1 ]]
 expect "/v1/stats: flows_reset_on_down of stream counted" $? "${n:-?}"
+
+# --- https checks ---------------------------------------------------------------
+t=$(wait_health tls 10.99.0.12:8443 last_result ok 4000)
+expect "https check (verify on, server_name be2.lab) of openssl s_server: ok" $? "${t:-never} ms"
+[[ $(be_health tls 10.99.0.12:8443 state) == up && $(be_health tls - check) == https ]]
+expect "API: check https, be2:8443 up" $?
+stop_pid "$TLS_PID" 5 TERM
+TLS_PID=
+t=$(wait_health tls 10.99.0.12:8443 state down $((BOUND + 2000)))
+expect "s_server stopped: be2:8443 down by its https check" $? "${t:-never} ms"
 finish
