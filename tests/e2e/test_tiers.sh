@@ -62,9 +62,11 @@ CFG=$TMP/config.json
 API=$TMP/api.sock
 FP_PID=
 SP_PID=
+LOOP_PID=
 STREAM_PID=
 HC_PID=
 TLS_PID=
+CLIENT_PID=
 CPU=$(($(nproc) - 1))
 
 # stop_pid PID [SECONDS [SIGNAL]] and pid_alive PID
@@ -81,6 +83,7 @@ cleanup() {
     stop_pid "$STREAM_PID" 5 TERM
     stop_pid "$HC_PID" 5 TERM
     stop_pid "$TLS_PID" 5 TERM
+    stop_pid "$CLIENT_PID" 5 TERM
     stop_pid "$SP_PID" 5 TERM
     stop_pid "$FP_PID" 5 INT
     timeout "$LAB_TIMEOUT" "$LAB" down >>"$LOG" 2>&1 || true
@@ -290,8 +293,9 @@ expect "tier 0 back: new connections reach be1 and be2 again, not be3" $? "$seen
 expect "be3 got no new flow since; tier 0 at 100 %" $?
 
 # --- on_down "reset": an established stream is reset ---------------------------
+printf 'while :; do echo x; sleep 0.05; done\n' >"$TMP/stream.sh"
 ip netns exec ep-be1 socat TCP-LISTEN:9000,fork,reuseaddr \
-    SYSTEM:'while :; do echo x; sleep 0.05; done' >>"$TMP/socat.log" 2>&1 &
+    EXEC:"/bin/sh $TMP/stream.sh" >>"$TMP/socat.log" 2>&1 &
 STREAM_PID=$!
 ip netns exec ep-be1 socat -u TCP-LISTEN:9001,fork,reuseaddr OPEN:/dev/null \
     >>"$TMP/socat.log" 2>&1 &
@@ -335,6 +339,7 @@ res=$(sed -n 2p "$TMP/stream.out")
 [[ $res == reset ]]
 expect "on_down reset: the established stream is reset (ECONNRESET)" $? "$res"
 wait "$CLIENT_PID" 2>/dev/null
+CLIENT_PID=
 n=$(api /v1/stats | python3 -c '
 import json, sys
 d = json.load(sys.stdin)
