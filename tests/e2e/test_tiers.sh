@@ -27,7 +27,6 @@ FP_BIN=${EDGEPATH_FASTPATH:-$ROOT/build/fastpath/edgepath-fastpath}
 SP_BIN=${EDGEPATH_SLOWPATH:-$ROOT/build/slowpath/edgepath-slowpath}
 PREFIX=ep-e2e-tiers               # DPDK --file-prefix, unique to this test
 LAB_TIMEOUT=120
-CURL_TIMEOUT=1
 INTERVAL_MS=500
 TIMEOUT_MS=300
 FALL=2
