@@ -567,6 +567,37 @@ static int build_policing(struct fp_snapshot *s, const uint8_t *base,
 			 err_len);
 }
 
+/*
+ * on_down "reset": the stats ids of backends down by their checks in
+ * services that reset their flows, as a bitmap the workers test on a
+ * connection-table hit. None: no bitmap (the workers' one test).
+ */
+static int build_reset_down(struct fp_snapshot *s,
+			    const struct ep_cfg_service *svcs,
+			    const struct ep_cfg_backend *bes, uint32_t n_svcs)
+{
+	for (uint32_t i = 0; i < n_svcs; i++) {
+		if (!(svcs[i].flags & EP_SVC_F_RESET_ON_DOWN))
+			continue;
+		for (uint32_t j = 0; j < svcs[i].n_backends; j++) {
+			const struct ep_cfg_backend *b =
+				&bes[svcs[i].first_backend + j];
+
+			if (!(b->flags & EP_BE_F_HEALTH_DOWN))
+				continue;
+			if (s->reset_down == NULL)
+				s->reset_down =
+					rte_zmalloc("ep_snap_reset",
+						    EP_MAX_BACKENDS / 8, 64);
+			if (s->reset_down == NULL)
+				return -ENOMEM;
+			s->reset_down[b->stats_id / 8] |=
+				(uint8_t)(1u << (b->stats_id % 8));
+		}
+	}
+	return 0;
+}
+
 static int build_checked(struct fp_snapshot *s, const uint8_t *base,
 			 const struct ep_cfg_hdr *h,
 			 const struct fp_snapshot *prev, char *err,
@@ -591,6 +622,8 @@ static int build_checked(struct fp_snapshot *s, const uint8_t *base,
 		rc = fill_services(s, h, svcs, prev, err, err_len);
 	if (rc == 0)
 		rc = build_policing(s, base, h, prev, err, err_len);
+	if (rc == 0 && build_reset_down(s, svcs, bes, h->n_services))
+		rc = fail(err, err_len, -ENOMEM, "out of memory");
 	return rc;
 }
 
@@ -634,6 +667,7 @@ void snap_free(struct fp_snapshot *s)
 	rte_free(s->local_addrs.slots);
 	rte_free(s->backend_ids.slots);
 	rte_free(s->tables);
+	rte_free(s->reset_down);
 	rte_free(s->backends);
 	rte_free(s->services);
 	rte_free(s);

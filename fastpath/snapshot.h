@@ -139,6 +139,9 @@ struct fp_snapshot {
 	struct snap_addr_table local_addrs; /* addr -> SNAP_LOCAL_* */
 	struct snap_addr_table backend_ids; /* addr -> first backend index */
 	uint16_t *tables; /* one allocation for all round-robin tables */
+	/* EP_MAX_BACKENDS bits by stats id: backends down by their checks
+	 * in on_down "reset" services; NULL when there is none. */
+	uint8_t *reset_down;
 	struct pol_snapshot pol; /* limits and the access list (policing.h) */
 };
 
@@ -234,6 +237,13 @@ static inline uint16_t snap_maglev_pick(const struct snap_service *sv,
 					uint32_t hash)
 {
 	return *snap_maglev_slot(sv, hash);
+}
+
+/* Must a flow on backend `sid` be ended (on_down "reset")? */
+static inline int snap_reset_down(const struct fp_snapshot *s, uint32_t sid)
+{
+	return s->reset_down != NULL && sid < EP_MAX_BACKENDS &&
+	       (s->reset_down[sid / 8] >> (sid % 8)) & 1;
 }
 
 /* Hash for the address tables (not the flow hash: no seed needed). */

@@ -618,6 +618,14 @@ static void decide(struct fp_worker *w, const struct fp_snapshot *s,
 		pos = ct_lookup(w->ct, &c->m.key, c->hash);
 	e = pos >= 0 ? ct_entry_at(w->ct, pos) : NULL;
 
+	if (unlikely(s->reset_down != NULL) && e != NULL &&
+	    c->m.kind == PKT_L4 && snap_reset_down(s, e->backend_sid) &&
+	    (c->svc == NULL) == !!(e->flags & CT_F_REPLY)) {
+		if (reset_down_flow(w, mb, &c->m, e, pos))
+			return;
+		e = NULL; /* forgotten: a new flow */
+		pos = -ENOENT;
+	}
 	if (c->svc == NULL) {
 		/* Not a VIP: a NAT backend's reply, or not ours to handle. */
 		if (e && (e->flags & CT_F_REPLY))

@@ -77,4 +77,11 @@ void nat_reply_forward(struct fp_worker *w, struct rte_mbuf *mb,
 		       const struct pkt_meta *m, struct ct_entry *reply,
 		       uint64_t now);
 
+/* reset_down.c: on_down "reset". A packet of the flow at `pos` (entry
+ * `e`, forward or reply) whose backend snap_reset_down() names: the flow
+ * ends (TCP: RSTs; counted per service). Returns 1 when the packet was
+ * consumed, 0 when it should go on as a new flow's (UDP, client side). */
+int reset_down_flow(struct fp_worker *w, struct rte_mbuf *mb,
+		    const struct pkt_meta *m, struct ct_entry *e, int32_t pos);
+
 #endif /* EP_WORKER_INT_H */

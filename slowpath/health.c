@@ -54,6 +54,7 @@ const char *health_result_name(enum health_result r)
 		[HEALTH_R_STATUS] = "status",
 		[HEALTH_R_BODY] = "body",
 		[HEALTH_R_BAD_RESPONSE] = "bad_response",
+		[HEALTH_R_TLS] = "tls",
 	};
 
 	return (unsigned int)r < HEALTH_R_COUNT ? names[r] : "unknown";
@@ -344,6 +345,7 @@ void health_engine_destroy(struct health_engine *h)
 		return;
 	for (uint32_t i = 0; i < h->n; i++)
 		health_probe_close(h, &h->p[i]);
+	health_tls_destroy(h);
 	close(h->epfd);
 	free(h->p);
 	free(h->heap);
@@ -360,7 +362,9 @@ static bool params_equal(const struct health_params *a,
 	       a->status_min == b->status_min &&
 	       a->status_max == b->status_max &&
 	       strcmp(a->path, b->path) == 0 &&
-	       strcmp(a->body_contains, b->body_contains) == 0;
+	       strcmp(a->body_contains, b->body_contains) == 0 &&
+	       strcmp(a->server_name, b->server_name) == 0 &&
+	       a->verify == b->verify && strcmp(a->ca_file, b->ca_file) == 0;
 }
 
 /* Carry target k's old probe over, or start it afresh. */
@@ -386,7 +390,9 @@ static void probe_adopt(struct health_engine *h, struct probe *np,
 		memcpy(&np->phase, &old->phase,
 		       sizeof(*np) - offsetof(struct probe, phase));
 		np->fd = old->fd;
-		ev.events = old->phase == PROBE_CONNECTING ? EPOLLOUT : EPOLLIN;
+		ev.events = old->phase == PROBE_CONNECTING  ? EPOLLOUT
+			    : old->phase == PROBE_HANDSHAKE ? old->tls_events
+							    : EPOLLIN;
 		epoll_ctl(h->epfd, EPOLL_CTL_MOD, np->fd, &ev);
 		old->fd = -1; /* moved */
 		return;

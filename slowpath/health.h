@@ -41,6 +41,8 @@
 #define HEALTH_RISE_FALL_MAX 100u
 #define HEALTH_PATH_LEN 128u /* with the NUL */
 #define HEALTH_BODY_LEN 64u /* body_contains, with the NUL */
+#define HEALTH_SNI_LEN 256u /* https: server_name, with the NUL */
+#define HEALTH_CA_LEN 256u /* https: ca_file, with the NUL */
 /* Bytes of a response read at most: the head, then the body searched. */
 #define HEALTH_HEAD_MAX 1024u
 #define HEALTH_BODY_SCAN_MAX (64u * 1024u)
@@ -49,6 +51,7 @@ enum health_type {
 	HEALTH_NONE = 0, /* no probes: the backend counts as healthy */
 	HEALTH_TCP = 1, /* connect() completes */
 	HEALTH_HTTP = 2, /* GET path: status in range, body has a string */
+	HEALTH_HTTPS = 3, /* the same GET over TLS (OpenSSL client) */
 };
 
 struct health_params {
@@ -61,6 +64,12 @@ struct health_params {
 	uint16_t status_min, status_max; /* HTTP: accepted status range */
 	char path[HEALTH_PATH_LEN]; /* HTTP: request target, "/" default */
 	char body_contains[HEALTH_BODY_LEN]; /* HTTP: "" = not checked */
+	/* HTTPS: the SNI sent ("" = none), and whether the server's
+	 * certificate must verify against ca_file (and name server_name,
+	 * or the backend's address when there is none) */
+	char server_name[HEALTH_SNI_LEN];
+	bool verify;
+	char ca_file[HEALTH_CA_LEN];
 };
 
 /* The defaults above, HEALTH_NONE, status 200-399, path "/". */
@@ -84,10 +93,12 @@ enum health_result {
 	HEALTH_R_STATUS, /* HTTP status outside the range */
 	HEALTH_R_BODY, /* HTTP body without the expected string */
 	HEALTH_R_BAD_RESPONSE, /* not an HTTP/1.x response, or closed early */
+	HEALTH_R_TLS, /* HTTPS: the handshake failed (or its verification) */
 	HEALTH_R_COUNT
 };
 
-/* "ok", "refused", "timeout", "error", "status", "body", "bad_response". */
+/* "ok", "refused", "timeout", "error", "status", "body", "bad_response",
+ * "tls". */
 const char *health_result_name(enum health_result r);
 const char *health_state_name(enum health_state s);
 
@@ -140,7 +151,7 @@ struct health_target {
 	struct ep_ip addr;
 	uint16_t port; /* the probe's destination port (never 0) */
 	uint16_t backend_port; /* the key's port: the backend's, may be 0 */
-	struct health_params params; /* type TCP or HTTP */
+	struct health_params params; /* type TCP, HTTP or HTTPS */
 };
 
 /* Engine counters, one X-macro list so names cannot drift. */
@@ -153,6 +164,7 @@ struct health_target {
 	X(probes_status)                                                       \
 	X(probes_body)                                                         \
 	X(probes_bad_response)                                                 \
+	X(probes_tls)                                                          \
 	X(socket_failures)                                                     \
 	X(transitions_up)                                                      \
 	X(transitions_down)

@@ -80,25 +80,122 @@ static bool eligible(const struct config_backend *b)
 	return b->state == EP_BE_UP && b->weight > 0;
 }
 
+void health_overlay_inputs(const struct health_engine *h,
+			   const struct config_service *s, struct tiers_in *in)
+{
+	for (uint32_t b = 0; b < s->n_backends; b++) {
+		const struct config_backend *cb = &s->backends[b];
+		const struct health_sm *sm = health_backend_sm(h, s, b);
+
+		in[b].priority = cb->priority;
+		/* rr ignores weights beyond 0 / non-0: equal shares */
+		in[b].weight = s->sched == EP_SCHED_RR && cb->weight > 0
+				       ? 1
+				       : cb->weight;
+		in[b].eligible = eligible(cb);
+		in[b].healthy = sm == NULL || sm->state == HEALTH_UP;
+	}
+}
+
+/* The plan of service s: in and out are s->n_backends long. */
+static void service_plan(const struct health_engine *h,
+			 const struct config_service *s, struct tiers_in *in,
+			 struct tiers_out *out, struct tiers_plan *plan)
+{
+	health_overlay_inputs(h, s, in);
+	/* Other sources of "not healthy" (an ejection, a lapsed TTL) clear
+	 * in[].healthy here, before the plan. */
+	tiers_plan(in, s->n_backends, s->panic_percent, out, plan);
+}
+
+/* Scratch for the largest service of cfg; NULL when out of memory. */
+static void *plan_scratch(const struct ep_config *cfg, struct tiers_in **in,
+			  struct tiers_out **out)
+{
+	uint32_t n = 1;
+	char *mem;
+
+	for (uint32_t i = 0; i < cfg->n_services; i++)
+		if (cfg->services[i].n_backends > n)
+			n = cfg->services[i].n_backends;
+	mem = malloc((size_t)n * (sizeof(**in) + sizeof(**out)));
+	*out = (struct tiers_out *)mem;
+	*in = (struct tiers_in *)(mem + (size_t)n * sizeof(**out));
+	return mem;
+}
+
+int health_service_plan(const struct health_engine *h,
+			const struct config_service *s, struct tiers_out *out,
+			struct tiers_plan *plan)
+{
+	struct tiers_in *in =
+		malloc((s->n_backends ? s->n_backends : 1) * sizeof(*in));
+
+	if (in == NULL)
+		return -ENOMEM;
+	service_plan(h, s, in, out, plan);
+	free(in);
+	return 0;
+}
+
 void health_service_eval(const struct health_engine *h,
 			 const struct config_service *s,
 			 struct health_service_status *out)
 {
-	memset(out, 0, sizeof(*out));
-	for (uint32_t b = 0; b < s->n_backends; b++) {
-		const struct health_sm *sm = health_backend_sm(h, s, b);
+	struct tiers_out *o =
+		malloc((s->n_backends ? s->n_backends : 1) * sizeof(*o));
+	struct tiers_plan plan;
 
-		if (!eligible(&s->backends[b]))
-			continue;
-		out->eligible++;
-		out->healthy += sm == NULL || sm->state == HEALTH_UP;
+	memset(out, 0, sizeof(*out));
+	if (o == NULL || health_service_plan(h, s, o, &plan) != 0) {
+		free(o);
+		return;
 	}
+	free(o);
+	out->eligible = plan.eligible;
+	out->healthy = plan.healthy;
 	if (h == NULL || s->health.type == HEALTH_NONE)
 		out->state = HEALTH_SVC_UNCHECKED;
-	else if (health_panic(out->healthy, out->eligible, s->panic_percent))
+	else if (plan.panic)
 		out->state = HEALTH_SVC_PANIC;
 	else
 		out->state = HEALTH_SVC_OK;
+}
+
+static uint32_t tiers_loaded(const struct tiers_plan *p)
+{
+	uint32_t k = 0;
+
+	for (uint32_t t = 0; t < p->n_tiers; t++)
+		k += p->tier[t].load_ppm > 0;
+	return k;
+}
+
+/* Lay one service's plan over its flat entries; the backends marked
+ * down. */
+static int overlay_service(const struct tiers_out *out,
+			   const struct tiers_plan *plan,
+			   struct ep_cfg_service *fs, struct ep_cfg_backend *fb)
+{
+	int down = 0;
+
+	/* rr's equal turns cannot carry unequal tier shares: wrr can. */
+	if (fs->sched == EP_SCHED_RR && tiers_loaded(plan) > 1)
+		fs->sched = EP_SCHED_WRR;
+	for (uint32_t b = 0; b < fs->n_backends; b++) {
+		struct ep_cfg_backend *f = &fb[b];
+
+		if (f->state != EP_BE_UP)
+			continue;
+		if (out[b].down) {
+			f->state = EP_BE_DOWN;
+			f->flags |= EP_BE_F_HEALTH_DOWN;
+			down++;
+		} else {
+			f->weight = out[b].weight;
+		}
+	}
+	return down;
 }
 
 int health_overlay_flat(const struct health_engine *h,
@@ -107,6 +204,10 @@ int health_overlay_flat(const struct health_engine *h,
 	struct ep_cfg_hdr *hdr = flat;
 	struct ep_cfg_service *fs;
 	struct ep_cfg_backend *fb;
+	struct tiers_in *in;
+	struct tiers_out *o;
+	struct tiers_plan plan;
+	void *mem;
 	int out = 0;
 
 	if (len < sizeof(*hdr) || hdr->n_services != cfg->n_services ||
@@ -117,28 +218,21 @@ int health_overlay_flat(const struct health_engine *h,
 		return -EINVAL;
 	fs = (struct ep_cfg_service *)((char *)flat + hdr->off_services);
 	fb = (struct ep_cfg_backend *)((char *)flat + hdr->off_backends);
-	for (uint32_t i = 0; h != NULL && i < cfg->n_services; i++) {
-		const struct config_service *s = &cfg->services[i];
-		struct health_service_status st;
-
-		if (fs[i].n_backends != s->n_backends ||
+	for (uint32_t i = 0; i < cfg->n_services; i++)
+		if (fs[i].n_backends != cfg->services[i].n_backends ||
 		    fs[i].first_backend > hdr->n_backends ||
-		    hdr->n_backends - fs[i].first_backend < s->n_backends)
+		    hdr->n_backends - fs[i].first_backend <
+			    cfg->services[i].n_backends)
 			return -EINVAL;
-		health_service_eval(h, s, &st);
-		if (st.state != HEALTH_SVC_OK)
-			continue;
-		for (uint32_t b = 0; b < s->n_backends; b++) {
-			const struct health_sm *sm = health_backend_sm(h, s, b);
-			struct ep_cfg_backend *f = &fb[fs[i].first_backend + b];
-
-			if (sm != NULL && sm->state == HEALTH_DOWN &&
-			    f->state == EP_BE_UP) {
-				f->state = EP_BE_DOWN;
-				out++;
-			}
-		}
+	mem = plan_scratch(cfg, &in, &o);
+	if (mem == NULL)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < cfg->n_services; i++) {
+		service_plan(h, &cfg->services[i], in, o, &plan);
+		out += overlay_service(o, &plan, &fs[i],
+				       &fb[fs[i].first_backend]);
 	}
+	free(mem);
 	return out;
 }
 

@@ -16,6 +16,7 @@
 
 #include "config.h"
 #include "health.h"
+#include "tiers.h"
 
 /*
  * The targets of `cfg`, in document order: every backend of every
@@ -54,10 +55,31 @@ const struct health_sm *health_backend_sm(const struct health_engine *h,
 					  uint32_t b);
 
 /*
- * Lay the health state over `flat` (config_to_flat() of `cfg`, len
- * bytes): an up backend that is down by its checks becomes EP_BE_DOWN
- * unless its service is in panic. Returns the number of backends taken
- * out, or -EINVAL when flat does not match cfg.
+ * The inputs of service s's tier plan (s->n_backends of them): tier,
+ * weight (1 for every weighted backend under rr), eligible (configured
+ * up with weight > 0) and healthy (passing its checks, or not probed).
+ * Other sources of "not healthy" clear in[].healthy after this call.
+ */
+void health_overlay_inputs(const struct health_engine *h,
+			   const struct config_service *s, struct tiers_in *in);
+
+/*
+ * Service s's tier plan now (tiers_plan() of health_overlay_inputs()):
+ * out is s->n_backends long, plan may be NULL. Returns 0 or -ENOMEM.
+ */
+int health_service_plan(const struct health_engine *h,
+			const struct config_service *s, struct tiers_out *out,
+			struct tiers_plan *plan);
+
+/*
+ * Lay the health state and the priority tiers over `flat`
+ * (config_to_flat() of `cfg`, len bytes; h may be NULL: every backend
+ * healthy), service by service (tiers_plan()): an up backend that is
+ * down by its checks and takes no flows becomes EP_BE_DOWN with
+ * EP_BE_F_HEALTH_DOWN (none while its service panics); every other up
+ * backend gets its effective weight (0: a tier that takes no load); an
+ * rr service whose load spans tiers becomes wrr. Returns the number of
+ * backends taken out, -EINVAL when flat does not match cfg, or -ENOMEM.
  */
 int health_overlay_flat(const struct health_engine *h,
 			const struct ep_config *cfg, void *flat, size_t len);

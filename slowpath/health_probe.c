@@ -25,6 +25,7 @@ void health_probe_close(struct health_engine *h, struct probe *p)
 {
 	if (p->fd < 0)
 		return;
+	health_tls_free(p);
 	/* the reset is on purpose: no TIME_WAIT on either side for a check;
 	 * close() takes the descriptor out of the epoll set (never dup'd) */
 	close(p->fd);
@@ -53,6 +54,9 @@ static void count_result(struct health_engine *h, enum health_result r)
 		break;
 	case HEALTH_R_BAD_RESPONSE:
 		h->st.probes_bad_response++;
+		break;
+	case HEALTH_R_TLS:
+		h->st.probes_tls++;
 		break;
 	default:
 		h->st.probes_error++;
@@ -140,6 +144,7 @@ int health_probe_start(struct health_engine *h, struct probe *p,
 	int fd = probe_socket(&p->t);
 
 	p->start_ns = health_now_ns();
+	p->ssl = NULL;
 	p->rx_len = 0;
 	p->head_done = false;
 	p->body_read = 0;
@@ -164,23 +169,47 @@ int health_probe_start(struct health_engine *h, struct probe *p,
 	return 0;
 }
 
+/* send() or, for https, over TLS */
+static long probe_send(struct probe *p, const void *buf, size_t n)
+{
+	if (p->ssl != NULL)
+		return health_tls_send(p, buf, n);
+	return send(p->fd, buf, n, MSG_NOSIGNAL);
+}
+
+static long probe_recv(struct probe *p, void *buf, size_t n)
+{
+	if (p->ssl != NULL)
+		return health_tls_recv(p, buf, n);
+	return recv(p->fd, buf, n, 0);
+}
+
 static int http_send_request(struct probe *p)
 {
-	char req[HEALTH_PATH_LEN + 160], host[INET6_ADDRSTRLEN];
+	char req[HEALTH_PATH_LEN + HEALTH_SNI_LEN + 160],
+		host[INET6_ADDRSTRLEN];
 	int n;
-	ssize_t w;
+	long w;
 
 	inet_ntop(p->t.addr.family == EP_AF_INET6 ? AF_INET6 : AF_INET,
 		  p->t.addr.bytes, host, sizeof(host));
-	n = snprintf(req, sizeof(req),
-		     "GET %s HTTP/1.1\r\nHost: %s%s%s:%u\r\n"
-		     "User-Agent: edgepath-health\r\nAccept: */*\r\n"
-		     "Connection: close\r\n\r\n",
-		     p->t.params.path,
-		     p->t.addr.family == EP_AF_INET6 ? "[" : "", host,
-		     p->t.addr.family == EP_AF_INET6 ? "]" : "", p->t.port);
+	if (p->t.params.server_name[0] != 0) /* the name the server knows */
+		n = snprintf(req, sizeof(req),
+			     "GET %s HTTP/1.1\r\nHost: %s\r\n"
+			     "User-Agent: edgepath-health\r\nAccept: */*\r\n"
+			     "Connection: close\r\n\r\n",
+			     p->t.params.path, p->t.params.server_name);
+	else
+		n = snprintf(req, sizeof(req),
+			     "GET %s HTTP/1.1\r\nHost: %s%s%s:%u\r\n"
+			     "User-Agent: edgepath-health\r\nAccept: */*\r\n"
+			     "Connection: close\r\n\r\n",
+			     p->t.params.path,
+			     p->t.addr.family == EP_AF_INET6 ? "[" : "", host,
+			     p->t.addr.family == EP_AF_INET6 ? "]" : "",
+			     p->t.port);
 	/* a fresh socket's send buffer holds a few hundred bytes at once */
-	w = send(p->fd, req, (size_t)n, MSG_NOSIGNAL);
+	w = probe_send(p, req, (size_t)n);
 	if (w == n)
 		return 0;
 	return w < 0 ? -errno : -EAGAIN;
@@ -245,13 +274,13 @@ static int http_read(struct health_engine *h, struct probe *p, uint64_t now_ms)
 {
 	for (;;) {
 		size_t room = sizeof(p->rx) - p->rx_len;
-		ssize_t r;
+		long r;
 		char *end;
 
 		if (room == 0) /* a head larger than HEALTH_HEAD_MAX */
 			return health_probe_finish(h, p, HEALTH_R_BAD_RESPONSE,
 						   0, now_ms);
-		r = recv(p->fd, p->rx + p->rx_len, room, 0);
+		r = probe_recv(p, p->rx + p->rx_len, room);
 		if (r < 0 && (errno == EAGAIN || errno == EINTR))
 			return 0;
 		if (r < 0)
@@ -285,23 +314,13 @@ static int http_read(struct health_engine *h, struct probe *p, uint64_t now_ms)
 	}
 }
 
-/* Connected (or failed): TCP is done; HTTP sends its request. */
-static int probe_connected(struct health_engine *h, struct probe *p,
-			   uint64_t now_ms)
+/* HTTP(S): send the request, then wait for the answer. */
+static int http_start(struct health_engine *h, struct probe *p, uint64_t now_ms)
 {
 	struct epoll_event ev = { .events = EPOLLIN,
 				  .data.u32 = (uint32_t)(p - h->p) };
-	int err = 0, rc;
-	socklen_t len = sizeof(err);
+	int rc = http_send_request(p);
 
-	if (getsockopt(p->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
-		err = errno;
-	if (err != 0)
-		return health_probe_finish(h, p, errno_result(err), err,
-					   now_ms);
-	if (p->t.params.type == HEALTH_TCP)
-		return health_probe_finish(h, p, HEALTH_R_OK, 0, now_ms);
-	rc = http_send_request(p);
 	if (rc < 0)
 		return health_probe_finish(h, p, errno_result(-rc), -rc,
 					   now_ms);
@@ -311,11 +330,52 @@ static int probe_connected(struct health_engine *h, struct probe *p,
 	return 0;
 }
 
+/* HTTPS: one step of the handshake; done, the request goes. */
+static int tls_step(struct health_engine *h, struct probe *p, uint64_t now_ms)
+{
+	struct epoll_event ev = { .data.u32 = (uint32_t)(p - h->p) };
+	int detail, rc = health_tls_handshake(p, &detail);
+
+	if (rc < 0)
+		return health_probe_finish(h, p, HEALTH_R_TLS, detail, now_ms);
+	if (rc > 0)
+		return http_start(h, p, now_ms);
+	ev.events = p->tls_events;
+	if (epoll_ctl(h->epfd, EPOLL_CTL_MOD, p->fd, &ev) < 0)
+		return health_probe_finish(h, p, HEALTH_R_ERROR, errno, now_ms);
+	return 0;
+}
+
+/* Connected (or failed): TCP is done; HTTP sends its request, HTTPS
+ * starts its handshake. */
+static int probe_connected(struct health_engine *h, struct probe *p,
+			   uint64_t now_ms)
+{
+	int err = 0;
+	socklen_t len = sizeof(err);
+
+	if (getsockopt(p->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+		err = errno;
+	if (err != 0)
+		return health_probe_finish(h, p, errno_result(err), err,
+					   now_ms);
+	if (p->t.params.type == HEALTH_TCP)
+		return health_probe_finish(h, p, HEALTH_R_OK, 0, now_ms);
+	if (p->t.params.type != HEALTH_HTTPS)
+		return http_start(h, p, now_ms);
+	if (health_tls_start(h, p) < 0)
+		return health_probe_finish(h, p, HEALTH_R_TLS, 0, now_ms);
+	p->phase = PROBE_HANDSHAKE;
+	return tls_step(h, p, now_ms);
+}
+
 int health_probe_event(struct health_engine *h, struct probe *p,
 		       uint32_t events, uint64_t now_ms)
 {
 	if (p->phase == PROBE_CONNECTING)
 		return probe_connected(h, p, now_ms);
+	if (p->phase == PROBE_HANDSHAKE)
+		return tls_step(h, p, now_ms);
 	if (p->phase == PROBE_READING) {
 		(void)events;
 		return http_read(h, p, now_ms);

@@ -4,6 +4,7 @@
  */
 #include <cjson/cJSON.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "health_overlay.h"
@@ -11,17 +12,31 @@
 
 static const char *type_name(enum health_type t)
 {
-	return t == HEALTH_TCP ? "tcp" : t == HEALTH_HTTP ? "http" : "none";
+	return t == HEALTH_TCP	   ? "tcp"
+	       : t == HEALTH_HTTP  ? "http"
+	       : t == HEALTH_HTTPS ? "https"
+				   : "none";
+}
+
+/* parts per million as a percentage with two decimals */
+static double ppm_percent(uint32_t ppm)
+{
+	return (double)((ppm + 50u) / 100u) / 100.0;
 }
 
 static cJSON *backend_json(const struct health_sm *sm, const char *id,
-			   uint64_t now_ms)
+			   uint64_t now_ms, uint32_t priority,
+			   const struct tiers_out *tier)
 {
 	cJSON *o = cJSON_CreateObject();
 
 	if (o == NULL)
 		return NULL;
 	cJSON_AddStringToObject(o, "id", id);
+	cJSON_AddNumberToObject(o, "priority", priority);
+	cJSON_AddNumberToObject(o, "share_percent",
+				tier ? ppm_percent(tier->share_ppm) : 0);
+	cJSON_AddNumberToObject(o, "effective_weight", tier ? tier->weight : 0);
 	if (sm == NULL) {
 		cJSON_AddStringToObject(o, "state", "unchecked");
 		return o;
@@ -42,15 +57,49 @@ static cJSON *backend_json(const struct health_sm *sm, const char *id,
 	return o;
 }
 
+/* [{"priority", "eligible", "healthy", "health_percent", "load_percent",
+ *   "panic"}] for the tiers that have backends. */
+static void tiers_json(cJSON *o, const struct tiers_plan *p)
+{
+	cJSON *arr = cJSON_AddArrayToObject(o, "tiers");
+
+	for (uint32_t k = 0; arr != NULL && k < p->n_tiers; k++) {
+		const struct tiers_tier *t = &p->tier[k];
+		cJSON *e;
+
+		if (t->eligible == 0)
+			continue;
+		e = cJSON_CreateObject();
+		if (e == NULL)
+			return;
+		cJSON_AddNumberToObject(e, "priority", k);
+		cJSON_AddNumberToObject(e, "eligible", t->eligible);
+		cJSON_AddNumberToObject(e, "healthy", t->healthy);
+		cJSON_AddNumberToObject(e, "health_percent",
+					ppm_percent(t->health_ppm));
+		cJSON_AddNumberToObject(e, "load_percent",
+					ppm_percent(t->load_ppm));
+		cJSON_AddBoolToObject(e, "panic", t->panic);
+		cJSON_AddItemToArray(arr, e);
+	}
+}
+
 cJSON *health_view_service(const struct health_engine *h,
 			   const struct config_service *s, uint64_t now_ms)
 {
 	struct health_service_status st;
 	cJSON *o = cJSON_CreateObject(), *arr;
 	char id[METRICS_BACKEND_ID_LEN];
+	struct tiers_out *tier =
+		malloc((s->n_backends ? s->n_backends : 1) * sizeof(*tier));
+	struct tiers_plan plan;
 
-	if (o == NULL)
+	if (o == NULL || tier == NULL ||
+	    health_service_plan(h, s, tier, &plan) != 0) {
+		free(tier);
+		cJSON_Delete(o);
 		return NULL;
+	}
 	health_service_eval(h, s, &st);
 	cJSON_AddStringToObject(o, "check", type_name(s->health.type));
 	cJSON_AddStringToObject(o, "state",
@@ -60,14 +109,20 @@ cJSON *health_view_service(const struct health_engine *h,
 	cJSON_AddNumberToObject(
 		o, "panic_threshold_percent",
 		s->health.type == HEALTH_NONE ? 0 : s->panic_percent);
+	cJSON_AddBoolToObject(o, "panic", plan.panic);
+	cJSON_AddNumberToObject(o, "total_health_percent",
+				ppm_percent(plan.total_health_ppm));
+	tiers_json(o, &plan);
 	arr = cJSON_AddArrayToObject(o, "backends");
 	for (uint32_t b = 0; arr != NULL && b < s->n_backends; b++) {
 		metrics_backend_id(&s->backends[b].addr, s->backends[b].port,
 				   id, sizeof(id));
 		cJSON_AddItemToArray(
 			arr,
-			backend_json(health_backend_sm(h, s, b), id, now_ms));
+			backend_json(health_backend_sm(h, s, b), id, now_ms,
+				     s->backends[b].priority, &tier[b]));
 	}
+	free(tier);
 	return o;
 }
 

@@ -91,12 +91,23 @@ enum ep_sched {
  * the backend's connection once the client's ACK returns a valid one
  * (fastpath/synproxy.c). */
 #define EP_SVC_F_SYN_PROXY 0x04u
+/* on_down "reset": a packet of an established flow whose backend carries
+ * EP_BE_F_HEALTH_DOWN ends the flow (TCP: RST to the client, and to the
+ * backend where the fast path can reach it; UDP: the entry is forgotten
+ * and the packet opens a new flow). */
+#define EP_SVC_F_RESET_ON_DOWN 0x08u
 
 enum ep_backend_state {
 	EP_BE_UP = 0,
 	EP_BE_DOWN = 1, /* no new flows; established flows kept */
 	EP_BE_DRAIN = 2, /* no new flows; established flows kept */
 };
+
+/* Backend flags (ep_cfg_backend.flags); other bits are refused.
+ * EP_BE_F_HEALTH_DOWN: EP_BE_DOWN because of its health checks (the slow
+ * path's overlay), not the operator: EP_SVC_F_RESET_ON_DOWN applies. */
+#define EP_BE_F_HEALTH_DOWN 0x1u
+#define EP_BE_PRIORITY_MAX 15u /* priority tiers 0 (preferred) .. 15 */
 
 /*
  * Node flags (ep_cfg_node.flags); other bits are refused.
@@ -217,7 +228,11 @@ struct ep_cfg_backend {
 	uint8_t has_mac; /* 1: mac is a static neighbour entry */
 	uint8_t mac[6];
 	uint32_t stats_id; /* < EP_MAX_BACKENDS, stable for this backend */
-	uint32_t pad;
+	/* The configured tier, 0..EP_BE_PRIORITY_MAX. The fast path does not
+	 * read it: the slow path's overlay turns tiers into `weight`. */
+	uint8_t priority;
+	uint8_t flags; /* EP_BE_F_* */
+	uint16_t pad;
 };
 
 struct ep_cfg_hdr {
@@ -434,7 +449,8 @@ enum ep_drop_reason { EP_DROP_REASONS(EP_X_ENUM) EP_DROP_MAX };
 	X(syn_proxy_syn_retries, uint64_t, "syn_proxy_syn_retries",            \
 	  EP_KIND_COUNTER, 0)                                                  \
 	X(drop_syn_proxy_wait, uint64_t, "drops_syn_proxy_waiting",            \
-	  EP_KIND_COUNTER, 0)
+	  EP_KIND_COUNTER, 0)                                                  \
+	X(reset_on_down, uint64_t, "flows_reset_on_down", EP_KIND_COUNTER, 0)
 
 #define EP_BE_COUNTERS_HELP                                                    \
 	"Per backend (service, address:port) in the configuration in force."

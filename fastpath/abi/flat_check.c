@@ -269,8 +269,8 @@ static int check_service(struct flat_ctx *c, const struct ep_cfg_service *s,
 			    "flat.services[%u]: proto %u, fwd_mode %u or sched "
 			    "%u out of range",
 			    i, s->proto, s->fwd_mode, s->sched);
-	if ((s->flags &
-	     ~(EP_SVC_F_AFFINITY | EP_SVC_F_GUE | EP_SVC_F_SYN_PROXY)) != 0 ||
+	if ((s->flags & ~(EP_SVC_F_AFFINITY | EP_SVC_F_GUE |
+			  EP_SVC_F_SYN_PROXY | EP_SVC_F_RESET_ON_DOWN)) != 0 ||
 	    ((s->flags & EP_SVC_F_GUE) && s->fwd_mode != EP_FWD_ENCAP) ||
 	    ((s->flags & EP_SVC_F_SYN_PROXY) &&
 	     (s->fwd_mode != EP_FWD_NAT || s->proto != IPPROTO_TCP)))
@@ -314,6 +314,13 @@ static int check_backend(struct flat_ctx *c, const struct ep_cfg_backend *b,
 			    "flat.backends[%u]: state %u or has_mac %u out of "
 			    "range",
 			    i, b->state, b->has_mac);
+	if (b->priority > EP_BE_PRIORITY_MAX ||
+	    (b->flags & ~EP_BE_F_HEALTH_DOWN) != 0 ||
+	    ((b->flags & EP_BE_F_HEALTH_DOWN) && b->state != EP_BE_DOWN))
+		return fail(c, -EINVAL,
+			    "flat.backends[%u]: priority %u or flags 0x%x not "
+			    "valid",
+			    i, b->priority, b->flags);
 	if (b->stats_id >= EP_MAX_BACKENDS ||
 	    !first_use(c->seen_be, b->stats_id))
 		return fail(c, -EINVAL,

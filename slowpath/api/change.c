@@ -169,13 +169,16 @@ static int change_build_flat(struct api *a, const struct ep_config *cfg,
 		return api_fail_nomem(e);
 	rc = config_to_flat(cfg, ch->version, a->ids, ch->flat, cap,
 			    &ch->flat_len, &ce);
-	if (rc == 0 && a->health != NULL) /* health state over config state */
-		health_overlay_flat(a->health, cfg, ch->flat, ch->flat_len);
-	if (rc == 0) /* and the registry's lapsed TTLs */
-		api_registry_overlay(a, cfg, ch->flat, ch->flat_len);
-	if (rc == 0 && a->breaker != NULL) /* and the breakers' ejections */
+	if (rc != 0)
+		return api_fail_config(e, rc, &ce);
+	/* health state and priority tiers over the configuration's */
+	if (health_overlay_flat(a->health, cfg, ch->flat, ch->flat_len) < 0)
+		return api_fail_nomem(e);
+	/* then the registry's lapsed TTLs and the breakers' ejections */
+	api_registry_overlay(a, cfg, ch->flat, ch->flat_len);
+	if (a->breaker != NULL)
 		breaker_overlay_flat(a->breaker, cfg, ch->flat, ch->flat_len);
-	return rc != 0 ? api_fail_config(e, rc, &ce) : 0;
+	return 0;
 }
 
 /* What only we need: the document's text and the metric names. */

@@ -241,7 +241,8 @@ int h_backends_post(struct api_call *c, struct api_error *e)
 	return api_reply_item(c, 201, api_doc_item(a, (uint32_t)s, n), e);
 }
 
-/* {"weight": N, "state": "up|down|drain"}: at least one, nothing else. */
+/* {"weight": N, "state": "up|down|drain", "priority": P}: at least one,
+ * nothing else. */
 static int patch_field(const cJSON *v, const char *path,
 		       struct config_backend *b, struct api_error *e)
 {
@@ -258,6 +259,14 @@ static int patch_field(const cJSON *v, const char *path,
 			return api_fail_field(e, field,
 					      "must be an integer 0..65535");
 		b->weight = (uint16_t)d;
+		return 0;
+	}
+	if (strcmp(v->string, "priority") == 0) {
+		if (!cJSON_IsNumber(v) || !(d >= 0) || d > EP_BE_PRIORITY_MAX ||
+		    d != floor(d))
+			return api_fail_field(e, field,
+					      "must be an integer 0..15");
+		b->priority = (uint8_t)d;
 		return 0;
 	}
 	for (size_t i = 0; cJSON_IsString(v) && i < ARRAY_LEN(states); i++) {
@@ -279,10 +288,13 @@ static int patch_parse(const cJSON *obj, const char *path,
 	if (!cJSON_IsObject(obj))
 		return api_fail_field(e, path, "must be an object");
 	if (obj->child == NULL)
-		return api_fail_field(e, path, "needs \"weight\" or \"state\"");
+		return api_fail_field(e, path,
+				      "needs \"weight\", \"state\" or "
+				      "\"priority\"");
 	for (const cJSON *v = obj->child; v != NULL; v = v->next) {
 		if (strcmp(v->string, "weight") != 0 &&
-		    strcmp(v->string, "state") != 0) {
+		    strcmp(v->string, "state") != 0 &&
+		    strcmp(v->string, "priority") != 0) {
 			snprintf(msg, sizeof(msg), "unknown field \"%.40s\"",
 				 v->string);
 			return api_fail_field(e, path, msg);

@@ -321,25 +321,69 @@ static void health_cells(struct table *t, const cJSON *health, const char *id)
 		ectl_table_cell(t, "%s", ectl_str_or(h, "last_result", "-"));
 }
 
-/* BACKEND, WEIGHT, STATE[, HEALTH, LAST CHECK], then the brief counters. */
-static void backend_cols(struct counter_cols *c, bool checked)
+/* TIER and SHARE of backend `id`: its priority and its share of new
+ * flows now (GET .../backends "health"). */
+static void tier_cells(struct table *t, const cJSON *health, const cJSON *b,
+		       const char *id)
 {
-	unsigned int extra = checked ? 4 : 2;
+	const cJSON *h =
+		ectl_find_by(ectl_array_of(health, "backends"), "id", id);
+	const cJSON *share = ectl_member(h, "share_percent");
+	const cJSON *prio = ectl_member(b, "priority");
+
+	/* the document leaves priority 0 out */
+	ectl_table_cell(t, "%.0f",
+			cJSON_IsNumber(prio) ? prio->valuedouble : 0.0);
+	if (cJSON_IsNumber(share))
+		ectl_table_cell(t, "%.2f%%", share->valuedouble);
+	else
+		ectl_table_cell(t, "-");
+}
+
+/* A backend of the service has a priority other than 0. */
+static bool has_tiers(const cJSON *arr)
+{
+	const cJSON *b;
+
+	cJSON_ArrayForEach(b, arr)
+	{
+		const cJSON *p = ectl_member(b, "priority");
+
+		if (cJSON_IsNumber(p) && p->valuedouble != 0)
+			return true;
+	}
+	return false;
+}
+
+/* BACKEND, WEIGHT, STATE[, TIER, SHARE][, HEALTH, LAST CHECK], then the
+ * brief counters. */
+static void backend_cols(struct counter_cols *c, bool tiered, bool checked)
+{
+	static const char *const tier_heads[] = { "TIER", "SHARE" };
+	static const char *const check_heads[] = { "HEALTH", "LAST CHECK" };
+	unsigned int extra = 2 + (tiered ? 2 : 0) + (checked ? 2 : 0), k = 1;
 
 	counter_cols(c, "BACKEND", ep_be_counters, EP_BE_N, true);
 	memmove(&c->d[1 + extra], &c->d[1], (c->n - 1) * sizeof(c->d[0]));
 	memmove(&c->head[1 + extra], &c->head[1],
 		(c->n - 1) * sizeof(c->head[0]));
-	snprintf(c->head[1], HEAD_MAX, "WEIGHT");
-	snprintf(c->head[2], HEAD_MAX, "STATE");
-	if (checked) {
-		snprintf(c->head[3], HEAD_MAX, "HEALTH");
-		snprintf(c->head[4], HEAD_MAX, "LAST CHECK");
+	c->align[k] = 'r';
+	snprintf(c->head[k++], HEAD_MAX, "WEIGHT");
+	c->align[k] = 'l';
+	snprintf(c->head[k++], HEAD_MAX, "STATE");
+	for (unsigned int i = 0; tiered && i < 2; i++) {
+		c->align[k] = 'r';
+		snprintf(c->head[k++], HEAD_MAX, "%s", tier_heads[i]);
+	}
+	for (unsigned int i = 0; checked && i < 2; i++) {
+		c->align[k] = 'l';
+		snprintf(c->head[k++], HEAD_MAX, "%s", check_heads[i]);
 	}
 	c->n += extra;
-	for (unsigned int k = 0; k < c->n; k++) {
+	for (k = 0; k < c->n; k++) {
 		c->heads[k] = c->head[k];
-		c->align[k] = k == 0 || (k >= 2 && k <= extra) ? 'l' : 'r';
+		if (k == 0 || k > extra)
+			c->align[k] = k == 0 ? 'l' : 'r';
 	}
 }
 
@@ -377,6 +421,31 @@ static int breaker_table(FILE *out, const cJSON *outlier)
 	return 0;
 }
 
+/* "tiers: 0 35.00% (1/4 healthy), 1 65.00% (4/4 healthy)" */
+static void tiers_line(FILE *out, const cJSON *health)
+{
+	const cJSON *t, *arr = ectl_array_of(health, "tiers");
+	char a[32], b[32], c[32];
+	const char *sep = "";
+
+	if (arr == NULL)
+		return;
+	fprintf(out, "tiers:");
+	cJSON_ArrayForEach(t, arr)
+	{
+		const cJSON *load = ectl_member(t, "load_percent");
+
+		fprintf(out, "%s %s %.2f%% (%s/%s healthy%s)", sep,
+			count_text(t, "priority", a, sizeof(a)),
+			cJSON_IsNumber(load) ? load->valuedouble : 0.0,
+			count_text(t, "healthy", b, sizeof(b)),
+			count_text(t, "eligible", c, sizeof(c)),
+			cJSON_IsTrue(ectl_member(t, "panic")) ? ", panic" : "");
+		sep = ",";
+	}
+	fprintf(out, "\n");
+}
+
 int ectl_fmt_backends(FILE *out, const cJSON *backends, const cJSON *stats,
 		      const char *service)
 {
@@ -386,7 +455,8 @@ int ectl_fmt_backends(FILE *out, const cJSON *backends, const cJSON *stats,
 	const cJSON *health = ectl_member(backends, "health");
 	bool checked =
 		strcmp(ectl_str_or(health, "check", "none"), "none") != 0;
-	unsigned int first = checked ? 5 : 3;
+	bool tiered = has_tiers(arr);
+	unsigned int first = 3 + (checked ? 2 : 0) + (tiered ? 2 : 0);
 	char id[96], num[32];
 	struct counter_cols c;
 	struct table t;
@@ -394,7 +464,7 @@ int ectl_fmt_backends(FILE *out, const cJSON *backends, const cJSON *stats,
 
 	if (arr == NULL)
 		return -EPROTO;
-	backend_cols(&c, checked);
+	backend_cols(&c, tiered, checked);
 	t = (struct table){ c.n, c.heads, c.align, NULL, 0, 0, false };
 	cJSON_ArrayForEach(b, arr)
 	{
@@ -406,6 +476,8 @@ int ectl_fmt_backends(FILE *out, const cJSON *backends, const cJSON *stats,
 		ectl_table_cell(&t, "%s",
 				count_text(b, "weight", num, sizeof(num)));
 		ectl_table_cell(&t, "%s", ectl_str_or(b, "state", "up"));
+		if (tiered)
+			tier_cells(&t, health, b, id);
 		if (checked)
 			health_cells(&t, health, id);
 		for (unsigned int k = first; k < c.n; k++)
@@ -420,6 +492,8 @@ int ectl_fmt_backends(FILE *out, const cJSON *backends, const cJSON *stats,
 			ectl_str_or(health, "state", "-"),
 			count_text(health, "healthy", num, sizeof(num)),
 			count_text(health, "eligible", id, sizeof(id)));
+	if (rc == 0 && tiered)
+		tiers_line(out, health);
 	return rc ? rc : breaker_table(out, ectl_member(backends, "outlier"));
 }
 

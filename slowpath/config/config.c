@@ -358,7 +358,7 @@ static bool backend_equal(const struct config_backend *a,
 {
 	return cfg_ip_equal(&a->addr, &b->addr) && a->port == b->port &&
 	       a->weight == b->weight && a->state == b->state &&
-	       a->has_mac == b->has_mac &&
+	       a->priority == b->priority && a->has_mac == b->has_mac &&
 	       (!a->has_mac || memcmp(a->mac, b->mac, 6) == 0) &&
 	       cfg_registration_equal(a, b);
 }
@@ -372,7 +372,7 @@ static bool service_equal(const struct config_service *a,
 	    !cfg_ip_equal(&a->vip, &b->vip) || a->port != b->port ||
 	    a->proto != b->proto || a->fwd != b->fwd || a->encap != b->encap ||
 	    a->sched != b->sched || a->affinity != b->affinity ||
-	    a->maglev_size != b->maglev_size ||
+	    a->maglev_size != b->maglev_size || a->on_down != b->on_down ||
 	    a->n_backends != b->n_backends || !cfg_health_equal(a, b) ||
 	    !cpol_equal_service(&a->pol, &b->pol) ||
 	    !cfg_registry_clients_equal(a, b) || !cfg_outlier_equal(a, b))

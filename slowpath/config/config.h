@@ -33,7 +33,8 @@
 #define CONFIG_REG_TTL_MIN_S 1u
 #define CONFIG_REG_TTL_MAX_S 3600u
 #define CONFIG_REG_TTL_DEFAULT_S 15u /* Nacos: unhealthy after 15 s */
-#define CONFIG_REG_PRIORITY_MAX 127u
+/* a registered instance's priority is its backend's tier */
+#define CONFIG_REG_PRIORITY_MAX EP_BE_PRIORITY_MAX
 #define CONFIG_REG_META_MAX 8u /* metadata entries per instance */
 #define CONFIG_REG_META_KEY_LEN 32u /* with the NUL */
 #define CONFIG_REG_META_VALUE_LEN 128u /* with the NUL */
@@ -52,6 +53,13 @@ enum config_encap {
 enum config_affinity {
 	CONFIG_AFFINITY_NONE = 0,
 	CONFIG_AFFINITY_SOURCE_IP = 1,
+};
+
+/* services[].on_down: what a backend's established flows get when its
+ * health checks take it down. */
+enum config_on_down {
+	CONFIG_ON_DOWN_KEEP = 0, /* they stay until they end */
+	CONFIG_ON_DOWN_RESET = 1, /* reset (TCP) or forgotten (UDP) */
 };
 
 /* node.maglev_rebuild: how a changed service's Maglev table is made. */
@@ -84,6 +92,7 @@ struct config_backend {
 	/* malloc'd, NULL for a configured backend; zeroed before filled, so
 	 * registrations compare as bytes */
 	struct config_registration *reg;
+	uint8_t priority; /* tier, 0 (preferred) .. EP_BE_PRIORITY_MAX */
 };
 
 struct config_service {
@@ -102,6 +111,7 @@ struct config_service {
 	uint32_t panic_percent;
 	/* outlier_detection (enabled false when absent): breaker.h */
 	struct outlier_params outlier;
+	enum config_on_down on_down;
 	uint32_t n_backends;
 	struct config_backend *backends; /* malloc'd, n_backends long */
 	struct config_svc_policing pol; /* "limits", "acl" */

@@ -66,6 +66,11 @@ static const char *const state_names[] = {
 	[EP_BE_DRAIN] = "drain",
 };
 
+static const char *const on_down_names[] = {
+	[CONFIG_ON_DOWN_KEEP] = "keep",
+	[CONFIG_ON_DOWN_RESET] = "reset",
+};
+
 struct names {
 	const char *const *v;
 	size_t n;
@@ -87,6 +92,7 @@ static const char *const health_type_names[] = {
 	[HEALTH_NONE] = "none",
 	[HEALTH_TCP] = "tcp",
 	[HEALTH_HTTP] = "http",
+	[HEALTH_HTTPS] = "https",
 };
 
 /* ------------------------------------------------------------------ */

@@ -146,6 +146,8 @@ static void flat_write_service(const struct config_service *s, uint32_t id,
 		fs.flags |= EP_SVC_F_AFFINITY;
 	if (s->fwd == EP_FWD_ENCAP && s->encap == CONFIG_ENCAP_GUE)
 		fs.flags |= EP_SVC_F_GUE;
+	if (s->on_down == CONFIG_ON_DOWN_RESET)
+		fs.flags |= EP_SVC_F_RESET_ON_DOWN;
 	fs.stats_id = id;
 	fs.maglev_size = s->maglev_size;
 	fs.first_backend = first;
@@ -164,6 +166,7 @@ static void flat_write_backend(const struct config_backend *b, uint32_t id,
 	fb.port = b->port;
 	fb.weight = b->weight;
 	fb.state = (uint8_t)b->state;
+	fb.priority = b->priority;
 	fb.has_mac = b->has_mac;
 	if (b->has_mac)
 		memcpy(fb.mac, b->mac, 6);
@@ -296,6 +299,7 @@ static void flat_read_backend(const struct ep_cfg_backend *fb,
 	b->port = fb->port;
 	b->weight = fb->weight;
 	b->state = (enum ep_backend_state)fb->state;
+	b->priority = fb->priority;
 	b->has_mac = fb->has_mac != 0;
 	if (b->has_mac)
 		memcpy(b->mac, fb->mac, 6);
@@ -319,6 +323,8 @@ static int flat_read_service(const void *buf, const struct ep_cfg_hdr *h,
 	s->sched = (enum ep_sched)fs.sched;
 	s->affinity = fs.flags & EP_SVC_F_AFFINITY ? CONFIG_AFFINITY_SOURCE_IP
 						   : CONFIG_AFFINITY_NONE;
+	s->on_down = fs.flags & EP_SVC_F_RESET_ON_DOWN ? CONFIG_ON_DOWN_RESET
+						       : CONFIG_ON_DOWN_KEEP;
 	s->maglev_size =
 		fs.maglev_size != 0 ? fs.maglev_size : EP_MAGLEV_DEFAULT_SIZE;
 	cpol_from_flat_service(&fs, &s->pol);

@@ -56,20 +56,83 @@ static int parse_health_path(const cJSON *obj, const char *path,
 	return 0;
 }
 
-/* The fields only "http" checks have. */
+/* server_name: a DNS name (letters, digits, '-', '.'), 1..253. */
+static int parse_server_name(const cJSON *obj, const char *path,
+			     struct health_params *h, struct config_error *err)
+{
+	int rc = cfg_get_text(obj, path, "server_name", false, h->server_name,
+			      sizeof(h->server_name), err);
+	size_t n = strlen(h->server_name);
+
+	if (rc != 0 || cfg_field(obj, "server_name") == NULL)
+		return rc;
+	if (n == 0 || n > 253)
+		return cfg_fail_at(err, path, "server_name",
+				   "must be a DNS name of 1..253 characters");
+	for (size_t i = 0; i < n; i++) {
+		char c = h->server_name[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '-' || c == '.'))
+			return cfg_fail_at(err, path, "server_name",
+					   "must be a DNS name (letters, "
+					   "digits, '-' and '.')");
+	}
+	return 0;
+}
+
+/* The fields only "https" checks have: server_name, verify, ca_file. */
+static int parse_health_tls(const cJSON *obj, const char *path,
+			    struct health_params *h, struct config_error *err)
+{
+	static const char *const tls_only[] = { "server_name", "verify",
+						"ca_file" };
+	const cJSON *v = cfg_field(obj, "verify");
+	int rc;
+
+	if (h->type != HEALTH_HTTPS) {
+		for (size_t i = 0; i < ARRAY_LEN(tls_only); i++)
+			if (cfg_field(obj, tls_only[i]) != NULL)
+				return cfg_fail_at(err, path, tls_only[i],
+						   "only valid with \"type\": "
+						   "\"https\"");
+		return 0;
+	}
+	rc = parse_server_name(obj, path, h, err);
+	if (rc != 0)
+		return rc;
+	if (v != NULL && !cJSON_IsBool(v))
+		return cfg_fail_at(err, path, "verify",
+				   "must be true or false, not %s",
+				   cfg_json_type(v));
+	h->verify = v != NULL && cJSON_IsTrue(v);
+	rc = cfg_get_text(obj, path, "ca_file", false, h->ca_file,
+			  sizeof(h->ca_file), err);
+	if (rc == 0 && h->verify && h->ca_file[0] == 0)
+		rc = cfg_fail_at(err, path, "ca_file",
+				 "required with \"verify\": true");
+	if (rc == 0 && !h->verify && cfg_field(obj, "ca_file") != NULL)
+		rc = cfg_fail_at(err, path, "ca_file",
+				 "only valid with \"verify\": true");
+	return rc;
+}
+
+/* The fields only "http" and "https" checks have. */
 static int parse_health_http(const cJSON *obj, const char *path,
 			     struct health_params *h, struct config_error *err)
 {
 	static const char *const http_only[] = { "path", "expect_status",
 						 "body_contains" };
-	int rc = 0;
+	int rc = parse_health_tls(obj, path, h, err);
 
-	if (h->type != HEALTH_HTTP) {
+	if (rc != 0)
+		return rc;
+	if (h->type != HEALTH_HTTP && h->type != HEALTH_HTTPS) {
 		for (size_t i = 0; i < ARRAY_LEN(http_only); i++)
 			if (cfg_field(obj, http_only[i]) != NULL)
 				return cfg_fail_at(err, path, http_only[i],
 						   "only valid with \"type\": "
-						   "\"http\"");
+						   "\"http\" or \"https\"");
 		return 0;
 	}
 	rc = parse_health_path(obj, path, h, err);
@@ -124,17 +187,15 @@ static int parse_health_timing(const cJSON *obj, const char *path,
 int cfg_parse_health_check(const cJSON *svc, const char *spath,
 			   struct config_service *s, struct config_error *err)
 {
-	static const char *const keys[] = { "type",
-					    "interval_ms",
-					    "timeout_ms",
-					    "rise",
-					    "fall",
-					    "port",
-					    "path",
-					    "expect_status",
-					    "body_contains",
-					    "panic_threshold_percent",
-					    NULL };
+	static const char *const keys[] = {
+		"type",		 "interval_ms",
+		"timeout_ms",	 "rise",
+		"fall",		 "port",
+		"path",		 "expect_status",
+		"body_contains", "panic_threshold_percent",
+		"server_name",	 "verify",
+		"ca_file",	 NULL
+	};
 	const cJSON *obj = cfg_field(svc, "health_check");
 	char path[SVC_PATH + 16];
 	int type = HEALTH_NONE, rc;
@@ -170,7 +231,10 @@ int cfg_validate_health(const struct config_service *s, const char *path,
 	snprintf(hpath, sizeof(hpath), "%s.health_check", path);
 	if (cfg_name_of(NAMES(health_type_names), h->type) == NULL)
 		return cfg_fail_at(err, hpath, "type",
-				   "must be none, tcp or http");
+				   "must be none, tcp, http or https");
+	if (h->type == HEALTH_HTTPS && h->verify && h->ca_file[0] == 0)
+		return cfg_fail_at(err, hpath, "ca_file",
+				   "required with \"verify\": true");
 	if (h->timeout_ms < HEALTH_TIMEOUT_MS_MIN ||
 	    h->interval_ms < HEALTH_INTERVAL_MS_MIN ||
 	    h->interval_ms > HEALTH_INTERVAL_MS_MAX ||
@@ -210,7 +274,9 @@ bool cfg_health_equal(const struct config_service *a,
 	       x->interval_ms == y->interval_ms &&
 	       x->timeout_ms == y->timeout_ms && x->rise == y->rise &&
 	       x->fall == y->fall && x->port == y->port &&
-	       (x->type != HEALTH_HTTP ||
+	       strcmp(x->server_name, y->server_name) == 0 &&
+	       x->verify == y->verify && strcmp(x->ca_file, y->ca_file) == 0 &&
+	       (x->type == HEALTH_TCP ||
 		(x->status_min == y->status_min &&
 		 x->status_max == y->status_max &&
 		 strcmp(x->path, y->path) == 0 &&

@@ -103,6 +103,8 @@ static void json_backend(struct jw_buf *b, const struct config_backend *be)
 	jb_knum(b, "port", be->port);
 	jb_knum(b, "weight", be->weight);
 	jb_kstr(b, "state", cfg_name_of(NAMES(state_names), be->state));
+	if (be->priority != 0) /* as syn_proxy: written when not the default */
+		jb_knum(b, "priority", be->priority);
 	if (be->has_mac) {
 		snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x",
 			 be->mac[0], be->mac[1], be->mac[2], be->mac[3],
@@ -129,7 +131,15 @@ static void json_health(struct jw_buf *b, const struct config_service *s)
 	jb_knum(b, "rise", h->rise);
 	jb_knum(b, "fall", h->fall);
 	jb_knum(b, "port", h->port);
-	if (h->type == HEALTH_HTTP) {
+	if (h->type == HEALTH_HTTPS && h->server_name[0])
+		jb_kstr(b, "server_name", h->server_name);
+	if (h->type == HEALTH_HTTPS) {
+		jb_key(b, "verify", false);
+		jw_buf_puts(b, h->verify ? "true" : "false");
+	}
+	if (h->type == HEALTH_HTTPS && h->verify)
+		jb_kstr(b, "ca_file", h->ca_file);
+	if (h->type == HEALTH_HTTP || h->type == HEALTH_HTTPS) {
 		jb_kstr(b, "path", h->path);
 		snprintf(status, sizeof(status), "%u-%u", h->status_min,
 			 h->status_max);
@@ -181,6 +191,9 @@ static void json_service(struct jw_buf *b, const struct config_service *s)
 	json_health(b, s);
 	cfg_json_registry_clients(b, s);
 	json_outlier(b, s);
+	if (s->on_down != CONFIG_ON_DOWN_KEEP)
+		jb_kstr(b, "on_down",
+			cfg_name_of(NAMES(on_down_names), s->on_down));
 	jw_buf_puts(b, ",\"backends\":[");
 	for (i = 0; i < s->n_backends; i++) {
 		if (i > 0)

@@ -310,9 +310,9 @@ static int parse_backend(const cJSON *obj, const char *path,
 			 struct config_backend *b, struct config_error *err)
 {
 	static const char *const keys[] = { "address", "port", "weight",
-					    "state",   "mac",  "registration",
-					    NULL };
-	uint32_t port = 0, weight = 1;
+					    "state",   "mac",  "priority",
+					    "registration", NULL };
+	uint32_t port = 0, weight = 1, prio = 0;
 	int state = EP_BE_UP, rc;
 	const char *mac = NULL;
 
@@ -329,6 +329,9 @@ static int parse_backend(const cJSON *obj, const char *path,
 		rc = cfg_get_enum(obj, path, "state", NAMES(state_names),
 				  EP_BE_UP, &state, err);
 	if (rc == 0)
+		rc = cfg_get_uint(obj, path, "priority", 0, EP_BE_PRIORITY_MAX,
+				  0, &prio, err);
+	if (rc == 0)
 		rc = cfg_get_str(obj, path, "mac", false, &mac, err);
 	if (rc == 0 && mac != NULL && !cfg_mac_parse(mac, b->mac))
 		rc = cfg_fail_at(
@@ -337,6 +340,7 @@ static int parse_backend(const cJSON *obj, const char *path,
 	b->port = (uint16_t)port;
 	b->weight = (uint16_t)weight;
 	b->state = (enum ep_backend_state)state;
+	b->priority = (uint8_t)prio;
 	b->has_mac = mac != NULL;
 	if (rc == 0)
 		rc = cfg_parse_registration(obj, path, b, err);
@@ -428,9 +432,10 @@ static int parse_service(const cJSON *obj, const char *path,
 					    "syn_proxy",
 					    "registry_clients",
 					    "outlier_detection",
+					    "on_down",
 					    NULL };
 	uint32_t port = 0;
-	int rc;
+	int on_down = CONFIG_ON_DOWN_KEEP, rc;
 
 	rc = cfg_check_object(obj, path, keys, err);
 	if (rc == 0)
@@ -456,6 +461,10 @@ static int parse_service(const cJSON *obj, const char *path,
 		rc = cfg_parse_registry_clients(obj, path, s, err);
 	if (rc == 0)
 		rc = cfg_parse_outlier(obj, path, s, err);
+	if (rc == 0)
+		rc = cfg_get_enum(obj, path, "on_down", NAMES(on_down_names),
+				  CONFIG_ON_DOWN_KEEP, &on_down, err);
+	s->on_down = (enum config_on_down)on_down;
 	return rc;
 }
 

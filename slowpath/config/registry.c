@@ -206,6 +206,7 @@ int config_instance_parse(const struct cJSON *body, const char *path,
 	if (b->reg == NULL)
 		return cfg_fail_nomem(err);
 	rc = parse_announced(body, path, b->reg, err);
+	b->priority = (uint8_t)b->reg->priority; /* its tier */
 	if (rc != 0) {
 		free(b->reg);
 		b->reg = NULL;
@@ -296,6 +297,11 @@ int cfg_validate_registry(const struct config_service *s, const char *path,
 		rc = reg_validate(s->backends[i].reg, bpath, err);
 		if (rc != 0)
 			return rc;
+		if (s->backends[i].reg->priority != s->backends[i].priority)
+			return cfg_fail(err,
+					"%s.registration.priority: must equal "
+					"the backend's priority (%u)",
+					bpath, s->backends[i].priority);
 	}
 	if (n < 2)
 		return 0;

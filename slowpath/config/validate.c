@@ -109,6 +109,9 @@ static int validate_backend(const struct config_service *s,
 	if (cfg_name_of(NAMES(state_names), b->state) == NULL)
 		return cfg_fail_at(err, path, "state",
 				   "must be up, down or drain");
+	if (b->priority > EP_BE_PRIORITY_MAX)
+		return cfg_fail_at(err, path, "priority", "must be 0..%u",
+				   EP_BE_PRIORITY_MAX);
 	if (b->has_mac && !cfg_mac_is_unicast(b->mac))
 		return cfg_fail_at(err, path, "mac",
 				   "must be a unicast MAC address");
@@ -248,6 +251,9 @@ static int validate_service(const struct ep_config *cfg, uint32_t i,
 		rc = validate_backend_dups(s, path, err);
 	if (rc == 0)
 		rc = cfg_validate_health(s, path, err);
+	if (rc == 0 && cfg_name_of(NAMES(on_down_names), s->on_down) == NULL)
+		rc = cfg_fail_at(err, path, "on_down",
+				 "must be \"keep\" or \"reset\"");
 	if (rc == 0)
 		rc = cfg_validate_registry(s, path, err);
 	if (rc == 0)

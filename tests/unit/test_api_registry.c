@@ -372,7 +372,7 @@ static void test_validation(void)
 		  "body.ttl" },
 		{ "{'address': '10.0.0.9', 'port': 1, 'weight': -1}",
 		  "body.weight" },
-		{ "{'address': '10.0.0.9', 'port': 1, 'priority': 128}",
+		{ "{'address': '10.0.0.9', 'port': 1, 'priority': 16}",
 		  "body.priority" },
 		{ "{'address': '10.0.0.9', 'port': 1, 'metadata': []}",
 		  "body.metadata" },
@@ -423,7 +423,7 @@ static void test_validation(void)
 	/* the limits themselves are accepted */
 	reg_post(
 		"{'address': '10.0.0.9', 'port': 65535, 'ttl': 3600, "
-		"'priority': 127, 'weight': 0, 'metadata': {'a/b.c-d_e': ''}}");
+		"'priority': 15, 'weight': 0, 'metadata': {'a/b.c-d_e': ''}}");
 	CHECK_MSG(R.status == 201, "%s", R.body);
 	reg_post("{'address': '10.0.0.8', 'port': 1, 'ttl': 1}");
 	CHECK(R.status == 201);

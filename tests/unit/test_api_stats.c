@@ -186,6 +186,7 @@ static cJSON *ref_stats(const struct ep_stats *s, const struct ep_shared *sh,
 			sc.syn_proxy_backend_reset);
 		ref_u64(o, "syn_proxy_syn_retries", sc.syn_proxy_syn_retries);
 		ref_u64(o, "drops_syn_proxy_waiting", sc.drop_syn_proxy_wait);
+		ref_u64(o, "flows_reset_on_down", sc.reset_on_down);
 		barr = cJSON_AddArrayToObject(o, "backends");
 		for (uint32_t j = 0; j < sn->n_backends; j++) {
 			const struct metrics_backend_name *bn =

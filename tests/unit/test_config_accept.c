@@ -530,12 +530,51 @@ void test_health_check(void)
 		    "\"port\":80,\"protocol\":\"tcp\",\"health_check\":"
 		    "{\"type\":\"none\"}}]}",
 		    "health none");
+	CHECK(parse_sq(SVC_HC("{'type':'https','server_name':'be.example',"
+			      "'verify':true,'ca_file':'/etc/ca.pem',"
+			      "'path':'/ready'}"),
+		       &cfg, &err) == 0);
+	s = &cfg.services[0];
+	CHECK_MSG(err.msg[0] == 0, "%s", err.msg);
+	CHECK(s->health.type == HEALTH_HTTPS && s->health.verify);
+	CHECK(strcmp(s->health.server_name, "be.example") == 0 &&
+	      strcmp(s->health.ca_file, "/etc/ca.pem") == 0 &&
+	      strcmp(s->health.path, "/ready") == 0);
+	check_json_roundtrip(&cfg, "health https");
+	config_free(&cfg);
+	CHECK(parse_sq(SVC_HC("{'type':'https'}"), &cfg, &err) == 0);
+	CHECK(cfg.services[0].health.type == HEALTH_HTTPS &&
+	      !cfg.services[0].health.verify &&
+	      cfg.services[0].health.server_name[0] == 0);
+	check_json_roundtrip(&cfg, "health https, defaults");
+	config_free(&cfg);
+	/* tiers and on_down */
+	CHECK(parse_sq(DOC(SVC(",'on_down':'reset','backends':["
+			       "{'address':'10.0.1.1','priority':15}]")),
+		       &cfg, &err) == 0);
+	CHECK_MSG(err.msg[0] == 0, "%s", err.msg);
+	CHECK(cfg.services[0].on_down == CONFIG_ON_DOWN_RESET &&
+	      cfg.services[0].backends[0].priority == 15);
+	check_json_roundtrip(&cfg, "priority and on_down");
+	config_free(&cfg);
 
 	REFUSE(SVC_HC("1"),
 	       "services[0].health_check: must be an object, not a number");
 	REFUSE(SVC_HC("{}"), "services[0].health_check.type: required");
-	REFUSE(SVC_HC("{'type':'https'}"),
+	REFUSE(SVC_HC("{'type':'icmp'}"),
 	       "services[0].health_check.type: must be one of");
+	REFUSE(SVC_HC("{'type':'https','verify':true}"),
+	       "services[0].health_check.ca_file: required with");
+	REFUSE(SVC_HC("{'type':'https','ca_file':'/etc/ca.pem'}"),
+	       "services[0].health_check.ca_file: only valid with "
+	       "\"verify\": true");
+	REFUSE(SVC_HC("{'type':'https','verify':'yes'}"),
+	       "services[0].health_check.verify: must be true or false");
+	REFUSE(SVC_HC("{'type':'https','server_name':'a b'}"),
+	       "services[0].health_check.server_name: must be a DNS name");
+	REFUSE(SVC_HC("{'type':'http','server_name':'a.example'}"),
+	       "services[0].health_check.server_name: only valid with "
+	       "\"type\": \"https\"");
 	REFUSE(SVC_HC("{'type':'tcp','foo':1}"),
 	       "services[0].health_check: unknown field \"foo\"");
 	REFUSE(SVC_HC("{'type':'none','rise':1}"),

@@ -429,6 +429,34 @@ static void test_fmt_backends(void)
 		"health: tcp check, service ok, 1 of 1 healthy\n",
 		"backends table with health");
 	free(text);
+	/* priority tiers: TIER and SHARE, and the tiers' line */
+	cJSON_AddNumberToObject(
+		cJSON_GetArrayItem(cJSON_GetObjectItem(web, "backends"), 1),
+		"priority", 1);
+	cJSON_ReplaceItemInObject(
+		web, "health",
+		cJSON_Parse(
+			"{\"check\":\"none\",\"tiers\":["
+			"{\"priority\":0,\"eligible\":1,\"healthy\":1,"
+			"\"load_percent\":70,\"panic\":false},"
+			"{\"priority\":1,\"eligible\":1,\"healthy\":1,"
+			"\"load_percent\":30,\"panic\":true}],"
+			"\"backends\":["
+			"{\"id\":\"10.0.0.1:8080\",\"share_percent\":70},"
+			"{\"id\":\"10.0.0.2:8080\",\"share_percent\":30}]}"));
+	CHECK(ectl_fmt_backends(capture_start(&c), web, stats, "web") == 0);
+	text = capture_end(&c);
+	check_text(text,
+		   "BACKEND        WEIGHT  STATE  TIER   SHARE  PACKETS  "
+		   "ACTIVE FLOWS\n"
+		   "10.0.0.1:8080       1  up        0  70.00%        5  "
+		   "           1\n"
+		   "10.0.0.2:8080       3  drain     1  30.00%        -  "
+		   "           -\n"
+		   "tiers: 0 70.00% (1/1 healthy), 1 30.00% (1/1 healthy, "
+		   "panic)\n",
+		   "backends table with tiers");
+	free(text);
 	cJSON_Delete(svc);
 	cJSON_Delete(stats);
 }
@@ -460,12 +488,13 @@ static void test_fmt_stats(void)
 		"SERVICE  SYN COOKIE SENT  SYN COOKIE INVALID  SYN COOKIE "
 		"VALID  "
 		"SYN PROXY ESTABLISHED  SYN PROXY BACKEND RESET  "
-		"SYN PROXY SYN RETRIES  DROPS SYN PROXY WAITING\n"
+		"SYN PROXY SYN RETRIES  DROPS SYN PROXY WAITING  "
+		"FLOWS RESET ON DOWN\n"
 		"web                    -                   -                 "
 		"-  "
 		"                    -                        -                "
 		" "
-		"     -                        -\n"
+		"     -                        -                    -\n"
 		"\n"
 		"COUNTER            VALUE\n"
 		"rx_packets          1234\n"

@@ -141,8 +141,80 @@ static void test_overlay(void)
 	health_engine_destroy(h);
 }
 
+static const char tiered[] =
+	"{\"services\":[{\"name\":\"t\",\"vip\":\"10.0.0.1\",\"port\":80,"
+	"\"protocol\":\"tcp\",\"forwarding\":\"nat\",\"scheduler\":\"%s\","
+	"\"on_down\":\"reset\",\"health_check\":{\"type\":\"tcp\",\"fall\":1,"
+	"\"rise\":1},\"backends\":["
+	"{\"address\":\"10.0.1.1\",\"port\":8080,\"weight\":2},"
+	"{\"address\":\"10.0.1.2\",\"port\":8080,\"weight\":2},"
+	"{\"address\":\"10.0.1.3\",\"port\":8080,\"priority\":1},"
+	"{\"address\":\"10.0.1.4\",\"port\":8080,\"priority\":1}]}]}";
+
+/* Tiers in the flat form: effective weights, the health-down flag, rr
+ * turned wrr while the load spans tiers, and back. */
+static void test_tiered(const char *sched, uint8_t spill_sched)
+{
+	char text[2048];
+	struct ep_config cfg = { 0 };
+	struct config_error err = { "" };
+	struct health_engine *h = health_engine_create();
+	struct health_target *t;
+	struct ep_cfg_backend *fb;
+	struct ep_cfg_service *fs;
+	size_t cap, len = 0;
+	uint32_t n;
+	void *flat;
+
+	snprintf(text, sizeof(text), tiered, sched);
+	CHECK_MSG(config_parse(text, strlen(text), &cfg, &err) == 0, "%s",
+		  err.msg);
+	CHECK(cfg.services[0].backends[2].priority == 1);
+	CHECK(cfg.services[0].on_down == CONFIG_ON_DOWN_RESET);
+	CHECK(health_targets_build(&cfg, &t, &n) == 0 &&
+	      health_engine_set(h, t, n, 0) == 0);
+	free(t);
+	cap = config_flat_size(&cfg);
+	flat = malloc(cap);
+	/* all healthy: tier 1 on standby (weight 0, still up) */
+	CHECK(config_to_flat(&cfg, 1, NULL, flat, cap, &len, &err) == 0);
+	fs = (struct ep_cfg_service *)((char *)flat +
+				       ((struct ep_cfg_hdr *)flat)
+					       ->off_services);
+	CHECK(fs->flags & EP_SVC_F_RESET_ON_DOWN);
+	CHECK(health_overlay_flat(h, &cfg, flat, len) == 0);
+	fb = flat_backends(flat);
+	CHECK(fb[0].weight == (sched[0] == 'r' ? 1 : 2) && fb[2].weight == 0);
+	CHECK(fb[2].state == EP_BE_UP && fb[2].priority == 1);
+	CHECK(fs->sched != spill_sched || spill_sched == EP_SCHED_MAGLEV);
+	/* one of tier 0 down: 70 % / 30 % */
+	CHECK(health_engine_observe(h, 0, HEALTH_R_REFUSED, 111, 1) == 1);
+	CHECK(config_to_flat(&cfg, 2, NULL, flat, cap, &len, &err) == 0);
+	CHECK(health_overlay_flat(h, &cfg, flat, len) == 1);
+	CHECK(fb[0].state == EP_BE_DOWN && fb[0].flags == EP_BE_F_HEALTH_DOWN);
+	CHECK(fb[1].weight == 42000 && fb[2].weight == 9000);
+	CHECK(fb[1].flags == 0 && fs->sched == spill_sched);
+	/* both down: tier 1 alone at its configured weights */
+	CHECK(health_engine_observe(h, 1, HEALTH_R_REFUSED, 111, 2) == 1);
+	CHECK(config_to_flat(&cfg, 3, NULL, flat, cap, &len, &err) == 0);
+	CHECK(health_overlay_flat(h, &cfg, flat, len) == 2);
+	CHECK(fb[2].weight == 1 && fb[3].weight == 1 &&
+	      fb[1].state == EP_BE_DOWN);
+	/* back */
+	CHECK(health_engine_observe(h, 0, HEALTH_R_OK, 0, 3) == 1);
+	CHECK(health_engine_observe(h, 1, HEALTH_R_OK, 0, 3) == 1);
+	CHECK(config_to_flat(&cfg, 4, NULL, flat, cap, &len, &err) == 0);
+	CHECK(health_overlay_flat(h, &cfg, flat, len) == 0);
+	CHECK(fb[2].weight == 0 && fb[0].flags == 0 && fb[0].weight > 0);
+	free(flat);
+	config_free(&cfg);
+	health_engine_destroy(h);
+}
+
 int main(void)
 {
 	test_overlay();
+	test_tiered("maglev", EP_SCHED_MAGLEV);
+	test_tiered("rr", EP_SCHED_WRR);
 	return check_summary("health_overlay");
 }

@@ -57,6 +57,8 @@ enum {
 	SVC_WRR = 7,
 	SVC_PROV = 8,
 	SVC_PROV2 = 9,
+	SVC_RST = 10,
+	SVC_KEEP = 11,
 };
 
 extern struct rte_mbuf *out[MAX_OUT];
@@ -78,6 +80,7 @@ int out_sid(const uint8_t *f);
 uint8_t *cfg_flat(struct flat_build *c, uint64_t version, uint32_t *len);
 void make_cfg(struct flat_build *c, int variant);
 int apply_cfg(int variant, uint64_t version, struct ep_event_msg *ev);
+int apply_cfg_reset(int down, uint64_t version, struct ep_event_msg *ev);
 struct rte_mbuf *mk(const uint8_t *f, uint32_t len);
 void free_out(unsigned int n);
 unsigned int xmit(struct rte_mbuf **in, unsigned int n);
@@ -137,6 +140,9 @@ void test_outlier(void);
 void test_arp_nd(void);
 void test_arp_learning(void);
 void test_nd_learning(void);
+
+/* fp_reset.c */
+void test_reset_on_down(void);
 
 /* fp_refuse.c */
 void test_malformed(struct tflow *fl);

@@ -145,6 +145,40 @@ static void make_cfg_prov(struct flat_build *c, int variant)
 	       variant == 3 ? 93 : 94);
 }
 
+/*
+ * Configuration 1 plus two NAT services for on_down: "rst" (10.1.0.10,
+ * on_down reset, backends 61 and 62) and "keep" (10.1.0.11, backends 63
+ * and 64). `down`: 61 and 63 are down by their health checks.
+ */
+int apply_cfg_reset(int down, uint64_t version, struct ep_event_msg *ev)
+{
+	struct flat_build c;
+	uint32_t len;
+	uint8_t *buf;
+	int rc;
+
+	make_cfg(&c, 1);
+	cfg_svc(&c, "rst", ep_ip4u(IP4(10, 1, 0, 10)), 80, EP_FWD_NAT,
+		EP_SCHED_MAGLEV, EP_SVC_F_RESET_ON_DOWN, SVC_RST);
+	cfg_be(&c, ep_ip4u(IP4(10, 0, 0, 61)), 8080, 1, 1, 61);
+	cfg_be(&c, ep_ip4u(IP4(10, 0, 0, 62)), 8080, 1, 1, 62);
+	cfg_svc(&c, "keep", ep_ip4u(IP4(10, 1, 0, 11)), 80, EP_FWD_NAT,
+		EP_SCHED_MAGLEV, 0, SVC_KEEP);
+	cfg_be(&c, ep_ip4u(IP4(10, 0, 0, 63)), 8080, 1, 1, 63);
+	cfg_be(&c, ep_ip4u(IP4(10, 0, 0, 64)), 8080, 1, 1, 64);
+	if (down)
+		for (uint32_t i = 0; i < c.n_be; i++)
+			if (c.be[i].stats_id == 61 || c.be[i].stats_id == 63) {
+				c.be[i].state = EP_BE_DOWN;
+				c.be[i].flags = EP_BE_F_HEALTH_DOWN;
+			}
+	buf = cfg_flat(&c, version, &len);
+	memset(ev, 0, sizeof(*ev));
+	rc = ctrl_apply(buf, len, ev);
+	free(buf);
+	return rc;
+}
+
 int apply_cfg(int variant, uint64_t version, struct ep_event_msg *ev)
 {
 	struct flat_build c;

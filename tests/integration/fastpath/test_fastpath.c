@@ -60,6 +60,7 @@ int main(void)
 	test_counters(); /* i */
 	test_provisional();
 	test_port_reuse();
+	test_reset_on_down(); /* last: its own configurations */
 	if (TEST_WORKERS > 1) {
 		/* Work was spread, and every worker kept flows of its own. */
 		CHECK(stats_sum_cnt(fp.stats, EP_CNT_HANDOFF_OUT) > 0);
