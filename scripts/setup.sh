@@ -32,6 +32,10 @@ PACKAGES=(
 	testssl.sh
 	# hping3: the spoofed-source SYN flood of tests/e2e/test_synproxy.sh.
 	hping3
+	# tests/e2e/test_exception.sh: nftables keeps the kernel off the
+	# af_packet veth (the tap holds the node's address); iperf3 measures
+	# the exception path (scripts/bench/exception.sh).
+	nftables iperf3
 )
 
 die() { echo "setup: error: $*" >&2; exit 1; }
