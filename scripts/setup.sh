@@ -35,7 +35,7 @@ PACKAGES=(
 	# tests/e2e/test_exception.sh: nftables keeps the kernel off the
 	# af_packet veth (the tap holds the node's address); iperf3 measures
 	# the exception path (scripts/bench/exception.sh).
-	nftables iperf3
+	nftables iperf3 iputils-ping
 )
 
 die() { echo "setup: error: $*" >&2; exit 1; }
