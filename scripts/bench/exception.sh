@@ -6,7 +6,9 @@
 # veth (namespaces exc-bcli, exc-blb; scripts/lib/exc_net.sh). Prints,
 # for client -> node and node -> client (iperf3 -R), Mbit/s and the
 # packets/s the fast path moved each way (exception_to_kernel: into the
-# kernel, exception_from_kernel: out of it).
+# kernel, exception_from_kernel: out of it); then 64-byte UDP datagrams
+# client -> node (iperf3 -u -b 0 -l 64) for the packet rate (Mbit/s as
+# the server received them).
 #
 #   scripts/bench/exception.sh [-t SECONDS] [-- FASTPATH-OPTIONS...]
 #
@@ -59,25 +61,25 @@ ip netns exec "$LNS" "$FP_BIN" --lcores="0@$CPU,1@$CPU" --no-pci \
 FP_PID=$!
 wait_for "tap $TAP" 20 tap_up || { cat "$TMP/fp.log"; exit 1; }
 ip -n "$LNS" addr add "$NODE/24" dev "$TAP"
-ip netns exec "$LNS" iperf3 -s -B "$NODE" -1 >/dev/null 2>&1 &
+ip netns exec "$LNS" iperf3 -s -B "$NODE" >"$TMP/iperf3-server.log" 2>&1 &
 SRV_PID=$!
+sleep 1
 echo "edgepath exception path, iperf3 ${SECS} s, fast path options: ${*:-(defaults)}"
 echo "git $(git -C "$ROOT" rev-parse --short HEAD)$(git -C "$ROOT" diff --quiet || echo +dirty), $(date -u +%Y-%m-%dT%H:%MZ)"
-for dir in up down; do
-	ip netns exec "$LNS" sh -c "true"
-	pid_alive "$SRV_PID" || {
-		ip netns exec "$LNS" iperf3 -s -B "$NODE" -1 >/dev/null 2>&1 &
-		SRV_PID=$!
-	}
-	sleep 0.5
+for dir in up down udp64; do
 	in0=$(tel exception_to_kernel) out0=$(tel exception_from_kernel)
-	flag=; [[ $dir == down ]] && flag=-R
-	mbps=$(ip netns exec "$CNS" iperf3 -c "$NODE" -t "$SECS" $flag -J 2>/dev/null |
-		python3 -c 'import json,sys; d=json.load(sys.stdin); print("%.1f" % (d["end"]["sum_received"]["bits_per_second"]/1e6))')
+	case $dir in
+	up) flag= ;;
+	down) flag=-R ;;
+	udp64) flag="-u -b 0 -l 64" ;; # small datagrams: the packet rate
+	esac
+	ip netns exec "$CNS" iperf3 -c "$NODE" -t "$SECS" $flag -J \
+		>"$TMP/iperf3-$dir.json" 2>&1
+	mbps=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print("%.1f" % ((d["end"].get("sum_received") or d["end"]["sum"])["bits_per_second"]/1e6))' \
+		"$TMP/iperf3-$dir.json" 2>/dev/null) ||
+		{ say "iperf3 $dir: $(head -c 300 "$TMP/iperf3-$dir.json")"; mbps=; }
 	in1=$(tel exception_to_kernel) out1=$(tel exception_from_kernel)
 	printf '%-4s %8s Mbit/s  into kernel %8d pps  out of kernel %8d pps\n' \
 		"$dir" "${mbps:-?}" $(((in1 - in0) / SECS)) $(((out1 - out0) / SECS))
-	wait "$SRV_PID" 2>/dev/null
-	SRV_PID=
+	sleep 1
 done
-grep -E "exception_(rate|ring)" "$TMP/fp.log" >/dev/null 2>&1 || true
