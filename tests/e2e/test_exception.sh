@@ -33,7 +33,7 @@ HTTP_PORT=8080
 API_PORT=8443
 FLOOD_S=6
 N_API=10                          # API requests during the flood
-START=$SECONDS
+START=$(date +%s)
 
 passed=0
 failed=0
@@ -100,7 +100,7 @@ cleanup() {
 }
 finish() {
     cleanup
-    echo "runtime: $((SECONDS - START)) s"
+    echo "runtime: $(($(date +%s) - START)) s"
     if ((failed > 0)); then echo "logs kept in $TMP"; else rm -rf "$TMP"; fi
     echo "$passed passed, $failed failed"
     ((failed == 0))
@@ -198,7 +198,7 @@ HTTP_PID=$!
 
 n=$(pings 5)
 expect "ping $NODE through the fast path: ${n:-0}/5 answered" \
-    "$(((${n:-0} >= 4)) && echo 0 || echo 1)"
+    "$( ((${n:-0} >= 4)) && echo 0 || echo 1)"
 wait_for "HTTP server" 10 http_ok >>"$LOG" 2>&1
 expect "HTTP server on the tap's address answers curl" $?
 got=$(in_cli curl -s --max-time 10 "http://$NODE:$HTTP_PORT/big.bin" | sha256sum | cut -d' ' -f1)
@@ -214,7 +214,7 @@ from_k=$(stat counters exception_from_kernel)
 tap_tx=$(stat top exception_tap_tx_packets)
 tap_rx=$(stat top exception_tap_rx_packets)
 expect "counters: to kernel $to_k, tap written $tap_tx, tap read $tap_rx, sent out $from_k" \
-    "$(((${to_k:-0} > 100 && ${tap_tx:-0} > 100 && ${tap_rx:-0} > 100 && ${from_k:-0} > 100)) && echo 0 || echo 1)"
+    "$( ((${to_k:-0} > 100 && ${tap_tx:-0} > 100 && ${tap_rx:-0} > 100 && ${from_k:-0} > 100)) && echo 0 || echo 1)"
 punted=$(stat counters punted_packets)
 expect "nothing went over the slow path's punt ring (punted_packets ${punted:-?})" \
     "$([[ ${punted:-x} == 0 ]] && echo 0 || echo 1)"
@@ -237,16 +237,16 @@ FLOOD_PID=
 echo "# API answers during the flood: $answered of $i; exception_rate_source $src0 -> $src1" | tee -a "$LOG"
 expect "flood still running after the API requests" "$((flood_alive == 1 ? 0 : 1))"
 expect "API answered during the flood: $answered of $N_API" \
-    "$(((answered >= N_API * 8 / 10)) && echo 0 || echo 1)"
+    "$( ((answered >= N_API * 8 / 10)) && echo 0 || echo 1)"
 expect "per-source rate-limit drops rose during the flood (${src0:-?} -> ${src1:-?})" \
-    "$(((${src1:-0} - ${src0:-0} > 1000)) && echo 0 || echo 1)"
+    "$( ((${src1:-0} - ${src0:-0} > 1000)) && echo 0 || echo 1)"
 
 # The slow path goes away: the exception path is the fast path's own.
 stop_pid "$SP_PID" 3 KILL
 SP_PID=
 n=$(pings 5)
 expect "slow path killed: ping still answered ${n:-0}/5" \
-    "$(((${n:-0} >= 4)) && echo 0 || echo 1)"
+    "$( ((${n:-0} >= 4)) && echo 0 || echo 1)"
 http_ok
 expect "slow path killed: HTTP still answers" $?
 start_slowpath
