@@ -3,7 +3,7 @@
  * ARP and IPv6 neighbour discovery on the worker: answer for the node's
  * addresses and VIPs, learn the MACs of backends from what they send,
  * and ask for the MAC of a backend the neighbour table has none for.
- * What the fast path does not answer goes to the slow path.
+ * What the fast path does not answer is punted (worker_int.h:punt_to).
  */
 #include <string.h>
 
@@ -39,7 +39,7 @@ void arp_nd_handle_arp(struct fp_worker *w, const struct fp_snapshot *s,
 		tx_enqueue(w, mb, port);
 		return;
 	}
-	punt(w, mb);
+	punt_neigh(w, mb, m);
 }
 
 void arp_nd_handle_nd(struct fp_worker *w, const struct fp_snapshot *s,
@@ -54,7 +54,7 @@ void arp_nd_handle_nd(struct fp_worker *w, const struct fp_snapshot *s,
 			memcpy(m->sender_ip, m->target_ip, 16);
 			learn_neighbour(w, s, m, EP_AF_INET6, port, now);
 		}
-		punt(w, mb);
+		punt_neigh(w, mb, m);
 		return;
 	}
 	if (m->nd_has_lladdr)
@@ -65,7 +65,7 @@ void arp_nd_handle_nd(struct fp_worker *w, const struct fp_snapshot *s,
 		tx_enqueue(w, mb, port);
 		return;
 	}
-	punt(w, mb);
+	punt_neigh(w, mb, m);
 }
 
 /* Ask for a backend's MAC (ARP request or neighbour solicitation). */

@@ -33,7 +33,11 @@ void fp_default_options(struct fp_options *o)
 				  .client_entries = 65536,
 				  .mbufs = 32767,
 				  .rx_desc = 1024,
-				  .tx_desc = 1024 };
+				  .tx_desc = 1024,
+				  .exc = { .pps = EXC_DEFAULT_PPS,
+					   .source_pps = EXC_DEFAULT_SOURCE_PPS,
+					   .neigh_pps =
+						   EXC_DEFAULT_NEIGH_PPS } };
 }
 
 static int setup_worker(struct fp_worker *w, uint16_t index, unsigned int lcore,
@@ -152,6 +156,8 @@ int fp_setup(const struct fp_options *o)
 	if (rc == 0)
 		rc = ctrl_init();
 	if (rc == 0)
+		rc = exc_init(&o->exc);
+	if (rc == 0)
 		rc = stats_telemetry_register();
 	port_assign_queues();
 	return rc;
@@ -230,6 +236,7 @@ void fp_teardown(void)
 		__atomic_store_n(&fp.shared->stopping, 1, __ATOMIC_RELEASE);
 	rte_eal_mp_wait_lcore();
 	wait_slowpath_detach();
+	exc_fini();
 	if (fp.stats)
 		stats_print_final(stdout, fp.stats);
 	port_stop_all();

@@ -17,6 +17,7 @@
 #include "clientlimit.h"
 #include "conntrack.h"
 #include "ep_abi.h"
+#include "exception.h"
 #include "neigh.h"
 #include "snapshot.h"
 
@@ -77,6 +78,7 @@ struct fp_worker {
 	uint64_t tx_bytes[EP_MAX_PORTS]; /* bytes of the tx_n buffered */
 	struct rte_mbuf *tx[EP_MAX_PORTS][FP_TX_BUF];
 	struct fp_sample_req sample;
+	struct exc_local *exc; /* exception-path leases (exception.h) */
 } __rte_cache_aligned;
 
 struct fp_port {
@@ -98,6 +100,14 @@ struct fp_context {
 	struct rte_ring *event_ring;
 	struct rte_ring *punt_ring;
 	struct rte_ring *inject_ring;
+	/* The exception path (exception.h), when exc_on: workers -> its
+	 * thread -> the tap, and the tap -> its thread -> worker 0. */
+	uint32_t exc_on;
+	uint16_t exc_port; /* index of the data port the tap stands for */
+	uint16_t exc_tap; /* the tap's DPDK port id */
+	struct rte_ring *exc_to_kernel;
+	struct rte_ring *exc_from_kernel;
+	struct exc_limits exc_limits;
 	uint8_t *cfg_stage;
 	struct ep_flow_sample *flow_sample;
 	uint32_t hash_seed;
@@ -124,6 +134,7 @@ struct fp_options {
 	int seed_given;
 	uint16_t rx_desc;
 	uint16_t tx_desc;
+	struct exc_params exc;
 };
 
 void fp_default_options(struct fp_options *o);

@@ -38,8 +38,22 @@ static void usage(const char *prog)
 	       "  --hash-seed N       fixed flow-hash seed (default random; "
 	       "give every node the same seed to share Maglev picks)\n"
 	       "  --rx-desc N, --tx-desc N  descriptors per queue "
-	       "(default 1024)\n",
-	       prog);
+	       "(default 1024)\n"
+	       "  --exception-tap NAME  create kernel interface NAME (net_tap, "
+	       "the data port's MAC and MTU): packets for the node that the "
+	       "fast path does not handle go there, what the kernel sends "
+	       "there goes out of the data port (default: none; punted "
+	       "packets go to the slow path)\n"
+	       "  --exception-port N  the data port the tap stands for "
+	       "(default 0)\n"
+	       "  --exception-pps N   packets/s to the tap, ARP/ND apart "
+	       "(default %u; 0 = no limit)\n"
+	       "  --exception-source-pps N  packets/s to the tap per source "
+	       "address (default %u; 0 = no limit)\n"
+	       "  --exception-neigh-pps N  ARP/ND packets/s to the tap, a "
+	       "budget of their own (default %u; 0 = no limit)\n",
+	       prog, EXC_DEFAULT_PPS, EXC_DEFAULT_SOURCE_PPS,
+	       EXC_DEFAULT_NEIGH_PPS);
 }
 
 /* Parse a whole decimal number within [min, max]; -1 with a message. */
@@ -60,6 +74,48 @@ static int parse_u32(const char *opt, const char *s, uint64_t min, uint64_t max,
 	}
 	*out = (uint32_t)v;
 	return 0;
+}
+
+/* An interface name the kernel takes: 1..15 of [A-Za-z0-9_.-]. */
+static int parse_ifname(const char *s, char out[EXC_NAME_MAX + 1])
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > EXC_NAME_MAX ||
+	    strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		      "0123456789_.-") != n ||
+	    strcmp(s, ".") == 0 || strcmp(s, "..") == 0) {
+		fprintf(stderr,
+			"--exception-tap: '%s' is not an interface name "
+			"(1..%u of A-Z a-z 0-9 _ . -)\n",
+			s, EXC_NAME_MAX);
+		return -1;
+	}
+	memcpy(out, s, n + 1);
+	return 0;
+}
+
+static int parse_exc_option(int c, const char *name, struct exc_params *e)
+{
+	uint32_t v;
+
+	switch (c) {
+	case 'T':
+		return parse_ifname(optarg, e->tap_name);
+	case 'P':
+		if (parse_u32(name, optarg, 0, EP_MAX_PORTS - 1, &v))
+			return -1;
+		e->port = (uint16_t)v;
+		return 0;
+	case 'X':
+		return parse_u32(name, optarg, 0, 100000000, &e->pps);
+	case 'Y':
+		return parse_u32(name, optarg, 0, 100000000, &e->source_pps);
+	case 'N':
+		return parse_u32(name, optarg, 0, 100000000, &e->neigh_pps);
+	default:
+		return -1;
+	}
 }
 
 static int parse_option(int c, const char *name, struct fp_options *o)
@@ -88,7 +144,7 @@ static int parse_option(int c, const char *name, struct fp_options *o)
 		*(c == 'r' ? &o->rx_desc : &o->tx_desc) = (uint16_t)v;
 		return 0;
 	default:
-		return -1;
+		return parse_exc_option(c, name, &o->exc);
 	}
 }
 
@@ -103,6 +159,11 @@ static int parse_args(int argc, char **argv, struct fp_options *o)
 		{ "hash-seed", required_argument, NULL, 'S' },
 		{ "rx-desc", required_argument, NULL, 'r' },
 		{ "tx-desc", required_argument, NULL, 't' },
+		{ "exception-tap", required_argument, NULL, 'T' },
+		{ "exception-port", required_argument, NULL, 'P' },
+		{ "exception-pps", required_argument, NULL, 'X' },
+		{ "exception-source-pps", required_argument, NULL, 'Y' },
+		{ "exception-neigh-pps", required_argument, NULL, 'N' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};

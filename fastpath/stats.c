@@ -94,6 +94,17 @@ static int tel_info(const char *cmd, const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_u64(d, "maglev_built", fp.stats->maglev_built);
 	rte_tel_data_add_dict_u64(d, "maglev_abandoned",
 				  fp.stats->maglev_abandoned);
+	rte_tel_data_add_dict_u64(
+		d, "exception_path",
+		__atomic_load_n(&fp.exc_on, __ATOMIC_RELAXED));
+	rte_tel_data_add_dict_u64(d, "exception_tap_tx_packets",
+				  fp.stats->exc_tap_tx);
+	rte_tel_data_add_dict_u64(d, "exception_tap_tx_drops",
+				  fp.stats->exc_tap_tx_drops);
+	rte_tel_data_add_dict_u64(d, "exception_tap_rx_packets",
+				  fp.stats->exc_tap_rx);
+	rte_tel_data_add_dict_u64(d, "exception_tap_rx_drops",
+				  fp.stats->exc_tap_rx_drops);
 	for (uint16_t i = 0; i < fp.n_workers; i++) {
 		char key[32];
 

@@ -558,7 +558,7 @@ static void classify(struct fp_worker *w, const struct fp_snapshot *s,
 	case PKT_ICMP_ERR:
 		break;
 	default:
-		punt(w, mb);
+		punt(w, mb, &c->m);
 		return;
 	}
 	c->svc = find_service(s, &c->m.key, sc);
@@ -566,7 +566,7 @@ static void classify(struct fp_worker *w, const struct fp_snapshot *s,
 	    (!s->has_nat ||
 	     (c->m.kind != PKT_L4 && c->m.kind != PKT_ICMP_ERR) ||
 	     is_local(s, c->m.key.dst, c->m.key.family))) {
-		punt(w, mb);
+		punt(w, mb, &c->m);
 		return;
 	}
 	/* Policed where it arrives: a handed-off packet was checked. */
@@ -631,7 +631,7 @@ static void decide(struct fp_worker *w, const struct fp_snapshot *s,
 		if (e && (e->flags & CT_F_REPLY))
 			nat_reply_forward(w, mb, &c->m, e, now);
 		else
-			punt(w, mb);
+			punt(w, mb, &c->m);
 		return;
 	}
 	count_service(w, c->svc, mb);
@@ -648,7 +648,8 @@ static void decide(struct fp_worker *w, const struct fp_snapshot *s,
 
 		if (c->m.kind == PKT_ICMP_ERR) {
 			w->acc.misses++;
-			punt(w, mb); /* an error about a flow we do not know */
+			punt(w, mb,
+			     &c->m); /* an error about a flow we do not know */
 			return;
 		}
 		/* (A NAT reply's tuple sent to a VIP: new_flow's insert
@@ -735,7 +736,7 @@ void worker_process(struct fp_worker *w, struct rte_mbuf **pkts, uint16_t n,
 
 	if (unlikely(s == NULL)) {
 		for (uint16_t i = 0; i < n; i++)
-			punt(w, pkts[i]);
+			punt(w, pkts[i], NULL);
 		return;
 	}
 	if (unlikely(s->generation != w->seen_generation))

@@ -10,6 +10,7 @@
 
 #include <stdint.h>
 
+#include <rte_cycles.h>
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 
@@ -37,9 +38,29 @@ static inline void tx_enqueue(struct fp_worker *w, struct rte_mbuf *mb,
 	w->tx[port][w->tx_n[port]++] = mb;
 }
 
-/* Hand a packet to the slow path, or drop it when none is attached. */
-static inline void punt(struct fp_worker *w, struct rte_mbuf *mb)
+/*
+ * Hand a packet for the node to the kernel's exception path when there is
+ * one (ARP/ND, `neigh`, on their own budget; `m` may be NULL), else to the
+ * slow path, or drop it when none is attached.
+ */
+static inline void punt_to(struct fp_worker *w, struct rte_mbuf *mb,
+			   const struct pkt_meta *m, int neigh)
 {
+	if (__atomic_load_n(&fp.exc_on, __ATOMIC_RELAXED)) {
+		int why = exc_admit(&fp.exc_limits, w->exc, neigh, m,
+				    rte_rdtsc());
+
+		if (why) {
+			count_drop(w, mb, (enum ep_drop_reason)why);
+			return;
+		}
+		if (rte_ring_mp_enqueue(fp.exc_to_kernel, mb) != 0) {
+			count_drop(w, mb, EP_DROP_EXC_RING_FULL);
+			return;
+		}
+		w->st->cnt[EP_CNT_EXC_TO_KERNEL]++;
+		return;
+	}
 	if (!__atomic_load_n(&fp.punt_enabled, __ATOMIC_RELAXED)) {
 		count_drop(w, mb, EP_DROP_NO_SLOWPATH);
 		return;
@@ -49,6 +70,18 @@ static inline void punt(struct fp_worker *w, struct rte_mbuf *mb)
 		return;
 	}
 	w->st->cnt[EP_CNT_PUNT_PKTS]++;
+}
+
+static inline void punt(struct fp_worker *w, struct rte_mbuf *mb,
+			const struct pkt_meta *m)
+{
+	punt_to(w, mb, m, 0);
+}
+
+static inline void punt_neigh(struct fp_worker *w, struct rte_mbuf *mb,
+			      const struct pkt_meta *m)
+{
+	punt_to(w, mb, m, 1);
 }
 
 /* One of this node's addresses (a node address or a VIP)? */

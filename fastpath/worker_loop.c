@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The worker's loop around the burst pipeline (worker.c): poll the RX
- * queues, the hand-off ring and the injection ring, flush TX, report the
+ * queues, the hand-off ring, the injection ring and the exception
+ * path's ring from the kernel, flush TX, report the
  * quiescent state, and between bursts the housekeeping: connection-table
  * ageing, flow samples for the slow path, the optional idle sleep.
  */
@@ -114,6 +115,22 @@ static uint16_t poll_inject(struct fp_worker *w)
 	return (uint16_t)n;
 }
 
+/* Worker 0 sends what the kernel sent on the exception path's tap. */
+static uint16_t poll_exception(struct fp_worker *w)
+{
+	struct rte_mbuf *pkts[FP_BURST];
+	unsigned int n;
+
+	if (w->index != 0 || !__atomic_load_n(&fp.exc_on, __ATOMIC_ACQUIRE))
+		return 0;
+	n = rte_ring_sc_dequeue_burst(fp.exc_from_kernel, (void **)pkts,
+				      FP_BURST, NULL);
+	for (unsigned int i = 0; i < n; i++)
+		tx_enqueue(w, pkts[i], pkts[i]->port);
+	w->st->cnt[EP_CNT_EXC_FROM_KERNEL] += n;
+	return (uint16_t)n;
+}
+
 static void serve_sample_request(struct fp_worker *w)
 {
 	struct fp_sample_req *r = &w->sample;
@@ -174,7 +191,8 @@ int worker_main(void *arg)
 	w->age_tsc = rte_rdtsc();
 	while (!__atomic_load_n(&fp.stop, __ATOMIC_RELAXED)) {
 		uint64_t t0 = rte_rdtsc(), t1, t2;
-		uint16_t n = poll_rx(w) + poll_handoff(w) + poll_inject(w);
+		uint16_t n = poll_rx(w) + poll_handoff(w) + poll_inject(w) +
+			     poll_exception(w);
 
 		t1 = rte_rdtsc();
 		worker_flush(w);

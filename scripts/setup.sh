@@ -36,6 +36,10 @@ PACKAGES=(
 	# the slow path's announcements; Debian's own bird service is stopped
 	# and disabled below, the lab runs its own BIRDs.
 	bird2
+	# tests/e2e/test_exception.sh: nftables keeps the kernel off the
+	# af_packet veth (the tap holds the node's address); iperf3 measures
+	# the exception path (scripts/bench/exception.sh).
+	nftables iperf3 iputils-ping
 )
 
 die() { echo "setup: error: $*" >&2; exit 1; }

@@ -321,6 +321,35 @@ static void render_state(struct jw_buf *t, const struct ep_shared *sh,
 	}
 }
 
+/* The exception path thread's counters (fastpath/exception.c). */
+static void render_exception(struct jw_buf *t, const struct ep_stats *s)
+{
+	static const struct {
+		const char *name, *help;
+	} c[] = {
+		{ "edgepath_exception_tap_tx_packets_total",
+		  "Frames the exception path wrote to the kernel interface." },
+		{ "edgepath_exception_tap_tx_drops_total",
+		  "Frames the kernel interface refused." },
+		{ "edgepath_exception_tap_rx_packets_total",
+		  "Frames read from the kernel interface for the data port." },
+		{ "edgepath_exception_tap_rx_drops_total",
+		  "Frames from the kernel interface dropped: the ring to "
+		  "worker 0 was full." },
+	};
+	uint64_t v[ARRAY_LEN(c)] = {
+		__atomic_load_n(&s->exc_tap_tx, __ATOMIC_RELAXED),
+		__atomic_load_n(&s->exc_tap_tx_drops, __ATOMIC_RELAXED),
+		__atomic_load_n(&s->exc_tap_rx, __ATOMIC_RELAXED),
+		__atomic_load_n(&s->exc_tap_rx_drops, __ATOMIC_RELAXED),
+	};
+
+	for (size_t i = 0; i < ARRAY_LEN(c); i++) {
+		metrics_family(t, c[i].name, "counter", c[i].help);
+		metrics_u64(t, c[i].name, NULL, 0, v[i]);
+	}
+}
+
 static void render_counters(struct jw_buf *t, const struct ep_stats *s)
 {
 	char name[96];
@@ -489,6 +518,7 @@ void metrics_render_fastpath(struct jw_buf *t, const struct ep_stats *s,
 {
 	render_state(t, sh, s);
 	render_counters(t, s);
+	render_exception(t, s);
 	render_ports(t, s, sh->n_ports);
 	render_services(t, s, names);
 	render_service_policed(t, s, names);

@@ -346,7 +346,9 @@ struct ep_shared {
 	X(CYC_TX, "cycles_tx")                                                 \
 	X(SNAPSHOT_SWITCHES, "snapshot_switches")                              \
 	X(CYC_AGE, "cycles_age")                                               \
-	X(SYN_STATELESS, "syn_flood_stateless")
+	X(SYN_STATELESS, "syn_flood_stateless")                                \
+	X(EXC_TO_KERNEL, "exception_to_kernel")                                \
+	X(EXC_FROM_KERNEL, "exception_from_kernel")
 
 /* Drop reasons (per lcore), X(sym, name): counters of one /metrics family
  * with a "reason" label. Parser reasons come first. */
@@ -392,7 +394,11 @@ struct ep_shared {
 	X(RATE_CLIENT, "rate_client")                                          \
 	X(SYN_FLOOD, "syn_flood")                                              \
 	X(SYN_COOKIE_INVALID, "syn_cookie_invalid")                            \
-	X(SYN_PROXY_WAIT, "syn_proxy_waiting")
+	X(SYN_PROXY_WAIT, "syn_proxy_waiting")                                 \
+	X(EXC_RING_FULL, "exception_ring_full")                                \
+	X(EXC_RATE, "exception_rate")                                          \
+	X(EXC_RATE_SOURCE, "exception_rate_source")                            \
+	X(EXC_RATE_NEIGH, "exception_rate_neighbour")
 
 #define EP_X_ENUM(sym, name) EP_CNT_##sym,
 enum ep_worker_counter { EP_WORKER_COUNTERS(EP_X_ENUM) EP_CNT_MAX };
@@ -528,7 +534,14 @@ struct ep_stats {
 	uint64_t maglev_deferred;
 	uint64_t maglev_built;
 	uint64_t maglev_abandoned;
-	uint64_t pad[2];
+	/* The exception path's thread (fastpath/exception.c), their one
+	 * writer: frames written to the kernel interface, refused by it,
+	 * read from it, dropped because the ring to worker 0 was full. */
+	uint64_t exc_tap_tx;
+	uint64_t exc_tap_tx_drops;
+	uint64_t exc_tap_rx;
+	uint64_t exc_tap_rx_drops;
+	uint64_t pad[6];
 	struct ep_lcore_stats lcore[EP_MAX_WORKERS];
 	struct ep_svc_counters svc[EP_MAX_WORKERS][EP_MAX_SERVICES];
 	struct ep_be_counters be[EP_MAX_WORKERS][EP_MAX_BACKENDS];

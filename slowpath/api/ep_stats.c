@@ -4,6 +4,19 @@
  */
 #include "api_int.h"
 
+/* The exception path thread's counters (0 when there is no tap). */
+static void stats_exception(struct jw *w, const struct ep_stats *s)
+{
+	jw_u64(w, "exception_tap_tx_packets",
+	       __atomic_load_n(&s->exc_tap_tx, __ATOMIC_RELAXED));
+	jw_u64(w, "exception_tap_tx_drops",
+	       __atomic_load_n(&s->exc_tap_tx_drops, __ATOMIC_RELAXED));
+	jw_u64(w, "exception_tap_rx_packets",
+	       __atomic_load_n(&s->exc_tap_rx, __ATOMIC_RELAXED));
+	jw_u64(w, "exception_tap_rx_drops",
+	       __atomic_load_n(&s->exc_tap_rx_drops, __ATOMIC_RELAXED));
+}
+
 static void stats_lcores(struct jw *w, const struct ep_stats *s)
 {
 	uint64_t total = 0, v;
@@ -116,6 +129,7 @@ static void stats_render(const struct api *a, struct jw *w)
 	jw_u64(w, "maglev_abandoned",
 	       __atomic_load_n(&a->fp.stats->maglev_abandoned,
 			       __ATOMIC_RELAXED));
+	stats_exception(w, a->fp.stats);
 	stats_lcores(w, a->fp.stats);
 	stats_ports(w, a->fp.stats, sh->n_ports);
 	stats_services(w, a->fp.stats, &a->names);

@@ -140,6 +140,10 @@ static cJSON *ref_stats(const struct ep_stats *s, const struct ep_shared *sh,
 	ref_u64(root, "maglev_pending", s->maglev_pending);
 	ref_u64(root, "maglev_deferred", s->maglev_deferred);
 	ref_u64(root, "maglev_abandoned", s->maglev_abandoned);
+	ref_u64(root, "exception_tap_tx_packets", s->exc_tap_tx);
+	ref_u64(root, "exception_tap_tx_drops", s->exc_tap_tx_drops);
+	ref_u64(root, "exception_tap_rx_packets", s->exc_tap_rx);
+	ref_u64(root, "exception_tap_rx_drops", s->exc_tap_rx_drops);
 	cnt = cJSON_AddObjectToObject(root, "counters");
 	drops = cJSON_AddObjectToObject(root, "drops");
 	for (int i = 0; i < EP_CNT_MAX; i++)
@@ -249,6 +253,10 @@ void test_stats_same_as_cjson(void)
 		fake.stats->ring_depth_inject = UINT32_MAX;
 		fake.stats->maglev_pending = 7;
 		fake.stats->maglev_deferred = UINT64_MAX;
+		fake.stats->exc_tap_tx = xorshift(&seed);
+		fake.stats->exc_tap_tx_drops = 3;
+		fake.stats->exc_tap_rx = UINT64_MAX;
+		fake.stats->exc_tap_rx_drops = round;
 		fake.shared.generation = round == 2 ? UINT64_MAX : 7;
 		fake.shared.n_ports = round == 2 ? EP_MAX_PORTS + 1 : 2;
 		fake.alive = round != 1;
