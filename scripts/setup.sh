@@ -32,6 +32,11 @@ PACKAGES=(
 	testssl.sh
 	# hping3: the spoofed-source SYN flood of tests/e2e/test_synproxy.sh.
 	hping3
+	# etcd-server (3.4: the v3 JSON gateway under /v3/): the optional
+	# configuration source (docs/scale-out.md); etcd-client for etcdctl in
+	# tests/integration/test_etcd.sh. Tests start their own etcd on a
+	# loopback port with a temporary data directory.
+	etcd-server etcd-client
 )
 
 die() { echo "setup: error: $*" >&2; exit 1; }
@@ -68,6 +73,16 @@ install_packages() {
 		die "apt-get install failed for: ${missing[*]}"
 }
 
+# Debian enables etcd.service on install: a node's etcd is the operator's
+# choice, and a stray one on 2379 would answer the tests' clients.
+stop_etcd_service() {
+	if [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then
+		systemctl disable --now etcd.service >/dev/null 2>&1 || true
+	elif [ -x /etc/init.d/etcd ]; then
+		/etc/init.d/etcd stop >/dev/null 2>&1 || true
+	fi
+}
+
 # Hugepages are needed by the fast path and the slow path together (shared
 # memory between two DPDK processes); tests that run alone use --no-huge.
 setup_hugepages() {
@@ -102,6 +117,7 @@ build() {
 }
 
 install_packages
+stop_etcd_service
 setup_hugepages
 [ "$BUILD" -eq 1 ] && build
 say "done"
