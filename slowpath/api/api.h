@@ -117,6 +117,28 @@ void api_set_health(struct api *a, const struct health_engine *h);
  */
 int api_republish(struct api *a, struct api_error *err);
 
+struct jw;
+
+/*
+ * A remote configuration source (the etcd client, main.c). put: store
+ * the canonical document there before the change is applied here;
+ * 0, or -1 with err filled (nothing changes). render: the "source"
+ * object of /v1/stats.
+ */
+struct api_remote {
+	void *ctx;
+	int (*put)(void *ctx, const char *json, struct api_error *err);
+	void (*render)(void *ctx, struct jw *w);
+};
+
+/* NULL: the file and the API are the source. `r` stays the caller's. */
+void api_set_remote(struct api *a, const struct api_remote *r);
+
+/* A document from the remote source: the one change path, persisted
+ * (the last good copy), not written back to the source. 0 or -1. */
+int api_apply_remote(struct api *a, const char *text, size_t len,
+		     struct api_error *err);
+
 /* Read config_path and apply it (without rewriting it). 0 or -1. */
 int api_apply_file(struct api *a, struct api_error *err);
 

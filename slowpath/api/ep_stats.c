@@ -139,6 +139,8 @@ static void stats_render(const struct api *a, struct jw *w)
 	jw_u64(w, "maglev_abandoned",
 	       __atomic_load_n(&a->fp.stats->maglev_abandoned,
 			       __ATOMIC_RELAXED));
+	if (a->remote != NULL && a->remote->render != NULL)
+		a->remote->render(a->remote->ctx, w);
 	stats_lcores(w, a->fp.stats);
 	stats_ports(w, a->fp.stats, sh->n_ports);
 	stats_services(w, a->fp.stats, &a->names,
