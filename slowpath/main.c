@@ -564,8 +564,7 @@ static int etcd_option(struct sp_state *st, int c, const char *v)
 		fprintf(stderr, "--etcd: '%s' is not http://HOST:PORT\n", v);
 		return -1;
 	}
-	if (c == 'p' && (n == 0 || n > 128 || v[0] != '/' ||
-			 v[n - 1] != '/')) {
+	if (c == 'p' && (n == 0 || n > 128 || v[0] != '/' || v[n - 1] != '/')) {
 		fprintf(stderr,
 			"--etcd-prefix: '%s' must start and end with '/' "
 			"(at most 128 bytes)\n",

@@ -165,9 +165,9 @@ static int do_range(struct etcd_client *c, CURL *h, int64_t *revision)
 	struct body b;
 	size_t len;
 	int64_t mod;
-	int rc = req ? post(h, c->url, "/v3/kv/range", req, &b, err,
-			    sizeof(err))
-		     : -ENOMEM;
+	int rc =
+		req ? post(h, c->url, "/v3/kv/range", req, &b, err, sizeof(err))
+		    : -ENOMEM;
 
 	free(req);
 	if (rc < 0) {
@@ -202,8 +202,9 @@ static void on_watch_msg(void *arg, const struct etcd_msg *m)
 		pthread_mutex_lock(&c->mu);
 		c->deleted = true;
 		pthread_mutex_unlock(&c->mu);
-		fprintf(stderr, "slowpath: etcd: %s deleted; the last "
-				"configuration stays in force\n",
+		fprintf(stderr,
+			"slowpath: etcd: %s deleted; the last "
+			"configuration stays in force\n",
 			c->key);
 		break;
 	case ETCD_MSG_CANCELED:
@@ -282,7 +283,8 @@ static int do_watch(struct etcd_client *c, CURL *h, int64_t start)
 		return 0;
 	}
 	set_conn(c, false,
-		 rc == CURLE_OK ? "watch stream ended" : curl_easy_strerror(rc));
+		 rc == CURLE_OK ? "watch stream ended"
+				: curl_easy_strerror(rc));
 	return -EIO;
 }
 
@@ -421,8 +423,8 @@ static void write_node_status(struct etcd_client *c)
 	free(vb);
 }
 
-void etcd_applied(struct etcd_client *c, int64_t mod_revision,
-		  uint64_t version, const char *error)
+void etcd_applied(struct etcd_client *c, int64_t mod_revision, uint64_t version,
+		  const char *error)
 {
 	pthread_mutex_lock(&c->mu);
 	if (error == NULL) {

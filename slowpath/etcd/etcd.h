@@ -35,8 +35,8 @@ int etcd_take(struct etcd_client *c, char **text, size_t *len,
 
 /* The loop's outcome for a taken document: error NULL = in force. Written
  * to PREFIX nodes/NODE (best effort, 1 s at most). */
-void etcd_applied(struct etcd_client *c, int64_t mod_revision,
-		  uint64_t version, const char *error);
+void etcd_applied(struct etcd_client *c, int64_t mod_revision, uint64_t version,
+		  const char *error);
 
 /* Put `json` as the document if the key is still at the revision in
  * force: 0 (*revision: the new one), -EAGAIN (someone else wrote it

@@ -70,8 +70,8 @@ char *etcd_b64_decode(const char *text, size_t *out_len)
 				return NULL;
 			}
 		}
-		uint32_t w = (uint32_t)(v[0] << 18 | v[1] << 12 | v[2] << 6 |
-					v[3]);
+		uint32_t w =
+			(uint32_t)(v[0] << 18 | v[1] << 12 | v[2] << 6 | v[3]);
 		out[k++] = (char)(w >> 16);
 		if (pad < 2)
 			out[k++] = (char)(w >> 8 & 255);
@@ -159,9 +159,9 @@ void etcd_msg_decode(const char *json, size_t len, etcd_msg_fn fn, void *arg)
 
 	if (res == NULL) {
 		const cJSON *err = root ? j_obj(root, "error") : NULL;
-		const cJSON *msg = err ? cJSON_GetObjectItemCaseSensitive(
-						 err, "message")
-				       : NULL;
+		const cJSON *msg =
+			err ? cJSON_GetObjectItemCaseSensitive(err, "message")
+			    : NULL;
 
 		msg_error(&m, fn, arg,
 			  cJSON_IsString(msg) ? msg->valuestring
@@ -316,8 +316,8 @@ int etcd_parse_txn(const char *body, int64_t *revision, char *err,
 		snprintf(err, err_len, "txn: unreadable answer");
 	} else {
 		*revision = j_i64(hdr, "revision");
-		rc = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
-			     root, "succeeded"))
+		rc = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(root,
+								   "succeeded"))
 			     ? 1
 			     : 0;
 	}
