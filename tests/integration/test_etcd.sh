@@ -135,6 +135,14 @@ rev=$(eput "$(doc 10.0.0.10)")
 check "a put after the reconnect is applied" within 5 backend_is 10.0.0.10
 check "revision $rev reported" within 5 applied_is "$rev"
 
+# A benchmark, not a check: EDGEPATH_ETCD_BENCH=N prints the latency of
+# N changes from the put to the fast path's acknowledgement.
+if [ -n "${EDGEPATH_ETCD_BENCH:-}" ]; then
+	doc @BACKEND@ >"$tmp/tmpl.json"
+	python3 "$root/scripts/bench/etcd_apply.py" "$ep" "$P" "$sock" \
+		"$tmp/tmpl.json" "$EDGEPATH_ETCD_BENCH"
+fi
+
 stop_pid "$etcd_pid"
 etcd_pid=''
 dpdk_test_done
