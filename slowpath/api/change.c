@@ -402,6 +402,12 @@ static void change_record_origin(struct api *a)
 		       " in force, generation %" PRIu64
 		       " (the same document, new health state)\n",
 		       a->version, a->generation);
+	} else if (a->from_remote) {
+		a->change.trace_id[0] = 0;
+		snprintf(a->change.client, sizeof(a->change.client), "etcd");
+		printf("slowpath: configuration version %" PRIu64
+		       " in force, generation %" PRIu64 " (from etcd)\n",
+		       a->version, a->generation);
 	} else {
 		a->change.trace_id[0] = 0;
 		snprintf(a->change.client, sizeof(a->change.client), "file");
