@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Main lcore control: config publish under RCU, samples (see ctrl.h). */
+#include <stdbool.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -103,6 +104,15 @@ static void apply_neighbours(const uint8_t *buf)
 	}
 }
 
+/*
+ * The Maglev digests in ep_stats lag the snapshot in force (a new one, or
+ * full tables built since): ctrl_build_pending() brings them up to date,
+ * after the change's answer went out, at most this many slots per call
+ * (about 1 ms).
+ */
+static bool digests_stale;
+#define CTRL_DIGEST_SLOTS (1u << 20)
+
 /* Main-lcore Maglev figures for telemetry and the slow path. */
 static void publish_maglev_stats(void)
 {
@@ -146,6 +156,7 @@ int ctrl_apply(const void *buf, uint32_t len, struct ep_event_msg *ev)
 	if (rc == 0) {
 		apply_neighbours(buf);
 		publish(next);
+		digests_stale = true;
 	}
 	publish_maglev_stats();
 	ev->status = rc;
@@ -259,7 +270,11 @@ uint32_t ctrl_build_pending(uint32_t budget_us)
 		left = snap_maglev_build_pending(fp.tsc_hz / 1000000 *
 						 budget_us);
 		publish_maglev_stats();
+		digests_stale = true;
 	}
+	if (digests_stale)
+		digests_stale = snap_digest_publish(fp.snap, fp.stats,
+						    CTRL_DIGEST_SLOTS) != 0;
 	return left;
 }
 

@@ -65,6 +65,9 @@ struct snap_maglev {
 	struct snap_maglev *next_pending; /* pending list link */
 	uint32_t size; /* of the full table */
 	uint32_t n_backends; /* inputs of a pending build */
+	/* snap_digest_publish()'s cache: the digest of `digest_of`. */
+	const struct maglev_table *digest_of;
+	uint64_t digest;
 	struct maglev_backend backends[];
 };
 
@@ -215,6 +218,16 @@ void snap_maglev_counts(struct snap_maglev_counts *c);
  */
 #define SNAP_SYNC_BUILD_SLOTS (1u << 17)
 void snap_set_sync_build_slots(uint32_t slots);
+
+/*
+ * Write the Maglev digest of every service of `s` into st->maglev[]
+ * (ep_abi.h): state pending while a service's full table waits, else the
+ * full table's digest, computed once per table while the slots digested
+ * this call stay within `budget_slots` (the rest show pending). Main lcore
+ * only. Returns 1 when the budget ran out (call again), else 0.
+ */
+int snap_digest_publish(const struct fp_snapshot *s, struct ep_stats *st,
+			uint64_t budget_slots);
 
 /*
  * The Maglev slot `hash` falls on in `sv`'s table in force (sv must have

@@ -40,6 +40,11 @@ PACKAGES=(
 	# af_packet veth (the tap holds the node's address); iperf3 measures
 	# the exception path (scripts/bench/exception.sh).
 	nftables iperf3 iputils-ping
+	# etcd-server (3.4: the v3 JSON gateway under /v3/): the optional
+	# configuration source (docs/scale-out.md); etcd-client for etcdctl in
+	# tests/integration/test_etcd.sh. Tests start their own etcd on a
+	# loopback port with a temporary data directory.
+	etcd-server etcd-client
 )
 
 die() { echo "setup: error: $*" >&2; exit 1; }
@@ -74,6 +79,16 @@ install_packages() {
 	apt-get update -q || die "apt-get update failed (network or sources.list?)"
 	apt-get install -y -q --no-install-recommends "${missing[@]}" ||
 		die "apt-get install failed for: ${missing[*]}"
+}
+
+# Debian enables etcd.service on install: a node's etcd is the operator's
+# choice, and a stray one on 2379 would answer the tests' clients.
+stop_etcd_service() {
+	if [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then
+		systemctl disable --now etcd.service >/dev/null 2>&1 || true
+	elif [ -x /etc/init.d/etcd ]; then
+		/etc/init.d/etcd stop >/dev/null 2>&1 || true
+	fi
 }
 
 # Hugepages are needed by the fast path and the slow path together (shared
@@ -128,6 +143,7 @@ quiet_system_bird() {
 
 install_packages
 quiet_system_bird
+stop_etcd_service
 setup_hugepages
 [ "$BUILD" -eq 1 ] && build
 say "done"

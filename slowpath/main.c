@@ -30,6 +30,7 @@
 #include "api.h"
 #include "breaker_engine.h"
 #include "config.h"
+#include "etcd.h"
 #include "fpclient.h"
 #include "health_overlay.h"
 #include "http.h"
@@ -62,6 +63,10 @@ struct sp_state {
 	struct breaker_engine *breaker; /* passive outlier ejection */
 	uint64_t breaker_next_ms; /* its next sample */
 	bool eal_up;
+	struct etcd_options etcd_opts; /* url NULL: no etcd source */
+	struct etcd_client *etcd;
+	struct api_remote remote;
+	char node_name[64];
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -271,9 +276,10 @@ static void breaker_tick(struct sp_state *st)
 static void wait_io(struct sp_state *st)
 {
 	struct bird *b = st->node ? node_bird(st->node) : NULL;
-	struct pollfd pfd[3] = {
+	struct pollfd pfd[4] = {
 		{ .fd = health_engine_fd(st->health), .events = POLLIN },
 		{ .fd = b ? bird_fd(b) : -1, .events = b ? bird_events(b) : 0 },
+		{ .fd = st->etcd ? etcd_fd(st->etcd) : -1, .events = POLLIN },
 		{ .fd = st->srv ? http_server_fd(st->srv) : -1,
 		  .events = POLLIN },
 	};
@@ -286,11 +292,82 @@ static void wait_io(struct sp_state *st)
 		wait = bw;
 	if (st->health_dirty && wait > HEALTH_RETRY_MS / 10)
 		wait = HEALTH_RETRY_MS / 10;
-	poll(pfd, st->srv ? 3 : 2, wait);
+	poll(pfd, st->srv ? 4 : 3, wait);
 	if (st->node != NULL)
 		node_run(st->node, health_now_ms());
 	if (st->srv != NULL && http_server_run_once(st->srv, 0) < 0)
 		sleep_ms(LOOP_WAIT_MS);
+}
+
+/* ------------------------------------------------------------------ */
+/* The etcd source                                                      */
+
+static int etcd_put(void *ctx, const char *json, struct api_error *e)
+{
+	int64_t rev = 0;
+	int rc = etcd_put_doc(ctx, json, &rev, e->message, sizeof(e->message));
+
+	if (rc == 0)
+		return 0;
+	e->status = rc == -EAGAIN ? 409 : 503;
+	e->code = rc == -EAGAIN ? API_ERR_CONFLICT : API_ERR_FASTPATH;
+	return -1;
+}
+
+static void etcd_render_cb(void *ctx, struct jw *w)
+{
+	etcd_render(ctx, w);
+}
+
+/* A document from etcd: the one change path; refused ones are reported
+ * and the configuration in force stays. */
+static void etcd_tick(struct sp_state *st)
+{
+	struct api_error e = { 0 };
+	int64_t rev;
+	size_t len;
+	char *text;
+
+	if (st->etcd == NULL || !etcd_take(st->etcd, &text, &len, &rev))
+		return;
+	if (api_apply_remote(st->api, text, len, &e) == 0) {
+		printf("slowpath: etcd: revision %" PRId64
+		       " in force as version %" PRIu64 "\n",
+		       rev, api_version(st->api));
+		etcd_applied(st->etcd, rev, api_version(st->api), NULL);
+	} else {
+		fprintf(stderr,
+			"slowpath: etcd: revision %" PRId64 " refused: %s\n",
+			rev, e.message);
+		etcd_applied(st->etcd, rev, 0, e.message);
+	}
+	fflush(stdout);
+	free(text);
+}
+
+static int etcd_begin(struct sp_state *st)
+{
+	char err[160];
+
+	if (st->etcd_opts.url == NULL)
+		return 0;
+	if (st->etcd_opts.node == NULL) {
+		if (gethostname(st->node_name, sizeof(st->node_name) - 1) < 0)
+			snprintf(st->node_name, sizeof(st->node_name), "node");
+		st->etcd_opts.node = st->node_name;
+	}
+	st->etcd = etcd_start(&st->etcd_opts, err, sizeof(err));
+	if (st->etcd == NULL) {
+		fprintf(stderr, "slowpath: etcd: %s\n", err);
+		return -1;
+	}
+	st->remote.ctx = st->etcd;
+	st->remote.put = etcd_put;
+	st->remote.render = etcd_render_cb;
+	api_set_remote(st->api, &st->remote);
+	printf("slowpath: etcd source %s, key %sconfig, node %s\n",
+	       st->etcd_opts.url, st->etcd_opts.prefix, st->etcd_opts.node);
+	return 0;
 }
 
 static int api_start(struct sp_state *st)
@@ -561,6 +638,40 @@ static int open_access_log(struct sp_state *st)
 	return 0;
 }
 
+/* --etcd http://HOST:PORT, --etcd-prefix /P/ (default /edgepath/),
+ * --node-name NAME (default the host name): checked, so a typo fails
+ * at start rather than as a silent source. */
+static int etcd_option(struct sp_state *st, int c, const char *v)
+{
+	size_t n = strlen(v);
+
+	if (c == 'e' && (strncmp(v, "http://", 7) != 0 || n > 200)) {
+		fprintf(stderr, "--etcd: '%s' is not http://HOST:PORT\n", v);
+		return -1;
+	}
+	if (c == 'p' && (n == 0 || n > 128 || v[0] != '/' || v[n - 1] != '/')) {
+		fprintf(stderr,
+			"--etcd-prefix: '%s' must start and end with '/' "
+			"(at most 128 bytes)\n",
+			v);
+		return -1;
+	}
+	if (c == 'n' && (n == 0 || n > 63 || strpbrk(v, "/\"\\ ") != NULL)) {
+		fprintf(stderr,
+			"--node-name: '%s' must be 1..63 bytes without '/', "
+			"quotes or spaces\n",
+			v);
+		return -1;
+	}
+	if (c == 'e')
+		st->etcd_opts.url = v;
+	else if (c == 'p')
+		st->etcd_opts.prefix = v;
+	else
+		st->etcd_opts.node = v;
+	return 0;
+}
+
 static int parse_args(int argc, char **argv, struct sp_state *st)
 {
 	static const struct option longopts[] = {
@@ -571,6 +682,9 @@ static int parse_args(int argc, char **argv, struct sp_state *st)
 		{ "bird-include", required_argument, NULL, 'b' },
 		{ "bird-socket", required_argument, NULL, 'k' },
 		{ "withdraw-grace-ms", required_argument, NULL, 'g' },
+		{ "etcd", required_argument, NULL, 'e' },
+		{ "etcd-prefix", required_argument, NULL, 'p' },
+		{ "node-name", required_argument, NULL, 'n' },
 		{ NULL, 0, NULL, 0 },
 	};
 	char *end;
@@ -590,6 +704,11 @@ static int parse_args(int argc, char **argv, struct sp_state *st)
 		if (c == 'b' || c == 'k') {
 			*(c == 'b' ? &st->node_opts.bird_include
 				   : &st->node_opts.bird_socket) = optarg;
+			continue;
+		}
+		if (c == 'e' || c == 'p' || c == 'n') {
+			if (etcd_option(st, c, optarg) < 0)
+				return -1;
 			continue;
 		}
 		if (c == '?')
@@ -622,12 +741,15 @@ static int parse_args(int argc, char **argv, struct sp_state *st)
 		fprintf(stderr, "--bird-socket needs --bird-include\n");
 		return -1;
 	}
+	if (st->etcd_opts.prefix == NULL)
+		st->etcd_opts.prefix = "/edgepath/";
 	if (st->config_path == NULL) {
 		fprintf(stderr,
 			"usage: %s [EAL options] -- --config FILE "
 			"[--status-interval S] [--attach-timeout S] "
 			"[--access-log FILE|-|none] [--bird-include FILE "
-			"[--bird-socket PATH] [--withdraw-grace-ms MS]]\n",
+			"[--bird-socket PATH] [--withdraw-grace-ms MS]] "
+			"[--etcd URL [--etcd-prefix PREFIX] [--node-name NAME]]\n",
 			argv[0]);
 		return -1;
 	}
@@ -679,12 +801,16 @@ static int sp_init(struct sp_state *st, int argc, char **argv)
 		return 1;
 	}
 	apply_file(st);
+	if (etcd_begin(st) < 0)
+		return 1;
 	server_start(st);
 	return 0;
 }
 
 static void sp_fini(struct sp_state *st)
 {
+	etcd_stop(st->etcd);
+	st->etcd = NULL;
 	http_server_destroy(st->srv);
 	api_destroy(st->api);
 	node_destroy(st->node);
@@ -776,6 +902,7 @@ static int run(struct sp_state *st)
 		health_tick(st);
 		api_node_refresh(st->api, health_now_ms());
 		registry_tick(st);
+		etcd_tick(st);
 		wait_io(st);
 		api_flush_log(st->api);
 	}

@@ -11,7 +11,7 @@
 
 #include <stdint.h>
 
-#define EP_ABI_VERSION 10u
+#define EP_ABI_VERSION 11u
 
 /* Default EAL --file-prefix shared by both processes. */
 #define EP_FILE_PREFIX_DEFAULT "edgepath"
@@ -520,6 +520,32 @@ struct ep_lcore_stats {
 
 #define EP_STATS_MAGIC 0x54535045u /* "EPST" */
 
+/*
+ * A service's Maglev table as backend identities (ep_stats.maglev), so
+ * nodes can be compared whatever their internal indexes: key(backend) =
+ * FNV-1a 64 over family (1 byte, 4 or 6), address (4 or 16 bytes) and
+ * port (2 bytes, network order); key(empty slot) = 0; digest = FNV-1a 64
+ * taken over 64-bit words: h = 0xcbf29ce484222325, then for each slot in
+ * order h = (h ^ key) * 0x100000001b3, and last h = (h ^ size) * prime
+ * (fastpath/maglev_digest.h). Written by the main lcore under a sequence
+ * count (odd while it writes; readers retry), indexed by service stats_id.
+ */
+enum ep_maglev_digest_state {
+	EP_MAGLEV_DIGEST_NONE = 0, /* the service has no Maglev table */
+	EP_MAGLEV_DIGEST_PENDING = 1, /* full table not built yet */
+	EP_MAGLEV_DIGEST_FRESH = 2, /* from the backend set alone */
+	EP_MAGLEV_DIGEST_REBUILT = 3, /* from the previous table (history) */
+};
+
+struct ep_maglev_digest {
+	uint32_t seq; /* odd while written */
+	uint32_t state; /* enum ep_maglev_digest_state */
+	uint32_t slots; /* the full table's size */
+	uint32_t pad;
+	uint64_t digest; /* valid in states FRESH and REBUILT */
+	uint64_t version; /* configuration version it was written for */
+};
+
 struct ep_stats {
 	uint32_t magic;
 	uint32_t n_lcores; /* worker slots in use */
@@ -545,6 +571,7 @@ struct ep_stats {
 	struct ep_lcore_stats lcore[EP_MAX_WORKERS];
 	struct ep_svc_counters svc[EP_MAX_WORKERS][EP_MAX_SERVICES];
 	struct ep_be_counters be[EP_MAX_WORKERS][EP_MAX_BACKENDS];
+	struct ep_maglev_digest maglev[EP_MAX_SERVICES]; /* by stats_id */
 };
 
 /* ------------------------------------------------------------------ */

@@ -160,6 +160,27 @@ void api_set_breaker(struct api *a, const struct breaker_engine *b);
 
 /* The flat form in force (its backends' stats ids); *len its bytes. */
 const void *api_flat(const struct api *a, size_t *len);
+struct jw;
+
+/*
+ * A remote configuration source (the etcd client, main.c). put: store
+ * the canonical document there before the change is applied here;
+ * 0, or -1 with err filled (nothing changes). render: the "source"
+ * object of /v1/stats.
+ */
+struct api_remote {
+	void *ctx;
+	int (*put)(void *ctx, const char *json, struct api_error *err);
+	void (*render)(void *ctx, struct jw *w);
+};
+
+/* NULL: the file and the API are the source. `r` stays the caller's. */
+void api_set_remote(struct api *a, const struct api_remote *r);
+
+/* A document from the remote source: the one change path, persisted
+ * (the last good copy), not written back to the source. 0 or -1. */
+int api_apply_remote(struct api *a, const char *text, size_t len,
+		     struct api_error *err);
 
 /* Read config_path and apply it (without rewriting it). 0 or -1. */
 int api_apply_file(struct api *a, struct api_error *err);

@@ -91,6 +91,9 @@ struct api {
 	const struct http_request *req; /* inside api_handle(), else NULL */
 	FILE *access_log; /* one JSON line per request; NULL: none */
 	struct jw_buf log_line; /* reused for every line */
+	/* A remote source (etcd): API writes go there first (api_set_remote). */
+	const struct api_remote *remote;
+	bool from_remote; /* the change being applied came from it */
 	struct {
 		char trace_id[TRACE_ID_HEX + 1]; /* "" when not from the API */
 		char client[160]; /* subject, else peer; or "file" */

@@ -418,6 +418,12 @@ static void change_record_origin(struct api *a)
 		       " (the same document, new health or breaker "
 		       "state)\n",
 		       a->version, a->generation);
+	} else if (a->from_remote) {
+		a->change.trace_id[0] = 0;
+		snprintf(a->change.client, sizeof(a->change.client), "etcd");
+		printf("slowpath: configuration version %" PRIu64
+		       " in force, generation %" PRIu64 " (from etcd)\n",
+		       a->version, a->generation);
 	} else {
 		a->change.trace_id[0] = 0;
 		snprintf(a->change.client, sizeof(a->change.client), "file");
@@ -498,6 +504,37 @@ static int change_prepare_rest(const struct ep_config *cfg, struct change *ch,
 	return rc == 0 && to_file ? persist_write(ch, e) : rc;
 }
 
+/* The remote source holds the document first (then every node's watch
+ * sees it); the answer waits for this node's own apply below. */
+static int change_put_remote(struct api *a, const struct ep_config *cfg,
+			     struct api_error *e)
+{
+	char *json = config_to_json(cfg);
+	int rc;
+
+	if (json == NULL)
+		return api_fail_nomem(e);
+	rc = a->remote->put(a->remote->ctx, json, e);
+	free(json);
+	return rc;
+}
+
+void api_set_remote(struct api *a, const struct api_remote *r)
+{
+	a->remote = r;
+}
+
+int api_apply_remote(struct api *a, const char *text, size_t len,
+		     struct api_error *e)
+{
+	int rc;
+
+	a->from_remote = true;
+	rc = api_apply_text(a, text, len, NULL, e);
+	a->from_remote = false;
+	return rc;
+}
+
 /*
  * The one change path: flat form, send, and while the fast path builds,
  * the text and the temporary file; wait for the answer, rename, commit.
@@ -515,6 +552,9 @@ int api_apply_config(struct api *a, struct ep_config *cfg, bool persist,
 
 	t = start;
 	rc = change_build_flat(a, cfg, &ch, e);
+	if (rc == 0 && persist && a->remote != NULL && !a->from_remote &&
+	    !a->republishing)
+		rc = change_put_remote(a, cfg, e);
 	if (rc == 0 && to_file)
 		rc = persist_open(a, &ch, e);
 	if (rc == 0) {

@@ -3,6 +3,7 @@
  * The control API's endpoints: /v1/stats, /v1/flows and /metrics.
  */
 #include "api_int.h"
+#include "maglev_digest.h"
 
 /* The exception path thread's counters (0 when there is no tap). */
 static void stats_exception(struct jw *w, const struct ep_stats *s)
@@ -81,8 +82,33 @@ static void stats_backends(struct jw *w, const struct ep_stats *s,
 	jw_close(w, ']');
 }
 
+/*
+ * The service's Maglev table digest (ep_abi.h): shown once the fast path
+ * wrote it for the configuration version in force there; "pending" until.
+ */
+static void stats_maglev(struct jw *w, const struct ep_stats *s,
+			 uint64_t fp_version, uint32_t sid)
+{
+	struct ep_maglev_digest d;
+	char hex[19];
+
+	if (ep_digest_load(s, sid, &d) < 0 || d.version != fp_version)
+		d.state = EP_MAGLEV_DIGEST_PENDING;
+	if (d.state == EP_MAGLEV_DIGEST_NONE)
+		return;
+	jw_open(w, "maglev", '{');
+	jw_str(w, "state", ep_digest_state_name(d.state));
+	jw_u64(w, "slots", d.slots);
+	if (d.state == EP_MAGLEV_DIGEST_FRESH ||
+	    d.state == EP_MAGLEV_DIGEST_REBUILT) {
+		snprintf(hex, sizeof(hex), "%016" PRIx64, d.digest);
+		jw_str(w, "digest", hex);
+	}
+	jw_close(w, '}');
+}
+
 static void stats_services(struct jw *w, const struct ep_stats *s,
-			   const struct metrics_names *n)
+			   const struct metrics_names *n, uint64_t fp_version)
 {
 	struct ep_svc_counters sc;
 
@@ -100,6 +126,7 @@ static void stats_services(struct jw *w, const struct ep_stats *s,
 		for (uint32_t k = EP_SVC_N_BASIC; k < EP_SVC_N; k++)
 			jw_u64(w, ep_svc_counters[k].name,
 			       ep_counter_u64(&sc, &ep_svc_counters[k]));
+		stats_maglev(w, s, fp_version, n->services[i].sid);
 		stats_backends(w, s, n, &n->services[i]);
 		jw_close(w, '}');
 	}
@@ -130,9 +157,12 @@ static void stats_render(const struct api *a, struct jw *w)
 	       __atomic_load_n(&a->fp.stats->maglev_abandoned,
 			       __ATOMIC_RELAXED));
 	stats_exception(w, a->fp.stats);
+	if (a->remote != NULL && a->remote->render != NULL)
+		a->remote->render(a->remote->ctx, w);
 	stats_lcores(w, a->fp.stats);
 	stats_ports(w, a->fp.stats, sh->n_ports);
-	stats_services(w, a->fp.stats, &a->names);
+	stats_services(w, a->fp.stats, &a->names,
+		       __atomic_load_n(&sh->version, __ATOMIC_ACQUIRE));
 	jw_close(w, '}');
 }
 

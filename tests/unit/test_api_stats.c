@@ -119,6 +119,33 @@ static void ref_i64(cJSON *o, const char *key, int64_t v)
 	cJSON_AddItemToObject(o, key, cJSON_CreateRaw(b));
 }
 
+/* services[].maglev as docs/api.md describes it, from the raw slot. */
+static void ref_maglev(cJSON *o, const struct ep_maglev_digest *d,
+		       uint64_t fp_version)
+{
+	static const char *const states[] = { "none", "pending", "fresh",
+					      "rebuilt" };
+	uint32_t state = d->state, slots = d->slots;
+	cJSON *m;
+	char hex[19];
+
+	if (d->seq & 1) /* a torn slot never settles: shown as zeros */
+		state = 0, slots = 0;
+	if ((d->seq & 1) || d->version != fp_version)
+		state = 1;
+	if (state == 0)
+		return;
+	m = cJSON_AddObjectToObject(o, "maglev");
+	cJSON_AddStringToObject(m, "state",
+				state < 4 ? states[state] : "unknown");
+	ref_u64(m, "slots", slots);
+	if (state == 2 || state == 3) {
+		snprintf(hex, sizeof(hex), "%016llx",
+			 (unsigned long long)d->digest);
+		cJSON_AddStringToObject(m, "digest", hex);
+	}
+}
+
 static cJSON *ref_stats(const struct ep_stats *s, const struct ep_shared *sh,
 			uint64_t config_version, bool alive,
 			const struct metrics_names *n)
@@ -191,6 +218,7 @@ static cJSON *ref_stats(const struct ep_stats *s, const struct ep_shared *sh,
 		ref_u64(o, "syn_proxy_syn_retries", sc.syn_proxy_syn_retries);
 		ref_u64(o, "drops_syn_proxy_waiting", sc.drop_syn_proxy_wait);
 		ref_u64(o, "flows_reset_on_down", sc.reset_on_down);
+		ref_maglev(o, &s->maglev[sn->sid], sh->version);
 		barr = cJSON_AddArrayToObject(o, "backends");
 		for (uint32_t j = 0; j < sn->n_backends; j++) {
 			const struct metrics_backend_name *bn =
@@ -257,6 +285,14 @@ void test_stats_same_as_cjson(void)
 		fake.stats->exc_tap_tx_drops = 3;
 		fake.stats->exc_tap_rx = UINT64_MAX;
 		fake.stats->exc_tap_rx_drops = round;
+		/* web: a digest for the version in force (fresh, then
+		 * rebuilt), then one for another version (pending). */
+		fake.stats->maglev[0].seq = 2;
+		fake.stats->maglev[0].state = round == 1 ? 3 : 2;
+		fake.stats->maglev[0].slots = 65537;
+		fake.stats->maglev[0].digest = xorshift(&seed);
+		fake.stats->maglev[0].version =
+			fake.shared.version + (round == 2);
 		fake.shared.generation = round == 2 ? UINT64_MAX : 7;
 		fake.shared.n_ports = round == 2 ? EP_MAX_PORTS + 1 : 2;
 		fake.alive = round != 1;

@@ -50,6 +50,9 @@ void test_sync_budget(void);
 void test_handover(void);
 void test_removed_while_pending(void);
 
+/* snap_digest.c */
+void test_digest(void);
+
 /* snap_refuse.c */
 void test_big_timing(void);
 void base_cfg(struct flat_build *c);

@@ -99,6 +99,7 @@ int main(void)
 	test_refuse_backends_and_node();
 	test_refuse_duplicates();
 	test_build_free();
+	test_digest();
 	/* The rate limits' shared state outlives snapshots (policing.c). */
 	pol_teardown();
 	/* Every snapshot, built or refused, gave its DPDK memory back. */

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The etcd configuration source (docs/scale-out.md): a thread reads and
+ * watches PREFIX "config" through etcd's v3 JSON gateway (libcurl) and
+ * hands each new document to the slow path's loop, which applies it
+ * through the one change path; API writes go to etcd by a txn on the
+ * key's mod_revision. Each node writes its outcome to PREFIX "nodes/NAME".
+ */
+#ifndef EP_ETCD_H
+#define EP_ETCD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct jw;
+struct etcd_client;
+
+struct etcd_options {
+	const char *url; /* http://host:port */
+	const char *prefix; /* e.g. "/edgepath/" */
+	const char *node; /* this node's name */
+};
+
+/* Start the watch thread; NULL with err filled. */
+struct etcd_client *etcd_start(const struct etcd_options *o, char *err,
+			       size_t err_len);
+void etcd_stop(struct etcd_client *c);
+
+/* Readable while a document waits for etcd_take(). */
+int etcd_fd(const struct etcd_client *c);
+
+/* The newest document not yet taken: 1 (text malloc'd), or 0. */
+int etcd_take(struct etcd_client *c, char **text, size_t *len,
+	      int64_t *mod_revision);
+
+/* The loop's outcome for a taken document: error NULL = in force. Written
+ * to PREFIX nodes/NODE (best effort, 1 s at most). */
+void etcd_applied(struct etcd_client *c, int64_t mod_revision, uint64_t version,
+		  const char *error);
+
+/* Put `json` as the document if the key is still at the revision in
+ * force: 0 (*revision: the new one), -EAGAIN (someone else wrote it
+ * first), -EIO (etcd unreachable or answered an error; err says). */
+int etcd_put_doc(struct etcd_client *c, const char *json, int64_t *revision,
+		 char *err, size_t err_len);
+
+/* The "source" object of /v1/stats. */
+void etcd_render(struct etcd_client *c, struct jw *w);
+
+#endif /* EP_ETCD_H */
