@@ -14,13 +14,11 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <libgen.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -43,31 +41,8 @@
 #define FLOWS_TIMEOUT_MS 2000u
 #define LOOP_WAIT_MS 100 /* longest wait for API I/O between heartbeats */
 #define HEALTH_RETRY_MS 1000 /* a republish that failed is tried again */
-#define DEFAULT_API_SOCKET "/run/edgepath/api.sock"
 
-struct sp_state {
-	const char *config_path;
-	const char *access_log_path; /* "-": stdout (default), "none": off */
-	FILE *access_log;
-	uint32_t status_interval_s;
-	uint32_t attach_timeout_s; /* 0 = wait for ever */
-	struct fpclient fp;
-	struct api *api;
-	struct http_server *srv;
-	struct health_engine *health;
-	uint64_t health_version; /* the configuration its targets are from */
-	bool health_dirty; /* a state change not yet in force */
-	uint64_t health_retry_ms; /* when to try a failed republish again */
-	struct node_opts node_opts; /* --bird-include, --bird-socket, grace */
-	struct node *node;
-	struct breaker_engine *breaker; /* passive outlier ejection */
-	uint64_t breaker_next_ms; /* its next sample */
-	bool eal_up;
-	struct etcd_options etcd_opts; /* url NULL: no etcd source */
-	struct etcd_client *etcd;
-	struct api_remote remote;
-	char node_name[64];
-};
+#include "sp_state.h"
 
 static volatile sig_atomic_t stop_requested;
 static volatile sig_atomic_t reload_requested;
@@ -299,77 +274,6 @@ static void wait_io(struct sp_state *st)
 		sleep_ms(LOOP_WAIT_MS);
 }
 
-/* ------------------------------------------------------------------ */
-/* The etcd source                                                      */
-
-static int etcd_put(void *ctx, const char *json, struct api_error *e)
-{
-	int64_t rev = 0;
-	int rc = etcd_put_doc(ctx, json, &rev, e->message, sizeof(e->message));
-
-	if (rc == 0)
-		return 0;
-	e->status = rc == -EAGAIN ? 409 : 503;
-	e->code = rc == -EAGAIN ? API_ERR_CONFLICT : API_ERR_FASTPATH;
-	return -1;
-}
-
-static void etcd_render_cb(void *ctx, struct jw *w)
-{
-	etcd_render(ctx, w);
-}
-
-/* A document from etcd: the one change path; refused ones are reported
- * and the configuration in force stays. */
-static void etcd_tick(struct sp_state *st)
-{
-	struct api_error e = { 0 };
-	int64_t rev;
-	size_t len;
-	char *text;
-
-	if (st->etcd == NULL || !etcd_take(st->etcd, &text, &len, &rev))
-		return;
-	if (api_apply_remote(st->api, text, len, &e) == 0) {
-		printf("slowpath: etcd: revision %" PRId64
-		       " in force as version %" PRIu64 "\n",
-		       rev, api_version(st->api));
-		etcd_applied(st->etcd, rev, api_version(st->api), NULL);
-	} else {
-		fprintf(stderr,
-			"slowpath: etcd: revision %" PRId64 " refused: %s\n",
-			rev, e.message);
-		etcd_applied(st->etcd, rev, 0, e.message);
-	}
-	fflush(stdout);
-	free(text);
-}
-
-static int etcd_begin(struct sp_state *st)
-{
-	char err[160];
-
-	if (st->etcd_opts.url == NULL)
-		return 0;
-	if (st->etcd_opts.node == NULL) {
-		if (gethostname(st->node_name, sizeof(st->node_name) - 1) < 0)
-			snprintf(st->node_name, sizeof(st->node_name), "node");
-		st->etcd_opts.node = st->node_name;
-	}
-	st->etcd = etcd_start(&st->etcd_opts, err, sizeof(err));
-	if (st->etcd == NULL) {
-		fprintf(stderr, "slowpath: etcd: %s\n", err);
-		return -1;
-	}
-	st->remote.ctx = st->etcd;
-	st->remote.put = etcd_put;
-	st->remote.render = etcd_render_cb;
-	api_set_remote(st->api, &st->remote);
-	printf("slowpath: etcd source %s, key %sconfig, node %s\n",
-	       st->etcd_opts.url, st->etcd_opts.prefix, st->etcd_opts.node);
-	return 0;
-}
-
 static int api_start(struct sp_state *st)
 {
 	const struct api_fastpath ops = {
@@ -418,134 +322,6 @@ static void apply_file(struct sp_state *st)
 	if (api_apply_file(st->api, &e) < 0)
 		fprintf(stderr, "slowpath: configuration %s refused: %s\n",
 			st->config_path, e.message);
-}
-
-/* ------------------------------------------------------------------ */
-/* The API server                                                       */
-
-static struct http_server *
-server_create(struct sp_state *st, const struct config_api *api, bool with_tls)
-{
-	const char *admin[CONFIG_MAX_SUBJECTS], *reader[CONFIG_MAX_SUBJECTS];
-	const char *registry[CONFIG_MAX_SUBJECTS];
-	struct http_server_config hc = { 0 };
-	struct http_server *srv;
-	char err[256] = "";
-
-	for (uint32_t i = 0; i < api->n_admin_subjects; i++)
-		admin[i] = api->admin_subjects[i];
-	for (uint32_t i = 0; i < api->n_reader_subjects; i++)
-		reader[i] = api->reader_subjects[i];
-	for (uint32_t i = 0; i < api->n_registry_subjects; i++)
-		registry[i] = api->registry_subjects[i];
-	if (with_tls && api->has_tls) {
-		hc.cert_file = api->certificate;
-		hc.key_file = api->private_key;
-		hc.client_ca_file = api->client_ca[0] ? api->client_ca : NULL;
-	}
-	hc.admin_subjects = admin;
-	hc.n_admin_subjects = api->n_admin_subjects;
-	hc.reader_subjects = reader;
-	hc.n_reader_subjects = api->n_reader_subjects;
-	hc.registry_subjects = registry;
-	hc.n_registry_subjects = api->n_registry_subjects;
-	hc.handler = api_handle;
-	hc.head_check = api_head;
-	hc.on_complete = api_complete;
-	hc.arg = st->api;
-	hc.err = err;
-	hc.err_len = sizeof(err);
-	srv = http_server_create(&hc);
-	if (srv == NULL)
-		fprintf(stderr, "slowpath: API server: %s\n", err);
-	return srv;
-}
-
-/* The directory of a Unix socket (one level, as /run/edgepath). */
-static void make_parent_dir(const char *path)
-{
-	char *copy = strdup(path);
-
-	if (copy != NULL && mkdir(dirname(copy), 0750) < 0 && errno != EEXIST)
-		fprintf(stderr,
-			"slowpath: cannot create the directory of %s: "
-			"%s\n",
-			path, strerror(errno));
-	free(copy);
-}
-
-static void listener_add(struct http_server *srv,
-			 const struct config_listener *l)
-{
-	char addr[INET6_ADDRSTRLEN] = "", what[160];
-	int rc;
-
-	if (l->is_unix) {
-		make_parent_dir(l->unix_path);
-		rc = http_server_add_listener_unix(srv, l->unix_path);
-		snprintf(what, sizeof(what), "%s", l->unix_path);
-	} else {
-		inet_ntop(l->addr.family == EP_AF_INET6 ? AF_INET6 : AF_INET,
-			  l->addr.bytes, addr, sizeof(addr));
-		rc = http_server_add_listener_tcp(srv, addr, l->port, l->tls);
-		snprintf(what, sizeof(what), "%s%s%s port %u (%s)",
-			 l->addr.family == EP_AF_INET6 ? "[" : "", addr,
-			 l->addr.family == EP_AF_INET6 ? "]" : "", l->port,
-			 l->tls ? "TLS" : "cleartext");
-	}
-	if (rc < 0)
-		fprintf(stderr, "slowpath: API listener %s: %s\n", what,
-			http_server_error(srv));
-	else
-		printf("slowpath: API listening on %s\n", what);
-}
-
-/*
- * Listeners and roles come from the api section in force at start (the
- * default Unix socket without one); a change to them takes effect at the
- * next start. Without a usable certificate the cleartext ones still run.
- */
-static void server_start(struct sp_state *st)
-{
-	static struct config_api dflt = {
-		.present = true,
-		.n_listeners = 1,
-		.listeners = { { .is_unix = true,
-				 .unix_path = DEFAULT_API_SOCKET } },
-	};
-	const struct config_api *api = &api_config(st->api)->api;
-
-	if (!api->present)
-		api = &dflt;
-	st->srv = server_create(st, api, true);
-	if (st->srv == NULL && api->has_tls) {
-		fprintf(stderr, "slowpath: API: TLS listeners disabled\n");
-		st->srv = server_create(st, api, false);
-	}
-	if (st->srv == NULL)
-		return;
-	for (uint32_t i = 0; i < api->n_listeners; i++)
-		listener_add(st->srv, &api->listeners[i]);
-	api_set_server(st->api, st->srv);
-	fflush(stdout);
-}
-
-/* New connections get the certificate files of the api section in force. */
-static void reload_tls(struct sp_state *st)
-{
-	const struct config_api *api = &api_config(st->api)->api;
-
-	if (st->srv == NULL || !api->present || !api->has_tls)
-		return;
-	if (http_server_reload_tls(st->srv, api->certificate, api->private_key,
-				   api->client_ca[0] ? api->client_ca : NULL) <
-	    0)
-		fprintf(stderr,
-			"slowpath: TLS reload failed: %s; new connections "
-			"keep the previous certificate, key and client CA\n",
-			http_server_error(st->srv));
-	else
-		printf("slowpath: TLS certificates reloaded\n");
 }
 
 /* ------------------------------------------------------------------ */
@@ -638,40 +414,6 @@ static int open_access_log(struct sp_state *st)
 	return 0;
 }
 
-/* --etcd http://HOST:PORT, --etcd-prefix /P/ (default /edgepath/),
- * --node-name NAME (default the host name): checked, so a typo fails
- * at start rather than as a silent source. */
-static int etcd_option(struct sp_state *st, int c, const char *v)
-{
-	size_t n = strlen(v);
-
-	if (c == 'e' && (strncmp(v, "http://", 7) != 0 || n > 200)) {
-		fprintf(stderr, "--etcd: '%s' is not http://HOST:PORT\n", v);
-		return -1;
-	}
-	if (c == 'p' && (n == 0 || n > 128 || v[0] != '/' || v[n - 1] != '/')) {
-		fprintf(stderr,
-			"--etcd-prefix: '%s' must start and end with '/' "
-			"(at most 128 bytes)\n",
-			v);
-		return -1;
-	}
-	if (c == 'n' && (n == 0 || n > 63 || strpbrk(v, "/\"\\ ") != NULL)) {
-		fprintf(stderr,
-			"--node-name: '%s' must be 1..63 bytes without '/', "
-			"quotes or spaces\n",
-			v);
-		return -1;
-	}
-	if (c == 'e')
-		st->etcd_opts.url = v;
-	else if (c == 'p')
-		st->etcd_opts.prefix = v;
-	else
-		st->etcd_opts.node = v;
-	return 0;
-}
-
 static int parse_args(int argc, char **argv, struct sp_state *st)
 {
 	static const struct option longopts[] = {
@@ -749,7 +491,8 @@ static int parse_args(int argc, char **argv, struct sp_state *st)
 			"[--status-interval S] [--attach-timeout S] "
 			"[--access-log FILE|-|none] [--bird-include FILE "
 			"[--bird-socket PATH] [--withdraw-grace-ms MS]] "
-			"[--etcd URL [--etcd-prefix PREFIX] [--node-name NAME]]\n",
+			"[--etcd URL [--etcd-prefix PREFIX] [--node-name "
+			"NAME]]\n",
 			argv[0]);
 		return -1;
 	}
