@@ -59,7 +59,12 @@ run_nodes() {
 	. "$ROOT/scripts/lib/nodes.sh"
 	FP_BIN=$FP SP_BIN=$SP NODE_PREFIX=${PREFIX}-node NODE_DIR=$LOGDIR NODE_CPU=$WORKER_CPU
 	mkdir -p "$LOGDIR"
+	# one etcd in the router namespace: the nodes' shared configuration
+	node_etcd_start || die "etcd did not start (see $LOGDIR/etcd.log)"
+	node_config 0 "$CONFIG" && node_etcd_seed "$LOGDIR/node0/config.json" ||
+		die "cannot put the configuration into etcd"
 	node_start 0 "$CONFIG" && node_start 1 "$CONFIG" || die "nodes did not start"
+	echo "run: etcd $NODE_ETCD, key ${NODE_ETCD_PREFIX}config (a change through either API reaches both nodes)"
 	echo "run: two nodes; APIs: $(node_api 0) and $(node_api 1) (edgectl --socket PATH node status)"
 	echo "run: router: ip netns exec $LAB_ROUTER_NS ip route; birdc -s $LAB_ROUTER_BIRD_SOCKET show route"
 	for _ in $(seq 86400); do

@@ -15,12 +15,50 @@
 # include file and reconfigures that BIRD. The nodes' configurations are
 # one document that differs only in node.addresses and the API socket.
 #
-# Hook for configuration from etcd (issue #21, the etcd helper): when
-# NODE_ETCD is set, it is passed to each slow path as `--etcd $NODE_ETCD`
-# on top of the node's local file (its last good copy).
+# Configuration from etcd (docs/scale-out.md): node_etcd_start runs one
+# etcd in the router namespace (on its bridge address, reached by the
+# nodes over bgp0) and sets NODE_ETCD; node_start then passes each slow
+# path `--etcd $NODE_ETCD --node-name nodeI` on top of the node's local
+# file (its last good copy), and node_etcd_seed puts the shared document.
 
 NODE_FP_PIDS=()
 NODE_SP_PIDS=()
+NODE_ETCD_PID=
+NODE_ETCD_PREFIX=/edgepath/
+
+# node_etcdctl ARGS...: etcdctl against the lab's etcd, from the router.
+node_etcdctl() {
+    ETCDCTL_API=3 ip netns exec "$LAB_ROUTER_NS" etcdctl \
+        --endpoints "$NODE_ETCD" --dial-timeout 2s "$@"
+}
+
+# node_etcd_start: one etcd in the router namespace, its data in
+# $NODE_DIR/etcd; 0 once it answers (at most 10 s).
+node_etcd_start() {
+    local ip=$LAB_ROUTER_IP peer=http://$LAB_ROUTER_IP:2380
+    NODE_ETCD=http://$ip:2379
+    ip netns exec "$LAB_ROUTER_NS" etcd --name ep-lab-etcd \
+        --data-dir "$NODE_DIR/etcd" \
+        --listen-client-urls "$NODE_ETCD" --advertise-client-urls "$NODE_ETCD" \
+        --listen-peer-urls "$peer" --initial-advertise-peer-urls "$peer" \
+        --initial-cluster "ep-lab-etcd=$peer" >>"$NODE_DIR/etcd.log" 2>&1 &
+    NODE_ETCD_PID=$!
+    for _ in $(seq 100); do
+        node_etcdctl endpoint health >/dev/null 2>&1 && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+# node_etcd_seed FILE: FILE as the shared document (PREFIX config).
+node_etcd_seed() {
+    node_etcdctl put "${NODE_ETCD_PREFIX}config" <"$1" >/dev/null
+}
+
+node_etcd_stop() {
+    stop_pid "$NODE_ETCD_PID" 10 TERM
+    NODE_ETCD_PID=
+}
 
 node_word() { local -a w; read -r -a w <<<"$1"; printf '%s' "${w[$2]}"; }
 node_ns() { node_word "$LAB_NODE_NS_LIST" "$1"; }
@@ -40,7 +78,8 @@ node_start() {  # node_start I TEMPLATE
     local i=$1 ns d=$NODE_DIR/node$1 etcd=()
     ns=$(node_ns "$i")
     node_config "$i" "$2" || return 1
-    [[ -n ${NODE_ETCD:-} ]] && etcd=(--etcd "$NODE_ETCD")
+    [[ -n ${NODE_ETCD:-} ]] &&
+        etcd=(--etcd "$NODE_ETCD" --etcd-prefix "$NODE_ETCD_PREFIX" --node-name "node$i")
     ip netns exec "$ns" "$FP_BIN" --lcores="0@$NODE_CPU,1@$NODE_CPU" --no-pci \
         --file-prefix="$NODE_PREFIX$i" --log-level=user1,info \
         --vdev="net_af_packet$i,iface=eth0" -- \
@@ -82,4 +121,5 @@ node_stop_all() {  # slow paths first (they withdraw), then fast paths
     done
     NODE_FP_PIDS=()
     NODE_SP_PIDS=()
+    node_etcd_stop
 }

@@ -524,13 +524,36 @@ void api_set_remote(struct api *a, const struct api_remote *r)
 	a->remote = r;
 }
 
+/*
+ * Every node of a fleet shares etcd's document, but its node addresses
+ * (what its fast path answers ARP for, the routers' next hop) and its
+ * API listeners are its own: those two sections stay as they are in
+ * force here (docs/scale-out.md).
+ */
+static void keep_node_local(struct ep_config *cfg, const struct ep_config *cur)
+{
+	cfg->node.n_addrs = cur->node.n_addrs;
+	memcpy(cfg->node.addrs, cur->node.addrs, sizeof(cfg->node.addrs));
+	cfg->api = cur->api;
+}
+
 int api_apply_remote(struct api *a, const char *text, size_t len,
 		     struct api_error *e)
 {
-	int rc;
+	struct config_error ce = { { 0 } };
+	struct ep_config cfg;
+	int rc = config_parse(text, len, &cfg, &ce);
 
+	if (rc != 0)
+		return api_fail_config(e, rc, &ce);
+	keep_node_local(&cfg, &a->cfg);
+	rc = config_validate(&cfg, &ce);
+	if (rc != 0) {
+		config_free(&cfg);
+		return api_fail_config(e, rc, &ce);
+	}
 	a->from_remote = true;
-	rc = api_apply_text(a, text, len, NULL, e);
+	rc = api_apply_config(a, &cfg, true, e);
 	a->from_remote = false;
 	return rc;
 }

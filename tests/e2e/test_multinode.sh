@@ -15,6 +15,10 @@
 #   - wrk crosses node 1; `edgectl node drain` on node 1 withdraws its route within 1 s
 #     (measured and printed), wrk across the drain has no errors, and
 #     `edgectl node undrain` brings the route back within 1 s;
+#   - one etcd (in the router namespace) is both nodes' configuration
+#     source: a change through node 1's API is in force on node 2 within
+#     1 s (measured and printed), with equal Maglev table digests on both;
+#     with etcd stopped both nodes keep forwarding on that configuration;
 #   - SIGTERM to node 1's slow path withdraws first: the route is gone
 #     before the process exits, which is not before the grace.
 # Leaves no lab, process or hugepage file behind. Needs root; run it under
@@ -23,7 +27,7 @@ set -uo pipefail
 
 NAME=test_multinode
 PREFIX=ep-e2e-mn                 # node I: --file-prefix=ep-e2e-mnI
-E2E_NEEDS="curl python3 timeout bird birdc jq wrk"
+E2E_NEEDS="curl python3 timeout bird birdc jq wrk etcd etcdctl"
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 CTL=${EDGECTL:-$ROOT/build/slowpath/edgectl}
@@ -31,6 +35,8 @@ TEMPLATE=$ROOT/configs/lab-multinode.json
 NODE_PREFIX=$PREFIX
 NODE_GRACE_MS=1500
 WITHDRAW_BOUND_MS=1000           # docs/scale-out.md: drain -> route gone
+ETCD_BOUND_MS=1000               # a change through one node, in force on the other
+BE2=10.99.0.12:0
 VIP=10.99.100.1
 WRK_PID=
 
@@ -112,7 +118,10 @@ N1=$(node_ip 0)
 N2=$(node_ip 1)
 BOTH=$(printf '%s\n' "$N1" "$N2" | sort | tr '\n' ' ')
 
-echo "== nodes start"
+echo "== etcd, then the nodes"
+node_etcd_start; expect "etcd in $LAB_ROUTER_NS ($NODE_ETCD)" $?
+node_config 0 "$TEMPLATE" && node_etcd_seed "$NODE_DIR/node0/config.json"
+expect "the shared document put into etcd (${NODE_ETCD_PREFIX}config)" $?
 node_start 0 "$TEMPLATE" || { fail "node 1 did not start"; finish; }
 node_start 1 "$TEMPLATE" || { fail "node 2 did not start"; finish; }
 node_wait_ready 0 300; expect "node 1 ready" $?
@@ -173,6 +182,44 @@ ip -n "$LAB_ROUTER_NS" route del "$VIP/32" metric 0 >>"$LOG" 2>&1
 ms=$(wait_hops "$BOTH" 100)
 expect "router: the ECMP route from BIRD again" $? "${ms} ms"
 
+# --- one document through etcd --------------------------------------------
+weight_on() {  # weight_on I: BE2's weight as node I has it in force
+    node_get "$1" /v1/services/web-dsr/backends |
+        jq -r --arg id "$BE2" '.backends[] | select(.id == $id) | .weight' 2>/dev/null
+}
+digest_on() {  # digest_on I: web-dsr's Maglev digest on node I, once fresh
+    node_get "$1" /v1/stats |
+        jq -r '.services[] | select(.name == "web-dsr") | .maglev | select(.state == "fresh") | .digest' 2>/dev/null
+}
+t0=$(now_ms)
+"$CTL" --socket "$(node_api 0)" backend weight web-dsr "$BE2" 3 >>"$LOG" 2>&1
+expect "edgectl backend weight on node 1 (written to etcd)" $?
+etcd_ms=-1
+for ((t = 0; t < 300; t++)); do
+    [[ $(weight_on 1) == 3 ]] && { etcd_ms=$(($(now_ms) - t0)); break; }
+    sleep 0.01
+done
+echo "measure: a change through node 1's API in force on node 2 after ${etcd_ms} ms"
+((etcd_ms >= 0 && etcd_ms <= ETCD_BOUND_MS))
+expect "the change is in force on node 2 within $ETCD_BOUND_MS ms" $? "${etcd_ms} ms"
+node_etcdctl get --print-value-only "${NODE_ETCD_PREFIX}config" | jq -e --arg a "${BE2%:*}" \
+    '.services[0].backends[] | select(.address == $a) | .weight == 3' >/dev/null
+expect "etcd holds the changed document" $?
+for ((t = 0; t < 100; t++)); do
+    d1=$(digest_on 0); d2=$(digest_on 1)
+    [[ -n $d1 && $d1 == "$d2" ]] && break
+    sleep 0.05
+done
+[[ -n $d1 && $d1 == "$d2" ]]
+expect "both nodes publish the same Maglev digest for web-dsr" $? "${d1:-none} / ${d2:-none}"
+r=$(node_etcdctl get --print-value-only "${NODE_ETCD_PREFIX}nodes/node1" | jq -r .revision)
+[[ -n $r && $r == "$(node_get 1 /v1/stats | jq -r .source.applied_revision)" ]]
+expect "node 2 reports its applied revision in etcd (${NODE_ETCD_PREFIX}nodes/node1)" $? "${r:-none}"
+c2=$(node_get 1 /v1/config | jq -c '[.node.addresses[0].address, .api.listeners[0].unix]')
+[[ $c2 == "[\"$N2\",\"$(node_api 1)\"]" ]]
+expect "node 2 keeps its own node address and API socket (node-local sections)" $? "$c2"
+
+
 # --- drain under wrk -------------------------------------------------------
 f1=$(new_flows 0)
 ip netns exec "$LAB_CLIENT_NS" wrk -t 2 -c 16 -d 6s --timeout 2s "http://$VIP/" >"$NODE_DIR/wrk.txt" 2>&1 &
@@ -215,6 +262,21 @@ rc=$?
 undrain_ms=$(($(now_ms) - t0))
 echo "measure: VIP announced again ${undrain_ms} ms after edgectl node undrain"
 ((rc == 0 && undrain_ms <= WITHDRAW_BOUND_MS)); expect "undrain: both next hops again within $WITHDRAW_BOUND_MS ms" $? "${undrain_ms} ms"
+
+# --- etcd gone: both nodes forward on the configuration in force ----------
+node_etcd_stop
+for ((t = 0; t < 100; t++)); do
+    [[ $(node_get 1 /v1/stats | jq -r .source.connected) == false ]] && break
+    sleep 0.1
+done
+[[ $(node_get 0 /v1/stats | jq -r .source.connected) == false &&
+   $(node_get 1 /v1/stats | jq -r .source.connected) == false ]]
+expect "etcd stopped: both nodes report the source disconnected" $?
+mapfile -t lines < <(requests $(seq 45000 45039))
+good=0
+for l in "${lines[@]}"; do [[ ${l#* } =~ ^be[123]$ ]] && good=$((good + 1)); done
+((good == 40 && $(weight_on 0) == 3 && $(weight_on 1) == 3))
+expect "etcd stopped: 40 of 40 requests answered, both nodes on the last document" $? "$good/40"
 
 # --- SIGTERM: withdraw, then exit after the grace --------------------------
 sp=${NODE_SP_PIDS[0]}
