@@ -309,8 +309,8 @@ static int parse_node(const cJSON *root, struct config_node *node,
 static int parse_backend(const cJSON *obj, const char *path,
 			 struct config_backend *b, struct config_error *err)
 {
-	static const char *const keys[] = { "address", "port", "weight",
-					    "state",   "mac",  "priority",
+	static const char *const keys[] = { "address",	    "port", "weight",
+					    "state",	    "mac",  "priority",
 					    "registration", NULL };
 	uint32_t port = 0, weight = 1, prio = 0;
 	int state = EP_BE_UP, rc;

@@ -421,9 +421,8 @@ static void test_validation(void)
 	CHECK(is_error(400, API_ERR_INVALID_JSON));
 	CHECK(api_version(A) == v && !file_has("registration"));
 	/* the limits themselves are accepted */
-	reg_post(
-		"{'address': '10.0.0.9', 'port': 65535, 'ttl': 3600, "
-		"'priority': 15, 'weight': 0, 'metadata': {'a/b.c-d_e': ''}}");
+	reg_post("{'address': '10.0.0.9', 'port': 65535, 'ttl': 3600, "
+		 "'priority': 15, 'weight': 0, 'metadata': {'a/b.c-d_e': ''}}");
 	CHECK_MSG(R.status == 201, "%s", R.body);
 	reg_post("{'address': '10.0.0.8', 'port': 1, 'ttl': 1}");
 	CHECK(R.status == 201);
