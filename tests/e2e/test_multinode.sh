@@ -185,7 +185,7 @@ expect "router: the ECMP route from BIRD again" $? "${ms} ms"
 # --- one document through etcd --------------------------------------------
 weight_on() {  # weight_on I: BE2's weight as node I has it in force
     node_get "$1" /v1/services/web-dsr/backends |
-        jq -r --arg id "$BE2" '.backends[] | select(.id == $id) | .weight' 2>/dev/null
+        jq -r --arg a "${BE2%:*}" '.backends[] | select(.address == $a) | .weight' 2>/dev/null
 }
 digest_on() {  # digest_on I: web-dsr's Maglev digest on node I, once fresh
     node_get "$1" /v1/stats |
