@@ -12,42 +12,14 @@
 #   scripts/bench/drain.sh [--rounds N]
 set -uo pipefail
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+BENCH_NAME=bench_drain
 ROUNDS=20
-while [ $# -gt 0 ]; do
-	case "$1" in
-	--rounds) [[ "${2:-}" =~ ^[1-9][0-9]*$ ]] || { echo "--rounds N" >&2; exit 2; }
-		ROUNDS=$2; shift 2 ;;
-	-h|--help) sed -n '2,11p' "$0"; exit 0 ;;
-	*) echo "unknown option $1" >&2; exit 2 ;;
-	esac
-done
-[ "$(id -u)" -eq 0 ] || { echo "run as root" >&2; exit 2; }
-
-FP_BIN=$ROOT/build/fastpath/edgepath-fastpath
-SP_BIN=$ROOT/build/slowpath/edgepath-slowpath
-CTL=$ROOT/build/slowpath/edgectl
 NODE_PREFIX=ep-bench-drain
-NODE_DIR=$(mktemp -d /tmp/bench_drain.XXXXXX)
-NODE_CPU=$(($(nproc) - 1))
+# shellcheck source=scripts/bench/multinode.sh
+. "$(dirname "${BASH_SOURCE[0]}")/multinode.sh"
+mn_bench_init 2,12 "$@"
+CTL=$ROOT/build/slowpath/edgectl
 VIP=10.99.100.1
-
-# shellcheck source=scripts/lib/procs.sh
-. "$ROOT/scripts/lib/procs.sh"
-cleanup() {
-	trap - EXIT INT TERM
-	declare -F node_stop_all >/dev/null && node_stop_all
-	"$ROOT/scripts/lab.sh" down >/dev/null 2>&1 || true
-	rm -rf "$NODE_DIR"
-}
-trap cleanup EXIT
-trap 'cleanup; exit 1' INT TERM
-
-"$ROOT/scripts/lab.sh" up --nodes 2 >"$NODE_DIR/lab.log" 2>&1 || { cat "$NODE_DIR/lab.log"; exit 1; }
-# shellcheck disable=SC1091
-. /run/edgepath-lab/env
-# shellcheck source=scripts/lib/nodes.sh
-. "$ROOT/scripts/lib/nodes.sh"
 node_start 0 "$ROOT/configs/lab-multinode.json"
 node_start 1 "$ROOT/configs/lab-multinode.json"
 node_wait_ready 0 300 && node_wait_ready 1 300 || { echo "nodes not ready" >&2; exit 1; }
@@ -69,13 +41,6 @@ until_hops() {  # until_hops WANT [T0]: ms from T0 (now) until the hops are WANT
 }
 [[ $(until_hops "$BOTH") != -1 ]] || { echo "no ECMP route at start" >&2; exit 1; }
 
-stats() {  # stats LABEL VALUES...: median, p99, max
-	local label=$1; shift
-	printf '%s\n' "$@" | sort -n | awk -v l="$label" '
-		{ v[NR] = $1 }
-		END { p = int(NR * 0.99 + 0.999); if (p > NR) p = NR
-		      printf "%s: median %d ms, p99 %d ms, max %d ms (%d rounds)\n", l, v[int((NR + 1) / 2)], v[p], v[NR], NR }'
-}
 
 down=() up=()
 for ((r = 1; r <= ROUNDS; r++)); do
@@ -89,5 +54,5 @@ for ((r = 1; r <= ROUNDS; r++)); do
 	down+=("$d") up+=("$u")
 	sleep 0.2
 done
-stats "drain -> withdrawn (edgectl to router kernel route)" "${down[@]}"
-stats "undrain -> announced" "${up[@]}"
+mn_stats "drain -> withdrawn (edgectl to router kernel route)" "${down[@]}"
+mn_stats "undrain -> announced" "${up[@]}"

@@ -14,40 +14,12 @@
 #   scripts/bench/etcd_nodes.sh [--rounds N]
 set -uo pipefail
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+BENCH_NAME=bench_etcd_nodes
 ROUNDS=50
-while [ $# -gt 0 ]; do
-	case "$1" in
-	--rounds) [[ "${2:-}" =~ ^[1-9][0-9]*$ ]] || { echo "--rounds N" >&2; exit 2; }
-		ROUNDS=$2; shift 2 ;;
-	-h|--help) sed -n '2,14p' "$0"; exit 0 ;;
-	*) echo "unknown option $1" >&2; exit 2 ;;
-	esac
-done
-[ "$(id -u)" -eq 0 ] || { echo "run as root" >&2; exit 2; }
-
-FP_BIN=$ROOT/build/fastpath/edgepath-fastpath
-SP_BIN=$ROOT/build/slowpath/edgepath-slowpath
 NODE_PREFIX=ep-bench-etcd
-NODE_DIR=$(mktemp -d /tmp/bench_etcd_nodes.XXXXXX)
-NODE_CPU=$(($(nproc) - 1))
-
-# shellcheck source=scripts/lib/procs.sh
-. "$ROOT/scripts/lib/procs.sh"
-cleanup() {
-	trap - EXIT INT TERM
-	declare -F node_stop_all >/dev/null && node_stop_all
-	"$ROOT/scripts/lab.sh" down >/dev/null 2>&1 || true
-	rm -rf "$NODE_DIR"
-}
-trap cleanup EXIT
-trap 'cleanup; exit 1' INT TERM
-
-"$ROOT/scripts/lab.sh" up --nodes 2 >"$NODE_DIR/lab.log" 2>&1 || { cat "$NODE_DIR/lab.log"; exit 1; }
-# shellcheck disable=SC1091
-. /run/edgepath-lab/env
-# shellcheck source=scripts/lib/nodes.sh
-. "$ROOT/scripts/lib/nodes.sh"
+# shellcheck source=scripts/bench/multinode.sh
+. "$(dirname "${BASH_SOURCE[0]}")/multinode.sh"
+mn_bench_init 2,14 "$@"
 node_etcd_start || { echo "etcd did not start" >&2; exit 1; }
 node_config 0 "$ROOT/configs/lab-multinode.json" &&
 	node_etcd_seed "$NODE_DIR/node0/config.json" || exit 1
@@ -68,13 +40,6 @@ until_applied() {  # until_applied REV T0: ms until both nodes have REV (-1: 5 s
 	done
 	echo -1
 }
-stats() {  # stats LABEL VALUES...: median, p99, max
-	local label=$1; shift
-	printf '%s\n' "$@" | sort -n | awk -v l="$label" '
-		{ v[NR] = $1 }
-		END { p = int(NR * 0.99 + 0.999); if (p > NR) p = NR
-		      printf "%s: median %d ms, p99 %d ms, max %d ms (%d rounds)\n", l, v[int((NR + 1) / 2)], v[p], v[NR], NR }'
-}
 
 both=()
 for ((r = 1; r <= ROUNDS; r++)); do
@@ -87,4 +52,4 @@ for ((r = 1; r <= ROUNDS; r++)); do
 	both+=("$ms")
 	sleep 0.1
 done
-stats "etcd put -> in force on both nodes (etcdctl start included)" "${both[@]}"
+mn_stats "etcd put -> in force on both nodes (etcdctl start included)" "${both[@]}"
