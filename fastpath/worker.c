@@ -589,9 +589,10 @@ static void classify(struct fp_worker *w, const struct fp_snapshot *s,
 }
 
 /*
- * A bare SYN on a forward entry whose connection has closed (FIN or RST
- * seen) opens a new connection on the same 5-tuple: the client reused
- * its port. SYN-proxied entries keep their own handshake (synproxy.c).
+ * A bare SYN on a forward entry (decide() has sent reply entries
+ * elsewhere) whose connection has closed (FIN or RST seen) opens a new
+ * connection on the same 5-tuple: the client reused its port.
+ * SYN-proxied entries keep their own handshake (synproxy.c).
  */
 static inline int is_port_reuse(const struct ct_entry *e,
 				const struct pkt_meta *m)
@@ -600,7 +601,7 @@ static inline int is_port_reuse(const struct ct_entry *e,
 
 	return e->state == CT_FIN && m->key.proto == 6 /* IPPROTO_TCP */ &&
 	       (m->tcp_flags & (syn | ack | rst)) == syn &&
-	       !(e->flags & (CT_F_REPLY | CT_F_SYNPROXY));
+	       !(e->flags & CT_F_SYNPROXY);
 }
 
 static void decide(struct fp_worker *w, const struct fp_snapshot *s,
