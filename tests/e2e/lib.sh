@@ -86,6 +86,18 @@ finish() {
 now_ms() { local t=${EPOCHREALTIME/./}; echo $((t / 1000)); }
 api() { curl -s --max-time 2 --unix-socket "$API" "http://edgepath$1"; }
 
+# has GREP-ARGS... -- COMMAND...: grep -q over the whole output of COMMAND.
+# Under pipefail `COMMAND | grep -q` fails at random: grep exits at the
+# first match and a COMMAND still writing (curl of /metrics) dies of SIGPIPE.
+has() {
+    local -a g=()
+    local out
+    while (($# > 0)) && [[ $1 != -- ]]; do g+=("$1"); shift; done
+    shift
+    out=$("$@") || return 1
+    grep -q "${g[@]}" <<<"$out"
+}
+
 # e2e_lab_up: scripts/lab.sh up, or the test ends here.
 e2e_lab_up() {
     if ! timeout "$LAB_TIMEOUT" "$LAB" up >>"$LOG" 2>&1; then

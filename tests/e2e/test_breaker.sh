@@ -122,7 +122,7 @@ R=$(be_stat web-nat "$BE1" outlier_resets)
 expect "the fast path counted be1's resets (>= $CONSECUTIVE)" $? "outlier_resets $R"
 [[ $(be_outlier web-nat "$BE1" ejections) == 1 ]]
 expect "1 ejection" $?
-api /metrics | grep -q "^edgepath_backend_breaker_state{service=\"web-nat\",backend=\"$BE1\"} 1"
+has "^edgepath_backend_breaker_state{service=\"web-nat\",backend=\"$BE1\"} 1" -- api /metrics
 expect "/metrics: edgepath_backend_breaker_state of be1 is 1 (open)" $?
 sleep 0.3  # flows started before the fast path had the change
 NF0=$(be_stat web-nat "$BE1" new_flows)

@@ -129,9 +129,9 @@ expect "be1 down by its check within fall x interval + timeout + ${REPUBLISH_MS}
 expect "reason: refused" $?
 [[ $(be_health web-nat - state) == ok && $(be_health web-nat - healthy) == 2 ]]
 expect "service web-nat: ok, 2 healthy" $?
-api /metrics | grep -q "^edgepath_backend_health_up{service=\"web-nat\",backend=\"$BE1\"} 0"
+has "^edgepath_backend_health_up{service=\"web-nat\",backend=\"$BE1\"} 0" -- api /metrics
 expect "/metrics: edgepath_backend_health_up of be1 is 0" $?
-api /metrics | grep -qE '^edgepath_health_transitions_down_total [1-9]'
+has -E '^edgepath_health_transitions_down_total [1-9]' -- api /metrics
 expect "/metrics: a down transition counted" $?
 sleep 0.3  # flows started before the fast path had the change
 NF_DOWN=$(new_flows web-nat "$BE1")
@@ -151,7 +151,7 @@ sleep 2
 NF_P1=$(new_flows web-nat "$BE1")
 [[ -n $NF_P0 && $NF_P1 -gt $NF_P0 ]]
 expect "in panic, be1 takes new flows again" $? "new_flows $NF_P0 -> $NF_P1"
-api /metrics | grep -q '^edgepath_service_health_panic{service="web-nat"} 1'
+has '^edgepath_service_health_panic{service="web-nat"} 1' -- api /metrics
 expect "/metrics: edgepath_service_health_panic of web-nat is 1" $?
 
 # --- start both again --------------------------------------------------------

@@ -142,7 +142,7 @@ expect "router: one ECMP route to $VIP via both nodes" $? "next hops $(route_hop
 bird_route=$(birdc -s "$LAB_ROUTER_BIRD_SOCKET" show route "$VIP/32" 2>&1)
 n=$(grep -cE "via ($N1|$N2) " <<<"$bird_route")
 [[ $n == 2 ]]; expect "router BIRD: both BGP paths for $VIP/32" $? "$n paths"
-node_get 0 /metrics | grep -q "^edgepath_node_vip_announced{vip=\"$VIP\"} 1"
+has "^edgepath_node_vip_announced{vip=\"$VIP\"} 1" -- node_get 0 /metrics
 expect "node 1 /metrics: edgepath_node_vip_announced 1" $?
 
 # --- many source ports through both nodes --------------------------------

@@ -54,7 +54,7 @@ json.dump(doc, open(out, "w"), indent=2)
 EOF
 
 e2e_start_lb
-api /v1/services | grep -q '"syn_proxy":true'
+has '"syn_proxy":true' -- api /v1/services
 expect "GET /v1/services shows web-nat's syn_proxy" $?
 
 # --- curl: a new connection each --------------------------------------------
@@ -72,7 +72,7 @@ sent=$(stat svc syn_cookie_sent)
 est=$(stat svc syn_proxy_established)
 ((${sent:-0} >= N_CURL && ${est:-0} >= N_CURL))
 expect "counted: syn_cookie_sent >= $N_CURL, syn_proxy_established >= $N_CURL" $? "sent ${sent:-?}, established ${est:-?}"
-api /metrics | grep -qE '^edgepath_service_syn_proxy_established_total\{service="web-nat"\} [1-9]'
+has -E '^edgepath_service_syn_proxy_established_total\{service="web-nat"\} [1-9]' -- api /metrics
 expect "/metrics: edgepath_service_syn_proxy_established_total of web-nat" $?
 
 # --- wrk ---------------------------------------------------------------------
