@@ -8,8 +8,9 @@
 #                             [--build-dir DIR]
 #                             [--out DIR]
 #
-# 1. Starts edgepath-fastpath on a net_null port (--lcores=0@1,1@1
-#    --idle-sleep-us 100) and edgepath-slowpath (-l 0: CPU 0) with a TLS
+# 1. Starts edgepath-fastpath on a net_null port that receives nothing
+#    (no-rx=1; --lcores=0@1,1@1 --idle-sleep-us 100: it sleeps, and
+#    h2load has CPU 1 to itself) and edgepath-slowpath (-l 0: CPU 0) with a TLS
 #    listener on 127.0.0.1 (no client CA: h2load has no client
 #    certificate option, so the client is admin), a Unix socket,
 #    certificates from tests/certs/make-certs.sh and one NAT service.
@@ -103,7 +104,7 @@ cat >"$CFG" <<EOF
 EOF
 
 timeout 3600 "$FP_BIN" --lcores=0@1,1@1 --no-pci --file-prefix="$PREFIX" \
-	--vdev=net_null0 --log-level=user1,info -- --idle-sleep-us 100 \
+	--vdev=net_null0,no-rx=1 --log-level=user1,info -- --idle-sleep-us 100 \
 	>"$OUT/fastpath.log" 2>&1 &
 FP_PID=$!
 for _ in $(seq 300); do grep -q 'waiting for configuration' "$OUT/fastpath.log" && break; sleep 0.1; done

@@ -7,7 +7,8 @@
 # nft drops its input), so everything the node's kernel gets came through
 # the fast path. From exc-cli:
 #   - ping answers; an HTTP server on the tap's address answers curl (a
-#     small file and 1 MiB, checked by digest);
+#     small file and 1 MiB, checked by digest); the same over IPv6
+#     (fd77::1 on the tap: ND punted to the kernel, its advert sent out);
 #   - the slow path's API, a TLS listener on the node address, answers;
 #   - during an hping3 --flood of SYNs to the API's port from another
 #     source, the API still answers (answers counted) and the per-source
@@ -28,6 +29,8 @@ LB_IF=excl0
 TAP=exctap0
 NODE=10.77.0.1
 CLIENT=10.77.0.2
+NODE6=fd77::1                     # on the tap too: ND and ICMPv6 punted
+CLIENT6=fd77::2
 FLOODER=10.77.0.3                 # hping3's (spoofed) source
 HTTP_PORT=8080
 API_PORT=8443
@@ -66,6 +69,7 @@ API=$TMP/api.sock
 FP_PID=
 SP_PID=
 HTTP_PID=
+HTTP6_PID=
 FLOOD_PID=
 CPU=$(($(nproc) - 1))
 
@@ -83,6 +87,7 @@ cleanup() {
     trap - EXIT INT TERM
     stop_pid "$FLOOD_PID" 3 TERM
     stop_pid "$HTTP_PID" 3 TERM
+    stop_pid "$HTTP6_PID" 3 TERM
     stop_pid "$SP_PID" 5 TERM
     local t0=$SECONDS
     stop_pid "$FP_PID" 10 INT
@@ -171,9 +176,12 @@ node_api() {  # HTTP status of the TLS listener on the node address
 http_ok() {
     [[ $(in_cli curl -s --max-time 3 "http://$NODE:$HTTP_PORT/hello.txt") == hello-exception ]]
 }
-pings() {  # replies of N pings
-    in_cli ping -c "$1" -i 0.2 -W 2 "$NODE" 2>/dev/null |
+pings() {  # pings N [ADDRESS]: replies of N pings
+    in_cli ping -c "$1" -i 0.2 -W 2 "${2:-$NODE}" 2>/dev/null |
         sed -n 's/.* \([0-9]*\) received.*/\1/p'
+}
+http6_ok() {
+    [[ $(in_cli curl -sg --max-time 3 "http://[$NODE6]:$HTTP_PORT/hello.txt") == hello-exception ]]
 }
 
 bash "$ROOT/tests/certs/make-certs.sh" "$TMP/certs" >>"$LOG" 2>&1
@@ -208,6 +216,22 @@ expect "1 MiB over HTTP through the exception path, digest equal" \
 code=$(node_api 5)
 expect "slow path API (TLS) on the node address answers" \
     "$([[ $code == 200 ]] && echo 0 || echo 1)" "$code"
+
+# IPv6: neighbour discovery (the fast path punts solicitations for
+# addresses it does not answer itself), ICMPv6 and TCP over the tap.
+in_cli ip addr add "$CLIENT6/64" dev "$CLI_IF" nodad >>"$LOG" 2>&1 &&
+    in_lb ip addr add "$NODE6/64" dev "$TAP" nodad >>"$LOG" 2>&1
+expect "IPv6: $CLIENT6/64 on the client, $NODE6/64 on $TAP" $?
+ip netns exec "$LB_NS" /usr/bin/python3 -m http.server "$HTTP_PORT" --bind "$NODE6" \
+    --directory "$TMP/www" >>"$TMP/http6.log" 2>&1 &
+HTTP6_PID=$!
+n=$(pings 5 "$NODE6")
+expect "IPv6: ping $NODE6 through the fast path: ${n:-0}/5 answered" \
+    "$( ((${n:-0} >= 4)) && echo 0 || echo 1)"
+wait_for "HTTP server on $NODE6" 10 http6_ok >>"$LOG" 2>&1
+expect "IPv6: HTTP server on the tap's IPv6 address answers curl" $?
+in_cli ip -6 neigh show "$NODE6" dev "$CLI_IF" | grep -q 'lladdr' # small output
+expect "IPv6: the client learnt $NODE6's link-layer address (the kernel's advert, sent out by the fast path)" $?
 
 to_k=$(stat counters exception_to_kernel)
 from_k=$(stat counters exception_from_kernel)
