@@ -25,6 +25,7 @@ static void *zone(const char *name)
 int fpclient_attach(struct fpclient *c, char *err, size_t err_len)
 {
 	memset(c, 0, sizeof(*c));
+	c->stall_ms = FP_STALL_MS_DEFAULT;
 	c->shared = zone(EP_MZ_SHARED);
 	if (c->shared == NULL ||
 	    __atomic_load_n(&c->shared->magic, __ATOMIC_ACQUIRE) !=
@@ -192,6 +193,24 @@ int fpclient_fastpath_alive(const struct fpclient *c)
 	    c->shared->boot_tsc != c->boot_tsc)
 		return 0;
 	return kill(c->shared->fp_pid, 0) == 0 || errno == EPERM;
+}
+
+uint32_t fpclient_stalled(struct fpclient *c, uint64_t now_ms)
+{
+	uint64_t polls[EP_MAX_WORKERS];
+	uint32_t n = c->stats->n_lcores;
+
+	if (n > EP_MAX_WORKERS)
+		n = EP_MAX_WORKERS;
+	for (uint32_t i = 0; i < n; i++) {
+		const uint64_t *cnt = c->stats->lcore[i].cnt;
+
+		polls[i] =
+			__atomic_load_n(&cnt[EP_CNT_BURSTS], __ATOMIC_RELAXED) +
+			__atomic_load_n(&cnt[EP_CNT_IDLE_POLLS],
+					__ATOMIC_RELAXED);
+	}
+	return fp_progress_sample(&c->progress, polls, n, now_ms, c->stall_ms);
 }
 
 unsigned int fpclient_drain_punt(struct fpclient *c)

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "ep_abi.h"
+#include "fp_progress.h"
 
 struct fpclient {
 	struct ep_shared *shared;
@@ -28,6 +29,8 @@ struct fpclient {
 	uint32_t seq;
 	uint32_t apply_seq; /* the apply sent and not yet waited for, or 0 */
 	uint64_t punted; /* packets taken off the punt ring */
+	uint32_t stall_ms; /* fpclient_stalled(); 0 = never stalled */
+	struct fp_progress progress;
 };
 
 /* Attach; 0, or a negative errno with a sentence in `err`. */
@@ -74,6 +77,13 @@ void fpclient_detach(struct fpclient *c);
 
 /* False once the fast path we attached to has stopped or gone. */
 int fpclient_fastpath_alive(const struct fpclient *c);
+
+/*
+ * Sample the workers' poll counters at `now_ms` (fp_progress.h): the
+ * number of workers that have not polled for c->stall_ms, 0 when all
+ * move (or stall_ms is 0). Attach sets stall_ms to FP_STALL_MS_DEFAULT.
+ */
+uint32_t fpclient_stalled(struct fpclient *c, uint64_t now_ms);
 
 /*
  * Take punted packets off the ring. The exception path (TAP) is a later

@@ -133,9 +133,12 @@ static int fp_sample(void *ctx, uint32_t sid, uint32_t limit,
 	return rc;
 }
 
+/* Alive and working: a stalled worker (fp_progress.h) counts as down. */
 static bool fp_alive(void *ctx)
 {
-	return fpclient_fastpath_alive(ctx);
+	const struct fpclient *c = ctx;
+
+	return fpclient_fastpath_alive(c) && c->progress.stalled == 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -424,6 +427,7 @@ static int parse_args(int argc, char **argv, struct sp_state *st)
 		{ "bird-include", required_argument, NULL, 'b' },
 		{ "bird-socket", required_argument, NULL, 'k' },
 		{ "withdraw-grace-ms", required_argument, NULL, 'g' },
+		{ "stall-ms", required_argument, NULL, 'S' },
 		{ "etcd", required_argument, NULL, 'e' },
 		{ "etcd-prefix", required_argument, NULL, 'p' },
 		{ "node-name", required_argument, NULL, 'n' },
@@ -434,6 +438,7 @@ static int parse_args(int argc, char **argv, struct sp_state *st)
 	int c;
 
 	optind = 1;
+	st->stall_ms = FP_STALL_MS_DEFAULT;
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		if (c == 'c') {
 			st->config_path = optarg;
@@ -469,6 +474,18 @@ static int parse_args(int argc, char **argv, struct sp_state *st)
 			st->node_opts.grace_ms = (uint32_t)v;
 			continue;
 		}
+		if (c == 'S') {
+			if (errno || *end || end == optarg ||
+			    v > FP_STALL_MS_MAX) {
+				fprintf(stderr,
+					"--stall-ms: '%s' is not a number of "
+					"milliseconds in 0..%u\n",
+					optarg, FP_STALL_MS_MAX);
+				return -1;
+			}
+			st->stall_ms = (uint32_t)v;
+			continue;
+		}
 		if (errno || *end || end == optarg || v > 86400) {
 			fprintf(stderr,
 				"'%s' is not a number of seconds "
@@ -491,6 +508,7 @@ static int parse_args(int argc, char **argv, struct sp_state *st)
 			"[--status-interval S] [--attach-timeout S] "
 			"[--access-log FILE|-|none] [--bird-include FILE "
 			"[--bird-socket PATH] [--withdraw-grace-ms MS]] "
+			"[--stall-ms MS] "
 			"[--etcd URL [--etcd-prefix PREFIX] [--node-name "
 			"NAME]]\n",
 			argv[0]);
@@ -512,6 +530,8 @@ static int attach(struct sp_state *st, char *err, size_t len)
 	       !stop_requested &&
 	       (st->attach_timeout_s == 0 || now_s() < deadline))
 		sleep_ms(LOOP_WAIT_MS);
+	st->fp.stall_ms = st->stall_ms;
+	st->stalled = 0;
 	return rc;
 }
 
@@ -621,6 +641,29 @@ static bool keep_running(struct sp_state *st)
 	return !node_stop_done(st->node, health_now_ms());
 }
 
+/*
+ * Sample the workers' progress; say when they stall and when they move
+ * again. While stalled the fast path counts as down (fp_alive()), so the
+ * node withdraws and /readyz fails, but it is not re-attached: it may
+ * come back (SIGCONT, a long stall of the host).
+ */
+static void watch_stall(struct sp_state *st)
+{
+	uint32_t n = fpclient_stalled(&st->fp, health_now_ms());
+
+	if ((n != 0) != (st->stalled != 0)) {
+		if (n != 0)
+			printf("slowpath: %u fast-path worker(s) stalled (no "
+			       "poll "
+			       "for %u ms): the node stops serving\n",
+			       n, st->stall_ms);
+		else
+			printf("slowpath: fast-path workers poll again\n");
+		fflush(stdout);
+	}
+	st->stalled = n;
+}
+
 /* Returns 1 when the fast path went away (the caller re-executes). */
 static int run(struct sp_state *st)
 {
@@ -633,6 +676,7 @@ static int run(struct sp_state *st)
 			withdraw_now(st);
 			return 1;
 		}
+		watch_stall(st);
 		if (reload_requested) {
 			reload_requested = 0;
 			reload(st);

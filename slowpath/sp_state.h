@@ -22,6 +22,8 @@ struct sp_state {
 	uint32_t status_interval_s;
 	uint32_t attach_timeout_s; /* 0 = wait for ever */
 	struct fpclient fp;
+	uint32_t stall_ms; /* --stall-ms: workers still that long = stalled */
+	uint32_t stalled; /* workers stalled at the last look */
 	struct api *api;
 	struct http_server *srv;
 	struct health_engine *health;

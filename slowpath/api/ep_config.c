@@ -24,8 +24,10 @@ int h_readyz(struct api_call *c, struct api_error *e)
 	cJSON *root;
 
 	if (!api_fp_alive(a))
-		return api_fail(e, 503, API_ERR_FASTPATH,
-				"not ready: the fast path is not running");
+		return api_fail(
+			e, 503, API_ERR_FASTPATH,
+			"not ready: the fast path is not running, or its "
+			"workers are stalled");
 	if (a->version == 0 || fpv != a->version) {
 		api_fail(e, 503, API_ERR_FASTPATH,
 			 "not ready: the fast path runs version %" PRIu64

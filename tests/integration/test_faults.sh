@@ -6,8 +6,10 @@
 #   - a slow path that stops draining its rings (SIGSTOP): workers go on,
 #     the punt ring's overflow is counted, the slow path catches up on
 #     SIGCONT;
-#   - a fast path that stops answering (SIGSTOP): the API answers 503
-#     (error 1005) where it needs the fast path (PUT, /v1/flows) and 200
+#   - a fast path that stops answering (SIGSTOP): the slow path sees its
+#     workers stalled (/readyz 503) and polling again after SIGCONT; the
+#     API answers 503 (error 1005) where it needs the fast path (PUT,
+#     /v1/flows) and 200
 #     where it does not (/healthz, GET /v1/config); the configuration in
 #     force and the file stay as they were; after SIGCONT /readyz says
 #     whether the fast path runs the version in force, and the next
@@ -113,6 +115,14 @@ put_doc() { # NAME FILE: PUT /v1/config
 		--data-binary @"$2" http://localhost/v1/config
 }
 
+wait_log() { # TEXT SECONDS: TEXT appears in the slow path's log
+	for _ in $(seq $(($2 * 10))); do
+		grep -qF -- "$1" "$tmp/sp.log" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 etag() { # NAME: the ETag of a saved response
 	tr -d '\r' <"$tmp/$1.h" | awk 'tolower($1) == "etag:" {print $2}'
 }
@@ -196,7 +206,17 @@ test_fastpath_stopped() {
 		cmp -s "$tmp/g0" "$tmp/g1"
 	check "fast path stopped: ETag unchanged" test "$(etag g1)" = "$e0"
 	check "fast path stopped: file unchanged" test "$(cat "$cfg")" = "$v0"
+	# Its workers stopped polling: after --stall-ms (2 s) the slow path
+	# counts it as down (/readyz 503; a node would withdraw its VIPs).
+	check "fast path stopped: the slow path reports its workers stalled" \
+		wait_log "fast-path worker(s) stalled" 5
+	r=$(curl -s --max-time 5 -o /dev/null -w '%{http_code}' \
+		--unix-socket "$sock" http://localhost/readyz)
+	check "fast path stopped: /readyz 503 while its workers are stalled ($r)" \
+		test "$r" = 503
 	kill -CONT "$fp_pid"
+	check "fast path continued: the slow path sees its workers poll again" \
+		wait_log "fast-path workers poll again" 5
 	sleep 1
 	# The timed-out change is still on the control ring: the fast path
 	# applies it once it runs (docs/security.md, not defended). /readyz
