@@ -417,6 +417,17 @@ static int open_access_log(struct sp_state *st)
 	return 0;
 }
 
+/* A strtoul() result `v` of `arg` for option `name`: whole, in 0..max. */
+static int parse_ms(const char *name, const char *arg, unsigned long v,
+		    bool whole, uint32_t max)
+{
+	if (errno == 0 && whole && v <= max)
+		return 0;
+	fprintf(stderr, "%s: '%s' is not a number of milliseconds in 0..%u\n",
+		name, arg, max);
+	return -1;
+}
+
 static int parse_args(int argc, char **argv, struct sp_state *st)
 {
 	static const struct option longopts[] = {
@@ -462,28 +473,15 @@ static int parse_args(int argc, char **argv, struct sp_state *st)
 			return -1;
 		errno = 0;
 		v = strtoul(optarg, &end, 10);
-		if (c == 'g') {
-			if (errno || *end || end == optarg ||
-			    v > NODE_GRACE_MS_MAX) {
-				fprintf(stderr,
-					"--withdraw-grace-ms: '%s' is not a "
-					"number of milliseconds in 0..%u\n",
-					optarg, NODE_GRACE_MS_MAX);
+		if (c == 'g' || c == 'S') {
+			if (parse_ms(c == 'g' ? "--withdraw-grace-ms"
+					      : "--stall-ms",
+				     optarg, v, *end == '\0' && end != optarg,
+				     c == 'g' ? NODE_GRACE_MS_MAX
+					      : FP_STALL_MS_MAX) < 0)
 				return -1;
-			}
-			st->node_opts.grace_ms = (uint32_t)v;
-			continue;
-		}
-		if (c == 'S') {
-			if (errno || *end || end == optarg ||
-			    v > FP_STALL_MS_MAX) {
-				fprintf(stderr,
-					"--stall-ms: '%s' is not a number of "
-					"milliseconds in 0..%u\n",
-					optarg, FP_STALL_MS_MAX);
-				return -1;
-			}
-			st->stall_ms = (uint32_t)v;
+			*(c == 'g' ? &st->node_opts.grace_ms : &st->stall_ms) =
+				(uint32_t)v;
 			continue;
 		}
 		if (errno || *end || end == optarg || v > 86400) {
