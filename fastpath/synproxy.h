@@ -93,6 +93,46 @@ static inline void sp_to_client(uint8_t *tcp, uint32_t delta)
 }
 
 /*
+ * An ICMP error about a proxied flow quotes a TCP header in one side's
+ * numbering; the receiver checks the quoted sequence number against its
+ * own (Linux ignores an error whose sequence number it did not send, so
+ * path MTU discovery would stop working). Add `delta` to the quoted
+ * 32-bit field at `off` of the header at `l4`, `avail` bytes of which
+ * are in the frame, when the quote holds it, and to the quoted checksum
+ * when it holds that too (RFC 792 promises 8 bytes: ports and sequence
+ * number). The ICMP checksum is the caller's.
+ */
+static inline void sp_quote_shift(uint8_t *l4, uint32_t avail, uint32_t off,
+				  uint32_t delta)
+{
+	uint32_t v;
+
+	if (avail < off + 4)
+		return;
+	if (avail >= SP_TCP_CSUM_OFF + 2) {
+		sp_shift32(l4, off, delta);
+		return;
+	}
+	v = rte_cpu_to_be_32(sp_get32(l4 + off) + delta);
+	memcpy(l4 + off, &v, 4);
+}
+
+/* The quote of a packet to the client: its sequence number (+ delta). */
+static inline void sp_quote_to_backend(uint8_t *l4, uint32_t avail,
+				       uint32_t delta)
+{
+	sp_quote_shift(l4, avail, SP_TCP_SEQ_OFF, delta);
+}
+
+/* The quote of a packet to the backend: its acknowledgement (- delta). */
+static inline void sp_quote_to_client(uint8_t *l4, uint32_t avail,
+				      uint32_t delta)
+{
+	if (avail > SP_TCP_FLAGS_OFF && (l4[SP_TCP_FLAGS_OFF] & SP_TH_ACK))
+		sp_quote_shift(l4, avail, SP_TCP_ACK_OFF, (uint32_t)0 - delta);
+}
+
+/*
  * The MSS option of a SYN whose TCP header, `avail` bytes of it in the
  * frame, is at `tcp`; without one, the RFC 9293 default of the family
  * (536 for IPv4, 1220 for IPv6).

@@ -126,6 +126,31 @@ uint32_t frame_tcp(uint8_t *f, const uint8_t smac[6], uint32_t sip,
 	return 14 + 20 + tl;
 }
 
+uint32_t frame_icmp_quote(uint8_t *f, const uint8_t smac[6], uint32_t sip,
+			  uint32_t dip, const uint8_t *quoted_ip, uint32_t qlen)
+{
+	uint8_t *ip = f + 14, *icmp = ip + 20;
+	uint32_t tl = 8 + qlen;
+
+	memset(f, 0, 14 + 20 + tl);
+	memcpy(f, port_mac, 6);
+	memcpy(f + 6, smac, 6);
+	be16_put(f + 12, 0x0800);
+	ip[0] = 0x45;
+	be16_put(ip + 2, (uint16_t)(20 + tl));
+	ip[8] = 64;
+	ip[9] = 1;
+	be32_put(ip + 12, sip);
+	be32_put(ip + 16, dip);
+	be16_put(ip + 10, ref_csum(ip, 20));
+	icmp[0] = 3; /* destination unreachable */
+	icmp[1] = 4; /* fragmentation needed */
+	be16_put(icmp + 6, 1400); /* next-hop MTU */
+	memcpy(icmp + 8, quoted_ip, qlen);
+	be16_put(icmp + 2, ref_csum(icmp, tl));
+	return 14 + 20 + tl;
+}
+
 uint32_t frame_barrier(uint8_t *f)
 {
 	uint8_t *a = f + 14;

@@ -89,6 +89,10 @@ uint32_t frame_tcp(uint8_t *f, const uint8_t smac[6], uint32_t sip,
 		   uint32_t dip, uint16_t sport, uint16_t dport, uint8_t flags,
 		   uint32_t seq, uint32_t ack, uint16_t win, uint16_t mss,
 		   uint32_t payload);
+/* ICMPv4 "fragmentation needed" quoting `qlen` bytes from `quoted_ip`. */
+uint32_t frame_icmp_quote(uint8_t *f, const uint8_t smac[6], uint32_t sip,
+			  uint32_t dip, const uint8_t *quoted_ip,
+			  uint32_t qlen);
 uint32_t frame_barrier(uint8_t *f);
 struct rte_mbuf *mk(const uint8_t *f, uint32_t len);
 int is_barrier_reply(const struct rte_mbuf *mb);

@@ -323,6 +323,105 @@ static void step_data(struct client *cl, unsigned int n)
 	CHECK_MSG(bad == 0, "%u bad backend data, first %s", bad, ex.what);
 }
 
+#define ROUTER IP4(10, 9, 9, 9)
+
+/*
+ * An ICMP error out of one output frame: the quoted TCP header's
+ * sequence and acknowledgement numbers, the outer destination, whether
+ * the ICMP checksum holds, and whether the quoted TCP checksum (the
+ * whole header is quoted) still matches the quoted header.
+ */
+struct icmp_out {
+	uint32_t dst, q_seq, q_ack;
+	int icmp_ok, q_csum_ok;
+};
+
+static int icmp_decode(const struct rte_mbuf *mb, uint32_t qtcp_len,
+		       struct icmp_out *o)
+{
+	const uint8_t *f = rte_pktmbuf_mtod(mb, const uint8_t *);
+	const uint8_t *ip = f + 14, *icmp = ip + 20, *qip = icmp + 8;
+	const uint8_t *qt = qip + 20;
+	uint32_t len = rte_pktmbuf_data_len(mb);
+
+	if (len < 14 + 20 + 8 + 20 + qtcp_len || ip[9] != 1)
+		return 0;
+	o->dst = be32_get(ip + 16);
+	o->q_seq = be32_get(qt + 4);
+	o->q_ack = be32_get(qt + 8);
+	o->icmp_ok = ref_csum(icmp, 8 + 20 + qtcp_len) == 0;
+	o->q_csum_ok = ref_fold(ref_sum16(qip + 12, 8) + 6 + be16_get(qip + 2) -
+				20 + ref_sum16(qt, qtcp_len)) == 0xffff;
+	return 1;
+}
+
+/*
+ * 7. ICMP errors quote the other side's numbers translated. A router on
+ * the client's side says "fragmentation needed" about a reply (quote:
+ * VIP -> client, the client's numbering): the backend must get it
+ * quoting its own sequence number. The backend says the same about a
+ * client packet (quote: client -> backend, the backend's
+ * acknowledgement): the client must get the acknowledgement it knows.
+ */
+static void step_icmp(struct client *cl, unsigned int n)
+{
+	struct rte_mbuf *in[N_CLIENTS];
+	uint8_t f[256], q[256], mac[6];
+	struct icmp_out o;
+	unsigned int got, bad = 0;
+
+	for (unsigned int i = 0; i < n; i++) {
+		frame_tcp(q, client_mac, VIP, cl[i].ip, 80, cl[i].port, TH_ACK,
+			  cl[i].cookie + 1, cl[i].isn + 78, 29200, 0, 0);
+		in[i] = mk(f, frame_icmp_quote(f, client_mac, ROUTER, VIP,
+					       q + 14, 40));
+	}
+	got = xmit(in, n);
+	CHECK_MSG(got == n, "ICMP to the VIP: %u of %u out", got, n);
+	for (unsigned int j = 0; j < got; j++) {
+		struct client *c = NULL;
+
+		for (unsigned int i = 0; i < n && c == NULL; i++)
+			if (icmp_decode(out[j], 20, &o) &&
+			    o.dst == IP4(10, 0, 0, (uint32_t)cl[i].be) &&
+			    o.q_ack == cl[i].isn + 78)
+				c = &cl[i];
+		if (c == NULL || o.q_seq != c->bisn + 1 || !o.icmp_ok ||
+		    !o.q_csum_ok)
+			bad++;
+	}
+	free_out(got);
+	CHECK_MSG(bad == 0, "%u of %u ICMP errors to backends mistranslated",
+		  bad, got);
+
+	bad = 0;
+	for (unsigned int i = 0; i < n; i++) {
+		uint32_t be = IP4(10, 0, 0, (uint32_t)cl[i].be);
+
+		be_mac(mac, (uint32_t)cl[i].be);
+		frame_tcp(q, client_mac, cl[i].ip, be, cl[i].port, BE_PORT,
+			  TH_ACK | TH_PSH, cl[i].isn + 1, cl[i].bisn + 1, 5000,
+			  0, 0);
+		in[i] = mk(f,
+			   frame_icmp_quote(f, mac, be, cl[i].ip, q + 14, 40));
+	}
+	got = xmit(in, n);
+	CHECK_MSG(got == n, "ICMP to clients: %u of %u out", got, n);
+	for (unsigned int j = 0; j < got; j++) {
+		struct client *c = NULL;
+
+		for (unsigned int i = 0; i < n && c == NULL; i++)
+			if (icmp_decode(out[j], 20, &o) && o.dst == cl[i].ip)
+				c = &cl[i];
+		if (c == NULL || o.q_seq != c->isn + 1 ||
+		    o.q_ack != c->cookie + 1 || !o.icmp_ok || !o.q_csum_ok)
+			bad++;
+	}
+	free_out(got);
+	CHECK_MSG(bad == 0, "%u of %u ICMP errors to clients mistranslated",
+		  bad, got);
+}
+
 static void new_clients(struct client *cl, unsigned int n, uint32_t net)
 {
 	for (unsigned int i = 0; i < n; i++) {
@@ -359,6 +458,7 @@ static void test_handshake(void)
 	CHECK(SVC(drop_syn_proxy_wait) == wait0 + N_CLIENTS);
 	step_synack(cl, N_CLIENTS);
 	step_data(cl, N_CLIENTS);
+	step_icmp(cl, 8);
 	free(cl);
 }
 
