@@ -2,7 +2,10 @@
 /*
  * The control API's endpoints: /v1/stats, /v1/flows and /metrics.
  */
+#include <string.h>
+
 #include "api_int.h"
+#include "breaker_engine.h"
 #include "maglev_digest.h"
 
 /* The exception path thread's counters (0 when there is no tap). */
@@ -55,9 +58,40 @@ static void stats_ports(struct jw *w, const struct ep_stats *s, uint32_t n)
 	jw_close(w, ']');
 }
 
+/* The service of the configuration in force named like flat service i
+ * (the same index when they agree, as they do after every change). */
+static const struct config_service *
+cfg_service_named(const struct ep_config *cfg, uint32_t i, const char *name)
+{
+	if (i < cfg->n_services && strcmp(cfg->services[i].name, name) == 0)
+		return &cfg->services[i];
+	for (uint32_t k = 0; k < cfg->n_services; k++)
+		if (strcmp(cfg->services[k].name, name) == 0)
+			return &cfg->services[k];
+	return NULL;
+}
+
+/* The backend's breaker (outlier_detection), beside its counters. */
+static void stats_breaker(struct jw *w, const struct breaker_engine *e,
+			  const struct config_service *cs, uint32_t j)
+{
+	const struct breaker *br;
+
+	if (e == NULL || cs == NULL || !cs->outlier.enabled ||
+	    j >= cs->n_backends)
+		return;
+	br = breaker_engine_find(e, cs, j);
+	if (br == NULL)
+		return;
+	jw_str(w, "breaker_state", breaker_state_name(br->state));
+	jw_u64(w, "ejections", br->n_ejections);
+}
+
 static void stats_backends(struct jw *w, const struct ep_stats *s,
 			   const struct metrics_names *n,
-			   const struct metrics_service_name *sn)
+			   const struct metrics_service_name *sn,
+			   const struct breaker_engine *be,
+			   const struct config_service *cs)
 {
 	struct ep_be_counters bc;
 
@@ -77,6 +111,7 @@ static void stats_backends(struct jw *w, const struct ep_stats *s,
 		jw_u64(w, "outlier_resets", bc.out_reset);
 		jw_u64(w, "outlier_syn_retransmits", bc.out_retrans);
 		jw_u64(w, "outlier_timeouts", bc.out_timeout);
+		stats_breaker(w, be, cs, j);
 		jw_close(w, '}');
 	}
 	jw_close(w, ']');
@@ -107,9 +142,11 @@ static void stats_maglev(struct jw *w, const struct ep_stats *s,
 	jw_close(w, '}');
 }
 
-static void stats_services(struct jw *w, const struct ep_stats *s,
-			   const struct metrics_names *n, uint64_t fp_version)
+static void stats_services(struct jw *w, const struct api *a,
+			   uint64_t fp_version)
 {
+	const struct ep_stats *s = a->fp.stats;
+	const struct metrics_names *n = &a->names;
 	struct ep_svc_counters sc;
 
 	jw_open(w, "services", '[');
@@ -127,7 +164,9 @@ static void stats_services(struct jw *w, const struct ep_stats *s,
 			jw_u64(w, ep_svc_counters[k].name,
 			       ep_counter_u64(&sc, &ep_svc_counters[k]));
 		stats_maglev(w, s, fp_version, n->services[i].sid);
-		stats_backends(w, s, n, &n->services[i]);
+		stats_backends(
+			w, s, n, &n->services[i], a->breaker,
+			cfg_service_named(&a->cfg, i, n->services[i].name));
 		jw_close(w, '}');
 	}
 	jw_close(w, ']');
@@ -161,8 +200,7 @@ static void stats_render(const struct api *a, struct jw *w)
 		a->remote->render(a->remote->ctx, w);
 	stats_lcores(w, a->fp.stats);
 	stats_ports(w, a->fp.stats, sh->n_ports);
-	stats_services(w, a->fp.stats, &a->names,
-		       __atomic_load_n(&sh->version, __ATOMIC_ACQUIRE));
+	stats_services(w, a, __atomic_load_n(&sh->version, __ATOMIC_ACQUIRE));
 	jw_close(w, '}');
 }
 
