@@ -34,6 +34,23 @@ static struct ep_cfg_backend *flat_backends(void *flat)
 	return (struct ep_cfg_backend *)((char *)flat + h->off_backends);
 }
 
+/* The active checks of h as the only source of health. */
+static struct health_inputs checks(const struct health_engine *h)
+{
+	struct health_inputs hi;
+
+	health_inputs_init(&hi, h);
+	return hi;
+}
+
+static void eval(const struct health_engine *h, const struct config_service *s,
+		 struct health_service_status *st)
+{
+	struct health_inputs hi = checks(h);
+
+	health_service_eval(&hi, s, st);
+}
+
 /* The overlay of cfg with the engine's state: the flat states, 0/1. */
 static int overlay(const struct health_engine *h, const struct ep_config *cfg,
 		   uint8_t states[6])
@@ -41,13 +58,14 @@ static int overlay(const struct health_engine *h, const struct ep_config *cfg,
 	size_t cap = config_flat_size(cfg), len = 0;
 	void *flat = malloc(cap);
 	struct config_error err;
+	struct health_inputs hi = checks(h);
 	int n;
 
 	CHECK(config_to_flat(cfg, 1, NULL, flat, cap, &len, &err) == 0);
-	n = health_overlay_flat(h, cfg, flat, len);
+	n = health_overlay_flat(&hi, cfg, flat, len);
 	for (int i = 0; i < 6; i++)
 		states[i] = flat_backends(flat)[i].state;
-	CHECK(health_overlay_flat(h, cfg, flat,
+	CHECK(health_overlay_flat(&hi, cfg, flat,
 				  sizeof(struct ep_cfg_hdr) - 1) == -EINVAL);
 	free(flat);
 	return n;
@@ -94,9 +112,9 @@ static void test_overlay(void)
 	/* all healthy: the flat form is the configuration */
 	CHECK(overlay(h, &cfg, s) == 0);
 	CHECK(s[0] == EP_BE_UP && s[4] == EP_BE_DRAIN && s[5] == EP_BE_UP);
-	health_service_eval(h, &cfg.services[0], &st);
+	eval(h, &cfg.services[0], &st);
 	CHECK(st.state == HEALTH_SVC_OK && st.eligible == 4 && st.healthy == 4);
-	health_service_eval(h, &cfg.services[1], &st);
+	eval(h, &cfg.services[1], &st);
 	CHECK(st.state == HEALTH_SVC_UNCHECKED);
 
 	/* one down: out of the flat form */
@@ -113,7 +131,7 @@ static void test_overlay(void)
 	CHECK(s[0] == EP_BE_DOWN && s[1] == EP_BE_DOWN && s[2] == EP_BE_UP);
 	/* three of four: panic, every eligible backend takes flows */
 	CHECK(health_engine_observe(h, 2, HEALTH_R_STATUS, 503, 3) == 1);
-	health_service_eval(h, &cfg.services[0], &st);
+	eval(h, &cfg.services[0], &st);
 	CHECK(st.state == HEALTH_SVC_PANIC && st.healthy == 1);
 	CHECK(overlay(h, &cfg, s) == 0);
 	CHECK(s[0] == EP_BE_UP && s[2] == EP_BE_UP && s[4] == EP_BE_DRAIN);
@@ -131,7 +149,7 @@ static void test_overlay(void)
 	CHECK(health_engine_sm(h, 0)->state == HEALTH_DOWN);
 	for (uint32_t i = 0; i < 4; i++)
 		health_engine_observe(h, i, HEALTH_R_REFUSED, 111, 6);
-	health_service_eval(h, &cfg.services[0], &st);
+	eval(h, &cfg.services[0], &st);
 	CHECK(st.state == HEALTH_SVC_OK && st.healthy == 0);
 	CHECK(overlay(h, &cfg, s) == 4);
 	CHECK(s[3] == EP_BE_DOWN && s[5] == EP_BE_UP);
@@ -162,6 +180,7 @@ static void test_tiered(const char *sched, uint8_t spill_sched)
 	struct health_target *t;
 	struct ep_cfg_backend *fb;
 	struct ep_cfg_service *fs;
+	struct health_inputs hi = checks(h);
 	size_t cap, len = 0;
 	uint32_t n;
 	void *flat;
@@ -182,7 +201,7 @@ static void test_tiered(const char *sched, uint8_t spill_sched)
 				       ((struct ep_cfg_hdr *)flat)
 					       ->off_services);
 	CHECK(fs->flags & EP_SVC_F_RESET_ON_DOWN);
-	CHECK(health_overlay_flat(h, &cfg, flat, len) == 0);
+	CHECK(health_overlay_flat(&hi, &cfg, flat, len) == 0);
 	fb = flat_backends(flat);
 	CHECK(fb[0].weight == (sched[0] == 'r' ? 1 : 2) && fb[2].weight == 0);
 	CHECK(fb[2].state == EP_BE_UP && fb[2].priority == 1);
@@ -190,21 +209,21 @@ static void test_tiered(const char *sched, uint8_t spill_sched)
 	/* one of tier 0 down: 70 % / 30 % */
 	CHECK(health_engine_observe(h, 0, HEALTH_R_REFUSED, 111, 1) == 1);
 	CHECK(config_to_flat(&cfg, 2, NULL, flat, cap, &len, &err) == 0);
-	CHECK(health_overlay_flat(h, &cfg, flat, len) == 1);
+	CHECK(health_overlay_flat(&hi, &cfg, flat, len) == 1);
 	CHECK(fb[0].state == EP_BE_DOWN && fb[0].flags == EP_BE_F_HEALTH_DOWN);
 	CHECK(fb[1].weight == 42000 && fb[2].weight == 9000);
 	CHECK(fb[1].flags == 0 && fs->sched == spill_sched);
 	/* both down: tier 1 alone at its configured weights */
 	CHECK(health_engine_observe(h, 1, HEALTH_R_REFUSED, 111, 2) == 1);
 	CHECK(config_to_flat(&cfg, 3, NULL, flat, cap, &len, &err) == 0);
-	CHECK(health_overlay_flat(h, &cfg, flat, len) == 2);
+	CHECK(health_overlay_flat(&hi, &cfg, flat, len) == 2);
 	CHECK(fb[2].weight == 1 && fb[3].weight == 1 &&
 	      fb[1].state == EP_BE_DOWN);
 	/* back */
 	CHECK(health_engine_observe(h, 0, HEALTH_R_OK, 0, 3) == 1);
 	CHECK(health_engine_observe(h, 1, HEALTH_R_OK, 0, 3) == 1);
 	CHECK(config_to_flat(&cfg, 4, NULL, flat, cap, &len, &err) == 0);
-	CHECK(health_overlay_flat(h, &cfg, flat, len) == 0);
+	CHECK(health_overlay_flat(&hi, &cfg, flat, len) == 0);
 	CHECK(fb[2].weight == 0 && fb[0].flags == 0 && fb[0].weight > 0);
 	free(flat);
 	config_free(&cfg);
