@@ -11,9 +11,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
+#include "breaker_engine.h"
 #include "check.h"
 #include "config.h"
 #include "health_overlay.h"
+#include "health_view.h"
 
 static const char doc[] =
 	"{\"services\":[{\"name\":\"web\",\"vip\":\"10.0.0.1\",\"port\":80,"
@@ -230,10 +234,197 @@ static void test_tiered(const char *sched, uint8_t spill_sched)
 	health_engine_destroy(h);
 }
 
+/* Two tiers of two, checked, with outlier detection that may eject all
+ * of tier 0 (50 % of four). */
+static const char ejecting[] =
+	"{\"services\":[{\"name\":\"t\",\"vip\":\"10.0.0.1\",\"port\":80,"
+	"\"protocol\":\"tcp\",\"forwarding\":\"nat\",\"scheduler\":\"wrr\","
+	"\"on_down\":\"reset\",\"health_check\":{\"type\":\"tcp\",\"fall\":1,"
+	"\"rise\":1},\"outlier_detection\":{\"consecutive_failures\":1,"
+	"\"base_ejection_ms\":1000,\"max_ejection_percent\":50,"
+	"\"half_open_flows\":1},\"backends\":["
+	"{\"address\":\"10.0.1.1\",\"port\":8080,\"weight\":2},"
+	"{\"address\":\"10.0.1.2\",\"port\":8080,\"weight\":2},"
+	"{\"address\":\"10.0.1.3\",\"port\":8080,\"priority\":1},"
+	"{\"address\":\"10.0.1.4\",\"port\":8080,\"priority\":1}]}]}";
+
+static struct breaker_sample sums[8];
+
+static void fake_read(void *ctx, uint32_t sid, struct breaker_sample *out)
+{
+	(void)ctx;
+	*out = sid < 8 ? sums[sid] : (struct breaker_sample){ 0 };
+}
+
+struct bed {
+	struct ep_config cfg;
+	struct health_engine *h;
+	struct breaker_engine *e;
+	struct health_inputs hi;
+	void *flat;
+	size_t cap, len;
+	uint64_t version;
+};
+
+/* The flat form again with the sources' state now; how many out. */
+static int relay(struct bed *b)
+{
+	struct config_error err;
+
+	CHECK(config_to_flat(&b->cfg, ++b->version, NULL, b->flat, b->cap,
+			     &b->len, &err) == 0);
+	return health_overlay_flat(&b->hi, &b->cfg, b->flat, b->len);
+}
+
+static struct ep_cfg_backend *be(const struct bed *b, uint32_t i)
+{
+	return &flat_backends(b->flat)[i];
+}
+
+static void bed_up(struct bed *b)
+{
+	struct config_error err = { "" };
+	struct health_target *t;
+	uint32_t n;
+
+	memset(b, 0, sizeof(*b));
+	memset(sums, 0, sizeof(sums));
+	CHECK_MSG(config_parse(ejecting, strlen(ejecting), &b->cfg, &err) == 0,
+		  "%s", err.msg);
+	b->h = health_engine_create();
+	b->e = breaker_engine_create(fake_read, NULL);
+	CHECK(health_targets_build(&b->cfg, &t, &n) == 0 &&
+	      health_engine_set(b->h, t, n, 0) == 0);
+	free(t);
+	health_inputs_init(&b->hi, b->h);
+	CHECK(health_inputs_add(&b->hi, breaker_engine_holds_out, b->e) == 0);
+	b->cap = config_flat_size(&b->cfg);
+	b->flat = malloc(b->cap);
+	CHECK(relay(b) == 0);
+	CHECK(breaker_engine_sync(b->e, &b->cfg, b->flat, b->len, 1, 0) == 0);
+	CHECK(breaker_engine_step(b->e, &b->cfg, 0) == 0); /* the baseline */
+}
+
+static void bed_down(struct bed *b)
+{
+	free(b->flat);
+	breaker_engine_destroy(b->e);
+	health_engine_destroy(b->h);
+	config_free(&b->cfg);
+}
+
+/* One failure of backend i is an ejection (consecutive_failures 1). */
+static void fail(struct bed *b, uint32_t i)
+{
+	sums[be(b, i)->stats_id].failures++;
+}
+
+/* The "health" view's load_percent of tier k and held_out of backend i. */
+static double view_load(const struct bed *b, uint32_t k)
+{
+	cJSON *o = health_view_service(&b->hi, &b->cfg.services[0], 0);
+	cJSON *t = cJSON_GetArrayItem(cJSON_GetObjectItem(o, "tiers"), (int)k);
+	double v = cJSON_GetNumberValue(cJSON_GetObjectItem(t, "load_percent"));
+
+	cJSON_Delete(o);
+	return v;
+}
+
+static bool view_held_out(const struct bed *b, uint32_t i)
+{
+	cJSON *o = health_view_service(&b->hi, &b->cfg.services[0], 0);
+	cJSON *x =
+		cJSON_GetArrayItem(cJSON_GetObjectItem(o, "backends"), (int)i);
+	bool v = cJSON_IsTrue(cJSON_GetObjectItem(x, "held_out"));
+
+	cJSON_Delete(o);
+	return v;
+}
+
+/* The breakers' ejections move tier loads as failed checks do, in the
+ * flat form and in the view alike, and the load comes back with them. */
+static void test_ejections_spill(void)
+{
+	struct health_service_status st;
+	struct bed b;
+
+	bed_up(&b);
+	CHECK(be(&b, 2)->weight == 0 && view_load(&b, 0) == 100);
+
+	/* one of tier 0 ejected: 70 % / 30 %, as one failing its checks */
+	fail(&b, 0);
+	CHECK(breaker_engine_step(b.e, &b.cfg, 100) == 1);
+	CHECK(relay(&b) == 1);
+	CHECK(be(&b, 0)->state == EP_BE_DOWN && be(&b, 0)->flags == 0);
+	CHECK(be(&b, 1)->weight == 42000 && be(&b, 2)->weight == 9000);
+	CHECK(be(&b, 3)->weight == 9000 && be(&b, 3)->state == EP_BE_UP);
+	health_service_eval(&b.hi, &b.cfg.services[0], &st);
+	CHECK(st.state == HEALTH_SVC_OK && st.healthy == 3 && st.eligible == 4);
+	CHECK(view_load(&b, 0) == 70 && view_load(&b, 1) == 30);
+	CHECK(view_held_out(&b, 0) && !view_held_out(&b, 1));
+
+	/* all of tier 0 ejected: tier 1 takes all at its own weights */
+	fail(&b, 1);
+	CHECK(breaker_engine_step(b.e, &b.cfg, 200) == 1);
+	CHECK(relay(&b) == 2);
+	CHECK(be(&b, 1)->state == EP_BE_DOWN);
+	CHECK(be(&b, 2)->weight == 1 && be(&b, 3)->weight == 1);
+	CHECK(view_load(&b, 0) == 0 && view_load(&b, 1) == 100);
+	health_service_eval(&b.hi, &b.cfg.services[0], &st);
+	CHECK(st.state == HEALTH_SVC_OK && st.healthy == 2);
+
+	/* base_ejection_ms on: half open, admitting its trial flows, so
+	 * healthy for the plan (else its tier would get no load and it
+	 * could never be tried): tier 0 takes the load again */
+	CHECK(breaker_engine_step(b.e, &b.cfg, 1200) == 2);
+	CHECK(relay(&b) == 0);
+	CHECK(be(&b, 0)->weight == 2 && be(&b, 2)->weight == 0);
+	/* its trial flow taken, no verdict yet: out, tier 1 again */
+	sums[be(&b, 0)->stats_id].new_flows++;
+	CHECK(breaker_engine_step(b.e, &b.cfg, 1300) == 1);
+	CHECK(relay(&b) == 1);
+	CHECK(be(&b, 0)->state == EP_BE_DOWN && be(&b, 1)->weight == 42000);
+	/* it answers: closed, back */
+	sums[be(&b, 0)->stats_id].successes++;
+	CHECK(breaker_engine_step(b.e, &b.cfg, 1400) == 1);
+	CHECK(relay(&b) == 0 && be(&b, 2)->weight == 0);
+	bed_down(&b);
+}
+
+/* Panic counts ejections: tier 0 with one backend failing its checks
+ * and one ejected, tier 1 failing its checks: none of 4 healthy. */
+static void test_ejections_panic(void)
+{
+	struct health_service_status st;
+	struct bed b;
+
+	bed_up(&b);
+	CHECK(health_engine_observe(b.h, 0, HEALTH_R_REFUSED, 111, 1) == 1);
+	CHECK(health_engine_observe(b.h, 2, HEALTH_R_REFUSED, 111, 1) == 1);
+	CHECK(health_engine_observe(b.h, 3, HEALTH_R_REFUSED, 111, 1) == 1);
+	/* without the ejection: tier 0 alone, 70 % health of 1 / 2 */
+	CHECK(relay(&b) == 3 && be(&b, 1)->weight == 2);
+	health_service_eval(&b.hi, &b.cfg.services[0], &st);
+	CHECK(st.state == HEALTH_SVC_OK && st.healthy == 1);
+	fail(&b, 1);
+	CHECK(breaker_engine_step(b.e, &b.cfg, 100) == 1);
+	health_service_eval(&b.hi, &b.cfg.services[0], &st);
+	CHECK(st.state == HEALTH_SVC_PANIC && st.healthy == 0);
+	/* panic: the ones failing their checks take flows, the ejected one
+	 * does not (OPEN admits nothing) */
+	CHECK(relay(&b) == 1);
+	CHECK(be(&b, 1)->state == EP_BE_DOWN && be(&b, 1)->flags == 0);
+	CHECK(be(&b, 0)->state == EP_BE_UP && be(&b, 0)->weight == 2);
+	CHECK(be(&b, 2)->weight == 1 && be(&b, 3)->weight == 1);
+	bed_down(&b);
+}
+
 int main(void)
 {
 	test_overlay();
 	test_tiered("maglev", EP_SCHED_MAGLEV);
 	test_tiered("rr", EP_SCHED_WRR);
+	test_ejections_spill();
+	test_ejections_panic();
 	return check_summary("health_overlay");
 }
