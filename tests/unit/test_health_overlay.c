@@ -4,7 +4,11 @@
  * health state laid over its flat form: a backend down by its checks is
  * EP_BE_DOWN there; operator drain/down and weight 0 stay as configured
  * and do not count; below the panic threshold every eligible backend
- * takes flows again; threshold 0 never panics.
+ * takes flows again; threshold 0 never panics. The breaker's ejections
+ * as a source of "not healthy": tier loads spill and come back (half
+ * open admitting counts as healthy, withdrawn does not), panic counts
+ * them, the ejected never take flows, and the health view shows the
+ * plan the flat form has.
  */
 #include <errno.h>
 #include <stdio.h>
