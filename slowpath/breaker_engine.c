@@ -210,30 +210,10 @@ const struct breaker *breaker_engine_find(const struct breaker_engine *e,
 	return i < 0 ? NULL : &e->br[i];
 }
 
-int breaker_overlay_flat(const struct breaker_engine *e,
-			 const struct ep_config *cfg, void *flat, size_t len)
+bool breaker_engine_holds_out(const struct config_service *s, uint32_t b,
+			      const void *engine)
 {
-	struct ep_cfg_backend *fb;
-	uint32_t base = 0;
-	int out = 0;
+	const struct breaker *br = breaker_engine_find(engine, s, b);
 
-	fb = (struct ep_cfg_backend *)flat_backends(flat, len, cfg);
-	if (fb == NULL)
-		return -EINVAL;
-	for (uint32_t i = 0; e != NULL && i < cfg->n_services; i++) {
-		const struct config_service *s = &cfg->services[i];
-
-		for (uint32_t j = 0; s->outlier.enabled && j < s->n_backends;
-		     j++) {
-			const struct breaker *b = breaker_engine_find(e, s, j);
-
-			if (b != NULL && !breaker_admits(b) &&
-			    fb[base + j].state == EP_BE_UP) {
-				fb[base + j].state = EP_BE_DOWN;
-				out++;
-			}
-		}
-		base += s->n_backends;
-	}
-	return out;
+	return br != NULL && !breaker_admits(br);
 }

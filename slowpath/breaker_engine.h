@@ -3,15 +3,17 @@
  * The breakers of a configuration (breaker.h): one per backend of every
  * service with "outlier_detection", keyed by (service, address, port) so
  * that a configuration change keeps their state; the sampling of the
- * fast path's counters every BREAKER_TICK_MS; and the overlay on the
- * flat form (a backend its breaker keeps out gets EP_BE_DOWN there,
- * beside the health overlay, through the same change path). The
- * document is never changed. Not thread-safe: the slow path's loop owns
- * it.
+ * fast path's counters every BREAKER_TICK_MS; and their verdict as a
+ * source of "not healthy" for the health overlay (health_overlay.h): a
+ * backend its breaker keeps out counts as not healthy in its service's
+ * tier plan and gets EP_BE_DOWN in the flat form, through the same
+ * change path. The document is never changed. Not thread-safe: the
+ * slow path's loop owns it.
  */
 #ifndef EP_BREAKER_ENGINE_H
 #define EP_BREAKER_ENGINE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -53,10 +55,13 @@ const struct breaker *breaker_engine_find(const struct breaker_engine *e,
 					  uint32_t b);
 
 /*
- * Mark EP_BE_DOWN, in `flat` (config_to_flat() of `cfg`), every up
- * backend its breaker keeps out. Returns how many, or -EINVAL.
+ * Does backend b of service s's breaker keep it out of new flows (OPEN,
+ * or HALF_OPEN with its trial flows taken: !breaker_admits())? False
+ * without a breaker. `engine` is the breaker_engine (or NULL): this is
+ * a health_out_fn (health_overlay.h), the source through which the
+ * breakers' verdicts reach the tier plan, the flat form and the views.
  */
-int breaker_overlay_flat(const struct breaker_engine *e,
-			 const struct ep_config *cfg, void *flat, size_t len);
+bool breaker_engine_holds_out(const struct config_service *s, uint32_t b,
+			      const void *engine);
 
 #endif /* EP_BREAKER_ENGINE_H */

@@ -80,12 +80,46 @@ static bool eligible(const struct config_backend *b)
 	return b->state == EP_BE_UP && b->weight > 0;
 }
 
-void health_overlay_inputs(const struct health_engine *h,
+void health_inputs_init(struct health_inputs *hi, const struct health_engine *h)
+{
+	memset(hi, 0, sizeof(*hi));
+	hi->engine = h;
+}
+
+int health_inputs_add(struct health_inputs *hi, health_out_fn out,
+		      const void *arg)
+{
+	if (hi->n_sources >= HEALTH_SOURCES_MAX)
+		return -ENOSPC;
+	hi->sources[hi->n_sources].out = out;
+	hi->sources[hi->n_sources].arg = arg;
+	hi->n_sources++;
+	return 0;
+}
+
+bool health_inputs_held_out(const struct health_inputs *hi,
+			    const struct config_service *s, uint32_t b)
+{
+	for (uint32_t i = 0; i < hi->n_sources; i++)
+		if (hi->sources[i].out(s, b, hi->sources[i].arg))
+			return true;
+	return false;
+}
+
+/* Does backend b of s fail its active checks? */
+static bool checks_down(const struct health_inputs *hi,
+			const struct config_service *s, uint32_t b)
+{
+	const struct health_sm *sm = health_backend_sm(hi->engine, s, b);
+
+	return sm != NULL && sm->state != HEALTH_UP;
+}
+
+void health_overlay_inputs(const struct health_inputs *hi,
 			   const struct config_service *s, struct tiers_in *in)
 {
 	for (uint32_t b = 0; b < s->n_backends; b++) {
 		const struct config_backend *cb = &s->backends[b];
-		const struct health_sm *sm = health_backend_sm(h, s, b);
 
 		in[b].priority = cb->priority;
 		/* rr ignores weights beyond 0 / non-0: equal shares */
@@ -93,18 +127,19 @@ void health_overlay_inputs(const struct health_engine *h,
 				       ? 1
 				       : cb->weight;
 		in[b].eligible = eligible(cb);
-		in[b].healthy = sm == NULL || sm->state == HEALTH_UP;
+		in[b].healthy = !checks_down(hi, s, b);
+		in[b].held_out = health_inputs_held_out(hi, s, b);
 	}
 }
 
-/* The plan of service s: in and out are s->n_backends long. */
-static void service_plan(const struct health_engine *h,
+/* The plan of service s: in and out are s->n_backends long. Every
+ * source of "not healthy" is in `in` before the plan is made, so its
+ * tier loads and panic see them all. */
+static void service_plan(const struct health_inputs *hi,
 			 const struct config_service *s, struct tiers_in *in,
 			 struct tiers_out *out, struct tiers_plan *plan)
 {
-	health_overlay_inputs(h, s, in);
-	/* Other sources of "not healthy" (an ejection, a lapsed TTL) clear
-	 * in[].healthy here, before the plan. */
+	health_overlay_inputs(hi, s, in);
 	tiers_plan(in, s->n_backends, s->panic_percent, out, plan);
 }
 
@@ -124,7 +159,7 @@ static void *plan_scratch(const struct ep_config *cfg, struct tiers_in **in,
 	return mem;
 }
 
-int health_service_plan(const struct health_engine *h,
+int health_service_plan(const struct health_inputs *hi,
 			const struct config_service *s, struct tiers_out *out,
 			struct tiers_plan *plan)
 {
@@ -133,12 +168,12 @@ int health_service_plan(const struct health_engine *h,
 
 	if (in == NULL)
 		return -ENOMEM;
-	service_plan(h, s, in, out, plan);
+	service_plan(hi, s, in, out, plan);
 	free(in);
 	return 0;
 }
 
-void health_service_eval(const struct health_engine *h,
+void health_service_eval(const struct health_inputs *hi,
 			 const struct config_service *s,
 			 struct health_service_status *out)
 {
@@ -147,14 +182,14 @@ void health_service_eval(const struct health_engine *h,
 	struct tiers_plan plan;
 
 	memset(out, 0, sizeof(*out));
-	if (o == NULL || health_service_plan(h, s, o, &plan) != 0) {
+	if (o == NULL || health_service_plan(hi, s, o, &plan) != 0) {
 		free(o);
 		return;
 	}
 	free(o);
 	out->eligible = plan.eligible;
 	out->healthy = plan.healthy;
-	if (h == NULL || s->health.type == HEALTH_NONE)
+	if (hi->engine == NULL || s->health.type == HEALTH_NONE)
 		out->state = HEALTH_SVC_UNCHECKED;
 	else if (plan.panic)
 		out->state = HEALTH_SVC_PANIC;
@@ -171,9 +206,11 @@ static uint32_t tiers_loaded(const struct tiers_plan *p)
 	return k;
 }
 
-/* Lay one service's plan over its flat entries; the backends marked
+/* Lay service s's plan over its flat entries; the backends marked
  * down. */
-static int overlay_service(const struct tiers_out *out,
+static int overlay_service(const struct health_inputs *hi,
+			   const struct config_service *s,
+			   const struct tiers_out *out,
 			   const struct tiers_plan *plan,
 			   struct ep_cfg_service *fs, struct ep_cfg_backend *fb)
 {
@@ -189,7 +226,10 @@ static int overlay_service(const struct tiers_out *out,
 			continue;
 		if (out[b].down) {
 			f->state = EP_BE_DOWN;
-			f->flags |= EP_BE_F_HEALTH_DOWN;
+			/* on_down "reset" is for failed checks only: an
+			 * ejection or a lapsed TTL keeps established flows */
+			if (checks_down(hi, s, b))
+				f->flags |= EP_BE_F_HEALTH_DOWN;
 			down++;
 		} else {
 			f->weight = out[b].weight;
@@ -198,7 +238,7 @@ static int overlay_service(const struct tiers_out *out,
 	return down;
 }
 
-int health_overlay_flat(const struct health_engine *h,
+int health_overlay_flat(const struct health_inputs *hi,
 			const struct ep_config *cfg, void *flat, size_t len)
 {
 	struct ep_cfg_hdr *hdr = flat;
@@ -228,46 +268,10 @@ int health_overlay_flat(const struct health_engine *h,
 	if (mem == NULL)
 		return -ENOMEM;
 	for (uint32_t i = 0; i < cfg->n_services; i++) {
-		service_plan(h, &cfg->services[i], in, o, &plan);
-		out += overlay_service(o, &plan, &fs[i],
+		service_plan(hi, &cfg->services[i], in, o, &plan);
+		out += overlay_service(hi, &cfg->services[i], o, &plan, &fs[i],
 				       &fb[fs[i].first_backend]);
 	}
 	free(mem);
 	return out;
-}
-
-int health_overlay_out(const struct ep_config *cfg, void *flat, size_t len,
-		       health_out_fn out, void *arg)
-{
-	struct ep_cfg_hdr *hdr = flat;
-	struct ep_cfg_service *fs;
-	struct ep_cfg_backend *fb;
-	int n = 0;
-
-	if (len < sizeof(*hdr) || hdr->n_services != cfg->n_services ||
-	    hdr->off_services > len ||
-	    len - hdr->off_services < (size_t)hdr->n_services * sizeof(*fs) ||
-	    hdr->off_backends > len ||
-	    len - hdr->off_backends < (size_t)hdr->n_backends * sizeof(*fb))
-		return -EINVAL;
-	fs = (struct ep_cfg_service *)((char *)flat + hdr->off_services);
-	fb = (struct ep_cfg_backend *)((char *)flat + hdr->off_backends);
-	for (uint32_t i = 0; i < cfg->n_services; i++) {
-		const struct config_service *s = &cfg->services[i];
-
-		if (fs[i].n_backends != s->n_backends ||
-		    fs[i].first_backend > hdr->n_backends ||
-		    hdr->n_backends - fs[i].first_backend < s->n_backends)
-			return -EINVAL;
-		for (uint32_t b = 0; b < s->n_backends; b++) {
-			struct ep_cfg_backend *f = &fb[fs[i].first_backend + b];
-
-			if (f->state == EP_BE_UP &&
-			    out(s, &s->backends[b], arg)) {
-				f->state = EP_BE_DOWN;
-				n++;
-			}
-		}
-	}
-	return n;
 }

@@ -25,7 +25,7 @@ static double ppm_percent(uint32_t ppm)
 }
 
 static cJSON *backend_json(const struct health_sm *sm, const char *id,
-			   uint64_t now_ms, uint32_t priority,
+			   uint64_t now_ms, const struct tiers_in *in,
 			   const struct tiers_out *tier)
 {
 	cJSON *o = cJSON_CreateObject();
@@ -33,10 +33,12 @@ static cJSON *backend_json(const struct health_sm *sm, const char *id,
 	if (o == NULL)
 		return NULL;
 	cJSON_AddStringToObject(o, "id", id);
-	cJSON_AddNumberToObject(o, "priority", priority);
+	cJSON_AddNumberToObject(o, "priority", in->priority);
 	cJSON_AddNumberToObject(o, "share_percent",
-				tier ? ppm_percent(tier->share_ppm) : 0);
-	cJSON_AddNumberToObject(o, "effective_weight", tier ? tier->weight : 0);
+				ppm_percent(tier->share_ppm));
+	cJSON_AddNumberToObject(o, "effective_weight", tier->weight);
+	/* ejected by its breaker or its registry TTL lapsed */
+	cJSON_AddBoolToObject(o, "held_out", in->held_out);
 	if (sm == NULL) {
 		cJSON_AddStringToObject(o, "state", "unchecked");
 		return o;
@@ -84,23 +86,27 @@ static void tiers_json(cJSON *o, const struct tiers_plan *p)
 	}
 }
 
-cJSON *health_view_service(const struct health_engine *h,
+cJSON *health_view_service(const struct health_inputs *hi,
 			   const struct config_service *s, uint64_t now_ms)
 {
 	struct health_service_status st;
 	cJSON *o = cJSON_CreateObject(), *arr;
 	char id[METRICS_BACKEND_ID_LEN];
-	struct tiers_out *tier =
-		malloc((s->n_backends ? s->n_backends : 1) * sizeof(*tier));
+	size_t n = s->n_backends ? s->n_backends : 1;
+	struct tiers_out *tier = malloc(n * sizeof(*tier));
+	struct tiers_in *in = malloc(n * sizeof(*in));
 	struct tiers_plan plan;
 
-	if (o == NULL || tier == NULL ||
-	    health_service_plan(h, s, tier, &plan) != 0) {
+	if (o == NULL || tier == NULL || in == NULL ||
+	    health_service_plan(hi, s, tier, &plan) != 0) {
 		free(tier);
+		free(in);
 		cJSON_Delete(o);
 		return NULL;
 	}
-	health_service_eval(h, s, &st);
+	/* the plan's inputs, for what each backend is */
+	health_overlay_inputs(hi, s, in);
+	health_service_eval(hi, s, &st);
 	cJSON_AddStringToObject(o, "check", type_name(s->health.type));
 	cJSON_AddStringToObject(o, "state",
 				health_service_state_name(st.state));
@@ -118,11 +124,11 @@ cJSON *health_view_service(const struct health_engine *h,
 		metrics_backend_id(&s->backends[b].addr, s->backends[b].port,
 				   id, sizeof(id));
 		cJSON_AddItemToArray(
-			arr,
-			backend_json(health_backend_sm(h, s, b), id, now_ms,
-				     s->backends[b].priority, &tier[b]));
+			arr, backend_json(health_backend_sm(hi->engine, s, b),
+					  id, now_ms, &in[b], &tier[b]));
 	}
 	free(tier);
+	free(in);
 	return o;
 }
 
@@ -153,12 +159,12 @@ static void metrics_engine(struct jw_buf *t, const struct health_engine *h)
 	metrics_u64(t, "edgepath_health_in_flight", NULL, 0, st.in_flight);
 }
 
-void health_view_metrics(struct jw_buf *t, const struct health_engine *h,
+void health_view_metrics(struct jw_buf *t, const struct health_inputs *hi,
 			 const struct ep_config *cfg)
 {
 	char id[METRICS_BACKEND_ID_LEN];
 
-	metrics_engine(t, h);
+	metrics_engine(t, hi->engine);
 	metrics_family(t, "edgepath_service_health_panic", "gauge",
 		       "1 while a checked service is in panic (too few "
 		       "healthy backends: all take new flows).");
@@ -169,7 +175,7 @@ void health_view_metrics(struct jw_buf *t, const struct health_engine *h,
 
 		if (s->health.type == HEALTH_NONE)
 			continue;
-		health_service_eval(h, s, &st);
+		health_service_eval(hi, s, &st);
 		metrics_u64(t, "edgepath_service_health_panic", &l, 1,
 			    st.state == HEALTH_SVC_PANIC);
 	}
@@ -179,7 +185,8 @@ void health_view_metrics(struct jw_buf *t, const struct health_engine *h,
 		const struct config_service *s = &cfg->services[i];
 
 		for (uint32_t b = 0; b < s->n_backends; b++) {
-			const struct health_sm *sm = health_backend_sm(h, s, b);
+			const struct health_sm *sm =
+				health_backend_sm(hi->engine, s, b);
 			struct metrics_label l[2] = { { "service", s->name },
 						      { "backend", id } };
 

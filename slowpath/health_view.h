@@ -11,23 +11,26 @@
 
 #include "config.h"
 #include "health.h"
+#include "health_overlay.h"
 #include "metrics.h"
 
 struct cJSON;
 
 /*
  * {"check": "tcp", "state": "ok"|"panic"|"unchecked", "healthy": N,
- *  "eligible": N, "panic_threshold_percent": P, "backends": [{"id",
- *  "state", "reason", "last_result", "last_detail", "last_latency_ms",
- *  "seconds_in_state", "transitions_down", "transitions_up"}, ...]}
- * for service s (h may be NULL). NULL when out of memory.
+ *  "eligible": N, "panic_threshold_percent": P, "panic", "tiers": [...],
+ *  "backends": [{"id", "priority", "share_percent", "effective_weight",
+ *  "held_out", "state", "reason", "last_result", "last_detail",
+ *  "last_latency_ms", "seconds_in_state", "transitions_down",
+ *  "transitions_up"}, ...]} for service s: the same tier plan as the
+ * flat form's (health_service_plan() of hi). NULL when out of memory.
  */
-struct cJSON *health_view_service(const struct health_engine *h,
+struct cJSON *health_view_service(const struct health_inputs *hi,
 				  const struct config_service *s,
 				  uint64_t now_ms);
 
 /* The engine's counters, and per service and backend gauges. */
-void health_view_metrics(struct jw_buf *t, const struct health_engine *h,
+void health_view_metrics(struct jw_buf *t, const struct health_inputs *hi,
 			 const struct ep_config *cfg);
 
 #endif /* EP_HEALTH_VIEW_H */

@@ -13,6 +13,11 @@ static uint32_t tier_of(const struct tiers_in *b)
 	return b->priority < TIERS_N ? b->priority : TIERS_N - 1;
 }
 
+static bool healthy(const struct tiers_in *b)
+{
+	return b->healthy && !b->held_out;
+}
+
 /* Counts, health and the panic of each tier; the service's totals. */
 static void tiers_count(const struct tiers_in *in, uint32_t n,
 			uint32_t panic_percent, struct tiers_plan *p)
@@ -27,7 +32,7 @@ static void tiers_count(const struct tiers_in *in, uint32_t n,
 		if (!in[i].eligible || in[i].weight == 0)
 			continue;
 		t->eligible++;
-		t->healthy += in[i].healthy;
+		t->healthy += healthy(&in[i]);
 		if (tier_of(&in[i]) + 1 > p->n_tiers)
 			p->n_tiers = tier_of(&in[i]) + 1;
 	}
@@ -85,7 +90,7 @@ static bool takes(const struct tiers_in *b, const struct tiers_plan *p)
 {
 	const struct tiers_tier *t = &p->tier[tier_of(b)];
 
-	if (!b->eligible || b->weight == 0)
+	if (!b->eligible || b->weight == 0 || b->held_out)
 		return false;
 	if (p->panic)
 		return true;
@@ -117,7 +122,7 @@ void tiers_plan(const struct tiers_in *in, uint32_t n, uint32_t panic_percent,
 		memset(o, 0, sizeof(*o));
 		if (!takes(&in[i], p)) {
 			o->down = in[i].eligible && in[i].weight > 0 &&
-				  !in[i].healthy;
+				  !healthy(&in[i]);
 			continue;
 		}
 		if (p->panic)

@@ -8,8 +8,8 @@
  * the next tiers in order; the panic threshold applies per tier, as
  * Envoy's. Pure computation: the health overlay (health_overlay.c) calls
  * it for every service when it lays health over the flat form, and the
- * API shows its answer; any other source of "not healthy" (an ejection
- * by the breaker, a lapsed registry TTL) feeds it through `healthy`.
+ * API shows its answer; the other sources of "not healthy" (an ejection
+ * by the breaker, a lapsed registry TTL) feed it through `held_out`.
  */
 #ifndef EP_TIERS_H
 #define EP_TIERS_H
@@ -33,7 +33,11 @@ struct tiers_in {
 	uint8_t priority; /* 0..EP_BE_PRIORITY_MAX (larger: clamped) */
 	uint16_t weight; /* configured; 0 = never takes new flows */
 	bool eligible; /* the operator's state is up (and weight > 0) */
-	bool healthy; /* passes its checks, not ejected, not expired */
+	bool healthy; /* passes its active checks (or has none) */
+	/* Another source keeps it out of new flows (an ejection by the
+	 * breaker, a lapsed registry TTL): not healthy, and no flows even
+	 * in panic. */
+	bool held_out;
 };
 
 /* What the plan gives one backend. */
@@ -62,13 +66,16 @@ struct tiers_plan {
 /*
  * Plan the new flows of one service of `n` backends (`in`, `out` n
  * long; `plan` may be NULL) with the panic threshold `panic_percent`
- * (0..100; 0 never panics):
+ * (0..100; 0 never panics). A backend is healthy when `healthy` and
+ * not `held_out`; held-out ones count as eligible and not healthy in
+ * every rule below but never take flows:
  * - a tier's health is min(100 %, 1.4 x healthy / eligible);
  * - when the tiers' health sums to 100 % or more, no tier panics;
  *   otherwise a tier panics when healthy * 100 < panic_percent *
  *   eligible (health_panic()); when every tier with backends panics,
  *   the service is in panic: every eligible backend takes flows by its
- *   configured weight, whatever its tier or health;
+ *   configured weight, whatever its tier or health (held-out ones
+ *   excepted);
  * - else tier loads follow Envoy: load(t) = min(what is left,
  *   health(t) / normalized total health), where the normalized total is
  *   the sum of tier health capped at 100 % (so with too little health
@@ -81,7 +88,7 @@ struct tiers_plan {
  * several do, weights are scaled so a backend's weight is its share of
  * the service's flows times TIERS_WEIGHT_SCALE (at least 1).
  * out[].down is set for backends that are eligible, not healthy and take
- * no flows.
+ * no flows (so for every eligible held-out one).
  */
 void tiers_plan(const struct tiers_in *in, uint32_t n, uint32_t panic_percent,
 		struct tiers_out *out, struct tiers_plan *plan);

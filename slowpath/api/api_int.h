@@ -273,8 +273,17 @@ int h_heartbeat_put(struct api_call *c, struct api_error *e);
 /* Whether a registry write by this client may touch service s. */
 int api_registry_allowed(const struct api_call *c, int s, struct api_error *e);
 
-/* The flat form's registry overlay (change.c calls it). */
-void api_registry_overlay(const struct api *a, const struct ep_config *cfg,
-			  void *flat, size_t len);
+/* Does the registry hold backend b of s out (a registered instance
+ * whose TTL lapsed)? A health_out_fn; `registry` is a struct registry. */
+bool api_registry_holds_out(const struct config_service *s, uint32_t b,
+			    const void *registry);
+
+/*
+ * Everything that says whether a backend is healthy, as `a` has it now:
+ * the active checks, the registry's lapsed TTLs and the breakers. The
+ * flat form sent to the fast path and every view (services, /metrics,
+ * the node's announcements) plan their tiers from these, so they agree.
+ */
+void api_health_inputs(const struct api *a, struct health_inputs *hi);
 
 #endif /* EP_API_INT_H */

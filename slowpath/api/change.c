@@ -160,6 +160,7 @@ static int change_build_flat(struct api *a, const struct ep_config *cfg,
 {
 	struct config_error ce = { { 0 } };
 	size_t cap = config_flat_size(cfg);
+	struct health_inputs hi;
 	int rc;
 
 	ch->version = next_version(a);
@@ -171,13 +172,11 @@ static int change_build_flat(struct api *a, const struct ep_config *cfg,
 			    &ch->flat_len, &ce);
 	if (rc != 0)
 		return api_fail_config(e, rc, &ce);
-	/* health state and priority tiers over the configuration's */
-	if (health_overlay_flat(a->health, cfg, ch->flat, ch->flat_len) < 0)
+	/* health (checks, lapsed TTLs, ejections) and priority tiers over
+	 * the configuration's */
+	api_health_inputs(a, &hi);
+	if (health_overlay_flat(&hi, cfg, ch->flat, ch->flat_len) < 0)
 		return api_fail_nomem(e);
-	/* then the registry's lapsed TTLs and the breakers' ejections */
-	api_registry_overlay(a, cfg, ch->flat, ch->flat_len);
-	if (a->breaker != NULL)
-		breaker_overlay_flat(a->breaker, cfg, ch->flat, ch->flat_len);
 	return 0;
 }
 
@@ -635,6 +634,16 @@ void api_set_health(struct api *a, const struct health_engine *h)
 void api_set_breaker(struct api *a, const struct breaker_engine *b)
 {
 	a->breaker = b;
+}
+
+void api_health_inputs(const struct api *a, struct health_inputs *hi)
+{
+	health_inputs_init(hi, a->health);
+	/* two sources: HEALTH_SOURCES_MAX has room */
+	if (registry_count(a->registry) > 0)
+		health_inputs_add(hi, api_registry_holds_out, a->registry);
+	if (a->breaker != NULL)
+		health_inputs_add(hi, breaker_engine_holds_out, a->breaker);
 }
 
 const void *api_flat(const struct api *a, size_t *len)

@@ -16,6 +16,7 @@ void api_node_refresh(struct api *a, uint64_t now_ms)
 {
 	struct ann_service_in *svc;
 	struct health_service_status hs;
+	struct health_inputs hi;
 	uint32_t n = a->cfg.n_services;
 
 	if (a->node == NULL)
@@ -23,8 +24,9 @@ void api_node_refresh(struct api *a, uint64_t now_ms)
 	svc = calloc(n ? n : 1, sizeof(*svc));
 	if (svc == NULL)
 		return; /* the last decision stays */
+	api_health_inputs(a, &hi);
 	for (uint32_t i = 0; i < n; i++) {
-		health_service_eval(a->health, &a->cfg.services[i], &hs);
+		health_service_eval(&hi, &a->cfg.services[i], &hs);
 		svc[i].vip = a->cfg.services[i].vip;
 		svc[i].healthy = hs.healthy;
 	}

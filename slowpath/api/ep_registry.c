@@ -4,8 +4,9 @@
  * instance registers into a configured service and becomes one of its
  * backends through the one change path (persisted); its heartbeats only
  * move its TTL deadline in memory (registry.h). The registry's verdicts
- * reach the fast path as an overlay of the flat form, like the health
- * checks' (health_overlay.h), and removals as changes of the document.
+ * (lapsed TTLs) are a source of "not healthy" for the health overlay
+ * (health_overlay.h): they count in the tier plan and reach the fast
+ * path through the flat form; removals are changes of the document.
  */
 #include <sys/random.h>
 
@@ -31,17 +32,12 @@ int api_registry_allowed(const struct api_call *c, int s, struct api_error *e)
 	return -1;
 }
 
-static bool reg_out(const struct config_service *s,
-		    const struct config_backend *b, void *arg)
+bool api_registry_holds_out(const struct config_service *s, uint32_t b,
+			    const void *registry)
 {
-	return b->reg != NULL && registry_out(arg, s->name, b->reg->id);
-}
+	const struct config_backend *cb = &s->backends[b];
 
-void api_registry_overlay(const struct api *a, const struct ep_config *cfg,
-			  void *flat, size_t len)
-{
-	if (registry_count(a->registry) > 0)
-		health_overlay_out(cfg, flat, len, reg_out, a->registry);
+	return cb->reg != NULL && registry_out(registry, s->name, cb->reg->id);
 }
 
 /* A random instance id, unique in service s. */

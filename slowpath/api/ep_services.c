@@ -163,17 +163,19 @@ int h_service_delete(struct api_call *c, struct api_error *e)
 int h_backends_get(struct api_call *c, struct api_error *e)
 {
 	cJSON *svc, *root, *arr;
+	struct health_inputs hi;
 	int s = api_service_of(c, e);
 
 	if (s < 0)
 		return -1;
+	api_health_inputs(c->a, &hi);
 	svc = api_doc_item(c->a, (uint32_t)s, -1);
 	arr = cJSON_DetachItemFromObjectCaseSensitive(svc, "backends");
 	cJSON_Delete(svc);
 	root = cJSON_CreateObject();
 	api_jadd(root, "backends", arr ? arr : cJSON_CreateArray());
 	api_jadd(root, "health",
-		 health_view_service(c->a->health, &c->a->cfg.services[s],
+		 health_view_service(&hi, &c->a->cfg.services[s],
 				     health_now_ms()));
 	api_jadd(root, "outlier",
 		 breaker_view_service(c->a->breaker, &c->a->cfg.services[s],

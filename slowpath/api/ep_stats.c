@@ -389,6 +389,7 @@ int h_metrics(struct api_call *c, struct api_error *e)
 	const struct api *a = c->a;
 	struct jw_buf t = { 0 };
 	struct http_stats hs;
+	struct health_inputs hi;
 
 	metrics_render_fastpath(&t, a->fp.stats, a->fp.shared, &a->names);
 	metrics_api_state(&t, a);
@@ -398,7 +399,8 @@ int h_metrics(struct api_call *c, struct api_error *e)
 		metrics_render_listeners(&t, a->srv);
 	}
 	metrics_render_api(&t, &a->metrics);
-	health_view_metrics(&t, a->health, &a->cfg);
+	api_health_inputs(a, &hi);
+	health_view_metrics(&t, &hi, &a->cfg);
 	api_node_metrics(&t, a);
 	breaker_view_metrics(&t, a->breaker, &a->cfg);
 	if (t.failed) {

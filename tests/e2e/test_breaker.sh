@@ -13,6 +13,11 @@
 #     7 s; only one of the three backends is ever out;
 #   - the rule removed, the next half-open flow succeeds: closed, and the
 #     loop reaches be1 again. /metrics and `edgectl backends` show it.
+# Then priority tiers (config.md, "Priority tiers"): a new document puts
+# be3 in tier 1 (max_ejection_percent 70: two of three); be1 and be2
+# both refusing are ejected, and new connections all go to be3 (an
+# ejection is "not healthy" for the tier plan); the rules removed, both
+# close again through half open and tier 0 takes every new connection.
 # Leaves no lab, process, nft table or hugepage file behind. Needs root.
 # Last line: "N passed, N failed".
 set -uo pipefail
@@ -31,6 +36,7 @@ LOOP_PID=
 e2e_extra_cleanup() {
     stop_pid "$LOOP_PID" 5 TERM
     ip netns exec ep-be1 nft delete table inet brk >/dev/null 2>&1 || true
+    ip netns exec ep-be2 nft delete table inet brk >/dev/null 2>&1 || true
 }
 e2e_init
 
@@ -182,4 +188,99 @@ expect "after it closed, the loop reaches be1 again" $? "$be1_back"
 out=$(ip netns exec ep-lb "$ROOT/build/slowpath/edgectl" --socket "$API" backends web-nat 2>&1)
 grep -qE "^10\.99\.0\.11:80 +closed +2 " <<<"$out"
 expect "edgectl backends: be1 closed, 2 ejections" $? "$(grep -m1 -E '^10\.99\.0\.11:80 +(closed|open|half_open)' <<<"$out")"
+
+# --- priority tiers: ejecting all of tier 0 moves new flows to tier 1 ---------
+BE2=10.99.0.12:80
+BE3=10.99.0.13:80
+TIER_BASE_MS=5000
+python3 - "$CFG" "$TMP/tiers.json" "$TIER_BASE_MS" <<'EOF'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+base = int(sys.argv[3])
+for s in doc["services"]:
+    if s["name"] == "web-nat":
+        s["outlier_detection"] = {"consecutive_failures": 2,
+                                  "base_ejection_ms": base,
+                                  "max_ejection_ms": base,
+                                  "max_ejection_percent": 70,
+                                  "half_open_flows": 1}
+        for b in s["backends"]:
+            if b["address"].endswith(".13"):
+                b["priority"] = 1
+json.dump(doc, open(sys.argv[2], "w"), indent=2)
+EOF
+code=$(curl -s --max-time 5 --unix-socket "$API" -o "$TMP/put.out" -w '%{http_code}' \
+    -X PUT -H 'Content-Type: application/json' --data-binary @"$TMP/tiers.json" \
+    http://edgepath/v1/config)
+[[ $code == 200 ]]
+expect "PUT /v1/config: be3 in tier 1, max_ejection_percent 70" $? "$code $(head -c 200 "$TMP/put.out")"
+sleep 0.5
+
+# tier_load PRIORITY: that tier's load_percent of web-nat
+tier_load() {
+    api /v1/services/web-nat/backends | python3 -c '
+import json, sys
+try:
+    t = json.load(sys.stdin)["health"]["tiers"]
+    print([x for x in t if x["priority"] == int(sys.argv[1])][0]["load_percent"])
+except Exception:
+    print("")' "$1"
+}
+# answers N: N new connections to the VIP, one answer (or ERR) a line
+answers() {
+    ip netns exec ep-client bash -c 'for ((i = 0; i < '"$1"'; i++)); do curl -s --max-time 1 http://'$VIP'/ || echo ERR; done'
+}
+# both_are STATE: be1's and be2's breakers are both in STATE
+both_are() {
+    [[ $(be_outlier web-nat "$BE1" state) == "$1" && $(be_outlier web-nat "$BE2" state) == "$1" ]]
+}
+seen=$(answers 20 | sort | uniq -c | tr -s ' \n' ' ')
+[[ $seen == *be1* && $seen == *be2* && $seen != *be3* && $seen != *ERR* ]]
+expect "tiers: new connections reach be1 and be2, not be3 (tier 1)" $? "$seen"
+rc=0
+for ns in ep-be1 ep-be2; do
+    ip netns exec "$ns" nft -f - <<'EOF' || rc=1
+table inet brk {
+    chain in {
+        type filter hook input priority 0;
+        tcp dport 80 reject with tcp reset
+    }
+}
+EOF
+done
+expect "be1 and be2 refuse port 80 with TCP resets" $rc
+# connections until both are open (each refused one is a failure)
+end=$(($(now_ms) + 10000))
+until both_are open || (($(now_ms) >= end)); do
+    answers 2 >/dev/null
+done
+both_are open
+expect "be1 and be2 (all of tier 0) ejected: 2 of 3, max_ejection_percent 70" $? \
+    "$(be_outlier web-nat "$BE1" state) $(be_outlier web-nat "$BE2" state)"
+[[ $(tier_load 0) == 0 && $(tier_load 1) == 100 ]]
+expect "API: tier 0 0 %, tier 1 100 % (ejected backends are not healthy)" $? "$(tier_load 0) / $(tier_load 1)"
+sleep 0.3  # flows started before the fast path had the change
+seen=$(answers 10 | sort | uniq -c | tr -s ' \n' ' ')
+# (checked while both are still open: their half-open turn is TIER_BASE_MS on)
+st="$(be_outlier web-nat "$BE1" state) $(be_outlier web-nat "$BE2" state)"
+[[ $seen == " 10 be3 " && $st == "open open" ]]
+expect "tier 0 ejected: all 10 new connections go to be3" $? "$seen; $st"
+ip netns exec ep-be1 nft delete table inet brk && ip netns exec ep-be2 nft delete table inet brk
+expect "nft rules removed: be1 and be2 answer again" $?
+# connections until both closed: half open admits, the trial flow succeeds
+end=$(($(now_ms) + TIER_BASE_MS + 8000))
+until both_are closed || (($(now_ms) >= end)); do
+    answers 2 >/dev/null
+    sleep 0.1
+done
+both_are closed
+expect "be1 and be2 closed again through half open" $? \
+    "$(be_outlier web-nat "$BE1" state) $(be_outlier web-nat "$BE2" state)"
+sleep 0.3
+NF3=$(be_stat web-nat "$BE3" new_flows)
+seen=$(answers 20 | sort | uniq -c | tr -s ' \n' ' ')
+[[ $seen == *be1* && $seen == *be2* && $seen != *be3* && $seen != *ERR* ]]
+expect "tier 0 back: new connections reach be1 and be2, not be3" $? "$seen"
+[[ $(be_stat web-nat "$BE3" new_flows) == "$NF3" && $(tier_load 0) == 100 ]]
+expect "be3 got no new flow since; API: tier 0 at 100 %" $?
 finish

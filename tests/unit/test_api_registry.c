@@ -83,22 +83,38 @@ static const char *jstr(const cJSON *o, const char *k)
 	return s ? s : "";
 }
 
-/* The state in the flat form the fake fast path holds of the backend
- * with this IPv4 address; -1 when it has none. */
-static int flat_state(const char *addr)
+/* The flat form the fake fast path holds of the backend with this IPv4
+ * address; NULL when it has none. */
+static const struct ep_cfg_backend *flat_be(const char *addr)
 {
 	const struct ep_cfg_hdr *h = fake.last_flat;
 	const struct ep_cfg_backend *b;
 	uint8_t ip[4];
 
 	if (h == NULL || inet_pton(AF_INET, addr, ip) != 1)
-		return -1;
+		return NULL;
 	b = (const struct ep_cfg_backend *)((const char *)h + h->off_backends);
 	for (uint32_t i = 0; i < h->n_backends; i++)
 		if (b[i].addr.family == EP_AF_INET &&
 		    memcmp(b[i].addr.bytes, ip, 4) == 0)
-			return b[i].state;
-	return -1;
+			return &b[i];
+	return NULL;
+}
+
+/* Its state there; -1 when it has none. */
+static int flat_state(const char *addr)
+{
+	const struct ep_cfg_backend *b = flat_be(addr);
+
+	return b != NULL ? b->state : -1;
+}
+
+/* Its effective weight there; -1 when it has none. */
+static int flat_weight(const char *addr)
+{
+	const struct ep_cfg_backend *b = flat_be(addr);
+
+	return b != NULL ? b->weight : -1;
 }
 
 static bool file_has(const char *s)
@@ -566,6 +582,86 @@ static void test_table(void)
 	registry_destroy(r);
 }
 
+/* GET .../backends "health": tier k's load_percent. */
+static double view_load(uint32_t k)
+{
+	const cJSON *t;
+
+	get("/v1/services/web/backends");
+	t = cJSON_GetArrayItem(jget(jget(R.json, "health"), "tiers"), (int)k);
+	return cJSON_GetNumberValue(jget(t, "load_percent"));
+}
+
+/* ... and whether backend `id` is held out; false when not there. */
+static bool view_held_out(const char *id)
+{
+	const cJSON *arr, *b;
+
+	get("/v1/services/web/backends");
+	arr = jget(jget(R.json, "health"), "backends");
+	for (int i = 0; i < cJSON_GetArraySize(arr); i++) {
+		b = cJSON_GetArrayItem(arr, i);
+		if (strcmp(jstr(b, "id"), id) == 0)
+			return cJSON_IsTrue(jget(b, "held_out"));
+	}
+	return false;
+}
+
+/* Lapsed instances of tier 0 are not healthy for the tier plan: the
+ * load spills to tier 1 in proportion, in the flat form and the view,
+ * and comes back with the heartbeat. */
+static void test_lapse_spills(void)
+{
+	struct api_error e;
+	char id7[32];
+
+	fresh_registry();
+	put("/v1/config",
+	    "{'services': [{'name': 'web', 'vip': '198.51.100.1', 'port': 80,"
+	    " 'protocol': 'tcp', 'forwarding': 'nat', 'scheduler': 'wrr',"
+	    " 'backends': ["
+	    "  {'address': '10.0.0.1', 'port': 8080, 'priority': 1},"
+	    "  {'address': '10.0.0.2', 'port': 8080, 'priority': 1}]}]}");
+	CHECK_MSG(R.status == 200, "%d %s", R.status, R.body);
+	reg_post("{'address': '10.0.0.7', 'port': 8080, 'ttl': 3}");
+	CHECK(R.status == 201);
+	snprintf(id7, sizeof(id7), "%s", jstr(R.json, "id"));
+	reg_post("{'address': '10.0.0.8', 'port': 8080, 'ttl': 6}");
+	CHECK(R.status == 201);
+	CHECK(flat_weight("10.0.0.7") == 1 && flat_weight("10.0.0.1") == 0);
+	CHECK(view_load(0) == 100 && view_load(1) == 0);
+
+	/* one of tier 0 lapsed: 70 % / 30 % */
+	clock_ms += 3000;
+	CHECK(api_registry_run(A, &e) == 1);
+	CHECK(flat_state("10.0.0.7") == EP_BE_DOWN);
+	CHECK(flat_weight("10.0.0.8") == 42000);
+	CHECK(flat_weight("10.0.0.1") == 9000 &&
+	      flat_weight("10.0.0.2") == 9000);
+	CHECK(view_load(0) == 70 && view_load(1) == 30);
+	CHECK(view_held_out("10.0.0.7:8080") &&
+	      !view_held_out("10.0.0.8:8080"));
+	CHECK(jnum(jget(R.json, "health"), "healthy") == 3);
+
+	/* both lapsed: tier 1 alone, at its configured weights */
+	/* (10.0.0.7 beats once, so that it lapses again rather than being
+	 * removed at 2 x TTL) */
+	beat(id7);
+	clock_ms += 3000;
+	CHECK(api_registry_run(A, &e) == 1);
+	CHECK(flat_state("10.0.0.7") == EP_BE_DOWN &&
+	      flat_state("10.0.0.8") == EP_BE_DOWN);
+	CHECK(flat_weight("10.0.0.1") == 1 && flat_weight("10.0.0.2") == 1);
+	CHECK(view_load(0) == 0 && view_load(1) == 100);
+
+	/* a heartbeat brings its share back at once */
+	beat(id7);
+	CHECK(R.status == 200);
+	CHECK(flat_state("10.0.0.7") == EP_BE_UP &&
+	      flat_weight("10.0.0.7") == 42000);
+	CHECK(view_load(0) == 70);
+}
+
 int main(void)
 {
 	char tmpl[] = "/tmp/test_api_registry.XXXXXX";
@@ -585,6 +681,7 @@ int main(void)
 	test_validation();
 	test_document();
 	test_restart();
+	test_lapse_spills();
 	api_destroy(A);
 	reply_reset();
 	free(fake.last_flat);

@@ -3,7 +3,7 @@
  * slowpath/breaker_engine.c and config/outlier.c: outlier_detection parsed
  * and written back canonically; the breakers of a configuration fed by
  * (fake) fast-path sums; the ejections laid over the flat form
- * (EP_BE_DOWN), max_ejection_percent across a service, the operator's
+ * (EP_BE_DOWN) as a source of the health overlay, max_ejection_percent across a service, the operator's
  * drain kept apart, state kept across a new version, and half open
  * admitting again after base_ejection_ms.
  */
@@ -15,6 +15,7 @@
 #include "breaker_engine.h"
 #include "check.h"
 #include "config.h"
+#include "health_overlay.h"
 
 static const char doc[] =
 	"{\"services\":[{\"name\":\"web\",\"vip\":\"10.0.0.1\",\"port\":80,"
@@ -61,18 +62,25 @@ static struct ep_cfg_backend *flat_be(const struct flat *f, uint32_t i)
 	return (struct ep_cfg_backend *)((char *)f->p + h->off_backends) + i;
 }
 
-/* The flat states after the overlay of e; how many it took out. */
+/* The flat states after the health overlay with e as its only source
+ * (no active checks); how many it took out. */
 static int overlay(const struct breaker_engine *e, const struct ep_config *cfg,
 		   uint8_t st[N_BE])
 {
+	struct health_inputs hi;
 	struct flat f;
 	int n;
 
+	health_inputs_init(&hi, NULL);
+	CHECK(health_inputs_add(&hi, breaker_engine_holds_out, e) == 0);
 	build(cfg, &f);
-	n = breaker_overlay_flat(e, cfg, f.p, f.len);
-	for (uint32_t i = 0; i < N_BE; i++)
+	n = health_overlay_flat(&hi, cfg, f.p, f.len);
+	for (uint32_t i = 0; i < N_BE; i++) {
 		st[i] = flat_be(&f, i)->state;
-	CHECK(breaker_overlay_flat(e, cfg, f.p, sizeof(struct ep_cfg_hdr)) ==
+		/* an ejection keeps established flows: no on_down reset */
+		CHECK(flat_be(&f, i)->flags == 0);
+	}
+	CHECK(health_overlay_flat(&hi, cfg, f.p, sizeof(struct ep_cfg_hdr)) ==
 	      -EINVAL);
 	free(f.p);
 	return n;

@@ -203,10 +203,54 @@ static void test_weights_and_gaps(void)
 	CHECK(s.plan.n_tiers == 0 && !s.plan.panic);
 }
 
+/* Held out (ejected, TTL lapsed): not healthy for loads and panic, no
+ * flows even in panic. */
+static void test_held_out(void)
+{
+	struct svc s;
+
+	/* half of tier 0 held out though its checks pass: 70 % / 30 % */
+	two_tiers(&s, 4, 4, 4, 4, 50);
+	s.in[0].held_out = s.in[1].held_out = true;
+	tiers_plan(s.in, s.n, 50, s.out, &s.plan);
+	CHECK(s.plan.tier[0].eligible == 4 && s.plan.tier[0].healthy == 2);
+	CHECK(load(&s, 0) == 700000 && load(&s, 1) == 300000);
+	CHECK(s.out[0].down && s.out[0].weight == 0 && s.out[0].share_ppm == 0);
+	CHECK(s.out[2].share_ppm == 350000 && share(&s, 4, 8) == 300000);
+	CHECK(s.plan.healthy == 6 && s.plan.eligible == 8);
+
+	/* all of tier 0 held out: tier 1 alone, at its configured weights */
+	s.in[2].held_out = s.in[3].held_out = true;
+	tiers_plan(s.in, s.n, 50, s.out, &s.plan);
+	CHECK(load(&s, 0) == 0 && load(&s, 1) == 1000000);
+	CHECK(s.out[3].down && s.out[4].weight == 1 && s.out[7].weight == 1);
+	CHECK(!s.plan.panic && share(&s, 4, 8) == 1000000);
+
+	/* one tier: 1 fails its checks, 2 held out, 1 healthy: 25 % is
+	 * under 50 %, panic; the failing one takes flows, the held-out
+	 * ones do not */
+	two_tiers(&s, 4, 3, 0, 0, 50);
+	s.in[0].held_out = s.in[1].held_out = true;
+	tiers_plan(s.in, s.n, 50, s.out, &s.plan);
+	CHECK(s.plan.panic && s.plan.healthy == 1);
+	CHECK(s.out[0].down && s.out[1].down && s.out[0].weight == 0);
+	CHECK(s.out[2].weight == 1 && s.out[3].weight == 1);
+	CHECK(!s.out[3].down && s.out[3].share_ppm == 500000);
+
+	/* every one held out: panic, none takes flows, all down */
+	for (uint32_t i = 0; i < 4; i++)
+		s.in[i].held_out = true;
+	tiers_plan(s.in, s.n, 50, s.out, &s.plan);
+	CHECK(s.plan.panic && s.plan.healthy == 0);
+	for (uint32_t i = 0; i < 4; i++)
+		CHECK(s.out[i].down && s.out[i].weight == 0);
+}
+
 int main(void)
 {
 	test_shares();
 	test_panic();
 	test_weights_and_gaps();
+	test_held_out();
 	return check_summary("tiers");
 }
