@@ -167,7 +167,7 @@ void health_view_metrics(struct jw_buf *t, const struct health_inputs *hi,
 	metrics_engine(t, hi->engine);
 	metrics_family(t, "edgepath_service_health_panic", "gauge",
 		       "1 while a checked service is in panic (too few "
-		       "healthy backends: all take new flows).");
+		       "healthy backends: all not held out take new flows).");
 	for (uint32_t i = 0; i < cfg->n_services; i++) {
 		const struct config_service *s = &cfg->services[i];
 		struct metrics_label l = { "service", s->name };

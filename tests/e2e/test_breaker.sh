@@ -130,6 +130,8 @@ expect "the fast path counted be1's resets (>= $CONSECUTIVE)" $? "outlier_resets
 expect "1 ejection" $?
 has "^edgepath_backend_breaker_state{service=\"web-nat\",backend=\"$BE1\"} 1" -- api /metrics
 expect "/metrics: edgepath_backend_breaker_state of be1 is 1 (open)" $?
+[[ $(be_stat web-nat "$BE1" breaker_state) == open && $(be_stat web-nat "$BE1" ejections) == 1 ]]
+expect "/v1/stats: be1 breaker_state open, 1 ejection" $?
 sleep 0.3  # flows started before the fast path had the change
 NF0=$(be_stat web-nat "$BE1" new_flows)
 sleep 2
