@@ -572,7 +572,7 @@ static int stats_ports(FILE *out, const cJSON *st)
 /* Services' counters in tables of at most SVC_TABLE_COLS counters each
  * (traffic and policing drops, then the SYN proxy's), a blank line
  * between them. */
-#define SVC_TABLE_COLS 10u
+#define SVC_TABLE_COLS 11u
 
 static int stats_services(FILE *out, const cJSON *st)
 {

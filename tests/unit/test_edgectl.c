@@ -368,11 +368,13 @@ static void test_fmt_services_policing(void)
 			       "SERVICE  PACKETS  BYTES  NEW FLOWS  DROPS  "
 			       "DROPS ACL  DROPS RATE SERVICE PPS  DROPS RATE "
 			       "SERVICE BPS  DROPS RATE SERVICE CPS  DROPS "
-			       "RATE CLIENT  DROPS SYN FLOOD\n"
+			       "RATE CLIENT  DROPS RATE CLIENT GLOBAL  DROPS "
+			       "SYN FLOOD\n"
 			       "web            1      -          -      -     "
 			       "     7                       0               "
 			       "        0                       2            "
-			       "      -                -\n"),
+			       "      -                         -            "
+			       "    -\n"),
 		"%s", text);
 	free(text);
 	cJSON_Delete(st);
@@ -480,10 +482,12 @@ static void test_fmt_stats(void)
 		"\n"
 		"SERVICE  PACKETS  BYTES  NEW FLOWS  DROPS  DROPS ACL  "
 		"DROPS RATE SERVICE PPS  DROPS RATE SERVICE BPS  "
-		"DROPS RATE SERVICE CPS  DROPS RATE CLIENT  DROPS SYN FLOOD\n"
+		"DROPS RATE SERVICE CPS  DROPS RATE CLIENT  "
+		"DROPS RATE CLIENT GLOBAL  DROPS SYN FLOOD\n"
 		"web           10    900          2      0          -      "
 		"                 -                       -                 "
-		"      -                  -                -\n"
+		"      -                  -                         -       "
+		"         -\n"
 		"\n"
 		"SERVICE  SYN COOKIE SENT  SYN COOKIE INVALID  SYN COOKIE "
 		"VALID  "
