@@ -27,6 +27,14 @@ _Static_assert(EP_ACL_DENY == ACL_DENY && EP_ACL_ALLOW == ACL_ALLOW,
 	       "flat ACL kinds are acl.h's");
 _Static_assert(EP_MAX_SERVICES <= ACL_SCOPE_GLOBAL,
 	       "stats ids fit an ACL scope");
+_Static_assert(EP_MAX_SERVICES <= CL_SCOPE_GLOBAL,
+	       "no stats id is the global client scope");
+_Static_assert((int)EP_CLIENT_LIMIT_PPS == (int)CL_PPS &&
+		       (int)EP_CLIENT_LIMIT_CPS == (int)CL_CPS &&
+		       (int)EP_CLIENT_LIMIT_N == (int)CL_N_LIMITS &&
+		       (int)EP_LIMIT_CLIENT_CPS - (int)EP_LIMIT_CLIENT_PPS ==
+			       (int)CL_CPS,
+	       "client limits are indexed like clientlimit.h's");
 
 struct policer_shared *pol_shared;
 struct pol_worker_state pol_workers[EP_MAX_WORKERS];
@@ -106,6 +114,38 @@ static int build_limits(struct pol_snapshot *ps, const uint8_t *base,
 					       ? sv.client_v6_prefix
 					       : CL_DEFAULT_V6_PREFIX;
 	}
+	return 0;
+}
+
+/* policing.per_client: the limits every service's clients share. */
+static int build_global_client(struct pol_snapshot *ps,
+			       const struct ep_cfg_node *n, uint32_t n_workers,
+			       uint64_t tsc_hz, char *err, size_t err_len)
+{
+	static const char *const names[CL_N_LIMITS] = {
+		[CL_PPS] = "packets_per_second",
+		[CL_CPS] = "connections_per_second",
+	};
+
+	for (uint32_t k = 0; k < CL_N_LIMITS; k++) {
+		struct policer_params pp = {
+			.mode = n->client_limits[k].mode,
+			.rate = n->client_limits[k].rate,
+			.burst = n->client_limits[k].burst,
+			.max_cost = 1,
+		};
+
+		if (policer_cfg_init(&ps->client_lim[k], &pp, tsc_hz,
+				     n_workers) != 0)
+			return fail(err, err_len, -EINVAL,
+				    "policing.per_client.%s: rate %llu with "
+				    "burst %llu is out of range",
+				    names[k], (unsigned long long)pp.rate,
+				    (unsigned long long)pp.burst);
+		ps->any_global_client |= pp.mode != EP_LIMIT_OFF;
+	}
+	ps->global_v6_prefix = n->client_v6_prefix ? n->client_v6_prefix
+						   : CL_DEFAULT_V6_PREFIX;
 	return 0;
 }
 
@@ -258,6 +298,9 @@ int pol_build(struct pol_snapshot *ps, const uint8_t *base,
 	rc = cookie_secrets(ps, &h->node, err, err_len);
 	if (rc == 0)
 		rc = build_limits(ps, base, h, n_workers, tsc_hz, err, err_len);
+	if (rc == 0)
+		rc = build_global_client(ps, &h->node, n_workers, tsc_hz, err,
+					 err_len);
 	if (rc == 0)
 		rc = build_acl(ps, base, h, stats_ids, prev, err, err_len);
 	if (rc)

@@ -28,6 +28,7 @@ enum pol_verdict {
 	POL_RATE_BPS, /* over the service's bytes/s */
 	POL_RATE_CPS, /* over the service's new connections/s */
 	POL_RATE_CLIENT, /* over a per-client limit of the service */
+	POL_RATE_CLIENT_GLOBAL, /* over a per-client limit of every service */
 	POL_SYN_FLOOD, /* a new SYN over the guard, no stateless way */
 };
 
@@ -54,6 +55,12 @@ struct pol_snapshot {
 	uint64_t clock_tsc;
 	uint64_t clock_unix_ns;
 	struct pol_service *svc; /* by service index; NULL: no limits */
+	/* policing.per_client: a client's packets/s and new connections/s
+	 * over every service (enum cl_limit), under CL_SCOPE_GLOBAL in the
+	 * workers' client tables. */
+	struct policer_cfg client_lim[CL_N_LIMITS];
+	uint8_t any_global_client; /* a global per-client limit is on */
+	uint8_t global_v6_prefix; /* its IPv6 bits that make a client */
 	const struct acl *acl; /* NULL: no access list */
 	struct pol_acl_ref *acl_ref;
 };
@@ -142,32 +149,43 @@ static inline enum pol_verdict pol_check_new_flow(const struct pol_snapshot *ps,
 	return POL_PASS;
 }
 
-/* Whether the service has per-client limits (its packets then go to the
- * worker that owns their client's address, which keeps the client). */
+/* Whether a packet to the service meets per-client limits: the
+ * service's, or the global ones (its packets then go to the worker that
+ * owns their client's address, which keeps the client). */
 static inline int pol_has_client_limits(const struct pol_snapshot *ps,
 					uint32_t svc_index)
 {
-	return ps->svc != NULL && ps->svc[svc_index].any_client;
+	return ps->any_global_client ||
+	       (ps->svc != NULL && ps->svc[svc_index].any_client);
 }
 
 /*
  * Per-client limits of a packet from `src` to the service (index, stats
- * id) in worker table `t`: packets/s always, new connections/s too when
- * `new_flow`.
+ * id) in worker table `t`: packets/s, or new connections/s when
+ * `new_flow`. The global limits first (as the global access list comes
+ * first): a packet they refuse is not charged to the service's, one the
+ * service's refuse has been charged to the global ones.
  */
 static inline enum pol_verdict
 pol_check_client(const struct pol_snapshot *ps, uint32_t svc_index,
 		 uint32_t sid, struct cl_table *t, const uint8_t src[16],
 		 uint8_t family, int new_flow, uint64_t now)
 {
-	const struct pol_service *p = &ps->svc[svc_index];
-	struct cl_entry *e =
-		cl_get_prefix(t, src, family, p->v6_prefix, (uint16_t)sid, now);
+	enum cl_limit which = new_flow ? CL_CPS : CL_PPS;
+	const struct pol_service *p;
+	struct cl_entry *e;
 
-	if (!new_flow &&
-	    !cl_admit(&p->lim[EP_LIMIT_CLIENT_PPS], e, CL_PPS, now))
-		return POL_RATE_CLIENT;
-	if (new_flow && !cl_admit(&p->lim[EP_LIMIT_CLIENT_CPS], e, CL_CPS, now))
+	if (ps->any_global_client) {
+		e = cl_get_prefix(t, src, family, ps->global_v6_prefix,
+				  CL_SCOPE_GLOBAL, now);
+		if (!cl_admit(&ps->client_lim[which], e, which, now))
+			return POL_RATE_CLIENT_GLOBAL;
+	}
+	if (ps->svc == NULL || !ps->svc[svc_index].any_client)
+		return POL_PASS;
+	p = &ps->svc[svc_index];
+	e = cl_get_prefix(t, src, family, p->v6_prefix, (uint16_t)sid, now);
+	if (!cl_admit(&p->lim[EP_LIMIT_CLIENT_PPS + which], e, which, now))
 		return POL_RATE_CLIENT;
 	return POL_PASS;
 }

@@ -265,6 +265,10 @@ police_drop(struct fp_worker *w, struct rte_mbuf *mb,
 		sc->drop_syn_flood++;
 		why = EP_DROP_SYN_FLOOD;
 		break;
+	case POL_RATE_CLIENT_GLOBAL:
+		sc->drop_rate_client_global++;
+		why = EP_DROP_RATE_CLIENT_GLOBAL;
+		break;
 	default:
 		sc->drop_rate_client++;
 		why = EP_DROP_RATE_CLIENT;
@@ -360,9 +364,10 @@ static enum new_flow_result new_flow(struct fp_worker *w,
 		count_drop(w, mb, EP_DROP_NO_BACKEND);
 		return NF_DROPPED;
 	}
-	if (unlikely(s->pol.svc != NULL &&
-		     (s->pol.svc[svc->index].any ||
-		      s->pol.svc[svc->index].any_client))) {
+	if (unlikely((s->pol.svc != NULL && s->pol.svc[svc->index].any) ||
+		     pol_has_client_limits(&s->pol, svc->index))) {
+		enum pol_verdict v;
+
 		/* A connection this burst opened already is not new. */
 		pos = w->burst_inserts ? ct_lookup(w->ct, &c->m.key, c->hash)
 				       : -ENOENT;
@@ -378,12 +383,12 @@ static enum new_flow_result new_flow(struct fp_worker *w,
 			police_drop(w, mb, svc, POL_RATE_CPS);
 			return NF_DROPPED;
 		}
-		if (s->pol.svc[svc->index].any_client &&
-		    pol_check_client(&s->pol, svc->index, svc->stats_id, w->cl,
-				     c->m.key.src, c->m.key.family, 1,
-				     now) != POL_PASS) {
+		if (pol_has_client_limits(&s->pol, svc->index) &&
+		    (v = pol_check_client(&s->pol, svc->index, svc->stats_id,
+					  w->cl, c->m.key.src, c->m.key.family,
+					  1, now)) != POL_PASS) {
 			w->acc.misses++;
-			police_drop(w, mb, svc, POL_RATE_CLIENT);
+			police_drop(w, mb, svc, v);
 			return NF_DROPPED;
 		}
 	}
@@ -488,7 +493,10 @@ static inline void count_service(struct fp_worker *w,
 /*
  * Which worker owns this flow when work must be spread in software. A
  * service with per-client limits (not NAT) is owned by its client's
- * address alone, so that one worker's table sees all of a client.
+ * address alone, so that one worker's table sees all of a client. With
+ * the global per-client limits every flow is, NAT ones and their replies
+ * (by the address they go to) too: one client's packets to any service
+ * then all meet on one worker.
  */
 static uint16_t flow_owner(const struct fp_snapshot *s, const struct pkt_ctx *c)
 {
@@ -496,9 +504,12 @@ static uint16_t flow_owner(const struct fp_snapshot *s, const struct pkt_ctx *c)
 	uint32_t h;
 
 	if (c->svc == NULL)
-		h = flowhash_endpoint(k->dst, k->dport, fp.hash_seed);
-	else if (unlikely(c->svc->fwd_mode != EP_FWD_NAT &&
-			  pol_has_client_limits(&s->pol, c->svc->index)))
+		h = flowhash_endpoint(k->dst,
+				      s->pol.any_global_client ? 0 : k->dport,
+				      fp.hash_seed);
+	else if (unlikely(s->pol.any_global_client ||
+			  (c->svc->fwd_mode != EP_FWD_NAT &&
+			   pol_has_client_limits(&s->pol, c->svc->index))))
 		h = flowhash_endpoint(k->src, 0, fp.hash_seed);
 	else
 		h = flowhash_endpoint(k->src, k->sport, fp.hash_seed);
@@ -584,12 +595,15 @@ static void classify(struct fp_worker *w, const struct fp_snapshot *s,
 		return;
 	/* Per-client limits on the worker that keeps the client. */
 	if (unlikely(c->svc != NULL && c->m.kind == PKT_L4 &&
-		     pol_has_client_limits(&s->pol, c->svc->index)) &&
-	    pol_check_client(&s->pol, c->svc->index, c->svc->stats_id, w->cl,
-			     c->m.key.src, c->m.key.family, 0,
-			     now) != POL_PASS) {
-		police_drop(w, mb, c->svc, POL_RATE_CLIENT);
-		return;
+		     pol_has_client_limits(&s->pol, c->svc->index))) {
+		enum pol_verdict v = pol_check_client(
+			&s->pol, c->svc->index, c->svc->stats_id, w->cl,
+			c->m.key.src, c->m.key.family, 0, now);
+
+		if (v != POL_PASS) {
+			police_drop(w, mb, c->svc, v);
+			return;
+		}
 	}
 	c->hash = flowhash_key(&c->m.key, fp.hash_seed);
 	ct_prefetch(w->ct, c->hash);

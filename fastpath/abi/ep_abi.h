@@ -11,7 +11,7 @@
 
 #include <stdint.h>
 
-#define EP_ABI_VERSION 11u
+#define EP_ABI_VERSION 12u
 
 /* Default EAL --file-prefix shared by both processes. */
 #define EP_FILE_PREFIX_DEFAULT "edgepath"
@@ -120,38 +120,6 @@ enum ep_backend_state {
  */
 #define EP_NODE_F_MAGLEV_FRESH 0x1u
 
-struct ep_cfg_node {
-	uint16_t backend_port; /* DPDK port towards the backends */
-	uint16_t gue_port; /* UDP destination port for GUE */
-	uint32_t flags; /* EP_NODE_F_* */
-	struct ep_ip encap_src4; /* outer source for IPv4 encap */
-	struct ep_ip encap_src6; /* outer source for IPv6 encap */
-	/* SYN-flood guard: above this many new TCP flows per second on one
-	 * worker (burst: a token bucket's depth), a bare SYN of a new flow
-	 * makes no connection entry (stateless Maglev steering, or dropped
-	 * as syn_flood where that cannot work). 0 = off (burst 0 too). */
-	uint64_t syn_guard_rate;
-	uint64_t syn_guard_burst;
-	/* SYN cookies (fastpath/syncookie.h): the SipHash key cookies are
-	 * made with and a previous one still accepted (rotation), each as
-	 * k0, k1; EP_SYN_COOKIE_F_* say which are set. No key: the fast
-	 * path draws one at start (cookies valid on this node only). */
-	uint64_t syn_cookie_key[2];
-	uint64_t syn_cookie_prev[2];
-	uint32_t syn_cookie_flags;
-	uint32_t pad;
-};
-
-#define EP_SYN_COOKIE_F_KEY 0x1u
-#define EP_SYN_COOKIE_F_PREV 0x2u /* only with EP_SYN_COOKIE_F_KEY */
-
-/* An address the fast path answers ARP/ND for (besides every VIP). */
-struct ep_cfg_node_addr {
-	struct ep_ip addr;
-	uint16_t port_id;
-	uint16_t pad[3];
-};
-
 /*
  * A service's rate limits (ep_cfg_service.limits, indexed by enum
  * ep_limit_kind): shared by every worker, GCRA (fastpath/policer.h).
@@ -180,6 +148,53 @@ struct ep_cfg_limit {
 	uint64_t burst; /* at most 600 s of the rate */
 	uint8_t mode; /* enum ep_limit_mode */
 	uint8_t pad[7];
+};
+
+/* The global per-client limits (ep_cfg_node.client_limits). */
+enum ep_client_limit {
+	EP_CLIENT_LIMIT_PPS = 0, /* a client's packets per second */
+	EP_CLIENT_LIMIT_CPS = 1, /* a client's new connections per second */
+	EP_CLIENT_LIMIT_N
+};
+
+struct ep_cfg_node {
+	uint16_t backend_port; /* DPDK port towards the backends */
+	uint16_t gue_port; /* UDP destination port for GUE */
+	uint32_t flags; /* EP_NODE_F_* */
+	struct ep_ip encap_src4; /* outer source for IPv4 encap */
+	struct ep_ip encap_src6; /* outer source for IPv6 encap */
+	/* SYN-flood guard: above this many new TCP flows per second on one
+	 * worker (burst: a token bucket's depth), a bare SYN of a new flow
+	 * makes no connection entry (stateless Maglev steering, or dropped
+	 * as syn_flood where that cannot work). 0 = off (burst 0 too). */
+	uint64_t syn_guard_rate;
+	uint64_t syn_guard_burst;
+	/* SYN cookies (fastpath/syncookie.h): the SipHash key cookies are
+	 * made with and a previous one still accepted (rotation), each as
+	 * k0, k1; EP_SYN_COOKIE_F_* say which are set. No key: the fast
+	 * path draws one at start (cookies valid on this node only). */
+	uint64_t syn_cookie_key[2];
+	uint64_t syn_cookie_prev[2];
+	uint32_t syn_cookie_flags;
+	uint32_t pad;
+	/* Per-client limits over every service (policing.per_client): one
+	 * client's packets/s and new connections/s, whatever service it
+	 * reaches, in each worker's client table (fastpath/clientlimit.h,
+	 * scope CL_SCOPE_GLOBAL), indexed by enum ep_client_limit. Off: all
+	 * 0 (client_v6_prefix too). */
+	struct ep_cfg_limit client_limits[EP_CLIENT_LIMIT_N];
+	uint8_t client_v6_prefix; /* 0 (= 64) or 1..128 */
+	uint8_t pad2[7];
+};
+
+#define EP_SYN_COOKIE_F_KEY 0x1u
+#define EP_SYN_COOKIE_F_PREV 0x2u /* only with EP_SYN_COOKIE_F_KEY */
+
+/* An address the fast path answers ARP/ND for (besides every VIP). */
+struct ep_cfg_node_addr {
+	struct ep_ip addr;
+	uint16_t port_id;
+	uint16_t pad[3];
 };
 
 /*
@@ -392,6 +407,7 @@ struct ep_shared {
 	X(RATE_SVC_BPS, "rate_service_bps")                                    \
 	X(RATE_SVC_CPS, "rate_service_cps")                                    \
 	X(RATE_CLIENT, "rate_client")                                          \
+	X(RATE_CLIENT_GLOBAL, "rate_client_global")                            \
 	X(SYN_FLOOD, "syn_flood")                                              \
 	X(SYN_COOKIE_INVALID, "syn_cookie_invalid")                            \
 	X(SYN_PROXY_WAIT, "syn_proxy_waiting")                                 \
@@ -443,6 +459,8 @@ enum ep_drop_reason { EP_DROP_REASONS(EP_X_ENUM) EP_DROP_MAX };
 	X(drop_rate_cps, uint64_t, "drops_rate_service_cps", EP_KIND_COUNTER,  \
 	  0)                                                                   \
 	X(drop_rate_client, uint64_t, "drops_rate_client", EP_KIND_COUNTER, 0) \
+	X(drop_rate_client_global, uint64_t, "drops_rate_client_global",       \
+	  EP_KIND_COUNTER, 0)                                                  \
 	X(drop_syn_flood, uint64_t, "drops_syn_flood", EP_KIND_COUNTER, 0)     \
 	X(syn_cookie_sent, uint64_t, "syn_cookie_sent", EP_KIND_COUNTER, 0)    \
 	X(syn_cookie_invalid, uint64_t, "syn_cookie_invalid", EP_KIND_COUNTER, \

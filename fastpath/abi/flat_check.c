@@ -124,9 +124,13 @@ static int check_regions(struct flat_ctx *c)
 	return 0;
 }
 
+static int check_node_client_limits(struct flat_ctx *c,
+				    const struct ep_cfg_node *n);
+
 static int check_header(struct flat_ctx *c, size_t len)
 {
 	const struct ep_cfg_hdr *h = &c->h;
+	int rc;
 
 	if (c->buf == NULL || len < sizeof(*h))
 		return fail(c, -EINVAL,
@@ -174,7 +178,8 @@ static int check_header(struct flat_ctx *c, size_t len)
 		return fail(c, -EINVAL,
 			    "flat.node.syn_cookie_flags: 0x%x not valid",
 			    h->node.syn_cookie_flags);
-	return check_regions(c);
+	rc = check_node_client_limits(c, &h->node);
+	return rc ? rc : check_regions(c);
 }
 
 static bool known_modes(const struct ep_cfg_service *s)
@@ -208,6 +213,33 @@ static bool limit_ok(const struct ep_cfg_limit *l)
 	if (l->rate == 0 || l->rate > (1ull << 40) || l->burst > l->rate * 600)
 		return false;
 	return l->mode != EP_LIMIT_TOKEN_BUCKET || l->burst >= 1;
+}
+
+/* The global per-client limits (policing.per_client). */
+static int check_node_client_limits(struct flat_ctx *c,
+				    const struct ep_cfg_node *n)
+{
+	static const char *const names[EP_CLIENT_LIMIT_N] = {
+		[EP_CLIENT_LIMIT_PPS] = "packets_per_second",
+		[EP_CLIENT_LIMIT_CPS] = "connections_per_second",
+	};
+	static const uint8_t zero[7];
+
+	if (n->client_v6_prefix > 128 ||
+	    memcmp(n->pad2, zero, sizeof(zero)) != 0)
+		return fail(c, -EINVAL,
+			    "flat.node.client_v6_prefix: %u past 128",
+			    n->client_v6_prefix);
+	for (uint32_t k = 0; k < EP_CLIENT_LIMIT_N; k++)
+		if (!limit_ok(&n->client_limits[k]))
+			return fail(
+				c, -EINVAL,
+				"flat.node.client_limits.%s: mode %u, "
+				"rate %llu, burst %llu not valid",
+				names[k], n->client_limits[k].mode,
+				(unsigned long long)n->client_limits[k].rate,
+				(unsigned long long)n->client_limits[k].burst);
+	return 0;
 }
 
 static int check_limits(struct flat_ctx *c, const struct ep_cfg_service *s,

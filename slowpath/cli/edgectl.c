@@ -20,6 +20,7 @@
 #include "edgectl_args.h"
 #include "edgectl_fmt.h"
 #include "edgectl_http.h"
+#include "edgectl_policing.h"
 
 #define CONFIG_FILE_MAX (1u << 20) /* the API's limit (CONFIG_MAX_BYTES) */
 #define PATH_MAX_LEN 256u
@@ -381,6 +382,55 @@ static int cmd_backend_change(struct ctl *c)
 	return ECTL_EXIT_OK;
 }
 
+static int render_limits(FILE *out, const cJSON *doc, const struct ectl_args *a)
+{
+	(void)a;
+	return ectl_fmt_limits(out, doc);
+}
+
+/* The limits and access lists in force: the configuration's. */
+static int cmd_limits(struct ctl *c)
+{
+	return show(c, "/v1/config", false, render_limits);
+}
+
+/* PATCH one service's "limits" or "acl" (the rest of it stays). */
+static int cmd_service_policing(struct ctl *c)
+{
+	const char *part = c->a->cmd == ECTL_CMD_SERVICE_ACL ? "acl" : "limits";
+	const char *text = c->file ? c->file : c->a->policing;
+	size_t len = c->file ? c->file_len : strlen(text);
+	char path[PATH_MAX_LEN], err[MSG_LEN], *body;
+	struct ectl_reply r;
+	cJSON *doc;
+	int rc;
+
+	body = ectl_policing_body(part, text, len, err, sizeof(err));
+	if (body == NULL) {
+		fprintf(stderr, "edgectl: %s%s%s\n", c->file ? c->a->file : "",
+			c->file ? ": " : "", err);
+		return ECTL_EXIT_USAGE;
+	}
+	snprintf(path, sizeof(path), "/v1/services/%s", c->a->service);
+	rc = call(c, "PATCH", path, body, strlen(body), NULL, &r);
+	free(body);
+	if (rc != ECTL_EXIT_OK)
+		return rc;
+	if (c->a->json) {
+		print_body(&r);
+		ectl_reply_free(&r);
+		return ECTL_EXIT_OK;
+	}
+	printf("%s: %s set; configuration version %s\n", c->a->service, part,
+	       version_of(&r));
+	doc = cJSON_ParseWithLength(r.body, r.len);
+	rc = rendered(doc ? ectl_fmt_service_policing(stdout, doc) : -EPROTO,
+		      path);
+	cJSON_Delete(doc);
+	ectl_reply_free(&r);
+	return rc;
+}
+
 /* ------------------------------------------------------------------ */
 /* top                                                                  */
 
@@ -559,6 +609,11 @@ static int run(struct ctl *c)
 		return cmd_flows(c);
 	case ECTL_CMD_TOP:
 		return cmd_top(c);
+	case ECTL_CMD_LIMITS:
+		return cmd_limits(c);
+	case ECTL_CMD_SERVICE_LIMITS:
+	case ECTL_CMD_SERVICE_ACL:
+		return cmd_service_policing(c);
 	case ECTL_CMD_NODE_STATUS:
 	case ECTL_CMD_NODE_DRAIN:
 	case ECTL_CMD_NODE_UNDRAIN:
@@ -591,8 +646,9 @@ int main(int argc, char **argv)
 	if (a.cmd == ECTL_CMD_VERSION)
 		return print_version();
 	rc = check_files(&a);
-	if (rc == ECTL_EXIT_OK && a.cmd == ECTL_CMD_CONFIG_APPLY)
-		rc = load_file(&c, a.file);
+	if (rc == ECTL_EXIT_OK && a.file != NULL)
+		rc = load_file(&c,
+			       a.file); /* config apply, service ... @FILE */
 	if (rc != ECTL_EXIT_OK) {
 		free(c.file);
 		return rc;

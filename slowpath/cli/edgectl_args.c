@@ -111,6 +111,10 @@ static const struct cmd_spec cmd_specs[] = {
 	{ "node", "status", ECTL_CMD_NODE_STATUS, 0, 0, "" },
 	{ "node", "drain", ECTL_CMD_NODE_DRAIN, 0, 0, "" },
 	{ "node", "undrain", ECTL_CMD_NODE_UNDRAIN, 0, 0, "" },
+	{ NULL, "limits", ECTL_CMD_LIMITS, 0, 0, "" },
+	{ "service", "limits", ECTL_CMD_SERVICE_LIMITS, 2, 0,
+	  " SERVICE JSON|@FILE" },
+	{ "service", "acl", ECTL_CMD_SERVICE_ACL, 2, 0, " SERVICE JSON|@FILE" },
 	{ NULL, "help", ECTL_CMD_HELP, 0, 0, "" },
 	{ NULL, "version", ECTL_CMD_VERSION, 0, 0, "" },
 };
@@ -400,7 +404,8 @@ static const struct cmd_spec *find_cmd(const struct raw_args *r, char *err,
 	if (!group) {
 		fail(err, errlen,
 		     "unknown command '%s' (commands: config, services, "
-		     "backends, backend, stats, flows, top; see --help)",
+		     "backends, backend, limits, service, stats, flows, top, "
+		     "node; see --help)",
 		     w0);
 		return NULL;
 	}
@@ -531,6 +536,30 @@ static int check_weight(const char *s, struct ectl_args *a, char *err,
 	return 0;
 }
 
+/* service limits|acl: a JSON object, or @FILE holding one (what it says
+ * is checked once read: ectl_policing_body()). */
+static int check_policing_arg(const char *s, struct ectl_args *a, char *err,
+			      size_t errlen)
+{
+	const char *what = a->cmd == ECTL_CMD_SERVICE_ACL ? "acl" : "limits";
+
+	if (s[0] == '@') {
+		a->file = s + 1;
+		return s[1] ? 0
+			    : fail(err, errlen,
+				   "'@': give @FILE, a file with the %s "
+				   "object",
+				   what);
+	}
+	if (s[0] != '{')
+		return fail(err, errlen,
+			    "%s '%s': give a JSON object ('{...}', '{}' "
+			    "removes the %s) or @FILE",
+			    what, s, what);
+	a->policing = s;
+	return 0;
+}
+
 /* The operands after the command words. */
 static int check_operands(const struct raw_args *r, struct ectl_args *a,
 			  unsigned int first, char *err, size_t errlen)
@@ -544,6 +573,12 @@ static int check_operands(const struct raw_args *r, struct ectl_args *a,
 	case ECTL_CMD_BACKENDS:
 		a->service = op[0];
 		return check_service(op[0], err, errlen);
+	case ECTL_CMD_SERVICE_LIMITS:
+	case ECTL_CMD_SERVICE_ACL:
+		a->service = op[0];
+		if (check_service(op[0], err, errlen) < 0)
+			return -1;
+		return check_policing_arg(op[1], a, err, errlen);
 	case ECTL_CMD_BACKEND_WEIGHT:
 		if (check_weight(op[2], a, err, errlen) < 0)
 			return -1;
@@ -687,6 +722,13 @@ const char *ectl_usage(void)
 	       "  node drain|undrain                withdraw this node's VIPs "
 	       "from BGP, or\n"
 	       "                                    announce them again\n"
+	       "  limits                            rate limits and access "
+	       "lists in force,\n"
+	       "                                    global and per service\n"
+	       "  service limits SERVICE JSON|@FILE replace the service's "
+	       "\"limits\" ('{}': none)\n"
+	       "  service acl SERVICE JSON|@FILE    replace the service's "
+	       "\"acl\" ('{}': none)\n"
 	       "  version                           edgectl's version\n"
 	       "\n"
 	       "IPv6 backends: [ADDRESS]:PORT. Options:\n"

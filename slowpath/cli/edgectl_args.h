@@ -49,6 +49,9 @@ enum ectl_cmd {
 	ECTL_CMD_NODE_STATUS,
 	ECTL_CMD_NODE_DRAIN,
 	ECTL_CMD_NODE_UNDRAIN,
+	ECTL_CMD_LIMITS, /* the limits and access lists in force */
+	ECTL_CMD_SERVICE_LIMITS, /* PATCH a service's "limits" */
+	ECTL_CMD_SERVICE_ACL, /* PATCH a service's "acl" */
 };
 
 /* A backend as the user named it: ADDRESS, ADDRESS:PORT, [IPV6]:PORT. */
@@ -72,7 +75,8 @@ struct ectl_args {
 	/* the command's operands and options */
 	const char *service; /* backends, backend *, flows --service */
 	struct ectl_backend_addr backend;
-	const char *file; /* config apply */
+	const char *file; /* config apply; service limits|acl @FILE */
+	const char *policing; /* service limits|acl: the JSON object given */
 	bool has_weight;
 	uint32_t weight; /* backend add --weight, backend weight N */
 	bool force; /* config apply: no If-Match */

@@ -188,62 +188,6 @@ static void service_row(struct table *t, const cJSON *s)
 	ectl_table_cell(t, "%u/%u", up, total);
 }
 
-/* "1000/s burst 50 token" for a limit object, "-" when absent. */
-static void limit_cell(struct table *t, const cJSON *limits, const char *key)
-{
-	const cJSON *l = ectl_member(limits, key);
-	char rate[32], burst[32];
-
-	if (!cJSON_IsObject(l)) {
-		ectl_table_cell(t, "-");
-		return;
-	}
-	ectl_table_cell(t, "%s/s burst %s %s", count_text(l, "rate", rate, 32),
-			count_text(l, "burst", burst, 32),
-			strcmp(ectl_str_or(l, "mode", ""), "leaky_bucket") == 0
-				? "leaky"
-				: "token");
-}
-
-/* The limits and access lists in force, for services that have any. */
-static int services_policing(FILE *out, const cJSON *arr)
-{
-	static const char *const heads[] = { "NAME",	    "PACKETS",
-					     "BYTES",	    "CONNECTIONS",
-					     "CLIENT PKTS", "CLIENT CONNS",
-					     "ACL" };
-	struct table t = { 7, heads, "lllllll", NULL, 0, 0, false };
-	const cJSON *s;
-
-	cJSON_ArrayForEach(s, arr)
-	{
-		const cJSON *lim = ectl_member(s, "limits"),
-			    *acl = ectl_member(s, "acl");
-
-		if (lim == NULL && acl == NULL)
-			continue;
-		ectl_table_cell(&t, "%s", ectl_str_or(s, "name", "-"));
-		limit_cell(&t, lim, "packets_per_second");
-		limit_cell(&t, lim, "bytes_per_second");
-		limit_cell(&t, lim, "connections_per_second");
-		limit_cell(&t, ectl_member(lim, "per_client"),
-			   "packets_per_second");
-		limit_cell(&t, ectl_member(lim, "per_client"),
-			   "connections_per_second");
-		if (acl == NULL)
-			ectl_table_cell(&t, "-");
-		else
-			ectl_table_cell(
-				&t, "%d allow, %d deny",
-				cJSON_GetArraySize(ectl_member(acl, "allow")),
-				cJSON_GetArraySize(ectl_member(acl, "deny")));
-	}
-	if (t.n_cells == 0)
-		return 0;
-	fprintf(out, "\nLimits and access lists:\n");
-	return ectl_table_finish(out, &t);
-}
-
 #define HEAD_MAX 32
 #define COLS_MAX 16
 
@@ -296,7 +240,9 @@ int ectl_fmt_services(FILE *out, const cJSON *services)
 		return -EPROTO;
 	cJSON_ArrayForEach(s, arr) service_row(&t, s);
 	rc = ectl_table_finish(out, &t);
-	return rc ? rc : services_policing(out, arr);
+	return rc ? rc
+		  : ectl_policing_table(out, arr,
+					"\nLimits and access lists:\n");
 }
 
 /* The active health check of backend `id` (GET .../backends "health"):
@@ -572,7 +518,7 @@ static int stats_ports(FILE *out, const cJSON *st)
 /* Services' counters in tables of at most SVC_TABLE_COLS counters each
  * (traffic and policing drops, then the SYN proxy's), a blank line
  * between them. */
-#define SVC_TABLE_COLS 10u
+#define SVC_TABLE_COLS 11u
 
 static int stats_services(FILE *out, const cJSON *st)
 {

@@ -37,4 +37,9 @@ const cJSON *ectl_array_of(const cJSON *o, const char *key);
 /* The element of array `a` whose `key` is the string `want`. */
 const cJSON *ectl_find_by(const cJSON *a, const char *key, const char *want);
 
+/* The services of `arr` that have limits or an access list, one row each
+ * (NAME, PACKETS, BYTES, CONNECTIONS, CLIENT PKTS, CLIENT CONNS, ACL)
+ * after `title`; nothing when none has (edgectl_policing.c). */
+int ectl_policing_table(FILE *out, const cJSON *arr, const char *title);
+
 #endif

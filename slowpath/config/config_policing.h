@@ -75,8 +75,16 @@ struct config_syn_cookie {
 	uint64_t previous[2];
 };
 
+/* policing.per_client: per-client limits over every service, indexed by
+ * enum ep_client_limit (packets/s, new connections/s). */
+struct config_client_limits {
+	struct config_limit limits[EP_CLIENT_LIMIT_N];
+	uint8_t v6_prefix; /* 1..128; 0 when neither limit is on */
+};
+
 struct config_policing {
 	struct config_acl acl; /* the global access list */
+	struct config_client_limits per_client;
 	struct config_syn_guard syn_guard;
 	struct config_syn_cookie syn_cookie;
 };
@@ -151,7 +159,8 @@ static inline uint32_t cpol_acl_count(const struct config_acl *a)
 }
 void cpol_flat_acl(const struct config_acl *a, uint32_t scope, void *dst);
 
-/* The node-wide part of the flat form (the SYN-flood guard), both ways. */
+/* The node-wide part of the flat form (the SYN-flood guard, SYN-cookie
+ * secrets and global per-client limits), both ways. */
 void cpol_flat_node(const struct config_policing *p, struct ep_cfg_node *out);
 void cpol_from_flat_node(const struct ep_cfg_node *in,
 			 struct config_policing *p);

@@ -18,6 +18,12 @@ _Static_assert((int)CONFIG_LIMIT_CLIENT_PPS == (int)EP_LIMIT_CLIENT_PPS &&
 			       (int)EP_LIMIT_CLIENT_CPS &&
 		       (int)CONFIG_N_LIMITS == (int)EP_LIMIT_N,
 	       "config limits are indexed like the flat form's");
+/* parse_per_client() fills a service's client limits as the global ones. */
+_Static_assert((int)CONFIG_LIMIT_CLIENT_CPS - (int)CONFIG_LIMIT_CLIENT_PPS ==
+			       (int)EP_CLIENT_LIMIT_CPS &&
+		       (int)CONFIG_N_LIMITS - (int)CONFIG_LIMIT_CLIENT_PPS ==
+			       (int)EP_CLIENT_LIMIT_N,
+	       "a service's client limits are laid out as the global ones");
 
 static void path_fmt(char *buf, size_t cap, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4), noinline));
@@ -165,9 +171,11 @@ static int parse_limit_range(const cJSON *obj, const char *at, uint32_t from,
 	return rc;
 }
 
+/* A "per_client" object at `at` into its two limits (packets/s, new
+ * connections/s) and IPv6 prefix (0 unless a limit is on). */
 static int parse_per_client(const cJSON *obj, const char *at,
-			    struct config_svc_policing *p,
-			    struct config_error *err)
+			    struct config_limit lim[EP_CLIENT_LIMIT_N],
+			    uint8_t *v6_prefix, struct config_error *err)
 {
 	static const char *const keys[] = { "packets_per_second",
 					    "connections_per_second",
@@ -175,9 +183,16 @@ static int parse_per_client(const cJSON *obj, const char *at,
 	uint64_t prefix = CONFIG_CLIENT_V6_PREFIX_DEFAULT;
 	int rc = cfg_check_object(obj, at, keys, err);
 
-	if (rc == 0)
-		rc = parse_limit_range(obj, at, CONFIG_LIMIT_CLIENT_PPS,
-				       CONFIG_N_LIMITS, p, err);
+	for (uint32_t k = 0; rc == 0 && k < EP_CLIENT_LIMIT_N; k++) {
+		const char *key = keys[k];
+		const cJSON *l = cJSON_GetObjectItemCaseSensitive(obj, key);
+		char lat[CONFIG_PATH_LEN];
+
+		if (l == NULL)
+			continue;
+		path_fmt(lat, sizeof(lat), "%s.%s", at, key);
+		rc = parse_limit(l, lat, &lim[k], err);
+	}
 	if (rc == 0)
 		rc = get_u64(obj, at, "ipv6_prefix", 128, false, &prefix, err);
 	if (rc < 0)
@@ -189,9 +204,10 @@ static int parse_per_client(const cJSON *obj, const char *at,
 		return cfg_fail_at(err, where, NULL, "must be 1..128");
 	}
 	/* Only a client limit makes the prefix mean something. */
-	if (p->limits[CONFIG_LIMIT_CLIENT_PPS].mode != EP_LIMIT_OFF ||
-	    p->limits[CONFIG_LIMIT_CLIENT_CPS].mode != EP_LIMIT_OFF)
-		p->client_v6_prefix = (uint8_t)prefix;
+	*v6_prefix = 0;
+	if (lim[EP_CLIENT_LIMIT_PPS].mode != EP_LIMIT_OFF ||
+	    lim[EP_CLIENT_LIMIT_CPS].mode != EP_LIMIT_OFF)
+		*v6_prefix = (uint8_t)prefix;
 	return 0;
 }
 
@@ -218,7 +234,9 @@ static int parse_limits(const cJSON *svc, const char *path,
 		char pat[CONFIG_PATH_LEN];
 
 		path_fmt(pat, sizeof(pat), "%s.per_client", at);
-		rc = parse_per_client(pc, pat, p, err);
+		rc = parse_per_client(pc, pat,
+				      &p->limits[CONFIG_LIMIT_CLIENT_PPS],
+				      &p->client_v6_prefix, err);
 	}
 	return rc;
 }
@@ -484,8 +502,9 @@ int cpol_parse_global(const cJSON *root, struct config_policing *p,
 		      uint32_t *n_prefixes, struct config_error *err)
 {
 	static const char *const keys[] = { "acl", "syn_flood", "syn_cookie",
-					    NULL };
+					    "per_client", NULL };
 	const cJSON *obj = cJSON_GetObjectItemCaseSensitive(root, "policing");
+	const cJSON *pc;
 	int rc;
 
 	memset(p, 0, sizeof(*p));
@@ -498,6 +517,11 @@ int cpol_parse_global(const cJSON *root, struct config_policing *p,
 		rc = parse_syn_guard(obj, &p->syn_guard, err);
 	if (rc == 0)
 		rc = parse_syn_cookie(obj, &p->syn_cookie, err);
+	pc = cJSON_GetObjectItemCaseSensitive(obj, "per_client");
+	if (rc == 0 && pc != NULL)
+		rc = parse_per_client(pc, "policing.per_client",
+				      p->per_client.limits,
+				      &p->per_client.v6_prefix, err);
 	if (rc != 0)
 		cpol_free_global(p);
 	return rc;
@@ -555,6 +579,9 @@ int cpol_validate_global(const struct config_policing *p,
 			 struct config_error *err)
 {
 	const struct config_syn_guard *g = &p->syn_guard;
+	const struct config_client_limits *pc = &p->per_client;
+	char at[CONFIG_PATH_LEN];
+	int rc = 0;
 
 	if (g->rate > CONFIG_LIMIT_MAX_RATE ||
 	    (g->rate == 0) != (g->burst == 0) ||
@@ -566,7 +593,15 @@ int cpol_validate_global(const struct config_policing *p,
 	if (p->syn_cookie.has_previous && !p->syn_cookie.has_secret)
 		return cfg_fail_at(err, "policing.syn_cookie.secret", NULL,
 				   "required with previous_secret");
-	return validate_acl(&p->acl, "policing.acl", err);
+	for (uint32_t k = 0; rc == 0 && k < EP_CLIENT_LIMIT_N; k++) {
+		path_fmt(at, sizeof(at), "policing.per_client.%s",
+			 limit_keys[CONFIG_LIMIT_CLIENT_PPS + k]);
+		rc = check_limit(&pc->limits[k], at, err);
+	}
+	if (rc == 0 && pc->v6_prefix > 128)
+		rc = cfg_fail_at(err, "policing.per_client.ipv6_prefix", NULL,
+				 "must be 1..128");
+	return rc ? rc : validate_acl(&p->acl, "policing.acl", err);
 }
 
 int cpol_validate_syn_proxy(const struct config_svc_policing *p,

@@ -85,6 +85,7 @@ int cpol_copy_global(struct config_policing *dst,
 {
 	dst->syn_guard = src->syn_guard;
 	dst->syn_cookie = src->syn_cookie;
+	dst->per_client = src->per_client;
 	return copy_acl(&dst->acl, &src->acl);
 }
 
@@ -106,15 +107,22 @@ static bool acl_equal(const struct config_acl *a, const struct config_acl *b)
 	return true;
 }
 
+static bool limits_equal(const struct config_limit *a,
+			 const struct config_limit *b, uint32_t n)
+{
+	for (uint32_t k = 0; k < n; k++)
+		if (a[k].mode != b[k].mode ||
+		    (a[k].mode != EP_LIMIT_OFF &&
+		     (a[k].rate != b[k].rate || a[k].burst != b[k].burst)))
+			return false;
+	return true;
+}
+
 bool cpol_equal_service(const struct config_svc_policing *a,
 			const struct config_svc_policing *b)
 {
-	for (uint32_t k = 0; k < CONFIG_N_LIMITS; k++)
-		if (a->limits[k].mode != b->limits[k].mode ||
-		    (a->limits[k].mode != EP_LIMIT_OFF &&
-		     (a->limits[k].rate != b->limits[k].rate ||
-		      a->limits[k].burst != b->limits[k].burst)))
-			return false;
+	if (!limits_equal(a->limits, b->limits, CONFIG_N_LIMITS))
+		return false;
 	return a->client_v6_prefix == b->client_v6_prefix &&
 	       a->syn_proxy == b->syn_proxy && acl_equal(&a->acl, &b->acl);
 }
@@ -125,6 +133,10 @@ bool cpol_equal_global(const struct config_policing *a,
 	const struct config_syn_cookie *ca = &a->syn_cookie,
 				       *cb = &b->syn_cookie;
 
+	if (!limits_equal(a->per_client.limits, b->per_client.limits,
+			  EP_CLIENT_LIMIT_N) ||
+	    a->per_client.v6_prefix != b->per_client.v6_prefix)
+		return false;
 	return a->syn_guard.rate == b->syn_guard.rate &&
 	       a->syn_guard.burst == b->syn_guard.burst &&
 	       ca->has_secret == cb->has_secret &&
@@ -225,6 +237,25 @@ static void json_limit(struct sbuf *b, const struct config_limit *l,
 	*first = false;
 }
 
+/* "per_client":{...} with its limits (enum ep_client_limit) and prefix. */
+static void json_per_client(struct sbuf *b, const struct config_limit *lim,
+			    uint8_t v6_prefix, const char *lead)
+{
+	bool first = true;
+
+	sb_add(b, "%s\"per_client\":{", lead);
+	for (uint32_t k = 0; k < EP_CLIENT_LIMIT_N; k++)
+		json_limit(b, &lim[k], limit_keys[CONFIG_LIMIT_CLIENT_PPS + k],
+			   &first);
+	sb_add(b, ",\"ipv6_prefix\":%u}", v6_prefix);
+}
+
+static bool global_client_limits(const struct config_policing *p)
+{
+	return p->per_client.limits[EP_CLIENT_LIMIT_PPS].mode != EP_LIMIT_OFF ||
+	       p->per_client.limits[EP_CLIENT_LIMIT_CPS].mode != EP_LIMIT_OFF;
+}
+
 static bool has_client_limits(const struct config_svc_policing *p)
 {
 	return p->limits[CONFIG_LIMIT_CLIENT_PPS].mode != EP_LIMIT_OFF ||
@@ -242,16 +273,9 @@ char *cpol_json_service(const struct config_svc_policing *p)
 		sb_add(&b, ",\"limits\":{");
 		for (uint32_t k = 0; k < CONFIG_LIMIT_CLIENT_PPS; k++)
 			json_limit(&b, &p->limits[k], limit_keys[k], &first);
-		if (has_client_limits(p)) {
-			bool cfirst = true;
-
-			sb_add(&b, "%s\"per_client\":{", first ? "" : ",");
-			for (uint32_t k = CONFIG_LIMIT_CLIENT_PPS;
-			     k < CONFIG_N_LIMITS; k++)
-				json_limit(&b, &p->limits[k], limit_keys[k],
-					   &cfirst);
-			sb_add(&b, ",\"ipv6_prefix\":%u}", p->client_v6_prefix);
-		}
+		if (has_client_limits(p))
+			json_per_client(&b, &p->limits[CONFIG_LIMIT_CLIENT_PPS],
+					p->client_v6_prefix, first ? "" : ",");
 		sb_add(&b, "}");
 	}
 	if (p->acl.n_allow + p->acl.n_deny)
@@ -266,9 +290,10 @@ char *cpol_json_global(const struct config_policing *p)
 	struct sbuf b = { 0 };
 
 	bool acl = p->acl.n_allow + p->acl.n_deny > 0;
+	bool pc = global_client_limits(p);
 	const struct config_syn_cookie *c = &p->syn_cookie;
 
-	if (acl || p->syn_guard.rate || c->has_secret) {
+	if (acl || p->syn_guard.rate || c->has_secret || pc) {
 		sb_add(&b, ",\"policing\":{");
 		if (acl)
 			json_acl(&b, &p->acl, "");
@@ -294,6 +319,12 @@ char *cpol_json_global(const struct config_policing *p)
 				       (unsigned long long)c->previous[1]);
 			sb_add(&b, "}");
 		}
+		if (pc)
+			json_per_client(
+				&b, p->per_client.limits,
+				p->per_client.v6_prefix,
+				acl || p->syn_guard.rate || c->has_secret ? ","
+									  : "");
 		sb_add(&b, "}");
 	}
 	return sb_done(&b);
@@ -378,6 +409,19 @@ int cpol_from_flat_rule(const struct ep_cfg_acl_rule *r, struct config_acl *a)
 
 void cpol_flat_node(const struct config_policing *p, struct ep_cfg_node *out)
 {
+	memset(out->client_limits, 0, sizeof(out->client_limits));
+	memset(out->pad2, 0, sizeof(out->pad2));
+	out->client_v6_prefix = 0;
+	for (uint32_t k = 0; k < EP_CLIENT_LIMIT_N; k++) {
+		const struct config_limit *l = &p->per_client.limits[k];
+
+		if (l->mode == EP_LIMIT_OFF)
+			continue;
+		out->client_limits[k].mode = l->mode;
+		out->client_limits[k].rate = l->rate;
+		out->client_limits[k].burst = l->burst;
+		out->client_v6_prefix = p->per_client.v6_prefix;
+	}
 	out->syn_guard_rate = p->syn_guard.rate;
 	out->syn_guard_burst = p->syn_guard.burst;
 	out->syn_cookie_flags = 0;
@@ -396,6 +440,19 @@ void cpol_flat_node(const struct config_policing *p, struct ep_cfg_node *out)
 void cpol_from_flat_node(const struct ep_cfg_node *in,
 			 struct config_policing *p)
 {
+	memset(&p->per_client, 0, sizeof(p->per_client));
+	for (uint32_t k = 0; k < EP_CLIENT_LIMIT_N; k++) {
+		const struct ep_cfg_limit *l = &in->client_limits[k];
+
+		if (l->mode == EP_LIMIT_OFF)
+			continue;
+		p->per_client.limits[k].mode = l->mode;
+		p->per_client.limits[k].rate = l->rate;
+		p->per_client.limits[k].burst = l->burst;
+		p->per_client.v6_prefix =
+			in->client_v6_prefix ? in->client_v6_prefix
+					     : CONFIG_CLIENT_V6_PREFIX_DEFAULT;
+	}
 	p->syn_guard.rate = in->syn_guard_rate;
 	p->syn_guard.burst = in->syn_guard_burst;
 	memset(&p->syn_cookie, 0, sizeof(p->syn_cookie));

@@ -213,6 +213,40 @@ test_config_apply() {
 	check "config apply of a missing file: exit 2 ($rc)" rc_is 2
 }
 
+test_policing() {
+	sock_run l1 limits
+	check "limits: exit 0 ($rc)" rc_is 0
+	check "limits: a global row with none set" out_has l1 '^- +- +- +- +-$'
+	check "limits: no service has any" out_has l1 '^Services: none has'
+	sock_run l2 service limits web \
+		'{"packets_per_second": {"rate": 5000, "burst": 500}, "per_client": {"connections_per_second": {"rate": 20, "burst": 5}}}'
+	check "service limits: exit 0 ($rc)" rc_is 0
+	check "service limits: prints the new version" \
+		out_has l2 '^web: limits set; configuration version [0-9]+$'
+	check "service limits: the row in force" \
+		out_has l2 '^web +5000/s burst 500 token +- +- +- +20/s burst 5 token +-$'
+	printf '{"allow": ["10.0.0.0/8"], "deny": ["10.66.0.0/16", "192.0.2.1"]}' \
+		>"$tmp/acl.json"
+	sock_run l3 service acl web "@$tmp/acl.json" --json
+	check "service acl @FILE --json: the service as now in force" \
+		json_ok l3 '.acl.deny == ["10.66.0.0/16", "192.0.2.1/32"] and .limits.packets_per_second.rate == 5000'
+	sock_run l4 limits
+	check "limits: web with its limits and list" \
+		out_has l4 '^web +5000/s burst 500 token .* 1 allow, 2 deny$'
+	sock_run l5 service limits web '{"packets_per_second": {"rate": 0}}'
+	check "service limits refused by the API: exit 1 with the field ($rc)" \
+		bash -c "[ $rc = 1 ] && grep -q '^  field: services\[0\]\.limits\.packets_per_second\.rate$' '$tmp/l5.err'"
+	sock_run l6 service limits web '{"packets": {"rate": 1}}'
+	check "service limits of the wrong shape: exit 2, nothing sent ($rc)" \
+		bash -c "[ $rc = 2 ] && grep -q 'unknown member \"packets\"' '$tmp/l6.err'"
+	sock_run l7 service limits nosuch '{}'
+	check "service limits of an unknown service: exit 1 ($rc)" rc_is 1
+	sock_run l8 service acl web '{}'
+	sock_run l9 service limits web '{}'
+	check "service limits {}: removed ($rc)" \
+		out_has l9 '^web: no limits and no access list$'
+}
+
 test_usage_transport() {
 	sock_run e1 backend add web 10.0.0.300
 	check "bad address: exit 2 ($rc)" rc_is 2
@@ -295,6 +329,7 @@ main() {
 	test_reads
 	test_backend_changes
 	test_config_apply
+	test_policing
 	test_usage_transport
 	test_https
 	test_top

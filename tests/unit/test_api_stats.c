@@ -208,6 +208,8 @@ static cJSON *ref_stats(const struct ep_stats *s, const struct ep_shared *sh,
 		ref_u64(o, "drops_rate_service_bps", sc.drop_rate_bps);
 		ref_u64(o, "drops_rate_service_cps", sc.drop_rate_cps);
 		ref_u64(o, "drops_rate_client", sc.drop_rate_client);
+		ref_u64(o, "drops_rate_client_global",
+			sc.drop_rate_client_global);
 		ref_u64(o, "drops_syn_flood", sc.drop_syn_flood);
 		ref_u64(o, "syn_cookie_sent", sc.syn_cookie_sent);
 		ref_u64(o, "syn_cookie_invalid", sc.syn_cookie_invalid);

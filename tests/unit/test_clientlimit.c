@@ -3,7 +3,8 @@
  * Unit tests for fastpath/clientlimit: client keys (IPv4 /32, IPv6 cut
  * to the configured prefix), scopes, least-recently-seen eviction, a
  * spoofed spray that cannot grow the table while a busy client keeps its
- * entry, per-client GCRA averages, and 2^20 clients in under 64 MiB.
+ * entry, per-client GCRA averages, the global per-client limits over
+ * every service (policing.h's check), and 2^20 clients in under 64 MiB.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 
 #include "check.h"
 #include "clientlimit.h"
+#include "policing.h"
 #include "test_eal.h"
 #include "testrand.h"
 
@@ -281,6 +283,117 @@ static void test_million(void)
 	cl_free(t);
 }
 
+static void limit(struct policer_cfg *c, uint64_t rate, uint64_t burst)
+{
+	struct policer_params pp = { .mode = POLICER_TOKEN_BUCKET,
+				     .rate = rate,
+				     .burst = burst,
+				     .max_cost = 1 };
+
+	CHECK(policer_cfg_init(c, &pp, HZ, 1) == 0);
+}
+
+/*
+ * policing.per_client: one client's packets to two services (stats ids
+ * 10 and 11) are counted together under the global scope, its own IPv6
+ * prefix apart from a service's; a client within the limit loses
+ * nothing; the service's own client limit still holds behind it.
+ */
+static void test_global_scope(void)
+{
+	struct cl_table *t = make(64, 64);
+	struct pol_service svc[2];
+	struct pol_snapshot ps;
+	uint8_t heavy[16], light[16], a6[16], b6[16];
+	uint64_t ok_heavy = 0, ok_light = 0, glob = 0, other = 0;
+
+	if (!t)
+		return;
+	memset(&ps, 0, sizeof(ps));
+	memset(svc, 0, sizeof(svc));
+	limit(&ps.client_lim[CL_PPS], 100, 10);
+	limit(&ps.client_lim[CL_CPS], 5, 1);
+	ps.any_global_client = 1;
+	ps.global_v6_prefix = 64;
+	/* Service 1 has a generous client limit of its own, /128. */
+	limit(&svc[1].lim[EP_LIMIT_CLIENT_PPS], 100000, 100000);
+	svc[1].any_client = 1;
+	svc[1].v6_prefix = 128;
+	ps.svc = svc;
+	CHECK(pol_has_client_limits(&ps, 0) && pol_has_client_limits(&ps, 1));
+	v4(heavy, 0x0a000001);
+	v4(light, 0x0a000002);
+	/* 10 s: heavy sends 1,000 pps to each service, light 25 pps to
+	 * each: 2,000 and 50 pps against the global 100. */
+	for (uint64_t i = 0; i < 20000; i++) {
+		uint64_t now = HZ + i * 500000;
+		uint32_t k = (uint32_t)(i & 1);
+		enum pol_verdict v = pol_check_client(&ps, k, 10 + k, t, heavy,
+						      EP_AF_INET, 0, now);
+
+		ok_heavy += v == POL_PASS;
+		glob += v == POL_RATE_CLIENT_GLOBAL;
+		other += v != POL_PASS && v != POL_RATE_CLIENT_GLOBAL;
+		if (i % 80 < 2)
+			ok_light += pol_check_client(&ps, k, 10 + k, t, light,
+						     EP_AF_INET, 0,
+						     now) == POL_PASS;
+	}
+	CHECK_MSG(ok_heavy >= 1000 && ok_heavy <= 1000 + 10 + 10,
+		  "heavy %llu over both services",
+		  (unsigned long long)ok_heavy);
+	CHECK(glob == 20000 - ok_heavy && other == 0);
+	CHECK_MSG(ok_light == 500, "light %llu", (unsigned long long)ok_light);
+	/* A global entry per client, and service 1's own per client. */
+	CHECK_MSG(cl_count(t) == 4, "%u entries", cl_count(t));
+	/* New connections/s: its own time, in the same global entry. */
+	CHECK(pol_check_client(&ps, 0, 10, t, light, EP_AF_INET, 1, HZ * 20) ==
+	      POL_PASS);
+	CHECK(pol_check_client(&ps, 1, 11, t, light, EP_AF_INET, 1, HZ * 20) ==
+	      POL_RATE_CLIENT_GLOBAL);
+	CHECK(cl_count(t) == 4);
+
+	/* IPv6: one /64 is one global client, two /128 clients of service
+	 * 1. */
+	memset(a6, 0, 16);
+	a6[0] = 0x20;
+	a6[1] = 0x01;
+	memcpy(b6, a6, 16);
+	b6[15] = 7;
+	CHECK(pol_check_client(&ps, 1, 11, t, a6, EP_AF_INET6, 0, HZ * 30) ==
+	      POL_PASS);
+	CHECK(cl_count(t) == 6);
+	CHECK(pol_check_client(&ps, 1, 11, t, b6, EP_AF_INET6, 0, HZ * 30) ==
+	      POL_PASS);
+	CHECK_MSG(cl_count(t) == 7, "%u entries", cl_count(t));
+
+	/* Behind a global limit it is within, the service's still holds. */
+	limit(&svc[1].lim[EP_LIMIT_CLIENT_PPS], 10, 1);
+	limit(&ps.client_lim[CL_PPS], 100000, 100000);
+	{
+		uint32_t pass = 0, svc_drop = 0;
+
+		for (uint32_t i = 0; i < 100; i++) {
+			enum pol_verdict v = pol_check_client(
+				&ps, 1, 11, t, heavy, EP_AF_INET, 0,
+				HZ * 40 + i * (HZ / 100));
+
+			pass += v == POL_PASS;
+			svc_drop += v == POL_RATE_CLIENT;
+		}
+		CHECK_MSG(pass >= 10 && pass <= 12 && pass + svc_drop == 100,
+			  "pass %u, service drops %u", pass, svc_drop);
+	}
+	/* Without the global limits nothing is charged under its scope. */
+	ps.any_global_client = 0;
+	CHECK(!pol_has_client_limits(&ps, 0) && pol_has_client_limits(&ps, 1));
+	v4(light, 0x0a000003);
+	CHECK(pol_check_client(&ps, 1, 11, t, light, EP_AF_INET, 0, HZ * 50) ==
+	      POL_PASS);
+	CHECK(cl_count(t) == 8); /* service 1's entry only */
+	cl_free(t);
+}
+
 int main(void)
 {
 	if (test_eal_init("clientlimit", "256") < 0)
@@ -291,6 +404,7 @@ int main(void)
 	test_spray();
 	test_rates();
 	test_refresh();
+	test_global_scope();
 	test_million();
 	rte_eal_cleanup();
 	return check_summary("clientlimit");

@@ -94,6 +94,20 @@ static void test_flat_header(void *buf, size_t len)
 	FLAT_REFUSE(buf, len, "node.encap_source_v4: must be an IPv4");
 	h = good, h.node.gue_port = 0, hdr_put(buf, &h);
 	FLAT_REFUSE(buf, len, "node.gue_port: ");
+	/* The global per-client limits: a known mode with a usable rate. */
+	h = good, h.node.client_limits[EP_CLIENT_LIMIT_PPS].mode = 3;
+	h.node.client_limits[EP_CLIENT_LIMIT_PPS].rate = 10, hdr_put(buf, &h);
+	FLAT_REFUSE(buf, len,
+		    "flat.node.client_limits.packets_per_second: mode 3");
+	h = good, h.node.client_limits[EP_CLIENT_LIMIT_CPS].rate = 10;
+	hdr_put(buf, &h); /* off, yet a rate */
+	FLAT_REFUSE(buf, len, "flat.node.client_limits.connections_per_second");
+	h = good,
+	h.node.client_limits[EP_CLIENT_LIMIT_CPS].mode = EP_LIMIT_TOKEN_BUCKET;
+	h.node.client_limits[EP_CLIENT_LIMIT_CPS].rate = 10, hdr_put(buf, &h);
+	FLAT_REFUSE(buf, len, "flat.node.client_limits.connections_per_second");
+	h = good, h.node.client_v6_prefix = 129, hdr_put(buf, &h);
+	FLAT_REFUSE(buf, len, "flat.node.client_v6_prefix: 129");
 	hdr_put(buf, &good);
 }
 

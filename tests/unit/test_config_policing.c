@@ -456,6 +456,138 @@ static void test_patch(void)
 	config_free(&a);
 }
 
+/* policing.per_client: the global per-client limits, parsed with their
+ * defaults, refused with their paths, rendered, flat and back. */
+static void test_global_per_client(void)
+{
+	static const struct {
+		const char *pol, *want;
+	} bad[] = {
+		{ "{\"packets_per_second\":{\"rate\":0}}",
+		  "policing.per_client.packets_per_second.rate: must be 1.." },
+		{ "{\"connections_per_second\":{\"rate\":10,\"burst\":0}}",
+		  "policing.per_client.connections_per_second.burst: must be "
+		  "at least 1" },
+		{ "{\"packets_per_second\":{\"rate\":1},\"ipv6_prefix\":0}",
+		  "policing.per_client.ipv6_prefix: must be 1..128" },
+		{ "{\"ipv6_prefix\":129}",
+		  "policing.per_client.ipv6_prefix: must be an integer "
+		  "0..128" },
+		{ "{\"bytes_per_second\":{\"rate\":1}}",
+		  "policing.per_client: unknown field \"bytes_per_second\"" },
+		{ "[]", "policing.per_client: must be an object" },
+	};
+	const char *good = DOC_HEAD SVC("web", "10.1.0.1", "") "," SVC(
+		"api", "10.1.0.2",
+		",\"limits\":{\"per_client\":{\"packets_per_second\":"
+		"{\"rate\":50}}}") "],\"policing\":{\"per_client\":"
+				   "{\"packets_per_second\":{"
+				   "\"rate\":200,\"burst\":20},"
+				   "\"connections_per_second\":{"
+				   "\"rate\":10,\"mode\":\"leaky_"
+				   "bucket\"},\"ipv6_prefix\":56}}}";
+	struct ep_config a, b, c, d;
+	struct config_error err;
+	struct config_ids *ids = config_ids_create();
+	const struct config_client_limits *pc;
+	char *json = NULL;
+	size_t need, len;
+	void *buf;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char doc[512];
+		int rc;
+
+		snprintf(doc, sizeof(doc),
+			 "%s],\"policing\":{\"per_client\":%s}}", DOC_HEAD,
+			 bad[i].pol);
+		rc = parse(doc, &a, &err);
+		CHECK_MSG(rc == -EINVAL && strncmp(err.msg, bad[i].want,
+						   strlen(bad[i].want)) == 0,
+			  "case %zu: rc %d, \"%s\", want \"%s\"", i, rc,
+			  err.msg, bad[i].want);
+		if (rc == 0)
+			config_free(&a);
+	}
+	CHECK_MSG(parse(good, &a, &err) == 0, "%s", err.msg);
+	if (ids == NULL || a.n_services != 2)
+		return;
+	pc = &a.pol.per_client;
+	CHECK(pc->limits[EP_CLIENT_LIMIT_PPS].mode == EP_LIMIT_TOKEN_BUCKET &&
+	      pc->limits[EP_CLIENT_LIMIT_PPS].rate == 200 &&
+	      pc->limits[EP_CLIENT_LIMIT_PPS].burst == 20);
+	CHECK(pc->limits[EP_CLIENT_LIMIT_CPS].mode == EP_LIMIT_LEAKY_BUCKET &&
+	      pc->limits[EP_CLIENT_LIMIT_CPS].burst == 0 &&
+	      pc->v6_prefix == 56);
+	/* The service's own client limit is apart from the global one. */
+	CHECK(a.services[1].pol.limits[CONFIG_LIMIT_CLIENT_PPS].rate == 50 &&
+	      a.services[1].pol.client_v6_prefix == 64);
+	/* Without a limit the prefix means nothing and is not kept. */
+	{
+		const char *doc = DOC_HEAD "],\"policing\":{\"per_client\":"
+					   "{\"ipv6_prefix\":48}}}";
+
+		CHECK(parse(doc, &c, &err) == 0 &&
+		      c.pol.per_client.v6_prefix == 0);
+		json = config_to_json(&c);
+		CHECK(json && strstr(json, "per_client") == NULL);
+		free(json);
+		config_free(&c);
+	}
+	json = config_to_json(&a);
+	CHECK_MSG(json && strstr(json,
+				 "\"policing\":{\"per_client\":{"
+				 "\"packets_per_second\":{\"rate\":200,"
+				 "\"burst\":20,\"mode\":\"token_bucket\"},"
+				 "\"connections_per_second\":{\"rate\":10,"
+				 "\"burst\":0,\"mode\":\"leaky_bucket\"},"
+				 "\"ipv6_prefix\":56}}"),
+		  "%s", json ? json : "(null)");
+	CHECK(json && parse(json, &b, &err) == 0 && config_equal(&a, &b));
+	free(json);
+	CHECK(config_copy(&c, &a) == 0 && config_equal(&a, &c));
+	c.pol.per_client.limits[EP_CLIENT_LIMIT_CPS].rate++;
+	CHECK(!config_equal(&a, &c));
+	c.pol.per_client.limits[EP_CLIENT_LIMIT_CPS].rate--;
+	c.pol.per_client.v6_prefix = 64;
+	CHECK(!config_equal(&a, &c));
+	/* A config built by code is held to the same rules. */
+	c.pol.per_client.v6_prefix = 129;
+	CHECK(config_validate(&c, &err) == -EINVAL &&
+	      strstr(err.msg, "policing.per_client.ipv6_prefix: ") == err.msg);
+	c.pol.per_client.v6_prefix = 56;
+	c.pol.per_client.limits[EP_CLIENT_LIMIT_PPS].burst = 0;
+	CHECK(config_validate(&c, &err) == -EINVAL &&
+	      strstr(err.msg,
+		     "policing.per_client.packets_per_second.burst: ") ==
+		      err.msg);
+	config_free(&c);
+
+	need = config_flat_size(&a);
+	buf = malloc(need);
+	CHECK(buf && config_to_flat(&a, 4, ids, buf, need, &len, &err) == 0);
+	if (buf) {
+		struct ep_cfg_hdr h;
+
+		memcpy(&h, buf, sizeof(h));
+		CHECK(h.node.client_limits[EP_CLIENT_LIMIT_PPS].mode ==
+			      EP_LIMIT_TOKEN_BUCKET &&
+		      h.node.client_limits[EP_CLIENT_LIMIT_PPS].rate == 200 &&
+		      h.node.client_limits[EP_CLIENT_LIMIT_PPS].burst == 20);
+		CHECK(h.node.client_limits[EP_CLIENT_LIMIT_CPS].mode ==
+			      EP_LIMIT_LEAKY_BUCKET &&
+		      h.node.client_v6_prefix == 56);
+		CHECK_MSG(config_from_flat(buf, len, &d, &err) == 0, "%s",
+			  err.msg);
+		CHECK(config_equal(&a, &d));
+		config_free(&d);
+	}
+	free(buf);
+	config_free(&a);
+	config_free(&b);
+	config_ids_destroy(ids);
+}
+
 int main(void)
 {
 	test_parse();
@@ -463,5 +595,6 @@ int main(void)
 	test_roundtrip();
 	test_syn_proxy();
 	test_patch();
+	test_global_per_client();
 	return check_summary("config_policing");
 }

@@ -3,7 +3,9 @@
  * Unit tests for edgectl's pure layers, without a server:
  * slowpath/edgectl_args.c (every argument checked, with the message the
  * user sees) and slowpath/edgectl_fmt.c (tables from the API's JSON, the
- * error shape, SI numbers, rates from two /v1/stats samples).
+ * error shape, SI numbers, rates from two /v1/stats samples) and
+ * slowpath/edgectl_policing.c (PATCH bodies of a service's limits and
+ * access list, the tables of the limits in force).
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -17,6 +19,7 @@
 #include "check.h"
 #include "edgectl_args.h"
 #include "edgectl_fmt.h"
+#include "edgectl_policing.h"
 
 #define MAX_ARGV 16
 
@@ -368,11 +371,13 @@ static void test_fmt_services_policing(void)
 			       "SERVICE  PACKETS  BYTES  NEW FLOWS  DROPS  "
 			       "DROPS ACL  DROPS RATE SERVICE PPS  DROPS RATE "
 			       "SERVICE BPS  DROPS RATE SERVICE CPS  DROPS "
-			       "RATE CLIENT  DROPS SYN FLOOD\n"
+			       "RATE CLIENT  DROPS RATE CLIENT GLOBAL  DROPS "
+			       "SYN FLOOD\n"
 			       "web            1      -          -      -     "
 			       "     7                       0               "
 			       "        0                       2            "
-			       "      -                -\n"),
+			       "      -                         -            "
+			       "    -\n"),
 		"%s", text);
 	free(text);
 	cJSON_Delete(st);
@@ -480,10 +485,12 @@ static void test_fmt_stats(void)
 		"\n"
 		"SERVICE  PACKETS  BYTES  NEW FLOWS  DROPS  DROPS ACL  "
 		"DROPS RATE SERVICE PPS  DROPS RATE SERVICE BPS  "
-		"DROPS RATE SERVICE CPS  DROPS RATE CLIENT  DROPS SYN FLOOD\n"
+		"DROPS RATE SERVICE CPS  DROPS RATE CLIENT  "
+		"DROPS RATE CLIENT GLOBAL  DROPS SYN FLOOD\n"
 		"web           10    900          2      0          -      "
 		"                 -                       -                 "
-		"      -                  -                -\n"
+		"      -                  -                         -       "
+		"         -\n"
 		"\n"
 		"SERVICE  SYN COOKIE SENT  SYN COOKIE INVALID  SYN COOKIE "
 		"VALID  "
@@ -763,6 +770,162 @@ static void test_node(void)
 	cJSON_Delete(bad);
 }
 
+/* ------------------------------------------------------------------ */
+/* Policing commands                                                    */
+
+static void test_args_policing(void)
+{
+	struct ectl_args a;
+	char err[ECTL_ERR_LEN];
+
+	CHECK(parse(&a, err, "limits") == 0 && a.cmd == ECTL_CMD_LIMITS);
+	CHECK(parse(&a, err, "limits --json") == 0 && a.json);
+	CHECK(parse(&a, err, "service limits web {}") == 0 &&
+	      a.cmd == ECTL_CMD_SERVICE_LIMITS &&
+	      strcmp(a.service, "web") == 0 && strcmp(a.policing, "{}") == 0 &&
+	      a.file == NULL);
+	CHECK(parse(&a, err, "service acl web @acl.json") == 0 &&
+	      a.cmd == ECTL_CMD_SERVICE_ACL && a.policing == NULL &&
+	      strcmp(a.file, "acl.json") == 0);
+	refused("service acl web @", "give @FILE");
+	refused("service limits web 5000", "limits '5000': give a JSON object");
+	refused("service limits we/b {}", "service name 'we/b'");
+	refused("service limits web", "missing arguments; usage: edgectl "
+				      "service limits SERVICE JSON|@FILE");
+	refused("service limits web {} --all", "--all is not an option");
+	refused("service", "'edgectl service' needs one of: limits, acl");
+	refused("service weight web {}", "unknown command 'edgectl service "
+					 "weight'");
+	CHECK(strstr(ectl_usage(), "service limits SERVICE JSON|@FILE") !=
+	      NULL);
+}
+
+/* `text` as a `part` body: the body it makes, or refused with `want`. */
+static void body_is(const char *part, const char *text, const char *want)
+{
+	char err[ECTL_ERR_LEN] = "";
+	char *b =
+		ectl_policing_body(part, text, strlen(text), err, sizeof(err));
+
+	CHECK_MSG(b && strcmp(b, want) == 0, "%s '%s': got '%s' (%s)", part,
+		  text, b ? b : "(refused)", err);
+	free(b);
+}
+
+static void body_refused(const char *part, const char *text, const char *want)
+{
+	char err[ECTL_ERR_LEN] = "";
+	char *b =
+		ectl_policing_body(part, text, strlen(text), err, sizeof(err));
+
+	CHECK_MSG(b == NULL && strstr(err, want) != NULL,
+		  "%s '%s': got '%s', message \"%s\", wanted \"%s\"", part,
+		  text, b ? b : "(refused)", err, want);
+	free(b);
+}
+
+static void test_policing_body(void)
+{
+	body_is("limits", "{}", "{\"limits\":{}}");
+	body_is("acl", " {} \n", "{\"acl\":{}}");
+	body_is("limits",
+		"{\"packets_per_second\": {\"rate\": 5000, \"burst\": 500},"
+		" \"per_client\": {\"connections_per_second\": {\"rate\": 20},"
+		" \"ipv6_prefix\": 56}}",
+		"{\"limits\":{\"packets_per_second\":{\"rate\":5000,"
+		"\"burst\":500},\"per_client\":{\"connections_per_second\":"
+		"{\"rate\":20},\"ipv6_prefix\":56}}}");
+	body_is("acl", "{\"allow\": [\"10.0.0.0/8\"], \"deny\": []}",
+		"{\"acl\":{\"allow\":[\"10.0.0.0/8\"],\"deny\":[]}}");
+	/* Values are the API's to check (it names the field). */
+	body_is("limits", "{\"bytes_per_second\": {\"rate\": 0}}",
+		"{\"limits\":{\"bytes_per_second\":{\"rate\":0}}}");
+	body_refused("limits", "{\"packets\": {\"rate\": 1}}",
+		     "limits: unknown member \"packets\"");
+	body_refused("limits", "{\"packets_per_second\": 5000}",
+		     "limits.packets_per_second: must be an object");
+	body_refused("limits", "{\"per_client\": {\"bytes_per_second\": {}}}",
+		     "limits.per_client: unknown member \"bytes_per_second\"");
+	body_refused("limits", "{\"per_client\": {\"ipv6_prefix\": \"64\"}}",
+		     "limits.per_client.ipv6_prefix: must be a number");
+	body_refused("acl", "{\"allow\": \"10.0.0.0/8\"}",
+		     "acl.allow: must be an array");
+	body_refused("acl", "{\"deny\": [\"10.0.0.0/8\", 7]}",
+		     "acl.deny[1]: must be a prefix string");
+	body_refused("acl", "{\"block\": []}", "acl: unknown member \"block\"");
+	body_refused("acl", "[]", "acl: must be a JSON object");
+	body_refused("limits", "{\"a\":", "limits: not valid JSON");
+	body_refused("limits", "{} {}", "limits: text after the JSON object");
+}
+
+static void test_fmt_limits(void)
+{
+	cJSON *doc = cJSON_Parse(
+		"{\"services\": [{\"name\": \"web\", \"limits\": {"
+		"\"packets_per_second\": {\"rate\": 1000, \"burst\": 50,"
+		" \"mode\": \"token_bucket\"}},"
+		" \"acl\": {\"allow\": [], \"deny\": [\"10.66.0.0/16\"]}},"
+		" {\"name\": \"free\"}],"
+		" \"policing\": {\"acl\": {\"allow\": [], \"deny\": "
+		"[\"203.0.113.0/24\"]}, \"syn_flood\": "
+		"{\"new_flows_per_second\": 20000, \"burst\": 2000},"
+		" \"per_client\": {\"packets_per_second\": {\"rate\": 5000,"
+		" \"burst\": 500, \"mode\": \"token_bucket\"},"
+		" \"ipv6_prefix\": 56}}}");
+	cJSON *none = cJSON_Parse("{\"services\": [{\"name\": \"free\"}]}");
+	cJSON *bad = cJSON_Parse("{\"policing\": {}}");
+	struct capture c;
+
+	CHECK(ectl_fmt_limits(capture_start(&c), doc) == 0);
+	check_text(capture_end(&c),
+		   "Global (policing, every service):\n"
+		   "CLIENT PKTS             CLIENT CONNS  CLIENT IPV6  "
+		   "SYN FLOOD                      ACL\n"
+		   "5000/s burst 500 token  -             /56          "
+		   "20000/s burst 2000 per worker  0 allow, 1 deny\n"
+		   "\n"
+		   "Services:\n"
+		   "NAME  PACKETS                BYTES  CONNECTIONS  "
+		   "CLIENT PKTS  CLIENT CONNS  ACL\n"
+		   "web   1000/s burst 50 token  -      -            "
+		   "-            -             0 allow, 1 deny\n",
+		   "limits");
+	free(c.text);
+	CHECK(ectl_fmt_limits(capture_start(&c), none) == 0);
+	check_text(capture_end(&c),
+		   "Global (policing, every service):\n"
+		   "CLIENT PKTS  CLIENT CONNS  CLIENT IPV6  SYN FLOOD  ACL\n"
+		   "-            -             -            -          -\n"
+		   "\n"
+		   "Services: none has limits or an access list\n",
+		   "limits, none set");
+	free(c.text);
+	CHECK(ectl_fmt_limits(capture_start(&c), bad) == -EPROTO);
+	free(capture_end(&c));
+	/* A PATCH answer: the service's row, or that it has none. */
+	CHECK(ectl_fmt_service_policing(
+		      capture_start(&c),
+		      cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "services"),
+					 0)) == 0);
+	check_text(capture_end(&c),
+		   "NAME  PACKETS                BYTES  CONNECTIONS  "
+		   "CLIENT PKTS  CLIENT CONNS  ACL\n"
+		   "web   1000/s burst 50 token  -      -            "
+		   "-            -             0 allow, 1 deny\n",
+		   "service row");
+	free(c.text);
+	CHECK(ectl_fmt_service_policing(
+		      capture_start(&c),
+		      cJSON_GetArrayItem(cJSON_GetObjectItem(none, "services"),
+					 0)) == 0);
+	check_text(capture_end(&c), "free: no limits and no access list\n",
+		   "service without");
+	free(c.text);
+	cJSON_Delete(doc);
+	cJSON_Delete(none);
+	cJSON_Delete(bad);
+}
+
 int main(void)
 {
 	test_args_commands();
@@ -778,5 +941,8 @@ int main(void)
 	test_si();
 	test_rates();
 	test_node();
+	test_args_policing();
+	test_policing_body();
+	test_fmt_limits();
 	return check_summary("edgectl");
 }

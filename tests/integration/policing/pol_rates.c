@@ -2,7 +2,7 @@
 /*
  * test_policing, rate limits: a service's packets, bytes and new
  * connections per second (token and leaky buckets, one flow or many),
- * and per-client limits.
+ * and per-client limits, of one service and over every service.
  */
 #include "policing_test.h"
 
@@ -182,4 +182,82 @@ void test_clients(struct cfg *c, double secs)
 	       s.t.sent[SVC_CLIENT] - s.t.heavy_sent -
 		       (s.t.out[SVC_CLIENT] - s.t.heavy_out),
 	       s.t.sent[SVC_CLIENT] - s.t.heavy_sent);
+}
+
+/* The same mix over two services, SVC_CLIENT and SVC_LIGHT (no limit of
+ * their own): the heavy client at 100x the global limit in all, on a new
+ * port for most frames (many flows), to one service every other 20 ms
+ * round and to the other between (alternating frame by frame would meet
+ * the limit's 10 ms spacing on one parity only); each light client at
+ * half of it, to one of the two. */
+static uint32_t gen_clients_global(uint64_t i, uint8_t *f, uint32_t *sid,
+				   int *ok)
+{
+	uint64_t k = i % 1200;
+
+	*sid = (k < 200 ? i / 1200 : i) & 1 ? SVC_CLIENT : SVC_LIGHT;
+	if (k < 200) {
+		*ok = 2;
+		return frame_tcp4(
+			f, HEAVY_IP, IP4(10, 1, 0, *sid),
+			(uint16_t)(1024 + (i / 1200 * 200 + k) % 60000),
+			TH_ACK);
+	}
+	return frame_tcp4(f, IP4(10, 6, 0, 0) | (uint32_t)(k - 200),
+			  IP4(10, 1, 0, *sid), (uint16_t)(5000 + k), TH_ACK);
+}
+
+/*
+ * policing.per_client: one client's packets to every service counted
+ * together. With two workers the heavy client's flows would spread over
+ * both if it were not owned by its address, and get twice the limit.
+ */
+void test_clients_global(struct cfg *c, double secs)
+{
+	struct stream s = { .gen = gen_clients_global,
+			    .pps = 60000,
+			    .secs = secs };
+	const uint32_t sids[2] = { SVC_CLIENT, SVC_LIGHT };
+	uint64_t svc0 = 0, svc1 = 0, own0 = 0, own1 = 0;
+	uint64_t d0 = stats_sum_drop(fp.stats, EP_DROP_RATE_CLIENT_GLOBAL);
+	pthread_t th;
+
+	for (uint32_t k = 0; k < 2; k++) {
+		svc0 += SVC_DROPS(sids[k], drop_rate_client_global);
+		own0 += SVC_DROPS(sids[k], drop_rate_client);
+	}
+	base_cfg(c);
+	c->node.client_limits[EP_CLIENT_LIMIT_PPS].mode = EP_LIMIT_TOKEN_BUCKET;
+	c->node.client_limits[EP_CLIENT_LIMIT_PPS].rate = CLIENT_PPS;
+	c->node.client_limits[EP_CLIENT_LIMIT_PPS].burst = CLIENT_BURST;
+	if (apply(c, 60) != 0)
+		return;
+	stream_start(&s, &th);
+	pthread_join(th, NULL);
+	check_rate("global per-client, heavy at 100x over two services",
+		   s.t.heavy_out, CLIENT_PPS, CLIENT_BURST, &s);
+	/* Both services carried it: one limit, not one per service. */
+	CHECK_MSG(s.t.heavy_out_by[SVC_CLIENT] > s.t.heavy_out / 4 &&
+			  s.t.heavy_out_by[SVC_LIGHT] > s.t.heavy_out / 4,
+		  "heavy out: %" PRIu64 " to one, %" PRIu64 " to the other",
+		  s.t.heavy_out_by[SVC_CLIENT], s.t.heavy_out_by[SVC_LIGHT]);
+	for (uint32_t k = 0; k < 2; k++) {
+		uint32_t sid = sids[k];
+		uint64_t light_sent = s.t.sent_ok[sid]; /* all but heavy */
+
+		CHECK_MSG(s.t.out[sid] - s.t.heavy_out_by[sid] == light_sent,
+			  "svc%u light clients: %" PRIu64 " of %" PRIu64 " out",
+			  sid, s.t.out[sid] - s.t.heavy_out_by[sid],
+			  light_sent);
+		svc1 += SVC_DROPS(sid, drop_rate_client_global);
+		own1 += SVC_DROPS(sid, drop_rate_client);
+	}
+	CHECK(stats_sum_drop(fp.stats, EP_DROP_RATE_CLIENT_GLOBAL) - d0 ==
+	      s.t.heavy_sent - s.t.heavy_out);
+	CHECK(svc1 - svc0 == s.t.heavy_sent - s.t.heavy_out);
+	CHECK(own1 == own0); /* no service limit of its own */
+	printf("global per-client: heavy %" PRIu64 " of %" PRIu64
+	       " out (%" PRIu64 " + %" PRIu64 ")\n",
+	       s.t.heavy_out, s.t.heavy_sent, s.t.heavy_out_by[SVC_CLIENT],
+	       s.t.heavy_out_by[SVC_LIGHT]);
 }

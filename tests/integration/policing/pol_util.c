@@ -281,8 +281,10 @@ static void count_out(struct tally *t, struct rte_mbuf *mb, int *barrier)
 	} else if (memcmp(f, pfx, 5) == 0 && f[5] > 10 && f[5] < 10 + N_SVC) {
 		t->out[f[5] - 10]++;
 		t->denied_out += (uint64_t)must_be_denied(f);
-		t->heavy_out +=
-			f[5] - 10 == SVC_CLIENT && get32(f + 26) == HEAVY_IP;
+		if (get16(f + 12) == 0x0800 && get32(f + 26) == HEAVY_IP) {
+			t->heavy_out++;
+			t->heavy_out_by[f[5] - 10]++;
+		}
 		t->est_out += get16(f + 12) == 0x0800 &&
 			      get32(f + 26) >> 16 == 0x0a1e; /* 10.30/16 */
 	} else {

@@ -75,7 +75,8 @@ struct tally {
 	uint64_t out[N_SVC]; /* frames out to the service's backend */
 	uint64_t other; /* anything else out */
 	uint64_t heavy_sent; /* per-client test: the heavy client's frames */
-	uint64_t heavy_out;
+	uint64_t heavy_out; /* ... out, to any service */
+	uint64_t heavy_out_by[N_SVC]; /* ... out, per service */
 	uint64_t est_out; /* SYN-flood test: frames of established flows */
 	uint64_t denied_out; /* out, from a source that must be denied */
 };
@@ -132,6 +133,7 @@ void test_change_midstream(struct cfg *c);
 void test_rates(struct cfg *c, int single, double secs);
 void test_cps(struct cfg *c, double secs);
 void test_clients(struct cfg *c, double secs);
+void test_clients_global(struct cfg *c, double secs);
 
 /* pol_syn.c */
 void test_syn_flood(struct cfg *c);

@@ -11,7 +11,9 @@
  *   2% of the configured rate over the run, spread or on one worker,
  *   while a light service next to them loses nothing;
  * - limits changed and a 100,000-prefix access list swapped in while
- *   traffic flows: no packet is lost.
+ *   traffic flows: no packet is lost;
+ * - per-client limits of one service and over every service (one client
+ *   to two services held by one limit, the other clients untouched).
  * A sender thread streams frames at a set rate and drains the TX rings
  * while the test thread plays the main lcore (configuration changes).
  */
@@ -59,6 +61,8 @@ int main(void)
 		test_change_midstream(c);
 		printf("(%.1f s)\n", (double)(rte_rdtsc() - t) / (double)hz);
 		test_clients(c, 10.0);
+		printf("(%.1f s)\n", (double)(rte_rdtsc() - t) / (double)hz);
+		test_clients_global(c, 10.0);
 		printf("(%.1f s)\n", (double)(rte_rdtsc() - t) / (double)hz);
 	}
 
