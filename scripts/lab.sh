@@ -46,6 +46,7 @@ CLIENT_MAC=02:99:00:00:00:02
 
 LB_MAC=02:99:00:00:00:01
 NODE_IP=10.99.0.1                   # answered by the fast path, not the kernel
+LB_TAP=eptap0                       # the fast path's exception tap (--exception-tap)
 NODE_IP6=fd99::1
 VIP_NET=10.99.100.0/24
 VIP_DSR=10.99.100.1
@@ -61,6 +62,8 @@ KILL_WAIT_TENTHS=50                 # processes leaving a namespace: 5 s
 NGINX_BIN=/usr/sbin/nginx           # Debian's nginx (nginx-light)
 NODES=1                             # up --nodes N
 
+# shellcheck source=scripts/lib/exc_net.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/exc_net.sh"
 # shellcheck source=scripts/lib/lab_multinode.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib/lab_multinode.sh"
 ALL_NS=("${LAB_NS[@]}" "${MN_EXTRA_NS[@]}")   # what down removes
@@ -101,7 +104,7 @@ require_cmds() {
         command -v "$c" >/dev/null 2>&1 || missing+=("$c")
     done
     ((${#missing[@]} == 0)) ||
-        die "missing commands: ${missing[*]} (packages: iproute2 ethtool nginx-light curl procps util-linux; see scripts/setup.sh)"
+        die "missing commands: ${missing[*]} (packages: iproute2 ethtool nginx-light curl procps util-linux nftables; see scripts/setup.sh)"
 }
 
 take_lock() {
@@ -346,6 +349,8 @@ LAB_CLIENT_NAT_IP=$CLIENT_NAT_IP
 LAB_CLIENT_IP6=$CLIENT_IP6
 LAB_CLIENT_MAC=$client_mac
 LAB_NODE_IP=$NODE_IP
+LAB_NODE_PREFIX_LEN=$PREFIX_LEN
+LAB_LB_TAP=$LB_TAP
 LAB_NODE_IP6=$NODE_IP6
 LAB_VIP_DSR=$VIP_DSR
 LAB_VIP_NAT=$VIP_NAT
@@ -383,10 +388,10 @@ do_up() {
     # Load balancer: eth0 up, promiscuous, no addresses, kernel silent on it.
     new_ns "$LB_NS"
     plug "$LB_NS" ve-lb "$LB_MAC"
-    nsysctl "$LB_NS" "net.ipv6.conf.$NS_IF.disable_ipv6=1"
-    # No IPv4 address either, but never answer ARP from the kernel on eth0
-    # (the slow path's TAP may later hold the node address in this namespace).
-    nsysctl "$LB_NS" "net.ipv4.conf.$NS_IF.arp_ignore=8"
+    # No address, no ARP, no IPv6, and nftables drops its IP input: the
+    # fast path's exception tap (LAB_LB_TAP) holds the node address in this
+    # namespace, and the kernel must see the node's traffic only from there.
+    run "keeping the kernel off $LB_NS/$NS_IF" exc_kernel_off "$LB_NS" "$NS_IF"
     run "setting $LB_NS/$NS_IF promiscuous" ip -n "$LB_NS" link set "$NS_IF" promisc on
     run "bringing up $LB_NS/$NS_IF" ip -n "$LB_NS" link set "$NS_IF" up
 
@@ -515,7 +520,7 @@ main() {
     case $1 in
         up)
             require_root up
-            require_cmds ip ethtool "$NGINX_BIN" curl sysctl flock
+            require_cmds ip ethtool "$NGINX_BIN" curl sysctl flock nft
             ((NODES == 1)) || require_cmds "$BIRD_BIN" "$BIRDC_BIN"
             take_lock
             do_up ;;

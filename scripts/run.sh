@@ -7,7 +7,8 @@
 # stopped and the lab removed on exit.
 #
 # With --nodes 2: the multi-node lab (lab.sh up --nodes 2): two nodes behind
-# a BIRD router with ECMP, each announcing the VIP over BGP, configured from
+# a BIRD router with ECMP, each announcing the VIP over BGP (from its node
+# address, through its fast path's exception tap), configured from
 # configs/lab-multinode.json; it prints which backend answers and how many
 # new flows each node took.
 #
@@ -64,6 +65,8 @@ run_nodes() {
 	node_config 0 "$CONFIG" && node_etcd_seed "$LOGDIR/node0/config.json" ||
 		die "cannot put the configuration into etcd"
 	node_start 0 "$CONFIG" && node_start 1 "$CONFIG" || die "nodes did not start"
+	# BGP runs over each node's exception tap: up once the fast paths run.
+	node_wait_bgp 300 || echo "run: warning: the router's BGP sessions are not all up after 30 s (see /run/edgepath-lab/*/bird.log)"
 	echo "run: etcd $NODE_ETCD, key ${NODE_ETCD_PREFIX}config (a change through either API reaches both nodes)"
 	echo "run: two nodes; APIs: $(node_api 0) and $(node_api 1) (edgectl --socket PATH node status)"
 	echo "run: router: ip netns exec $LAB_ROUTER_NS ip route; birdc -s $LAB_ROUTER_BIRD_SOCKET show route"
@@ -92,7 +95,11 @@ cleanup() {
 	rm -f /dev/hugepages/"$PREFIX"map_* 2>/dev/null || true
 	rm -rf /var/run/dpdk/"$PREFIX"
 }
-trap cleanup EXIT INT TERM
+# INT and TERM end the run after the clean-up: a handler that returned
+# would go back to the loop below with the lab already removed.
+trap cleanup EXIT
+trap 'cleanup; exit 130' INT
+trap 'cleanup; exit 143' TERM
 
 if [ "$NODES" -eq 2 ]; then
 	run_nodes

@@ -23,6 +23,8 @@ VIP=10.99.100.1
 node_start 0 "$ROOT/configs/lab-multinode.json"
 node_start 1 "$ROOT/configs/lab-multinode.json"
 node_wait_ready 0 300 && node_wait_ready 1 300 || { echo "nodes not ready" >&2; exit 1; }
+# BGP runs over the nodes' exception taps: up once the fast paths run.
+node_wait_bgp 300 || { echo "BGP sessions not up" >&2; exit 1; }
 
 N1=$(node_ip 0)
 N2=$(node_ip 1)

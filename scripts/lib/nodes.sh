@@ -10,16 +10,26 @@
 # with the same configuration gives the same Maglev picks).
 #
 # Every node runs its fast path on its namespace's eth0 (net_af_packet,
-# idle back-off so that two fit on 2 CPUs) and its slow path in the same
-# namespace (health probes leave by bgp0), which writes the node's BIRD
-# include file and reconfigures that BIRD. The nodes' configurations are
-# one document that differs only in node.addresses and the API socket.
+# idle back-off so that two fit on 2 CPUs) with its exception tap
+# (--exception-tap LAB_LB_TAP), which node_start gives the node address
+# and a route to the client's network before the slow path starts: the
+# node's kernel has no other way out, so BIRD's BGP and BFD, the slow
+# path's health probes and its etcd client all go through the tap, the
+# fast path and eth0 (node_wait_bgp: the router has both sessions). The
+# tap is the fast path's: it stays while the slow path restarts. The slow
+# path, in the same namespace, writes the node's BIRD include file and
+# reconfigures that BIRD. The nodes' configurations are one document that
+# differs only in node.addresses and the API socket.
 #
 # Configuration from etcd (docs/scale-out.md): node_etcd_start runs one
 # etcd in the router namespace (on its bridge address, reached by the
-# nodes over bgp0) and sets NODE_ETCD; node_start then passes each slow
+# nodes through their taps) and sets NODE_ETCD; node_start then passes each slow
 # path `--etcd $NODE_ETCD --node-name nodeI` on top of the node's local
 # file (its last good copy), and node_etcd_seed puts the shared document.
+
+# exc_tap_addr NS TAP TENTHS ADDR/LEN...
+# shellcheck source=scripts/lib/exc_net.sh
+. "$(dirname "${BASH_SOURCE[0]}")/exc_net.sh"
 
 NODE_FP_PIDS=()
 NODE_SP_PIDS=()
@@ -74,6 +84,15 @@ node_config() {
          | .api = {listeners: [{unix: $sock}]}' "$2" >"$d/config.json"
 }
 
+# node_tap_up I: node I's tap (its fast path just started) holds the node
+# address, and the kernel routes the client's network via the router.
+node_tap_up() {
+    local ns
+    ns=$(node_ns "$1")
+    exc_tap_addr "$ns" "$LAB_LB_TAP" 150 "$(node_ip "$1")/$LAB_NODE_PREFIX_LEN" &&
+        ip -n "$ns" route replace "$LAB_CLIENT_NET" via "$LAB_ROUTER_IP" dev "$LAB_LB_TAP"
+}
+
 node_start() {  # node_start I TEMPLATE
     local i=$1 ns d=$NODE_DIR/node$1 etcd=()
     ns=$(node_ns "$i")
@@ -84,9 +103,10 @@ node_start() {  # node_start I TEMPLATE
         --file-prefix="$NODE_PREFIX$i" --log-level=user1,info \
         --vdev="net_af_packet$i,iface=eth0" -- \
         --stats-interval 0 --idle-sleep-us 100 --ct-entries 65536 \
-        --hash-seed "${NODE_HASH_SEED:-2112}" \
+        --hash-seed "${NODE_HASH_SEED:-2112}" --exception-tap "$LAB_LB_TAP" \
         >>"$d/fastpath.log" 2>&1 &
     NODE_FP_PIDS[$i]=$!
+    node_tap_up "$i" >>"$d/fastpath.log" 2>&1 || return 1
     ip netns exec "$ns" "$SP_BIN" --proc-type=secondary --no-pci \
         --file-prefix="$NODE_PREFIX$i" -l 0 --log-level=error -- \
         --config "$d/config.json" --status-interval 0 --access-log none \
@@ -111,6 +131,20 @@ node_wait_ready() {
     done
 }
 
+# node_wait_bgp TENTHS: until the router has an established BGP session
+# to every node (over their taps); 0, or 1 after TENTHS x 0.1 s.
+node_wait_bgp() {
+    local t=$1 n want
+    want=$(wc -w <<<"$LAB_NODE_NS_LIST")
+    while :; do
+        n=$(birdc -s "$LAB_ROUTER_BIRD_SOCKET" show protocols 2>/dev/null |
+            grep -cE '^node[0-9]+ +BGP .* Established')
+        ((n == want)) && return 0
+        ((t-- > 0)) || return 1
+        sleep 0.1
+    done
+}
+
 node_stop_all() {  # slow paths first (they withdraw), then fast paths
     local p
     for p in "${NODE_SP_PIDS[@]}"; do stop_pid "$p" 10 TERM; done
@@ -119,7 +153,11 @@ node_stop_all() {  # slow paths first (they withdraw), then fast paths
         rm -f /dev/hugepages/"$NODE_PREFIX$p"map_* 2>/dev/null || true
         rm -rf /var/run/dpdk/"$NODE_PREFIX$p"
     done
-    NODE_FP_PIDS=()
+    # exc_tap_addr NS TAP TENTHS ADDR/LEN...
+# shellcheck source=scripts/lib/exc_net.sh
+. "$(dirname "${BASH_SOURCE[0]}")/exc_net.sh"
+
+NODE_FP_PIDS=()
     NODE_SP_PIDS=()
     node_etcd_stop
 }

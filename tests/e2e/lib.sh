@@ -20,6 +20,9 @@ E2E_NEEDS=${E2E_NEEDS:-curl python3 timeout}
 # stop_pid PID [SECONDS [SIGNAL]] and pid_alive PID
 # shellcheck source=scripts/lib/procs.sh
 . "$ROOT/scripts/lib/procs.sh"
+# exc_tap_addr NS TAP TENTHS ADDR/LEN...
+# shellcheck source=scripts/lib/exc_net.sh
+. "$ROOT/scripts/lib/exc_net.sh"
 
 passed=0
 failed=0
@@ -106,17 +109,39 @@ e2e_lab_up() {
     ok "lab up"
 }
 
+# e2e_exception_tap ADDR/LEN...: before e2e_start_lb, the node's slow
+# path gets its network through the exception path: the fast path runs
+# with --exception-tap (the lab's LAB_LB_TAP) and the tap holds these
+# addresses before the slow path starts, so the slow path's sockets
+# (health probes, listeners on a node address) go through the fast path
+# and ep-lb's eth0 (docs/fastpath.md "Exception path").
+E2E_EXC_ADDRS=()
+E2E_FP_ARGS=()                    # more fast-path options, set by a test
+e2e_exception_tap() { E2E_EXC_ADDRS=("$@"); }
+
+# e2e_lab_tap: the name the lab gives the fast path's exception tap.
+e2e_lab_tap() { sed -n 's/^LAB_LB_TAP=//p' /run/edgepath-lab/env 2>/dev/null; }
+
 # e2e_start_lb [SLOWPATH-OPTION...]: the fast path on ep-lb's eth0
-# (net_af_packet, both lcores on the last CPU, idle back-off) and the slow
+# (net_af_packet, both lcores on the last CPU, idle back-off; with
+# E2E_FP_ARGS and the exception tap of e2e_exception_tap) and the slow
 # path with $CFG; checks that the API answers ready.
 e2e_start_lb() {
-    local i
+    local i tap exc=()
+    if ((${#E2E_EXC_ADDRS[@]} > 0)); then
+        tap=$(e2e_lab_tap)
+        exc=(--exception-tap "${tap:-eptap0}")
+    fi
     ip netns exec ep-lb "$FP_BIN" --lcores="0@$CPU,1@$CPU" --no-pci \
         --file-prefix="$PREFIX" --log-level=user1,info \
         --vdev="net_af_packet0,iface=eth0" -- \
         --stats-interval 0 --idle-sleep-us 100 --ct-entries 65536 \
-        >>"$TMP/fastpath.log" 2>&1 &
+        "${exc[@]}" "${E2E_FP_ARGS[@]}" >>"$TMP/fastpath.log" 2>&1 &
     FP_PID=$!
+    if ((${#exc[@]} > 0)); then
+        exc_tap_addr ep-lb "${exc[1]}" 150 "${E2E_EXC_ADDRS[@]}"
+        expect "exception tap ${exc[1]} in ep-lb up, holding ${E2E_EXC_ADDRS[*]}" $?
+    fi
     ip netns exec ep-lb "$SP_BIN" --proc-type=secondary --no-pci \
         --file-prefix="$PREFIX" -l 0 --log-level=error -- --config "$CFG" \
         --status-interval 0 "$@" >>"$TMP/slowpath.log" 2>&1 &

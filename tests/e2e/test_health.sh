@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # End-to-end test of active health checks in the lab (scripts/lab.sh):
-# the real fast path on ep-lb's eth0 (net_af_packet) and the slow path,
-# run inside ep-lb, probing the backends over a kernel interface of its
-# own (ep-lb's hc0 on the lab bridge, 10.99.0.250; it stands in for the
-# exception path, which is not built yet). A NAT service with a tcp check
-# (interval 1 s, timeout 500 ms, fall 3, rise 2):
+# the real fast path on ep-lb's eth0 (net_af_packet) with its exception
+# path (--exception-tap, the tap holding the node address 10.99.0.1) and
+# the slow path, run inside ep-lb. ep-lb has no other way out: its probes
+# leave by kernel sockets through the tap, the fast path and eth0, and the
+# backends' answers come back the same way (the fast path's exception
+# counters rise with the probes, nothing is dropped or punted to the slow
+# path's ring). A NAT service with a tcp check (interval 1 s, timeout
+# 500 ms, fall 3, rise 2):
 #   - stop be1's nginx while a curl loop (a new connection each) runs:
 #     be1 is down within fall x interval + timeout (+ the republish), the
 #     loop's errors all fall inside that window (counted), and be1 gets no
@@ -29,7 +32,7 @@ TIMEOUT_MS=500
 FALL=3
 RISE=2
 REPUBLISH_MS=500                  # slack: apply to the fast path, loop wait
-HC_IP=10.99.0.250                 # the slow path's probing address
+NODE_IP=10.99.0.1                 # the node address: the tap holds it
 LOOP_PID=
 e2e_extra_cleanup() { stop_pid "$LOOP_PID" 5 TERM; }
 e2e_init
@@ -62,14 +65,29 @@ wait_health() {
 # new_flows SERVICE ID: the backend's new_flows counter from /v1/stats
 new_flows() { stats_get "svc=$1" "be=$2" new_flows; }
 
+# exc_counts: the exception path's counters, "to_kernel from_kernel"
+exc_counts() {
+    echo "$(stats_get counters exception_to_kernel) $(stats_get counters exception_from_kernel)"
+}
+
+# exc_drops: the exception path's drops (budgets and rings), summed
+exc_drops() {
+    api /v1/stats | python3 -c '
+import json, sys
+try:
+    d = json.load(sys.stdin)
+    print(sum(d["drops"][k] for k in ("exception_rate", "exception_rate_source",
+          "exception_rate_neighbour", "exception_ring_full")) +
+          d["exception_tap_tx_drops"] + d["exception_tap_rx_drops"])
+except Exception:
+    print("")'
+}
+
 # ===========================================================================
 e2e_lab_up
-# The slow path's own kernel interface on the lab's switch (ep-lb's eth0
-# belongs to the fast path and has no kernel address).
-ip -n ep-sw link add hc-port type veth peer name hc0 netns ep-lb &&
-    ip -n ep-sw link set hc-port master br0 && ip -n ep-sw link set hc-port up &&
-    ip -n ep-lb addr add "$HC_IP/24" dev hc0 && ip -n ep-lb link set hc0 up
-expect "probe interface hc0 ($HC_IP) in ep-lb" $?
+# The slow path's network is the fast path's exception tap: ep-lb's eth0
+# belongs to the fast path (no address, the kernel kept off it by the lab).
+e2e_exception_tap "$NODE_IP/24"
 
 python3 - "$ROOT/configs/lab.json" "$API" "$CFG" "$INTERVAL_MS" "$TIMEOUT_MS" "$FALL" "$RISE" <<'EOF'
 import json, sys
@@ -101,6 +119,17 @@ t=$(wait_health web-nat "$BE1" last_result ok 3000)
 expect "tcp check of be1 ran: up, last result ok" $? "after ${t:-?} ms"
 t=$(wait_health web-dsr 10.99.0.11:0 last_result ok 3000)
 expect "http check (status 200, body \"be\") of the DSR service: ok" $?
+
+# --- the probes cross the exception path -------------------------------------
+# 6 checks a second (3 backends x 2 services), each at least a SYN-ACK in
+# and a SYN and an ACK out: over 2 s, at least 10 each way.
+read -r TK0 FK0 <<<"$(exc_counts)"
+sleep 2
+read -r TK1 FK1 <<<"$(exc_counts)"
+((TK1 - TK0 >= 10 && FK1 - FK0 >= 10))
+expect "the probes cross the exception path (2 s: exception_to_kernel +$((TK1 - TK0)), exception_from_kernel +$((FK1 - FK0)))" $?
+[[ $(stats_get counters punted_packets) == 0 ]]
+expect "nothing for the node went over the slow path's punt ring (punted_packets 0)" $?
 
 # --- the curl loop: a new connection each, until $TMP/loop.stop -----------
 ip netns exec ep-client bash -c '
@@ -195,4 +224,10 @@ expect "after the restart: no error, be1 answers again" $? "errors $after, be1 $
 expect "the configuration file is not rewritten by health changes" $?
 grep -q "health: web-nat 10.99.0.11:80 down (refused" "$TMP/slowpath.log"
 expect "the slow path logs the transition" $?
+read -r TK2 FK2 <<<"$(exc_counts)"
+((TK2 > TK1 && FK2 > FK1))
+expect "the exception path carried the probes to the end (exception_to_kernel $TK2, exception_from_kernel $FK2)" $?
+d=$(exc_drops)
+[[ $d == 0 ]]
+expect "the exception path dropped none of the node's packets (budgets, rings, tap)" $? "${d:-?}"
 finish

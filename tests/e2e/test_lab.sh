@@ -109,6 +109,17 @@ lb_if_bare() {  # ep-lb/eth0: up, promiscuous, no IPv4/IPv6 address
     ! ip -n ep-lb addr show dev eth0 | grep -q 'inet'
 }
 
+env_tap() { [[ $(lab env | sed -n 's/^LAB_LB_TAP=//p') == eptap0 ]]; }
+
+# ep-lb/eth0 kept from the kernel for the exception tap (exc_kernel_off):
+# no ARP, and an nftables rule drops its IP input.
+lb_if_kernel_off() {
+    local rules
+    ip -n ep-lb link show dev eth0 | grep -q 'NOARP' || return 1
+    rules=$(ip netns exec ep-lb nft list chain inet exc input 2>/dev/null) || return 1
+    grep -q 'iifname "eth0" drop' <<<"$rules"
+}
+
 offloads_off() {  # every veth end in ep-sw and the client/LB ends
     local ns dev
     for ns in ep-sw ep-lb ep-client; do
@@ -133,6 +144,8 @@ check_reach "after up"
 check "status exits 0" lab status
 check "env is sourceable and complete" env_ok
 check "ep-lb/eth0 up, promiscuous, no addresses" lb_if_bare
+check "ep-lb/eth0: no ARP, nftables drops its input (the kernel keeps off it)" lb_if_kernel_off
+check "env names the exception tap (LAB_LB_TAP=eptap0)" env_tap
 check "offloads off on veth ends" offloads_off
 check "no lab veth/bridge in root namespace while up" no_lab_veth
 

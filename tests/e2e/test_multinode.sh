@@ -3,8 +3,14 @@
 # --nodes 2): two edgepath nodes (ep-lb, ep-lb2), each with its fast path on
 # its eth0 (net_af_packet), its slow path driving its own BIRD, and a router
 # (ep-rt) running BIRD with ECMP in front of them; the client is behind the
-# router. With configs/lab-multinode.json (one DSR VIP, maglev_rebuild
-# "fresh"):
+# router. A node's kernel has only its fast path's exception tap (holding
+# the node address): BIRD's BGP and BFD, the health probes and etcd go
+# through the tap, the fast path and eth0. With configs/lab-multinode.json
+# (one DSR VIP, maglev_rebuild "fresh"):
+#   - each node's namespace has no other way out (lo, eth0 without an
+#     address, the tap); the router's BGP sessions and BFD sessions to both
+#     node addresses come up; the nodes' exception counters rise and drop
+#     nothing;
 #   - both nodes announce the VIP (GET /v1/node) and the router holds one
 #     ECMP route with both next hops (ip route and birdc show route);
 #   - requests from 120 source ports all answer, and both nodes carry new
@@ -20,7 +26,8 @@
 #     1 s (measured and printed), with equal Maglev table digests on both;
 #     with etcd stopped both nodes keep forwarding on that configuration;
 #   - SIGTERM to node 1's slow path withdraws first: the route is gone
-#     before the process exits, which is not before the grace.
+#     before the process exits, which is not before the grace; the tap is
+#     the fast path's: it keeps the node address and BGP stays up.
 # Leaves no lab, process or hugepage file behind. Needs root; run it under
 # the test lock. Last line: "N passed, N failed".
 set -uo pipefail
@@ -126,6 +133,40 @@ node_start 0 "$TEMPLATE" || { fail "node 1 did not start"; finish; }
 node_start 1 "$TEMPLATE" || { fail "node 2 did not start"; finish; }
 node_wait_ready 0 300; expect "node 1 ready" $?
 node_wait_ready 1 300; expect "node 2 ready" $?
+
+# --- the nodes' kernels speak through their exception taps ---------------
+# node_links I: node I's interfaces other than lo, and eth0's addresses
+node_links() {
+    local ns
+    ns=$(node_ns "$1")
+    ip -n "$ns" -o link show | awk -F': ' '{sub(/@.*/, "", $2); print $2}' |
+        grep -v '^lo$' | sort | tr '\n' ' '
+    ip -n "$ns" -o addr show dev eth0 | grep -c inet
+}
+want_links="$(printf '%s\n' eth0 "$LAB_LB_TAP" | sort | tr '\n' ' ')0"
+for i in 0 1; do
+    l=$(node_links "$i")
+    [[ $l == "$want_links" ]]
+    expect "node $((i + 1)): only eth0 (no address) and the tap $LAB_LB_TAP" $? "$l"
+done
+node_wait_bgp 300
+expect "router: BGP sessions to both node addresses ($N1, $N2), over their taps" $? \
+    "$(birdc -s "$LAB_ROUTER_BIRD_SOCKET" show protocols | grep -E '^node' | awk '{print $1, $6}' | tr '\n' ' ')"
+bfd_up() {
+    local out
+    out=$(birdc -s "$LAB_ROUTER_BIRD_SOCKET" show bfd sessions 2>/dev/null)
+    grep -qE "^$N1 .* Up " <<<"$out" && grep -qE "^$N2 .* Up " <<<"$out"
+}
+for ((t = 0; t < 100; t++)); do bfd_up && break; sleep 0.1; done
+bfd_up; expect "router: BFD sessions to both node addresses up" $?
+# exc_stat I KEY: counters.KEY on node I
+exc_stat() { node_get "$1" /v1/stats | jq -r --arg k "$2" '.counters[$k] // 0' 2>/dev/null; }
+# exc_drops I: node I's exception-path drops (budgets, rings, tap)
+exc_drops() {
+    node_get "$1" /v1/stats | jq -r '[.drops.exception_rate, .drops.exception_rate_source,
+        .drops.exception_rate_neighbour, .drops.exception_ring_full,
+        .exception_tap_tx_drops, .exception_tap_rx_drops] | add' 2>/dev/null
+}
 
 # --- both announce, the router holds ECMP --------------------------------
 for i in 0 1; do
@@ -278,6 +319,16 @@ for l in "${lines[@]}"; do [[ ${l#* } =~ ^be[123]$ ]] && good=$((good + 1)); don
 ((good == 40 && $(weight_on 0) == 3 && $(weight_on 1) == 3))
 expect "etcd stopped: 40 of 40 requests answered, both nodes on the last document" $? "$good/40"
 
+# --- the exception path carried it all -------------------------------------
+for i in 0 1; do
+    tk=$(exc_stat "$i" exception_to_kernel)
+    fk=$(exc_stat "$i" exception_from_kernel)
+    dr=$(exc_drops "$i")
+    ((${tk:-0} > 20 && ${fk:-0} > 20)) && [[ $dr == 0 && $(exc_stat "$i" punted_packets) == 0 ]]
+    expect "node $((i + 1)): BGP, BFD, probes and etcd through the exception path, none dropped" $? \
+        "exception_to_kernel ${tk:-?}, exception_from_kernel ${fk:-?}, drops ${dr:-?}"
+done
+
 # --- SIGTERM: withdraw, then exit after the grace --------------------------
 sp=${NODE_SP_PIDS[0]}
 t0=$(now_ms)
@@ -291,6 +342,9 @@ while pid_alive "$sp" && ((t-- > 0)); do sleep 0.05; done
 exit_ms=$(($(now_ms) - t0))
 ! pid_alive "$sp" && ((exit_ms >= NODE_GRACE_MS))
 expect "the slow path exits after the ${NODE_GRACE_MS} ms grace" $? "${exit_ms} ms"
+has "inet $N1/" -- ip -n "$(node_ns 0)" -o addr show dev "$LAB_LB_TAP" &&
+    birdc -s "$LAB_ROUTER_BIRD_SOCKET" show protocols node1 | grep -q Established
+expect "slow path gone: node 1's tap keeps $N1, the router's BGP session to it stays up" $?
 
 node_stop_all
 [[ $(route_hops) == "" ]]; expect "both nodes stopped: no route left on the router" $? "$(route_hops)"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # End-to-end test of priority tiers and on_down "reset" in the lab
 # (scripts/lab.sh), set up as tests/e2e/test_health.sh is (fast path on
-# ep-lb's eth0, slow path probing over ep-lb's hc0). The NAT service
+# ep-lb's eth0, slow path probing through the fast path's exception tap,
+# which holds the node address 10.99.0.1). The NAT service
 # web-nat has be1 and be2 in tier 0 and be3 in tier 1, tcp checks
 # (interval 500 ms, timeout 300 ms, fall 2, rise 1):
 #   - all healthy: new connections reach be1 and be2 only;
@@ -32,7 +33,8 @@ TIMEOUT_MS=300
 FALL=2
 RISE=1
 REPUBLISH_MS=500                  # slack: apply to the fast path, loop wait
-HC_IP=10.99.0.250                 # the slow path's probing address
+NODE_IP=10.99.0.1                 # the node address: the tap holds it
+TAP=eptap0                        # the lab's LAB_LB_TAP
 START=$SECONDS
 
 passed=0
@@ -71,6 +73,9 @@ CPU=$(($(nproc) - 1))
 # stop_pid PID [SECONDS [SIGNAL]] and pid_alive PID
 # shellcheck source=scripts/lib/procs.sh
 . "$ROOT/scripts/lib/procs.sh"
+# exc_tap_addr NS TAP TENTHS ADDR/LEN...
+# shellcheck source=scripts/lib/exc_net.sh
+. "$ROOT/scripts/lib/exc_net.sh"
 
 CLEANED=0
 cleanup() {
@@ -179,10 +184,6 @@ if ! timeout "$LAB_TIMEOUT" "$LAB" up >>"$LOG" 2>&1; then
     fail "lab up (see $LOG)"; finish
 fi
 ok "lab up"
-ip -n ep-sw link add hc-port type veth peer name hc0 netns ep-lb &&
-    ip -n ep-sw link set hc-port master br0 && ip -n ep-sw link set hc-port up &&
-    ip -n ep-lb addr add "$HC_IP/24" dev hc0 && ip -n ep-lb link set hc0 up
-expect "probe interface hc0 ($HC_IP) in ep-lb" $?
 
 python3 - "$ROOT/configs/lab.json" "$API" "$CFG" "$INTERVAL_MS" "$TIMEOUT_MS" "$FALL" "$RISE" <<'EOF2'
 import json, sys
@@ -225,8 +226,11 @@ ip netns exec ep-lb "$FP_BIN" --lcores="0@$CPU,1@$CPU" --no-pci \
     --file-prefix="$PREFIX" --log-level=user1,info \
     --vdev="net_af_packet0,iface=eth0" -- \
     --stats-interval 0 --idle-sleep-us 100 --ct-entries 65536 \
-    >>"$TMP/fastpath.log" 2>&1 &
+    --exception-tap "$TAP" >>"$TMP/fastpath.log" 2>&1 &
 FP_PID=$!
+# The probes' only way out: the fast path's tap, with the node address.
+exc_tap_addr ep-lb "$TAP" 150 "$NODE_IP/24"
+expect "exception tap $TAP in ep-lb up, holding $NODE_IP/24" $?
 ip netns exec ep-lb "$SP_BIN" --proc-type=secondary --no-pci \
     --file-prefix="$PREFIX" -l 0 --log-level=error -- --config "$CFG" \
     --status-interval 0 >>"$TMP/slowpath.log" 2>&1 &
@@ -355,4 +359,11 @@ stop_pid "$TLS_PID" 5 TERM
 TLS_PID=
 t=$(wait_health tls 10.99.0.12:8443 state down $((BOUND + 2000)))
 expect "s_server stopped: be2:8443 down by its https check" $? "${t:-never} ms"
+exc=$(api /v1/stats | python3 -c '
+import json, sys
+c = json.load(sys.stdin)["counters"]
+print(c["exception_to_kernel"], c["exception_from_kernel"], c["punted_packets"])' 2>/dev/null)
+read -r tk fk pk <<<"$exc"
+((${tk:-0} > 0 && ${fk:-0} > 0)) && [[ $pk == 0 ]]
+expect "the probes went through the exception path (to kernel ${tk:-?}, from kernel ${fk:-?}, punted ${pk:-?})" $?
 finish
