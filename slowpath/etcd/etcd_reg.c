@@ -157,5 +157,7 @@ enum etcd_reg_verdict etcd_reg_verdict(const struct etcd_reg_table *t,
 	if (e != NULL && e->lease != 0)
 		return e->alive_lease != 0 ? ETCD_REG_HEALTHY
 					   : ETCD_REG_UNHEALTHY;
-	return seen_rev >= doc_rev ? ETCD_REG_GONE : ETCD_REG_UNKNOWN;
+	/* doc_rev 0: the document is the --config file's, not etcd's */
+	return doc_rev > 0 && seen_rev >= doc_rev ? ETCD_REG_GONE
+						  : ETCD_REG_UNKNOWN;
 }

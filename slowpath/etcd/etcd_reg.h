@@ -76,7 +76,8 @@ const struct etcd_reg_entry *etcd_reg_find(const struct etcd_reg_table *t,
  * an entry it is GONE only once the table covers the document's revision
  * (seen_rev >= doc_rev): a registration writes the document and both keys
  * in one transaction, so a table that has seen that revision and has no
- * instance key knows it expired. Before that it is UNKNOWN.
+ * instance key knows it expired. Before that, and for a document that is
+ * not etcd's (doc_rev 0: the --config file's), it is UNKNOWN.
  */
 enum etcd_reg_verdict etcd_reg_verdict(const struct etcd_reg_table *t,
 				       const char *svc, const char *id,
