@@ -899,6 +899,16 @@ uint64_t etcd_reg_gen(struct etcd_client *c)
 	return g;
 }
 
+/* Instances with an instance key (mutex held). */
+static uint64_t reg_instances(const struct etcd_reg_table *t)
+{
+	uint64_t n = 0;
+
+	for (uint32_t i = 0; i < t->n; i++)
+		n += t->e[i].lease != 0;
+	return n;
+}
+
 void etcd_render(struct etcd_client *c, struct jw *w)
 {
 	pthread_mutex_lock(&c->mu);
@@ -915,6 +925,8 @@ void etcd_render(struct etcd_client *c, struct jw *w)
 	jw_u64(w, "reconnects", c->reconnects);
 	jw_u64(w, "compactions", c->compactions);
 	jw_bool(w, "key_deleted", c->deleted);
+	jw_u64(w, "registry_instances", reg_instances(&c->reg));
+	jw_i64(w, "seen_revision", c->seen_rev);
 	jw_str(w, "last_error", c->apply_error[0] ? c->apply_error : NULL);
 	jw_str(w, "connection_error", c->connected ? NULL : c->conn_error);
 	jw_close(w, '}');
