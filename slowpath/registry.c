@@ -15,6 +15,7 @@ struct reg_entry {
 	char id[CONFIG_REG_ID_LEN];
 	bool used;
 	bool out; /* marked unhealthy (the flat form has it down) */
+	int8_t remote; /* the remote source's registry_state; -1: none */
 	uint64_t ttl_ms;
 	uint64_t beat_ms; /* the last heartbeat, or the registration */
 };
@@ -104,6 +105,7 @@ static void entry_fill(struct reg_entry *ne, const struct registry *r,
 	ne->ttl_ms = (uint64_t)reg->ttl_s * 1000u;
 	ne->beat_ms = old != NULL ? old->beat_ms : now_ms;
 	ne->out = old != NULL && old->out;
+	ne->remote = old != NULL ? old->remote : -1;
 }
 
 int registry_sync(struct registry *r, const struct ep_config *cfg,
@@ -141,6 +143,8 @@ int registry_sync(struct registry *r, const struct ep_config *cfg,
 static enum registry_state entry_state(const struct reg_entry *e,
 				       uint64_t now_ms)
 {
+	if (e->remote >= 0)
+		return (enum registry_state)e->remote;
 	if (now_ms >= e->beat_ms + 2 * e->ttl_ms)
 		return REGISTRY_GONE;
 	return now_ms >= e->beat_ms + e->ttl_ms ? REGISTRY_UNHEALTHY
@@ -173,6 +177,27 @@ int registry_renew(struct registry *r, const char *svc, const char *id,
 	e->beat_ms = now_ms;
 	e->out = false;
 	return was_out ? 1 : 0;
+}
+
+int registry_set_remote(struct registry *r, const char *svc, const char *id,
+			int state, uint64_t now_ms)
+{
+	struct reg_entry *e = (struct reg_entry *)find(r, svc, id);
+	bool revived;
+
+	if (e == NULL)
+		return -ENOENT;
+	if (state < 0 || state > REGISTRY_GONE) {
+		e->remote = -1;
+		return 0;
+	}
+	if (state == REGISTRY_HEALTHY && e->remote != REGISTRY_HEALTHY)
+		e->beat_ms = now_ms;
+	e->remote = (int8_t)state;
+	revived = state == REGISTRY_HEALTHY && e->out;
+	if (revived)
+		e->out = false;
+	return revived ? 1 : 0;
 }
 
 enum registry_state registry_state(const struct registry *r, const char *svc,

@@ -58,6 +58,17 @@ int registry_heartbeat(struct registry *r, const char *svc, const char *id,
 int registry_renew(struct registry *r, const char *svc, const char *id,
 		   uint64_t now_ms);
 
+/*
+ * The state of the instance is the remote source's (etcd's leases,
+ * docs/scale-out.md) from now on: `state` an enum registry_state, which
+ * its TTL no longer changes; -1 gives it back to its TTL, as it is. A
+ * change to healthy restarts the TTL at now_ms (what ttl_remaining_ms
+ * shows). Returns 1 when the instance was out of selection and is
+ * healthy now (the caller republishes), 0, or -ENOENT (unknown).
+ */
+int registry_set_remote(struct registry *r, const char *svc, const char *id,
+			int state, uint64_t now_ms);
+
 /* The state at now_ms of an instance (REGISTRY_GONE when unknown). */
 enum registry_state registry_state(const struct registry *r, const char *svc,
 				   const char *id, uint64_t now_ms);

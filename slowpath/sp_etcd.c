@@ -13,16 +13,50 @@
 
 #include "sp_state.h"
 
-static int etcd_put(void *ctx, const char *json, struct api_error *e)
+static int etcd_failed(int rc, struct api_error *e)
 {
-	int64_t rev = 0;
-	int rc = etcd_put_doc(ctx, json, &rev, e->message, sizeof(e->message));
-
-	if (rc == 0)
-		return 0;
 	e->status = rc == -EAGAIN ? 409 : 503;
 	e->code = rc == -EAGAIN ? API_ERR_CONFLICT : API_ERR_FASTPATH;
 	return -1;
+}
+
+static int etcd_put(void *ctx, const char *json, const struct api_reg_op *reg,
+		    struct api_error *e)
+{
+	struct etcd_reg_ref r = { 0 };
+	int64_t rev = 0;
+	int rc;
+
+	if (reg == NULL) {
+		rc = etcd_put_doc(ctx, json, &rev, e->message,
+				  sizeof(e->message));
+	} else {
+		r.svc = reg->svc;
+		r.id = reg->id;
+		r.ttl_s = reg->ttl_s;
+		rc = etcd_reg_write(ctx, json, &r, reg->remove, &rev,
+				    e->message, sizeof(e->message));
+	}
+	return rc == 0 ? 0 : etcd_failed(rc, e);
+}
+
+static int etcd_beat(void *ctx, const struct api_reg_op *reg,
+		     struct api_error *e)
+{
+	struct etcd_reg_ref r = { reg->svc, reg->id, reg->ttl_s };
+	int rc = etcd_reg_beat(ctx, &r, e->message, sizeof(e->message));
+
+	return rc >= 0 || rc == -ENOENT ? rc : etcd_failed(rc, e);
+}
+
+static int etcd_verdict(void *ctx, const char *svc, const char *id)
+{
+	return etcd_reg_verdict_of(ctx, svc, id);
+}
+
+static uint64_t etcd_gen(void *ctx)
+{
+	return etcd_reg_gen(ctx);
 }
 
 static void etcd_render_cb(void *ctx, struct jw *w)
@@ -75,6 +109,9 @@ int etcd_begin(struct sp_state *st)
 	st->remote.ctx = st->etcd;
 	st->remote.put = etcd_put;
 	st->remote.render = etcd_render_cb;
+	st->remote.beat = etcd_beat;
+	st->remote.verdict = etcd_verdict;
+	st->remote.gen = etcd_gen;
 	api_set_remote(st->api, &st->remote);
 	printf("slowpath: etcd source %s, key %sconfig, node %s\n",
 	       st->etcd_opts.url, st->etcd_opts.prefix, st->etcd_opts.node);

@@ -162,16 +162,36 @@ void api_set_breaker(struct api *a, const struct breaker_engine *b);
 const void *api_flat(const struct api *a, size_t *len);
 struct jw;
 
+/* A registered instance, for a remote source's registry calls. */
+struct api_reg_op {
+	const char *svc, *id;
+	uint32_t ttl_s;
+	bool remove; /* a deregistration */
+};
+
 /*
  * A remote configuration source (the etcd client, main.c). put: store
- * the canonical document there before the change is applied here;
+ * the canonical document there before the change is applied here, with
+ * `reg` (NULL: none) the registration or deregistration it carries, or
+ * only `reg` when json is NULL (a renewal that changes no document);
  * 0, or -1 with err filled (nothing changes). render: the "source"
  * object of /v1/stats.
+ *
+ * The registry's state lives there too when beat is set: beat renews an
+ * instance's TTL (0, 1 it was unhealthy, -ENOENT expired or unknown, -1
+ * with err filled); verdict says what the source holds of an instance
+ * (-1 unknown: this node's TTLs decide, else an enum registry_state);
+ * gen changes whenever verdicts may have changed.
  */
 struct api_remote {
 	void *ctx;
-	int (*put)(void *ctx, const char *json, struct api_error *err);
+	int (*put)(void *ctx, const char *json, const struct api_reg_op *reg,
+		   struct api_error *err);
 	void (*render)(void *ctx, struct jw *w);
+	int (*beat)(void *ctx, const struct api_reg_op *reg,
+		    struct api_error *err);
+	int (*verdict)(void *ctx, const char *svc, const char *id);
+	uint64_t (*gen)(void *ctx);
 };
 
 /* NULL: the file and the API are the source. `r` stays the caller's. */

@@ -94,6 +94,9 @@ struct api {
 	/* A remote source (etcd): API writes go there first (api_set_remote). */
 	const struct api_remote *remote;
 	bool from_remote; /* the change being applied came from it */
+	const struct api_reg_op *reg_op; /* the registry write in progress */
+	uint64_t remote_gen; /* the remote's verdicts last read at ... */
+	uint64_t remote_version; /* ... and the version they were for */
 	struct {
 		char trace_id[TRACE_ID_HEX + 1]; /* "" when not from the API */
 		char client[160]; /* subject, else peer; or "file" */

@@ -513,7 +513,7 @@ static int change_put_remote(struct api *a, const struct ep_config *cfg,
 
 	if (json == NULL)
 		return api_fail_nomem(e);
-	rc = a->remote->put(a->remote->ctx, json, e);
+	rc = a->remote->put(a->remote->ctx, json, a->reg_op, e);
 	free(json);
 	return rc;
 }

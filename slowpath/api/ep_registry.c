@@ -154,6 +154,26 @@ static void republish_revived(struct api *a)
 	a->registry_changing = false;
 }
 
+/* The registry's state lives in the remote source (etcd's leases). */
+static bool remote_registry(const struct api *a)
+{
+	return a->remote != NULL && a->remote->beat != NULL;
+}
+
+/* A registration or heartbeat went through: healthy here at once (the
+ * remote's own word on it follows through its watch). */
+static void renewed(struct api *a, const char *svc, const char *id)
+{
+	uint64_t now = a->now_ms();
+	int revived = 0;
+
+	if (remote_registry(a))
+		revived = registry_set_remote(a->registry, svc, id,
+					      REGISTRY_HEALTHY, now) == 1;
+	if (registry_renew(a->registry, svc, id, now) == 1 || revived)
+		republish_revived(a);
+}
+
 /*
  * `nb` (from the body) into a copy of the configuration: a new backend
  * with a new id, or, when service s has a registered backend of that
@@ -229,6 +249,7 @@ int h_instances_post(struct api_call *c, struct api_error *e)
 	struct config_backend nb = { 0 };
 	struct ep_config cfg = { 0 };
 	struct api *a = c->a;
+	struct api_reg_op op = { 0 };
 	char id[CONFIG_REG_ID_LEN];
 	bool created = false;
 	cJSON *obj = NULL;
@@ -246,13 +267,37 @@ int h_instances_post(struct api_call *c, struct api_error *e)
 		return -1;
 	}
 	memcpy(id, nb.reg->id, sizeof(id)); /* nb now belongs to cfg */
-	if (!created && config_equal(&cfg, &a->cfg))
+	op.svc = c->name;
+	op.id = id;
+	op.ttl_s = nb.reg->ttl_s;
+	if (!created && config_equal(&cfg, &a->cfg)) {
 		config_free(&cfg); /* the same announcement: a renewal */
-	else if (api_apply_config(a, &cfg, true, e) < 0)
-		return -1;
-	if (registry_renew(a->registry, c->name, id, a->now_ms()) == 1)
-		republish_revived(a);
+		if (remote_registry(a) &&
+		    a->remote->put(a->remote->ctx, NULL, &op, e) < 0)
+			return -1;
+	} else {
+		a->reg_op = &op;
+		rc = api_apply_config(a, &cfg, true, e);
+		a->reg_op = NULL;
+		if (rc < 0)
+			return -1;
+	}
+	renewed(a, c->name, id);
 	return reply_instance(c, created ? 201 : 200, id, e);
+}
+
+/* A heartbeat renews the instance's leases in the remote source: no
+ * document is written. 0, 1 (it was unhealthy), -ENOENT, -1 (e). */
+static int remote_beat(struct api_call *c, int s, struct api_error *e)
+{
+	const struct config_service *svc = &c->a->cfg.services[s];
+	int b = config_instance_find(svc, c->id);
+	struct api_reg_op op = { .svc = c->name, .id = c->id };
+
+	if (b < 0)
+		return -ENOENT;
+	op.ttl_s = svc->backends[b].reg->ttl_s;
+	return c->a->remote->beat(c->a->remote->ctx, &op, e);
 }
 
 int h_heartbeat_put(struct api_call *c, struct api_error *e)
@@ -275,14 +320,20 @@ int h_heartbeat_put(struct api_call *c, struct api_error *e)
 					      "must be empty or {}: a "
 					      "heartbeat carries nothing");
 	}
-	rc = registry_heartbeat(a->registry, c->name, c->id, now);
-	if (rc < 0)
+	rc = remote_registry(a)
+		     ? remote_beat(c, s, e)
+		     : registry_heartbeat(a->registry, c->name, c->id, now);
+	if (rc == -ENOENT)
 		return api_fail(e, 404, API_ERR_NOT_FOUND,
 				"service \"%s\" has no instance \"%.40s\" "
 				"(expired or never registered); register it "
 				"again",
 				c->name, c->id);
-	if (rc == 1)
+	if (rc < 0)
+		return -1;
+	if (remote_registry(a))
+		renewed(a, c->name, c->id);
+	else if (rc == 1)
 		republish_revived(a);
 	snprintf(body, sizeof(body),
 		 "{\"id\":\"%s\",\"state\":\"healthy\",\"ttl_remaining_ms\":"
@@ -295,9 +346,10 @@ int h_heartbeat_put(struct api_call *c, struct api_error *e)
 
 int h_instance_delete(struct api_call *c, struct api_error *e)
 {
+	struct api_reg_op op = { .svc = c->name, .id = c->id, .remove = true };
 	struct config_service *svc;
 	struct ep_config cfg;
-	int s, b = instance_of(c, &s, e);
+	int rc, s, b = instance_of(c, &s, e);
 
 	if (b < 0 || api_registry_allowed(c, s, e) < 0 ||
 	    api_cfg_copy(c->a, &cfg, e) < 0)
@@ -307,7 +359,10 @@ int h_instance_delete(struct api_call *c, struct api_error *e)
 	memmove(&svc->backends[b], &svc->backends[b + 1],
 		(svc->n_backends - (uint32_t)b - 1) * sizeof(svc->backends[0]));
 	svc->n_backends--;
-	if (api_apply_config(c->a, &cfg, true, e) < 0)
+	c->a->reg_op = &op; /* its keys go with it */
+	rc = api_apply_config(c->a, &cfg, true, e);
+	c->a->reg_op = NULL;
+	if (rc < 0)
 		return -1;
 	return api_reply_version(c, 200, e);
 }
@@ -332,9 +387,11 @@ static uint32_t drop_expired(const struct api *a, struct ep_config *cfg,
 			    registry_state(a->registry, s->name, be->reg->id,
 					   now) == REGISTRY_GONE) {
 				printf("slowpath: registry: %s instance %s "
-				       "expired (no heartbeat for 2 x %u s): "
+				       "expired (no heartbeat for 2 x %u s%s): "
 				       "removed\n",
-				       s->name, be->reg->id, be->reg->ttl_s);
+				       s->name, be->reg->id, be->reg->ttl_s,
+				       remote_registry(a) ? ", lease lapsed"
+							  : "");
 				config_backend_release(be);
 				gone++;
 				continue;
@@ -357,6 +414,41 @@ static int registry_change(struct api *a, struct ep_config *cfg, bool persist,
 	return rc;
 }
 
+/*
+ * The remote source's verdicts on every registered instance in force,
+ * read again when they or the configuration changed: a lapsed lease makes
+ * it unhealthy or gone on every node alike.
+ */
+static void remote_verdicts(struct api *a, uint64_t now)
+{
+	const struct ep_config *cfg = &a->cfg;
+	uint64_t gen;
+
+	if (!remote_registry(a))
+		return;
+	gen = a->remote->gen(a->remote->ctx);
+	if (gen == a->remote_gen && a->version == a->remote_version)
+		return;
+	a->remote_gen = gen;
+	a->remote_version = a->version;
+	for (uint32_t i = 0; i < cfg->n_services; i++) {
+		const struct config_service *s = &cfg->services[i];
+
+		for (uint32_t j = 0; j < s->n_backends; j++) {
+			const struct config_registration *r =
+				s->backends[j].reg;
+			int v;
+
+			if (r == NULL)
+				continue;
+			v = a->remote->verdict(a->remote->ctx, s->name, r->id);
+			if (registry_set_remote(a->registry, s->name, r->id, v,
+						now) == 1)
+				a->registry_dirty = true; /* back in */
+		}
+	}
+}
+
 int api_registry_run(struct api *a, struct api_error *e)
 {
 	uint64_t now = a->now_ms();
@@ -367,6 +459,7 @@ int api_registry_run(struct api *a, struct api_error *e)
 	if (now < a->registry_next_ms || registry_count(a->registry) == 0)
 		return 0;
 	a->registry_next_ms = now + API_REGISTRY_SCAN_MS;
+	remote_verdicts(a, now);
 	registry_run(a->registry, now, &t);
 	if (t.lapsed > 0) {
 		printf("slowpath: registry: %u instance(s) missed their TTL: "

@@ -9,6 +9,7 @@
 #ifndef EP_ETCD_H
 #define EP_ETCD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -43,6 +44,40 @@ void etcd_applied(struct etcd_client *c, int64_t mod_revision, uint64_t version,
  * first), -EIO (etcd unreachable or answered an error; err says). */
 int etcd_put_doc(struct etcd_client *c, const char *json, int64_t *revision,
 		 char *err, size_t err_len);
+
+/* A registered instance: service, id and its ttl (seconds). */
+struct etcd_reg_ref {
+	const char *svc, *id;
+	uint32_t ttl_s;
+};
+
+/*
+ * A registration (remove false): grant a lease of 2 x ttl for PREFIX
+ * registry/SVC/ID and one of ttl for PREFIX alive/SVC/ID, and put both
+ * keys, with the document `json` (as etcd_put_doc) in the same txn when
+ * given. A deregistration (remove true): both keys deleted, with the
+ * document. 0, -EAGAIN (the document moved on), -EIO (err says).
+ */
+int etcd_reg_write(struct etcd_client *c, const char *json,
+		   const struct etcd_reg_ref *r, bool remove, int64_t *revision,
+		   char *err, size_t err_len);
+
+/*
+ * A heartbeat: both leases kept alive (one request, no revision); when
+ * the alive key's lease lapsed, the key again under a new lease. 0, 1
+ * (it was unhealthy: the alive key is back), -ENOENT (no instance key:
+ * expired or unknown), -EIO.
+ */
+int etcd_reg_beat(struct etcd_client *c, const struct etcd_reg_ref *r,
+		  char *err, size_t err_len);
+
+/* What etcd says of an instance (enum etcd_reg_verdict: -1 unknown, else
+ * the values of enum registry_state). */
+int etcd_reg_verdict_of(struct etcd_client *c, const char *svc, const char *id);
+
+/* Changes whenever the registry's keys seen, or the revision they cover,
+ * change: the loop asks for verdicts again only then. */
+uint64_t etcd_reg_gen(struct etcd_client *c);
 
 /* The "source" object of /v1/stats. */
 void etcd_render(struct etcd_client *c, struct jw *w);

@@ -5,6 +5,7 @@
  * writes 64-bit integers as strings and leaves out zero values, so every
  * number here is read from either form and absent means 0.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -123,15 +124,27 @@ static void msg_error(struct etcd_msg *m, etcd_msg_fn fn, void *arg,
 static void event_decode(struct etcd_msg *m, const cJSON *ev, etcd_msg_fn fn,
 			 void *arg)
 {
-	const cJSON *kv = j_obj(ev, "kv"), *type, *val;
+	const cJSON *kv = j_obj(ev, "kv"), *type, *val, *key;
+	size_t key_len;
 
 	type = cJSON_GetObjectItemCaseSensitive(ev, "type");
+	key = kv ? cJSON_GetObjectItemCaseSensitive(kv, "key") : NULL;
 	m->mod_revision = kv ? j_i64(kv, "mod_revision") : 0;
+	m->lease = kv ? j_i64(kv, "lease") : 0;
 	m->value = NULL;
 	m->value_len = 0;
+	m->key = cJSON_IsString(key)
+			 ? etcd_b64_decode(key->valuestring, &key_len)
+			 : calloc(1, 1);
+	if (m->key == NULL) {
+		msg_error(m, fn, arg, "watch event: key is not base64");
+		return;
+	}
 	if (cJSON_IsString(type) && strcmp(type->valuestring, "DELETE") == 0) {
 		m->kind = ETCD_MSG_DELETE;
 		fn(arg, m);
+		free(m->key);
+		m->key = NULL;
 		return;
 	}
 	val = kv ? cJSON_GetObjectItemCaseSensitive(kv, "value") : NULL;
@@ -141,13 +154,14 @@ static void event_decode(struct etcd_msg *m, const cJSON *ev, etcd_msg_fn fn,
 	} else if (cJSON_IsString(val)) {
 		m->value = etcd_b64_decode(val->valuestring, &m->value_len);
 	}
-	if (m->value == NULL) {
+	if (m->value != NULL)
+		fn(arg, m);
+	else
 		msg_error(m, fn, arg, "watch event: value is not base64");
-		return;
-	}
-	fn(arg, m);
 	free(m->value);
+	free(m->key);
 	m->value = NULL;
+	m->key = NULL;
 }
 
 void etcd_msg_decode(const char *json, size_t len, etcd_msg_fn fn, void *arg)
@@ -303,6 +317,103 @@ int etcd_parse_range(const char *body, char **value, size_t *value_len,
 out:
 	cJSON_Delete(root);
 	return rc;
+}
+
+/* One kv of a range answer, decoded, to fn. */
+static int kv_walk(const cJSON *kv, etcd_kv_fn fn, void *arg, char *err,
+		   size_t err_len)
+{
+	const cJSON *k = cJSON_GetObjectItemCaseSensitive(kv, "key");
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(kv, "value");
+	struct etcd_kv out = { 0 };
+	char *key = NULL, *val = NULL;
+	size_t n;
+	int rc = -1;
+
+	key = cJSON_IsString(k) ? etcd_b64_decode(k->valuestring, &n) : NULL;
+	val = cJSON_IsString(v)
+		      ? etcd_b64_decode(v->valuestring, &out.value_len)
+		      : calloc(1, 1);
+	if (key == NULL || val == NULL) {
+		snprintf(err, err_len, "range: key or value is not base64");
+	} else {
+		out.key = key;
+		out.value = val;
+		out.mod_revision = j_i64(kv, "mod_revision");
+		out.lease = j_i64(kv, "lease");
+		rc = fn(arg, &out);
+	}
+	free(key);
+	free(val);
+	return rc;
+}
+
+int etcd_parse_kvs(const char *body, etcd_kv_fn fn, void *arg,
+		   int64_t *revision, char *err, size_t err_len)
+{
+	cJSON *root = cJSON_Parse(body);
+	const cJSON *hdr = root ? j_obj(root, "header") : NULL, *kvs, *kv;
+	int rc = 0;
+
+	if (hdr == NULL) {
+		snprintf(err, err_len, "range: unreadable answer");
+		cJSON_Delete(root);
+		return -1;
+	}
+	*revision = j_i64(hdr, "revision");
+	kvs = cJSON_GetObjectItemCaseSensitive(root, "kvs");
+	if (cJSON_IsArray(kvs)) {
+		cJSON_ArrayForEach(kv, kvs)
+		{
+			rc = cJSON_IsObject(kv)
+				     ? kv_walk(kv, fn, arg, err, err_len)
+				     : 0;
+			if (rc != 0)
+				break;
+		}
+	}
+	cJSON_Delete(root);
+	return rc;
+}
+
+int etcd_parse_grant(const char *body, int64_t *id, int64_t *ttl_s, char *err,
+		     size_t err_len)
+{
+	cJSON *root = cJSON_Parse(body);
+	int rc = -1;
+
+	*id = root ? j_i64(root, "ID") : 0;
+	*ttl_s = root ? j_i64(root, "TTL") : 0;
+	if (*id != 0 && *ttl_s > 0)
+		rc = 0;
+	else
+		snprintf(err, err_len, "lease grant: unreadable answer");
+	cJSON_Delete(root);
+	return rc;
+}
+
+int etcd_parse_keepalive(const char *body, int64_t id, int64_t *ttl_s)
+{
+	const char *p = body, *end = NULL;
+
+	*ttl_s = 0;
+	while (p != NULL && *p != 0) {
+		cJSON *root = cJSON_ParseWithOpts(p, &end, 0);
+		const cJSON *res = root ? j_obj(root, "result") : NULL;
+		bool hit = res != NULL && j_i64(res, "ID") == id;
+
+		if (hit)
+			*ttl_s = j_i64(res, "TTL");
+		cJSON_Delete(root);
+		if (hit)
+			return 0;
+		if (root == NULL)
+			return -1;
+		p = end;
+		while (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t')
+			p++;
+	}
+	return -1;
 }
 
 int etcd_parse_txn(const char *body, int64_t *revision, char *err,

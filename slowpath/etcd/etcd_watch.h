@@ -29,8 +29,10 @@ struct etcd_msg {
 	int64_t revision; /* header.revision */
 	int64_t mod_revision; /* PUT/DELETE: the event's kv.mod_revision */
 	int64_t compact_revision; /* CANCELED */
-	char *value; /* PUT: decoded, NUL-terminated, caller frees */
+	char *value; /* PUT: decoded, NUL-terminated, valid during fn */
 	size_t value_len;
+	char *key; /* PUT/DELETE: decoded, NUL-terminated, valid during fn */
+	int64_t lease; /* PUT: the key's lease, 0 when none */
 	char error[160];
 };
 
@@ -67,6 +69,35 @@ void etcd_msg_decode(const char *json, size_t len, etcd_msg_fn fn, void *arg);
 int etcd_parse_range(const char *body, char **value, size_t *value_len,
 		     int64_t *mod_revision, int64_t *revision, char *err,
 		     size_t err_len);
+
+/* One key of a range answer (valid during the call). */
+struct etcd_kv {
+	const char *key, *value;
+	size_t value_len;
+	int64_t mod_revision, lease;
+};
+
+typedef int (*etcd_kv_fn)(void *arg, const struct etcd_kv *kv);
+
+/*
+ * A range answer for many keys: fn for each (its non-zero return ends
+ * the walk and is returned), *revision the store's. 0, the return of fn,
+ * or -1 (err filled: unreadable, or a key or value not base64).
+ */
+int etcd_parse_kvs(const char *body, etcd_kv_fn fn, void *arg,
+		   int64_t *revision, char *err, size_t err_len);
+
+/* A lease grant answer: 0 with *id and *ttl_s (etcd may raise the TTL to
+ * its minimum), or -1 (err filled). */
+int etcd_parse_grant(const char *body, int64_t *id, int64_t *ttl_s, char *err,
+		     size_t err_len);
+
+/*
+ * A keep-alive answer (one {"result"} object per lease asked, in one
+ * body): *ttl_s of lease `id` (0: expired or unknown). 0, or -1 when the
+ * body has no answer for it.
+ */
+int etcd_parse_keepalive(const char *body, int64_t id, int64_t *ttl_s);
 
 /* A txn answer: 1 succeeded, 0 compare failed, -1 unreadable; *revision. */
 int etcd_parse_txn(const char *body, int64_t *revision, char *err,

@@ -25,6 +25,9 @@
 #     source: a change through node 1's API is in force on node 2 within
 #     1 s (measured and printed), with equal Maglev table digests on both;
 #     with etcd stopped both nodes keep forwarding on that configuration;
+#   - a registry instance (weight 0: no flows) registered through node 1 is
+#     in node 2's configuration, heartbeats through node 2 keep it past
+#     2 x its ttl, and without them it is gone from both (etcd leases);
 #   - SIGTERM to node 1's slow path withdraws first: the route is gone
 #     before the process exits, which is not before the grace; the tap is
 #     the fast path's: it keeps the node address and BGP stays up.
@@ -259,6 +262,42 @@ expect "node 2 reports its applied revision in etcd (${NODE_ETCD_PREFIX}nodes/no
 c2=$(node_get 1 /v1/config | jq -c '[.node.addresses[0].address, .api.listeners[0].unix]')
 [[ $c2 == "[\"$N2\",\"$(node_api 1)\"]" ]]
 expect "node 2 keeps its own node address and API socket (node-local sections)" $? "$c2"
+
+# --- the registry in etcd: leases as TTLs ----------------------------------
+# Weight 0: a backend in the table that takes no flows, so nothing that
+# serves the VIP changes.
+reg_api() {  # reg_api I CURL-ARGS...: node I's registry API
+    local i=$1
+    shift
+    curl -s --max-time 5 --unix-socket "$(node_api "$i")" "$@" || true
+}
+reg_on() {  # reg_on I ID: node I has instance ID in force
+    node_get "$1" /v1/config | jq -e --arg i "$2" \
+        '[.services[].backends[] | select(.registration.id == $i)] | length == 1' >/dev/null 2>&1
+}
+reg_body=$(reg_api 0 -H 'Content-Type: application/json' \
+    -d '{"address": "10.99.0.19", "port": 80, "weight": 0, "ttl": 2}' \
+    http://localhost/v1/registry/services/web-dsr/instances)
+reg_id=$(jq -r '.id // empty' <<<"$reg_body" 2>/dev/null)
+[[ ${#reg_id} == 16 ]]
+expect "an instance registered through node 1" $? "${reg_id:-$reg_body}"
+for ((t = 0; t < 100; t++)); do reg_on 1 "$reg_id" && break; sleep 0.02; done
+reg_on 1 "$reg_id"
+expect "the instance is in node 2's configuration within 2 s" $?
+beats=''
+for ((t = 0; t < 12; t++)); do
+    beats+="$(reg_api 1 -o /dev/null -w '%{http_code}' -X PUT \
+        "http://localhost/v1/registry/services/web-dsr/instances/$reg_id/heartbeat") "
+    sleep 0.5
+done
+[[ $beats == "$(printf '200 %.0s' $(seq 12))" ]] && reg_on 0 "$reg_id"
+expect "heartbeats through node 2 for 6 s (3 x ttl) keep it on node 1" $? "$beats"
+for ((t = 0; t < 80; t++)); do
+    ! reg_on 0 "$reg_id" && ! reg_on 1 "$reg_id" && break
+    sleep 0.1
+done
+! reg_on 0 "$reg_id" && ! reg_on 1 "$reg_id"
+expect "without heartbeats: gone from both nodes within 2 x ttl + 4 s" $?
 
 
 # --- drain under wrk -------------------------------------------------------

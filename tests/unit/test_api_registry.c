@@ -662,6 +662,164 @@ static void test_lapse_spills(void)
 	CHECK(view_load(0) == 70);
 }
 
+/* ------------------------------------------------------------------ */
+/* With a remote source that holds the registry (etcd's leases)          */
+
+static struct {
+	int puts, beats;
+	bool json; /* the last put carried a document */
+	bool op, remove; /* ... a registry op, a deregistration */
+	char id[32];
+	uint32_t ttl_s;
+	int beat_rc, verdict;
+	uint64_t gen;
+} rem;
+
+static int rem_put(void *ctx, const char *json, const struct api_reg_op *op,
+		   struct api_error *e)
+{
+	(void)ctx, (void)e;
+	rem.puts++;
+	rem.json = json != NULL;
+	rem.op = op != NULL;
+	rem.remove = op != NULL && op->remove;
+	snprintf(rem.id, sizeof(rem.id), "%s", op ? op->id : "");
+	rem.ttl_s = op ? op->ttl_s : 0;
+	return 0;
+}
+
+static void rem_render(void *ctx, struct jw *w)
+{
+	(void)ctx, (void)w;
+}
+
+static int rem_beat(void *ctx, const struct api_reg_op *op, struct api_error *e)
+{
+	(void)ctx;
+	rem.beats++;
+	snprintf(rem.id, sizeof(rem.id), "%s", op->id);
+	rem.ttl_s = op->ttl_s;
+	if (rem.beat_rc == -1) {
+		e->status = 503;
+		e->code = API_ERR_FASTPATH;
+		snprintf(e->message, sizeof(e->message), "etcd unreachable");
+	}
+	return rem.beat_rc;
+}
+
+static int rem_verdict(void *ctx, const char *svc, const char *id)
+{
+	(void)ctx, (void)svc, (void)id;
+	return rem.verdict;
+}
+
+static uint64_t rem_gen(void *ctx)
+{
+	(void)ctx;
+	return rem.gen;
+}
+
+static const struct api_remote remote = {
+	.put = rem_put,
+	.render = rem_render,
+	.beat = rem_beat,
+	.verdict = rem_verdict,
+	.gen = rem_gen,
+};
+
+/* The remote says `verdict` from now on; then one scan. */
+static int remote_says(int verdict)
+{
+	struct api_error e;
+
+	rem.verdict = verdict;
+	rem.gen++;
+	clock_ms += API_REGISTRY_SCAN_MS;
+	return api_registry_run(A, &e);
+}
+
+static void instance_state_is(const char *id, const char *state)
+{
+	char t[256];
+
+	snprintf(t, sizeof(t), INST "/%s", id);
+	call_as("GET", t, REGISTRY, "CN=agent", NULL);
+	CHECK_MSG(strcmp(jstr(R.json, "state"), state) == 0, "%s: %s", state,
+		  R.body);
+}
+
+static void test_remote(void)
+{
+	const char *body = "{'address': '10.0.0.9', 'port': 8080, 'ttl': 3}";
+	char id[32], t[256];
+	uint64_t v;
+
+	fresh_registry();
+	memset(&rem, 0, sizeof(rem));
+	rem.verdict = -1;
+	api_set_remote(A, &remote);
+	/* a registration: the document and the op in one put */
+	reg_post(body);
+	CHECK_MSG(R.status == 201, "%d %s", R.status, R.body);
+	snprintf(id, sizeof(id), "%s", jstr(R.json, "id"));
+	CHECK(rem.puts == 1 && rem.json && rem.op && !rem.remove);
+	CHECK(strcmp(rem.id, id) == 0 && rem.ttl_s == 3);
+	/* the same again: the op alone (new leases), no document */
+	reg_post(body);
+	CHECK(R.status == 200 && rem.puts == 2 && !rem.json && rem.op);
+	/* the remote's word beats the local TTL: healthy past 2 x ttl */
+	clock_ms += 7000;
+	CHECK(remote_says(0) == 0);
+	instance_state_is(id, "healthy");
+	CHECK(flat_state("10.0.0.9") == EP_BE_UP);
+	/* a heartbeat goes to the remote and writes nothing */
+	v = api_version(A);
+	beat(id);
+	CHECK_MSG(R.status == 200, "%d %s", R.status, R.body);
+	CHECK(rem.beats == 1 && rem.puts == 2 && api_version(A) == v);
+	CHECK(strcmp(rem.id, id) == 0 && rem.ttl_s == 3);
+	rem.beat_rc = -ENOENT;
+	beat(id);
+	CHECK(R.status == 404);
+	rem.beat_rc = -1;
+	beat(id);
+	CHECK(R.status == 503 && jnum(R.json, "code") == API_ERR_FASTPATH);
+	rem.beat_rc = 0;
+	/* the alive lease lapsed: out of selection, the document stays */
+	CHECK(remote_says(1) == 1);
+	instance_state_is(id, "unhealthy");
+	CHECK(flat_state("10.0.0.9") == EP_BE_DOWN);
+	CHECK(file_has(id) && rem.puts == 2);
+	/* a heartbeat through another node: back in on this one */
+	CHECK(remote_says(0) == 1);
+	CHECK(flat_state("10.0.0.9") == EP_BE_UP);
+	/* through this node while unhealthy: back in at once */
+	CHECK(remote_says(1) == 1);
+	rem.beat_rc = 1;
+	beat(id);
+	CHECK(R.status == 200 && flat_state("10.0.0.9") == EP_BE_UP);
+	rem.beat_rc = 0;
+	/* the instance lease lapsed: removed, a plain document put */
+	CHECK(remote_says(2) >= 1);
+	CHECK(rem.puts == 3 && rem.json && !rem.op);
+	CHECK(!file_has(id) && flat_state("10.0.0.9") == -1);
+	/* unknown to the remote: the local TTL decides again */
+	rem.verdict = -1;
+	reg_post(body);
+	CHECK(R.status == 201);
+	snprintf(id, sizeof(id), "%s", jstr(R.json, "id"));
+	CHECK(remote_says(-1) == 0);
+	clock_ms += 3000;
+	CHECK(remote_says(-1) == 1);
+	CHECK(flat_state("10.0.0.9") == EP_BE_DOWN);
+	/* a deregistration carries the op that deletes its keys */
+	snprintf(t, sizeof(t), INST "/%s", id);
+	call_as("DELETE", t, REGISTRY, "CN=agent", NULL);
+	CHECK(R.status == 200 && rem.json && rem.op && rem.remove);
+	CHECK(strcmp(rem.id, id) == 0);
+	api_set_remote(A, NULL);
+}
+
 int main(void)
 {
 	char tmpl[] = "/tmp/test_api_registry.XXXXXX";
@@ -682,6 +840,7 @@ int main(void)
 	test_document();
 	test_restart();
 	test_lapse_spills();
+	test_remote();
 	api_destroy(A);
 	reply_reset();
 	free(fake.last_flat);

@@ -4,7 +4,9 @@
  * every byte boundary gives the same messages; created, put (base64
  * values), delete, compaction (canceled with compact_revision), errors
  * and garbage (the stream is refused: the client reconnects); range and
- * txn answers; base64 both ways; the reconnect back-off.
+ * txn answers; keys and leases of events; range answers of many keys;
+ * lease grant and keep-alive answers; base64 both ways; the reconnect
+ * back-off.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +19,8 @@ struct seen {
 	enum etcd_msg_kind kind[8];
 	int64_t rev[8], mod[8], compact[8];
 	char value[8][64];
+	char key[8][64];
+	int64_t lease[8];
 };
 
 static void on_msg(void *arg, const struct etcd_msg *m)
@@ -31,6 +35,8 @@ static void on_msg(void *arg, const struct etcd_msg *m)
 	s->compact[s->n] = m->compact_revision;
 	snprintf(s->value[s->n], sizeof(s->value[0]), "%s",
 		 m->value ? m->value : "");
+	snprintf(s->key[s->n], sizeof(s->key[0]), "%s", m->key ? m->key : "");
+	s->lease[s->n] = m->lease;
 	s->n++;
 }
 
@@ -137,6 +143,122 @@ static void test_range_txn(void)
 	CHECK(etcd_parse_txn("[]", &rev, err, sizeof(err)) == -1);
 }
 
+#define REG_KEY "L3AvcmVnaXN0cnkvd2ViLzAwMDAwMDAwMDAwMDAwYTE="
+
+/* Events of several keys in one message (a registration's txn): each
+ * with its key, the put with its lease; a delete with its key. */
+static void test_event_keys(void)
+{
+	struct etcd_stream st = { 0 };
+	struct seen s = { 0 };
+	const char msg[] =
+		"{\"result\":{\"header\":{\"revision\":\"30\"},\"events\":["
+		"{\"kv\":{\"key\":\"L3AvY29uZmln\",\"mod_revision\":\"30\","
+		"\"value\":\"eyJhIjoxfQ==\"}},"
+		"{\"kv\":{\"key\":\"" REG_KEY "\",\"mod_revision\":\"30\","
+		"\"value\":\"eyJhIjoxfQ==\",\"lease\":\"7587866\"}}]}}\n"
+		"{\"result\":{\"header\":{\"revision\":\"31\"},\"events\":["
+		"{\"type\":\"DELETE\",\"kv\":{\"key\":\"" REG_KEY "\","
+		"\"mod_revision\":\"31\"}}]}}\n";
+	const char badk[] = "{\"result\":{\"events\":[{\"kv\":{\"key\":"
+			    "\"!!\",\"value\":\"YQ==\"}}]}}";
+
+	CHECK(etcd_stream_feed(&st, msg, strlen(msg), on_msg, &s) == 0);
+	CHECK(s.n == 3);
+	CHECK(s.kind[0] == ETCD_MSG_PUT && strcmp(s.key[0], "/p/config") == 0 &&
+	      s.lease[0] == 0 && s.rev[0] == 30);
+	CHECK(s.kind[1] == ETCD_MSG_PUT &&
+	      strcmp(s.key[1], "/p/registry/web/00000000000000a1") == 0 &&
+	      s.lease[1] == 7587866 && s.rev[1] == 30);
+	CHECK(s.kind[2] == ETCD_MSG_DELETE &&
+	      strcmp(s.key[2], "/p/registry/web/00000000000000a1") == 0 &&
+	      s.rev[2] == 31);
+	CHECK(etcd_stream_feed(&st, badk, strlen(badk), on_msg, &s) == 0);
+	CHECK(s.n == 4 && s.kind[3] == ETCD_MSG_ERROR);
+	etcd_stream_reset(&st);
+}
+
+struct kvs_seen {
+	int n;
+	char key[4][64], value[4][16];
+	int64_t mod[4], lease[4];
+	int stop_at; /* return 1 from this call on (0: never) */
+};
+
+static int on_kv(void *arg, const struct etcd_kv *kv)
+{
+	struct kvs_seen *s = arg;
+
+	if (s->n >= 4)
+		return -1;
+	snprintf(s->key[s->n], sizeof(s->key[0]), "%s", kv->key);
+	snprintf(s->value[s->n], sizeof(s->value[0]), "%s", kv->value);
+	s->mod[s->n] = kv->mod_revision;
+	s->lease[s->n] = kv->lease;
+	s->n++;
+	return s->stop_at != 0 && s->n >= s->stop_at ? 1 : 0;
+}
+
+static void test_range_kvs(void)
+{
+	const char body[] = "{\"header\":{\"revision\":\"40\"},\"kvs\":["
+			    "{\"key\":\"L3AvY29uZmln\",\"mod_revision\":\"38\","
+			    "\"value\":\"eyJhIjoxfQ==\"},"
+			    "{\"key\":\"" REG_KEY "\",\"mod_revision\":\"39\","
+			    "\"lease\":\"99\"}],\"count\":\"2\"}";
+	struct kvs_seen s = { 0 };
+	char err[160];
+	int64_t rev = 0;
+
+	CHECK(etcd_parse_kvs(body, on_kv, &s, &rev, err, sizeof(err)) == 0);
+	CHECK(rev == 40 && s.n == 2);
+	CHECK(strcmp(s.key[0], "/p/config") == 0 &&
+	      strcmp(s.value[0], "{\"a\":1}") == 0 && s.mod[0] == 38 &&
+	      s.lease[0] == 0);
+	CHECK(strcmp(s.key[1], "/p/registry/web/00000000000000a1") == 0 &&
+	      s.value[1][0] == 0 && s.mod[1] == 39 && s.lease[1] == 99);
+	/* fn ends the walk */
+	memset(&s, 0, sizeof(s));
+	s.stop_at = 1;
+	CHECK(etcd_parse_kvs(body, on_kv, &s, &rev, err, sizeof(err)) == 1);
+	CHECK(s.n == 1);
+	/* no keys; unreadable; a key not base64 */
+	memset(&s, 0, sizeof(s));
+	CHECK(etcd_parse_kvs("{\"header\":{\"revision\":7}}", on_kv, &s, &rev,
+			     err, sizeof(err)) == 0 &&
+	      rev == 7 && s.n == 0);
+	CHECK(etcd_parse_kvs("{}", on_kv, &s, &rev, err, sizeof(err)) == -1);
+	CHECK(etcd_parse_kvs("{\"header\":{},\"kvs\":[{\"key\":\"%%\"}]}",
+			     on_kv, &s, &rev, err, sizeof(err)) == -1);
+	CHECK(s.n == 0);
+}
+
+static void test_leases(void)
+{
+	/* two leases asked in one body: one answer object each; an
+	 * expired lease's answer has no TTL */
+	const char ka[] =
+		"{\"result\":{\"header\":{\"revision\":\"1\"},\"ID\":\"41\","
+		"\"TTL\":\"4\"}}\n"
+		"{\"result\":{\"header\":{\"revision\":\"1\"},"
+		"\"ID\":\"42\"}}\n";
+	char err[160];
+	int64_t id, ttl;
+
+	CHECK(etcd_parse_grant("{\"header\":{},\"ID\":\"4111\",\"TTL\":\"2\"}",
+			       &id, &ttl, err, sizeof(err)) == 0);
+	CHECK(id == 4111 && ttl == 2);
+	CHECK(etcd_parse_grant("{\"error\":\"x\",\"code\":5}", &id, &ttl, err,
+			       sizeof(err)) == -1);
+	CHECK(etcd_parse_grant("nope", &id, &ttl, err, sizeof(err)) == -1);
+	CHECK(etcd_parse_keepalive(ka, 41, &ttl) == 0 && ttl == 4);
+	CHECK(etcd_parse_keepalive(ka, 42, &ttl) == 0 && ttl == 0);
+	CHECK(etcd_parse_keepalive(ka, 43, &ttl) == -1 && ttl == 0);
+	CHECK(etcd_parse_keepalive("", 41, &ttl) == -1);
+	CHECK(etcd_parse_keepalive("{\"result\":{\"ID\":\"41\"}} garbage", 42,
+				   &ttl) == -1);
+}
+
 static void test_b64_backoff(void)
 {
 	static const char *const plain[] = { "",     "f",     "fo",    "foo",
@@ -169,6 +291,9 @@ int main(void)
 	test_stream_splits();
 	test_stream_bad();
 	test_range_txn();
+	test_event_keys();
+	test_range_kvs();
+	test_leases();
 	test_b64_backoff();
 	return check_summary("etcd_watch");
 }
