@@ -111,9 +111,8 @@ double ectl_count_of(const cJSON *o, const char *key)
 	return cJSON_IsNumber(v) && v->valuedouble >= 0 ? v->valuedouble : -1;
 }
 
-/* A count as text: exact digits, "-" if absent. */
-static const char *count_text(const cJSON *o, const char *key, char *buf,
-			      size_t size)
+const char *ectl_count_text(const cJSON *o, const char *key, char *buf,
+			    size_t size)
 {
 	double v = ectl_count_of(o, key);
 
@@ -357,13 +356,14 @@ static int breaker_table(FILE *out, const cJSON *outlier)
 		for (unsigned int k = 0; k < 4; k++)
 			ectl_table_cell(
 				&t, "%s",
-				count_text(b, nums[k], num, sizeof(num)));
+				ectl_count_text(b, nums[k], num, sizeof(num)));
 	}
 	if (ectl_table_finish(out, &t) != 0)
 		return -ENOMEM;
 	fprintf(out, "outlier detection: %s ejected (max %s%%)\n",
-		count_text(outlier, "ejected", num, sizeof(num)),
-		count_text(outlier, "max_ejection_percent", id, sizeof(id)));
+		ectl_count_text(outlier, "ejected", num, sizeof(num)),
+		ectl_count_text(outlier, "max_ejection_percent", id,
+				sizeof(id)));
 	return 0;
 }
 
@@ -382,10 +382,10 @@ static void tiers_line(FILE *out, const cJSON *health)
 		const cJSON *load = ectl_member(t, "load_percent");
 
 		fprintf(out, "%s %s %.2f%% (%s/%s healthy%s)", sep,
-			count_text(t, "priority", a, sizeof(a)),
+			ectl_count_text(t, "priority", a, sizeof(a)),
 			cJSON_IsNumber(load) ? load->valuedouble : 0.0,
-			count_text(t, "healthy", b, sizeof(b)),
-			count_text(t, "eligible", c, sizeof(c)),
+			ectl_count_text(t, "healthy", b, sizeof(b)),
+			ectl_count_text(t, "eligible", c, sizeof(c)),
 			cJSON_IsTrue(ectl_member(t, "panic")) ? ", panic" : "");
 		sep = ",";
 	}
@@ -420,7 +420,7 @@ int ectl_fmt_backends(FILE *out, const cJSON *backends, const cJSON *stats,
 			ectl_find_by(ectl_array_of(svc, "backends"), "id", id);
 		ectl_table_cell(&t, "%s", id);
 		ectl_table_cell(&t, "%s",
-				count_text(b, "weight", num, sizeof(num)));
+				ectl_count_text(b, "weight", num, sizeof(num)));
 		ectl_table_cell(&t, "%s", ectl_str_or(b, "state", "up"));
 		if (tiered)
 			tier_cells(&t, health, b, id);
@@ -428,16 +428,16 @@ int ectl_fmt_backends(FILE *out, const cJSON *backends, const cJSON *stats,
 			health_cells(&t, health, id);
 		for (unsigned int k = first; k < c.n; k++)
 			ectl_table_cell(&t, "%s",
-					count_text(counters, c.d[k]->name, num,
-						   sizeof(num)));
+					ectl_count_text(counters, c.d[k]->name,
+							num, sizeof(num)));
 	}
 	rc = ectl_table_finish(out, &t);
 	if (rc == 0 && checked)
 		fprintf(out, "health: %s check, service %s, %s of %s healthy\n",
 			ectl_str_or(health, "check", "-"),
 			ectl_str_or(health, "state", "-"),
-			count_text(health, "healthy", num, sizeof(num)),
-			count_text(health, "eligible", id, sizeof(id)));
+			ectl_count_text(health, "healthy", num, sizeof(num)),
+			ectl_count_text(health, "eligible", id, sizeof(id)));
 	if (rc == 0 && tiered)
 		tiers_line(out, health);
 	return rc ? rc : breaker_table(out, ectl_member(backends, "outlier"));
@@ -464,13 +464,13 @@ static void stats_state(FILE *out, const cJSON *st)
 		"fast path: %s, workers %s, generation %s, version %s; API "
 		"configuration version %s\n",
 		alive ? "alive" : "NOT RUNNING",
-		count_text(st, "workers", w, sizeof(w)),
-		count_text(st, "generation", g, sizeof(g)),
-		count_text(st, "version", v, sizeof(v)),
-		count_text(st, "config_version", c, sizeof(c)));
+		ectl_count_text(st, "workers", w, sizeof(w)),
+		ectl_count_text(st, "generation", g, sizeof(g)),
+		ectl_count_text(st, "version", v, sizeof(v)),
+		ectl_count_text(st, "config_version", c, sizeof(c)));
 	fprintf(out, "rings: punt %s, inject %s\n\n",
-		count_text(st, "punt_ring_depth", pr, sizeof(pr)),
-		count_text(st, "inject_ring_depth", in, sizeof(in)));
+		ectl_count_text(st, "punt_ring_depth", pr, sizeof(pr)),
+		ectl_count_text(st, "inject_ring_depth", in, sizeof(in)));
 }
 
 /*
@@ -494,13 +494,13 @@ static int counter_rows(FILE *out, const cJSON *st, const char *key,
 	cJSON_ArrayForEach(e, ectl_array_of(st, key))
 	{
 		ectl_table_cell(&t, "%s",
-				first_is_count
-					? count_text(e, first, num, sizeof(num))
-					: ectl_str_or(e, first, "-"));
+				first_is_count ? ectl_count_text(e, first, num,
+								 sizeof(num))
+					       : ectl_str_or(e, first, "-"));
 		for (unsigned int k = 1; k < c.n; k++)
-			ectl_table_cell(
-				&t, "%s",
-				count_text(e, c.d[k]->name, num, sizeof(num)));
+			ectl_table_cell(&t, "%s",
+					ectl_count_text(e, c.d[k]->name, num,
+							sizeof(num)));
 	}
 	return ectl_table_finish(out, &t);
 }
@@ -545,17 +545,17 @@ static int stats_counters(FILE *out, const cJSON *st, bool all)
 		cJSON_ArrayForEach(c, cnt)
 		{
 			ectl_table_cell(&t, "%s", c->string);
-			ectl_table_cell(
-				&t, "%s",
-				count_text(cnt, c->string, num, sizeof(num)));
+			ectl_table_cell(&t, "%s",
+					ectl_count_text(cnt, c->string, num,
+							sizeof(num)));
 		}
 		return ectl_table_finish(out, &t);
 	}
 	for (size_t i = 0; i < N_MAIN_COUNTERS; i++) {
 		ectl_table_cell(&t, "%s", main_counters[i]);
-		ectl_table_cell(
-			&t, "%s",
-			count_text(cnt, main_counters[i], num, sizeof(num)));
+		ectl_table_cell(&t, "%s",
+				ectl_count_text(cnt, main_counters[i], num,
+						sizeof(num)));
 	}
 	return ectl_table_finish(out, &t);
 }
@@ -573,12 +573,13 @@ static int stats_drops(FILE *out, const cJSON *st, bool all)
 		if (!all && ectl_count_of(drops, d->string) == 0)
 			continue;
 		ectl_table_cell(&t, "%s", d->string);
-		ectl_table_cell(&t, "%s",
-				count_text(drops, d->string, num, sizeof(num)));
+		ectl_table_cell(
+			&t, "%s",
+			ectl_count_text(drops, d->string, num, sizeof(num)));
 	}
 	ectl_table_cell(&t, "total");
 	ectl_table_cell(&t, "%s",
-			count_text(st, "drops_total", num, sizeof(num)));
+			ectl_count_text(st, "drops_total", num, sizeof(num)));
 	return ectl_table_finish(out, &t);
 }
 
@@ -639,7 +640,7 @@ int ectl_fmt_flows(FILE *out, const cJSON *flows)
 		age_text(ectl_count_of(f, "age_ms"), num, sizeof(num));
 		ectl_table_cell(&t, "%s", num);
 		ectl_table_cell(&t, "%s",
-				count_text(f, "worker", num, sizeof(num)));
+				ectl_count_text(f, "worker", num, sizeof(num)));
 	}
 	return ectl_table_finish(out, &t);
 }

@@ -33,6 +33,9 @@ const cJSON *ectl_member(const cJSON *o, const char *key);
 const char *ectl_str_or(const cJSON *o, const char *key, const char *dflt);
 /* A count: a number >= 0, else -1. */
 double ectl_count_of(const cJSON *o, const char *key);
+/* A count as text in buf: exact digits, "-" if absent. */
+const char *ectl_count_text(const cJSON *o, const char *key, char *buf,
+			    size_t size);
 const cJSON *ectl_array_of(const cJSON *o, const char *key);
 /* The element of array `a` whose `key` is the string `want`. */
 const cJSON *ectl_find_by(const cJSON *a, const char *key, const char *want);

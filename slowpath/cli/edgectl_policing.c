@@ -161,17 +161,6 @@ char *ectl_policing_body(const char *part, const char *text, size_t len,
 /* ------------------------------------------------------------------ */
 /* Tables                                                               */
 
-static const char *count_text(const cJSON *o, const char *key, char *buf,
-			      size_t size)
-{
-	double v = ectl_count_of(o, key);
-
-	if (v < 0)
-		return "-";
-	snprintf(buf, size, "%.0f", v);
-	return buf;
-}
-
 /* "1000/s burst 50 token" for a limit object, "-" when absent. */
 static void limit_cell(struct table *t, const cJSON *limits, const char *key)
 {
@@ -182,8 +171,9 @@ static void limit_cell(struct table *t, const cJSON *limits, const char *key)
 		ectl_table_cell(t, "-");
 		return;
 	}
-	ectl_table_cell(t, "%s/s burst %s %s", count_text(l, "rate", rate, 32),
-			count_text(l, "burst", burst, 32),
+	ectl_table_cell(t, "%s/s burst %s %s",
+			ectl_count_text(l, "rate", rate, 32),
+			ectl_count_text(l, "burst", burst, 32),
 			strcmp(ectl_str_or(l, "mode", ""), "leaky_bucket") == 0
 				? "leaky"
 				: "token");
@@ -245,15 +235,15 @@ static int global_table(FILE *out, const cJSON *pol)
 	fputs("Global (policing, every service):\n", out);
 	limit_cell(&t, pc, "packets_per_second");
 	limit_cell(&t, pc, "connections_per_second");
-	if (pc && strcmp(count_text(pc, "ipv6_prefix", pfx, 32), "-") != 0)
+	if (pc && strcmp(ectl_count_text(pc, "ipv6_prefix", pfx, 32), "-") != 0)
 		ectl_table_cell(&t, "/%s", pfx);
 	else
 		ectl_table_cell(&t, "-");
 	if (sf)
 		ectl_table_cell(
 			&t, "%s/s burst %s per worker",
-			count_text(sf, "new_flows_per_second", rate, 32),
-			count_text(sf, "burst", burst, 32));
+			ectl_count_text(sf, "new_flows_per_second", rate, 32),
+			ectl_count_text(sf, "burst", burst, 32));
 	else
 		ectl_table_cell(&t, "-");
 	acl_cell(&t, ectl_member(pol, "acl"));

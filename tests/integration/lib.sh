@@ -91,6 +91,31 @@ free_port() {
 	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
+# etcd_setup DIR: a loopback etcd for the test (data and log in DIR):
+# sets ep (its client URL); then ectl ARGS... is etcdctl against it and
+# start_etcd starts it (again), 0 once healthy within 10 s. The caller
+# stops $etcd_pid.
+etcd_setup() {
+	etcd_dir=$1
+	etcd_pport=$(free_port)
+	ep=http://127.0.0.1:$(free_port)
+}
+ectl() { ETCDCTL_API=3 etcdctl --endpoints "$ep" --dial-timeout 2s "$@"; }
+start_etcd() {
+	etcd --name "ep-etcd-$$" --data-dir "$etcd_dir/etcd" \
+		--listen-client-urls "$ep" --advertise-client-urls "$ep" \
+		--listen-peer-urls "http://127.0.0.1:$etcd_pport" \
+		--initial-advertise-peer-urls "http://127.0.0.1:$etcd_pport" \
+		--initial-cluster "ep-etcd-$$=http://127.0.0.1:$etcd_pport" \
+		>>"$etcd_dir/etcd.log" 2>&1 &
+	etcd_pid=$!
+	for _ in $(seq 100); do
+		ectl endpoint health >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 # A primary cannot start while a secondary of the previous instance still
 # maps its memory (the slow path lets go within ~100 ms of the stop; under
 # load it can take longer). A supervisor retries; so do we, bounded, and

@@ -37,27 +37,9 @@ trap cleanup EXIT
 
 dpdk_preflight curl jq stdbuf etcd etcdctl -- "$fp_bin" "$sp_bin"
 
-eport=$(free_port)
-pport=$(free_port)
-ep=http://127.0.0.1:$eport
+etcd_setup "$base"
 P=/ep-reg-test/
 TTL=2
-ectl() { ETCDCTL_API=3 etcdctl --endpoints "$ep" --dial-timeout 2s "$@"; }
-
-start_etcd() {
-	etcd --name "ep-etcd-$$" --data-dir "$base/etcd" \
-		--listen-client-urls "$ep" --advertise-client-urls "$ep" \
-		--listen-peer-urls "http://127.0.0.1:$pport" \
-		--initial-advertise-peer-urls "http://127.0.0.1:$pport" \
-		--initial-cluster "ep-etcd-$$=http://127.0.0.1:$pport" \
-		>>"$base/etcd.log" 2>&1 &
-	etcd_pid=$!
-	for _ in $(seq 100); do
-		ectl endpoint health >/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	return 1
-}
 
 # doc SOCKET: the shared document (the api section stays each node's)
 doc() {

@@ -87,6 +87,26 @@ int apply(int secrets, uint64_t version)
 	return rc == 0 ? ev.status : rc;
 }
 
+/* Ethernet (to the port) and IPv4 headers for `l4_len` bytes of proto,
+ * which are zeroed. */
+static void frame_ip4(uint8_t *f, const uint8_t smac[6], uint32_t sip,
+		      uint32_t dip, uint8_t proto, uint32_t l4_len)
+{
+	uint8_t *ip = f + 14;
+
+	memset(f, 0, 14 + 20 + l4_len);
+	memcpy(f, port_mac, 6);
+	memcpy(f + 6, smac, 6);
+	be16_put(f + 12, 0x0800);
+	ip[0] = 0x45;
+	be16_put(ip + 2, (uint16_t)(20 + l4_len));
+	ip[8] = 64;
+	ip[9] = proto;
+	be32_put(ip + 12, sip);
+	be32_put(ip + 16, dip);
+	be16_put(ip + 10, ref_csum(ip, 20));
+}
+
 /* A TCP/IPv4 frame; `mss` adds the option (SYNs). */
 uint32_t frame_tcp(uint8_t *f, const uint8_t smac[6], uint32_t sip,
 		   uint32_t dip, uint16_t sport, uint16_t dport, uint8_t flags,
@@ -96,17 +116,7 @@ uint32_t frame_tcp(uint8_t *f, const uint8_t smac[6], uint32_t sip,
 	uint8_t *ip = f + 14, *t = ip + 20;
 	uint32_t tl = (mss ? 24u : 20u) + payload;
 
-	memset(f, 0, 14 + 20 + tl);
-	memcpy(f, port_mac, 6);
-	memcpy(f + 6, smac, 6);
-	be16_put(f + 12, 0x0800);
-	ip[0] = 0x45;
-	be16_put(ip + 2, (uint16_t)(20 + tl));
-	ip[8] = 64;
-	ip[9] = 6;
-	be32_put(ip + 12, sip);
-	be32_put(ip + 16, dip);
-	be16_put(ip + 10, ref_csum(ip, 20));
+	frame_ip4(f, smac, sip, dip, 6, tl);
 	be16_put(t, sport);
 	be16_put(t + 2, dport);
 	be32_put(t + 4, seq);
@@ -129,20 +139,10 @@ uint32_t frame_tcp(uint8_t *f, const uint8_t smac[6], uint32_t sip,
 uint32_t frame_icmp_quote(uint8_t *f, const uint8_t smac[6], uint32_t sip,
 			  uint32_t dip, const uint8_t *quoted_ip, uint32_t qlen)
 {
-	uint8_t *ip = f + 14, *icmp = ip + 20;
+	uint8_t *icmp = f + 14 + 20;
 	uint32_t tl = 8 + qlen;
 
-	memset(f, 0, 14 + 20 + tl);
-	memcpy(f, port_mac, 6);
-	memcpy(f + 6, smac, 6);
-	be16_put(f + 12, 0x0800);
-	ip[0] = 0x45;
-	be16_put(ip + 2, (uint16_t)(20 + tl));
-	ip[8] = 64;
-	ip[9] = 1;
-	be32_put(ip + 12, sip);
-	be32_put(ip + 16, dip);
-	be16_put(ip + 10, ref_csum(ip, 20));
+	frame_ip4(f, smac, sip, dip, 1, tl);
 	icmp[0] = 3; /* destination unreachable */
 	icmp[1] = 4; /* fragmentation needed */
 	be16_put(icmp + 6, 1400); /* next-hop MTU */
