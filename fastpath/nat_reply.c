@@ -26,13 +26,8 @@ void nat_reply_forward(struct fp_worker *w, struct rte_mbuf *mb,
 
 	if (unlikely(m->kind == PKT_ICMP_ERR)) {
 		/* About a packet we sent the backend: no touch (see decide) */
-		if (unlikely(reply->flags & CT_F_SYNPROXY) &&
-		    m->key.proto == IPPROTO_TCP)
-			sp_quote_to_client(rte_pktmbuf_mtod(mb, uint8_t *) +
-						   m->inner_l4_off,
-					   (uint32_t)m->frame_len -
-						   m->inner_l4_off,
-					   reply->seq_delta);
+		if (unlikely(reply->flags & CT_F_SYNPROXY))
+			sp_quote_to_client(mb, m, reply->seq_delta);
 		rw_nat_icmp_reverse(mb, m, reply->addr, reply->port);
 		w->st->cnt[EP_CNT_NAT_ICMP]++;
 	} else {

@@ -26,10 +26,12 @@
 #ifndef EP_SYNPROXY_H
 #define EP_SYNPROXY_H
 
+#include <netinet/in.h>
 #include <stdint.h>
 #include <string.h>
 
 #include <rte_byteorder.h>
+#include <rte_mbuf.h>
 
 #include "csum.h"
 #include "parse.h"
@@ -117,17 +119,39 @@ static inline void sp_quote_shift(uint8_t *l4, uint32_t avail, uint32_t off,
 	memcpy(l4 + off, &v, 4);
 }
 
-/* The quote of a packet to the client: its sequence number (+ delta). */
-static inline void sp_quote_to_backend(uint8_t *l4, uint32_t avail,
-				       uint32_t delta)
+/* The quoted TCP header of ICMP error `mb` and its bytes in the frame. */
+static inline uint8_t *sp_quote(struct rte_mbuf *mb, const struct pkt_meta *m,
+				uint32_t *avail)
 {
+	*avail = (uint32_t)m->frame_len - m->inner_l4_off;
+	return rte_pktmbuf_mtod(mb, uint8_t *) + m->inner_l4_off;
+}
+
+/* An error to the VIP about a reply, on its way to the backend: the
+ * quoted sequence number (+ delta). Not TCP: nothing to do. */
+static inline void sp_quote_to_backend(struct rte_mbuf *mb,
+				       const struct pkt_meta *m, uint32_t delta)
+{
+	uint32_t avail;
+	uint8_t *l4;
+
+	if (m->key.proto != IPPROTO_TCP)
+		return;
+	l4 = sp_quote(mb, m, &avail);
 	sp_quote_shift(l4, avail, SP_TCP_SEQ_OFF, delta);
 }
 
-/* The quote of a packet to the backend: its acknowledgement (- delta). */
-static inline void sp_quote_to_client(uint8_t *l4, uint32_t avail,
-				      uint32_t delta)
+/* An error about a packet to the backend, on its way to the client: the
+ * quoted acknowledgement number (- delta), when it carries one. */
+static inline void sp_quote_to_client(struct rte_mbuf *mb,
+				      const struct pkt_meta *m, uint32_t delta)
 {
+	uint32_t avail;
+	uint8_t *l4;
+
+	if (m->key.proto != IPPROTO_TCP)
+		return;
+	l4 = sp_quote(mb, m, &avail);
 	if (avail > SP_TCP_FLAGS_OFF && (l4[SP_TCP_FLAGS_OFF] & SP_TH_ACK))
 		sp_quote_shift(l4, avail, SP_TCP_ACK_OFF, (uint32_t)0 - delta);
 }

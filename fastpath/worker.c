@@ -159,14 +159,8 @@ static __attribute__((noinline)) int rewrite_l3(struct rte_mbuf *mb,
 	switch (e->action) {
 	case FP_ACT_NAT:
 		if (m->kind == PKT_ICMP_ERR) {
-			if (unlikely(e->flags & CT_F_SYNPROXY) &&
-			    m->key.proto == IPPROTO_TCP)
-				sp_quote_to_backend(
-					rte_pktmbuf_mtod(mb, uint8_t *) +
-						m->inner_l4_off,
-					(uint32_t)m->frame_len -
-						m->inner_l4_off,
-					e->seq_delta);
+			if (unlikely(e->flags & CT_F_SYNPROXY))
+				sp_quote_to_backend(mb, m, e->seq_delta);
 			rw_nat_icmp_forward(mb, m, e->addr, e->port);
 			return 0;
 		}
