@@ -81,9 +81,10 @@ wait_hops() {
 # a TIME_WAIT and the same 5-tuple can be sent again.
 requests() {
     ip netns exec "$LAB_CLIENT_NS" python3 - "$LAB_CLIENT_IP" "$VIP" "$@" <<'PYEOF'
-import socket, struct, sys
+import socket, struct, sys, time
 src, vip, ports = sys.argv[1], sys.argv[2], sys.argv[3:]
 for p in ports:
+    t0 = time.monotonic()
     s = socket.socket()
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))
@@ -109,8 +110,24 @@ for p in ports:
     except Exception as e:
         name = "error:" + type(e).__name__
     s.close()
+    if not name.startswith("be"):
+        name += "@%dms" % ((time.monotonic() - t0) * 1000)
     print(p, name)
 PYEOF
+}
+
+# lost_requests_context: one line of what might have lost a request: each
+# node's nonzero drop counters, the router's routes and BFD sessions.
+lost_requests_context() {
+    local i
+    for i in 0 1; do
+        printf 'node %d drops %s; ' "$((i + 1))" \
+            "$(node_get "$i" /v1/stats | jq -c '(.drops | with_entries(select(.value != 0))) +
+                {tx_drops: ([.ports[].tx_drops] | add)}' 2>/dev/null)"
+    done
+    printf 'route %s; ' "$(route_hops)"
+    birdc -s "$LAB_ROUTER_BIRD_SOCKET" show bfd sessions 2>/dev/null |
+        awk '/^[0-9]/ {printf "bfd %s %s %s; ", $1, $3, $4}'
 }
 
 new_flows() {  # new_flows I: the service's new flows on node I
@@ -193,13 +210,16 @@ expect "node 1 /metrics: edgepath_node_vip_announced 1" $?
 f1=$(new_flows 0)
 f2=$(new_flows 1)
 mapfile -t lines < <(requests $(seq 42000 42119))
-good=0
+good=0 bad=""
 for l in "${lines[@]}"; do
-    if [[ ${l#* } =~ ^be[123]$ ]]; then good=$((good + 1)); else echo "request from port $l" >>"$LOG"; fi
+    if [[ ${l#* } =~ ^be[123]$ ]]; then good=$((good + 1)); else bad+="port $l; "; fi
 done
-((good == 120)); expect "120 requests from distinct source ports answered by a backend" $? "$good/120"
 d1=$(($(new_flows 0) - f1))
 d2=$(($(new_flows 1) - f2))
+# A failure names the requests that failed and what both nodes and the
+# router saw, since the scratch folder does not outlive a CI run.
+((good == 120)) || bad+="$(lost_requests_context)"
+((good == 120)); expect "120 requests from distinct source ports answered by a backend" $? "$good/120${bad:+; $bad}"
 ((d1 > 10 && d2 > 10)); expect "both nodes carry new flows (/v1/stats)" $? "node 1 +$d1, node 2 +$d2"
 
 # --- the same flow, the same backend through either node -----------------
