@@ -110,6 +110,10 @@ static int build_limits(struct pol_snapshot *ps, const uint8_t *base,
 			else
 				ps->svc[i].any |= pp.mode != EP_LIMIT_OFF;
 		}
+		/* A NAT flow's replies do not name their service: with a NAT
+		 * service's client limits, every flow is owned by address. */
+		ps->own_by_address |=
+			sv.fwd_mode == EP_FWD_NAT && ps->svc[i].any_client;
 		ps->svc[i].v6_prefix = sv.client_v6_prefix
 					       ? sv.client_v6_prefix
 					       : CL_DEFAULT_V6_PREFIX;
@@ -144,6 +148,7 @@ static int build_global_client(struct pol_snapshot *ps,
 				    (unsigned long long)pp.burst);
 		ps->any_global_client |= pp.mode != EP_LIMIT_OFF;
 	}
+	ps->own_by_address |= ps->any_global_client;
 	ps->global_v6_prefix = n->client_v6_prefix ? n->client_v6_prefix
 						   : CL_DEFAULT_V6_PREFIX;
 	return 0;

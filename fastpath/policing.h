@@ -61,6 +61,10 @@ struct pol_snapshot {
 	struct policer_cfg client_lim[CL_N_LIMITS];
 	uint8_t any_global_client; /* a global per-client limit is on */
 	uint8_t global_v6_prefix; /* its IPv6 bits that make a client */
+	/* Every flow (NAT replies by the address they go to) is owned by
+	 * its client's address: a global per-client limit, or a NAT
+	 * service's own, is on. */
+	uint8_t own_by_address;
 	const struct acl *acl; /* NULL: no access list */
 	struct pol_acl_ref *acl_ref;
 };

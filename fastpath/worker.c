@@ -486,11 +486,12 @@ static inline void count_service(struct fp_worker *w,
 
 /*
  * Which worker owns this flow when work must be spread in software. A
- * service with per-client limits (not NAT) is owned by its client's
- * address alone, so that one worker's table sees all of a client. With
- * the global per-client limits every flow is, NAT ones and their replies
- * (by the address they go to) too: one client's packets to any service
- * then all meet on one worker.
+ * service with per-client limits is owned by its client's address alone,
+ * so that one worker's table sees all of a client. A NAT reply does not
+ * say which service it belongs to, so with the global per-client limits
+ * or a NAT service's own every flow is owned that way, NAT ones and their
+ * replies (by the address they go to) too: one client's packets to any
+ * service then all meet on one worker.
  */
 static uint16_t flow_owner(const struct fp_snapshot *s, const struct pkt_ctx *c)
 {
@@ -499,9 +500,9 @@ static uint16_t flow_owner(const struct fp_snapshot *s, const struct pkt_ctx *c)
 
 	if (c->svc == NULL)
 		h = flowhash_endpoint(k->dst,
-				      s->pol.any_global_client ? 0 : k->dport,
+				      s->pol.own_by_address ? 0 : k->dport,
 				      fp.hash_seed);
-	else if (unlikely(s->pol.any_global_client ||
+	else if (unlikely(s->pol.own_by_address ||
 			  (c->svc->fwd_mode != EP_FWD_NAT &&
 			   pol_has_client_limits(&s->pol, c->svc->index))))
 		h = flowhash_endpoint(k->src, 0, fp.hash_seed);

@@ -132,7 +132,7 @@ void test_change_midstream(struct cfg *c);
 /* pol_rates.c */
 void test_rates(struct cfg *c, int single, double secs);
 void test_cps(struct cfg *c, double secs);
-void test_clients(struct cfg *c, double secs);
+void test_clients(struct cfg *c, double secs, int nat);
 void test_clients_global(struct cfg *c, double secs);
 
 /* pol_syn.c */

@@ -12,8 +12,9 @@
  *   while a light service next to them loses nothing;
  * - limits changed and a 100,000-prefix access list swapped in while
  *   traffic flows: no packet is lost;
- * - per-client limits of one service and over every service (one client
- *   to two services held by one limit, the other clients untouched).
+ * - per-client limits of one service (DSR and NAT) and over every service
+ *   (one client to two services held by one limit, the other clients
+ *   untouched).
  * A sender thread streams frames at a set rate and drains the TX rings
  * while the test thread plays the main lcore (configuration changes).
  */
@@ -60,7 +61,9 @@ int main(void)
 		printf("(%.1f s)\n", (double)(rte_rdtsc() - t) / (double)hz);
 		test_change_midstream(c);
 		printf("(%.1f s)\n", (double)(rte_rdtsc() - t) / (double)hz);
-		test_clients(c, 10.0);
+		test_clients(c, 10.0, 0);
+		printf("(%.1f s)\n", (double)(rte_rdtsc() - t) / (double)hz);
+		test_clients(c, 5.0, 1);
 		printf("(%.1f s)\n", (double)(rte_rdtsc() - t) / (double)hz);
 		test_clients_global(c, 10.0);
 		printf("(%.1f s)\n", (double)(rte_rdtsc() - t) / (double)hz);
