@@ -403,7 +403,8 @@ exit_ms=$(($(now_ms) - t0))
 expect "the slow path exits after the ${NODE_GRACE_MS} ms grace" $? "${exit_ms} ms"
 has "inet $N1/" -- ip -n "$(node_ns 0)" -o addr show dev "$LAB_LB_TAP" &&
     birdc -s "$LAB_ROUTER_BIRD_SOCKET" show protocols node1 | grep -q Established
-expect "slow path gone: node 1's tap keeps $N1, the router's BGP session to it stays up" $?
+expect "slow path gone: node 1's tap keeps $N1, the router's BGP session to it stays up" $? \
+    "$(birdc -s "$LAB_ROUTER_BIRD_SOCKET" show protocols node1 2>&1 | awk 'END {print $4, $5, $6, $7}')"
 
 node_stop_all
 [[ $(route_hops) == "" ]]; expect "both nodes stopped: no route left on the router" $? "$(route_hops)"
