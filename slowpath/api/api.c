@@ -178,6 +178,7 @@ static const char *const route_names[] = {
 	[R_INSTANCES] = "/v1/registry/services/{name}/instances",
 	[R_INSTANCE] = "/v1/registry/services/{name}/instances/{id}",
 	[R_HEARTBEAT] = "/v1/registry/services/{name}/instances/{id}/heartbeat",
+	[R_POLICING] = "/v1/policing",
 	[R_NONE] = "other",
 };
 
@@ -505,6 +506,8 @@ static const struct {
 	{ R_INSTANCE, M_GET, h_instance_get },
 	{ R_INSTANCE, M_DELETE, h_instance_delete },
 	{ R_HEARTBEAT, M_PUT, h_heartbeat_put },
+	{ R_POLICING, M_GET, h_policing_get },
+	{ R_POLICING, M_PATCH, h_policing_patch },
 };
 
 /* The endpoint, or a 405 listing the methods the route has. */

@@ -120,6 +120,7 @@ enum api_route {
 	R_INSTANCES,
 	R_INSTANCE,
 	R_HEARTBEAT,
+	R_POLICING,
 	R_NONE,
 };
 
@@ -209,6 +210,12 @@ int api_backend_of(const struct api_call *c, int *svc, struct api_error *e);
 int api_cfg_copy(const struct api *a, struct ep_config *out,
 		 struct api_error *e);
 
+int api_patch_begin(struct api_call *c, const char *path, cJSON **obj,
+		    struct ep_config *cfg, struct api_error *e);
+
+int api_patch_apply(struct api *a, struct ep_config *cfg, int rc,
+		    const struct config_error *ce, struct api_error *e);
+
 int api_reply_item(struct api_call *c, int status, cJSON *item,
 		   struct api_error *e);
 
@@ -234,6 +241,10 @@ int h_readyz(struct api_call *c, struct api_error *e);
 int h_config_get(struct api_call *c, struct api_error *e);
 
 int h_config_put(struct api_call *c, struct api_error *e);
+
+int h_policing_get(struct api_call *c, struct api_error *e);
+
+int h_policing_patch(struct api_call *c, struct api_error *e);
 
 int h_services_get(struct api_call *c, struct api_error *e);
 

@@ -93,3 +93,34 @@ int h_config_put(struct api_call *c, struct api_error *e)
 		return -1;
 	return api_reply_version(c, 200, e);
 }
+
+/* GET /v1/policing: the document's "policing" object ({} when none). */
+int h_policing_get(struct api_call *c, struct api_error *e)
+{
+	cJSON *doc = api_doc_parse(c->a), *pol;
+
+	pol = cJSON_DetachItemFromObjectCaseSensitive(doc, "policing");
+	cJSON_Delete(doc);
+	api_set_etag(c->resp, c->a->version);
+	return api_reply_json(c->resp, 200, pol ? pol : cJSON_CreateObject(),
+			      e);
+}
+
+/* PATCH /v1/policing: {"acl": ..., "per_client": ..., "syn_flood": ...,
+ * "syn_cookie": ...}, each part given replacing that part of the global
+ * policing (null removes it); the rest of the document stays. */
+int h_policing_patch(struct api_call *c, struct api_error *e)
+{
+	struct ep_config cfg = { 0 };
+	struct config_error ce = { { 0 } };
+	cJSON *obj = NULL;
+	int rc;
+
+	if (api_patch_begin(c, "policing", &obj, &cfg, e) < 0)
+		return -1;
+	rc = cpol_patch_global(obj, &cfg.pol, &ce);
+	cJSON_Delete(obj);
+	if (api_patch_apply(c->a, &cfg, rc, &ce, e) < 0)
+		return -1;
+	return h_policing_get(c, e);
+}

@@ -43,18 +43,11 @@ int h_service_patch(struct api_call *c, struct api_error *e)
 	if (s < 0)
 		return -1;
 	snprintf(path, sizeof(path), "services[%d]", s);
-	if (api_body_parse(c->req, path, &obj, e) < 0 ||
-	    api_cfg_copy(c->a, &cfg, e) < 0) {
-		cJSON_Delete(obj);
+	if (api_patch_begin(c, path, &obj, &cfg, e) < 0)
 		return -1;
-	}
 	rc = cpol_patch_service(obj, path, &cfg.services[s].pol, &ce);
 	cJSON_Delete(obj);
-	if (rc != 0) {
-		config_free(&cfg);
-		return api_fail_config(e, rc, &ce);
-	}
-	if (api_apply_config(c->a, &cfg, true, e) < 0)
+	if (api_patch_apply(c->a, &cfg, rc, &ce, e) < 0)
 		return -1;
 	api_set_etag(c->resp, c->a->version);
 	return api_reply_json(c->resp, 200, api_doc_item(c->a, (uint32_t)s, -1),
@@ -323,11 +316,8 @@ int h_backend_patch(struct api_call *c, struct api_error *e)
 	if (b < 0)
 		return -1;
 	snprintf(path, sizeof(path), "services[%d].backends[%d]", s, b);
-	if (api_body_parse(c->req, path, &obj, e) < 0 ||
-	    api_cfg_copy(c->a, &cfg, e) < 0) {
-		cJSON_Delete(obj);
+	if (api_patch_begin(c, path, &obj, &cfg, e) < 0)
 		return -1;
-	}
 	if (patch_parse(obj, path, &cfg.services[s].backends[b], e) < 0) {
 		cJSON_Delete(obj);
 		config_free(&cfg);

@@ -246,6 +246,33 @@ int api_cfg_copy(const struct api *a, struct ep_config *out,
 	return config_copy(out, &a->cfg) == 0 ? 0 : api_fail_nomem(e);
 }
 
+/* The start of a PATCH: the body at `path` into *obj and a copy of the
+ * configuration in force into *cfg, or -1 with nothing to free. */
+int api_patch_begin(struct api_call *c, const char *path, cJSON **obj,
+		    struct ep_config *cfg, struct api_error *e)
+{
+	*obj = NULL;
+	if (api_body_parse(c->req, path, obj, e) < 0 ||
+	    api_cfg_copy(c->a, cfg, e) < 0) {
+		cJSON_Delete(*obj);
+		*obj = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+/* The end of a PATCH whose edit of `cfg` returned `rc` (why in `ce`):
+ * refused with it, or applied and persisted. `cfg` is consumed. */
+int api_patch_apply(struct api *a, struct ep_config *cfg, int rc,
+		    const struct config_error *ce, struct api_error *e)
+{
+	if (rc != 0) {
+		config_free(cfg);
+		return api_fail_config(e, rc, ce);
+	}
+	return api_apply_config(a, cfg, true, e);
+}
+
 /* The answer to a change: `item` (NULL: out of memory), new ETag. */
 int api_reply_item(struct api_call *c, int status, cJSON *item,
 		   struct api_error *e)

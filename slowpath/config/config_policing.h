@@ -110,6 +110,18 @@ int cpol_parse_service(const struct cJSON *svc, const char *path,
 int cpol_patch_service(const struct cJSON *body, const char *path,
 		       struct config_svc_policing *p, struct config_error *err);
 
+/*
+ * A change of the global policing (PATCH /v1/policing): `body` holds any
+ * of "acl", "per_client", "syn_flood", "syn_cookie" (nothing else, at
+ * least one), each parsed as in the document's "policing" and replacing
+ * that part of `p` whole (null removes a part; "acl": {} and
+ * "per_client": {} also empty theirs). `p`
+ * is changed only on success; the caller validates the configuration
+ * after. 0, -EINVAL with the field's path, or -ENOMEM.
+ */
+int cpol_patch_global(const struct cJSON *body, struct config_policing *p,
+		      struct config_error *err);
+
 /* The root's "policing" object (optional), likewise. */
 int cpol_parse_global(const struct cJSON *root, struct config_policing *p,
 		      uint32_t *n_prefixes, struct config_error *err);

@@ -71,6 +71,84 @@ int cpol_patch_service(const cJSON *body, const char *path,
 	return 0;
 }
 
+/* One part of the global policing, cleared (PATCH with null). */
+static void clear_global_part(struct config_policing *p, const char *key)
+{
+	if (strcmp(key, "acl") == 0)
+		free_acl(&p->acl);
+	else if (strcmp(key, "per_client") == 0)
+		memset(&p->per_client, 0, sizeof(p->per_client));
+	else if (strcmp(key, "syn_flood") == 0)
+		memset(&p->syn_guard, 0, sizeof(p->syn_guard));
+	else
+		memset(&p->syn_cookie, 0, sizeof(p->syn_cookie));
+}
+
+/* One part of the global policing, taken from `n` (which keeps nothing
+ * to free of it). */
+static void take_global_part(struct config_policing *p,
+			     struct config_policing *n, const char *key)
+{
+	if (strcmp(key, "acl") == 0) {
+		free_acl(&p->acl);
+		p->acl = n->acl;
+		memset(&n->acl, 0, sizeof(n->acl));
+	} else if (strcmp(key, "per_client") == 0) {
+		p->per_client = n->per_client;
+	} else if (strcmp(key, "syn_flood") == 0) {
+		p->syn_guard = n->syn_guard;
+	} else {
+		p->syn_cookie = n->syn_cookie;
+	}
+}
+
+int cpol_patch_global(const cJSON *body, struct config_policing *p,
+		      struct config_error *err)
+{
+	static const char *const keys[] = { "acl", "per_client", "syn_flood",
+					    "syn_cookie", NULL };
+	struct config_policing n;
+	uint32_t prefixes = 0;
+	cJSON *root, *parts;
+	int rc = cfg_check_object(body, "policing", keys, err);
+
+	if (rc == 0 && body->child == NULL)
+		rc = cfg_fail_at(err, "policing", NULL,
+				 "needs \"acl\", \"per_client\", "
+				 "\"syn_flood\" or \"syn_cookie\"");
+	if (rc != 0)
+		return rc;
+	/* The whole document's "policing" parser on the parts that are not
+	 * null (null removes a part): the same rules, the same paths. */
+	root = cJSON_CreateObject();
+	parts = cJSON_Duplicate(body, true);
+	if (root == NULL || parts == NULL ||
+	    !cJSON_AddItemToObject(root, "policing", parts)) {
+		cJSON_Delete(root);
+		cJSON_Delete(parts);
+		return -ENOMEM;
+	}
+	for (size_t k = 0; keys[k] != NULL; k++)
+		if (cJSON_IsNull(
+			    cJSON_GetObjectItemCaseSensitive(parts, keys[k])))
+			cJSON_DeleteItemFromObjectCaseSensitive(parts, keys[k]);
+	rc = cpol_parse_global(root, &n, &prefixes, err);
+	cJSON_Delete(root);
+	if (rc != 0)
+		return rc;
+	for (size_t k = 0; keys[k] != NULL; k++) {
+		const cJSON *v =
+			cJSON_GetObjectItemCaseSensitive(body, keys[k]);
+
+		if (cJSON_IsNull(v))
+			clear_global_part(p, keys[k]);
+		else if (v != NULL)
+			take_global_part(p, &n, keys[k]);
+	}
+	cpol_free_global(&n);
+	return 0;
+}
+
 int cpol_copy_service(struct config_svc_policing *dst,
 		      const struct config_svc_policing *src)
 {

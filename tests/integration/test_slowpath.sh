@@ -228,6 +228,41 @@ test_services_backends() {
 	check "deleted service: 404, error 1002 ($r)" is_error s5 1002
 }
 
+test_policing_patch() {
+	local r before
+	r=$(api g1 admin --http2 -X PATCH -H 'Content-Type: application/json' \
+		-d '{"acl": {"deny": ["203.0.113.0/24"]}, "per_client": {"packets_per_second": {"rate": 500}}}' \
+		"$(url /v1/policing)")
+	check "PATCH /v1/policing: 200 ($r)" test "${r%% *}" = 200
+	check "PATCH /v1/policing: the answer is the policing in force" \
+		jq_ok g1 '.acl.deny == ["203.0.113.0/24"] and .per_client.packets_per_second.rate == 500'
+	api g2 reader --http2 "$(url /v1/config)" >/dev/null
+	check "GET /v1/config: the rest of the document stays" \
+		jq_ok g2 '.policing.acl.deny == ["203.0.113.0/24"] and (.services | length) >= 1'
+	r=$(api g3 admin --http2 -X PATCH -H 'Content-Type: application/json' \
+		-d '{"per_client": null}' "$(url /v1/policing)")
+	check "PATCH per_client null: 200, the access list stays ($r)" \
+		jq_ok g3 '.acl.deny == ["203.0.113.0/24"] and (has("per_client") | not)'
+	api g4 reader --http2 "$(url /v1/config)" >/dev/null
+	before=$(cat "$tmp/g4")
+	r=$(api g5 admin --http2 -X PATCH -H 'Content-Type: application/json' \
+		-d '{"acl": {"deny": ["10.0.0.0/33"]}}' "$(url /v1/policing)")
+	check "PATCH a bad prefix: 400 naming the field ($r)" test \
+		"$(jbody g5 .details.field)" = "policing.acl.deny[0]"
+	api g6 reader --http2 "$(url /v1/config)" >/dev/null
+	check "PATCH a bad prefix: configuration unchanged" \
+		test "$(cat "$tmp/g6")" = "$before"
+	r=$(api g7 reader --http2 -X PATCH -H 'Content-Type: application/json' \
+		-d '{"acl": {}}' "$(url /v1/policing)")
+	check "PATCH /v1/policing as reader: 403 ($r)" test "${r%% *}" = 403
+	r=$(api g8 reader --http2 "$(url /v1/policing)")
+	check "GET /v1/policing as reader: 200 ($r)" \
+		jq_ok g8 '.acl.deny == ["203.0.113.0/24"]'
+	r=$(api g9 admin --http2 -X PATCH -H 'Content-Type: application/json' \
+		-d '{"acl": null}' "$(url /v1/policing)")
+	check "PATCH acl null: 200, nothing left ($r)" jq_ok g9 '. == {}'
+}
+
 test_flows_metrics() {
 	local r
 	r=$(api f1 reader --http2 "$(url '/v1/flows?service=web&limit=10')")
@@ -341,6 +376,7 @@ main() {
 	test_tls_and_roles
 	test_config_changes
 	test_services_backends
+	test_policing_patch
 	test_flows_metrics
 	test_reload_h2load
 	test_restart

@@ -75,6 +75,7 @@ int main(int argc, char **argv)
 	test_backend_post_delete();
 	test_backend_patch();
 	test_service_patch();
+	test_policing_patch();
 	test_stats();
 	test_stats_one_pass();
 	test_stats_same_as_cjson();

@@ -368,6 +368,7 @@ void test_backend_ids(void);
 void test_backend_post_delete(void);
 void test_backend_patch(void);
 void test_service_patch(void);
+void test_policing_patch(void);
 void test_health(void);
 void test_stats(void);
 void test_stats_one_pass(void);

@@ -306,3 +306,53 @@ void test_service_patch(void)
 	CHECK(is_error(404, API_ERR_NOT_FOUND));
 	CHECK(api_version(A) == 3);
 }
+
+/* PATCH /v1/policing: the global policing part by part, the services as
+ * they were; GET /v1/policing shows it. */
+void test_policing_patch(void)
+{
+	static const struct {
+		const char *body, *field;
+	} bad[] = {
+		{ "{'acl': {'deny': ['10.0.0.0/33']}}",
+		  "policing.acl.deny[0]" },
+		{ "{'syn_flood': {'new_flows_per_second': 0}}",
+		  "policing.syn_flood.new_flows_per_second" },
+		{ "{'syn_cookie': {}}", "policing.syn_cookie.secret" },
+		{ "{'services': []}", "policing" },
+		{ "{}", "policing" },
+	};
+	const cJSON *pc;
+
+	fresh();
+	get("/v1/policing");
+	CHECK_MSG(R.status == 200 && R.json != NULL && R.json->child == NULL,
+		  "%s", R.body);
+	patch("/v1/policing", "{'acl': {'deny': ['198.51.100.0/24']}, "
+			      "'syn_flood': {'new_flows_per_second': 5000}}");
+	CHECK_MSG(R.status == 200, "%s", R.body);
+	CHECK(cJSON_GetArraySize(jget(jget(R.json, "acl"), "deny")) == 1);
+	CHECK(jnum(jget(R.json, "syn_flood"), "new_flows_per_second") == 5000);
+	CHECK(strcmp(R.etag, "\"2\"") == 0 && fake.applies == 2);
+	/* One part added, one removed by null, the access list stays. */
+	patch("/v1/policing", "{'per_client': {'packets_per_second': "
+			      "{'rate': 300}}, 'syn_flood': null}");
+	CHECK_MSG(R.status == 200 && jget(R.json, "syn_flood") == NULL &&
+			  jget(R.json, "acl") != NULL,
+		  "%s", R.body);
+	pc = jget(jget(R.json, "per_client"), "packets_per_second");
+	CHECK(jnum(pc, "rate") == 300);
+	get("/v1/services/web");
+	CHECK(R.status == 200 && jget(R.json, "limits") == NULL);
+	get("/v1/policing");
+	CHECK(R.status == 200 && jget(R.json, "per_client") != NULL);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		patch("/v1/policing", bad[i].body);
+		CHECK_MSG(is_error(400, API_ERR_VALIDATION) &&
+				  field_is(bad[i].field),
+			  "%s -> %s", bad[i].body, R.body);
+	}
+	call("PATCH", "/v1/policing", READER, "{'acl': {}}", NULL, JSON);
+	CHECK(R.status == 403);
+	CHECK(api_version(A) == 3);
+}

@@ -456,6 +456,75 @@ static void test_patch(void)
 	config_free(&a);
 }
 
+/* The global policing changed part by part (PATCH /v1/policing). */
+static void test_patch_global(void)
+{
+	struct ep_config a;
+	struct config_error err;
+	struct config_policing *p;
+	cJSON *body;
+
+	CHECK(parse(full_doc, &a, &err) == 0);
+	p = &a.pol;
+	/* A per-client limit added: the access list and the guard stay. */
+	body = cJSON_Parse("{\"per_client\":{\"packets_per_second\":"
+			   "{\"rate\":300}}}");
+	memset(&err, 0, sizeof(err));
+	CHECK_MSG(cpol_patch_global(body, p, &err) == 0, "%s", err.msg);
+	cJSON_Delete(body);
+	CHECK(p->per_client.limits[EP_CLIENT_LIMIT_PPS].rate == 300 &&
+	      p->per_client.limits[EP_CLIENT_LIMIT_PPS].mode ==
+		      EP_LIMIT_TOKEN_BUCKET);
+	CHECK(p->acl.n_deny == 2 && p->syn_guard.rate == 5000);
+	/* The access list replaced, the guard removed by null. */
+	body = cJSON_Parse("{\"acl\":{\"deny\":[\"198.51.100.0/24\"]},"
+			   "\"syn_flood\":null}");
+	CHECK_MSG(cpol_patch_global(body, p, &err) == 0, "%s", err.msg);
+	cJSON_Delete(body);
+	CHECK(p->acl.n_deny == 1 && p->acl.n_allow == 0 &&
+	      p->acl.prefixes[0].depth == 24);
+	CHECK(p->syn_guard.rate == 0 && p->syn_guard.burst == 0);
+	CHECK(p->per_client.limits[EP_CLIENT_LIMIT_PPS].rate == 300);
+	/* Refusals name the field as the document's parser does, and
+	 * change nothing. */
+	body = cJSON_Parse("{\"acl\":{},\"syn_flood\":"
+			   "{\"new_flows_per_second\":0}}");
+	CHECK(cpol_patch_global(body, p, &err) == -EINVAL &&
+	      strstr(err.msg, "policing.syn_flood.new_flows_per_second: "
+			      "must be 1..") == err.msg);
+	cJSON_Delete(body);
+	CHECK(p->acl.n_deny == 1 && p->syn_guard.rate == 0);
+	body = cJSON_Parse("{\"syn_cookie\":{\"previous_secret\":"
+			   "\"00112233445566778899aabbccddeeff\"}}");
+	CHECK(cpol_patch_global(body, p, &err) == -EINVAL &&
+	      strstr(err.msg, "policing.syn_cookie.secret: ") == err.msg);
+	cJSON_Delete(body);
+	CHECK(!p->syn_cookie.has_secret);
+	body = cJSON_Parse("{\"acl\":{\"deny\":[\"10.0.0.0/33\"]}}");
+	CHECK(cpol_patch_global(body, p, &err) == -EINVAL &&
+	      strstr(err.msg, "policing.acl.deny[0]") == err.msg);
+	cJSON_Delete(body);
+	CHECK(p->acl.n_deny == 1 && p->acl.prefixes[0].depth == 24);
+	body = cJSON_Parse("{\"services\":[]}");
+	CHECK(cpol_patch_global(body, p, &err) == -EINVAL &&
+	      strstr(err.msg, "policing: unknown field \"services\"") ==
+		      err.msg);
+	cJSON_Delete(body);
+	body = cJSON_Parse("{}");
+	CHECK(cpol_patch_global(body, p, &err) == -EINVAL &&
+	      strstr(err.msg, "policing: needs ") == err.msg);
+	cJSON_Delete(body);
+	body = cJSON_Parse("[1]");
+	CHECK(cpol_patch_global(body, p, &err) == -EINVAL);
+	cJSON_Delete(body);
+	/* null empties the access list too. */
+	body = cJSON_Parse("{\"acl\":null}");
+	CHECK(cpol_patch_global(body, p, &err) == 0 && p->acl.n_deny == 0 &&
+	      p->acl.prefixes == NULL);
+	cJSON_Delete(body);
+	config_free(&a);
+}
+
 /* policing.per_client: the global per-client limits, parsed with their
  * defaults, refused with their paths, rendered, flat and back. */
 static void test_global_per_client(void)
@@ -595,6 +664,7 @@ int main(void)
 	test_roundtrip();
 	test_syn_proxy();
 	test_patch();
+	test_patch_global();
 	test_global_per_client();
 	return check_summary("config_policing");
 }
