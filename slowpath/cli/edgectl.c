@@ -431,6 +431,40 @@ static int cmd_service_policing(struct ctl *c)
 	return rc;
 }
 
+/* PATCH parts of the global "policing" (the rest of it stays). */
+static int cmd_policing_set(struct ctl *c)
+{
+	const char *text = c->file ? c->file : c->a->policing;
+	size_t len = c->file ? c->file_len : strlen(text);
+	char err[MSG_LEN], *body;
+	struct ectl_reply r;
+	cJSON *doc;
+	int rc;
+
+	body = ectl_global_policing_body(text, len, err, sizeof(err));
+	if (body == NULL) {
+		fprintf(stderr, "edgectl: %s%s%s\n", c->file ? c->a->file : "",
+			c->file ? ": " : "", err);
+		return ECTL_EXIT_USAGE;
+	}
+	rc = call(c, "PATCH", "/v1/policing", body, strlen(body), NULL, &r);
+	free(body);
+	if (rc != ECTL_EXIT_OK)
+		return rc;
+	if (c->a->json) {
+		print_body(&r);
+		ectl_reply_free(&r);
+		return ECTL_EXIT_OK;
+	}
+	printf("policing set; configuration version %s\n", version_of(&r));
+	doc = cJSON_ParseWithLength(r.body, r.len);
+	rc = rendered(doc ? ectl_fmt_global_policing(stdout, doc) : -EPROTO,
+		      "/v1/policing");
+	cJSON_Delete(doc);
+	ectl_reply_free(&r);
+	return rc;
+}
+
 /* ------------------------------------------------------------------ */
 /* top                                                                  */
 
@@ -614,6 +648,8 @@ static int run(struct ctl *c)
 	case ECTL_CMD_SERVICE_LIMITS:
 	case ECTL_CMD_SERVICE_ACL:
 		return cmd_service_policing(c);
+	case ECTL_CMD_POLICING_SET:
+		return cmd_policing_set(c);
 	case ECTL_CMD_NODE_STATUS:
 	case ECTL_CMD_NODE_DRAIN:
 	case ECTL_CMD_NODE_UNDRAIN:

@@ -115,6 +115,7 @@ static const struct cmd_spec cmd_specs[] = {
 	{ "service", "limits", ECTL_CMD_SERVICE_LIMITS, 2, 0,
 	  " SERVICE JSON|@FILE" },
 	{ "service", "acl", ECTL_CMD_SERVICE_ACL, 2, 0, " SERVICE JSON|@FILE" },
+	{ "policing", "set", ECTL_CMD_POLICING_SET, 1, 0, " JSON|@FILE" },
 	{ NULL, "help", ECTL_CMD_HELP, 0, 0, "" },
 	{ NULL, "version", ECTL_CMD_VERSION, 0, 0, "" },
 };
@@ -536,12 +537,14 @@ static int check_weight(const char *s, struct ectl_args *a, char *err,
 	return 0;
 }
 
-/* service limits|acl: a JSON object, or @FILE holding one (what it says
- * is checked once read: ectl_policing_body()). */
+/* service limits|acl, policing set: a JSON object, or @FILE holding one
+ * (what it says is checked once read: ectl_policing_body()). */
 static int check_policing_arg(const char *s, struct ectl_args *a, char *err,
 			      size_t errlen)
 {
-	const char *what = a->cmd == ECTL_CMD_SERVICE_ACL ? "acl" : "limits";
+	const char *what = a->cmd == ECTL_CMD_SERVICE_ACL    ? "acl"
+			   : a->cmd == ECTL_CMD_POLICING_SET ? "policing"
+							     : "limits";
 
 	if (s[0] == '@') {
 		a->file = s + 1;
@@ -551,6 +554,11 @@ static int check_policing_arg(const char *s, struct ectl_args *a, char *err,
 				   "object",
 				   what);
 	}
+	if (s[0] != '{' && a->cmd == ECTL_CMD_POLICING_SET)
+		return fail(err, errlen,
+			    "policing '%s': give a JSON object ('{\"acl\": "
+			    "{...}}', a part null removes it) or @FILE",
+			    s);
 	if (s[0] != '{')
 		return fail(err, errlen,
 			    "%s '%s': give a JSON object ('{...}', '{}' "
@@ -579,6 +587,8 @@ static int check_operands(const struct raw_args *r, struct ectl_args *a,
 		if (check_service(op[0], err, errlen) < 0)
 			return -1;
 		return check_policing_arg(op[1], a, err, errlen);
+	case ECTL_CMD_POLICING_SET:
+		return check_policing_arg(op[0], a, err, errlen);
 	case ECTL_CMD_BACKEND_WEIGHT:
 		if (check_weight(op[2], a, err, errlen) < 0)
 			return -1;
@@ -729,6 +739,11 @@ const char *ectl_usage(void)
 	       "\"limits\" ('{}': none)\n"
 	       "  service acl SERVICE JSON|@FILE    replace the service's "
 	       "\"acl\" ('{}': none)\n"
+	       "  policing set JSON|@FILE           replace parts of the "
+	       "global \"policing\"\n"
+	       "                                    (acl, per_client, "
+	       "syn_flood, syn_cookie;\n"
+	       "                                    null removes one)\n"
 	       "  version                           edgectl's version\n"
 	       "\n"
 	       "IPv6 backends: [ADDRESS]:PORT. Options:\n"

@@ -52,6 +52,7 @@ enum ectl_cmd {
 	ECTL_CMD_LIMITS, /* the limits and access lists in force */
 	ECTL_CMD_SERVICE_LIMITS, /* PATCH a service's "limits" */
 	ECTL_CMD_SERVICE_ACL, /* PATCH a service's "acl" */
+	ECTL_CMD_POLICING_SET, /* PATCH the global "policing" */
 };
 
 /* A backend as the user named it: ADDRESS, ADDRESS:PORT, [IPV6]:PORT. */

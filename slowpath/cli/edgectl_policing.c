@@ -49,7 +49,7 @@ static const char *bad_member(const cJSON *o, const char *part,
 
 	cJSON_ArrayForEach(m, o)
 	{
-		bool is_client = strcmp(part, "limits.per_client") == 0;
+		bool is_client = strstr(part, "per_client") != NULL;
 		bool want_obj =
 			strcmp(part, "acl") != 0 &&
 			!(is_client && strcmp(m->string, "ipv6_prefix") == 0);
@@ -106,29 +106,43 @@ static const char *bad_acl_entries(const cJSON *acl, char *why, size_t size)
 	return NULL;
 }
 
-char *ectl_policing_body(const char *part, const char *text, size_t len,
-			 char *err, size_t errlen)
+/* `text` (len bytes) as one JSON value with nothing after it, or NULL
+ * with the reason in err. */
+static cJSON *parse_arg(const char *part, const char *text, size_t len,
+			char *err, size_t errlen)
 {
-	bool acl = strcmp(part, "acl") == 0;
-	const char *end = NULL, *why;
-	char reason[160];
-	cJSON *o, *body;
-	char *out;
+	const char *end = NULL;
+	cJSON *o = cJSON_ParseWithLengthOpts(text, len, &end, false);
 
-	o = cJSON_ParseWithLengthOpts(text, len, &end, false);
-	if (o == NULL)
-		return refuse(err, errlen, "%s: not valid JSON (near byte %zu)",
-			      part,
-			      end && end >= text ? (size_t)(end - text) : 0);
+	if (o == NULL) {
+		refuse(err, errlen, "%s: not valid JSON (near byte %zu)", part,
+		       end && end >= text ? (size_t)(end - text) : 0);
+		return NULL;
+	}
 	while (end && (size_t)(end - text) < len &&
 	       strchr(" \t\r\n", *end) != NULL && *end != 0)
 		end++;
 	if (end && (size_t)(end - text) < len && *end != 0) {
 		cJSON_Delete(o);
-		return refuse(err, errlen,
-			      "%s: text after the JSON object (byte %zu)", part,
-			      (size_t)(end - text));
+		refuse(err, errlen, "%s: text after the JSON object (byte %zu)",
+		       part, (size_t)(end - text));
+		return NULL;
 	}
+	return o;
+}
+
+char *ectl_policing_body(const char *part, const char *text, size_t len,
+			 char *err, size_t errlen)
+{
+	bool acl = strcmp(part, "acl") == 0;
+	const char *why;
+	char reason[160];
+	cJSON *o, *body;
+	char *out;
+
+	o = parse_arg(part, text, len, err, errlen);
+	if (o == NULL)
+		return NULL;
 	if (!cJSON_IsObject(o)) {
 		cJSON_Delete(o);
 		return refuse(err, errlen,
@@ -155,6 +169,85 @@ char *ectl_policing_body(const char *part, const char *text, size_t len,
 	}
 	out = cJSON_PrintUnformatted(body);
 	cJSON_Delete(body);
+	return out ? out : refuse(err, errlen, "out of memory");
+}
+
+/* The shape of one part of a global policing PATCH, as a sentence;
+ * NULL when it has it (null, or an object with the part's members). */
+static const char *bad_global_part(const cJSON *m, char *why, size_t size)
+{
+	static const char *const guard_keys[] = { "new_flows_per_second",
+						  "burst", NULL };
+	static const char *const cookie_keys[] = { "secret", "previous_secret",
+						   NULL };
+	const char *const *keys =
+		strcmp(m->string, "syn_flood") == 0 ? guard_keys : cookie_keys;
+	const char *bad = NULL;
+	const cJSON *k;
+	char part[40];
+
+	if (cJSON_IsNull(m))
+		return NULL;
+	snprintf(part, sizeof(part), "policing.%s", m->string);
+	if (!cJSON_IsObject(m)) {
+		snprintf(why, size,
+			 "%s: must be an object, or null to remove it", part);
+		return why;
+	}
+	if (strcmp(m->string, "acl") == 0) {
+		bad = bad_member(m, "acl", acl_keys, why, size);
+		return bad ? bad : bad_acl_entries(m, why, size);
+	}
+	if (strcmp(m->string, "per_client") == 0)
+		return bad_member(m, "policing.per_client", client_keys, why,
+				  size);
+	cJSON_ArrayForEach(k, m)
+	{
+		if (!known(keys, k->string)) {
+			snprintf(why, size, "%s: unknown member \"%s\"", part,
+				 k->string);
+			return why;
+		}
+	}
+	return NULL;
+}
+
+char *ectl_global_policing_body(const char *text, size_t len, char *err,
+				size_t errlen)
+{
+	static const char *const parts[] = { "acl", "per_client", "syn_flood",
+					     "syn_cookie", NULL };
+	const cJSON *m;
+	char reason[160];
+	cJSON *o = parse_arg("policing", text, len, err, errlen);
+	char *out;
+
+	if (o == NULL)
+		return NULL;
+	if (!cJSON_IsObject(o) || o->child == NULL) {
+		cJSON_Delete(o);
+		return refuse(err, errlen,
+			      "policing: must be a JSON object with acl, "
+			      "per_client, syn_flood or syn_cookie");
+	}
+	cJSON_ArrayForEach(m, o)
+	{
+		const char *why =
+			known(parts, m->string)
+				? bad_global_part(m, reason, sizeof(reason))
+				: "";
+
+		if (why != NULL) {
+			if (*why == 0)
+				snprintf(reason, sizeof(reason),
+					 "policing: unknown member \"%s\"",
+					 m->string);
+			cJSON_Delete(o);
+			return refuse(err, errlen, "%s", reason);
+		}
+	}
+	out = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
 	return out ? out : refuse(err, errlen, "out of memory");
 }
 
@@ -248,6 +341,11 @@ static int global_table(FILE *out, const cJSON *pol)
 		ectl_table_cell(&t, "-");
 	acl_cell(&t, ectl_member(pol, "acl"));
 	return ectl_table_finish(out, &t);
+}
+
+int ectl_fmt_global_policing(FILE *out, const cJSON *policing)
+{
+	return global_table(out, policing);
 }
 
 int ectl_fmt_limits(FILE *out, const cJSON *config)

@@ -28,6 +28,19 @@ char *ectl_policing_body(const char *part, const char *text, size_t len,
 			 char *err, size_t errlen);
 
 /*
+ * The PATCH /v1/policing body: text (len bytes) must be one JSON object
+ * whose members are some of acl, per_client, syn_flood, syn_cookie
+ * (docs/config.md, "Policing"), each an object of that part's members or
+ * null (removes it). Returns the malloc'd body, or NULL with the reason
+ * in err.
+ */
+char *ectl_global_policing_body(const char *text, size_t len, char *err,
+				size_t errlen);
+
+/* GET /v1/policing, or what its PATCH answers: the global table. */
+int ectl_fmt_global_policing(FILE *out, const cJSON *policing);
+
+/*
  * GET /v1/config: the global limits and access list ("policing": per
  * client, SYN-flood guard, ACL), then the services with limits or an
  * access list. 0, or -EPROTO when there is no services array, -ENOMEM.

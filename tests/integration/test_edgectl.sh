@@ -245,6 +245,25 @@ test_policing() {
 	sock_run l9 service limits web '{}'
 	check "service limits {}: removed ($rc)" \
 		out_has l9 '^web: no limits and no access list$'
+	sock_run g1 policing set \
+		'{"syn_flood": {"new_flows_per_second": 20000, "burst": 2000}, "acl": {"deny": ["203.0.113.0/24"]}}'
+	check "policing set: exit 0 ($rc)" rc_is 0
+	check "policing set: prints the new version" \
+		out_has g1 '^policing set; configuration version [0-9]+$'
+	check "policing set: the global row in force" \
+		out_has g1 '^- +- +- +20000/s burst 2000 per worker +0 allow, 1 deny$'
+	printf '{"syn_flood": null}' >"$tmp/pol.json"
+	sock_run g2 policing set "@$tmp/pol.json" --json
+	check "policing set @FILE --json: the guard removed, the list stays" \
+		json_ok g2 '(has("syn_flood") | not) and .acl.deny == ["203.0.113.0/24"]'
+	sock_run g3 policing set '{"acl": {"deny": ["10.0.0.0/33"]}}'
+	check "policing set refused by the API: exit 1 with the field ($rc)" \
+		bash -c "[ $rc = 1 ] && grep -q '^  field: policing\.acl\.deny\[0\]$' '$tmp/g3.err'"
+	sock_run g4 policing set '{"syn_flood": {"rate": 1}}'
+	check "policing set of the wrong shape: exit 2, nothing sent ($rc)" \
+		bash -c "[ $rc = 2 ] && grep -q 'unknown member \"rate\"' '$tmp/g4.err'"
+	sock_run g5 policing set '{"acl": null}'
+	check "policing set acl null: exit 0 ($rc)" rc_is 0
 }
 
 test_usage_transport() {

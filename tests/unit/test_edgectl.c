@@ -798,6 +798,16 @@ static void test_args_policing(void)
 					 "weight'");
 	CHECK(strstr(ectl_usage(), "service limits SERVICE JSON|@FILE") !=
 	      NULL);
+	CHECK(parse(&a, err, "policing set {\"acl\":null}") == 0 &&
+	      a.cmd == ECTL_CMD_POLICING_SET &&
+	      strcmp(a.policing, "{\"acl\":null}") == 0 && a.file == NULL);
+	CHECK(parse(&a, err, "policing set @pol.json") == 0 &&
+	      a.cmd == ECTL_CMD_POLICING_SET &&
+	      strcmp(a.file, "pol.json") == 0);
+	refused("policing set acl", "policing 'acl': give a JSON object");
+	refused("policing set", "missing arguments; usage: edgectl "
+				"policing set JSON|@FILE");
+	CHECK(strstr(ectl_usage(), "policing set JSON|@FILE") != NULL);
 }
 
 /* `text` as a `part` body: the body it makes, or refused with `want`. */
@@ -856,6 +866,62 @@ static void test_policing_body(void)
 	body_refused("acl", "[]", "acl: must be a JSON object");
 	body_refused("limits", "{\"a\":", "limits: not valid JSON");
 	body_refused("limits", "{} {}", "limits: text after the JSON object");
+}
+
+/* `text` as a global policing body: the body, or refused with `want`. */
+static void global_body(const char *text, const char *want, int ok)
+{
+	char err[ECTL_ERR_LEN] = "";
+	char *b =
+		ectl_global_policing_body(text, strlen(text), err, sizeof(err));
+
+	if (ok)
+		CHECK_MSG(b && strcmp(b, want) == 0, "'%s': got '%s' (%s)",
+			  text, b ? b : "(refused)", err);
+	else
+		CHECK_MSG(b == NULL && strstr(err, want) != NULL,
+			  "'%s': got '%s', message \"%s\", wanted \"%s\"", text,
+			  b ? b : "(refused)", err, want);
+	free(b);
+}
+
+static void test_global_policing_body(void)
+{
+	global_body("{\"acl\": {\"deny\": [\"203.0.113.0/24\"]},"
+		    " \"syn_flood\": null}",
+		    "{\"acl\":{\"deny\":[\"203.0.113.0/24\"]},"
+		    "\"syn_flood\":null}",
+		    1);
+	global_body("{\"syn_cookie\": {\"secret\": \"ab\","
+		    " \"previous_secret\": \"cd\"}}",
+		    "{\"syn_cookie\":{\"secret\":\"ab\","
+		    "\"previous_secret\":\"cd\"}}",
+		    1);
+	global_body("{\"per_client\": {\"packets_per_second\": {\"rate\": 9}}}",
+		    "{\"per_client\":{\"packets_per_second\":{\"rate\":9}}}",
+		    1);
+	global_body("{}", "policing: must be a JSON object with acl", 0);
+	global_body("[]", "policing: must be a JSON object with acl", 0);
+	global_body("{\"services\": []}",
+		    "policing: unknown member "
+		    "\"services\"",
+		    0);
+	global_body("{\"acl\": 1}", "policing.acl: must be an object, or null",
+		    0);
+	global_body("{\"acl\": {\"block\": []}}",
+		    "acl: unknown member \"block\"", 0);
+	global_body("{\"acl\": {\"deny\": [7]}}",
+		    "acl.deny[0]: must be a prefix string", 0);
+	global_body("{\"syn_flood\": {\"rate\": 5}}",
+		    "policing.syn_flood: unknown member \"rate\"", 0);
+	global_body("{\"syn_cookie\": {\"key\": \"ab\"}}",
+		    "policing.syn_cookie: unknown member \"key\"", 0);
+	global_body("{\"per_client\": {\"bytes_per_second\": {}}}",
+		    "policing.per_client: unknown member \"bytes_per_second\"",
+		    0);
+	global_body("{\"per_client\": {\"ipv6_prefix\": \"64\"}}",
+		    "policing.per_client.ipv6_prefix: must be a number", 0);
+	global_body("{\"acl\":", "policing: not valid JSON", 0);
 }
 
 static void test_fmt_limits(void)
@@ -943,6 +1009,7 @@ int main(void)
 	test_node();
 	test_args_policing();
 	test_policing_body();
+	test_global_policing_body();
 	test_fmt_limits();
 	return check_summary("edgectl");
 }
