@@ -42,6 +42,8 @@ CLIENT_IP=10.99.0.2
 CLIENT_NAT_IP=10.99.1.2             # source address for NAT tests
 CLIENT_NAT_NET=10.99.1.0/24
 CLIENT_IP6=fd99::2
+CLIENT_NAT_IP6=fd99:1::2            # IPv6 source address for NAT tests
+CLIENT_NAT_NET6=fd99:1::/64
 CLIENT_MAC=02:99:00:00:00:02
 
 LB_MAC=02:99:00:00:00:01
@@ -53,6 +55,7 @@ VIP_DSR=10.99.100.1
 VIP_NAT=10.99.100.2
 VIP6_NET=fd99:100::/64
 VIP6_DSR=fd99:100::1
+VIP6_NAT=fd99:100::2                # no service in configs/lab.json; tests add one
 
 CURL_TIMEOUT=2                      # seconds, every curl
 VERIFY_TRIES=10                     # up: per backend, 0.5 s apart
@@ -347,6 +350,7 @@ LAB_CLIENT_IF=$NS_IF
 LAB_CLIENT_IP=$CLIENT_IP
 LAB_CLIENT_NAT_IP=$CLIENT_NAT_IP
 LAB_CLIENT_IP6=$CLIENT_IP6
+LAB_CLIENT_NAT_IP6=$CLIENT_NAT_IP6
 LAB_CLIENT_MAC=$client_mac
 LAB_NODE_IP=$NODE_IP
 LAB_NODE_PREFIX_LEN=$PREFIX_LEN
@@ -355,6 +359,7 @@ LAB_NODE_IP6=$NODE_IP6
 LAB_VIP_DSR=$VIP_DSR
 LAB_VIP_NAT=$VIP_NAT
 LAB_VIP6_DSR=$VIP6_DSR
+LAB_VIP6_NAT=$VIP6_NAT
 LAB_BACKEND_NS="${BE_NS[*]}"
 LAB_BACKEND_NAMES="${BE_NAMES[*]}"
 LAB_BACKENDS="${BE_IPS[*]}"
@@ -401,6 +406,7 @@ do_up() {
         mn_node_ns 0
         mn_node_ns 1
         CLIENT_IP=$MN_CLIENT_IP CLIENT_NAT_IP=$MN_CLIENT_IP  # no NAT VIP here
+        CLIENT_NAT_IP6=$CLIENT_IP6
     else
         up_client
     fi
@@ -415,9 +421,13 @@ up_client() {
     run "adding $CLIENT_IP to client" ip -n "$CLIENT_NS" addr add "$CLIENT_IP/$PREFIX_LEN" dev "$NS_IF"
     run "adding $CLIENT_NAT_IP to client" ip -n "$CLIENT_NS" addr add "$CLIENT_NAT_IP/$PREFIX_LEN" dev "$NS_IF"
     run "adding $CLIENT_IP6 to client" ip -n "$CLIENT_NS" addr add "$CLIENT_IP6/$PREFIX6_LEN" dev "$NS_IF" nodad
+    run "adding $CLIENT_NAT_IP6 to client" ip -n "$CLIENT_NS" addr add "$CLIENT_NAT_IP6/$PREFIX6_LEN" dev "$NS_IF" nodad
     run "client route to VIPs" ip -n "$CLIENT_NS" route add "$VIP_NET" via "$NODE_IP" dev "$NS_IF"
     run "client route to NAT VIP" ip -n "$CLIENT_NS" route add "$VIP_NAT/32" via "$NODE_IP" dev "$NS_IF" src "$CLIENT_NAT_IP"
-    run "client route to IPv6 VIPs" ip -n "$CLIENT_NS" -6 route add "$VIP6_NET" via "$NODE_IP6" dev "$NS_IF"
+    # (src: with two IPv6 addresses the kernel's choice for the DSR VIP
+    # could be the NAT source, whose replies go through the fast path.)
+    run "client route to IPv6 VIPs" ip -n "$CLIENT_NS" -6 route add "$VIP6_NET" via "$NODE_IP6" dev "$NS_IF" src "$CLIENT_IP6"
+    run "client route to IPv6 NAT VIP" ip -n "$CLIENT_NS" -6 route add "$VIP6_NAT/128" via "$NODE_IP6" dev "$NS_IF" src "$CLIENT_NAT_IP6"
 }
 
 up_backends() {
@@ -436,6 +446,7 @@ up_backends() {
         run "adding DSR VIP6 to $ns/lo" ip -n "$ns" addr add "$VIP6_DSR/128" dev lo
         # NAT: replies to the client's NAT source go back through the LB.
         run "NAT return route in $ns" ip -n "$ns" route add "$CLIENT_NAT_NET" via "$NODE_IP" dev "$NS_IF"
+        run "IPv6 NAT return route in $ns" ip -n "$ns" -6 route add "$CLIENT_NAT_NET6" via "$NODE_IP6" dev "$NS_IF"
         start_nginx "$ns" "${BE_NAMES[$i]}"
     done
     if ((NODES > 1)); then mn_backend_routes; fi

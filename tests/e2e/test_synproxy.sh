@@ -8,6 +8,9 @@
 #     backend's connection is opened behind it), counted as cookies sent
 #     and connections established;
 #   - wrk for a few seconds: no socket error, no timeout;
+#   - the same over IPv6: a NAT service web6-nat (fd99:100::2, added to
+#     the lab's configuration) with "syn_proxy": true, curl -6 from the
+#     client's IPv6 NAT source;
 #   - a spoofed-source SYN flood (hping3 --flood --rand-source, bounded
 #     by `timeout`) at the VIP while wrk runs: wrk keeps working (no
 #     error), the flood is answered with cookies (counted), and it makes
@@ -27,6 +30,7 @@ N_CURL=40
 WRK_S=4
 FLOOD_S=5                         # hping3 runs this long (timeout)
 VIP=10.99.100.2
+VIP6=fd99:100::2
 SECRET=00112233445566778899aabbccddeeff
 WRK_PID=
 e2e_extra_cleanup() { stop_pid "$WRK_PID" 5 TERM; }
@@ -41,14 +45,18 @@ stat() {
 # ===========================================================================
 e2e_lab_up
 
-python3 - "$ROOT/configs/lab.json" "$API" "$CFG" "$SECRET" <<'EOF'
+python3 - "$ROOT/configs/lab.json" "$API" "$CFG" "$SECRET" "$VIP6" <<'EOF'
 import json, sys
-src, api, out, secret = sys.argv[1:5]
+src, api, out, secret, vip6 = sys.argv[1:6]
 doc = json.load(open(src))
 doc["api"] = {"listeners": [{"unix": api}]}
 for s in doc["services"]:
     if s["name"] == "web-nat":
         s["syn_proxy"] = True
+doc["services"].append({
+    "name": "web6-nat", "vip": vip6, "port": 80, "protocol": "tcp",
+    "forwarding": "nat", "scheduler": "maglev", "syn_proxy": True,
+    "backends": [{"address": "fd99::1%d" % i, "port": 80} for i in (1, 2, 3)]})
 doc["policing"] = {"syn_cookie": {"secret": secret}}
 json.dump(doc, open(out, "w"), indent=2)
 EOF
@@ -74,6 +82,18 @@ est=$(stat svc syn_proxy_established)
 expect "counted: syn_cookie_sent >= $N_CURL, syn_proxy_established >= $N_CURL" $? "sent ${sent:-?}, established ${est:-?}"
 has -E '^edgepath_service_syn_proxy_established_total\{service="web-nat"\} [1-9]' -- api /metrics
 expect "/metrics: edgepath_service_syn_proxy_established_total of web-nat" $?
+
+# --- the same over IPv6 ------------------------------------------------------
+out=$(ip netns exec ep-client bash -c 'for ((i = 0; i < '$N_CURL'; i++)); do curl -s -6 --max-time '$CURL_TIMEOUT' "http://['$VIP6']/" || echo "ERR $?"; done')
+n_ok=$(grep -cE '^be[123]$' <<<"$out")
+seen=$(grep -E '^be[123]$' <<<"$out" | sort -u | tr '\n' ' ')
+echo "curl -6: $n_ok of $N_CURL answered, backends $seen; $(grep -c ERR <<<"$out") errors" >>"$LOG"
+((n_ok == N_CURL))
+expect "curl -6 through the IPv6 syn_proxy VIP: $N_CURL of $N_CURL answered" $? "$n_ok, backends $seen"
+sent=$(stats_get svc=web6-nat syn_cookie_sent)
+est=$(stats_get svc=web6-nat syn_proxy_established)
+((${sent:-0} >= N_CURL && ${est:-0} >= N_CURL))
+expect "IPv6 counted: syn_cookie_sent >= $N_CURL, syn_proxy_established >= $N_CURL" $? "sent ${sent:-?}, established ${est:-?}"
 
 # --- wrk ---------------------------------------------------------------------
 timeout $((WRK_S + 15)) ip netns exec ep-client wrk -t1 -c20 -d"${WRK_S}s" --timeout 2s "http://$VIP/" >"$TMP/wrk.plain" 2>&1
