@@ -394,24 +394,24 @@ static int cmd_limits(struct ctl *c)
 	return show(c, "/v1/config", false, render_limits);
 }
 
-/* PATCH one service's "limits" or "acl" (the rest of it stays). */
-static int cmd_service_policing(struct ctl *c)
+/*
+ * Send a policing PATCH `body` (NULL: refused before sending, why in
+ * err) to `path`; then "LABEL set; configuration version V" and the part
+ * in force as `fmt` renders the answer.
+ */
+static int send_policing(struct ctl *c, const char *path, char *body,
+			 const char *err, const char *label,
+			 int (*fmt)(FILE *, const cJSON *))
 {
-	const char *part = c->a->cmd == ECTL_CMD_SERVICE_ACL ? "acl" : "limits";
-	const char *text = c->file ? c->file : c->a->policing;
-	size_t len = c->file ? c->file_len : strlen(text);
-	char path[PATH_MAX_LEN], err[MSG_LEN], *body;
 	struct ectl_reply r;
 	cJSON *doc;
 	int rc;
 
-	body = ectl_policing_body(part, text, len, err, sizeof(err));
 	if (body == NULL) {
 		fprintf(stderr, "edgectl: %s%s%s\n", c->file ? c->a->file : "",
 			c->file ? ": " : "", err);
 		return ECTL_EXIT_USAGE;
 	}
-	snprintf(path, sizeof(path), "/v1/services/%s", c->a->service);
 	rc = call(c, "PATCH", path, body, strlen(body), NULL, &r);
 	free(body);
 	if (rc != ECTL_EXIT_OK)
@@ -421,14 +421,27 @@ static int cmd_service_policing(struct ctl *c)
 		ectl_reply_free(&r);
 		return ECTL_EXIT_OK;
 	}
-	printf("%s: %s set; configuration version %s\n", c->a->service, part,
-	       version_of(&r));
+	printf("%s set; configuration version %s\n", label, version_of(&r));
 	doc = cJSON_ParseWithLength(r.body, r.len);
-	rc = rendered(doc ? ectl_fmt_service_policing(stdout, doc) : -EPROTO,
-		      path);
+	rc = rendered(doc ? fmt(stdout, doc) : -EPROTO, path);
 	cJSON_Delete(doc);
 	ectl_reply_free(&r);
 	return rc;
+}
+
+/* PATCH one service's "limits" or "acl" (the rest of it stays). */
+static int cmd_service_policing(struct ctl *c)
+{
+	const char *part = c->a->cmd == ECTL_CMD_SERVICE_ACL ? "acl" : "limits";
+	const char *text = c->file ? c->file : c->a->policing;
+	size_t len = c->file ? c->file_len : strlen(text);
+	char path[PATH_MAX_LEN], label[PATH_MAX_LEN], err[MSG_LEN];
+	char *body = ectl_policing_body(part, text, len, err, sizeof(err));
+
+	snprintf(path, sizeof(path), "/v1/services/%s", c->a->service);
+	snprintf(label, sizeof(label), "%s: %s", c->a->service, part);
+	return send_policing(c, path, body, err, label,
+			     ectl_fmt_service_policing);
 }
 
 /* PATCH parts of the global "policing" (the rest of it stays). */
@@ -436,33 +449,11 @@ static int cmd_policing_set(struct ctl *c)
 {
 	const char *text = c->file ? c->file : c->a->policing;
 	size_t len = c->file ? c->file_len : strlen(text);
-	char err[MSG_LEN], *body;
-	struct ectl_reply r;
-	cJSON *doc;
-	int rc;
+	char err[MSG_LEN];
+	char *body = ectl_global_policing_body(text, len, err, sizeof(err));
 
-	body = ectl_global_policing_body(text, len, err, sizeof(err));
-	if (body == NULL) {
-		fprintf(stderr, "edgectl: %s%s%s\n", c->file ? c->a->file : "",
-			c->file ? ": " : "", err);
-		return ECTL_EXIT_USAGE;
-	}
-	rc = call(c, "PATCH", "/v1/policing", body, strlen(body), NULL, &r);
-	free(body);
-	if (rc != ECTL_EXIT_OK)
-		return rc;
-	if (c->a->json) {
-		print_body(&r);
-		ectl_reply_free(&r);
-		return ECTL_EXIT_OK;
-	}
-	printf("policing set; configuration version %s\n", version_of(&r));
-	doc = cJSON_ParseWithLength(r.body, r.len);
-	rc = rendered(doc ? ectl_fmt_global_policing(stdout, doc) : -EPROTO,
-		      "/v1/policing");
-	cJSON_Delete(doc);
-	ectl_reply_free(&r);
-	return rc;
+	return send_policing(c, "/v1/policing", body, err, "policing",
+			     ectl_fmt_global_policing);
 }
 
 /* ------------------------------------------------------------------ */
