@@ -232,18 +232,16 @@ char *ectl_global_policing_body(const char *text, size_t len, char *err,
 	}
 	cJSON_ArrayForEach(m, o)
 	{
-		const char *why =
-			known(parts, m->string)
-				? bad_global_part(m, reason, sizeof(reason))
-				: "";
+		const char *why = reason;
 
+		if (known(parts, m->string))
+			why = bad_global_part(m, reason, sizeof(reason));
+		else
+			snprintf(reason, sizeof(reason),
+				 "policing: unknown member \"%s\"", m->string);
 		if (why != NULL) {
-			if (*why == 0)
-				snprintf(reason, sizeof(reason),
-					 "policing: unknown member \"%s\"",
-					 m->string);
 			cJSON_Delete(o);
-			return refuse(err, errlen, "%s", reason);
+			return refuse(err, errlen, "%s", why);
 		}
 	}
 	out = cJSON_PrintUnformatted(o);
