@@ -130,6 +130,41 @@ struct cl_entry *cl_insert(struct cl_table *t, const uint8_t key[16],
 /* Move entry `i` to the LRU head (out of line: once per tick at most). */
 void cl_move_to_head(struct cl_table *t, uint32_t i);
 
+/* Entry `i` was seen at TSC tick `tick`: keep the LRU order. */
+static inline void cl_seen(struct cl_table *t, uint32_t i, struct cl_entry *e,
+			   uint16_t tick)
+{
+	if (e->tick != tick) {
+		e->tick = tick;
+		cl_move_to_head(t, i);
+	}
+}
+
+static inline uint16_t cl_scope_of(uint16_t scope, uint8_t family)
+{
+	return scope | (family == EP_AF_INET6 ? CL_SCOPE_V6 : 0);
+}
+
+/* The key's entry in the index, or inserted (cl_get_prefix()). */
+static inline struct cl_entry *cl_find_key(struct cl_table *t,
+					   const uint8_t key[16], uint16_t sc,
+					   uint64_t now_tsc)
+{
+	uint16_t tick = (uint16_t)(now_tsc >> t->tick_shift);
+	uint32_t h = cl_hash(t, key, sc), i;
+
+	for (i = t->heads[h & t->head_mask]; i != CL_NONE;) {
+		struct cl_entry *e = &t->entries[i];
+
+		if (e->scope == sc && memcmp(e->addr, key, 16) == 0) {
+			cl_seen(t, i, e, tick);
+			return e;
+		}
+		i = e->hnext;
+	}
+	return cl_insert(t, key, sc, h, now_tsc);
+}
+
 /*
  * The entry of the client sending from `addr` in `scope` (a service's
  * stats id or CL_SCOPE_GLOBAL), an IPv6 client being its first
@@ -142,25 +177,40 @@ static inline struct cl_entry *cl_get_prefix(struct cl_table *t,
 					     uint16_t scope, uint64_t now_tsc)
 {
 	uint8_t key[16];
-	uint16_t sc = scope | (family == EP_AF_INET6 ? CL_SCOPE_V6 : 0);
-	uint16_t tick = (uint16_t)(now_tsc >> t->tick_shift);
-	uint32_t h, i;
 
 	cl_client_key(addr, family, v6_prefix, key);
-	h = cl_hash(t, key, sc);
-	for (i = t->heads[h & t->head_mask]; i != CL_NONE;) {
-		struct cl_entry *e = &t->entries[i];
+	return cl_find_key(t, key, cl_scope_of(scope, family), now_tsc);
+}
 
+/*
+ * cl_get_prefix() that first tries the entry `*hint` names (its index +
+ * 1; 0 names none), as a flow keeps it between its packets: used when it
+ * still holds this client in this scope (an entry recycled for another
+ * client, or a changed prefix, does not match), and `*hint` is set to the
+ * entry returned. Inlined always: an established flow's packet takes this
+ * path, and a call costs more than the check.
+ */
+static inline __attribute__((always_inline)) struct cl_entry *
+cl_get_hinted(struct cl_table *t, uint32_t *hint, const uint8_t addr[16],
+	      uint8_t family, uint8_t v6_prefix, uint16_t scope,
+	      uint64_t now_tsc)
+{
+	uint16_t sc = cl_scope_of(scope, family);
+	uint32_t i = *hint - 1;
+	struct cl_entry *e;
+	uint8_t key[16];
+
+	cl_client_key(addr, family, v6_prefix, key);
+	if (i < t->used) {
+		e = &t->entries[i];
 		if (e->scope == sc && memcmp(e->addr, key, 16) == 0) {
-			if (e->tick != tick) {
-				e->tick = tick;
-				cl_move_to_head(t, i);
-			}
+			cl_seen(t, i, e, (uint16_t)(now_tsc >> t->tick_shift));
 			return e;
 		}
-		i = e->hnext;
 	}
-	return cl_insert(t, key, sc, h, now_tsc);
+	e = cl_find_key(t, key, sc, now_tsc);
+	*hint = (uint32_t)(e - t->entries) + 1;
+	return e;
 }
 
 /* cl_get_prefix() with the table's own IPv6 prefix. */

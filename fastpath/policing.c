@@ -189,6 +189,9 @@ static void acl_ref_put(struct pol_acl_ref *r)
 	free(r);
 }
 
+/* The last access list generation handed out (main lcore only). */
+static uint32_t acl_generations;
+
 static int build_acl(struct pol_snapshot *ps, const uint8_t *base,
 		     const struct ep_cfg_hdr *h, const uint32_t *stats_ids,
 		     const struct pol_snapshot *prev, char *err, size_t err_len)
@@ -216,6 +219,7 @@ static int build_acl(struct pol_snapshot *ps, const uint8_t *base,
 		ps->acl_ref = prev->acl_ref;
 		ps->acl_ref->refs++;
 		ps->acl = ps->acl_ref->acl;
+		ps->acl_gen = ps->acl_ref->gen;
 		return 0;
 	}
 	r = calloc(1, sizeof(*r));
@@ -232,8 +236,13 @@ static int build_acl(struct pol_snapshot *ps, const uint8_t *base,
 		acl_ref_put(r);
 		return rc;
 	}
+	/* Flows stamped with an earlier list look this one up again. */
+	if (++acl_generations == 0)
+		acl_generations = 1;
+	r->gen = acl_generations;
 	ps->acl_ref = r;
 	ps->acl = r->acl;
+	ps->acl_gen = r->gen;
 	return 0;
 }
 
@@ -310,6 +319,9 @@ int pol_build(struct pol_snapshot *ps, const uint8_t *base,
 		rc = build_acl(ps, base, h, stats_ids, prev, err, err_len);
 	if (rc)
 		pol_free(ps);
+	else
+		ps->any = ps->acl != NULL || ps->svc != NULL ||
+			  ps->any_global_client;
 	return rc;
 }
 

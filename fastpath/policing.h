@@ -35,6 +35,7 @@ enum pol_verdict {
 /* A compiled access list and the rules it came from (to share it). */
 struct pol_acl_ref {
 	struct acl *acl;
+	uint32_t gen; /* this list's generation (never 0) */
 	uint32_t refs; /* snapshots holding it (main lcore only) */
 	uint32_t n_rules;
 	struct acl_rule *rules; /* scopes as stats ids, in flat order */
@@ -67,6 +68,28 @@ struct pol_snapshot {
 	uint8_t own_by_address;
 	const struct acl *acl; /* NULL: no access list */
 	struct pol_acl_ref *acl_ref;
+	/* The access list's generation: a new one for every list compiled,
+	 * so a flow that passed this generation need not be looked up
+	 * again (pol_check_packet's stamp). */
+	uint32_t acl_gen;
+	uint8_t any; /* an access list or any limit is on */
+};
+
+/*
+ * Words of a connection record's key line (ct_rec.aux) that keep what
+ * policing learnt about the flow's forward entry, so that an established
+ * flow's packets skip the lookups: the access list generation it last
+ * passed, and its client entries (index + 1, 0 for none) in the
+ * service's and the global scope. The SYN proxy owns the same words while
+ * CT_F_SP_WAIT is set and zeroes them when it lets go (synproxy.c); the
+ * worker zeroes them in every entry it makes. A client hint is only a
+ * hint: it is checked against the entry it names.
+ */
+enum pol_aux {
+	POL_AUX_ACL = 0,
+	POL_AUX_CLIENT = 1,
+	POL_AUX_CLIENT_GLOBAL = 2,
+	POL_AUX_N
 };
 
 /* Shared GCRA times, [stats id * EP_LIMIT_N + limit]; made by the first
@@ -102,26 +125,39 @@ void pol_refresh(uint64_t now_tsc);
 /* Free the shared state (after the last snapshot is gone). */
 void pol_teardown(void);
 
-/*
- * Check a packet of `len` bytes from `src` to the service with index
- * `svc_index` and stats id `sid` on worker `worker` at TSC `now`: the
- * access lists, then the packets/s and bytes/s limits. Charges the
- * limits only when every check passes up to them.
- */
-static inline enum pol_verdict
-pol_check_packet(const struct pol_snapshot *ps, uint32_t svc_index,
-		 uint32_t sid, uint16_t worker, const uint8_t src[16],
-		 uint8_t family, uint32_t len, uint64_t now)
+/* The limits of the service with index `svc_index`, or NULL for none. */
+static inline const struct pol_service *
+pol_service_of(const struct pol_snapshot *ps, uint32_t svc_index)
 {
-	const struct pol_service *p;
+	return ps->svc != NULL ? &ps->svc[svc_index] : NULL;
+}
+
+/*
+ * Check a packet of `len` bytes from `src` to the service with limits `p`
+ * (pol_service_of()) and stats id `sid` on worker `worker` at TSC `now`:
+ * the access lists, then the packets/s and bytes/s limits. Charges the
+ * limits only when every check passes up to them. `*acl_stamp` is the
+ * flow's record of the access list generation it passed (0 for none):
+ * the lists are skipped when it is the current one, and it is set when
+ * they pass. Inlined always, as the checks below it: an established
+ * flow's packet takes this path, and a call costs more than most checks.
+ */
+static inline __attribute__((always_inline)) enum pol_verdict
+pol_check_packet(const struct pol_snapshot *ps, const struct pol_service *p,
+		 uint32_t sid, uint16_t worker, const uint8_t src[16],
+		 uint8_t family, uint32_t len, uint64_t now,
+		 uint32_t *acl_stamp)
+{
 	struct policer_local *loc;
 	struct policer_shared *sh;
 
-	if (ps->acl && acl_denied(ps->acl, src, family, (uint16_t)sid))
-		return POL_ACL;
-	if (ps->svc == NULL || !ps->svc[svc_index].any)
+	if (ps->acl && *acl_stamp != ps->acl_gen) {
+		if (acl_denied(ps->acl, src, family, (uint16_t)sid))
+			return POL_ACL;
+		*acl_stamp = ps->acl_gen;
+	}
+	if (p == NULL || !p->any)
 		return POL_PASS;
-	p = &ps->svc[svc_index];
 	loc = pol_workers[worker].lim[sid];
 	sh = &pol_shared[sid * EP_LIMIT_N];
 	if (!policer_admit(&p->lim[EP_LIMIT_PPS], &sh[EP_LIMIT_PPS],
@@ -164,34 +200,50 @@ static inline int pol_has_client_limits(const struct pol_snapshot *ps,
 }
 
 /*
- * Per-client limits of a packet from `src` to the service (index, stats
- * id) in worker table `t`: packets/s, or new connections/s when
- * `new_flow`. The global limits first (as the global access list comes
- * first): a packet they refuse is not charged to the service's, one the
- * service's refuse has been charged to the global ones.
+ * Per-client limits of a packet from `src` to the service with limits `p`
+ * (pol_service_of()) and stats id `sid` in worker table `t`: packets/s,
+ * or new connections/s when `new_flow`. The global limits first (as the
+ * global access list comes first): a packet they refuse is not charged to
+ * the service's, one the service's refuse has been charged to the global
+ * ones. `hints` is the flow's record of its entries, [POL_AUX_CLIENT] and
+ * [POL_AUX_CLIENT_GLOBAL] (cl_get_hinted(); zeros for none).
  */
+static inline __attribute__((always_inline)) enum pol_verdict
+pol_check_client_hinted(const struct pol_snapshot *ps,
+			const struct pol_service *p, uint32_t sid,
+			struct cl_table *t, const uint8_t src[16],
+			uint8_t family, int new_flow, uint64_t now,
+			uint32_t hints[POL_AUX_N])
+{
+	enum cl_limit which = new_flow ? CL_CPS : CL_PPS;
+	struct cl_entry *e;
+
+	if (ps->any_global_client) {
+		e = cl_get_hinted(t, &hints[POL_AUX_CLIENT_GLOBAL], src, family,
+				  ps->global_v6_prefix, CL_SCOPE_GLOBAL, now);
+		if (!cl_admit(&ps->client_lim[which], e, which, now))
+			return POL_RATE_CLIENT_GLOBAL;
+	}
+	if (p == NULL || !p->any_client)
+		return POL_PASS;
+	e = cl_get_hinted(t, &hints[POL_AUX_CLIENT], src, family, p->v6_prefix,
+			  (uint16_t)sid, now);
+	if (!cl_admit(&p->lim[EP_LIMIT_CLIENT_PPS + which], e, which, now))
+		return POL_RATE_CLIENT;
+	return POL_PASS;
+}
+
+/* pol_check_client_hinted() for a packet with no flow to keep hints, to
+ * the service with index `svc_index`. */
 static inline enum pol_verdict
 pol_check_client(const struct pol_snapshot *ps, uint32_t svc_index,
 		 uint32_t sid, struct cl_table *t, const uint8_t src[16],
 		 uint8_t family, int new_flow, uint64_t now)
 {
-	enum cl_limit which = new_flow ? CL_CPS : CL_PPS;
-	const struct pol_service *p;
-	struct cl_entry *e;
+	uint32_t none[POL_AUX_N] = { 0 };
 
-	if (ps->any_global_client) {
-		e = cl_get_prefix(t, src, family, ps->global_v6_prefix,
-				  CL_SCOPE_GLOBAL, now);
-		if (!cl_admit(&ps->client_lim[which], e, which, now))
-			return POL_RATE_CLIENT_GLOBAL;
-	}
-	if (ps->svc == NULL || !ps->svc[svc_index].any_client)
-		return POL_PASS;
-	p = &ps->svc[svc_index];
-	e = cl_get_prefix(t, src, family, p->v6_prefix, (uint16_t)sid, now);
-	if (!cl_admit(&p->lim[EP_LIMIT_CLIENT_PPS + which], e, which, now))
-		return POL_RATE_CLIENT;
-	return POL_PASS;
+	return pol_check_client_hinted(ps, pol_service_of(ps, svc_index), sid,
+				       t, src, family, new_flow, now, none);
 }
 
 /*

@@ -445,13 +445,20 @@ static void open_client(struct fp_worker *w, struct rte_mbuf *mb,
 	tx_enqueue(w, mb, reply->in_port);
 }
 
+/* The handshake is over: the record's words go back to policing
+ * (policing.h, enum pol_aux), with nothing of the handshake in them. */
+static void release_aux(uint32_t *aux)
+{
+	memset(aux, 0, POL_AUX_N * sizeof(*aux));
+}
+
 int synproxy_reply(struct fp_worker *w, struct rte_mbuf *mb,
 		   const struct pkt_meta *m, struct ct_entry *reply,
 		   struct ct_entry *fwd, uint64_t now)
 {
 	uint8_t *tcp = rte_pktmbuf_mtod(mb, uint8_t *) + m->l4_off;
 	struct ep_svc_counters *sc = &w->svc[reply->service_sid];
-	const uint32_t *aux;
+	uint32_t *aux;
 	struct pkt_meta mm;
 	uint32_t backend_isn, delta;
 	uint16_t window;
@@ -476,6 +483,7 @@ int synproxy_reply(struct fp_worker *w, struct rte_mbuf *mb,
 		fwd->seq_delta = reply->seq_delta = 0;
 		sp_shift32(tcp, SP_TCP_SEQ_OFF,
 			   aux[AUX_COOKIE] + 1 - backend_isn);
+		release_aux(aux);
 		sc->syn_proxy_backend_reset++;
 		return 0;
 	}
@@ -496,6 +504,7 @@ int synproxy_reply(struct fp_worker *w, struct rte_mbuf *mb,
 	window = (uint16_t)(tcp[SP_TCP_WIN_OFF] << 8 | tcp[SP_TCP_WIN_OFF + 1]);
 	mm = *m;
 	open_client(w, mb, &mm, reply, aux, window);
+	release_aux(aux);
 	sc->syn_proxy_established++;
 	return 1;
 }

@@ -38,6 +38,10 @@ struct pkt_ctx {
 	const struct snap_service *svc;
 	uint32_t hash;
 	uint8_t verdict;
+	uint8_t policed; /* checked where it arrived (handed off to us) */
+	/* What police_flow() learnt of a packet with no entry, for the
+	 * entry new_flow() makes (enum pol_aux; set when s->pol.any). */
+	uint32_t pol_learnt[POL_AUX_N];
 };
 
 /*
@@ -273,24 +277,68 @@ police_drop(struct fp_worker *w, struct rte_mbuf *mb,
 }
 
 /*
- * A packet to a service, seen first on this worker: the access lists and
- * the packets/s and bytes/s limits. 1 when it goes on, 0 when dropped.
+ * A packet to a service, seen first on this worker, before its handoff:
+ * the access lists and the packets/s and bytes/s limits. 1 when it goes
+ * on, 0 when dropped.
  */
 static inline int police_packet(struct fp_worker *w,
 				const struct fp_snapshot *s,
 				struct rte_mbuf *mb, const struct pkt_ctx *c,
 				uint64_t now)
 {
+	uint32_t no_stamp = 0;
 	enum pol_verdict v;
 
-	if (likely(s->pol.acl == NULL && s->pol.svc == NULL))
+	if (likely(!s->pol.any))
 		return 1;
-	v = pol_check_packet(&s->pol, c->svc->index, c->svc->stats_id, w->index,
-			     c->m.key.src, c->m.key.family,
-			     rte_pktmbuf_pkt_len(mb), now);
+	v = pol_check_packet(&s->pol, pol_service_of(&s->pol, c->svc->index),
+			     c->svc->stats_id, w->index, c->m.key.src,
+			     c->m.key.family, rte_pktmbuf_pkt_len(mb), now,
+			     &no_stamp);
 	if (likely(v == POL_PASS))
 		return 1;
 	police_drop(w, mb, c->svc, v);
+	return 0;
+}
+
+/*
+ * Every check of a packet to a service on the worker that keeps its flow,
+ * after the table lookup (which makes no state) and before anything else
+ * is done with it: the access lists, the service's packets/s and bytes/s
+ * (unless checked where it arrived), the per-client limits. A forward
+ * entry of this service (`e` at `pos`) keeps what the checks learnt
+ * (enum pol_aux), so an established flow's packets skip the lookups;
+ * any other packet leaves it in c->pol_learnt, for the entry new_flow()
+ * may make for it. 1 when it goes on, 0 when dropped.
+ */
+static int police_flow(struct fp_worker *w, const struct fp_snapshot *s,
+		       struct rte_mbuf *mb, struct pkt_ctx *c,
+		       const struct ct_entry *e, int32_t pos, uint64_t now)
+{
+	const struct snap_service *svc = c->svc;
+	const struct pol_service *p = pol_service_of(&s->pol, svc->index);
+	enum pol_verdict v = POL_PASS;
+	uint32_t *aux;
+
+	if (e != NULL && !(e->flags & (CT_F_REPLY | CT_F_SP_WAIT)) &&
+	    e->service_sid == svc->stats_id && c->m.kind == PKT_L4) {
+		aux = ct_aux_at(w->ct, pos);
+	} else {
+		memset(c->pol_learnt, 0, sizeof(c->pol_learnt));
+		aux = c->pol_learnt;
+	}
+	if (!c->policed)
+		v = pol_check_packet(&s->pol, p, svc->stats_id, w->index,
+				     c->m.key.src, c->m.key.family,
+				     rte_pktmbuf_pkt_len(mb), now,
+				     &aux[POL_AUX_ACL]);
+	if (v == POL_PASS && c->m.kind == PKT_L4)
+		v = pol_check_client_hinted(&s->pol, p, svc->stats_id, w->cl,
+					    c->m.key.src, c->m.key.family, 0,
+					    now, aux);
+	if (likely(v == POL_PASS))
+		return 1;
+	police_drop(w, mb, svc, v);
 	return 0;
 }
 
@@ -378,9 +426,11 @@ static enum new_flow_result new_flow(struct fp_worker *w,
 			return NF_DROPPED;
 		}
 		if (pol_has_client_limits(&s->pol, svc->index) &&
-		    (v = pol_check_client(&s->pol, svc->index, svc->stats_id,
-					  w->cl, c->m.key.src, c->m.key.family,
-					  1, now)) != POL_PASS) {
+		    (v = pol_check_client_hinted(
+			     &s->pol, pol_service_of(&s->pol, svc->index),
+			     svc->stats_id, w->cl, c->m.key.src,
+			     c->m.key.family, 1, now, c->pol_learnt)) !=
+			    POL_PASS) {
 			w->acc.misses++;
 			police_drop(w, mb, svc, v);
 			return NF_DROPPED;
@@ -425,6 +475,14 @@ static enum new_flow_result new_flow(struct fp_worker *w,
 	b = &s->backends[svc->first_backend + j];
 	if (pos >= 0) {
 		e = ct_entry_at(w->ct, pos);
+		/* Policing's words: what it learnt of this packet, or
+		 * empty (the position's previous flow's SYN proxy may have
+		 * left a handshake in them). */
+		if (s->pol.any)
+			memcpy(ct_aux_at(w->ct, pos), c->pol_learnt,
+			       sizeof(c->pol_learnt));
+		else
+			memset(ct_aux_at(w->ct, pos), 0, sizeof(c->pol_learnt));
 		w->burst_inserts++;
 		w->st->cnt[EP_CNT_CT_INSERTS]++;
 		w->be[b->stats_id].active_flows++;
@@ -525,8 +583,8 @@ static int needs_handoff(const struct fp_worker *w, const struct fp_snapshot *s,
 	return 0;
 }
 
-static int handoff(struct fp_worker *w, const struct fp_snapshot *s,
-		   const struct pkt_ctx *c, struct rte_mbuf *mb)
+static void handoff(struct fp_worker *w, const struct fp_snapshot *s,
+		    const struct pkt_ctx *c, struct rte_mbuf *mb)
 {
 	struct fp_worker *owner = &fp.workers[flow_owner(s, c)];
 
@@ -534,7 +592,6 @@ static int handoff(struct fp_worker *w, const struct fp_snapshot *s,
 		count_drop(w, mb, EP_DROP_HANDOFF_FULL);
 	else
 		w->st->cnt[EP_CNT_HANDOFF_OUT]++;
-	return 1;
 }
 
 /*
@@ -583,23 +640,16 @@ static void classify(struct fp_worker *w, const struct fp_snapshot *s,
 		punt(w, mb, &c->m);
 		return;
 	}
-	/* Policed where it arrives: a handed-off packet was checked. */
-	if (c->svc != NULL && !from_handoff && !police_packet(w, s, mb, c, now))
+	/* A packet for another worker is policed here, where it arrives,
+	 * so that what the limits refuse never takes room in a handoff
+	 * ring; the per-client limits wait for the worker that keeps the
+	 * client. Everything else is policed after the lookup. */
+	if (!from_handoff && needs_handoff(w, s, c, mb)) {
+		if (c->svc == NULL || police_packet(w, s, mb, c, now))
+			handoff(w, s, c, mb);
 		return;
-	if (!from_handoff && needs_handoff(w, s, c, mb) && handoff(w, s, c, mb))
-		return;
-	/* Per-client limits on the worker that keeps the client. */
-	if (unlikely(c->svc != NULL && c->m.kind == PKT_L4 &&
-		     pol_has_client_limits(&s->pol, c->svc->index))) {
-		enum pol_verdict v = pol_check_client(
-			&s->pol, c->svc->index, c->svc->stats_id, w->cl,
-			c->m.key.src, c->m.key.family, 0, now);
-
-		if (v != POL_PASS) {
-			police_drop(w, mb, c->svc, v);
-			return;
-		}
 	}
+	c->policed = (uint8_t)from_handoff;
 	c->hash = flowhash_key(&c->m.key, fp.hash_seed);
 	ct_prefetch(w->ct, c->hash);
 	c->verdict = V_LOOKUP;
@@ -635,6 +685,9 @@ static void decide(struct fp_worker *w, const struct fp_snapshot *s,
 	    (c->svc == NULL || c->m.kind == PKT_ICMP_ERR))
 		pos = ct_lookup(w->ct, &c->m.key, c->hash);
 	e = pos >= 0 ? ct_entry_at(w->ct, pos) : NULL;
+	if (unlikely(s->pol.any) && c->svc != NULL &&
+	    !police_flow(w, s, mb, c, e, pos, now))
+		return;
 
 	if (unlikely(s->reset_down != NULL) && e != NULL &&
 	    c->m.kind == PKT_L4 && snap_reset_down(s, e->backend_sid) &&

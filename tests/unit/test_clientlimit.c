@@ -2,9 +2,9 @@
 /*
  * Unit tests for fastpath/clientlimit: client keys (IPv4 /32, IPv6 cut
  * to the configured prefix), scopes, least-recently-seen eviction, a
- * spoofed spray that cannot grow the table while a busy client keeps its
- * entry, per-client GCRA averages, the global per-client limits over
- * every service (policing.h's check), and 2^20 clients in under 64 MiB.
+ * flow's hints to its entries, a spoofed spray that cannot grow the table
+ * while a busy client keeps its entry, per-client GCRA averages, the
+ * global per-client limits over every service (policing.h's check), and 2^20 clients in under 64 MiB.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -167,6 +167,77 @@ static void test_lru(void)
 	v4(a, 5);
 	cl_get(t, a, EP_AF_INET, 0, MS(14));
 	CHECK(t->evictions == 3);
+	cl_free(t);
+}
+
+/*
+ * A flow's hint (cl_get_hinted()): none (0) is looked up and set; a hint
+ * to the client's entry is taken, and keeps the LRU order; a hint to an
+ * entry recycled for another client, to another scope, or past the
+ * entries in use is not, and is corrected; an IPv6 hint matches by the
+ * prefix.
+ */
+static void test_hints(void)
+{
+	struct cl_table *t = make(2, 64);
+	uint8_t a[16], b[16], c[16];
+	struct cl_entry *ea, *e;
+	uint32_t hint = 0, ev;
+
+	if (!t)
+		return;
+	v4(a, 0x0a000001);
+	v4(b, 0x0a000002);
+	v4(c, 0x0a000003);
+	ea = cl_get_hinted(t, &hint, a, EP_AF_INET, 64, 5, MS(1));
+	CHECK(hint == (uint32_t)(ea - t->entries) + 1 && cl_count(t) == 1);
+	ea->tat[CL_PPS] = MARK;
+	e = cl_get_hinted(t, &hint, a, EP_AF_INET, 64, 5, MS(2));
+	CHECK(e == ea && e->tat[CL_PPS] == MARK && cl_count(t) == 1);
+	/* The same address in another scope is another client. */
+	{
+		uint32_t h2 = hint;
+
+		e = cl_get_hinted(t, &h2, a, EP_AF_INET, 64, 6, MS(3));
+		CHECK(e != ea && h2 != hint && e->tat[CL_PPS] != MARK);
+	}
+	/* a is the least recent now; b recycles its entry. */
+	ev = (uint32_t)t->evictions;
+	e = cl_get(t, b, EP_AF_INET, 5, MS(4));
+	CHECK(e == ea && t->evictions == ev + 1);
+	e->tat[CL_PPS] = MARK + 1;
+	/* a's stale hint names b's entry now: a gets an entry of its own. */
+	e = cl_get_hinted(t, &hint, a, EP_AF_INET, 64, 5, MS(5));
+	CHECK(e->tat[CL_PPS] != MARK + 1 && e->tat[CL_PPS] != MARK);
+	CHECK(hint == (uint32_t)(e - t->entries) + 1);
+	/* A hint past the entries in use is ignored. */
+	{
+		uint32_t far = 1000;
+
+		e = cl_get_hinted(t, &far, c, EP_AF_INET, 64, 5, MS(6));
+		CHECK(far == (uint32_t)(e - t->entries) + 1 && far <= 2);
+	}
+	cl_free(t);
+
+	/* IPv6: another address of the same /64 is the same client. */
+	t = make(4, 64);
+	if (!t)
+		return;
+	{
+		uint8_t x[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 1 }, y[16];
+		uint32_t h6 = 0;
+
+		x[15] = 1;
+		memcpy(y, x, 16);
+		y[15] = 2;
+		ea = cl_get_hinted(t, &h6, x, EP_AF_INET6, 64, 5, MS(1));
+		e = cl_get_hinted(t, &h6, y, EP_AF_INET6, 64, 5, MS(2));
+		CHECK(e == ea && cl_count(t) == 1);
+		y[7] = 2; /* another /64 */
+		e = cl_get_hinted(t, &h6, y, EP_AF_INET6, 64, 5, MS(3));
+		CHECK(e != ea && cl_count(t) == 2 &&
+		      h6 == (uint32_t)(e - t->entries) + 1);
+	}
 	cl_free(t);
 }
 
@@ -401,6 +472,7 @@ int main(void)
 	test_params();
 	test_keys();
 	test_lru();
+	test_hints();
 	test_spray();
 	test_rates();
 	test_refresh();

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_policing, access lists: global and per-service deny and allow
- * lists over IPv4 and IPv6, and limits and a 100,000-prefix list changed
- * while traffic flows.
+ * lists over IPv4 and IPv6, a list changed under established flows, and
+ * limits and a 100,000-prefix list changed while traffic flows.
  */
 #include "policing_test.h"
 
@@ -161,4 +161,66 @@ void test_change_midstream(struct cfg *c)
 	printf("changes mid-stream (limits, 100,000-prefix ACL): %" PRIu64
 	       " of %" PRIu64 " out\n",
 	       s.t.out[SVC_CHANGE], s.t.sent[SVC_CHANGE]);
+}
+
+/*
+ * Established flows when the access list changes under them: 400 flows
+ * from 10.7.0.0/23 to web, first all allowed, then 10.7.0.0/24 denied,
+ * then allowed again. A flow remembers the list it passed (policing's
+ * words in its entry), so a new list must be looked up again: every
+ * frame from the denied /24 is refused once it is in force, and nothing
+ * else is lost in any phase.
+ */
+static int est_denied; /* the phase: 10.7.0.0/24 denied */
+
+static uint32_t gen_est(uint64_t i, uint8_t *f, uint32_t *sid, int *ok)
+{
+	uint32_t k = (uint32_t)(i % 400);
+
+	*sid = SVC_WEB;
+	*ok = !(est_denied && k < 256);
+	return frame_tcp4(f, IP4(10, 7, 0, 0) + k, IP4(10, 1, 0, 1),
+			  (uint16_t)(5000 + k), TH_ACK);
+}
+
+static void est_phase(struct cfg *c, uint64_t version, int denied)
+{
+	struct stream s = { .gen = gen_est, .pps = 20000, .secs = 0.5 };
+	uint64_t drop0, sent;
+	pthread_t th;
+
+	base_cfg(c);
+	cfg_rule(c, ip4(IP4(10, 66, 0, 0)), 16, EP_ACL_DENY, 0);
+	if (denied)
+		cfg_rule(c, ip4(IP4(10, 7, 0, 0)), 24, EP_ACL_DENY, 0);
+	if (apply(c, version) != 0)
+		return;
+	est_denied = denied;
+	drop0 = stats_sum_drop(fp.stats, EP_DROP_ACL);
+	stream_start(&s, &th);
+	pthread_join(th, NULL);
+	sent = s.t.sent[SVC_WEB];
+	CHECK_MSG(s.t.out[SVC_WEB] == s.t.sent_ok[SVC_WEB] && sent > 5000 &&
+			  s.t.other == 0,
+		  "established, %s: %" PRIu64 " out of %" PRIu64
+		  " sent, %" PRIu64 " allowed",
+		  denied ? "denied" : "allowed", s.t.out[SVC_WEB], sent,
+		  s.t.sent_ok[SVC_WEB]);
+	CHECK_MSG(stats_sum_drop(fp.stats, EP_DROP_ACL) - drop0 ==
+			  sent - s.t.sent_ok[SVC_WEB],
+		  "established, %s: %" PRIu64 " acl drops, expected %" PRIu64,
+		  denied ? "denied" : "allowed",
+		  stats_sum_drop(fp.stats, EP_DROP_ACL) - drop0,
+		  sent - s.t.sent_ok[SVC_WEB]);
+	printf("acl over established flows, %s: %" PRIu64 " of %" PRIu64
+	       " out\n",
+	       denied ? "10.7.0.0/24 denied" : "allowed", s.t.out[SVC_WEB],
+	       sent);
+}
+
+void test_acl_established(struct cfg *c)
+{
+	est_phase(c, 50, 0);
+	est_phase(c, 51, 1);
+	est_phase(c, 52, 0);
 }

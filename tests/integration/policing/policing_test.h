@@ -128,6 +128,7 @@ uint64_t svc_counter(uint32_t sid, size_t off);
 /* pol_acl.c */
 void test_acl(struct cfg *c);
 void test_change_midstream(struct cfg *c);
+void test_acl_established(struct cfg *c);
 
 /* pol_rates.c */
 void test_rates(struct cfg *c, int single, double secs);

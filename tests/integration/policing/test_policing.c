@@ -53,6 +53,8 @@ int main(void)
 		printf("(%.1f s)\n", (double)(rte_rdtsc() - t) / (double)hz);
 		test_acl(c);
 		printf("(%.1f s)\n", (double)(rte_rdtsc() - t) / (double)hz);
+		test_acl_established(c);
+		printf("(%.1f s)\n", (double)(rte_rdtsc() - t) / (double)hz);
 		test_rates(c, 0, 10.0);
 		printf("(%.1f s)\n", (double)(rte_rdtsc() - t) / (double)hz);
 		test_rates(c, 1, 10.0);
