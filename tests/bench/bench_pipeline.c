@@ -8,9 +8,10 @@
  * The real set-up (fp_setup on one net_ring port, a DSR service with four
  * static-MAC backends applied with ctrl_apply); the test thread plays the
  * worker: bench_measured_burst() = worker_process() + worker_flush() on
- * 32 prebuilt 64-byte TCP frames, the same frames as tests/bench/gen.c
- * sends. The TX ring is drained and the frames' destination MAC restored
- * outside that function. Modes:
+ * 32 prebuilt TCP frames (64 bytes, or --frame-len up to 1500 with a
+ * zero payload), the same headers as tests/bench/gen.c sends. The TX
+ * ring is drained and the frames' destination MAC restored outside that
+ * function. Modes:
  *
  *   established  --flows flows (default 65536) inserted by a first pass,
  *                then --bursts bursts of ACKs over them, in order
@@ -64,7 +65,10 @@
 #define VIP RTE_IPV4(10, 200, 0, 1)
 #define VIP_PORT 80
 #define SRC_NET RTE_IPV4(10, 128, 0, 0)
-#define FRAME_LEN 64u
+/* Every frame's headers; a frame is --frame-len bytes (HDR_LEN to
+ * MAX_FRAME_LEN), its payload zeros. */
+#define HDR_LEN 64u
+#define MAX_FRAME_LEN 1500u
 #define TH_SYN 0x02u
 #define TH_ACK 0x10u
 
@@ -76,6 +80,7 @@ struct opts {
 	uint32_t bursts;
 	uint32_t ct_entries;
 	uint32_t rounds;
+	uint32_t frame_len;
 };
 
 /* What apply_config() puts in force. */
@@ -90,6 +95,7 @@ enum cfg_kind {
 static struct rte_ring *rx_ring, *tx_ring;
 static struct rte_ether_addr port_mac;
 static uint64_t new_seq;
+static uint32_t frame_len = HDR_LEN;
 
 /* ------------------------------------------------------------------ */
 /* Configuration: the flat form of scripts/bench.sh's JSON document.    */
@@ -194,13 +200,14 @@ static void write_frame(uint8_t *f, uint32_t saddr, uint16_t sport,
 	struct rte_ipv4_hdr *ip = (void *)(eth + 1);
 	struct rte_tcp_hdr *tcp = (void *)(ip + 1);
 
-	memset(f, 0, FRAME_LEN);
+	memset(f, 0, frame_len);
 	rte_ether_addr_copy(&port_mac, &eth->dst_addr);
 	eth->src_addr.addr_bytes[0] = 2;
 	eth->src_addr.addr_bytes[5] = 0x42;
 	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
 	ip->version_ihl = 0x45;
-	ip->total_length = rte_cpu_to_be_16(FRAME_LEN - sizeof(*eth));
+	ip->total_length =
+		rte_cpu_to_be_16((uint16_t)(frame_len - sizeof(*eth)));
 	ip->fragment_offset = rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG);
 	ip->time_to_live = 64;
 	ip->next_proto_id = IPPROTO_TCP;
@@ -281,8 +288,9 @@ static struct rte_mbuf *alloc_frame(struct rte_mempool *pool)
 		fprintf(stderr, "out of mbufs\n");
 		exit(1);
 	}
-	m->data_len = FRAME_LEN;
-	m->pkt_len = FRAME_LEN;
+	memset(rte_pktmbuf_mtod(m, uint8_t *), 0, frame_len);
+	m->data_len = (uint16_t)frame_len;
+	m->pkt_len = frame_len;
 	m->port = 0;
 	return m;
 }
@@ -316,55 +324,60 @@ static unsigned int new_burst(struct fp_worker *w, struct rte_mempool *pool,
 
 /*
  * Established flows the way a PMD delivers them: a few mbufs reused burst
- * after burst (hot in cache), each burst's frames copied in from a table
- * of every flow's frame (as memif's RX copies from its ring) outside the
- * measured function.
+ * after burst (hot in cache), each burst's frames' headers copied in from
+ * a table of every flow's (as memif's RX copies from its ring; the
+ * payload, zeros, stays in the mbuf) outside the measured function. A
+ * burst is BURST frames of flows in turn (fewer flows than that repeat
+ * within a burst).
  */
 static uint64_t run_established(const struct opts *o, struct rte_mempool *pool,
 				uint64_t *packets, uint64_t *out_pkts)
 {
 	struct fp_worker *w = &fp.workers[0];
-	uint8_t *frames = malloc((size_t)o->flows * FRAME_LEN);
+	uint8_t *hdrs = malloc((size_t)o->flows * HDR_LEN);
+	uint8_t *frame = malloc(MAX_FRAME_LEN);
 	struct rte_mbuf *b[BURST];
-	uint64_t cycles = 0, total = (uint64_t)o->flows + o->bursts * BURST;
+	uint64_t cycles = 0, warm = (o->flows + BURST - 1) / BURST * BURST,
+		 total = warm + (uint64_t)o->bursts * BURST;
 	uint32_t next = 0;
 
-	if (frames == NULL)
+	if (hdrs == NULL || frame == NULL)
 		exit(1);
-	for (uint32_t i = 0; i < o->flows; i++)
-		est_frame(frames + (size_t)i * FRAME_LEN, i);
+	for (uint32_t i = 0; i < o->flows; i++) {
+		est_frame(frame, i);
+		memcpy(hdrs + (size_t)i * HDR_LEN, frame, HDR_LEN);
+	}
+	free(frame);
 	for (uint32_t i = 0; i < BURST; i++)
 		b[i] = alloc_frame(pool);
-	/* The first o->flows packets (one pass) create the entries. */
-	for (uint64_t done = 0; done < total;) {
-		uint16_t n = (uint16_t)RTE_MIN(BURST, o->flows - next);
-		int measured = done >= o->flows;
+	/* The first pass over every flow (unmeasured) creates the entries. */
+	for (uint64_t done = 0; done < total; done += BURST) {
+		int measured = done >= warm;
 		unsigned int out;
 		uint64_t t0;
 
-		for (uint16_t i = 0; i < n; i++)
+		for (uint16_t i = 0; i < BURST; i++) {
 			memcpy(rte_pktmbuf_mtod(b[i], uint8_t *),
-			       frames + (size_t)(next + i) * FRAME_LEN,
-			       FRAME_LEN);
+			       hdrs + (size_t)next * HDR_LEN, HDR_LEN);
+			next = next + 1 == o->flows ? 0 : next + 1;
+		}
 		t0 = rte_rdtsc();
 		if (measured)
-			bench_measured_burst(w, b, n);
+			bench_measured_burst(w, b, BURST);
 		else
-			warm_burst(w, b, n);
+			warm_burst(w, b, BURST);
 		if (measured)
 			cycles += rte_rdtsc() - t0;
-		out = drain(b, n);
+		out = drain(b, BURST);
 		if (measured) {
-			*packets += n;
+			*packets += BURST;
 			*out_pkts += out;
 		}
-		for (uint16_t i = (uint16_t)out; i < n; i++)
+		for (uint16_t i = (uint16_t)out; i < BURST; i++)
 			b[i] = alloc_frame(pool); /* dropped ones were freed */
-		done += n;
-		next = next + n == o->flows ? 0 : next + n;
 	}
 	rte_pktmbuf_free_bulk(b, BURST);
-	free(frames);
+	free(hdrs);
 	return cycles;
 }
 
@@ -459,6 +472,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{ "bursts", required_argument, NULL, 'b' },
 		{ "ct-entries", required_argument, NULL, 'c' },
 		{ "rounds", required_argument, NULL, 'r' },
+		{ "frame-len", required_argument, NULL, 'l' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c, ct_given = 0, bursts_given = 0;
@@ -468,6 +482,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	o->bursts = 4096;
 	o->ct_entries = 262144;
 	o->rounds = 7;
+	o->frame_len = HDR_LEN;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		char *end;
@@ -502,6 +517,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			o->bursts = (uint32_t)v, bursts_given = 1;
 		else if (c == 'r')
 			o->rounds = (uint32_t)RTE_MIN(v, 64ul);
+		else if (c == 'l')
+			o->frame_len = (uint32_t)v;
 		else
 			o->ct_entries = (uint32_t)v, ct_given = 1;
 	}
@@ -510,7 +527,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	if (o->mode != M_EST && o->mode != M_POL_AB && o->mode != M_EST_POL &&
 	    !bursts_given)
 		o->bursts = 2048; /* 65536 new flows */
-	if (o->ct_entries < 1024 || optind < argc)
+	if (o->ct_entries < 1024 || optind < argc || o->frame_len < HDR_LEN ||
+	    o->frame_len > MAX_FRAME_LEN)
 		goto bad;
 	return 0;
 bad:
@@ -518,7 +536,8 @@ bad:
 		"usage: %s [--mode established|new|new-full|policing-ab|"
 		"established-policed|syn-cookie] [--flows N] [--bursts N] "
 		"[--ct-entries N "
-		"(>= 1024)] [--rounds N (policing-ab, <= 64)]\n",
+		"(>= 1024)] [--rounds N (policing-ab, <= 64)] "
+		"[--frame-len 64..1500]\n",
 		argv[0]);
 	return -1;
 }
@@ -547,6 +566,7 @@ int main(int argc, char **argv)
 
 	if (parse_args(argc, argv, &o))
 		return 2;
+	frame_len = o.frame_len;
 	if (rte_eal_init((int)RTE_DIM(eal) - 1, eal) < 0) {
 		fprintf(stderr, "EAL init failed: %s\n",
 			rte_strerror(rte_errno));
@@ -557,7 +577,7 @@ int main(int argc, char **argv)
 	tx_ring = rte_ring_create("bp_tx", RING_SIZE, SOCKET_ID_ANY,
 				  RING_F_SP_ENQ | RING_F_SC_DEQ);
 	pool = rte_pktmbuf_pool_create("bp_pool", 4095, 0, 0,
-				       RTE_PKTMBUF_HEADROOM + 128,
+				       RTE_PKTMBUF_HEADROOM + MAX_FRAME_LEN,
 				       SOCKET_ID_ANY);
 	if (!rx_ring || !tx_ring || !pool ||
 	    rte_eth_from_rings("bp_port", &rx_ring, 1, &tx_ring, 1, 0) < 0) {
@@ -590,11 +610,12 @@ int main(int argc, char **argv)
 		return rc;
 	}
 	cycles = run(&o, pool, &packets, &out_pkts);
-	printf("mode=%s flows=%u ct_entries=%u measured_packets=%" PRIu64
-	       " forwarded=%" PRIu64 " tsc_cycles_per_packet=%.1f\n",
+	printf("mode=%s flows=%u ct_entries=%u frame_len=%u "
+	       "measured_packets=%" PRIu64 " forwarded=%" PRIu64
+	       " tsc_cycles_per_packet=%.1f\n",
 	       mode_names[o.mode],
 	       o.mode == M_EST || o.mode == M_EST_POL ? o.flows : 0,
-	       o.ct_entries, packets, out_pkts,
+	       o.ct_entries, frame_len, packets, out_pkts,
 	       packets ? (double)cycles / (double)packets : 0.0);
 	if (o.mode == M_SYN_COOKIE && cycles)
 		printf("syn_cookie_answers_per_second_per_worker=%.2fM "

@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+# How the pipeline's cost grows with the number of flows: bench_pipeline
+# (tests/bench/bench_pipeline.c: worker_process on one thread, no PMD) in
+# established mode at every number of flows x frame size, the points
+# interleaved round by round (the machine's speed moves between runs; a
+# round's points ran within seconds of each other), then the medians, the
+# ratio of every point to the 65536-flow point of its frame size, one CSV
+# and a PNG plot (gnuplot).
+#
+#   scripts/bench/flows.sh [--flows 1,1024,65536,1048576] [--sizes 64,512,1500]
+#                          [--rounds N] [--bursts N] [--out DIR]
+#                          [--build-dir DIR] [--no-plots]
+#
+# Defaults: --rounds 5, --bursts 65536 (2 M measured packets a point).
+# The connection table has room for every flow (at least twice the flows,
+# at least 262144 entries). Results in DIR (default
+# /tmp/edgepath-flows/<date>/): runs.csv (every run), flows.csv (medians),
+# flows.png; a table on stdout. Run under the test lock on shared machines.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+BUILD_DIR=$ROOT/build
+FLOWS=1,1024,65536,1048576
+SIZES=64,512,1500
+ROUNDS=5
+BURSTS=65536
+OUT=
+PLOTS=1
+
+die() { echo "flows.sh: $*" >&2; exit 2; }
+list() { [[ "$2" =~ ^[0-9]+(,[0-9]+)*$ ]] || die "$1: '$2' is not a comma-separated list of numbers"; }
+
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--flows) list "$1" "${2:-}"; FLOWS=$2; shift 2 ;;
+	--sizes) list "$1" "${2:-}"; SIZES=$2; shift 2 ;;
+	--rounds) ROUNDS=${2:?--rounds needs a number}; shift 2 ;;
+	--bursts) BURSTS=${2:?--bursts needs a number}; shift 2 ;;
+	--out) OUT=${2:?--out needs a directory}; shift 2 ;;
+	--build-dir) BUILD_DIR=${2:?--build-dir needs a directory}; shift 2 ;;
+	--no-plots) PLOTS=0; shift ;;
+	-h|--help) sed -n '3,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	*) die "unknown option '$1' (try --help)" ;;
+	esac
+done
+[[ $ROUNDS =~ ^[0-9]+$ && $ROUNDS -ge 1 && $ROUNDS -le 50 ]] || die "--rounds: 1..50"
+[[ $BURSTS =~ ^[0-9]+$ && $BURSTS -ge 64 && $BURSTS -le 1000000 ]] || die "--bursts: 64..1000000"
+for f in ${FLOWS//,/ }; do
+	[ "$f" -ge 1 ] && [ "$f" -le 4194304 ] || die "--flows: $f is not 1..4194304"
+done
+for s in ${SIZES//,/ }; do
+	[ "$s" -ge 64 ] && [ "$s" -le 1500 ] || die "--sizes: $s is not 64..1500"
+done
+BP=$BUILD_DIR/tests/bench/bench_pipeline
+[ -x "$BP" ] || die "missing $BP (ninja -C $BUILD_DIR)"
+[ "$PLOTS" -eq 0 ] || command -v gnuplot >/dev/null ||
+	die "gnuplot not found (apt-get install gnuplot-nox, or --no-plots)"
+[ -n "$OUT" ] || OUT=/tmp/edgepath-flows/$(date +%Y%m%d-%H%M%S)
+mkdir -p "$OUT"
+
+tree="$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$ROOT" diff --quiet 2>/dev/null || echo '+changes')"
+echo "tree: $tree, $(date -u '+%Y-%m-%d %H:%M UTC'), $ROUNDS rounds of $((BURSTS * 32)) packets a point"
+echo "round,flows,frame_len,ct_entries,tsc_cycles_per_packet" >"$OUT/runs.csv"
+for ((r = 1; r <= ROUNDS; r++)); do
+	for s in ${SIZES//,/ }; do
+		for f in ${FLOWS//,/ }; do
+			ct=$((2 * f > 262144 ? 2 * f : 262144))
+			line=$(timeout 600 "$BP" --mode established --flows "$f" \
+				--frame-len "$s" --ct-entries "$ct" --bursts "$BURSTS" \
+				2>"$OUT/last.err" | grep '^mode=') ||
+				die "bench_pipeline --flows $f --frame-len $s failed (see $OUT/last.err)"
+			rm -rf /var/run/dpdk/bench_pipeline
+			cyc=${line##*tsc_cycles_per_packet=}
+			echo "$r,$f,$s,$ct,$cyc" >>"$OUT/runs.csv"
+		done
+	done
+	echo "round $r done"
+done
+
+python3 - "$OUT" <<'EOF'
+import csv, statistics, sys
+out = sys.argv[1]
+rows = list(csv.DictReader(open(f"{out}/runs.csv")))
+pts = {}
+for r in rows:
+    pts.setdefault((int(r["frame_len"]), int(r["flows"])), []).append(
+        float(r["tsc_cycles_per_packet"]))
+sizes = sorted({s for s, _ in pts})
+with open(f"{out}/flows.csv", "w") as f:
+    f.write("frame_len,flows,median,min,max,ratio_to_65536\n")
+    print("| frame B | flows | median TSC cycles/packet (min to max) | / 65536 flows |")
+    print("|---|---|---|---|")
+    for s in sizes:
+        ref = pts.get((s, 65536))
+        ref_m = statistics.median(ref) if ref else None
+        for (ss, fl) in sorted(k for k in pts if k[0] == s):
+            v = pts[(ss, fl)]
+            m = statistics.median(v)
+            ratio = f"{m / ref_m:.2f}" if ref_m else ""
+            f.write(f"{s},{fl},{m:.1f},{min(v):.1f},{max(v):.1f},{ratio}\n")
+            print(f"| {s} | {fl} | {m:.1f} ({min(v):.1f} to {max(v):.1f}) | {ratio} |")
+EOF
+
+if ((PLOTS)); then
+	gnuplot <<EOF
+set terminal pngcairo size 800,500
+set output "$OUT/flows.png"
+set datafile separator ","
+set logscale x 2
+set xlabel "established flows"
+set ylabel "TSC cycles/packet (median)"
+set key left top
+set title "bench_pipeline established, $tree" noenhanced
+set format x "%.0f"
+set xtics rotate by -30
+plot for [s in "${SIZES//,/ }"] "< awk -F, -v s=" . s . " 'NR > 1 && \$1 == s' $OUT/flows.csv" \
+	using 2:3 with linespoints title s . " B"
+EOF
+	echo "plot: $OUT/flows.png"
+fi
+echo "csv: $OUT/flows.csv, runs: $OUT/runs.csv"
