@@ -5,14 +5,16 @@
 # established mode at every number of flows x frame size, the points
 # interleaved round by round (the machine's speed moves between runs; a
 # round's points ran within seconds of each other), then the medians, the
-# ratio of every point to the 65536-flow point of its frame size, one CSV
-# and a PNG plot (gnuplot).
+# median over rounds of every point's ratio to the 65536-flow point of its
+# frame size in the same round, one CSV and a PNG plot (gnuplot).
 #
 #   scripts/bench/flows.sh [--flows 1,1024,65536,1048576] [--sizes 64,512,1500]
 #                          [--rounds N] [--bursts N] [--out DIR]
-#                          [--build-dir DIR] [--no-plots]
+#                          [--build-dir DIR] [--no-plots] [--huge]
 #
 # Defaults: --rounds 5, --bursts 65536 (2 M measured packets a point).
+# --huge runs EAL on hugepages (about 600 MB free for 1048576 flows):
+# without, every cold table access also misses the TLB (4 KiB pages).
 # The connection table has room for every flow (at least twice the flows,
 # at least 262144 entries). Results in DIR (default
 # /tmp/edgepath-flows/<date>/): runs.csv (every run), flows.csv (medians),
@@ -27,6 +29,7 @@ ROUNDS=5
 BURSTS=65536
 OUT=
 PLOTS=1
+HUGE=()
 
 die() { echo "flows.sh: $*" >&2; exit 2; }
 list() { [[ "$2" =~ ^[0-9]+(,[0-9]+)*$ ]] || die "$1: '$2' is not a comma-separated list of numbers"; }
@@ -40,7 +43,8 @@ while [ $# -gt 0 ]; do
 	--out) OUT=${2:?--out needs a directory}; shift 2 ;;
 	--build-dir) BUILD_DIR=${2:?--build-dir needs a directory}; shift 2 ;;
 	--no-plots) PLOTS=0; shift ;;
-	-h|--help) sed -n '3,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	--huge) HUGE=(--huge); shift ;;
+	-h|--help) sed -n '3,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) die "unknown option '$1' (try --help)" ;;
 	esac
 done
@@ -60,14 +64,14 @@ BP=$BUILD_DIR/tests/bench/bench_pipeline
 mkdir -p "$OUT"
 
 tree="$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$ROOT" diff --quiet 2>/dev/null || echo '+changes')"
-echo "tree: $tree, $(date -u '+%Y-%m-%d %H:%M UTC'), $ROUNDS rounds of $((BURSTS * 32)) packets a point"
+echo "tree: $tree, $(date -u '+%Y-%m-%d %H:%M UTC'), $ROUNDS rounds of $((BURSTS * 32)) packets a point, ${HUGE[*]:-no hugepages}"
 echo "round,flows,frame_len,ct_entries,tsc_cycles_per_packet" >"$OUT/runs.csv"
 for ((r = 1; r <= ROUNDS; r++)); do
 	for s in ${SIZES//,/ }; do
 		for f in ${FLOWS//,/ }; do
 			ct=$((2 * f > 262144 ? 2 * f : 262144))
 			line=$(timeout 600 "$BP" --mode established --flows "$f" \
-				--frame-len "$s" --ct-entries "$ct" --bursts "$BURSTS" \
+				--frame-len "$s" --ct-entries "$ct" --bursts "$BURSTS" "${HUGE[@]}" \
 				2>"$OUT/last.err" | grep '^mode=') ||
 				die "bench_pipeline --flows $f --frame-len $s failed (see $OUT/last.err)"
 			rm -rf /var/run/dpdk/bench_pipeline
@@ -81,23 +85,25 @@ done
 python3 - "$OUT" <<'EOF'
 import csv, statistics, sys
 out = sys.argv[1]
-rows = list(csv.DictReader(open(f"{out}/runs.csv")))
-pts = {}
-for r in rows:
-    pts.setdefault((int(r["frame_len"]), int(r["flows"])), []).append(
-        float(r["tsc_cycles_per_packet"]))
-sizes = sorted({s for s, _ in pts})
+runs = {}
+for r in csv.DictReader(open(f"{out}/runs.csv")):
+    runs[(int(r["round"]), int(r["frame_len"]), int(r["flows"]))] = float(
+        r["tsc_cycles_per_packet"])
+sizes = sorted({s for _, s, _ in runs})
+flows = sorted({f for _, _, f in runs})
+rounds = sorted({k for k, _, _ in runs})
 with open(f"{out}/flows.csv", "w") as f:
     f.write("frame_len,flows,median,min,max,ratio_to_65536\n")
-    print("| frame B | flows | median TSC cycles/packet (min to max) | / 65536 flows |")
+    print("| frame B | flows | median TSC cycles/packet (min to max) | / 65536 flows, same round (median) |")
     print("|---|---|---|---|")
     for s in sizes:
-        ref = pts.get((s, 65536))
-        ref_m = statistics.median(ref) if ref else None
-        for (ss, fl) in sorted(k for k in pts if k[0] == s):
-            v = pts[(ss, fl)]
+        for fl in flows:
+            v = [runs[(k, s, fl)] for k in rounds if (k, s, fl) in runs]
+            # A ratio within a round: its points ran seconds apart.
+            q = [runs[(k, s, fl)] / runs[(k, s, 65536)] for k in rounds
+                 if (k, s, fl) in runs and (k, s, 65536) in runs]
+            ratio = f"{statistics.median(q):.2f}" if q else ""
             m = statistics.median(v)
-            ratio = f"{m / ref_m:.2f}" if ref_m else ""
             f.write(f"{s},{fl},{m:.1f},{min(v):.1f},{max(v):.1f},{ratio}\n")
             print(f"| {s} | {fl} | {m:.1f} ({min(v):.1f} to {max(v):.1f}) | {ratio} |")
 EOF
