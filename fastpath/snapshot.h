@@ -167,7 +167,7 @@ struct fp_snapshot {
  *   EP_NODE_F_MAGLEV_FRESH, fresh (maglev_build());
  * - otherwise (new service, new size, previous still pending): built now,
  *   fresh, while this build has SNAP_SYNC_BUILD_SLOTS left; beyond that
- *   the service starts with a provisional table (a prime about 100 slots
+ *   the service starts with a provisional table (a prime about 32 slots
  *   per backend, the same backends and weights) and its full table is
  *   deferred to snap_maglev_build_pending().
  * Every table in force holds only the configuration's pickable backends.
