@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "flat_check.h"
+#include "ipfmt.h"
 #include "metrics.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
@@ -113,8 +114,15 @@ void metrics_backend_id(const struct ep_ip *ip, uint16_t port, char *out,
 		snprintf(out, size, "[%s]:%u", a, port);
 		return;
 	}
-	if (ip->family == EP_AF_INET)
-		inet_ntop(AF_INET, ip->bytes, a, sizeof(a));
+	if (ip->family == EP_AF_INET && size >= 22) {
+		/* "a.b.c.d:port" fits 22 bytes: no printf for the common
+		 * case (a change names every backend). */
+		size_t n = ipfmt_ip4(ip->bytes, out);
+
+		out[n++] = ':';
+		out[n + ipfmt_u32(port, out + n)] = '\0';
+		return;
+	}
 	snprintf(out, size, "%s:%u", a, port);
 }
 

@@ -13,6 +13,7 @@
  * and ACLs).
  */
 #include "config_int.h"
+#include "ipfmt.h"
 
 /* Format `err` (when given) and return -EINVAL. */
 int cfg_fail(struct config_error *err, const char *fmt, ...)
@@ -182,10 +183,12 @@ struct ep_ip cfg_ip_flat(const struct ep_ip *ip)
 
 const char *cfg_ip_str(const struct ep_ip *ip, char buf[INET6_ADDRSTRLEN])
 {
-	int af = ip->family == EP_AF_INET ? AF_INET : AF_INET6;
-
-	if ((ip->family != EP_AF_INET && ip->family != EP_AF_INET6) ||
-	    inet_ntop(af, ip->bytes, buf, INET6_ADDRSTRLEN) == NULL)
+	if (ip->family == EP_AF_INET) {
+		ipfmt_ip4(ip->bytes, buf);
+		return buf;
+	}
+	if (ip->family != EP_AF_INET6 ||
+	    inet_ntop(AF_INET6, ip->bytes, buf, INET6_ADDRSTRLEN) == NULL)
 		snprintf(buf, INET6_ADDRSTRLEN, "(family %u)", ip->family);
 	return buf;
 }

@@ -535,22 +535,27 @@ static int validate_acl(const struct config_acl *a, const char *at,
 		bool allow = i < a->n_allow;
 		uint32_t max = p->addr.family == EP_AF_INET ? 32 : 128;
 		char where[CONFIG_PATH_LEN + 24];
+		uint32_t b = p->depth;
 
-		path_fmt(where, sizeof(where), "%s.%s[%u]", at,
-			 allow ? "allow" : "deny", allow ? i : i - a->n_allow);
 		if ((p->addr.family != EP_AF_INET &&
 		     p->addr.family != EP_AF_INET6) ||
 		    p->depth > max ||
 		    p->kind != (allow ? EP_ACL_ALLOW : EP_ACL_DENY))
+			b = UINT32_MAX; /* not a prefix at all */
+		else
+			while (b < 128 &&
+			       !(p->addr.bytes[b / 8] & (0x80u >> (b % 8))))
+				b++;
+		if (b == 128)
+			continue;
+		path_fmt(where, sizeof(where), "%s.%s[%u]", at,
+			 allow ? "allow" : "deny", allow ? i : i - a->n_allow);
+		if (b == UINT32_MAX)
 			return cfg_fail_at(err, where, NULL,
 					   "not a valid prefix");
-		for (uint32_t b = p->depth; b < 128; b++)
-			if (p->addr.bytes[b / 8] & (0x80u >> (b % 8)))
-				return cfg_fail_at(
-					err, where, NULL,
-					"bits set past the prefix length "
-					"%u",
-					p->depth);
+		return cfg_fail_at(err, where, NULL,
+				   "bits set past the prefix length %u",
+				   p->depth);
 	}
 	return 0;
 }
@@ -561,7 +566,11 @@ int cpol_validate_service(const struct config_svc_policing *p, const char *path,
 	char at[CONFIG_PATH_LEN];
 	int rc = 0;
 
+	/* Paths are written only for what is there to check: most of a
+	 * large configuration's services have no policing at all. */
 	for (uint32_t k = 0; rc == 0 && k < CONFIG_N_LIMITS; k++) {
+		if (p->limits[k].mode == EP_LIMIT_OFF)
+			continue;
 		path_fmt(at, sizeof(at), "%s.limits.%s%s", path, limit_path(k),
 			 limit_keys[k]);
 		rc = check_limit(&p->limits[k], at, err);
@@ -571,8 +580,10 @@ int cpol_validate_service(const struct config_svc_policing *p, const char *path,
 			 path);
 		rc = cfg_fail_at(err, at, NULL, "must be 1..128");
 	}
+	if (rc != 0 || p->acl.n_allow + p->acl.n_deny == 0)
+		return rc;
 	path_fmt(at, sizeof(at), "%s.acl", path);
-	return rc ? rc : validate_acl(&p->acl, at, err);
+	return validate_acl(&p->acl, at, err);
 }
 
 int cpol_validate_global(const struct config_policing *p,

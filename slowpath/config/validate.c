@@ -232,7 +232,10 @@ static int validate_service(const struct ep_config *cfg, uint32_t i,
 		rc = validate_modes(cfg, s, path, err);
 	if (rc != 0)
 		return rc;
-	if (!ep_is_prime(s->maglev_size) || s->maglev_size > EP_MAGLEV_MAX_SIZE)
+	/* The default (prime) is the common case: no trial division for it. */
+	if ((s->maglev_size != EP_MAGLEV_DEFAULT_SIZE &&
+	     !ep_is_prime(s->maglev_size)) ||
+	    s->maglev_size > EP_MAGLEV_MAX_SIZE)
 		return cfg_fail_at(err, path, "maglev_table_size",
 				   "must be a prime number up to %u",
 				   EP_MAGLEV_MAX_SIZE);

@@ -3,8 +3,10 @@
  * The JSON writer (slowpath/json/jw.h), which every producer of JSON
  * uses (canonical configuration, /v1/stats, /metrics strings, the access
  * log, error bodies), byte for byte against cJSON's unformatted printing,
- * and http_response_error()'s body.
+ * http_response_error()'s body, and the IPv4 text of ipfmt.h against
+ * inet_ntop for a spread of addresses.
  */
+#include <arpa/inet.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +16,7 @@
 
 #include "check.h"
 #include "http.h"
+#include "ipfmt.h"
 #include "jw.h"
 
 /* Every byte 1..255 in one string, and each alone. */
@@ -158,8 +161,35 @@ static void test_error_body(void)
 	free(r.body);
 }
 
+/* Every value of each octet in turn, the edges, and the digits alone. */
+static void test_ipfmt(void)
+{
+	unsigned int bad = 0;
+	char got[16], want[INET_ADDRSTRLEN], num[11];
+
+	for (uint32_t i = 0; i < 4 * 256 + 2; i++) {
+		uint8_t b[4] = { 10, 0, 0, 1 };
+
+		if (i < 4 * 256)
+			b[i / 256] = (uint8_t)i;
+		else
+			memset(b, i == 4 * 256 ? 0 : 255, 4);
+		inet_ntop(AF_INET, b, want, sizeof(want));
+		bad += ipfmt_ip4(b, got) != strlen(want) ||
+		       strcmp(got, want) != 0;
+	}
+	CHECK_MSG(bad == 0, "%u addresses differ from inet_ntop", bad);
+	num[ipfmt_u32(0, num)] = 0;
+	CHECK(strcmp(num, "0") == 0);
+	num[ipfmt_u32(65535, num)] = 0;
+	CHECK(strcmp(num, "65535") == 0);
+	num[ipfmt_u32(UINT32_MAX, num)] = 0;
+	CHECK(strcmp(num, "4294967295") == 0);
+}
+
 int main(void)
 {
+	test_ipfmt();
 	test_escapes();
 	test_numbers();
 	test_nesting();
