@@ -21,7 +21,8 @@
 # flows.png; a table on stdout. Run under the test lock on shared machines.
 set -euo pipefail
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$BENCH_DIR/../.." && pwd)
 BUILD_DIR=$ROOT/build
 FLOWS=1,1024,65536,1048576
 SIZES=64,512,1500
@@ -29,32 +30,30 @@ ROUNDS=5
 BURSTS=65536
 OUT=
 PLOTS=1
-HUGE=()
+HUGE=
 
-die() { echo "flows.sh: $*" >&2; exit 2; }
-list() { [[ "$2" =~ ^[0-9]+(,[0-9]+)*$ ]] || die "$1: '$2' is not a comma-separated list of numbers"; }
-
-while [ $# -gt 0 ]; do
-	case "$1" in
-	--flows) list "$1" "${2:-}"; FLOWS=$2; shift 2 ;;
-	--sizes) list "$1" "${2:-}"; SIZES=$2; shift 2 ;;
-	--rounds) ROUNDS=${2:?--rounds needs a number}; shift 2 ;;
-	--bursts) BURSTS=${2:?--bursts needs a number}; shift 2 ;;
-	--out) OUT=${2:?--out needs a directory}; shift 2 ;;
-	--build-dir) BUILD_DIR=${2:?--build-dir needs a directory}; shift 2 ;;
-	--no-plots) PLOTS=0; shift ;;
-	--huge) HUGE=(--huge); shift ;;
-	-h|--help) sed -n '3,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-	*) die "unknown option '$1' (try --help)" ;;
-	esac
+BENCH_NAME=flows.sh
+# shellcheck source=scripts/bench/args.sh
+. "$BENCH_DIR/args.sh"
+OPTS='--flows str FLOWS
+--sizes str SIZES
+--rounds int ROUNDS
+--bursts int BURSTS
+--out str OUT
+--build-dir dir BUILD_DIR
+--no-plots flag PLOTS 0
+--huge flag HUGE --huge'
+bench_parse_args "$OPTS" 3,21 "$@"
+for l in "$FLOWS" "$SIZES"; do
+	[[ "$l" =~ ^[0-9]+(,[0-9]+)*$ ]] || die "'$l' is not a comma-separated list of numbers"
 done
 [[ $ROUNDS =~ ^[0-9]+$ && $ROUNDS -ge 1 && $ROUNDS -le 50 ]] || die "--rounds: 1..50"
 [[ $BURSTS =~ ^[0-9]+$ && $BURSTS -ge 64 && $BURSTS -le 1000000 ]] || die "--bursts: 64..1000000"
 for f in ${FLOWS//,/ }; do
-	[ "$f" -ge 1 ] && [ "$f" -le 4194304 ] || die "--flows: $f is not 1..4194304"
+	((f >= 1 && f <= 4194304)) || die "--flows: $f is not 1..4194304"
 done
 for s in ${SIZES//,/ }; do
-	[ "$s" -ge 64 ] && [ "$s" -le 1500 ] || die "--sizes: $s is not 64..1500"
+	((s >= 64 && s <= 1500)) || die "--sizes: $s is not 64..1500"
 done
 BP=$BUILD_DIR/tests/bench/bench_pipeline
 [ -x "$BP" ] || die "missing $BP (ninja -C $BUILD_DIR)"
@@ -64,14 +63,14 @@ BP=$BUILD_DIR/tests/bench/bench_pipeline
 mkdir -p "$OUT"
 
 tree="$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$ROOT" diff --quiet 2>/dev/null || echo '+changes')"
-echo "tree: $tree, $(date -u '+%Y-%m-%d %H:%M UTC'), $ROUNDS rounds of $((BURSTS * 32)) packets a point, ${HUGE[*]:-no hugepages}"
+echo "tree: $tree, $(date -u '+%Y-%m-%d %H:%M UTC'), $ROUNDS rounds of $((BURSTS * 32)) packets a point, ${HUGE:-no hugepages}"
 echo "round,flows,frame_len,ct_entries,tsc_cycles_per_packet" >"$OUT/runs.csv"
 for ((r = 1; r <= ROUNDS; r++)); do
 	for s in ${SIZES//,/ }; do
 		for f in ${FLOWS//,/ }; do
 			ct=$((2 * f > 262144 ? 2 * f : 262144))
 			line=$(timeout 600 "$BP" --mode established --flows "$f" \
-				--frame-len "$s" --ct-entries "$ct" --bursts "$BURSTS" "${HUGE[@]}" \
+				--frame-len "$s" --ct-entries "$ct" --bursts "$BURSTS" ${HUGE:+"$HUGE"} \
 				2>"$OUT/last.err" | grep '^mode=') ||
 				die "bench_pipeline --flows $f --frame-len $s failed (see $OUT/last.err)"
 			rm -rf /var/run/dpdk/bench_pipeline
