@@ -15,6 +15,8 @@
 #                    [--build-dir DIR] [--out DIR] [--no-testpmd] [--nice N]
 #                    [--callgrind | --callgrind-only]
 #
+# The fast path's connection table has room for every flow: twice
+# --flows entries, at least its default 262144 (1000000 flows: 2000000).
 # --size: Ethernet frame bytes with the FCS, 64..1518 (default 64; the
 # generator writes --size - 4 bytes). --gen-tx-mode: the generator sends
 # pre-built mbufs (refcnt) or copies each frame into a new one (alloc);
@@ -98,6 +100,8 @@ if [ "$GEN_TX_MODE" = auto ]; then
 	# the mbuf header, about size + 384 bytes each.
 	GEN_TX_MODE=$(awk -v f="$FLOWS" -v s="$SIZE" 'BEGIN { print (f * (s + 384) <= 256 * 1048576) ? "refcnt" : "alloc" }')
 fi
+CT_ENTRIES=$((2 * FLOWS > 262144 ? 2 * FLOWS : 262144))
+((CT_ENTRIES <= 1 << 26)) || die "--flows: at most $((1 << 25))"
 [ "$(id -u)" -eq 0 ] || die "run as root (hugepages, memif sockets, DPDK runtime directories)"
 
 FP=$BUILD_DIR/fastpath/edgepath-fastpath
@@ -298,7 +302,7 @@ run_fastpath() { # dir mode
 	timeout -s INT -k 5 "$limit" setsid "$FP" --lcores="0@$FWD_CPU,1@$FWD_CPU" \
 		--file-prefix="$FP_PREFIX" --no-pci --log-level=user1,info \
 		--vdev="net_memif0,role=server,socket=$SOCK,socket-abstract=no,mac=$FWD_MAC" \
-		-- >"$dir/fastpath.log" 2>&1 &
+		-- --ct-entries "$CT_ENTRIES" >"$dir/fastpath.log" 2>&1 &
 	fp=$!
 	PIDS+=("$fp")
 	FWD_TASK=
@@ -404,7 +408,7 @@ run_callgrind() {
 	echo "host: $(uname -r), $(nproc --all) CPUs, $(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)"
 	echo "dpdk: $(dpkg-query -W -f='${Version}' dpdk 2>/dev/null || echo unknown)"
 	echo "tree: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$ROOT" diff --quiet 2>/dev/null || echo ' (with uncommitted changes)')"
-	echo "command: $0 $ARGS (rounds $ROUNDS, duration $DURATION s, warmup $WARMUP s, flows $FLOWS, frame $SIZE B, generator TX $GEN_TX_MODE, modes $MODES)"
+	echo "command: $0 $ARGS (rounds $ROUNDS, duration $DURATION s, warmup $WARMUP s, flows $FLOWS (connection table $CT_ENTRIES), frame $SIZE B, generator TX $GEN_TX_MODE, modes $MODES)"
 	echo "cpus: generator $GEN_CPU, forwarder $FWD_CPU; autogroup nice $NICE"
 } | tee "$OUT/environment.txt" >&2
 
