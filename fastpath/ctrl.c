@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <rte_cycles.h>
@@ -235,6 +236,15 @@ static void handle_sample(const struct ep_ctrl_msg *msg,
 	ev->count = total;
 }
 
+/* The main lcore's clock for answers (the slow path reads the same). */
+static uint64_t monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 static void handle(const struct ep_ctrl_msg *msg)
 {
 	struct ep_event_msg ev;
@@ -258,6 +268,7 @@ static void handle(const struct ep_ctrl_msg *msg)
 	}
 	ev.generation = fp.snap ? fp.snap->generation : 0;
 	ev.version = fp.snap ? fp.snap->version : 0;
+	ev.answered_ns = monotonic_ns();
 	/* A full event ring means nobody listens: the answer is lost. */
 	rte_ring_enqueue_elem(fp.event_ring, &ev, sizeof(ev));
 }

@@ -108,15 +108,19 @@ struct metrics_histogram {
  * Where a configuration change's time goes (api_apply_config), as
  * edgepath_api_config_apply_seconds{phase=...}. The first three follow
  * one another; "to_fastpath_ack" spans from the handler's start (the
- * request wholly received; parse and validation included) to the fast
- * path's answer, i.e. until the change forwards.
+ * request wholly received; parse and validation included) to the end
+ * of the wait for the fast path's answer; "fastpath_applied" from the
+ * same start to the moment the fast path sent its answer (its clock in
+ * the answer), i.e. until the change forwards, however long the slow
+ * path took to read it.
  */
 #define METRICS_APPLY_PHASES(X)                                                \
 	X(BUILD, "build") /* parse .. flat, JSON, names */                     \
 	X(PERSIST_WRITE, "persist_write") /* temp file, fsync */               \
 	X(FASTPATH, "fastpath") /* send .. ack */                              \
 	X(PERSIST_RENAME, "persist_rename") /* rename, directory fsync */      \
-	X(TO_ACK, "to_fastpath_ack")
+	X(TO_ACK, "to_fastpath_ack")                                           \
+	X(FASTPATH_APPLIED, "fastpath_applied")
 
 enum metrics_apply_phase {
 #define METRICS_APPLY_ENUM(e, name) METRICS_APPLY_##e,

@@ -11,7 +11,7 @@
 
 #include <stdint.h>
 
-#define EP_ABI_VERSION 12u
+#define EP_ABI_VERSION 13u
 
 /* Default EAL --file-prefix shared by both processes. */
 #define EP_FILE_PREFIX_DEFAULT "edgepath"
@@ -296,6 +296,9 @@ struct ep_event_msg {
 	uint32_t count; /* FLOWS_SAMPLE: entries written */
 	uint64_t generation; /* snapshot generation now in force */
 	uint64_t version; /* configuration version now in force */
+	/* CLOCK_MONOTONIC (ns) when the answer was sent: the requester
+	 * times the change to the moment it was in force. */
+	uint64_t answered_ns;
 	char error[EP_EVENT_ERR_LEN]; /* why, when status < 0 */
 };
 

@@ -491,6 +491,19 @@ static void apply_phase(struct api *a, enum metrics_apply_phase phase,
 	*t = now;
 }
 
+/* From `start` to the fast path's answer, by the clock in the answer
+ * (CLOCK_MONOTONIC, as api_now_s()); an answer without one counts not. */
+static void observe_applied(struct api *a, const struct change *ch,
+			    double start)
+{
+	double answered = (double)ch->ev.answered_ns * 1e-9;
+
+	if (ch->ev.answered_ns != 0 && answered >= start)
+		metrics_apply_observe(&a->metrics,
+				      METRICS_APPLY_FASTPATH_APPLIED,
+				      answered - start);
+}
+
 /*
  * While the fast path builds ch: the text, the metric names and the
  * temporary file. 0, or -1 with `e` filled (the caller must then undo).
@@ -592,6 +605,7 @@ int api_apply_config(struct api *a, struct ep_config *cfg, bool persist,
 		apply_phase(a, METRICS_APPLY_FASTPATH, &t);
 		metrics_apply_observe(&a->metrics, METRICS_APPLY_TO_ACK,
 				      t - start);
+		observe_applied(a, &ch, start);
 		if (late_rc != 0)
 			rc = change_undo(a, &ch, e, late.message);
 		else if (to_file)

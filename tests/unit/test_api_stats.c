@@ -484,9 +484,10 @@ void test_metrics_text(void)
  * `acked` the fast path took. */
 static void check_apply_phases(int built, int acked)
 {
-	static const char *const phases[] = { "build", "persist_write",
-					      "fastpath", "persist_rename",
-					      "to_fastpath_ack" };
+	static const char *const phases[] = {
+		"build",	  "persist_write",   "fastpath",
+		"persist_rename", "to_fastpath_ack", "fastpath_applied"
+	};
 	char want[160];
 
 	for (size_t i = 0; i < sizeof(phases) / sizeof(phases[0]); i++) {
