@@ -81,7 +81,7 @@ wait_hops() {
 # a TIME_WAIT and the same 5-tuple can be sent again.
 requests() {
     ip netns exec "$LAB_CLIENT_NS" python3 - "$LAB_CLIENT_IP" "$VIP" "$@" <<'PYEOF'
-import socket, struct, sys, time
+import errno, socket, struct, sys, time
 src, vip, ports = sys.argv[1], sys.argv[2], sys.argv[3:]
 for p in ports:
     t0 = time.monotonic()
@@ -109,6 +109,8 @@ for p in ports:
         name = body.strip().decode() or "empty"
     except Exception as e:
         name = "error:" + type(e).__name__
+        if isinstance(e, OSError) and e.errno:  # EADDRINUSE, EHOSTUNREACH...
+            name += ":" + errno.errorcode.get(e.errno, str(e.errno))
     s.close()
     if not name.startswith("be"):
         name += "@%dms" % ((time.monotonic() - t0) * 1000)
@@ -143,6 +145,10 @@ timeout "$LAB_TIMEOUT" "$LAB" up --nodes 2 >>"$LOG" 2>&1 || { tail -20 "$LOG" >&
 ((LAB_NODES == 2)) || { fail "the lab has $LAB_NODES nodes"; finish; }
 N1=$(node_ip 0)
 N2=$(node_ip 1)
+# The requests below bind fixed source ports (42000-45039): keep the
+# client's own ephemeral ports (curl, wrk) out of their way, so that a
+# bind never finds one taken.
+ip netns exec "$LAB_CLIENT_NS" sysctl -qw net.ipv4.ip_local_port_range="46000 60999"
 BOTH=$(printf '%s\n' "$N1" "$N2" | sort | tr '\n' ' ')
 
 echo "== etcd, then the nodes"
