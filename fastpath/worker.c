@@ -696,6 +696,9 @@ static void decide(struct fp_worker *w, const struct fp_snapshot *s,
 			return;
 		e = NULL; /* forgotten: a new flow */
 		pos = -ENOENT;
+		/* police_flow() used the forgotten entry's words: the new
+		 * one starts empty. */
+		memset(c->pol_learnt, 0, sizeof(c->pol_learnt));
 	}
 	if (c->svc == NULL) {
 		/* Not a VIP: a NAT backend's reply, or not ours to handle. */
