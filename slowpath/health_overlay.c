@@ -238,10 +238,34 @@ static int overlay_service(const struct health_inputs *hi,
 	return down;
 }
 
-int health_overlay_flat(const struct health_inputs *hi,
-			const struct ep_config *cfg, void *flat, size_t len)
+/* flat's service and backend arrays, when they are cfg's shape. */
+static int overlay_arrays(const struct ep_config *cfg, void *flat, size_t len,
+			  struct ep_cfg_service **fs,
+			  struct ep_cfg_backend **fb)
 {
 	struct ep_cfg_hdr *hdr = flat;
+
+	if (len < sizeof(*hdr) || hdr->n_services != cfg->n_services ||
+	    hdr->off_services > len ||
+	    len - hdr->off_services < (size_t)hdr->n_services * sizeof(**fs) ||
+	    hdr->off_backends > len ||
+	    len - hdr->off_backends < (size_t)hdr->n_backends * sizeof(**fb))
+		return -EINVAL;
+	*fs = (struct ep_cfg_service *)((char *)flat + hdr->off_services);
+	*fb = (struct ep_cfg_backend *)((char *)flat + hdr->off_backends);
+	for (uint32_t i = 0; i < cfg->n_services; i++)
+		if ((*fs)[i].n_backends != cfg->services[i].n_backends ||
+		    (*fs)[i].first_backend > hdr->n_backends ||
+		    hdr->n_backends - (*fs)[i].first_backend <
+			    cfg->services[i].n_backends)
+			return -EINVAL;
+	return 0;
+}
+
+int health_overlay_flat_services(const struct health_inputs *hi,
+				 const struct ep_config *cfg, uint32_t first,
+				 uint32_t count, void *flat, size_t len)
+{
 	struct ep_cfg_service *fs;
 	struct ep_cfg_backend *fb;
 	struct tiers_in *in;
@@ -250,28 +274,24 @@ int health_overlay_flat(const struct health_inputs *hi,
 	void *mem;
 	int out = 0;
 
-	if (len < sizeof(*hdr) || hdr->n_services != cfg->n_services ||
-	    hdr->off_services > len ||
-	    len - hdr->off_services < (size_t)hdr->n_services * sizeof(*fs) ||
-	    hdr->off_backends > len ||
-	    len - hdr->off_backends < (size_t)hdr->n_backends * sizeof(*fb))
+	if (first > cfg->n_services || count > cfg->n_services - first ||
+	    overlay_arrays(cfg, flat, len, &fs, &fb) != 0)
 		return -EINVAL;
-	fs = (struct ep_cfg_service *)((char *)flat + hdr->off_services);
-	fb = (struct ep_cfg_backend *)((char *)flat + hdr->off_backends);
-	for (uint32_t i = 0; i < cfg->n_services; i++)
-		if (fs[i].n_backends != cfg->services[i].n_backends ||
-		    fs[i].first_backend > hdr->n_backends ||
-		    hdr->n_backends - fs[i].first_backend <
-			    cfg->services[i].n_backends)
-			return -EINVAL;
 	mem = plan_scratch(cfg, &in, &o);
 	if (mem == NULL)
 		return -ENOMEM;
-	for (uint32_t i = 0; i < cfg->n_services; i++) {
+	for (uint32_t i = first; i < first + count; i++) {
 		service_plan(hi, &cfg->services[i], in, o, &plan);
 		out += overlay_service(hi, &cfg->services[i], o, &plan, &fs[i],
 				       &fb[fs[i].first_backend]);
 	}
 	free(mem);
 	return out;
+}
+
+int health_overlay_flat(const struct health_inputs *hi,
+			const struct ep_config *cfg, void *flat, size_t len)
+{
+	return health_overlay_flat_services(hi, cfg, 0, cfg->n_services, flat,
+					    len);
 }

@@ -124,4 +124,12 @@ int health_service_plan(const struct health_inputs *hi,
 int health_overlay_flat(const struct health_inputs *hi,
 			const struct ep_config *cfg, void *flat, size_t len);
 
+/* health_overlay_flat() for services first .. first + count - 1 only
+ * (the others' entries in flat stay as they are): the overlay of a change
+ * to those services alone. Returns what health_overlay_flat() does for
+ * them. */
+int health_overlay_flat_services(const struct health_inputs *hi,
+				 const struct ep_config *cfg, uint32_t first,
+				 uint32_t count, void *flat, size_t len);
+
 #endif /* EP_HEALTH_OVERLAY_H */

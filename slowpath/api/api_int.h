@@ -185,6 +185,17 @@ void api_doc_set_json(struct api *a);
 
 double api_now_s(void);
 
+/* One backend's weight, state and priority, as a PATCH sets them. */
+struct api_backend_edit {
+	uint32_t svc, be; /* indices into the configuration in force */
+	uint16_t weight;
+	enum ep_backend_state state;
+	uint8_t priority;
+};
+
+int api_apply_backend_edit(struct api *a, const struct api_backend_edit *ed,
+			   struct api_error *e);
+
 int api_apply_text(struct api *a, const char *text, size_t len,
 		   const cJSON *root, struct api_error *e);
 

@@ -20,6 +20,7 @@ struct change {
 	char tmp[PATH_MAX]; /* temporary file, "" when none */
 	int fd; /* tmp while it is being written, else -1 */
 	bool text_ok; /* json and names are built */
+	bool same_keys; /* the services and backends in force, same ids */
 	bool commit_anyway; /* the fast path runs it even though we failed */
 	struct ep_event_msg ev;
 };
@@ -186,7 +187,8 @@ static int change_build_text(const struct ep_config *cfg, struct change *ch,
 {
 	ch->json = config_to_json(cfg);
 	if (ch->json == NULL ||
-	    metrics_names_build(&ch->names, ch->flat, ch->flat_len) < 0)
+	    (!ch->same_keys &&
+	     metrics_names_build(&ch->names, ch->flat, ch->flat_len) < 0))
 		return api_fail_nomem(e);
 	ch->text_ok = true;
 	return 0;
@@ -443,7 +445,9 @@ static void change_commit(struct api *a, struct ep_config *cfg,
 	void *flat = a->flat;
 	char *json = a->json;
 
-	if (config_ids_commit(a->ids, ch->flat, ch->flat_len, &ce) != 0)
+	/* same keys: the same ids, the same metric names */
+	if (!ch->same_keys &&
+	    config_ids_commit(a->ids, ch->flat, ch->flat_len, &ce) != 0)
 		fprintf(stderr,
 			"slowpath: warning: stats ids not committed: %s\n",
 			ce.msg);
@@ -453,7 +457,10 @@ static void change_commit(struct api *a, struct ep_config *cfg,
 	a->flat = ch->flat;
 	a->flat_len = ch->flat_len;
 	a->json = ch->json;
-	a->names = ch->names;
+	if (!ch->same_keys) {
+		a->names = ch->names;
+		ch->names = names;
+	}
 	if (!a->republishing)
 		api_doc_set_json(a);
 	a->version = ch->version;
@@ -470,7 +477,6 @@ static void change_commit(struct api *a, struct ep_config *cfg,
 	/* the old ones go with the change */
 	ch->flat = flat;
 	ch->json = json;
-	ch->names = names;
 }
 
 double api_now_s(void)
@@ -570,59 +576,189 @@ int api_apply_remote(struct api *a, const char *text, size_t len,
 	return rc;
 }
 
-/*
- * The one change path: flat form, send, and while the fast path builds,
- * the text and the temporary file; wait for the answer, rename, commit.
- * A path we cannot write fails before anything is sent; a write that
- * fails later, or a failed rename, puts the previous configuration back.
- */
-int api_apply_config(struct api *a, struct ep_config *cfg, bool persist,
-		     struct api_error *e)
+/* The fast path's answer to ch, timed from `start` (*t: the phase's). */
+static int change_await(struct api *a, struct change *ch, double start,
+			double *t, struct api_error *e)
 {
-	struct change ch = { .fd = -1 };
+	int rc = change_wait(a, ch, e);
+
+	if (rc == 0) {
+		apply_phase(a, METRICS_APPLY_FASTPATH, t);
+		metrics_apply_observe(&a->metrics, METRICS_APPLY_TO_ACK,
+				      *t - start);
+		observe_applied(a, ch, start);
+	}
+	return rc;
+}
+
+static void edit_set(struct config_backend *b,
+		     const struct api_backend_edit *ed)
+{
+	b->weight = ed->weight;
+	b->state = ed->state;
+	b->priority = ed->priority;
+}
+
+/* cfg: the configuration in force with ed made (for the text and the
+ * commit); 0, or -1 with `e` filled. */
+static int edit_copy(const struct api *a, const struct api_backend_edit *ed,
+		     struct ep_config *cfg, struct api_error *e)
+{
+	if (api_cfg_copy(a, cfg, e) < 0)
+		return -1;
+	edit_set(&cfg->services[ed->svc].backends[ed->be], ed);
+	return 0;
+}
+
+/*
+ * From a built flat form (rc: how its build went) to the change in
+ * force: the temporary file, the send, the text and the file written,
+ * the answer, the rename, the commit. A whole change (ed NULL) writes
+ * while the fast path builds; an edit (its cfg made here, after the
+ * answer) waits first, as the fast path's share is then short and the
+ * text would only take the CPU from it. A path we cannot write fails
+ * before anything is sent; a write that fails later, or a failed rename,
+ * puts the previous configuration back.
+ */
+static int change_run(struct api *a, struct ep_config *cfg,
+		      const struct api_backend_edit *ed, struct change *ch,
+		      int rc, double start, bool persist, struct api_error *e)
+{
 	struct api_error late = { 0 };
 	bool to_file = persist && a->config_path != NULL;
-	double start = a->handle_start > 0 ? a->handle_start : api_now_s(), t;
-	int rc, late_rc = 0;
+	double t = start;
+	int late_rc = 0;
 
-	t = start;
-	rc = change_build_flat(a, cfg, &ch, e);
-	if (rc == 0 && persist && a->remote != NULL && !a->from_remote &&
-	    !a->republishing)
-		rc = change_put_remote(a, cfg, e);
 	if (rc == 0 && to_file)
-		rc = persist_open(a, &ch, e);
+		rc = persist_open(a, ch, e);
 	if (rc == 0) {
 		apply_phase(a, METRICS_APPLY_BUILD, &t);
-		rc = change_send(a, &ch, e);
+		rc = change_send(a, ch, e);
 	}
-	if (rc == 0) {
-		late_rc = change_prepare_rest(cfg, &ch, to_file, &late);
+	if (rc == 0 && ed == NULL) {
+		late_rc = change_prepare_rest(cfg, ch, to_file, &late);
 		apply_phase(a, METRICS_APPLY_PERSIST_WRITE, &t);
-		rc = change_wait(a, &ch, e);
+		rc = change_await(a, ch, start, &t, e);
+	} else if (rc == 0) {
+		rc = change_await(a, ch, start, &t, e);
+		if (rc == 0) {
+			late_rc = edit_copy(a, ed, cfg, &late);
+			if (late_rc == 0)
+				late_rc = change_prepare_rest(cfg, ch, to_file,
+							      &late);
+			apply_phase(a, METRICS_APPLY_PERSIST_WRITE, &t);
+		}
 	}
 	if (rc == 0) {
-		apply_phase(a, METRICS_APPLY_FASTPATH, &t);
-		metrics_apply_observe(&a->metrics, METRICS_APPLY_TO_ACK,
-				      t - start);
-		observe_applied(a, &ch, start);
 		if (late_rc != 0)
-			rc = change_undo(a, &ch, e, late.message);
+			rc = change_undo(a, ch, e, late.message);
 		else if (to_file)
-			rc = persist_finish(a, &ch, e);
+			rc = persist_finish(a, ch, e);
 		if (rc == 0 && to_file)
 			apply_phase(a, METRICS_APPLY_PERSIST_RENAME, &t);
 	}
-	if (rc == 0 || ch.commit_anyway) {
-		change_commit(a, cfg, &ch);
+	if (rc == 0 || ch->commit_anyway) {
+		change_commit(a, cfg, ch);
 		printf("slowpath: configuration version %" PRIu64
 		       " in force (generation %" PRIu64 ", %u services)\n",
 		       a->version, a->generation, a->cfg.n_services);
 		fflush(stdout);
 	}
-	change_free(&ch);
+	change_free(ch);
 	config_free(cfg);
 	return rc;
+}
+
+/* The one change path for a whole configuration (api.h). */
+int api_apply_config(struct api *a, struct ep_config *cfg, bool persist,
+		     struct api_error *e)
+{
+	struct change ch = { .fd = -1 };
+	double start = a->handle_start > 0 ? a->handle_start : api_now_s();
+	int rc = change_build_flat(a, cfg, &ch, e);
+
+	if (rc == 0 && persist && a->remote != NULL && !a->from_remote &&
+	    !a->republishing)
+		rc = change_put_remote(a, cfg, e);
+	return change_run(a, cfg, NULL, &ch, rc, start, persist, e);
+}
+
+static bool fp_runs_ours(const struct api *a);
+
+/*
+ * Can an edit be laid over the flat form in force? Not with a remote
+ * source (it takes the whole document first), registry verdicts not yet
+ * sent (they change other services) or a fast path that runs another
+ * version (it needs the whole form).
+ */
+static bool edit_in_place(const struct api *a)
+{
+	return a->flat != NULL && a->remote == NULL && !a->registry_dirty &&
+	       fp_runs_ours(a);
+}
+
+/*
+ * ch's flat form for ed: the one in force with ed's service rewritten
+ * and its health laid over again, the other services' entries as they
+ * are. The configuration in force holds ed only while this runs.
+ */
+static int change_patch_flat(struct api *a, const struct api_backend_edit *ed,
+			     struct change *ch, struct api_error *e)
+{
+	struct config_backend *b = &a->cfg.services[ed->svc].backends[ed->be];
+	struct config_backend was = *b;
+	struct config_error ce = { { 0 } };
+	struct health_inputs hi;
+	int rc;
+
+	ch->version = next_version(a);
+	version_reserve(a, ch->version);
+	ch->flat = malloc(a->flat_len);
+	if (ch->flat == NULL)
+		return api_fail_nomem(e);
+	memcpy(ch->flat, a->flat, a->flat_len);
+	ch->flat_len = a->flat_len;
+	edit_set(b, ed);
+	rc = config_validate_service(&a->cfg, ed->svc, &ce);
+	if (rc == 0)
+		rc = config_flat_rewrite_service(&a->cfg, ed->svc, ch->version,
+						 ch->flat, ch->flat_len, &ce);
+	if (rc == 0) {
+		api_health_inputs(a, &hi);
+		if (health_overlay_flat_services(&hi, &a->cfg, ed->svc, 1,
+						 ch->flat, ch->flat_len) < 0)
+			rc = -ENOMEM;
+	}
+	*b = was;
+	if (rc == -ENOMEM)
+		return api_fail_nomem(e);
+	return rc != 0 ? api_fail_config(e, rc, &ce) : 0;
+}
+
+/*
+ * One backend's weight, state and priority changed, persisted: the same
+ * change path, with the flat form patched for that service alone and the
+ * configuration copied only once the fast path has it, so the fast path
+ * gets a one-weight change of a large configuration within a few
+ * milliseconds. The same flat form as api_apply_config() builds.
+ */
+int api_apply_backend_edit(struct api *a, const struct api_backend_edit *ed,
+			   struct api_error *e)
+{
+	struct change ch = { .fd = -1, .same_keys = true };
+	struct ep_config cfg = { 0 };
+	double start = a->handle_start > 0 ? a->handle_start : api_now_s();
+
+	if (ed->svc >= a->cfg.n_services ||
+	    ed->be >= a->cfg.services[ed->svc].n_backends)
+		return api_fail(e, 500, API_ERR_INTERNAL, "no such backend");
+	if (!edit_in_place(a)) {
+		if (edit_copy(a, ed, &cfg, e) < 0)
+			return -1;
+		return api_apply_config(a, &cfg, true, e);
+	}
+	return change_run(a, &cfg, ed, &ch, change_patch_flat(a, ed, &ch, e),
+			  start, true, e);
 }
 
 /* A whole document (`root`: `text` parsed already, or NULL); then the

@@ -308,23 +308,29 @@ static int patch_parse(const cJSON *obj, const char *path,
 
 int h_backend_patch(struct api_call *c, struct api_error *e)
 {
-	struct ep_config cfg = { 0 };
+	struct api_backend_edit ed;
+	struct config_backend be;
 	char path[64];
 	cJSON *obj = NULL;
-	int s, b = api_backend_of(c, &s, e);
+	int s, b = api_backend_of(c, &s, e), rc;
 
 	if (b < 0)
 		return -1;
 	snprintf(path, sizeof(path), "services[%d].backends[%d]", s, b);
-	if (api_patch_begin(c, path, &obj, &cfg, e) < 0)
+	if (api_body_parse(c->req, path, &obj, e) < 0)
 		return -1;
-	if (patch_parse(obj, path, &cfg.services[s].backends[b], e) < 0) {
-		cJSON_Delete(obj);
-		config_free(&cfg);
-		return -1;
-	}
+	/* a copy to edit: patch_parse() sets only these scalar fields */
+	be = c->a->cfg.services[s].backends[b];
+	rc = patch_parse(obj, path, &be, e);
 	cJSON_Delete(obj);
-	if (api_apply_config(c->a, &cfg, true, e) < 0)
+	if (rc < 0)
+		return -1;
+	ed = (struct api_backend_edit){ .svc = (uint32_t)s,
+					.be = (uint32_t)b,
+					.weight = be.weight,
+					.state = be.state,
+					.priority = be.priority };
+	if (api_apply_backend_edit(c->a, &ed, e) < 0)
 		return -1;
 	return api_reply_item(c, 200, api_doc_item(c->a, (uint32_t)s, b), e);
 }

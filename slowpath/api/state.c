@@ -123,20 +123,14 @@ cJSON *api_doc_parse(const struct api *a)
 	return cJSON_Parse(a->json);
 }
 
-/* services[svc] (and its backends[be] when be >= 0), detached. */
+/* services[svc] (or its backends[be] when be >= 0) as in force, as
+ * GET /v1/config shows it: rendered alone, not cut from the whole. */
 cJSON *api_doc_item(const struct api *a, uint32_t svc, int64_t be)
 {
-	cJSON *doc = api_doc_parse(a), *arr, *item;
+	char *text = config_item_to_json(&a->cfg, svc, be);
+	cJSON *item = text != NULL ? cJSON_Parse(text) : NULL;
 
-	arr = cJSON_GetObjectItemCaseSensitive(doc, "services");
-	item = cJSON_GetArrayItem(arr, (int)svc);
-	if (item != NULL && be >= 0) {
-		arr = cJSON_GetObjectItemCaseSensitive(item, "backends");
-		item = cJSON_GetArrayItem(arr, (int)be);
-	}
-	if (item != NULL)
-		cJSON_DetachItemViaPointer(arr, item);
-	cJSON_Delete(doc);
+	free(text);
 	return item;
 }
 

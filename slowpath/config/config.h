@@ -213,6 +213,14 @@ int config_parse_tree(const char *text, size_t len, const struct cJSON *root,
  */
 int config_validate(const struct ep_config *cfg, struct config_error *err);
 
+/*
+ * config_validate()'s rules for service i alone: enough after an edit of
+ * its backends' weight, state or priority, which no rule between
+ * services reads.
+ */
+int config_validate_service(const struct ep_config *cfg, uint32_t i,
+			    struct config_error *err);
+
 /* Release what `cfg` owns and zero it. Safe on a zeroed config. */
 void config_free(struct ep_config *cfg);
 
@@ -229,6 +237,21 @@ bool config_equal(const struct ep_config *a, const struct ep_config *b);
  * malloc'd string (release with free()) or NULL when out of memory.
  */
 char *config_to_json(const struct ep_config *cfg);
+
+/*
+ * Service i's records in `flat` (a flat form of a configuration that
+ * differs from cfg at most in service i's backends' weight, state and
+ * priority) rewritten from cfg, keeping their stats ids; the header
+ * takes `version`. Returns 0, or -EINVAL with flat unchanged when its
+ * layout is not cfg's.
+ */
+int config_flat_rewrite_service(const struct ep_config *cfg, uint32_t i,
+				uint64_t version, void *flat, size_t len,
+				struct config_error *err);
+
+/* The canonical JSON (as config_to_json() writes it) of service i, or of
+ * its backend b when b >= 0; malloc'd, NULL when out of memory. */
+char *config_item_to_json(const struct ep_config *cfg, uint32_t i, int64_t b);
 
 /*
  * Stable stats_id allocator: services are keyed by name (ids below

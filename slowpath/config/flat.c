@@ -254,6 +254,47 @@ int config_to_flat(const struct ep_config *cfg, uint64_t version,
 	return rc;
 }
 
+/*
+ * Service i's record and its backends' in `flat` (a flat form of a
+ * configuration that differs from cfg at most in service i's backends'
+ * weight, state and priority) rewritten from cfg, each keeping its stats
+ * id; the header takes `version`. -EINVAL when flat's layout is not
+ * cfg's (then flat is unchanged).
+ */
+int config_flat_rewrite_service(const struct ep_config *cfg, uint32_t i,
+				uint64_t version, void *flat, size_t len,
+				struct config_error *err)
+{
+	const struct config_service *s = &cfg->services[i];
+	struct ep_cfg_hdr *h = flat;
+	struct ep_cfg_service *fs;
+	struct ep_cfg_backend *fb;
+	uint32_t j;
+
+	if (len < sizeof(*h) || i >= cfg->n_services ||
+	    h->n_services != cfg->n_services || h->off_services > len ||
+	    (len - h->off_services) / sizeof(*fs) < h->n_services ||
+	    h->off_backends > len ||
+	    (len - h->off_backends) / sizeof(*fb) < h->n_backends)
+		return cfg_fail(err, "flat: not this configuration's layout");
+	fs = (struct ep_cfg_service *)((uint8_t *)flat + h->off_services) + i;
+	fb = (struct ep_cfg_backend *)((uint8_t *)flat + h->off_backends);
+	if (fs->n_backends != s->n_backends ||
+	    fs->first_backend > h->n_backends ||
+	    h->n_backends - fs->first_backend < s->n_backends ||
+	    strncmp(fs->name, s->name, EP_NAME_LEN) != 0)
+		return cfg_fail(err, "flat: service %u is not %s", i, s->name);
+	fb += fs->first_backend;
+	flat_write_service(s, fs->stats_id, fs->first_backend, flat,
+			   (size_t)((uint8_t *)fs - (uint8_t *)flat));
+	for (j = 0; j < s->n_backends; j++)
+		flat_write_backend(
+			&s->backends[j], fb[j].stats_id, flat,
+			(size_t)((uint8_t *)&fb[j] - (uint8_t *)flat));
+	h->version = version;
+	return 0;
+}
+
 /* ------------------------------------------------------------------ */
 /* flat -> struct ep_config. The buffer is input: check before use.      */
 

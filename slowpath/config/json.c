@@ -296,3 +296,24 @@ char *config_to_json(const struct ep_config *cfg)
 	}
 	return b.buf;
 }
+
+char *config_item_to_json(const struct ep_config *cfg, uint32_t i, int64_t b)
+{
+	struct jw_buf buf = { 0 };
+	const struct config_service *s;
+
+	if (i >= cfg->n_services)
+		return NULL;
+	s = &cfg->services[i];
+	if (b >= (int64_t)s->n_backends)
+		return NULL;
+	if (b >= 0)
+		json_backend(&buf, &s->backends[b]);
+	else
+		json_service(&buf, s);
+	if (buf.failed) {
+		jw_buf_free(&buf);
+		return NULL;
+	}
+	return buf.buf;
+}

@@ -267,6 +267,14 @@ static int validate_service(const struct ep_config *cfg, uint32_t i,
 	return rc != 0 ? rc : cpol_validate_service(&s->pol, path, err);
 }
 
+int config_validate_service(const struct ep_config *cfg, uint32_t i,
+			    struct config_error *err)
+{
+	if (i >= cfg->n_services)
+		return cfg_fail(err, "services: no entry %u", i);
+	return validate_service(cfg, i, err);
+}
+
 /*
  * First-index table for validate_service_clashes(): each key (a name, a
  * (vip, protocol, port) or a (vip, protocol)) maps to the first service

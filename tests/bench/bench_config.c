@@ -12,6 +12,7 @@
  * --persist writes the configuration file in DIR on each PUT (temporary
  * file, fsync, rename), so the figure includes the disk.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,13 +57,14 @@ static char *slurp(const char *path, size_t *len)
 	return buf;
 }
 
-static int put(struct api *a, const char *body, size_t len)
+static int request(struct api *a, const char *method, const char *path,
+		   const char *body, size_t len)
 {
 	struct http_request rq = { 0 };
 	struct http_response rs = { 0 };
 
-	rq.method = "PUT";
-	rq.path = "/v1/config";
+	rq.method = method;
+	rq.path = path;
 	rq.content_type = "application/json";
 	rq.body = (const uint8_t *)body;
 	rq.body_len = len;
@@ -72,10 +74,15 @@ static int put(struct api *a, const char *body, size_t len)
 	rq.peer = "bench";
 	api_handle(&rq, &rs, a);
 	if (rs.status != 200)
-		fprintf(stderr, "bench_config: PUT answered %d: %.*s\n",
-			rs.status, (int)rs.body_len, rs.body);
+		fprintf(stderr, "bench_config: %s %s answered %d: %.*s\n",
+			method, path, rs.status, (int)rs.body_len, rs.body);
 	free(rs.body);
 	return rs.status == 200 ? 0 : -1;
+}
+
+static int put(struct api *a, const char *body, size_t len)
+{
+	return request(a, "PUT", "/v1/config", body, len);
 }
 
 static int cmp_double(const void *pa, const void *pb)
@@ -90,6 +97,37 @@ static void report(const char *what, double *v, int n)
 	qsort(v, (size_t)n, sizeof(*v), cmp_double);
 	printf("%-28s median %8.2f ms  min %8.2f ms  (%d runs)\n", what,
 	       v[n / 2], v[0], n);
+}
+
+/*
+ * PATCH one backend's weight in the big document in force (the middle
+ * service's first backend, its address and port from the document),
+ * alternating between two weights so that every PATCH is a change.
+ */
+__attribute__((noinline)) static void time_patch(struct api *a, int rounds)
+{
+	static double t_patch[MAX_ROUNDS];
+	const struct config_service *svc;
+	char path[160], addr[64], body[32];
+	const struct ep_config *cfg = api_config(a);
+
+	svc = &cfg->services[cfg->n_services / 2];
+	inet_ntop(svc->backends[0].addr.family == EP_AF_INET6 ? AF_INET6
+							      : AF_INET,
+		  svc->backends[0].addr.bytes, addr, sizeof(addr));
+	snprintf(path, sizeof(path), "/v1/services/%s/backends/%s%s%s:%u",
+		 svc->name, strchr(addr, ':') ? "[" : "", addr,
+		 strchr(addr, ':') ? "]" : "", svc->backends[0].port);
+	for (int r = 0; r < rounds; r++) {
+		double t0 = now_ms();
+		int n = snprintf(body, sizeof(body), "{\"weight\": %d}",
+				 2 + r % 2);
+
+		if (request(a, "PATCH", path, body, (size_t)n) != 0)
+			exit(1);
+		t_patch[r] = now_ms() - t0;
+	}
+	report("PATCH one backend's weight", t_patch, rounds);
 }
 
 /* Each piece of the change path alone, on the big document. */
@@ -183,6 +221,7 @@ int main(int argc, char **argv)
 	}
 	report(persist ? "PUT big (persisted)" : "PUT big (not persisted)",
 	       t_put, rounds);
+	time_patch(a, rounds);
 	time_pieces(big, big_len, rounds);
 	api_destroy(a);
 	free(fp.stats);

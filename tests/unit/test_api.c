@@ -85,6 +85,7 @@ int main(int argc, char **argv)
 	test_metrics_text();
 	test_metrics_endpoint();
 	test_health();
+	test_backend_patch_flat();
 	api_destroy(A);
 	reply_reset();
 	free(fake.last_flat);

@@ -375,6 +375,7 @@ void test_services(void);
 void test_backend_ids(void);
 void test_backend_post_delete(void);
 void test_backend_patch(void);
+void test_backend_patch_flat(void);
 void test_service_patch(void);
 void test_policing_patch(void);
 void test_health(void);

@@ -252,6 +252,107 @@ void test_health(void)
 	free(text);
 }
 
+/* The flat form last sent, its version zeroed (NULL when none). */
+static void *sent_flat(size_t *len)
+{
+	void *f = malloc(fake.last_len);
+
+	memcpy(f, fake.last_flat, fake.last_len);
+	((struct ep_cfg_hdr *)f)->version = 0;
+	*len = fake.last_len;
+	return f;
+}
+
+/* What a PATCH sent equals the whole document's flat form, versions
+ * aside: GET /v1/config put back goes through config_to_flat() and the
+ * overlay of every service. */
+static bool patch_sent_whole(const char *target, const char *body)
+{
+	size_t la, lb;
+	void *fa, *fb;
+	char *text;
+	bool same;
+
+	patch(target, body);
+	if (R.status != 200)
+		return false;
+	fa = sent_flat(&la);
+	get("/v1/config");
+	text = strdup(R.body);
+	call("PUT", "/v1/config", ADMIN, text, NULL, JSON);
+	fb = sent_flat(&lb);
+	same = R.status == 200 && la == lb && memcmp(fa, fb, la) == 0;
+	free(fa);
+	free(fb);
+	free(text);
+	return same;
+}
+
+/*
+ * A backend's PATCH is laid over the flat form in force for its service
+ * alone (api_apply_backend_edit()): the bytes must be the whole path's,
+ * with health checks, tiers (an rr service made wrr) and drain; a
+ * refusal by the fast path leaves everything as it was.
+ */
+void test_backend_patch_flat(void)
+{
+	static const char doc[] =
+		"{'services': ["
+		"{'name': 'web', 'vip': '198.51.100.1', 'port': 80,"
+		" 'protocol': 'tcp', 'forwarding': 'nat',"
+		" 'health_check': {'type': 'tcp', 'rise': 1, 'fall': 1},"
+		" 'backends': ["
+		"  {'address': '10.0.0.1', 'port': 8080},"
+		"  {'address': '10.0.0.2', 'port': 8080},"
+		"  {'address': '10.0.0.3', 'port': 8080}]},"
+		"{'name': 'api', 'vip': '198.51.100.2', 'port': 443,"
+		" 'protocol': 'tcp', 'scheduler': 'rr', 'backends': ["
+		"  {'address': '10.0.1.1'}, {'address': '10.0.1.2'},"
+		"  {'address': '10.0.1.3', 'weight': 4}]},"
+		"{'name': 'db', 'vip': '198.51.100.3', 'port': 5432,"
+		" 'protocol': 'tcp', 'backends': ["
+		"  {'address': '10.0.2.1', 'weight': 2}]}]}";
+	struct health_engine *h = health_engine_create();
+	struct health_target *t;
+	struct api_error e;
+	uint64_t v;
+	uint32_t n;
+
+	fresh();
+	put("/v1/config", doc);
+	CHECK(R.status == 200);
+	CHECK(health_targets_build(api_config(A), &t, &n) == 0 && n == 3);
+	CHECK(health_engine_set(h, t, n, 0) == 0);
+	free(t);
+	api_set_health(A, h);
+	CHECK(health_engine_observe(h, 1, HEALTH_R_REFUSED, 111, 1) == 1);
+	CHECK(api_republish(A, &e) == 0);
+
+	CHECK(patch_sent_whole("/v1/services/api/backends/10.0.1.2:0",
+			       "{'weight': 3, 'priority': 1}"));
+	CHECK(patch_sent_whole("/v1/services/web/backends/10.0.0.1:8080",
+			       "{'weight': 0}"));
+	CHECK(patch_sent_whole("/v1/services/web/backends/10.0.0.2:8080",
+			       "{'state': 'drain', 'weight': 9}"));
+	CHECK(patch_sent_whole("/v1/services/db/backends/10.0.2.1:0",
+			       "{'state': 'down'}"));
+	CHECK(patch_sent_whole("/v1/services/api/backends/10.0.1.2:0",
+			       "{'priority': 0}"));
+
+	/* refused by the fast path: the weight, version and file stay */
+	v = api_version(A);
+	fake.apply_rc = -EBUSY;
+	patch("/v1/services/db/backends/10.0.2.1:0", "{'weight': 7}");
+	CHECK(is_error(503, API_ERR_FASTPATH));
+	fake.apply_rc = 0;
+	CHECK(api_version(A) == v);
+	get("/v1/services/db/backends/10.0.2.1:0");
+	CHECK(R.status == 200 && jnum(R.json, "weight") == 2);
+
+	api_set_health(A, NULL);
+	health_engine_destroy(h);
+}
+
 /* This file's CHECKs, for main()'s total. */
 void test_api_services_checks(unsigned int *passed, unsigned int *failed)
 {
