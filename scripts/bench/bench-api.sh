@@ -37,7 +37,9 @@
 #    /v1/config (curl, HTTP/2 over TLS): the small document (reset), the
 #    big one (every table built new), the big one with one weight changed
 #    (node.maglev_rebuild minimal: every table rebuilt from its previous
-#    one), and the big one with maglev_rebuild "fresh". curl gives the time
+#    one), the big one with maglev_rebuild "fresh", and then one
+#    backend's weight by PATCH /v1/services/NAME/backends/ID (the middle
+#    service's first backend, weight 5). curl gives the time
 #    from the start of the upload to the answer, which the API sends
 #    after the fast path's ack and the rename (so it includes the
 #    temporary file's fsync before the handoff and the rename and
@@ -352,24 +354,28 @@ sched() { # tid: "run_ns wait_ns" (time on CPU, time runnable but waiting)
 	echo "$r $w"
 }
 
-put() { # file -> "http_code pretransfer total" (curl's times, s)
+put() { # file [method path] -> "http_code pretransfer total" (curl's times, s)
 	curl -sS --max-time 30 --http2 --cacert "$CERTS/ca.crt" \
-		--resolve "localhost:$API_PORT:127.0.0.1" -X PUT \
+		--resolve "localhost:$API_PORT:127.0.0.1" -X "${2:-PUT}" \
 		-H 'Content-Type: application/json' --data-binary @"$1" \
 		-o "$TMP/put.out" -w '%{http_code} %{time_pretransfer} %{time_total}' \
-		"https://localhost:$API_PORT/v1/config" 2>"$TMP/put.err" || true
+		"https://localhost:$API_PORT${3:-/v1/config}" 2>"$TMP/put.err" || true
 }
 
-CASES=(small big minimal fresh)
+CASES=(small big minimal fresh patch)
+MEASURED=(big minimal fresh patch)
 declare -A DOC=(
 	[small]=$TMP/small.json [big]=$TMP/big.json
 	[minimal]=$TMP/big-w.json [fresh]=$TMP/big-fresh.json
+	[patch]=$TMP/patch.json
 )
+declare -A METHOD=([patch]=PATCH) TARGET=()
 declare -A WHAT=(
 	[small]="reset to 1 service (not measured)"
 	[big]="$SERVICES x $BACKENDS from 1 service: every table new"
 	[minimal]="one weight changed, rebuild minimal"
 	[fresh]="maglev_rebuild fresh (every table built anew)"
+	[patch]="one backend's weight by PATCH, on the fresh document"
 )
 declare -A MS=() CPU=() FULL=() ACK=() PHASES=()
 
@@ -407,7 +413,7 @@ one_put() { # case run-label: PUT, check, record
 	apply_sums >"$TMP/sums0"
 	s0=$(sched "$SP_MAIN")
 	f0=$(sched "$FP_MAIN")
-	read -r code pre total < <(put "${DOC[$c]}")
+	read -r code pre total < <(put "${DOC[$c]}" "${METHOD[$c]:-PUT}" "${TARGET[$c]:-/v1/config}")
 	s1=$(sched "$SP_MAIN")
 	f1=$(sched "$FP_MAIN")
 	apply_sums >"$TMP/sums1"
@@ -419,7 +425,7 @@ one_put() { # case run-label: PUT, check, record
 	cpu=$(echo "$s0 $s1 $f0 $f1" | awk '{ printf "sp_cpu=%.1f sp_wait=%.1f fp_cpu=%.1f fp_wait=%.1f",
 		($3 - $1) / 1e6, ($4 - $2) / 1e6, ($7 - $5) / 1e6, ($8 - $6) / 1e6 }')
 	if [ "$code" != 200 ]; then
-		log "  $lab PUT $c: HTTP $code after $(awk -v t="$total" 'BEGIN { printf "%.0f", t * 1000 }') ms: $(head -c 200 "$TMP/put.out") $(cat "$TMP/put.err") [$cpu]"
+		log "  $lab ${METHOD[$c]:-PUT} $c: HTTP $code after $(awk -v t="$total" 'BEGIN { printf "%.0f", t * 1000 }') ms: $(head -c 200 "$TMP/put.out") $(cat "$TMP/put.err") [$cpu]"
 		echo "$lab $c FAILED code=$code $cpu" >>"$OUT/puts.txt"
 		after_failure
 		return 1
@@ -527,11 +533,15 @@ bench_apply() {
 	gen "${DOC[minimal]}" --services "$SERVICES" --backends "$BACKENDS" "${tab[@]}" \
 		--weight "$((SERVICES / 2)):3:2"
 	gen "${DOC[fresh]}" --services "$SERVICES" --backends "$BACKENDS" "${tab[@]}" --rebuild fresh
+	echo '{"weight": 5}' >"${DOC[patch]}"
+	TARGET[patch]=$(jq -r --argjson i "$((SERVICES / 2))" \
+		'.services[$i] | "/v1/services/\(.name)/backends/\(.backends[0].address):\(.backends[0].port // 0)"' \
+		"${DOC[fresh]}")
 	log ""
 	log "== PUT /v1/config, $SERVICES services x $BACKENDS backends, maglev_table_size $TABLE ($(stat -c %s "${DOC[big]}") bytes of JSON), curl --http2 over TLS"
 	log "time from the start of the upload to the answer (sent after the fast path's ack), ms:"
 	for ((i = 1; i <= PUT_RUNS; i++)); do cycle "run$i"; done
-	for c in big minimal fresh; do
+	for c in "${MEASURED[@]}"; do
 		log "  $c (${WHAT[$c]}): runs${MS[$c]:-none}; median $(tr ' ' '\n' <<<"${MS[$c]:-}" | grep . | median || true)"
 		log "    then until every full Maglev table is in place (maglev_pending 0), ms: runs${FULL[$c]:-none}; median $(tr ' ' '\n' <<<"${FULL[$c]:-}" | grep . | median || true)"
 		log "    per run, ms on CPU / runnable but not running:$(tr '|' '\n' <<<"${CPU[$c]:-}" |
@@ -542,7 +552,7 @@ bench_apply() {
 	if [ "$TRACE" -eq 1 ]; then
 		MS=()
 		traced_cycle || say "traced cycle failed"
-		for c in big minimal fresh; do
+		for c in "${MEASURED[@]}"; do
 			log "  under strace, $c: ${MS[$c]:-failed} ms"
 			[ -s "$OUT/timeline-$c.txt" ] && sed 's/^/    /' "$OUT/timeline-$c.txt" | tee -a "$SUMMARY"
 		done
@@ -550,7 +560,7 @@ bench_apply() {
 	if [ "$PERF" -eq 1 ]; then
 		MS=()
 		perf_cycle || say "perf cycle failed"
-		for c in big minimal fresh; do
+		for c in "${MEASURED[@]}"; do
 			log "  under perf, $c: ${MS[$c]:-failed} ms; CPU time on the threads (10 kHz cpu-clock samples):"
 			log "    slow path main thread: $(perf_top "$OUT/perf-sp-$c.txt")"
 			log "    fast path main lcore:  $(perf_top "$OUT/perf-fp-$c.txt")"
