@@ -16,6 +16,7 @@
 #include <rte_ring_elem.h>
 
 #include "ctrl.h"
+#include "ep_bell.h"
 #include "fp.h"
 
 #define SLOWPATH_TIMEOUT_MS 1000u
@@ -270,7 +271,8 @@ static void handle(const struct ep_ctrl_msg *msg)
 	ev.version = fp.snap ? fp.snap->version : 0;
 	ev.answered_ns = monotonic_ns();
 	/* A full event ring means nobody listens: the answer is lost. */
-	rte_ring_enqueue_elem(fp.event_ring, &ev, sizeof(ev));
+	if (rte_ring_enqueue_elem(fp.event_ring, &ev, sizeof(ev)) == 0)
+		ep_bell_ring(&fp.shared->event_bell);
 }
 
 uint32_t ctrl_build_pending(uint32_t budget_us)

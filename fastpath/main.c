@@ -19,6 +19,7 @@
 #include <rte_mbuf.h>
 
 #include "ctrl.h"
+#include "ep_bell.h"
 #include "flowhash.h"
 #include "fp.h"
 #include "port.h"
@@ -213,6 +214,17 @@ static void on_signal(int sig)
 #define CTRL_BUILD_SLICE_US 5000u
 #define CTRL_BUILD_SLEEP_US 100u
 
+/* Sleep `us`, or less: the slow path's doorbell ends it (ep_bell.h). */
+static void ctrl_doze(uint32_t us)
+{
+	uint32_t seen = ep_bell_seen(&fp.shared->ctrl_bell);
+
+	if (rte_ring_count(fp.ctrl_ring) > 0)
+		return;
+	if (ep_bell_wait(&fp.shared->ctrl_bell, seen, us) != 0)
+		rte_delay_us_sleep(us);
+}
+
 static void control_loop(uint32_t stats_interval_s)
 {
 	struct stats_rate_state rates = { 0 };
@@ -234,8 +246,7 @@ static void control_loop(uint32_t stats_interval_s)
 		if (pending > 0)
 			rte_delay_us_sleep(CTRL_BUILD_SLEEP_US);
 		else
-			rte_delay_us_sleep(now < busy_until
-						   ? CTRL_BUSY_SLEEP_US
+			ctrl_doze(now < busy_until ? CTRL_BUSY_SLEEP_US
 						   : CTRL_IDLE_SLEEP_US);
 	}
 }

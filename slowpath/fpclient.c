@@ -13,6 +13,7 @@
 #include <rte_ring.h>
 #include <rte_ring_elem.h>
 
+#include "ep_bell.h"
 #include "fpclient.h"
 
 static void *zone(const char *name)
@@ -71,6 +72,7 @@ static int send_msg(struct fpclient *c, struct ep_ctrl_msg *msg,
 		snprintf(ev->error, sizeof(ev->error), "control ring full");
 		return ev->status = -ENOBUFS;
 	}
+	ep_bell_ring(&c->shared->ctrl_bell);
 	return 0;
 }
 
@@ -81,10 +83,14 @@ static int wait_answer(struct fpclient *c, uint32_t seq, uint32_t timeout_ms,
 	uint64_t deadline = rte_rdtsc() + c->tsc_hz / 1000 * timeout_ms;
 
 	while (rte_rdtsc() < deadline) {
+		uint32_t seen = ep_bell_seen(&c->shared->event_bell);
+
 		if (rte_ring_dequeue_elem(c->event, ev, sizeof(*ev)) != 0) {
 			/* A long apply must not look like a dead slow path. */
 			fpclient_heartbeat(c);
-			rte_delay_us_sleep(200);
+			if (ep_bell_wait(&c->shared->event_bell, seen, 200) !=
+			    0)
+				rte_delay_us_sleep(200);
 			continue;
 		}
 		if (ev->seq == seq)

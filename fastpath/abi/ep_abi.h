@@ -11,7 +11,7 @@
 
 #include <stdint.h>
 
-#define EP_ABI_VERSION 13u
+#define EP_ABI_VERSION 14u
 
 /* Default EAL --file-prefix shared by both processes. */
 #define EP_FILE_PREFIX_DEFAULT "edgepath"
@@ -319,8 +319,10 @@ struct ep_shared {
 	uint32_t n_ports;
 	uint32_t stopping; /* set when the fast path is shutting down */
 	int32_t sp_pid; /* attached slow path, 0 = none (written by sp) */
-	uint32_t pad;
+	uint32_t ctrl_bell; /* ep_bell.h: rung after each control message */
 	uint64_t sp_heartbeat_tsc; /* written by the slow path every 100 ms */
+	uint32_t event_bell; /* ep_bell.h: rung after each answer */
+	uint32_t pad;
 	uint16_t worker_lcore[EP_MAX_WORKERS];
 };
 
