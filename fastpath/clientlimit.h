@@ -183,31 +183,71 @@ static inline struct cl_entry *cl_get_prefix(struct cl_table *t,
 }
 
 /*
+ * How a scope cuts addresses into clients, made once per configuration
+ * (cl_prefix_init()): the IPv6 prefix, and the same cut as masks over an
+ * address's two 64-bit words, [0] for IPv4 (the whole address) and [1]
+ * for IPv6, so that a flow's hint is checked against its entry without
+ * building the key.
+ */
+struct cl_prefix {
+	uint64_t mask[2][2];
+	uint8_t v6_prefix; /* 1..128 */
+};
+
+static inline void cl_prefix_init(struct cl_prefix *cp, uint8_t v6_prefix)
+{
+	uint8_t ones[16], cut[16];
+
+	memset(ones, 0xff, sizeof(ones));
+	cl_client_key(ones, EP_AF_INET6, v6_prefix, cut);
+	memcpy(cp->mask[0], ones, sizeof(ones));
+	memcpy(cp->mask[1], cut, sizeof(cut));
+	cp->v6_prefix = v6_prefix;
+}
+
+/* Whether `e` holds the client sending from `addr` (family's masks `mask`)
+ * in scope `sc` (cl_scope_of()): cl_client_key() and a compare, in
+ * words. */
+static inline int cl_entry_holds(const struct cl_entry *e,
+				 const uint8_t addr[16], uint16_t sc,
+				 const uint64_t mask[2])
+{
+	uint64_t a0, a1, k0, k1;
+
+	memcpy(&a0, addr, 8);
+	memcpy(&a1, addr + 8, 8);
+	memcpy(&k0, e->addr, 8);
+	memcpy(&k1, e->addr + 8, 8);
+	return e->scope == sc && (a0 & mask[0]) == k0 && (a1 & mask[1]) == k1;
+}
+
+/*
  * cl_get_prefix() that first tries the entry `*hint` names (its index +
  * 1; 0 names none), as a flow keeps it between its packets: used when it
  * still holds this client in this scope (an entry recycled for another
  * client, or a changed prefix, does not match), and `*hint` is set to the
- * entry returned. Inlined always: an established flow's packet takes this
- * path, and a call costs more than the check.
+ * entry returned. Clients are cut by `cp`. Inlined always: an established
+ * flow's packet takes this path, and a call costs more than the check.
  */
 static inline __attribute__((always_inline)) struct cl_entry *
 cl_get_hinted(struct cl_table *t, uint32_t *hint, const uint8_t addr[16],
-	      uint8_t family, uint8_t v6_prefix, uint16_t scope,
+	      uint8_t family, const struct cl_prefix *cp, uint16_t scope,
 	      uint64_t now_tsc)
 {
-	uint16_t sc = cl_scope_of(scope, family);
+	const int v6 = family == EP_AF_INET6;
+	const uint16_t sc = scope | (v6 ? CL_SCOPE_V6 : 0);
 	uint32_t i = *hint - 1;
 	struct cl_entry *e;
 	uint8_t key[16];
 
-	cl_client_key(addr, family, v6_prefix, key);
 	if (i < t->used) {
 		e = &t->entries[i];
-		if (e->scope == sc && memcmp(e->addr, key, 16) == 0) {
+		if (cl_entry_holds(e, addr, sc, cp->mask[v6])) {
 			cl_seen(t, i, e, (uint16_t)(now_tsc >> t->tick_shift));
 			return e;
 		}
 	}
+	cl_client_key(addr, family, cp->v6_prefix, key);
 	e = cl_find_key(t, key, sc, now_tsc);
 	*hint = (uint32_t)(e - t->entries) + 1;
 	return e;

@@ -195,6 +195,15 @@ static inline uint32_t *ct_aux_at(struct ct_table *t, int32_t pos)
 						       : NULL;
 }
 
+/* ct_aux_at() of the entry `e` that ct_entry_at() gave: the words of
+ * the same record, without checking the position again. */
+static inline uint32_t *ct_aux_of(struct ct_entry *e)
+{
+	return ((struct ct_rec *)(void *)((char *)e -
+					  __builtin_offsetof(struct ct_rec, e)))
+		->aux;
+}
+
 /* The key stored at position `pos`, or NULL. */
 const struct flow_key *ct_key_at(const struct ct_table *t, int32_t pos);
 

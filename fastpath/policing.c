@@ -114,9 +114,9 @@ static int build_limits(struct pol_snapshot *ps, const uint8_t *base,
 		 * service's client limits, every flow is owned by address. */
 		ps->own_by_address |=
 			sv.fwd_mode == EP_FWD_NAT && ps->svc[i].any_client;
-		ps->svc[i].v6_prefix = sv.client_v6_prefix
-					       ? sv.client_v6_prefix
-					       : CL_DEFAULT_V6_PREFIX;
+		cl_prefix_init(&ps->svc[i].client,
+			       sv.client_v6_prefix ? sv.client_v6_prefix
+						   : CL_DEFAULT_V6_PREFIX);
 	}
 	return 0;
 }
@@ -149,8 +149,9 @@ static int build_global_client(struct pol_snapshot *ps,
 		ps->any_global_client |= pp.mode != EP_LIMIT_OFF;
 	}
 	ps->own_by_address |= ps->any_global_client;
-	ps->global_v6_prefix = n->client_v6_prefix ? n->client_v6_prefix
-						   : CL_DEFAULT_V6_PREFIX;
+	cl_prefix_init(&ps->global_client, n->client_v6_prefix
+						   ? n->client_v6_prefix
+						   : CL_DEFAULT_V6_PREFIX);
 	return 0;
 }
 
@@ -280,6 +281,39 @@ static int cookie_secrets(struct pol_snapshot *ps, const struct ep_cfg_node *n,
 	return 0;
 }
 
+/*
+ * What established flows pay per service (enum pol_flow_check), and the
+ * access-list stamp their records must hold. Every service gets its
+ * checks while anything is on, so the flow path never asks for NULL.
+ */
+static int plan_flows(struct pol_snapshot *ps, uint32_t n_services, char *err,
+		      size_t err_len)
+{
+	ps->acl_stamp = ps->acl != NULL ? ps->acl_gen : 0;
+	if (n_services == 0)
+		return 0;
+	if (ps->svc == NULL && (ps->acl != NULL || ps->any_global_client)) {
+		ps->svc =
+			rte_zmalloc("ep_pol_services",
+				    (size_t)n_services * sizeof(*ps->svc), 64);
+		if (ps->svc == NULL)
+			return fail(err, err_len, -ENOMEM,
+				    "out of memory for the services' limits");
+	}
+	for (uint32_t i = 0; ps->svc != NULL && i < n_services; i++) {
+		struct pol_service *p = &ps->svc[i];
+
+		p->flow_checks =
+			(p->lim[EP_LIMIT_PPS].mode != POLICER_OFF ? POL_FC_PPS
+								  : 0) |
+			(p->lim[EP_LIMIT_BPS].mode != POLICER_OFF ? POL_FC_BPS
+								  : 0) |
+			(p->any_client ? POL_FC_CLIENT : 0) |
+			(ps->any_global_client ? POL_FC_GLOBAL_CLIENT : 0);
+	}
+	return 0;
+}
+
 int pol_build(struct pol_snapshot *ps, const uint8_t *base,
 	      const struct ep_cfg_hdr *h, const uint32_t *stats_ids,
 	      const struct pol_snapshot *prev, uint32_t n_workers,
@@ -317,6 +351,8 @@ int pol_build(struct pol_snapshot *ps, const uint8_t *base,
 					 err_len);
 	if (rc == 0)
 		rc = build_acl(ps, base, h, stats_ids, prev, err, err_len);
+	if (rc == 0)
+		rc = plan_flows(ps, h->n_services, err, err_len);
 	if (rc)
 		pol_free(ps);
 	else

@@ -41,11 +41,24 @@ struct pol_acl_ref {
 	struct acl_rule *rules; /* scopes as stats ids, in flat order */
 };
 
+/*
+ * What an established flow's packet to a service pays, worked out once
+ * per snapshot (pol_build()) so that pol_check_flow() runs only the
+ * checks that apply instead of asking every limit whether it is on.
+ */
+enum pol_flow_check {
+	POL_FC_PPS = 1 << 0, /* the service's packets/s */
+	POL_FC_BPS = 1 << 1, /* its bytes/s */
+	POL_FC_CLIENT = 1 << 2, /* its per-client limits */
+	POL_FC_GLOBAL_CLIENT = 1 << 3, /* every service's per-client limits */
+};
+
 struct pol_service {
 	struct policer_cfg lim[EP_LIMIT_N];
+	struct cl_prefix client; /* per-client: how addresses make clients */
 	uint8_t any; /* a service-wide limit is on */
 	uint8_t any_client; /* a per-client limit is on */
-	uint8_t v6_prefix; /* per-client: IPv6 bits that make a client */
+	uint8_t flow_checks; /* enum pol_flow_check */
 };
 
 struct pol_snapshot {
@@ -61,7 +74,7 @@ struct pol_snapshot {
 	 * workers' client tables. */
 	struct policer_cfg client_lim[CL_N_LIMITS];
 	uint8_t any_global_client; /* a global per-client limit is on */
-	uint8_t global_v6_prefix; /* its IPv6 bits that make a client */
+	struct cl_prefix global_client; /* how its addresses make clients */
 	/* Every flow (NAT replies by the address they go to) is owned by
 	 * its client's address: a global per-client limit, or a NAT
 	 * service's own, is on. */
@@ -72,7 +85,11 @@ struct pol_snapshot {
 	 * so a flow that passed this generation need not be looked up
 	 * again (pol_check_packet's stamp). */
 	uint32_t acl_gen;
-	uint8_t any; /* an access list or any limit is on */
+	/* What a flow's record must hold to skip the access list: acl_gen,
+	 * or 0 with no list (records start at 0). */
+	uint32_t acl_stamp;
+	uint8_t any; /* an access list or any limit is on (svc is then
+		      * never NULL: every service has its flow_checks) */
 };
 
 /*
@@ -220,13 +237,13 @@ pol_check_client_hinted(const struct pol_snapshot *ps,
 
 	if (ps->any_global_client) {
 		e = cl_get_hinted(t, &hints[POL_AUX_CLIENT_GLOBAL], src, family,
-				  ps->global_v6_prefix, CL_SCOPE_GLOBAL, now);
+				  &ps->global_client, CL_SCOPE_GLOBAL, now);
 		if (!cl_admit(&ps->client_lim[which], e, which, now))
 			return POL_RATE_CLIENT_GLOBAL;
 	}
 	if (p == NULL || !p->any_client)
 		return POL_PASS;
-	e = cl_get_hinted(t, &hints[POL_AUX_CLIENT], src, family, p->v6_prefix,
+	e = cl_get_hinted(t, &hints[POL_AUX_CLIENT], src, family, &p->client,
 			  (uint16_t)sid, now);
 	if (!cl_admit(&p->lim[EP_LIMIT_CLIENT_PPS + which], e, which, now))
 		return POL_RATE_CLIENT;
@@ -244,6 +261,73 @@ pol_check_client(const struct pol_snapshot *ps, uint32_t svc_index,
 
 	return pol_check_client_hinted(ps, pol_service_of(ps, svc_index), sid,
 				       t, src, family, new_flow, now, none);
+}
+
+/*
+ * One client scope of pol_check_flow(): the flow's hinted entry charged
+ * one packet.
+ */
+static inline __attribute__((always_inline)) int
+pol_flow_client(const struct policer_cfg *cfg, struct cl_table *t,
+		uint32_t *hint, const uint8_t src[16], uint8_t family,
+		const struct cl_prefix *cp, uint16_t scope, uint64_t now)
+{
+	struct cl_entry *e =
+		cl_get_hinted(t, hint, src, family, cp, scope, now);
+
+	return cfg->mode == POLICER_OFF ||
+	       policer_gcra_local(cfg, &e->tat[CL_PPS], 1, policer_time(now));
+}
+
+/*
+ * Every check of a packet of an established flow (not a new one) to the
+ * service with limits `p` (pol_service_of(); never NULL while ps->any)
+ * and stats id `sid`, on the worker that keeps the flow, `pol` its
+ * leases, `t` its client table: the same checks, in the same order, as
+ * pol_check_packet() and then pol_check_client_hinted(), but only those
+ * the service's flow_checks name. `aux` is the flow's record (enum
+ * pol_aux). Inlined always: this is the path of nearly every policed
+ * packet.
+ */
+static inline __attribute__((always_inline)) enum pol_verdict
+pol_check_flow(const struct pol_snapshot *ps, const struct pol_service *p,
+	       uint32_t sid, struct pol_worker_state *pol, struct cl_table *t,
+	       const uint8_t src[16], uint8_t family, uint32_t len,
+	       uint64_t now, uint32_t aux[POL_AUX_N])
+{
+	const uint8_t checks = p->flow_checks;
+
+	if (aux[POL_AUX_ACL] != ps->acl_stamp) {
+		if (ps->acl && acl_denied(ps->acl, src, family, (uint16_t)sid))
+			return POL_ACL;
+		aux[POL_AUX_ACL] = ps->acl_stamp;
+	}
+	if (checks & (POL_FC_PPS | POL_FC_BPS)) {
+		struct policer_shared *sh = &pol_shared[sid * EP_LIMIT_N];
+		struct policer_local *loc = pol->lim[sid];
+
+		if ((checks & POL_FC_PPS) &&
+		    !policer_admit(&p->lim[EP_LIMIT_PPS], &sh[EP_LIMIT_PPS],
+				   &loc[EP_LIMIT_PPS], 1, now))
+			return POL_RATE_PPS;
+		if (len > POLICER_MAX_COST)
+			len = POLICER_MAX_COST;
+		if ((checks & POL_FC_BPS) &&
+		    !policer_admit(&p->lim[EP_LIMIT_BPS], &sh[EP_LIMIT_BPS],
+				   &loc[EP_LIMIT_BPS], len, now))
+			return POL_RATE_BPS;
+	}
+	if ((checks & POL_FC_GLOBAL_CLIENT) &&
+	    !pol_flow_client(&ps->client_lim[CL_PPS], t,
+			     &aux[POL_AUX_CLIENT_GLOBAL], src, family,
+			     &ps->global_client, CL_SCOPE_GLOBAL, now))
+		return POL_RATE_CLIENT_GLOBAL;
+	if ((checks & POL_FC_CLIENT) &&
+	    !pol_flow_client(&p->lim[EP_LIMIT_CLIENT_PPS], t,
+			     &aux[POL_AUX_CLIENT], src, family, &p->client,
+			     (uint16_t)sid, now))
+		return POL_RATE_CLIENT;
+	return POL_PASS;
 }
 
 /*

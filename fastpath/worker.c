@@ -306,36 +306,46 @@ static inline int police_packet(struct fp_worker *w,
  * after the table lookup (which makes no state) and before anything else
  * is done with it: the access lists, the service's packets/s and bytes/s
  * (unless checked where it arrived), the per-client limits. A forward
- * entry of this service (`e` at `pos`) keeps what the checks learnt
- * (enum pol_aux), so an established flow's packets skip the lookups;
- * any other packet leaves it in c->pol_learnt, for the entry new_flow()
- * may make for it. 1 when it goes on, 0 when dropped.
+ * entry of this service (`e`) keeps what the checks learnt (enum
+ * pol_aux), so an established flow's packets skip the lookups and pay
+ * only the checks their service has (pol_check_flow()); any other packet
+ * leaves it in c->pol_learnt, for the entry new_flow() may make for it.
+ * 1 when it goes on, 0 when dropped.
  */
 static int police_flow(struct fp_worker *w, const struct fp_snapshot *s,
 		       struct rte_mbuf *mb, struct pkt_ctx *c,
-		       const struct ct_entry *e, int32_t pos, uint64_t now)
+		       struct ct_entry *e, uint64_t now)
 {
 	const struct snap_service *svc = c->svc;
-	const struct pol_service *p = pol_service_of(&s->pol, svc->index);
+	/* Never NULL here: s->pol.any gives every service its limits. */
+	const struct pol_service *p = &s->pol.svc[svc->index];
+	const int ours = e != NULL &&
+			 !(e->flags & (CT_F_REPLY | CT_F_SP_WAIT)) &&
+			 e->service_sid == svc->stats_id && c->m.kind == PKT_L4;
+	uint32_t *aux = c->pol_learnt;
 	enum pol_verdict v = POL_PASS;
-	uint32_t *aux;
 
-	if (e != NULL && !(e->flags & (CT_F_REPLY | CT_F_SP_WAIT)) &&
-	    e->service_sid == svc->stats_id && c->m.kind == PKT_L4) {
-		aux = ct_aux_at(w->ct, pos);
+	if (likely(ours && !c->policed)) {
+		v = pol_check_flow(&s->pol, p, svc->stats_id,
+				   &pol_workers[w->index], w->cl, c->m.key.src,
+				   c->m.key.family, rte_pktmbuf_pkt_len(mb),
+				   now, ct_aux_of(e));
 	} else {
-		memset(c->pol_learnt, 0, sizeof(c->pol_learnt));
-		aux = c->pol_learnt;
+		if (ours)
+			aux = ct_aux_of(e);
+		else
+			memset(c->pol_learnt, 0, sizeof(c->pol_learnt));
+		if (!c->policed)
+			v = pol_check_packet(&s->pol, p, svc->stats_id,
+					     w->index, c->m.key.src,
+					     c->m.key.family,
+					     rte_pktmbuf_pkt_len(mb), now,
+					     &aux[POL_AUX_ACL]);
+		if (v == POL_PASS && c->m.kind == PKT_L4)
+			v = pol_check_client_hinted(
+				&s->pol, p, svc->stats_id, w->cl, c->m.key.src,
+				c->m.key.family, 0, now, aux);
 	}
-	if (!c->policed)
-		v = pol_check_packet(&s->pol, p, svc->stats_id, w->index,
-				     c->m.key.src, c->m.key.family,
-				     rte_pktmbuf_pkt_len(mb), now,
-				     &aux[POL_AUX_ACL]);
-	if (v == POL_PASS && c->m.kind == PKT_L4)
-		v = pol_check_client_hinted(&s->pol, p, svc->stats_id, w->cl,
-					    c->m.key.src, c->m.key.family, 0,
-					    now, aux);
 	if (likely(v == POL_PASS))
 		return 1;
 	police_drop(w, mb, svc, v);
@@ -686,7 +696,7 @@ static void decide(struct fp_worker *w, const struct fp_snapshot *s,
 		pos = ct_lookup(w->ct, &c->m.key, c->hash);
 	e = pos >= 0 ? ct_entry_at(w->ct, pos) : NULL;
 	if (unlikely(s->pol.any) && c->svc != NULL &&
-	    !police_flow(w, s, mb, c, e, pos, now))
+	    !police_flow(w, s, mb, c, e, now))
 		return;
 
 	if (unlikely(s->reset_down != NULL) && e != NULL &&

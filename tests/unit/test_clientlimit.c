@@ -182,23 +182,26 @@ static void test_hints(void)
 	struct cl_table *t = make(2, 64);
 	uint8_t a[16], b[16], c[16];
 	struct cl_entry *ea, *e;
+	struct cl_prefix p64, p128;
 	uint32_t hint = 0, ev;
 
 	if (!t)
 		return;
+	cl_prefix_init(&p64, 64);
+	cl_prefix_init(&p128, 128);
 	v4(a, 0x0a000001);
 	v4(b, 0x0a000002);
 	v4(c, 0x0a000003);
-	ea = cl_get_hinted(t, &hint, a, EP_AF_INET, 64, 5, MS(1));
+	ea = cl_get_hinted(t, &hint, a, EP_AF_INET, &p64, 5, MS(1));
 	CHECK(hint == (uint32_t)(ea - t->entries) + 1 && cl_count(t) == 1);
 	ea->tat[CL_PPS] = MARK;
-	e = cl_get_hinted(t, &hint, a, EP_AF_INET, 64, 5, MS(2));
+	e = cl_get_hinted(t, &hint, a, EP_AF_INET, &p64, 5, MS(2));
 	CHECK(e == ea && e->tat[CL_PPS] == MARK && cl_count(t) == 1);
 	/* The same address in another scope is another client. */
 	{
 		uint32_t h2 = hint;
 
-		e = cl_get_hinted(t, &h2, a, EP_AF_INET, 64, 6, MS(3));
+		e = cl_get_hinted(t, &h2, a, EP_AF_INET, &p64, 6, MS(3));
 		CHECK(e != ea && h2 != hint && e->tat[CL_PPS] != MARK);
 	}
 	/* a is the least recent now; b recycles its entry. */
@@ -207,14 +210,14 @@ static void test_hints(void)
 	CHECK(e == ea && t->evictions == ev + 1);
 	e->tat[CL_PPS] = MARK + 1;
 	/* a's stale hint names b's entry now: a gets an entry of its own. */
-	e = cl_get_hinted(t, &hint, a, EP_AF_INET, 64, 5, MS(5));
+	e = cl_get_hinted(t, &hint, a, EP_AF_INET, &p64, 5, MS(5));
 	CHECK(e->tat[CL_PPS] != MARK + 1 && e->tat[CL_PPS] != MARK);
 	CHECK(hint == (uint32_t)(e - t->entries) + 1);
 	/* A hint past the entries in use is ignored. */
 	{
 		uint32_t far = 1000;
 
-		e = cl_get_hinted(t, &far, c, EP_AF_INET, 64, 5, MS(6));
+		e = cl_get_hinted(t, &far, c, EP_AF_INET, &p64, 5, MS(6));
 		CHECK(far == (uint32_t)(e - t->entries) + 1 && far <= 2);
 	}
 	cl_free(t);
@@ -230,13 +233,19 @@ static void test_hints(void)
 		x[15] = 1;
 		memcpy(y, x, 16);
 		y[15] = 2;
-		ea = cl_get_hinted(t, &h6, x, EP_AF_INET6, 64, 5, MS(1));
-		e = cl_get_hinted(t, &h6, y, EP_AF_INET6, 64, 5, MS(2));
+		ea = cl_get_hinted(t, &h6, x, EP_AF_INET6, &p64, 5, MS(1));
+		e = cl_get_hinted(t, &h6, y, EP_AF_INET6, &p64, 5, MS(2));
 		CHECK(e == ea && cl_count(t) == 1);
 		y[7] = 2; /* another /64 */
-		e = cl_get_hinted(t, &h6, y, EP_AF_INET6, 64, 5, MS(3));
+		e = cl_get_hinted(t, &h6, y, EP_AF_INET6, &p64, 5, MS(3));
 		CHECK(e != ea && cl_count(t) == 2 &&
 		      h6 == (uint32_t)(e - t->entries) + 1);
+		/* A prefix changed to /128: x's hint to its /64 entry is
+		 * not x's client any more. */
+		h6 = (uint32_t)(ea - t->entries) + 1;
+		e = cl_get_hinted(t, &h6, x, EP_AF_INET6, &p128, 5, MS(4));
+		CHECK(e != ea && cl_count(t) == 3 &&
+		      memcmp(e->addr, x, 16) == 0);
 	}
 	cl_free(t);
 }
@@ -385,11 +394,11 @@ static void test_global_scope(void)
 	limit(&ps.client_lim[CL_PPS], 100, 10);
 	limit(&ps.client_lim[CL_CPS], 5, 1);
 	ps.any_global_client = 1;
-	ps.global_v6_prefix = 64;
+	cl_prefix_init(&ps.global_client, 64);
 	/* Service 1 has a generous client limit of its own, /128. */
 	limit(&svc[1].lim[EP_LIMIT_CLIENT_PPS], 100000, 100000);
 	svc[1].any_client = 1;
-	svc[1].v6_prefix = 128;
+	cl_prefix_init(&svc[1].client, 128);
 	ps.svc = svc;
 	CHECK(pol_has_client_limits(&ps, 0) && pol_has_client_limits(&ps, 1));
 	v4(heavy, 0x0a000001);
@@ -465,6 +474,80 @@ static void test_global_scope(void)
 	cl_free(t);
 }
 
+/*
+ * pol_check_flow(), the established flow's path, gives the verdicts of
+ * the general path (pol_check_client_hinted()) packet by packet, for the
+ * checks its flow_checks name: a heavy and a light client, IPv4 and a
+ * /64 of IPv6, a service with its own client limit and one without,
+ * each flow keeping its own record words. Twin tables keep the two paths'
+ * state apart.
+ */
+static void test_flow_path(void)
+{
+	struct cl_table *tf = make(64, 64), *tg = make(64, 64);
+	struct pol_service svc[2];
+	struct pol_snapshot ps;
+	uint8_t src[4][16];
+	const uint8_t fam[4] = { EP_AF_INET, EP_AF_INET, EP_AF_INET6,
+				 EP_AF_INET6 };
+	uint32_t aux_f[8][POL_AUX_N], aux_g[8][POL_AUX_N];
+	uint64_t differ = 0, drops = 0, pass = 0;
+
+	if (!tf || !tg) {
+		cl_free(tf);
+		cl_free(tg);
+		return;
+	}
+	memset(&ps, 0, sizeof(ps));
+	memset(svc, 0, sizeof(svc));
+	memset(aux_f, 0, sizeof(aux_f));
+	memset(aux_g, 0, sizeof(aux_g));
+	limit(&ps.client_lim[CL_PPS], 300, 20);
+	ps.any_global_client = 1;
+	cl_prefix_init(&ps.global_client, 64);
+	limit(&svc[1].lim[EP_LIMIT_CLIENT_PPS], 50, 5);
+	svc[1].any_client = 1;
+	cl_prefix_init(&svc[1].client, 128);
+	svc[0].flow_checks = POL_FC_GLOBAL_CLIENT;
+	svc[1].flow_checks = POL_FC_GLOBAL_CLIENT | POL_FC_CLIENT;
+	ps.svc = svc;
+	v4(src[0], 0x0a000001);
+	v4(src[1], 0x0a000002);
+	memset(src[2], 0, 16);
+	src[2][0] = 0x20;
+	src[2][15] = 1;
+	memcpy(src[3], src[2], 16);
+	src[3][15] = 2; /* the same /64: one global client */
+	for (uint64_t i = 0; i < 40000; i++) {
+		uint64_t now = HZ + i * (HZ / 4000);
+		/* Client 0 sends half the packets; flows 0..7 are client
+		 * (f % 4) to service (f / 4). */
+		uint32_t f = (i & 1) ? (uint32_t)(i >> 1) % 8
+				     : (uint32_t)((i >> 1) % 2) * 4;
+		uint32_t k = f / 4, c = f % 4;
+		enum pol_verdict vf, vg;
+
+		vf = pol_check_flow(&ps, &svc[k], 10 + k, &pol_workers[0], tf,
+				    src[c], fam[c], 64, now, aux_f[f]);
+		vg = pol_check_client_hinted(&ps, &svc[k], 10 + k, tg, src[c],
+					     fam[c], 0, now, aux_g[f]);
+		differ += vf != vg;
+		drops += vf != POL_PASS;
+		pass += vf == POL_PASS;
+	}
+	CHECK_MSG(differ == 0, "%llu verdicts differ",
+		  (unsigned long long)differ);
+	CHECK_MSG(drops > 20000 && pass > 3000, "pass %llu drop %llu",
+		  (unsigned long long)pass, (unsigned long long)drops);
+	CHECK(cl_count(tf) == cl_count(tg));
+	for (uint32_t f = 0; f < 8; f++)
+		CHECK(aux_f[f][POL_AUX_CLIENT] == aux_g[f][POL_AUX_CLIENT] &&
+		      aux_f[f][POL_AUX_CLIENT_GLOBAL] ==
+			      aux_g[f][POL_AUX_CLIENT_GLOBAL]);
+	cl_free(tf);
+	cl_free(tg);
+}
+
 int main(void)
 {
 	if (test_eal_init("clientlimit", "256") < 0)
@@ -477,6 +560,7 @@ int main(void)
 	test_rates();
 	test_refresh();
 	test_global_scope();
+	test_flow_path();
 	test_million();
 	rte_eal_cleanup();
 	return check_summary("clientlimit");
