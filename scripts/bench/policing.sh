@@ -11,9 +11,11 @@
 #      machine's state.
 # Run under the test lock on shared machines. Prints the figures; the
 # programs' own lines go to OUT (default /tmp/edgepath-bench-policing).
+# --huge runs the timed modes on hugepages (as a deployment does; 4 KiB
+# pages add a TLB miss to every new source's table bucket).
 #
 #   scripts/bench/policing.sh [--rounds N] [--repeat N] [--callgrind]
-#                             [--build-dir DIR] [--out DIR]
+#                             [--huge] [--build-dir DIR] [--out DIR]
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -22,6 +24,7 @@ OUT=/tmp/edgepath-bench-policing
 ROUNDS=9
 REPEAT=5
 CALLGRIND=0
+HUGE=()
 
 die() { echo "policing.sh: $*" >&2; exit 2; }
 while [ $# -gt 0 ]; do
@@ -29,9 +32,10 @@ while [ $# -gt 0 ]; do
 	--rounds) [ $# -ge 2 ] || die "--rounds needs a number"; ROUNDS=$2; shift 2 ;;
 	--repeat) [ $# -ge 2 ] || die "--repeat needs a number"; REPEAT=$2; shift 2 ;;
 	--callgrind) CALLGRIND=1; shift ;;
+	--huge) HUGE=(--huge); shift ;;
 	--build-dir) [ $# -ge 2 ] || die "--build-dir needs a path"; BUILD_DIR=$2; shift 2 ;;
 	--out) [ $# -ge 2 ] || die "--out needs a path"; OUT=$2; shift 2 ;;
-	-h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+	-h|--help) sed -n '2,18p' "$0"; exit 0 ;;
 	*) die "unknown option '$1' (try --help)" ;;
 	esac
 done
@@ -41,15 +45,16 @@ BP=$BUILD_DIR/tests/bench/bench_pipeline
 [ -x "$BP" ] || die "missing $BP (ninja -C $BUILD_DIR)"
 mkdir -p "$OUT"
 
+echo "pages: ${HUGE[*]:-4 KiB (--no-huge)}"
 echo "tree: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$ROOT" diff --quiet 2>/dev/null || echo '+changes'), $(date -u '+%Y-%m-%d %H:%M UTC')"
 
 echo "== policing: established flows, $ROUNDS interleaved rounds"
-timeout 600 "$BP" --mode policing-ab --rounds "$ROUNDS" | tee "$OUT/policing-ab.txt"
+timeout 600 "$BP" --mode policing-ab --rounds "$ROUNDS" "${HUGE[@]}" | tee "$OUT/policing-ab.txt"
 
 echo "== syn-cookie: $REPEAT runs of 65536 SYNs from new sources"
 : >"$OUT/syn-cookie.txt"
 for ((i = 0; i < REPEAT; i++)); do
-	timeout 120 "$BP" --mode syn-cookie | tee -a "$OUT/syn-cookie.txt"
+	timeout 120 "$BP" --mode syn-cookie "${HUGE[@]}" | tee -a "$OUT/syn-cookie.txt"
 done
 python3 - "$OUT/syn-cookie.txt" <<'EOF'
 import re, statistics, sys

@@ -373,6 +373,23 @@ static void limit(struct policer_cfg *c, uint64_t rate, uint64_t burst)
 	CHECK(policer_cfg_init(c, &pp, HZ, 1) == 0);
 }
 
+/* A global per-client packets/s limit of `rate` (burst `burst`) on /64
+ * clients, and service 1's own at `svc_rate` (burst the same) on /128
+ * clients; service 0 has none. */
+static void two_scopes(struct pol_snapshot *ps, struct pol_service svc[2],
+		       uint64_t rate, uint64_t burst, uint64_t svc_rate)
+{
+	memset(ps, 0, sizeof(*ps));
+	memset(svc, 0, 2 * sizeof(*svc));
+	limit(&ps->client_lim[CL_PPS], rate, burst);
+	ps->any_global_client = 1;
+	cl_prefix_init(&ps->global_client, 64);
+	limit(&svc[1].lim[EP_LIMIT_CLIENT_PPS], svc_rate, svc_rate);
+	svc[1].any_client = 1;
+	cl_prefix_init(&svc[1].client, 128);
+	ps->svc = svc;
+}
+
 /*
  * policing.per_client: one client's packets to two services (stats ids
  * 10 and 11) are counted together under the global scope, its own IPv6
@@ -389,17 +406,9 @@ static void test_global_scope(void)
 
 	if (!t)
 		return;
-	memset(&ps, 0, sizeof(ps));
-	memset(svc, 0, sizeof(svc));
-	limit(&ps.client_lim[CL_PPS], 100, 10);
+	/* Service 1 has a generous client limit of its own. */
+	two_scopes(&ps, svc, 100, 10, 100000);
 	limit(&ps.client_lim[CL_CPS], 5, 1);
-	ps.any_global_client = 1;
-	cl_prefix_init(&ps.global_client, 64);
-	/* Service 1 has a generous client limit of its own, /128. */
-	limit(&svc[1].lim[EP_LIMIT_CLIENT_PPS], 100000, 100000);
-	svc[1].any_client = 1;
-	cl_prefix_init(&svc[1].client, 128);
-	ps.svc = svc;
 	CHECK(pol_has_client_limits(&ps, 0) && pol_has_client_limits(&ps, 1));
 	v4(heavy, 0x0a000001);
 	v4(light, 0x0a000002);
@@ -498,19 +507,12 @@ static void test_flow_path(void)
 		cl_free(tg);
 		return;
 	}
-	memset(&ps, 0, sizeof(ps));
-	memset(svc, 0, sizeof(svc));
 	memset(aux_f, 0, sizeof(aux_f));
 	memset(aux_g, 0, sizeof(aux_g));
-	limit(&ps.client_lim[CL_PPS], 300, 20);
-	ps.any_global_client = 1;
-	cl_prefix_init(&ps.global_client, 64);
+	two_scopes(&ps, svc, 300, 20, 50);
 	limit(&svc[1].lim[EP_LIMIT_CLIENT_PPS], 50, 5);
-	svc[1].any_client = 1;
-	cl_prefix_init(&svc[1].client, 128);
 	svc[0].flow_checks = POL_FC_GLOBAL_CLIENT;
 	svc[1].flow_checks = POL_FC_GLOBAL_CLIENT | POL_FC_CLIENT;
-	ps.svc = svc;
 	v4(src[0], 0x0a000001);
 	v4(src[1], 0x0a000002);
 	memset(src[2], 0, 16);
