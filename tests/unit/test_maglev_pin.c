@@ -8,6 +8,7 @@
  */
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "check.h"
 #include "ep_abi.h"
@@ -134,9 +135,59 @@ static void test_rebuild_digest(void)
 	free(prev_table);
 }
 
+/*
+ * A chain of rebuilds on a ten-backend service, the size of the 1000 x 10
+ * configurations: one weight raised (the change a backend's PATCH makes),
+ * then a backend removed and one added under an id already present, then
+ * a weight set to 0. Each step starts from the table the step before
+ * left, so each digest pins the history's table too.
+ */
+static void test_rebuild_chain_digests(void)
+{
+	static const uint64_t want[3] = { 0xf78979c9e39716e5ull,
+					  0xa55cfaba46f167f1ull,
+					  0x8799ba2af4c49eefull };
+	enum { M = EP_MAGLEV_DEFAULT_SIZE, N = 10 };
+	static uint16_t tables[2][M];
+	struct maglev_backend cur[N + 1], prev[N + 1];
+	uint32_t ids[N + 1], i, prev_n = N, n = N, step;
+
+	make_backends(prev, N, PIN_MIXED);
+	for (i = 0; i < N; i++)
+		prev[i].weight = 1;
+	CHECK(maglev_build(prev, N, tables[0], M) == 0);
+	memcpy(cur, prev, sizeof(prev));
+	for (step = 0; step < 3; step++) {
+		uint16_t *from = tables[step % 2], *to = tables[(step + 1) % 2];
+		uint64_t got;
+
+		for (i = 0; i < prev_n; i++)
+			ids[i] = prev[i].hash_id;
+		if (step == 0) {
+			cur[3].weight = 4;
+		} else if (step == 1) {
+			cur[7] = cur[n - 1]; /* backend 7 removed */
+			cur[n - 1].hash_id = cur[2].hash_id; /* a second id 2 */
+			cur[n - 1].weight = 2;
+			cur[n++] = prev[7];
+			cur[n - 1].hash_id ^= 0x5bd1e995u; /* a new backend */
+		} else {
+			cur[0].weight = 0;
+		}
+		CHECK(maglev_rebuild(cur, n, ids, prev_n, from, to, M) == 0);
+		got = fnv1a(to, M);
+		CHECK_MSG(got == want[step],
+			  "rebuild step %u: digest 0x%016llxull", step,
+			  (unsigned long long)got);
+		memcpy(prev, cur, sizeof(cur));
+		prev_n = n;
+	}
+}
+
 int main(void)
 {
 	test_build_digests();
 	test_rebuild_digest();
+	test_rebuild_chain_digests();
 	return check_summary("maglev_pin");
 }
